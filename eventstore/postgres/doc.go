@@ -1,0 +1,41 @@
+// Package postgres is the PostgreSQL adapter of the event store (pgx/v5).
+//
+// # Appends
+//
+// One call to the SQL function eventstore_append (migrations/00001) checks
+// the expected version against the streams table and inserts the events, in
+// one round trip and one transaction. Idempotency by event id rides on the
+// events_event_id_key constraint: when an append fails on it, or on the
+// version check, the adapter looks the event ids up and returns the stored
+// result if the call was a retry of an append that had succeeded.
+//
+// # Gap-safe reading of the global log
+//
+// global_position comes from a sequence, so it is taken at INSERT but seen at
+// COMMIT: a reader that has seen position 8 may not yet see position 7, whose
+// transaction commits later (or never). A reader that moved past 7 would lose
+// it for ever. The reader here never passes a hole it cannot prove final:
+//
+//   - Every read returns the statement's snapshot beside the rows. Rows are
+//     delivered while positions are contiguous (last+1).
+//   - At a hole, the reader stops and remembers that snapshot S and the
+//     highest position P it saw. Every position below P was allocated before
+//     S was taken (P's transaction had committed), and an appender takes its
+//     transaction id before its position, so whichever transaction holds a
+//     missing position is in S's in-progress list, or has ended.
+//   - Once every transaction of S's in-progress list has ended (a single
+//     pg_visible_in_snapshot query), a fresh read sees every hole below P
+//     filled or final, and the reader may step over the final ones.
+//
+// Holes come only from appends that failed after allocating a position, so
+// the extra queries are rare; a follower waiting on one is woken by the
+// append's commit or retries within milliseconds.
+//
+// # Waking followers
+//
+// After each append the adapter wakes the followers of its own process at
+// once, and sends one coalesced NOTIFY (outside the append's transaction, so
+// writers never serialise on the notify queue lock) that wakes followers in
+// other processes, which LISTEN on a dedicated connection. A slow poll is
+// only a safety net.
+package postgres

@@ -1,0 +1,105 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// watch registers a follower for wake-ups; stop unregisters it. The
+// channel holds at most one pending signal, which is all a follower needs:
+// it reads everything new when it wakes.
+func (s *Store) watch() (wake <-chan struct{}, stop func()) {
+	s.listenerOnce.Do(func() {
+		s.bgWG.Add(1)
+		go s.listen()
+	})
+	ch := make(chan struct{}, 1)
+	s.mu.Lock()
+	s.watchers[ch] = struct{}{}
+	s.mu.Unlock()
+	return ch, func() {
+		s.mu.Lock()
+		delete(s.watchers, ch)
+		s.mu.Unlock()
+	}
+}
+
+// wakeAll signals every follower of this process.
+func (s *Store) wakeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch := range s.watchers {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// appended runs after every committed append: local followers wake now,
+// other processes through one coalesced NOTIFY.
+func (s *Store) appended() {
+	s.wakeAll()
+	s.senderOnce.Do(func() {
+		s.bgWG.Add(1)
+		go s.sendNotifications()
+	})
+	select {
+	case s.kick <- struct{}{}:
+	default: // a NOTIFY is already due; it covers this append too
+	}
+}
+
+// sendNotifications sends one NOTIFY per burst of appends, outside the
+// appenders' transactions.
+func (s *Store) sendNotifications() {
+	defer s.bgWG.Done()
+	for {
+		select {
+		case <-s.bgCtx.Done():
+			return
+		case <-s.kick:
+		}
+		if _, err := s.pool.Exec(s.bgCtx, `SELECT pg_notify($1, '')`, notifyChannel); err != nil && s.bgCtx.Err() == nil {
+			s.log.Warn("event log: NOTIFY failed; other processes fall back to polling", "error", err)
+		}
+	}
+}
+
+// listen holds a dedicated connection that LISTENs for appends made by
+// other processes, reconnecting with backoff.
+func (s *Store) listen() {
+	defer s.bgWG.Done()
+	pause := 100 * time.Millisecond
+	for s.bgCtx.Err() == nil {
+		err := s.listenOnce()
+		if s.bgCtx.Err() != nil {
+			return
+		}
+		s.log.Warn("event log: LISTEN connection lost, reconnecting", "error", err, "retry_in", pause)
+		if sleep(s.bgCtx, pause) != nil {
+			return
+		}
+		pause = min(2*pause, 10*time.Second)
+	}
+}
+
+func (s *Store) listenOnce() error {
+	conn, err := pgx.ConnectConfig(s.bgCtx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(s.bgCtx, "LISTEN "+notifyChannel); err != nil {
+		return err
+	}
+	s.wakeAll() // whatever happened while we were not listening
+	for {
+		if _, err := conn.WaitForNotification(s.bgCtx); err != nil {
+			return err
+		}
+		s.wakeAll()
+	}
+}

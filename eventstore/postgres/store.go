@@ -1,0 +1,310 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/skillflaw/skillflaw-go/eventstore"
+)
+
+// notifyChannel is the LISTEN/NOTIFY channel that announces new events.
+const notifyChannel = "skillflaw_events"
+
+// Options tune a Store; the zero value is usable.
+type Options struct {
+	// BatchSize is how many events Follow hands over at most per call
+	// (default 1000).
+	BatchSize int
+	// PollInterval is the safety-net poll of a caught-up follower when no
+	// notification arrives (default 2s).
+	PollInterval time.Duration
+	// Logger receives connection problems of the notification machinery.
+	Logger *slog.Logger
+}
+
+// Store is the PostgreSQL event store.
+type Store struct {
+	pool *pgxpool.Pool
+	opts Options
+	log  *slog.Logger
+
+	// background goroutines (NOTIFY sender, LISTEN loop) live until Close.
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
+	bgWG     sync.WaitGroup
+
+	senderOnce   sync.Once
+	listenerOnce sync.Once
+	kick         chan struct{}
+
+	mu       sync.Mutex
+	watchers map[chan struct{}]struct{}
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// New returns a Store on a pool whose database has the event-store schema
+// (see package migrations). Call Close when done.
+func New(pool *pgxpool.Pool, opts Options) *Store {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1000
+	}
+	if opts.PollInterval <= 0 {
+		opts.PollInterval = 2 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Store{
+		pool:     pool,
+		opts:     opts,
+		log:      opts.Logger,
+		bgCtx:    ctx,
+		bgCancel: cancel,
+		kick:     make(chan struct{}, 1),
+		watchers: make(map[chan struct{}]struct{}),
+	}
+}
+
+// Close stops the notification goroutines. It does not close the pool.
+func (s *Store) Close() {
+	s.bgCancel()
+	s.bgWG.Wait()
+}
+
+const appendSQL = `SELECT stream_version, global_position
+FROM eventstore_append($1, $2, $3::uuid[], $4::text[], $5::integer[], $6::jsonb[], $7::jsonb[])`
+
+// Append implements eventstore.Store.
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	b, err := encodeBatch(stream, events, time.Now().UTC())
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	res, err := s.appendWith(ctx, s.pool, stream, expected, b)
+	if err != nil {
+		return res, err
+	}
+	s.appended()
+	return res, nil
+}
+
+// batch is an append in the column-array form eventstore_append takes.
+type batch struct {
+	ids     []uuid.UUID
+	types   []string
+	schemas []int32
+	data    []json.RawMessage
+	metas   []json.RawMessage
+}
+
+// encodeBatch validates events and lays them out for eventstore_append.
+// Metadata without an occurrence time gets now.
+func encodeBatch(stream string, events []eventstore.EventData, now time.Time) (batch, error) {
+	if err := eventstore.ValidateAppend(stream, events); err != nil {
+		return batch{}, err
+	}
+	n := len(events)
+	b := batch{
+		ids: make([]uuid.UUID, n), types: make([]string, n), schemas: make([]int32, n),
+		data: make([]json.RawMessage, n), metas: make([]json.RawMessage, n),
+	}
+	for i, e := range events {
+		if !json.Valid(e.Data) {
+			return batch{}, fmt.Errorf("%w: event %d data is not valid JSON", eventstore.ErrInvalidAppend, i)
+		}
+		md := e.Metadata
+		if md.OccurredAt.IsZero() {
+			md.OccurredAt = now
+		}
+		md.OccurredAt = md.OccurredAt.UTC()
+		m, err := json.Marshal(md)
+		if err != nil {
+			return batch{}, fmt.Errorf("append to %s: metadata: %w", stream, err)
+		}
+		b.ids[i], b.types[i], b.schemas[i], b.data[i], b.metas[i] = e.ID, e.Type, int32(e.SchemaVersion), e.Data, m
+	}
+	return b, nil
+}
+
+// querier is a pool, a connection or a transaction.
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// appendWith runs the append on q. Followers are not woken: callers that
+// own the transaction call s.appended after their commit.
+func (s *Store) appendWith(ctx context.Context, q querier, stream string, expected eventstore.ExpectedVersion, b batch) (eventstore.AppendResult, error) {
+	rows, err := q.Query(ctx, appendSQL, stream, encodeExpected(expected), b.ids, b.types, b.schemas, b.data, b.metas)
+	if err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	res := eventstore.AppendResult{Positions: make([]eventstore.Position, 0, len(b.ids))}
+	var version, position int64
+	_, err = pgx.ForEachRow(rows, []any{&version, &position}, func() error {
+		res.NextExpectedVersion = uint64(version)
+		res.Positions = append(res.Positions, eventstore.At(uint64(position)))
+		return nil
+	})
+	if err != nil {
+		return s.appendFailed(ctx, stream, expected, b.ids, err)
+	}
+	return res, nil
+}
+
+// appendFailed turns a failed append into the stored result of an earlier
+// identical append (an idempotent retry) or into a typed error.
+func (s *Store) appendFailed(ctx context.Context, stream string, expected eventstore.ExpectedVersion, ids []uuid.UUID, cause error) (eventstore.AppendResult, error) {
+	var pgErr *pgconn.PgError
+	if !errors.As(cause, &pgErr) {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, cause)
+	}
+	wrongVersion := pgErr.Code == "SF001"
+	duplicateID := pgErr.Code == "23505" && pgErr.ConstraintName == "events_event_id_key"
+	if !wrongVersion && !duplicateID {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, cause)
+	}
+	prior, found, err := s.lookupAppend(ctx, stream, ids)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if found {
+		return prior, nil
+	}
+	if duplicateID {
+		return eventstore.AppendResult{}, &eventstore.DuplicateEventError{Stream: stream}
+	}
+	wrong := &eventstore.WrongExpectedVersionError{Stream: stream, Expected: expected}
+	if v, err := strconv.ParseUint(pgErr.Detail, 10, 64); err == nil {
+		wrong.Actual = &v
+	}
+	return eventstore.AppendResult{}, wrong
+}
+
+// lookupAppend finds events already stored under ids; found is true when
+// all of them are, consecutively and in order, in stream.
+func (s *Store) lookupAppend(ctx context.Context, stream string, ids []uuid.UUID) (eventstore.AppendResult, bool, error) {
+	rows, err := s.pool.Query(ctx,
+		`SELECT event_id, stream_id, stream_version, global_position FROM events WHERE event_id = ANY($1) ORDER BY global_position`, ids)
+	if err != nil {
+		return eventstore.AppendResult{}, false, fmt.Errorf("append to %s: look up retried events: %w", stream, err)
+	}
+	type stored struct {
+		stream            string
+		version, position int64
+	}
+	byID := make(map[uuid.UUID]stored, len(ids))
+	var (
+		id  uuid.UUID
+		row stored
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &row.stream, &row.version, &row.position}, func() error {
+		byID[id] = row
+		return nil
+	})
+	if err != nil {
+		return eventstore.AppendResult{}, false, fmt.Errorf("append to %s: look up retried events: %w", stream, err)
+	}
+	if len(byID) != len(ids) {
+		return eventstore.AppendResult{}, false, nil
+	}
+	res := eventstore.AppendResult{Positions: make([]eventstore.Position, len(ids))}
+	for i, id := range ids {
+		r := byID[id]
+		first := byID[ids[0]]
+		if r.stream != stream || r.version != first.version+int64(i) {
+			return eventstore.AppendResult{}, false, nil
+		}
+		res.Positions[i] = eventstore.At(uint64(r.position))
+		res.NextExpectedVersion = uint64(r.version)
+	}
+	return res, true, nil
+}
+
+func encodeExpected(e eventstore.ExpectedVersion) int64 {
+	switch {
+	case e.IsNoStream():
+		return -2
+	case e.IsStreamExists():
+		return -3
+	}
+	if rev, ok := e.Revision(); ok {
+		if rev > math.MaxInt64 {
+			return math.MaxInt64
+		}
+		return int64(rev)
+	}
+	return -1
+}
+
+const eventColumns = `global_position, event_id, stream_id, stream_version, event_type, schema_version, data, metadata, recorded_at`
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, from, to uint64) ([]eventstore.RecordedEvent, error) {
+	if from > to {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx,
+		`SELECT `+eventColumns+` FROM events WHERE stream_id = $1 AND stream_version BETWEEN $2 AND $3 ORDER BY stream_version`,
+		stream, clampRevision(from), clampRevision(to))
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	var out []eventstore.RecordedEvent
+	var rec eventstore.RecordedEvent
+	var meta []byte
+	var pos, ver int64
+	var schema int32
+	_, err = pgx.ForEachRow(rows, []any{&pos, &rec.ID, &rec.StreamID, &ver, &rec.Type, &schema, &rec.Data, &meta, &rec.RecordedAt}, func() error {
+		e, err := finishRecord(rec, pos, ver, schema, meta)
+		out = append(out, e)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	return out, nil
+}
+
+func clampRevision(r uint64) int64 {
+	if r > math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return int64(r)
+}
+
+// finishRecord completes a scanned row. Scanned byte slices are copied
+// because pgx reuses its buffers between rows.
+func finishRecord(rec eventstore.RecordedEvent, pos, ver int64, schema int32, meta []byte) (eventstore.RecordedEvent, error) {
+	rec.Position = eventstore.At(uint64(pos))
+	rec.StreamVersion = uint64(ver)
+	rec.SchemaVersion = int(schema)
+	rec.Data = append(json.RawMessage(nil), rec.Data...)
+	rec.RecordedAt = rec.RecordedAt.UTC()
+	if err := json.Unmarshal(meta, &rec.Metadata); err != nil {
+		return rec, fmt.Errorf("metadata of event at %d: %w", pos, err)
+	}
+	return rec, nil
+}
+
+// Head implements eventstore.Store.
+func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
+	var head int64
+	if err := s.pool.QueryRow(ctx, `SELECT coalesce(max(global_position), 0) FROM events`).Scan(&head); err != nil {
+		return eventstore.Position{}, fmt.Errorf("head of the log: %w", err)
+	}
+	return eventstore.At(uint64(head)), nil
+}
