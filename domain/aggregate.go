@@ -1,0 +1,36 @@
+package domain
+
+// Event is a fact an aggregate recorded. Its type name is stable for ever
+// ("flow.version_published"); a new shape gets a new schema version and an
+// upcaster in eventstore, never a new meaning under the old name.
+type Event interface {
+	EventType() string
+}
+
+// Root is embedded by every aggregate: the revision of its stream it was
+// rebuilt from, and the events it recorded since. Aggregates change state
+// only in their apply method, which both Record (new events) and replay
+// (stored events) go through.
+type Root struct {
+	revision uint64
+	exists   bool
+	pending  []Event
+}
+
+// Revision returns the revision of the last stored event the aggregate has
+// seen; exists is false for an aggregate with no stored events.
+func (r *Root) Revision() (revision uint64, exists bool) { return r.revision, r.exists }
+
+// Pending returns the events recorded since the aggregate was loaded.
+func (r *Root) Pending() []Event { return r.pending }
+
+// Record adds a new event after apply has applied it.
+func (r *Root) Record(e Event) { r.pending = append(r.pending, e) }
+
+// Replayed notes that a stored event at revision has been applied.
+func (r *Root) Replayed(revision uint64) { r.revision, r.exists = revision, true }
+
+// Saved notes that the pending events were stored, the last at revision.
+func (r *Root) Saved(revision uint64) {
+	r.revision, r.exists, r.pending = revision, true, nil
+}

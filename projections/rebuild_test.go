@@ -1,0 +1,131 @@
+package projections_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/internal/testkit"
+	"github.com/skillflaw/skillflaw-go/projections"
+)
+
+// rows renders a table row by row, in primary-key order.
+func rows(t *testing.T, e *env, table string) []string {
+	t.Helper()
+	r, err := e.pool.Query(testCtx(t), fmt.Sprintf("SELECT x::text FROM %s x ORDER BY id", pgx.Identifier{table}.Sanitize()))
+	require.NoError(t, err)
+	out, err := pgx.CollectRows(r, pgx.RowTo[string])
+	require.NoError(t, err)
+	return out
+}
+
+// history writes a mix of opens, increments, renames and removals.
+func history(t *testing.T, e *env, n int) eventstore.Position {
+	t.Helper()
+	ctx := testCtx(t)
+	var last eventstore.Position
+	for i := range n {
+		id, pos := e.open(t, fmt.Sprintf("tally %d", i), int64(i+1), 2)
+		last = pos
+		tally := testkit.LoadTally(id)
+		require.NoError(t, e.repo.Load(ctx, tally))
+		switch i % 3 {
+		case 0:
+			require.NoError(t, tally.Rename(fmt.Sprintf("renamed %d", i)))
+		case 1:
+			require.NoError(t, tally.Remove())
+		}
+		if res, err := e.repo.Save(ctx, tally, eventstore.Metadata{ActorUserID: int64(i)}); err == nil && len(res.Positions) > 0 {
+			last = res.Last()
+		} else {
+			require.NoError(t, err)
+		}
+	}
+	return last
+}
+
+func TestRebuild_IsIdenticalToLiveBuild(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := testCtx(t)
+	last := history(t, e, 60)
+	rt := e.start(t, testkit.TallyProjection())
+	require.NoError(t, rt.WaitFor(ctx, last))
+	live := rows(t, e, "tallies")
+	require.Len(t, live, 40)
+
+	// Spoil the live table: a rebuild must not depend on it.
+	_, err := e.pool.Exec(ctx, `UPDATE tallies SET total = -1`)
+	require.NoError(t, err)
+
+	var reports []projections.RebuildProgress
+	require.NoError(t, rt.Rebuild(ctx, "tallies", func(p projections.RebuildProgress) { reports = append(reports, p) }))
+	assert.Equal(t, live, rows(t, e, "tallies"))
+	require.NotEmpty(t, reports)
+	assert.Equal(t, last, reports[len(reports)-1].Position)
+
+	var shadows int
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rebuild_%'`).Scan(&shadows))
+	assert.Zero(t, shadows, "the shadow schema is dropped")
+	st, err := rt.Status(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, last, st[0].Position)
+}
+
+// A rebuild while the live projector runs and writers keep appending: the
+// result equals a fresh build from the whole log.
+func TestRebuild_WhileLiveAndWriting(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := testCtx(t)
+	history(t, e, 30)
+	rt := e.start(t, testkit.TallyProjection())
+
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	var last eventstore.Position
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_, pos := e.open(t, fmt.Sprintf("during %d", i), 1)
+			mu.Lock()
+			last = pos
+			mu.Unlock()
+		}
+	}()
+	require.NoError(t, rt.Rebuild(ctx, "tallies", nil))
+	close(stop)
+	wg.Wait()
+	require.NoError(t, rt.WaitFor(ctx, last))
+	afterRebuild := rows(t, e, "tallies")
+
+	// A second, quiet rebuild is the reference.
+	require.NoError(t, rt.Rebuild(ctx, "tallies", nil))
+	assert.Equal(t, rows(t, e, "tallies"), afterRebuild)
+}
+
+func TestRebuild_EmptyLogAndUnknownName(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := testCtx(t)
+	rt, err := projections.NewRuntime(e.pool, e.store, e.reg, []*projections.Projection{testkit.TallyProjection()}, fastRetries)
+	require.NoError(t, err)
+	_, err = e.pool.Exec(ctx, `INSERT INTO tallies (id, name, version, created_at, updated_at) VALUES (gen_random_uuid(), 'stray', 0, now(), now())`)
+	require.NoError(t, err)
+	require.NoError(t, rt.Rebuild(ctx, "tallies", nil))
+	assert.Empty(t, rows(t, e, "tallies"), "a rebuild from an empty log empties the table")
+	require.Error(t, rt.Rebuild(context.Background(), "nope", nil))
+}
