@@ -296,7 +296,9 @@ func TestNewRuntime_RejectsBadDefinitions(t *testing.T) {
 	t.Parallel()
 	reg := testkit.NewRegistry(t)
 	dup := projections.New("dup", "dup")
-	noop := func(context.Context, *projections.Tx, eventstore.RecordedEvent, testkit.TallyOpened) error { return nil }
+	noop := func(context.Context, *projections.Tx, eventstore.RecordedEvent, testkit.TallyOpened) error {
+		return nil
+	}
 	projections.On(dup, noop)
 	projections.On(dup, noop)
 	for name, ps := range map[string][]*projections.Projection{
