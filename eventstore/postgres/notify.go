@@ -52,20 +52,60 @@ func (s *Store) appended() {
 	}
 }
 
+// notifyWindow is the shortest time between two NOTIFYs of one process.
+const notifyWindow = 5 * time.Millisecond
+
 // sendNotifications sends one NOTIFY per burst of appends, outside the
-// appenders' transactions.
+// appenders' transactions, on a connection of its own whose commits do not
+// wait for a WAL flush (a NOTIFY takes a transaction id, and a durable
+// commit per append would double the fsyncs of a single writer; a lost
+// notification only delays followers until their safety-net poll).
 func (s *Store) sendNotifications() {
 	defer s.bgWG.Done()
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
 	for {
 		select {
 		case <-s.bgCtx.Done():
 			return
 		case <-s.kick:
 		}
-		if _, err := s.pool.Exec(s.bgCtx, `SELECT pg_notify($1, '')`, notifyChannel); err != nil && s.bgCtx.Err() == nil {
+		var err error
+		if conn == nil {
+			conn, err = s.connect(s.bgCtx, "SET synchronous_commit TO off")
+		}
+		if err == nil {
+			_, err = conn.Exec(s.bgCtx, "NOTIFY "+notifyChannel)
+		}
+		// Let appends of the next few milliseconds share one notification.
+		if sleep(s.bgCtx, notifyWindow) != nil {
+			return
+		}
+		if err != nil && s.bgCtx.Err() == nil {
 			s.log.Warn("event log: NOTIFY failed; other processes fall back to polling", "error", err)
+			if conn != nil {
+				conn.Close(context.Background())
+				conn = nil
+			}
 		}
 	}
+}
+
+// connect opens a connection of its own (not from the pool) and runs setup.
+func (s *Store) connect(ctx context.Context, setup string) (*pgx.Conn, error) {
+	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.Exec(ctx, setup); err != nil {
+		conn.Close(context.Background())
+		return nil, err
+	}
+	return conn, nil
 }
 
 // listen holds a dedicated connection that LISTENs for appends made by
@@ -87,14 +127,11 @@ func (s *Store) listen() {
 }
 
 func (s *Store) listenOnce() error {
-	conn, err := pgx.ConnectConfig(s.bgCtx, s.pool.Config().ConnConfig.Copy())
+	conn, err := s.connect(s.bgCtx, "LISTEN "+notifyChannel)
 	if err != nil {
 		return err
 	}
 	defer conn.Close(context.Background())
-	if _, err := conn.Exec(s.bgCtx, "LISTEN "+notifyChannel); err != nil {
-		return err
-	}
 	s.wakeAll() // whatever happened while we were not listening
 	for {
 		if _, err := conn.WaitForNotification(s.bgCtx); err != nil {

@@ -88,6 +88,9 @@ func (s *Store) Close() {
 const appendSQL = `SELECT stream_version, global_position
 FROM eventstore_append($1, $2, $3::uuid[], $4::text[], $5::integer[], $6::jsonb[], $7::jsonb[])`
 
+const appendOneSQL = `SELECT stream_version, global_position
+FROM eventstore_append_one($1, $2, $3::uuid, $4::text, $5::integer, $6::jsonb, $7::jsonb)`
+
 // Append implements eventstore.Store.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	b, err := encodeBatch(stream, events, time.Now().UTC())
@@ -148,7 +151,13 @@ type querier interface {
 // appendWith runs the append on q. Followers are not woken: callers that
 // own the transaction call s.appended after their commit.
 func (s *Store) appendWith(ctx context.Context, q querier, stream string, expected eventstore.ExpectedVersion, b batch) (eventstore.AppendResult, error) {
-	rows, err := q.Query(ctx, appendSQL, stream, encodeExpected(expected), b.ids, b.types, b.schemas, b.data, b.metas)
+	var rows pgx.Rows
+	var err error
+	if len(b.ids) == 1 {
+		rows, err = q.Query(ctx, appendOneSQL, stream, encodeExpected(expected), b.ids[0], b.types[0], b.schemas[0], b.data[0], b.metas[0])
+	} else {
+		rows, err = q.Query(ctx, appendSQL, stream, encodeExpected(expected), b.ids, b.types, b.schemas, b.data, b.metas)
+	}
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
 	}

@@ -1,0 +1,158 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/internal/testkit"
+)
+
+// The append benchmarks report events/s of Store.Append beside raw
+// PostgreSQL measured in the same run on the same database: the same rows
+// written by a plain INSERT + COMMIT per event at the same concurrency
+// (COPY for batches), and the ratio of the two. Run them with `make bench`
+// (a durable cluster: fsync and synchronous commit on).
+
+// rawSchema is a copy of the events table with the same columns and
+// indexes: the baseline writes the same rows with the same uniqueness
+// guarantees, by hand, with no version check.
+const rawSchema = `CREATE TABLE IF NOT EXISTS raw_events (LIKE events INCLUDING ALL)`
+
+var benchData = json.RawMessage(`{"flow_id":"6a3c1d0e-2f4b-4c8a-9d1e-0b2c3d4e5f60","name":"Customer support triage","description":"Routes tickets","tags":["support","triage"]}`)
+
+func benchMeta() eventstore.Metadata {
+	return eventstore.Metadata{ActorUserID: 42, TenantID: uuid.MustParse("0b1f9e1e-3c4d-4e5f-8a9b-0c1d2e3f4a5b"),
+		CorrelationID: "bench", ClientIP: "127.0.0.1", OccurredAt: time.Now()}
+}
+
+func benchEvents(n int) []eventstore.EventData {
+	out := make([]eventstore.EventData, n)
+	for i := range out {
+		out[i] = eventstore.EventData{ID: uuid.Must(uuid.NewV7()), Type: "flow.renamed", SchemaVersion: 1, Data: benchData, Metadata: benchMeta()}
+	}
+	return out
+}
+
+func BenchmarkAppend(b *testing.B) {
+	for _, writers := range []int{1, 4, 16} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			pool := benchPool(b, writers)
+			s := New(pool, Options{})
+			b.Cleanup(s.Close)
+			ctx := context.Background()
+
+			ours := measure(b, writers, func(w, i int) error {
+				stream := fmt.Sprintf("bench-%d", w)
+				expected := eventstore.NoStream()
+				if i > 0 {
+					expected = eventstore.Exact(uint64(i - 1))
+				}
+				_, err := s.Append(ctx, stream, expected, benchEvents(1)...)
+				return err
+			})
+			meta, _ := json.Marshal(benchMeta())
+			raw := measureUntimed(b, writers, func(w, i int) error {
+				_, err := pool.Exec(ctx, `INSERT INTO raw_events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata, tenant_id)
+VALUES ($1, $2, $3, 'flow.renamed', 1, $4, $5, $6)`, uuid.Must(uuid.NewV7()), fmt.Sprintf("bench-%d", w), i, benchData, meta, benchMeta().TenantID)
+				return err
+			})
+			report(b, ours, raw)
+		})
+	}
+}
+
+func BenchmarkAppendBatch100(b *testing.B) {
+	const size = 100
+	pool := benchPool(b, 1)
+	s := New(pool, Options{})
+	b.Cleanup(s.Close)
+	ctx := context.Background()
+	ours := measure(b, 1, func(_, i int) error {
+		_, err := s.Append(ctx, "batch-bench", eventstore.Any(), benchEvents(size)...)
+		return err
+	}) * size
+	meta, _ := json.Marshal(benchMeta())
+	raw := measureUntimed(b, 1, func(_, i int) error {
+		rows := make([][]any, size)
+		for j := range rows {
+			rows[j] = []any{uuid.Must(uuid.NewV7()), "batch-bench", int64(i*size + j), "flow.renamed", int32(1), benchData, json.RawMessage(meta)}
+		}
+		_, err := pool.CopyFrom(ctx, pgx.Identifier{"raw_events"},
+			[]string{"event_id", "stream_id", "stream_version", "event_type", "schema_version", "data", "metadata"},
+			pgx.CopyFromRows(rows))
+		return err
+	}) * size
+	report(b, ours, raw)
+}
+
+func benchPool(b *testing.B, writers int) *pgxpool.Pool {
+	b.Helper()
+	cfg, err := pgxpool.ParseConfig(testkit.DatabaseURL(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.MaxConns = int32(writers + 2)
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(pool.Close)
+	if _, err := pool.Exec(context.Background(), rawSchema); err != nil {
+		b.Fatal(err)
+	}
+	return pool
+}
+
+// measure runs b.N operations spread over writers goroutines, timed, and
+// returns operations per second.
+func measure(b *testing.B, writers int, op func(w, i int) error) float64 {
+	b.ResetTimer()
+	start := time.Now()
+	run(b, writers, op)
+	elapsed := time.Since(start)
+	b.StopTimer()
+	return float64(b.N) / elapsed.Seconds()
+}
+
+// measureUntimed is measure outside the benchmark's timer, for baselines.
+func measureUntimed(b *testing.B, writers int, op func(w, i int) error) float64 {
+	start := time.Now()
+	run(b, writers, op)
+	return float64(b.N) / time.Since(start).Seconds()
+}
+
+func run(b *testing.B, writers int, op func(w, i int) error) {
+	var wg sync.WaitGroup
+	for w := range writers {
+		n := b.N / writers
+		if w < b.N%writers {
+			n++
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range n {
+				if err := op(w, i); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func report(b *testing.B, ours, raw float64) {
+	b.ReportMetric(ours, "events/s")
+	b.ReportMetric(raw, "raw_events/s")
+	b.ReportMetric(ours/raw, "ratio")
+}
