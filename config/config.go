@@ -1,0 +1,425 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of a SkillFlaw process. The fields after
+// ProjectionBatchSize are Langflow's ConfigResponse, served by
+// GET /api/v1/config for the frontend.
+type Config struct {
+	// DatabaseURL is the PostgreSQL connection string, as a URL or in
+	// keyword/value form; serve and migrate need it.
+	DatabaseURL string
+	// Host is the address the HTTP server listens on.
+	Host string
+	// Port is the TCP port the HTTP server listens on.
+	Port int
+	// ConfigDir is the directory for local state (caches, uploads).
+	ConfigDir string
+	// LogLevel is the lowest level that is logged.
+	LogLevel slog.Level
+	// LogFormat is "json" or "text".
+	LogFormat string
+	// CORSOrigins are the allowed browser origins; "*" allows any.
+	CORSOrigins []string
+	// CORSAllowCredentials lets browsers send cookies cross-origin.
+	CORSAllowCredentials bool
+	// TrustedProxies are the proxy addresses or CIDRs whose
+	// X-Forwarded-For header is believed; empty trusts none.
+	TrustedProxies []string
+	// MaxBodySizeMB bounds JSON request bodies, in MiB.
+	MaxBodySizeMB int
+	// ReadYourWritesTimeout bounds how long a request waits for read models
+	// to catch up with a position.
+	ReadYourWritesTimeout time.Duration
+	// ShutdownTimeout bounds the graceful shutdown.
+	ShutdownTimeout time.Duration
+	// DBMaxConns is the size of the PostgreSQL connection pool.
+	DBMaxConns int32
+	// AutoMigrate applies pending migrations when serve starts.
+	AutoMigrate bool
+	// ProjectionBatchSize is how many events a projector folds per
+	// transaction while catching up.
+	ProjectionBatchSize int
+
+	// MaxFileSizeUploadMB bounds uploaded files, in MiB.
+	MaxFileSizeUploadMB int
+	// FrontendTimeout is the frontend's request timeout in seconds (0: none).
+	FrontendTimeout int
+	// AutoSaving turns the frontend's flow auto-save on.
+	AutoSaving bool
+	// AutoSavingInterval is the auto-save debounce in milliseconds.
+	AutoSavingInterval int
+	// HealthCheckMaxRetries is how often the frontend retries /health_check.
+	HealthCheckMaxRetries int
+	// WebhookPollingInterval is the frontend's webhook poll period in ms.
+	WebhookPollingInterval int
+	// PublicFlowCleanupInterval is the public-flow cleanup period in seconds.
+	PublicFlowCleanupInterval int
+	// PublicFlowExpiration is the lifetime of a public flow in seconds.
+	PublicFlowExpiration int
+	// EventDelivery is how build events reach the frontend: "streaming",
+	// "polling" or "direct".
+	EventDelivery string
+	// WebhookAuthEnable makes webhooks require an API key.
+	WebhookAuthEnable bool
+	// SerializationMaxItemsLength truncates long lists in build outputs.
+	SerializationMaxItemsLength int
+	// SerializationMaxTextLength truncates long texts in build outputs.
+	SerializationMaxTextLength int
+	// DefaultProjectName names the project every user starts with.
+	DefaultProjectName string
+	// HideGettingStartedProgress hides the frontend's onboarding checklist.
+	HideGettingStartedProgress bool
+	// VoiceModeAvailable tells the frontend that voice mode works.
+	VoiceModeAvailable bool
+	// MVPComponents is the frontend feature flag mvp_components.
+	MVPComponents bool
+}
+
+// Variable documents one environment variable.
+type Variable struct {
+	// Name is the variable, e.g. SKILLFLAW_PORT.
+	Name string
+	// Default is the value used when the variable is unset or empty.
+	Default string
+	// Description says what the variable controls and which values it takes.
+	Description string
+}
+
+// Addr is the host:port the HTTP server listens on.
+func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.Port)) }
+
+// MaxBodyBytes is MaxBodySizeMB in bytes.
+func (c Config) MaxBodyBytes() int64 { return int64(c.MaxBodySizeMB) << 20 }
+
+// Variables lists every variable Load reads, in a stable order.
+func Variables() []Variable {
+	specs := specs()
+	out := make([]Variable, len(specs))
+	for i, s := range specs {
+		out[i] = s.Variable
+	}
+	return out
+}
+
+// Load builds a Config from the variables getenv returns; an unset or empty
+// variable takes its default. Every invalid value is reported, each naming
+// its variable. Load reads no files.
+func Load(getenv func(string) string) (Config, error) {
+	var c Config
+	var errs []error
+	for _, s := range specs() {
+		raw := strings.TrimSpace(getenv(s.Name))
+		if raw == "" && s.dynamicDefault != nil {
+			d, err := s.dynamicDefault(getenv)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s is not set and has no default: %w", s.Name, err))
+				continue
+			}
+			raw = d
+		}
+		if raw == "" {
+			raw = s.Default
+		}
+		if err := s.set(&c, raw); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", s.Name, raw, err))
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+// Redacted returns every setting by variable name, formatted as Load reads
+// it, with the database password replaced; it is meant for the startup log.
+func (c Config) Redacted() map[string]string {
+	out := make(map[string]string)
+	for _, s := range specs() {
+		v := s.format(&c)
+		if s.redact != nil {
+			v = s.redact(v)
+		}
+		out[s.Name] = v
+	}
+	return out
+}
+
+// spec binds a Variable to its Config field and its rules.
+type spec struct {
+	Variable
+	// field returns a pointer to the field the variable sets.
+	field func(*Config) any
+	// min and max bound integers, inclusive.
+	min, max int64
+	// enum lists the allowed values of a string.
+	enum []string
+	// check validates a string or every item of a list.
+	check func(string) error
+	// dynamicDefault computes the default where it depends on the
+	// environment; Default then only describes it.
+	dynamicDefault func(getenv func(string) string) (string, error)
+	// redact hides secrets in the formatted value.
+	redact func(string) string
+}
+
+const unbounded = math.MaxInt32
+
+func specs() []spec {
+	v := func(name, def, desc string) Variable { return Variable{Name: name, Default: def, Description: desc} }
+	return []spec{
+		{Variable: v("SKILLFLAW_DATABASE_URL", "", "PostgreSQL connection string (postgres://user:pass@host:5432/db or keyword/value form); required by serve and migrate."),
+			field: func(c *Config) any { return &c.DatabaseURL }, check: checkDatabaseURL, redact: redactDatabaseURL},
+		{Variable: v("SKILLFLAW_HOST", "127.0.0.1", "Address the HTTP server listens on."),
+			field: func(c *Config) any { return &c.Host }},
+		{Variable: v("SKILLFLAW_PORT", "7860", "TCP port the HTTP server listens on."),
+			field: func(c *Config) any { return &c.Port }, min: 1, max: 65535},
+		{Variable: v("SKILLFLAW_CONFIG_DIR", "<user cache dir>/skillflaw", "Directory for local state; defaults to the OS user cache directory ($XDG_CACHE_HOME or ~/.cache on Linux) plus /skillflaw."),
+			field: func(c *Config) any { return &c.ConfigDir }, dynamicDefault: defaultConfigDir},
+		{Variable: v("SKILLFLAW_LOG_LEVEL", "info", "Lowest level logged: debug, info, warn or error."),
+			field: func(c *Config) any { return &c.LogLevel }, enum: []string{"debug", "info", "warn", "error"}},
+		{Variable: v("SKILLFLAW_LOG_FORMAT", "json", "Log format: json or text."),
+			field: func(c *Config) any { return &c.LogFormat }, enum: []string{"json", "text"}},
+		{Variable: v("SKILLFLAW_CORS_ORIGINS", "*", "Comma-separated browser origins allowed by CORS (http(s)://host[:port]); * allows any."),
+			field: func(c *Config) any { return &c.CORSOrigins }, check: checkOrigin},
+		{Variable: v("SKILLFLAW_CORS_ALLOW_CREDENTIALS", "true", "Allow cookies on cross-origin requests; with * the request's origin is echoed."),
+			field: func(c *Config) any { return &c.CORSAllowCredentials }},
+		{Variable: v("SKILLFLAW_TRUSTED_PROXIES", "", "Comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed for the client IP; empty trusts none."),
+			field: func(c *Config) any { return &c.TrustedProxies }, check: checkProxy},
+		{Variable: v("SKILLFLAW_MAX_BODY_SIZE", "64", "Largest JSON request body in MiB; larger bodies get 413."),
+			field: func(c *Config) any { return &c.MaxBodySizeMB }, min: 1, max: 1 << 20},
+		{Variable: v("SKILLFLAW_READ_YOUR_WRITES_TIMEOUT", "5s", "How long a request waits for read models to reach a written position (Go duration)."),
+			field: func(c *Config) any { return &c.ReadYourWritesTimeout }},
+		{Variable: v("SKILLFLAW_SHUTDOWN_TIMEOUT", "15s", "How long a graceful shutdown may take (Go duration)."),
+			field: func(c *Config) any { return &c.ShutdownTimeout }},
+		{Variable: v("SKILLFLAW_DB_MAX_CONNS", "20", "Maximum PostgreSQL connections in the pool."),
+			field: func(c *Config) any { return &c.DBMaxConns }, min: 1, max: 10000},
+		{Variable: v("SKILLFLAW_AUTO_MIGRATE", "true", "Apply pending database migrations when serve starts."),
+			field: func(c *Config) any { return &c.AutoMigrate }},
+		{Variable: v("SKILLFLAW_PROJECTION_BATCH_SIZE", "500", "Events a projector folds per transaction while catching up."),
+			field: func(c *Config) any { return &c.ProjectionBatchSize }, min: 1, max: 100000},
+		{Variable: v("SKILLFLAW_MAX_FILE_SIZE_UPLOAD", "1024", "Largest uploaded file in MiB (ConfigResponse.max_file_size_upload)."),
+			field: func(c *Config) any { return &c.MaxFileSizeUploadMB }, min: 1, max: 1 << 20},
+		{Variable: v("SKILLFLAW_FRONTEND_TIMEOUT", "0", "Frontend request timeout in seconds, 0 for none (ConfigResponse.frontend_timeout)."),
+			field: func(c *Config) any { return &c.FrontendTimeout }, max: unbounded},
+		{Variable: v("SKILLFLAW_AUTO_SAVING", "true", "Frontend flow auto-save (ConfigResponse.auto_saving)."),
+			field: func(c *Config) any { return &c.AutoSaving }},
+		{Variable: v("SKILLFLAW_AUTO_SAVING_INTERVAL", "1000", "Auto-save debounce in milliseconds (ConfigResponse.auto_saving_interval)."),
+			field: func(c *Config) any { return &c.AutoSavingInterval }, max: unbounded},
+		{Variable: v("SKILLFLAW_HEALTH_CHECK_MAX_RETRIES", "5", "Frontend retries of /health_check (ConfigResponse.health_check_max_retries)."),
+			field: func(c *Config) any { return &c.HealthCheckMaxRetries }, max: unbounded},
+		{Variable: v("SKILLFLAW_WEBHOOK_POLLING_INTERVAL", "5000", "Frontend webhook poll period in milliseconds (ConfigResponse.webhook_polling_interval)."),
+			field: func(c *Config) any { return &c.WebhookPollingInterval }, max: unbounded},
+		{Variable: v("SKILLFLAW_PUBLIC_FLOW_CLEANUP_INTERVAL", "3600", "Public flow cleanup period in seconds (ConfigResponse.public_flow_cleanup_interval)."),
+			field: func(c *Config) any { return &c.PublicFlowCleanupInterval }, min: 1, max: unbounded},
+		{Variable: v("SKILLFLAW_PUBLIC_FLOW_EXPIRATION", "86400", "Public flow lifetime in seconds (ConfigResponse.public_flow_expiration)."),
+			field: func(c *Config) any { return &c.PublicFlowExpiration }, min: 1, max: unbounded},
+		{Variable: v("SKILLFLAW_EVENT_DELIVERY", "streaming", "How build events reach the frontend: streaming, polling or direct (ConfigResponse.event_delivery)."),
+			field: func(c *Config) any { return &c.EventDelivery }, enum: []string{"streaming", "polling", "direct"}},
+		{Variable: v("SKILLFLAW_WEBHOOK_AUTH_ENABLE", "false", "Webhooks require an API key (ConfigResponse.webhook_auth_enable)."),
+			field: func(c *Config) any { return &c.WebhookAuthEnable }},
+		{Variable: v("SKILLFLAW_SERIALIZATION_MAX_ITEMS_LENGTH", "1000", "Lists in build outputs are truncated to this many items (ConfigResponse.serialization_max_items_length)."),
+			field: func(c *Config) any { return &c.SerializationMaxItemsLength }, min: 1, max: unbounded},
+		{Variable: v("SKILLFLAW_SERIALIZATION_MAX_TEXT_LENGTH", "20000", "Texts in build outputs are truncated to this many characters (ConfigResponse.serialization_max_text_length)."),
+			field: func(c *Config) any { return &c.SerializationMaxTextLength }, min: 1, max: unbounded},
+		{Variable: v("SKILLFLAW_DEFAULT_PROJECT_NAME", "Starter Project", "Name of the project every user starts with (ConfigResponse.default_project_name)."),
+			field: func(c *Config) any { return &c.DefaultProjectName }},
+		{Variable: v("SKILLFLAW_HIDE_GETTING_STARTED_PROGRESS", "false", "Hide the frontend's getting-started checklist (ConfigResponse.hide_getting_started_progress)."),
+			field: func(c *Config) any { return &c.HideGettingStartedProgress }},
+		{Variable: v("SKILLFLAW_VOICE_MODE_AVAILABLE", "false", "Tell the frontend voice mode is available (ConfigResponse.voice_mode_available)."),
+			field: func(c *Config) any { return &c.VoiceModeAvailable }},
+		{Variable: v("SKILLFLAW_MVP_COMPONENTS", "false", "Frontend feature flag (ConfigResponse.feature_flags.mvp_components)."),
+			field: func(c *Config) any { return &c.MVPComponents }},
+	}
+}
+
+func (s spec) set(c *Config, raw string) error {
+	switch p := s.field(c).(type) {
+	case *string:
+		if err := s.validString(raw); err != nil {
+			return err
+		}
+		*p = raw
+	case *[]string:
+		var items []string
+		for item := range strings.SplitSeq(raw, ",") {
+			if item = strings.TrimSpace(item); item == "" {
+				continue
+			}
+			if err := s.validString(item); err != nil {
+				return err
+			}
+			items = append(items, item)
+		}
+		*p = items
+	case *int:
+		n, err := s.integer(raw)
+		*p = int(n)
+		return err
+	case *int32:
+		n, err := s.integer(raw)
+		*p = int32(n)
+		return err
+	case *bool:
+		b, err := parseBool(raw)
+		*p = b
+		return err
+	case *time.Duration:
+		d, err := time.ParseDuration(raw)
+		if err != nil || d <= 0 {
+			return errors.New("must be a positive duration such as 500ms, 5s or 1m30s")
+		}
+		*p = d
+	case *slog.Level:
+		if err := s.validString(strings.ToLower(raw)); err != nil {
+			return err
+		}
+		return p.UnmarshalText([]byte(raw))
+	default:
+		return fmt.Errorf("unsupported field type %T", p)
+	}
+	return nil
+}
+
+func (s spec) format(c *Config) string {
+	switch p := s.field(c).(type) {
+	case *string:
+		return *p
+	case *[]string:
+		return strings.Join(*p, ",")
+	case *int:
+		return strconv.Itoa(*p)
+	case *int32:
+		return strconv.Itoa(int(*p))
+	case *bool:
+		return strconv.FormatBool(*p)
+	case *time.Duration:
+		return p.String()
+	case *slog.Level:
+		return strings.ToLower(p.String())
+	default:
+		return fmt.Sprint(p)
+	}
+}
+
+func (s spec) validString(raw string) error {
+	if len(s.enum) > 0 {
+		for _, e := range s.enum {
+			if raw == e {
+				return nil
+			}
+		}
+		return fmt.Errorf("must be one of %s", strings.Join(s.enum, ", "))
+	}
+	if s.check != nil {
+		return s.check(raw)
+	}
+	return nil
+}
+
+func (s spec) integer(raw string) (int64, error) {
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < s.min || n > s.max {
+		if s.max == unbounded {
+			return 0, fmt.Errorf("must be an integer of at least %d", s.min)
+		}
+		return 0, fmt.Errorf("must be an integer from %d to %d", s.min, s.max)
+	}
+	return n, nil
+}
+
+// parseBool accepts what pydantic-settings accepts for Langflow's booleans.
+func parseBool(raw string) (bool, error) {
+	switch strings.ToLower(raw) {
+	case "1", "true", "t", "yes", "y", "on":
+		return true, nil
+	case "0", "false", "f", "no", "n", "off":
+		return false, nil
+	}
+	return false, errors.New("must be a boolean (true/false, 1/0, yes/no, on/off)")
+}
+
+func checkDatabaseURL(raw string) error {
+	if !strings.Contains(raw, "://") {
+		return nil // keyword/value form; pgx reports its errors at connect time
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return errors.New("is not a valid URL")
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return fmt.Errorf("scheme %q is not postgres:// or postgresql://", u.Scheme)
+	}
+	return nil
+}
+
+// passwordKeyword finds the password of a keyword/value connection string.
+var passwordKeyword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
+
+func redactDatabaseURL(raw string) string {
+	if !strings.Contains(raw, "://") {
+		return passwordKeyword.ReplaceAllString(raw, "${1}xxxxx")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<unparsable URL>"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
+
+func checkOrigin(raw string) error {
+	if raw == "*" || strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "https://") {
+		return nil
+	}
+	return fmt.Errorf("origin %q must be * or start with http:// or https://", raw)
+}
+
+func checkProxy(raw string) error {
+	if net.ParseIP(raw) != nil {
+		return nil
+	}
+	if _, _, err := net.ParseCIDR(raw); err != nil {
+		return fmt.Errorf("%q is neither an IP address nor a CIDR", raw)
+	}
+	return nil
+}
+
+// defaultConfigDir mirrors os.UserCacheDir, reading the environment through
+// getenv so that Load stays a function of its argument.
+func defaultConfigDir(getenv func(string) string) (string, error) {
+	var dir string
+	switch runtime.GOOS {
+	case "windows":
+		dir = getenv("LocalAppData")
+	case "darwin", "ios":
+		if home := getenv("HOME"); home != "" {
+			dir = filepath.Join(home, "Library", "Caches")
+		}
+	default:
+		dir = getenv("XDG_CACHE_HOME")
+		if !filepath.IsAbs(dir) {
+			dir = ""
+			if home := getenv("HOME"); home != "" {
+				dir = filepath.Join(home, ".cache")
+			}
+		}
+	}
+	if dir == "" {
+		return "", errors.New("the user cache directory is unknown (HOME is not set)")
+	}
+	return filepath.Join(dir, "skillflaw"), nil
+}

@@ -1,0 +1,230 @@
+package config
+
+import (
+	"log/slog"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(name string) string { return vars[name] }
+}
+
+func TestLoad_defaults(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"HOME": "/home/ada"}))
+	require.NoError(t, err)
+
+	assert.Equal(t, Config{
+		Host:                        "127.0.0.1",
+		Port:                        7860,
+		ConfigDir:                   c.ConfigDir,
+		LogLevel:                    slog.LevelInfo,
+		LogFormat:                   "json",
+		CORSOrigins:                 []string{"*"},
+		CORSAllowCredentials:        true,
+		MaxBodySizeMB:               64,
+		ReadYourWritesTimeout:       5 * time.Second,
+		ShutdownTimeout:             15 * time.Second,
+		DBMaxConns:                  20,
+		AutoMigrate:                 true,
+		ProjectionBatchSize:         500,
+		MaxFileSizeUploadMB:         1024,
+		FrontendTimeout:             0,
+		AutoSaving:                  true,
+		AutoSavingInterval:          1000,
+		HealthCheckMaxRetries:       5,
+		WebhookPollingInterval:      5000,
+		PublicFlowCleanupInterval:   3600,
+		PublicFlowExpiration:        86400,
+		EventDelivery:               "streaming",
+		SerializationMaxItemsLength: 1000,
+		SerializationMaxTextLength:  20000,
+		DefaultProjectName:          "Starter Project",
+	}, c)
+	assert.Equal(t, "127.0.0.1:7860", c.Addr())
+	assert.Equal(t, int64(64<<20), c.MaxBodyBytes())
+	if runtime.GOOS == "linux" {
+		assert.Equal(t, filepath.FromSlash("/home/ada/.cache/skillflaw"), c.ConfigDir)
+	}
+}
+
+func TestLoad_overrides(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{
+		"SKILLFLAW_DATABASE_URL":                   "postgres://sf:secret@db:5432/sf",
+		"SKILLFLAW_HOST":                           "0.0.0.0",
+		"SKILLFLAW_PORT":                           " 8080 ",
+		"SKILLFLAW_CONFIG_DIR":                     "/var/lib/skillflaw",
+		"SKILLFLAW_LOG_LEVEL":                      "DEBUG",
+		"SKILLFLAW_LOG_FORMAT":                     "text",
+		"SKILLFLAW_CORS_ORIGINS":                   "https://a.example, http://localhost:3000,",
+		"SKILLFLAW_CORS_ALLOW_CREDENTIALS":         "false",
+		"SKILLFLAW_TRUSTED_PROXIES":                "10.0.0.0/8,127.0.0.1",
+		"SKILLFLAW_MAX_BODY_SIZE":                  "2",
+		"SKILLFLAW_READ_YOUR_WRITES_TIMEOUT":       "750ms",
+		"SKILLFLAW_SHUTDOWN_TIMEOUT":               "1m",
+		"SKILLFLAW_DB_MAX_CONNS":                   "4",
+		"SKILLFLAW_AUTO_MIGRATE":                   "no",
+		"SKILLFLAW_PROJECTION_BATCH_SIZE":          "50",
+		"SKILLFLAW_MAX_FILE_SIZE_UPLOAD":           "10",
+		"SKILLFLAW_FRONTEND_TIMEOUT":               "30",
+		"SKILLFLAW_AUTO_SAVING":                    "off",
+		"SKILLFLAW_AUTO_SAVING_INTERVAL":           "2000",
+		"SKILLFLAW_HEALTH_CHECK_MAX_RETRIES":       "1",
+		"SKILLFLAW_WEBHOOK_POLLING_INTERVAL":       "100",
+		"SKILLFLAW_PUBLIC_FLOW_CLEANUP_INTERVAL":   "700",
+		"SKILLFLAW_PUBLIC_FLOW_EXPIRATION":         "800",
+		"SKILLFLAW_EVENT_DELIVERY":                 "polling",
+		"SKILLFLAW_WEBHOOK_AUTH_ENABLE":            "1",
+		"SKILLFLAW_SERIALIZATION_MAX_ITEMS_LENGTH": "10",
+		"SKILLFLAW_SERIALIZATION_MAX_TEXT_LENGTH":  "20",
+		"SKILLFLAW_DEFAULT_PROJECT_NAME":           "Mine",
+		"SKILLFLAW_HIDE_GETTING_STARTED_PROGRESS":  "true",
+		"SKILLFLAW_VOICE_MODE_AVAILABLE":           "yes",
+		"SKILLFLAW_MVP_COMPONENTS":                 "TRUE",
+	}))
+	require.NoError(t, err)
+
+	assert.Equal(t, Config{
+		DatabaseURL:                 "postgres://sf:secret@db:5432/sf",
+		Host:                        "0.0.0.0",
+		Port:                        8080,
+		ConfigDir:                   "/var/lib/skillflaw",
+		LogLevel:                    slog.LevelDebug,
+		LogFormat:                   "text",
+		CORSOrigins:                 []string{"https://a.example", "http://localhost:3000"},
+		CORSAllowCredentials:        false,
+		TrustedProxies:              []string{"10.0.0.0/8", "127.0.0.1"},
+		MaxBodySizeMB:               2,
+		ReadYourWritesTimeout:       750 * time.Millisecond,
+		ShutdownTimeout:             time.Minute,
+		DBMaxConns:                  4,
+		AutoMigrate:                 false,
+		ProjectionBatchSize:         50,
+		MaxFileSizeUploadMB:         10,
+		FrontendTimeout:             30,
+		AutoSaving:                  false,
+		AutoSavingInterval:          2000,
+		HealthCheckMaxRetries:       1,
+		WebhookPollingInterval:      100,
+		PublicFlowCleanupInterval:   700,
+		PublicFlowExpiration:        800,
+		EventDelivery:               "polling",
+		WebhookAuthEnable:           true,
+		SerializationMaxItemsLength: 10,
+		SerializationMaxTextLength:  20,
+		DefaultProjectName:          "Mine",
+		HideGettingStartedProgress:  true,
+		VoiceModeAvailable:          true,
+		MVPComponents:               true,
+	}, c)
+	assert.Equal(t, "0.0.0.0:8080", c.Addr())
+}
+
+func TestLoad_invalid_values(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, variable, value, want string
+	}{
+		{"port_not_a_number", "SKILLFLAW_PORT", "http", `SKILLFLAW_PORT="http": must be an integer from 1 to 65535`},
+		{"port_out_of_range", "SKILLFLAW_PORT", "70000", `SKILLFLAW_PORT="70000": must be an integer from 1 to 65535`},
+		{"negative_interval", "SKILLFLAW_AUTO_SAVING_INTERVAL", "-1", `SKILLFLAW_AUTO_SAVING_INTERVAL="-1": must be an integer of at least 0`},
+		{"bad_bool", "SKILLFLAW_AUTO_MIGRATE", "maybe", `SKILLFLAW_AUTO_MIGRATE="maybe": must be a boolean`},
+		{"bad_duration", "SKILLFLAW_SHUTDOWN_TIMEOUT", "15", `SKILLFLAW_SHUTDOWN_TIMEOUT="15": must be a positive duration`},
+		{"zero_duration", "SKILLFLAW_READ_YOUR_WRITES_TIMEOUT", "0s", `SKILLFLAW_READ_YOUR_WRITES_TIMEOUT="0s": must be a positive duration`},
+		{"bad_level", "SKILLFLAW_LOG_LEVEL", "verbose", `SKILLFLAW_LOG_LEVEL="verbose": must be one of debug, info, warn, error`},
+		{"bad_enum", "SKILLFLAW_EVENT_DELIVERY", "carrier-pigeon", `SKILLFLAW_EVENT_DELIVERY="carrier-pigeon": must be one of streaming, polling, direct`},
+		{"bad_origin", "SKILLFLAW_CORS_ORIGINS", "example.com", `SKILLFLAW_CORS_ORIGINS="example.com": origin "example.com" must be * or start with http:// or https://`},
+		{"bad_proxy", "SKILLFLAW_TRUSTED_PROXIES", "proxy.local", `SKILLFLAW_TRUSTED_PROXIES="proxy.local": "proxy.local" is neither an IP address nor a CIDR`},
+		{"bad_scheme", "SKILLFLAW_DATABASE_URL", "mysql://u@h/db", `SKILLFLAW_DATABASE_URL="mysql://u@h/db": scheme "mysql" is not postgres:// or postgresql://`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Load(env(map[string]string{"HOME": "/h", tt.variable: tt.value}))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.want)
+		})
+	}
+
+	t.Run("every_error_is_reported", func(t *testing.T) {
+		t.Parallel()
+		_, err := Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_PORT": "x", "SKILLFLAW_DB_MAX_CONNS": "0"}))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "SKILLFLAW_PORT")
+		assert.Contains(t, err.Error(), "SKILLFLAW_DB_MAX_CONNS")
+	})
+
+	t.Run("no_home_and_no_config_dir", func(t *testing.T) {
+		t.Parallel()
+		if runtime.GOOS == "windows" {
+			t.Skip("the Windows default comes from LocalAppData")
+		}
+		_, err := Load(env(nil))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "SKILLFLAW_CONFIG_DIR is not set and has no default")
+
+		_, err = Load(env(map[string]string{"SKILLFLAW_CONFIG_DIR": "/srv/sf"}))
+		assert.NoError(t, err)
+	})
+}
+
+func TestConfig_Redacted(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, url, want string }{
+		{"url_password", "postgres://sf:s3cret@db:5432/sf?sslmode=disable", "postgres://sf:xxxxx@db:5432/sf?sslmode=disable"},
+		{"url_query_password", "postgres://sf@db/sf?password=s3cret", "postgres://sf@db/sf?password=xxxxx"},
+		{"keyword_form", "host=db user=sf password='s3 cret' dbname=sf", "host=db user=sf password=xxxxx dbname=sf"},
+		{"no_password", "postgres://sf@db/sf", "postgres://sf@db/sf"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_DATABASE_URL": tt.url}))
+			require.NoError(t, err)
+			r := c.Redacted()
+			assert.Equal(t, tt.want, r["SKILLFLAW_DATABASE_URL"])
+			assert.NotContains(t, r["SKILLFLAW_DATABASE_URL"], "s3")
+			assert.Equal(t, "7860", r["SKILLFLAW_PORT"])
+			assert.Equal(t, "5s", r["SKILLFLAW_READ_YOUR_WRITES_TIMEOUT"])
+			assert.Equal(t, "info", r["SKILLFLAW_LOG_LEVEL"])
+			assert.Len(t, r, len(Variables()))
+		})
+	}
+}
+
+// TestVariables_cover_every_field proves that each Config field is set by
+// exactly one variable, so Variables() is the complete list for the README.
+func TestVariables_cover_every_field(t *testing.T) {
+	t.Parallel()
+	var c Config
+	byField := map[uintptr]string{}
+	for _, s := range specs() {
+		p := reflect.ValueOf(s.field(&c)).Pointer()
+		if other, ok := byField[p]; ok {
+			t.Errorf("%s and %s set the same field", s.Name, other)
+		}
+		byField[p] = s.Name
+	}
+	v := reflect.ValueOf(&c).Elem()
+	for i := range v.NumField() {
+		_, ok := byField[v.Field(i).Addr().Pointer()]
+		assert.True(t, ok, "field %s has no variable", v.Type().Field(i).Name)
+	}
+
+	names := map[string]bool{}
+	for _, variable := range Variables() {
+		assert.Regexp(t, `^SKILLFLAW_[A-Z_]+$`, variable.Name)
+		assert.NotEmpty(t, variable.Description, variable.Name)
+		assert.False(t, names[variable.Name], "duplicate %s", variable.Name)
+		names[variable.Name] = true
+	}
+	assert.Len(t, names, v.NumField())
+}

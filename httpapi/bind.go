@@ -1,0 +1,610 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/url"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-playground/validator/v10"
+	"github.com/google/uuid"
+)
+
+// BindJSON decodes the JSON request body into dst, a pointer, and checks
+// dst's `binding` rules (go-playground/validator, as gin uses them). On
+// failure it answers like FastAPI through Fail — 422 with pydantic's error
+// types and locations (json_invalid, missing, int_parsing, string_too_long,
+// enum …), 413 for an oversized body — and returns false.
+//
+// Fields are named by their json tags. Note that `binding:"required"`
+// rejects zero values, as in gin: use a pointer for a required field whose
+// zero value is valid (false, 0).
+func BindJSON(c *gin.Context, dst any) bool {
+	if err := decodeJSON(c.Request.Body, dst, serverOf(c).validate); err != nil {
+		Fail(c, err)
+		return false
+	}
+	return true
+}
+
+// BindQuery fills dst, a pointer to a struct, from the query string. A
+// field takes the parameter named by its `form` tag ("name" or
+// "name,default=value"); pointers stay nil when the parameter is absent,
+// slices take every repetition, scalars the last. Parse failures and
+// `binding` rules answer 422 at ["query", name] through Fail.
+func BindQuery(c *gin.Context, dst any) bool {
+	if err := decodeQuery(c.Request.URL.Query(), dst, serverOf(c).validate); err != nil {
+		Fail(c, err)
+		return false
+	}
+	return true
+}
+
+// PathUUID parses the path parameter name as a UUID; a malformed one is
+// answered with 422 uuid_parsing at ["path", name] and ok false.
+func PathUUID(c *gin.Context, name string) (id uuid.UUID, ok bool) {
+	raw := c.Param(name)
+	id, err := uuid.Parse(raw)
+	if err != nil {
+		Fail(c, &ValidationError{Items: []ErrorItem{at(mismatch(reflect.TypeFor[uuid.UUID](), raw, err), "path", name)}})
+		return uuid.Nil, false
+	}
+	return id, true
+}
+
+func newValidator() *validator.Validate {
+	v := validator.New(validator.WithRequiredStructEnabled())
+	v.SetTagName("binding")
+	return v
+}
+
+func decodeJSON(r io.Reader, dst any, v *validator.Validate) error {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("read request body: %w", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return &ValidationError{Items: []ErrorItem{{Type: "missing", Loc: []any{"body"}, Msg: "Field required"}}}
+	}
+	// Decode generically first: it finds syntax errors with their offset,
+	// and gives the input that typeErrors compares with dst's type.
+	var generic any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&generic); err != nil {
+		offset := len(body) // the input ended early
+		if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+			offset = int(max(se.Offset-1, 0)) // Offset counts the bad byte
+		}
+		return jsonInvalid(offset, err.Error())
+	}
+	if rest := body[dec.InputOffset():]; len(bytes.TrimSpace(rest)) > 0 {
+		return jsonInvalid(len(body)-len(bytes.TrimLeft(rest, " \t\r\n")), "extra data after the JSON value")
+	}
+	if err := json.Unmarshal(body, dst); err != nil {
+		if _, ok := errors.AsType[*json.InvalidUnmarshalError](err); ok {
+			return fmt.Errorf("bind JSON: %w", err)
+		}
+		items := typeErrors(reflect.TypeOf(dst).Elem(), generic, []any{"body"})
+		if len(items) == 0 {
+			items = []ErrorItem{{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, " + err.Error(), Input: generic}}
+		}
+		return &ValidationError{Items: items}
+	}
+	return validateStruct(v, dst, "body", jsonName)
+}
+
+func jsonInvalid(offset int, reason string) error {
+	return &ValidationError{Items: []ErrorItem{{
+		Type: "json_invalid", Loc: []any{"body", offset}, Msg: "JSON decode error",
+		Input: map[string]any{}, Ctx: map[string]any{"error": reason},
+	}}}
+}
+
+// typeErrors lists where v, decoded generically (numbers as json.Number),
+// does not fit t the way encoding/json decodes it. encoding/json reports
+// only its first error, and without list indices or the field of a failed
+// UnmarshalText; this walk reports them all, located like pydantic.
+func typeErrors(t reflect.Type, v any, loc []any) []ErrorItem {
+	if v == nil { // null leaves the zero value
+		return nil
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch pt := reflect.PointerTo(t); {
+	case pt.Implements(reflect.TypeFor[json.Unmarshaler]()):
+		raw, err := json.Marshal(v)
+		if err == nil {
+			err = reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw)
+		}
+		if err != nil {
+			return []ErrorItem{at(mismatch(t, v, err), loc...)}
+		}
+		return nil
+	case pt.Implements(reflect.TypeFor[encoding.TextUnmarshaler]()):
+		s, ok := v.(string)
+		var err error
+		if ok {
+			err = reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
+		}
+		if !ok || err != nil {
+			return []ErrorItem{at(mismatch(t, v, err), loc...)}
+		}
+		return nil
+	}
+	var items []ErrorItem
+	check := func(ok bool) []ErrorItem {
+		if !ok {
+			return []ErrorItem{at(mismatch(t, v, nil), loc...)}
+		}
+		return nil
+	}
+	switch t.Kind() {
+	case reflect.String:
+		_, ok := v.(string)
+		return check(ok)
+	case reflect.Bool:
+		_, ok := v.(bool)
+		return check(ok)
+	case reflect.Float32, reflect.Float64:
+		_, ok := v.(json.Number)
+		return check(ok)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, ok := v.(json.Number)
+		if !ok {
+			return check(false)
+		}
+		if it := intError(t, n.String(), v); it != nil {
+			return []ErrorItem{at(*it, loc...)}
+		}
+	case reflect.Struct:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return check(false)
+		}
+		fields := jsonFields(t)
+		for _, key := range sortedKeys(m) {
+			i := slices.IndexFunc(fields, func(f reflect.StructField) bool { return jsonName(f) == key })
+			if i < 0 {
+				i = slices.IndexFunc(fields, func(f reflect.StructField) bool { return strings.EqualFold(jsonName(f), key) })
+			}
+			if i >= 0 {
+				items = append(items, typeErrors(fields[i].Type, m[key], append(slices.Clip(loc), key))...)
+			}
+		}
+	case reflect.Map:
+		m, ok := v.(map[string]any)
+		if !ok {
+			return check(false)
+		}
+		for _, key := range sortedKeys(m) {
+			items = append(items, typeErrors(t.Elem(), m[key], append(slices.Clip(loc), key))...)
+		}
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 { // []byte is a base64 string
+			_, ok := v.(string)
+			return check(ok)
+		}
+		list, ok := v.([]any)
+		if !ok {
+			return check(false)
+		}
+		for i, el := range list {
+			items = append(items, typeErrors(t.Elem(), el, append(slices.Clip(loc), i))...)
+		}
+	}
+	return items
+}
+
+// mismatch is pydantic's error for input that is not a t. cause is the
+// parse error of a string input, if any.
+func mismatch(t reflect.Type, input any, cause error) ErrorItem {
+	_, isString := input.(string)
+	because := func(prefix string) string {
+		if cause == nil {
+			return prefix
+		}
+		return prefix + ", " + cause.Error()
+	}
+	it := ErrorItem{Input: input}
+	switch {
+	case t == reflect.TypeFor[uuid.UUID]() && isString:
+		it.Type, it.Msg = "uuid_parsing", because("Input should be a valid UUID")
+	case t == reflect.TypeFor[uuid.UUID]():
+		it.Type, it.Msg = "uuid_type", "UUID input should be a string, bytes or UUID object"
+	case t == reflect.TypeFor[time.Time]() && isString:
+		it.Type, it.Msg = "datetime_parsing", because("Input should be a valid datetime")
+	case t == reflect.TypeFor[time.Time]():
+		it.Type, it.Msg = "datetime_type", "Input should be a valid datetime"
+	case cause != nil:
+		it.Type, it.Msg = "value_error", "Value error, "+cause.Error()
+	default:
+		switch t.Kind() {
+		case reflect.Bool:
+			it.Type, it.Msg = "bool_type", "Input should be a valid boolean"
+			if isString {
+				it.Type, it.Msg = "bool_parsing", "Input should be a valid boolean, unable to interpret input"
+			}
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			it.Type, it.Msg = "int_type", "Input should be a valid integer"
+			if isString {
+				it.Type, it.Msg = "int_parsing", "Input should be a valid integer, unable to parse string as an integer"
+			}
+		case reflect.Float32, reflect.Float64:
+			it.Type, it.Msg = "float_type", "Input should be a valid number"
+			if isString {
+				it.Type, it.Msg = "float_parsing", "Input should be a valid number, unable to parse string as a number"
+			}
+		case reflect.Struct:
+			it.Type, it.Msg = "model_attributes_type", "Input should be a valid dictionary or object to extract fields from"
+		case reflect.Map:
+			it.Type, it.Msg = "dict_type", "Input should be a valid dictionary"
+		case reflect.Slice, reflect.Array:
+			it.Type, it.Msg = "list_type", "Input should be a valid list"
+		default:
+			it.Type, it.Msg = "string_type", "Input should be a valid string"
+		}
+	}
+	return it
+}
+
+// intError checks that s is an integer that fits t (an integer kind); nil
+// if it is.
+func intError(t reflect.Type, s string, input any) *ErrorItem {
+	signed := t.Kind() >= reflect.Int && t.Kind() <= reflect.Int64
+	if signed {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil && !reflect.Zero(t).OverflowInt(n) {
+			return nil
+		}
+	} else if n, err := strconv.ParseUint(s, 10, 64); err == nil && !reflect.Zero(t).OverflowUint(n) {
+		return nil
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	_, isString := input.(string)
+	switch {
+	case err != nil || isString && f != math.Trunc(f):
+		it := mismatch(t, input, nil)
+		return &it
+	case f != math.Trunc(f):
+		return &ErrorItem{Type: "int_from_float", Msg: "Input should be a valid integer, got a number with a fractional part", Input: input}
+	}
+	bits := t.Bits()
+	lo, hi := "0", strconv.FormatUint(math.MaxUint64>>(64-bits), 10)
+	if signed {
+		lo, hi = strconv.FormatInt(math.MinInt64>>(64-bits), 10), strconv.FormatInt(math.MaxInt64>>(64-bits), 10)
+	}
+	if f < 0 {
+		return &ErrorItem{Type: "greater_than_equal", Msg: "Input should be greater than or equal to " + lo,
+			Input: input, Ctx: map[string]any{"ge": json.Number(lo)}}
+	}
+	return &ErrorItem{Type: "less_than_equal", Msg: "Input should be less than or equal to " + hi,
+		Input: input, Ctx: map[string]any{"le": json.Number(hi)}}
+}
+
+// at returns it located at loc.
+func at(it ErrorItem, loc ...any) ErrorItem {
+	it.Loc = slices.Clone(loc)
+	return it
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// jsonFields lists the fields encoding/json decodes into, promoted fields
+// of embedded structs included.
+func jsonFields(t reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for _, f := range reflect.VisibleFields(t) {
+		if !f.IsExported() || f.Tag.Get("json") == "-" || flattened(f) {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// flattened reports an embedded struct whose fields encoding/json promotes.
+func flattened(f reflect.StructField) bool {
+	t := f.Type
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return f.Anonymous && f.Tag.Get("json") == "" && t.Kind() == reflect.Struct
+}
+
+func jsonName(f reflect.StructField) string {
+	if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" {
+		return name
+	}
+	return f.Name
+}
+
+func formName(f reflect.StructField) string {
+	if name, _, _ := strings.Cut(f.Tag.Get("form"), ","); name != "" {
+		return name
+	}
+	return f.Name
+}
+
+func decodeQuery(q url.Values, dst any, v *validator.Validate) error {
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("bind query: need a pointer to a struct, not %T", dst)
+	}
+	rv = rv.Elem()
+	var items []ErrorItem
+	for _, f := range reflect.VisibleFields(rv.Type()) {
+		tag, ok := f.Tag.Lookup("form")
+		if !ok || tag == "-" || !f.IsExported() {
+			continue
+		}
+		name := formName(f)
+		values, present := q[name]
+		if !present {
+			_, opts, _ := strings.Cut(tag, ",")
+			def, ok := strings.CutPrefix(opts, "default=")
+			if !ok {
+				continue
+			}
+			values = []string{def}
+		}
+		if it := setQueryField(rv.FieldByIndex(f.Index), values); it != nil {
+			items = append(items, at(*it, "query", name))
+		}
+	}
+	if len(items) > 0 {
+		return &ValidationError{Items: items}
+	}
+	return validateStruct(v, dst, "query", formName)
+}
+
+func setQueryField(fv reflect.Value, values []string) *ErrorItem {
+	if fv.Kind() == reflect.Slice && !reflect.PointerTo(fv.Type()).Implements(reflect.TypeFor[encoding.TextUnmarshaler]()) {
+		list := reflect.MakeSlice(fv.Type(), len(values), len(values))
+		for i, raw := range values {
+			if it := setScalar(list.Index(i), raw); it != nil {
+				return it
+			}
+		}
+		fv.Set(list)
+		return nil
+	}
+	return setScalar(fv, values[len(values)-1])
+}
+
+func setScalar(fv reflect.Value, raw string) *ErrorItem {
+	t := fv.Type()
+	if t.Kind() == reflect.Pointer {
+		p := reflect.New(t.Elem())
+		if it := setScalar(p.Elem(), raw); it != nil {
+			return it
+		}
+		fv.Set(p)
+		return nil
+	}
+	if tu, ok := fv.Addr().Interface().(encoding.TextUnmarshaler); ok {
+		if err := tu.UnmarshalText([]byte(raw)); err != nil {
+			it := mismatch(t, raw, err)
+			return &it
+		}
+		return nil
+	}
+	fail := func() *ErrorItem {
+		it := mismatch(t, raw, nil)
+		return &it
+	}
+	switch t.Kind() {
+	case reflect.String:
+		fv.SetString(raw)
+	case reflect.Bool:
+		switch strings.ToLower(raw) {
+		case "1", "true", "t", "yes", "y", "on":
+			fv.SetBool(true)
+		case "0", "false", "f", "no", "n", "off":
+			fv.SetBool(false)
+		default:
+			return fail()
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || fv.OverflowInt(n) {
+			return intError(t, raw, raw)
+		}
+		fv.SetInt(n)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, err := strconv.ParseUint(raw, 10, 64)
+		if err != nil || fv.OverflowUint(n) {
+			return intError(t, raw, raw)
+		}
+		fv.SetUint(n)
+	case reflect.Float32, reflect.Float64:
+		f, err := strconv.ParseFloat(raw, t.Bits())
+		if err != nil {
+			return fail()
+		}
+		fv.SetFloat(f)
+	default:
+		return &ErrorItem{Type: "value_error", Msg: "Value error, unsupported query parameter type " + t.String(), Input: raw}
+	}
+	return nil
+}
+
+// validateStruct runs dst's `binding` rules and translates the failures
+// into pydantic's terms, located under root with fields named by name.
+func validateStruct(v *validator.Validate, dst any, root string, name func(reflect.StructField) string) error {
+	t := reflect.TypeOf(dst)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	err := v.Struct(dst)
+	fes, ok := errors.AsType[validator.ValidationErrors](err)
+	if !ok {
+		if err != nil {
+			return fmt.Errorf("validate %s: %w", root, err)
+		}
+		return nil
+	}
+	items := make([]ErrorItem, len(fes))
+	for i, fe := range fes {
+		items[i] = at(ruleError(fe), fieldLoc(t, fe.StructNamespace(), root, name)...)
+	}
+	return &ValidationError{Items: items}
+}
+
+// fieldLoc turns validator's "Type.Field[0].Inner" into pydantic's
+// [root, "field", 0, "inner"], skipping flattened embedded structs.
+func fieldLoc(t reflect.Type, namespace, root string, name func(reflect.StructField) string) []any {
+	loc := []any{root}
+	_, rest, _ := strings.Cut(namespace, ".") // drop the root type's name
+	for seg := range strings.SplitSeq(rest, ".") {
+		field, index, _ := strings.Cut(seg, "[")
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		f, ok := reflect.StructField{}, false
+		if t.Kind() == reflect.Struct {
+			f, ok = t.FieldByName(field)
+		}
+		switch {
+		case !ok:
+			loc = append(loc, field)
+		case flattened(f):
+			t = f.Type
+		default:
+			loc = append(loc, name(f))
+			t = f.Type
+		}
+		for index != "" {
+			key, more, _ := strings.Cut(index, "]")
+			index = strings.TrimPrefix(more, "[")
+			for t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+			if n, err := strconv.Atoi(key); err == nil && t.Kind() != reflect.Map {
+				loc = append(loc, n)
+			} else {
+				loc = append(loc, key)
+			}
+			if k := t.Kind(); k == reflect.Slice || k == reflect.Array || k == reflect.Map {
+				t = t.Elem()
+			}
+		}
+	}
+	return loc
+}
+
+// ruleError translates a failed validator rule into pydantic's error.
+func ruleError(fe validator.FieldError) ErrorItem {
+	p := fe.Param()
+	it := ErrorItem{Input: fe.Value()}
+	kind := fe.Kind()
+	text := kind == reflect.String
+	list := kind == reflect.Slice || kind == reflect.Array || kind == reflect.Map
+	length := func() int {
+		if s, ok := fe.Value().(string); ok {
+			return utf8.RuneCountInString(s)
+		}
+		if rv := reflect.ValueOf(fe.Value()); list && rv.IsValid() {
+			return rv.Len()
+		}
+		return 0
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		n = 0 // the rule's parameter is not a count; n is not read then
+	}
+	plural := func(word string) string {
+		if n == 1 {
+			return word
+		}
+		return word + "s"
+	}
+	fieldType := "List"
+	if kind == reflect.Map {
+		fieldType = "Dictionary"
+	}
+	tooShort := func() {
+		if text {
+			it.Type, it.Msg, it.Ctx = "string_too_short", "String should have at least "+p+" "+plural("character"), map[string]any{"min_length": n}
+		} else {
+			it.Type, it.Ctx = "too_short", map[string]any{"field_type": fieldType, "min_length": n, "actual_length": length()}
+			it.Msg = fmt.Sprintf("%s should have at least %s %s after validation, not %d", fieldType, p, plural("item"), length())
+		}
+	}
+	tooLong := func() {
+		if text {
+			it.Type, it.Msg, it.Ctx = "string_too_long", "String should have at most "+p+" "+plural("character"), map[string]any{"max_length": n}
+		} else {
+			it.Type, it.Ctx = "too_long", map[string]any{"field_type": fieldType, "max_length": n, "actual_length": length()}
+			it.Msg = fmt.Sprintf("%s should have at most %s %s after validation, not %d", fieldType, p, plural("item"), length())
+		}
+	}
+	bound := func(typ, words, key string) {
+		it.Type, it.Msg, it.Ctx = typ, "Input should be "+words+" "+p, map[string]any{key: json.Number(p)}
+		if _, err := strconv.ParseFloat(p, 64); err != nil {
+			it.Ctx = map[string]any{key: p}
+		}
+	}
+	switch tag := fe.Tag(); {
+	case strings.HasPrefix(tag, "required"):
+		it.Type, it.Msg, it.Input = "missing", "Field required", nil
+	case (tag == "min" || tag == "gte") && (text || list):
+		tooShort()
+	case (tag == "max" || tag == "lte") && (text || list):
+		tooLong()
+	case tag == "len" && (text || list) && length() < n:
+		tooShort()
+	case tag == "len" && (text || list):
+		tooLong()
+	case tag == "min" || tag == "gte":
+		bound("greater_than_equal", "greater than or equal to", "ge")
+	case tag == "max" || tag == "lte":
+		bound("less_than_equal", "less than or equal to", "le")
+	case tag == "gt":
+		bound("greater_than", "greater than", "gt")
+	case tag == "lt":
+		bound("less_than", "less than", "lt")
+	case tag == "oneof":
+		options := strings.Fields(p)
+		for i, o := range options {
+			options[i] = "'" + o + "'"
+		}
+		expected := options[len(options)-1]
+		if len(options) > 1 {
+			expected = strings.Join(options[:len(options)-1], ", ") + " or " + expected
+		}
+		it.Type, it.Msg, it.Ctx = "enum", "Input should be "+expected, map[string]any{"expected": expected}
+	case strings.HasPrefix(tag, "uuid"):
+		it.Type, it.Msg = "uuid_parsing", "Input should be a valid UUID"
+	case tag == "email":
+		it.Type, it.Msg = "value_error", "value is not a valid email address"
+	case tag == "url" || tag == "http_url":
+		it.Type, it.Msg = "url_parsing", "Input should be a valid URL"
+	default:
+		it.Type, it.Msg = "value_error", fmt.Sprintf("Value error, the value breaks the %q rule", tag)
+	}
+	return it
+}
