@@ -179,7 +179,7 @@ func specs() []spec {
 	v := func(name, def, desc string) Variable { return Variable{Name: name, Default: def, Description: desc} }
 	return []spec{
 		{Variable: v("SKILLFLAW_DATABASE_URL", "", "PostgreSQL connection string (postgres://user:pass@host:5432/db or keyword/value form); required by serve and migrate."),
-			field: func(c *Config) any { return &c.DatabaseURL }, check: checkDatabaseURL, redact: redactDatabaseURL},
+			field: func(c *Config) any { return &c.DatabaseURL }, check: checkDatabaseURL, redact: RedactURL},
 		{Variable: v("SKILLFLAW_HOST", "127.0.0.1", "Address the HTTP server listens on."),
 			field: func(c *Config) any { return &c.Host }},
 		{Variable: v("SKILLFLAW_PORT", "7860", "TCP port the HTTP server listens on."),
@@ -366,7 +366,9 @@ func checkDatabaseURL(raw string) error {
 // passwordKeyword finds the password of a keyword/value connection string.
 var passwordKeyword = regexp.MustCompile(`(?i)(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)`)
 
-func redactDatabaseURL(raw string) string {
+// RedactURL returns a database connection string with its password hidden,
+// for logs and error messages.
+func RedactURL(raw string) string {
 	if !strings.Contains(raw, "://") {
 		return passwordKeyword.ReplaceAllString(raw, "${1}xxxxx")
 	}

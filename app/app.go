@@ -1,0 +1,201 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/config"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/migrations"
+	"github.com/skillflaw/skillflaw-go/projections"
+	"github.com/skillflaw/skillflaw-go/readapi"
+)
+
+// Version is the version of SkillFlaw-Go.
+const Version = "0.1.0"
+
+// Module is one feature's part of the process: its event types, the
+// projections that build its read models, and its HTTP operations.
+type Module interface {
+	// Register adds the module's event types (and upcasters).
+	Register(reg *eventstore.Registry) error
+	// Projections returns the module's read models.
+	Projections() []*projections.Projection
+	// Routes registers the module's operations.
+	Routes(s *httpapi.Server, d Deps)
+}
+
+// Deps is what a module's handlers may use.
+type Deps struct {
+	Pool       *pgxpool.Pool
+	Store      eventstore.Store
+	Registry   *eventstore.Registry
+	Repository *commands.Repository
+	Runtime    *projections.Runtime
+	Config     config.Config
+	Logger     *slog.Logger
+	Clock      func() time.Time
+}
+
+// App is an assembled process.
+type App struct {
+	cfg     config.Config
+	log     *slog.Logger
+	pool    *pgxpool.Pool
+	store   *postgres.Store
+	reg     *eventstore.Registry
+	runtime *projections.Runtime
+	server  *httpapi.Server
+}
+
+// Open connects to the database and assembles everything. It does not
+// migrate, serve or project; see Migrate and Serve. Call Close when done.
+func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...Module) (*App, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("SKILLFLAW_DATABASE_URL is not set: point it at PostgreSQL (make run starts one for you)")
+	}
+	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("SKILLFLAW_DATABASE_URL: %w", err)
+	}
+	if cfg.DBMaxConns > 0 {
+		poolCfg.MaxConns = cfg.DBMaxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pingCtx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database at %s: %w", config.RedactURL(cfg.DatabaseURL), err)
+	}
+
+	a := &App{cfg: cfg, log: log, pool: pool, reg: eventstore.NewRegistry()}
+	a.store = postgres.New(pool, postgres.Options{BatchSize: cfg.ProjectionBatchSize, Logger: log})
+	var projs []*projections.Projection
+	for _, m := range modules {
+		if err := m.Register(a.reg); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("register events: %w", err)
+		}
+		projs = append(projs, m.Projections()...)
+	}
+	a.runtime, err = projections.NewRuntime(pool, a.store, a.reg, projs, projections.Config{Logger: log})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+
+	a.server = httpapi.New(httpapi.Options{
+		Logger:                log,
+		CORSOrigins:           cfg.CORSOrigins,
+		CORSAllowCredentials:  cfg.CORSAllowCredentials,
+		TrustedProxies:        cfg.TrustedProxies,
+		MaxBodyBytes:          cfg.MaxBodyBytes(),
+		ReadYourWritesTimeout: cfg.ReadYourWritesTimeout,
+		Waiter:                a.runtime,
+		Title:                 "SkillFlaw",
+		Version:               Version,
+	})
+	readapi.RegisterHealth(a.server, pool, a.runtime.Health)
+	readapi.RegisterBase(a.server, cfg, Version)
+	deps := Deps{
+		Pool: pool, Store: a.store, Registry: a.reg, Repository: commands.NewRepository(a.store, a.reg),
+		Runtime: a.runtime, Config: cfg, Logger: log, Clock: time.Now,
+	}
+	for _, m := range modules {
+		m.Routes(a.server, deps)
+	}
+	return a, nil
+}
+
+// Close releases the store's connections and the pool.
+func (a *App) Close() {
+	if a.store != nil {
+		a.store.Close()
+	}
+	a.pool.Close()
+}
+
+// Pool returns the database pool.
+func (a *App) Pool() *pgxpool.Pool { return a.pool }
+
+// Runtime returns the projections runtime.
+func (a *App) Runtime() *projections.Runtime { return a.runtime }
+
+// Migrate applies every pending migration.
+func (a *App) Migrate(ctx context.Context) error {
+	db := stdlib.OpenDBFromPool(a.pool)
+	defer db.Close()
+	res, err := migrations.Up(ctx, db)
+	for _, r := range res {
+		if r.Error == nil {
+			a.log.Info("migration applied", "version", r.Source.Version, "file", r.Source.Path, "duration", r.Duration.String())
+		}
+	}
+	return err
+}
+
+// Handler returns the HTTP handler of every registered operation.
+func (a *App) Handler() (http.Handler, error) { return a.server.Handler() }
+
+// Serve runs the projections and the HTTP server on ln until ctx ends, then
+// shuts down gracefully: no new connections, in-flight requests finish
+// (bounded by ShutdownTimeout), then the projectors stop.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	handler, err := a.server.Handler()
+	if err != nil {
+		return err
+	}
+	runCtx, stopRuntime := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRuntime()
+	runtimeDone := make(chan error, 1)
+	go func() { runtimeDone <- a.runtime.Run(runCtx) }()
+
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	a.log.Info("serving", "url", "http://"+ln.Addr().String(), "docs", "http://"+ln.Addr().String()+"/docs",
+		"projections", a.runtime.Names())
+
+	runtimeStopped := false
+	select {
+	case err = <-served:
+	case rerr := <-runtimeDone:
+		runtimeStopped = true
+		err = fmt.Errorf("projections stopped: %w", rerr)
+		_ = srv.Close()
+	case <-ctx.Done():
+		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
+		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
+		defer cancel()
+		err = srv.Shutdown(shutCtx)
+	}
+	stopRuntime()
+	if !runtimeStopped {
+		if rerr := <-runtimeDone; rerr != nil && err == nil && !errors.Is(rerr, context.Canceled) {
+			err = rerr
+		}
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}

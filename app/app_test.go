@@ -1,0 +1,185 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skillflaw/skillflaw-go/app"
+	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/config"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
+	"github.com/skillflaw/skillflaw-go/internal/testkit"
+)
+
+// served is an App serving on a real listener until the test ends.
+type served struct {
+	app  *app.App
+	base string
+}
+
+func serve(t *testing.T) *served {
+	t.Helper()
+	url := testkit.DatabaseURL(t)
+	cfg, err := config.Load(func(k string) string {
+		return map[string]string{"SKILLFLAW_DATABASE_URL": url, "HOME": t.TempDir()}[k]
+	})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler), testkit.TallyModule{})
+	require.NoError(t, err)
+	testkit.CreateTallyTables(t, a.Pool())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(ctx, ln) }()
+	t.Cleanup(func() {
+		cancel()
+		assert.NoError(t, <-done, "graceful shutdown")
+		a.Close()
+	})
+	s := &served{app: a, base: "http://" + ln.Addr().String()}
+	require.Eventually(t, func() bool {
+		res, err := http.Get(s.base + "/health_check")
+		if err != nil {
+			return false
+		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	}, 10*time.Second, 5*time.Millisecond)
+	return s
+}
+
+func (s *served) do(t *testing.T, method, path string, body any, header http.Header) (*http.Response, map[string]any) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		require.NoError(t, err)
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, s.base+path, r)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var out map[string]any
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(t, err)
+	if len(raw) > 0 {
+		require.NoError(t, json.Unmarshal(raw, &out), string(raw))
+	}
+	return res, out
+}
+
+// Read your writes: 200 create-then-read pairs, and as many
+// increment-then-read pairs, never see stale data.
+func TestApp_ReadYourWrites(t *testing.T) {
+	t.Parallel()
+	s := serve(t)
+	for i := range 200 {
+		name := fmt.Sprintf("tally %d", i)
+		res, created := s.do(t, http.MethodPost, "/api/v1/_test/tallies", map[string]any{"name": name}, nil)
+		require.Equal(t, http.StatusCreated, res.StatusCode, created)
+		require.NotEmpty(t, res.Header.Get("X-Event-Position"))
+		require.Empty(t, res.Header.Get("X-Read-Model-Lag"))
+		id := created["id"].(string)
+
+		res, got := s.do(t, http.MethodGet, "/api/v1/_test/tallies/"+id, nil, nil)
+		require.Equal(t, http.StatusOK, res.StatusCode, "pair %d: created tally not readable", i)
+		require.Equal(t, name, got["name"])
+
+		res, _ = s.do(t, http.MethodPost, "/api/v1/_test/tallies/"+id+"/increment", map[string]any{"by": i + 1}, nil)
+		require.Equal(t, http.StatusOK, res.StatusCode)
+		_, got = s.do(t, http.MethodGet, "/api/v1/_test/tallies/"+id, nil, nil)
+		require.Equal(t, float64(i+1), got["total"], "pair %d: increment not visible", i)
+	}
+}
+
+// A client that learned a position elsewhere (here: a write that did not go
+// through this API) gets a read at least that fresh with X-Min-Position.
+func TestApp_MinPositionOnReads(t *testing.T) {
+	t.Parallel()
+	s := serve(t)
+	store := postgres.New(s.app.Pool(), postgres.Options{})
+	t.Cleanup(store.Close)
+	repo := commands.NewRepository(store, testkit.NewRegistry(t))
+	for range 20 {
+		id := uuid.New()
+		tally, err := testkit.OpenTally(id, "direct")
+		require.NoError(t, err)
+		written, err := repo.Save(context.Background(), tally, eventstore.Metadata{})
+		require.NoError(t, err)
+		res, got := s.do(t, http.MethodGet, "/api/v1/_test/tallies/"+id.String(), nil,
+			http.Header{"X-Min-Position": {written.Last().String()}})
+		require.Equal(t, http.StatusOK, res.StatusCode, got)
+	}
+	res, got := s.do(t, http.MethodGet, "/api/v1/_test/tallies/"+uuid.NewString(), nil,
+		http.Header{"X-Min-Position": {"not-a-position"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, got)
+}
+
+func TestApp_BadInputNeverFailsWith500(t *testing.T) {
+	t.Parallel()
+	s := serve(t)
+	cases := []struct {
+		name   string
+		method string
+		path   string
+		body   any
+		status int
+	}{
+		{"missing_name", http.MethodPost, "/api/v1/_test/tallies", map[string]any{}, 422},
+		{"name_too_long", http.MethodPost, "/api/v1/_test/tallies", map[string]any{"name": string(bytes.Repeat([]byte("x"), 65))}, 422},
+		{"wrong_type", http.MethodPost, "/api/v1/_test/tallies", map[string]any{"name": 5}, 422},
+		{"blank_name_domain_rule", http.MethodPost, "/api/v1/_test/tallies", map[string]any{"name": "   "}, 422},
+		{"bad_uuid", http.MethodGet, "/api/v1/_test/tallies/nope", nil, 422},
+		{"unknown_tally", http.MethodGet, "/api/v1/_test/tallies/" + uuid.NewString(), nil, 404},
+		{"increment_unknown", http.MethodPost, "/api/v1/_test/tallies/" + uuid.NewString() + "/increment", map[string]any{"by": 1}, 404},
+		{"zero_increment", http.MethodPost, "/api/v1/_test/tallies/" + uuid.NewString() + "/increment", map[string]any{"by": 0}, 422},
+		{"unknown_route", http.MethodGet, "/api/v1/nope", nil, 404},
+		{"wrong_method", http.MethodDelete, "/health_check", nil, 405},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := s.do(t, tc.method, tc.path, tc.body, nil)
+			assert.Equal(t, tc.status, res.StatusCode, body)
+			assert.Contains(t, body, "detail")
+		})
+	}
+	// Nothing was written by the refused requests.
+	head, err := postgres.New(s.app.Pool(), postgres.Options{}).Head(context.Background())
+	require.NoError(t, err)
+	assert.True(t, head.IsZero(), "no event appended, head %s", head)
+}
+
+func TestApp_HealthAndContractRoutes(t *testing.T) {
+	t.Parallel()
+	s := serve(t)
+	res, body := s.do(t, http.MethodGet, "/health_check", nil, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Equal(t, map[string]any{"status": "ok", "chat": "ok", "db": "ok"}, body)
+
+	res, doc := s.do(t, http.MethodGet, "/openapi.json", nil, nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	paths := doc["paths"].(map[string]any)
+	for _, p := range []string{"/health", "/health_check", "/api/v1/version", "/api/v1/config", "/api/v1/_test/tallies/{tally_id}"} {
+		assert.Contains(t, paths, p)
+	}
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/skillflaw/skillflaw-go/app"
+	"github.com/skillflaw/skillflaw-go/config"
+	"github.com/skillflaw/skillflaw-go/projections"
+)
+
+// env is the configuration and logger every command shares.
+type env struct {
+	cfg    config.Config
+	log    *slog.Logger
+	stderr io.Writer
+}
+
+func newEnv(getenv func(string) string, stderr io.Writer) (*env, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		return nil, err
+	}
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewJSONHandler(stderr, opts)
+	if cfg.LogFormat == "text" {
+		h = slog.NewTextHandler(stderr, opts)
+	}
+	return &env{cfg: cfg, log: slog.New(h), stderr: stderr}, nil
+}
+
+func (e *env) open(ctx context.Context, modules []app.Module) (*app.App, error) {
+	return app.Open(ctx, e.cfg, e.log, modules...)
+}
+
+func (e *env) serve(ctx context.Context, modules []app.Module) error {
+	a, err := e.open(ctx, modules)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	e.log.Info("starting skillflaw", "version", app.Version, "config", e.cfg.Redacted())
+	if e.cfg.AutoMigrate {
+		if err := a.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(e.cfg.Host, strconv.Itoa(e.cfg.Port)))
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return a.Serve(ctx, ln)
+}
+
+func (e *env) migrate(ctx context.Context, modules []app.Module) error {
+	a, err := e.open(ctx, modules)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Migrate(ctx)
+}
+
+func (e *env) projections(ctx context.Context, args []string, stdout io.Writer, modules []app.Module) error {
+	if len(args) == 0 {
+		return usageError("projections needs status or rebuild")
+	}
+	switch args[0] {
+	case "status":
+		asJSON := false
+		switch {
+		case len(args) == 2 && args[1] == "--json":
+			asJSON = true
+		case len(args) > 1:
+			return usageError("projections status takes only --json")
+		}
+		a, err := e.open(ctx, modules)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		st, err := a.Runtime().Status(ctx)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(st)
+		}
+		return printStatus(stdout, st)
+	case "rebuild":
+		if len(args) != 2 {
+			return usageError("projections rebuild needs a projection name or --all")
+		}
+		a, err := e.open(ctx, modules)
+		if err != nil {
+			return err
+		}
+		defer a.Close()
+		names := []string{args[1]}
+		if args[1] == "--all" {
+			names = a.Runtime().Names()
+			if len(names) == 0 {
+				fmt.Fprintln(stdout, "no projections to rebuild")
+				return nil
+			}
+		}
+		for _, name := range names {
+			if err := rebuild(ctx, a.Runtime(), name, stdout); err != nil {
+				return err
+			}
+		}
+		return nil
+	default:
+		return usageError("unknown projections command %q", args[0])
+	}
+}
+
+func printStatus(w io.Writer, st []projections.Status) error {
+	if len(st) == 0 {
+		_, err := fmt.Fprintln(w, "no projections")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tPOSITION\tHEAD\tLAG EVENTS\tLAG SECONDS\tUPDATED\tERRORS\tLAST ERROR")
+	for _, s := range st {
+		name := s.Name
+		if !s.Registered {
+			name += " (not in this binary)"
+		}
+		lastErr := "-"
+		if s.LastError != "" {
+			lastErr = fmt.Sprintf("at %d: %s", s.ErrorPosition, s.LastError)
+		}
+		for t, n := range s.UnknownTypes {
+			lastErr += fmt.Sprintf(" [unknown type %s x%d]", t, n)
+		}
+		updated := "-"
+		if !s.UpdatedAt.IsZero() {
+			updated = s.UpdatedAt.UTC().Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.1f\t%s\t%d\t%s\n",
+			name, s.Position, s.Head, s.LagEvents, s.LagSeconds, updated, s.ErrorCount, lastErr)
+	}
+	return tw.Flush()
+}
+
+// rebuild replays one projection, drawing a progress bar on a terminal and
+// printing a progress line every second otherwise.
+func rebuild(ctx context.Context, rt *projections.Runtime, name string, out io.Writer) error {
+	var report func(projections.RebuildProgress)
+	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		var bar *progressbar.ProgressBar
+		report = func(p projections.RebuildProgress) {
+			if bar == nil {
+				bar = progressbar.NewOptions64(int64(max(p.Target.Commit, 1)),
+					progressbar.OptionSetWriter(out),
+					progressbar.OptionSetDescription("rebuild "+name),
+					progressbar.OptionShowCount(),
+					progressbar.OptionShowIts(),
+					progressbar.OptionSetItsString("events"),
+					progressbar.OptionSetPredictTime(true),
+					progressbar.OptionThrottle(100*time.Millisecond),
+					progressbar.OptionClearOnFinish())
+			}
+			_ = bar.Set64(int64(min(p.Position.Commit, p.Target.Commit)))
+		}
+	} else {
+		var last time.Time
+		report = func(p projections.RebuildProgress) {
+			if time.Since(last) < time.Second && p.Position.Less(p.Target) {
+				return
+			}
+			last = time.Now()
+			fmt.Fprintln(out, progressLine(p))
+		}
+	}
+	start := time.Now()
+	if err := rt.Rebuild(ctx, name, report); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "rebuilt %s in %s\n", name, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// progressLine renders "rebuild NAME: P/T events (x%), R events/s, ETA d".
+func progressLine(p projections.RebuildProgress) string {
+	done, total := float64(p.Position.Commit), float64(max(p.Target.Commit, 1))
+	rate := done / max(p.Elapsed.Seconds(), 1e-3)
+	eta := time.Duration(0)
+	if rate > 0 && done < total {
+		eta = time.Duration((total - done) / rate * float64(time.Second))
+	}
+	return fmt.Sprintf("rebuild %s: %d/%d events (%.1f%%), %.0f events/s, ETA %s",
+		p.Projection, p.Position.Commit, p.Target.Commit, 100*min(done/total, 1), rate, eta.Round(time.Second))
+}

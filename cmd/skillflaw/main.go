@@ -1,0 +1,93 @@
+// Command skillflaw is the SkillFlaw server and its operations tool.
+//
+//	skillflaw serve                          run the API and the projectors
+//	skillflaw migrate                        apply pending database migrations
+//	skillflaw projections status [--json]    where each projector is, its lag and last error
+//	skillflaw projections rebuild NAME|--all replay read models from the start of the log
+//	skillflaw version                        print the version
+//
+// Configuration comes from SKILLFLAW_* environment variables (see README).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/skillflaw/skillflaw-go/app"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv, modules()...)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "skillflaw:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// modules lists the features this binary serves. The spine has none of its
+// own: health, version and config routes are part of every App.
+func modules() []app.Module { return nil }
+
+const usage = `usage: skillflaw <command>
+
+commands:
+  serve                            run the API and the projectors (SKILLFLAW_HOST:SKILLFLAW_PORT)
+  migrate                          apply pending database migrations
+  projections status [--json]      position, lag and last error of every projector
+  projections rebuild NAME|--all   replay read models from position 0, then swap them in
+  version                          print the version
+
+configuration: SKILLFLAW_* environment variables; see README.md`
+
+var errUsage = errors.New("usage")
+
+func usageError(format string, args ...any) error {
+	return fmt.Errorf("%w: %s\n\n%s", errUsage, fmt.Sprintf(format, args...), usage)
+}
+
+// run is the whole program; main only adds the process around it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, modules ...app.Module) error {
+	if len(args) == 0 {
+		return usageError("no command")
+	}
+	switch args[0] {
+	case "version", "--version":
+		fmt.Fprintf(stdout, "skillflaw %s\n", app.Version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprintln(stdout, usage)
+		return nil
+	case "serve", "migrate", "projections":
+	default:
+		return usageError("unknown command %q", args[0])
+	}
+
+	env, err := newEnv(getenv, stderr)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "serve":
+		if len(args) > 1 {
+			return usageError("serve takes no arguments")
+		}
+		return env.serve(ctx, modules)
+	case "migrate":
+		if len(args) > 1 {
+			return usageError("migrate takes no arguments")
+		}
+		return env.migrate(ctx, modules)
+	default:
+		return env.projections(ctx, args[1:], stdout, modules)
+	}
+}
