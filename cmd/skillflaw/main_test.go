@@ -1,0 +1,187 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
+	"github.com/skillflaw/skillflaw-go/internal/testkit"
+	"github.com/skillflaw/skillflaw-go/projections"
+)
+
+// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type cli struct {
+	env map[string]string
+}
+
+func newCLI(t *testing.T, url string) *cli {
+	return &cli{env: map[string]string{"SKILLFLAW_DATABASE_URL": url, "HOME": t.TempDir(), "SKILLFLAW_LOG_FORMAT": "text"}}
+}
+
+func (c *cli) run(ctx context.Context, args ...string) (stdout, stderr string, err error) {
+	var out, errOut syncBuffer
+	err = run(ctx, args, &out, &errOut, func(k string) string { return c.env[k] }, testkit.TallyModule{})
+	return out.String(), errOut.String(), err
+}
+
+func TestCLI_VersionAndUsage(t *testing.T) {
+	t.Parallel()
+	c := newCLI(t, "")
+	out, _, err := c.run(context.Background(), "version")
+	require.NoError(t, err)
+	assert.Equal(t, "skillflaw 0.1.0\n", out)
+	for _, args := range [][]string{{}, {"bogus"}, {"projections"}, {"projections", "status", "x"}, {"projections", "rebuild"}, {"serve", "x"}} {
+		_, _, err := c.run(context.Background(), args...)
+		require.ErrorIs(t, err, errUsage, "%v", args)
+	}
+	_, _, err = c.run(context.Background(), "migrate")
+	require.ErrorContains(t, err, "SKILLFLAW_DATABASE_URL is not set")
+	c.env["SKILLFLAW_PORT"] = "70000"
+	_, _, err = c.run(context.Background(), "serve")
+	require.ErrorContains(t, err, "SKILLFLAW_PORT")
+}
+
+// serve on a real port: migrates an empty database, answers
+// /health_check with db ok, and shuts down cleanly on cancel.
+func TestCLI_Serve(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := emptyDatabase(t)
+	c := newCLI(t, url)
+	c.env["SKILLFLAW_PORT"] = strconv.Itoa(freePort(t))
+	serveCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	var logs string
+	go func() {
+		var err error
+		_, logs, err = c.run(serveCtx, "serve")
+		done <- err
+	}()
+	base := "http://127.0.0.1:" + c.env["SKILLFLAW_PORT"]
+	var body map[string]string
+	require.Eventually(t, func() bool {
+		res, err := http.Get(base + "/health_check")
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		return res.StatusCode == http.StatusOK && json.NewDecoder(res.Body).Decode(&body) == nil
+	}, 20*time.Second, 10*time.Millisecond)
+	assert.Equal(t, map[string]string{"status": "ok", "chat": "ok", "db": "ok"}, body)
+	stop()
+	require.NoError(t, <-done)
+	assert.Contains(t, logs, "migration applied")
+	assert.Contains(t, logs, "shutting down")
+	assert.NotContains(t, logs, "password")
+}
+
+func TestCLI_ProjectionsStatusAndRebuild(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testkit.DatabaseURL(t)
+	pool, err := pgxpool.New(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	testkit.CreateTallyTables(t, pool)
+	store := postgres.New(pool, postgres.Options{})
+	t.Cleanup(store.Close)
+	repo := commands.NewRepository(store, testkit.NewRegistry(t))
+	for i := range 25 {
+		tally, err := testkit.OpenTally([16]byte{byte(i + 1)}, fmt.Sprintf("t%d", i))
+		require.NoError(t, err)
+		require.NoError(t, tally.Increment(int64(i)+1))
+		_, err = repo.Save(ctx, tally, eventstore.Metadata{})
+		require.NoError(t, err)
+	}
+	c := newCLI(t, url)
+
+	out, _, err := c.run(ctx, "projections", "status")
+	require.NoError(t, err)
+	assert.Regexp(t, `NAME\s+POSITION\s+HEAD\s+LAG EVENTS`, out)
+	assert.Regexp(t, `(?m)^tallies\s+0\s+50\s+50\s`, out, "never run: at 0, 50 events behind")
+
+	out, _, err = c.run(ctx, "projections", "rebuild", "tallies")
+	require.NoError(t, err)
+	assert.Contains(t, out, "rebuild tallies: 50/50 events (100.0%)")
+	assert.Contains(t, out, "rebuilt tallies in ")
+	var total int64
+	require.NoError(t, pool.QueryRow(ctx, `SELECT sum(total) FROM tallies`).Scan(&total))
+	assert.Equal(t, int64(25*26/2), total)
+
+	out, _, err = c.run(ctx, "projections", "status", "--json")
+	require.NoError(t, err)
+	var st []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &st))
+	require.Len(t, st, 1)
+	assert.Equal(t, "50", st[0]["position"])
+	assert.Equal(t, float64(0), st[0]["lag_events"])
+
+	out, _, err = c.run(ctx, "projections", "rebuild", "--all")
+	require.NoError(t, err)
+	assert.Contains(t, out, "rebuilt tallies")
+	_, _, err = c.run(ctx, "projections", "rebuild", "nope")
+	require.ErrorContains(t, err, `no projection "nope"`)
+}
+
+func TestProgressLine(t *testing.T) {
+	t.Parallel()
+	line := progressLine(projectionsProgress(50, 200, 2*time.Second))
+	assert.Equal(t, "rebuild p: 50/200 events (25.0%), 25 events/s, ETA 6s", line)
+	assert.True(t, strings.HasSuffix(progressLine(projectionsProgress(200, 200, time.Second)), "ETA 0s"))
+}
+
+// emptyDatabase returns the URL of a database with no tables at all.
+func emptyDatabase(t *testing.T) string {
+	t.Helper()
+	url := testkit.DatabaseURL(t)
+	pool, err := pgxpool.New(context.Background(), url)
+	require.NoError(t, err)
+	defer pool.Close()
+	_, err = pool.Exec(context.Background(), `DROP SCHEMA public CASCADE; CREATE SCHEMA public`)
+	require.NoError(t, err)
+	return url
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func projectionsProgress(pos, target uint64, elapsed time.Duration) projections.RebuildProgress {
+	return projections.RebuildProgress{Projection: "p", Position: eventstore.At(pos), Target: eventstore.At(target), Elapsed: elapsed}
+}
