@@ -22,6 +22,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
 	"github.com/skillflaw/skillflaw-go/internal/testkit"
+	"github.com/skillflaw/skillflaw-go/internal/testkit/tallyapi"
 )
 
 // served is an App serving on a real listener until the test ends.
@@ -38,7 +39,7 @@ func serve(t *testing.T) *served {
 	})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler), testkit.TallyModule{})
+	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler), tallyapi.Module{})
 	require.NoError(t, err)
 	testkit.CreateTallyTables(t, a.Pool())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

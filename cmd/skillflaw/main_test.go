@@ -21,6 +21,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
 	"github.com/skillflaw/skillflaw-go/internal/testkit"
+	"github.com/skillflaw/skillflaw-go/internal/testkit/tallyapi"
 	"github.com/skillflaw/skillflaw-go/projections"
 )
 
@@ -52,7 +53,7 @@ func newCLI(t *testing.T, url string) *cli {
 
 func (c *cli) run(ctx context.Context, args ...string) (stdout, stderr string, err error) {
 	var out, errOut syncBuffer
-	err = run(ctx, args, &out, &errOut, func(k string) string { return c.env[k] }, testkit.TallyModule{})
+	err = run(ctx, args, &out, &errOut, func(k string) string { return c.env[k] }, tallyapi.Module{})
 	return out.String(), errOut.String(), err
 }
 

@@ -105,6 +105,9 @@ func (t *Tally) StreamID() string { return TallyStream(t.id) }
 // Root implements commands.Aggregate.
 func (t *Tally) Root() *domain.Root { return &t.root }
 
+// ID returns the tally's id.
+func (t *Tally) ID() uuid.UUID { return t.id }
+
 // Total returns the current total.
 func (t *Tally) Total() int64 { return t.total }
 

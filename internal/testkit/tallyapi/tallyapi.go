@@ -1,4 +1,7 @@
-package testkit
+// Package tallyapi serves the testkit's Tally over HTTP as an app.Module,
+// for tests of the whole process (app, cmd). It is apart from testkit so
+// that the event store's own tests can use testkit without importing app.
+package tallyapi
 
 import (
 	"context"
@@ -16,16 +19,17 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/internal/testkit"
 	"github.com/skillflaw/skillflaw-go/projections"
 )
 
-// TallyModule serves tallies over HTTP under /api/v1/_test/tallies, the way
+// Module serves tallies over HTTP under /api/v1/_test/tallies, the way
 // a real feature module serves its resource: writes through the repository
 // answering with X-Event-Position once the read model shows them, reads from
 // the read model only.
-type TallyModule struct{}
+type Module struct{}
 
-var _ app.Module = TallyModule{}
+var _ app.Module = Module{}
 
 // TallyBody is the body of the create and rename operations.
 type TallyBody struct {
@@ -50,15 +54,15 @@ type TallyRead struct {
 }
 
 // Register implements app.Module.
-func (TallyModule) Register(reg *eventstore.Registry) error { return RegisterTally(reg) }
+func (Module) Register(reg *eventstore.Registry) error { return testkit.RegisterTally(reg) }
 
 // Projections implements app.Module.
-func (TallyModule) Projections() []*projections.Projection {
-	return []*projections.Projection{TallyProjection()}
+func (Module) Projections() []*projections.Projection {
+	return []*projections.Projection{testkit.TallyProjection()}
 }
 
 // Routes implements app.Module.
-func (TallyModule) Routes(s *httpapi.Server, d app.Deps) {
+func (Module) Routes(s *httpapi.Server, d app.Deps) {
 	h := &tallyHandlers{s: s, repo: d.Repository, pool: d.Pool, clock: d.Clock}
 	const base = "/api/v1/_test/tallies"
 	models := []string{"tallies"}
@@ -83,7 +87,7 @@ func (h *tallyHandlers) create(c *gin.Context) {
 		return
 	}
 	id := uuid.New()
-	tally, err := OpenTally(id, body.Name)
+	tally, err := testkit.OpenTally(id, body.Name)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -100,7 +104,7 @@ func (h *tallyHandlers) increment(c *gin.Context) {
 	if !httpapi.BindJSON(c, &body) {
 		return
 	}
-	tally := LoadTally(id)
+	tally := testkit.LoadTally(id)
 	if err := h.repo.Load(c.Request.Context(), tally); err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -112,14 +116,14 @@ func (h *tallyHandlers) increment(c *gin.Context) {
 	h.save(c, tally, http.StatusOK)
 }
 
-func (h *tallyHandlers) save(c *gin.Context, tally *Tally, status int) {
+func (h *tallyHandlers) save(c *gin.Context, tally *testkit.Tally, status int) {
 	res, err := h.repo.Save(c.Request.Context(), tally, httpapi.Metadata(c, h.clock()))
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
 	}
 	h.s.Written(c, res.Last())
-	row, err := readTally(c.Request.Context(), h.pool, tally.id)
+	row, err := readTally(c.Request.Context(), h.pool, tally.ID())
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
