@@ -50,7 +50,8 @@ func BenchmarkAppend(b *testing.B) {
 			b.Cleanup(s.Close)
 			ctx := context.Background()
 
-			ours := measure(b, writers, func(w, i int) error {
+			meta, _ := json.Marshal(benchMeta())
+			ours, raw := measurePair(b, writers, func(w, i int) error {
 				stream := fmt.Sprintf("bench-%d", w)
 				expected := eventstore.NoStream()
 				if i > 0 {
@@ -58,9 +59,7 @@ func BenchmarkAppend(b *testing.B) {
 				}
 				_, err := s.Append(ctx, stream, expected, benchEvents(1)...)
 				return err
-			})
-			meta, _ := json.Marshal(benchMeta())
-			raw := measureUntimed(b, writers, func(w, i int) error {
+			}, func(w, i int) error {
 				_, err := pool.Exec(ctx, `INSERT INTO raw_events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata, tenant_id)
 VALUES ($1, $2, $3, 'flow.renamed', 1, $4, $5, $6)`, uuid.Must(uuid.NewV7()), fmt.Sprintf("bench-%d", w), i, benchData, meta, benchMeta().TenantID)
 				return err
@@ -76,12 +75,11 @@ func BenchmarkAppendBatch100(b *testing.B) {
 	s := New(pool, Options{})
 	b.Cleanup(s.Close)
 	ctx := context.Background()
-	ours := measure(b, 1, func(_, i int) error {
+	meta, _ := json.Marshal(benchMeta())
+	ours, raw := measurePair(b, 1, func(_, i int) error {
 		_, err := s.Append(ctx, "batch-bench", eventstore.Any(), benchEvents(size)...)
 		return err
-	}) * size
-	meta, _ := json.Marshal(benchMeta())
-	raw := measureUntimed(b, 1, func(_, i int) error {
+	}, func(_, i int) error {
 		rows := make([][]any, size)
 		for j := range rows {
 			rows[j] = []any{uuid.Must(uuid.NewV7()), "batch-bench", int64(i*size + j), "flow.renamed", int32(1), benchData, json.RawMessage(meta)}
@@ -90,8 +88,8 @@ func BenchmarkAppendBatch100(b *testing.B) {
 			[]string{"event_id", "stream_id", "stream_version", "event_type", "schema_version", "data", "metadata"},
 			pgx.CopyFromRows(rows))
 		return err
-	}) * size
-	report(b, ours, raw)
+	})
+	report(b, ours*size, raw*size)
 }
 
 func benchPool(b *testing.B, writers int) *pgxpool.Pool {
@@ -112,36 +110,43 @@ func benchPool(b *testing.B, writers int) *pgxpool.Pool {
 	return pool
 }
 
-// measure runs b.N operations spread over writers goroutines, timed, and
-// returns operations per second.
-func measure(b *testing.B, writers int, op func(w, i int) error) float64 {
+// rounds is how many alternating slices ours and raw are measured in, so
+// that drift of the machine (checkpoints, disk caches) hits both alike.
+const rounds = 4
+
+// measurePair runs b.N operations of ours and of raw, each spread over
+// writers goroutines, alternating in rounds; ours is timed by the
+// benchmark. It returns operations per second of each.
+func measurePair(b *testing.B, writers int, ours, raw func(w, i int) error) (oursRate, rawRate float64) {
 	b.ResetTimer()
-	start := time.Now()
-	run(b, writers, op)
-	elapsed := time.Since(start)
 	b.StopTimer()
-	return float64(b.N) / elapsed.Seconds()
+	var oursTime, rawTime time.Duration
+	per := max(b.N/rounds/writers, 1) * writers // each writer's indexes run on across rounds
+	for r := range rounds {
+		start := time.Now()
+		b.StartTimer()
+		run(per, writers, r*per, b, ours)
+		b.StopTimer()
+		oursTime += time.Since(start)
+		start = time.Now()
+		run(per, writers, r*per, b, raw)
+		rawTime += time.Since(start)
+	}
+	n := float64(per * rounds)
+	return n / oursTime.Seconds(), n / rawTime.Seconds()
 }
 
-// measureUntimed is measure outside the benchmark's timer, for baselines.
-func measureUntimed(b *testing.B, writers int, op func(w, i int) error) float64 {
-	start := time.Now()
-	run(b, writers, op)
-	return float64(b.N) / time.Since(start).Seconds()
-}
-
-func run(b *testing.B, writers int, op func(w, i int) error) {
+// run performs n operations (a multiple of writers) over writers
+// goroutines; writer w's i-th operation gets index offset/writers + i.
+func run(n, writers, offset int, b *testing.B, op func(w, i int) error) {
 	var wg sync.WaitGroup
 	for w := range writers {
-		n := b.N / writers
-		if w < b.N%writers {
-			n++
-		}
+		count := n / writers
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range n {
-				if err := op(w, i); err != nil {
+			for i := range count {
+				if err := op(w, offset/writers+i); err != nil {
 					b.Error(err)
 					return
 				}

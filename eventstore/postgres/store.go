@@ -1,13 +1,14 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math"
-	"strconv"
+	"slices"
 	"sync"
 	"time"
 
@@ -85,11 +86,38 @@ func (s *Store) Close() {
 	s.bgWG.Wait()
 }
 
-const appendSQL = `SELECT stream_version, global_position
-FROM eventstore_append($1, $2, $3::uuid[], $4::text[], $5::integer[], $6::jsonb[], $7::jsonb[])`
+// reserveCTE checks the expected version and moves the stream's revision by
+// $2 events, returning the new last revision in r (no row: the check
+// failed). Exactly one of its two parts acts: u for "stream exists" (-3) and
+// an exact revision (>= 0), i for "any" (-1, an upsert) and "no stream"
+// (-2). Moving the streams row takes the transaction id before the outer
+// INSERT allocates any position (the rows of r only exist once it has
+// moved), which the gap-safe reader relies on: see the package comment.
+//
+// $1 stream, $2 number of events, $3 expected (-1 any, -2 no stream,
+// -3 stream exists, >= 0 exact revision).
+const reserveCTE = `WITH u AS (
+    UPDATE streams SET version = version + $2
+    WHERE stream_id = $1 AND $3::bigint NOT IN (-1, -2) AND ($3 = -3 OR version = $3)
+    RETURNING version
+), i AS (
+    INSERT INTO streams AS s (stream_id, version) SELECT $1, $2 - 1 WHERE $3 IN (-1, -2)
+    ON CONFLICT (stream_id) DO UPDATE SET version = s.version + $2 WHERE $3 = -1
+    RETURNING s.version
+), r AS (SELECT version FROM u UNION ALL SELECT version FROM i)
+`
 
-const appendOneSQL = `SELECT stream_version, global_position
-FROM eventstore_append_one($1, $2, $3::uuid, $4::text, $5::integer, $6::jsonb, $7::jsonb)`
+// appendOneSQL appends one event: $4 id, $5 type, $6 schema, $7 data, $8 metadata.
+const appendOneSQL = reserveCTE + `INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata, tenant_id)
+SELECT $4::uuid, $1, r.version, $5::text, $6::integer, $7::jsonb, $8::jsonb, ($8::jsonb ->> 'tenant_id')::uuid FROM r
+RETURNING stream_version, global_position`
+
+// appendManySQL appends several events, given as arrays in the same order.
+const appendManySQL = reserveCTE + `INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata, tenant_id)
+SELECT e.id, $1, r.version - $2 + e.ord, e.typ, e.sv, e.dat, e.meta, (e.meta ->> 'tenant_id')::uuid
+FROM r, unnest($4::uuid[], $5::text[], $6::integer[], $7::jsonb[], $8::jsonb[]) WITH ORDINALITY AS e(id, typ, sv, dat, meta, ord)
+ORDER BY e.ord
+RETURNING stream_version, global_position`
 
 // Append implements eventstore.Store.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedVersion, events ...eventstore.EventData) (eventstore.AppendResult, error) {
@@ -151,39 +179,45 @@ type querier interface {
 // appendWith runs the append on q. Followers are not woken: callers that
 // own the transaction call s.appended after their commit.
 func (s *Store) appendWith(ctx context.Context, q querier, stream string, expected eventstore.ExpectedVersion, b batch) (eventstore.AppendResult, error) {
-	var rows pgx.Rows
-	var err error
-	if len(b.ids) == 1 {
-		rows, err = q.Query(ctx, appendOneSQL, stream, encodeExpected(expected), b.ids[0], b.types[0], b.schemas[0], b.data[0], b.metas[0])
+	n := len(b.ids)
+	var (
+		rows pgx.Rows
+		err  error
+	)
+	if n == 1 {
+		rows, err = q.Query(ctx, appendOneSQL, stream, n, encodeExpected(expected), b.ids[0], b.types[0], b.schemas[0], b.data[0], b.metas[0])
 	} else {
-		rows, err = q.Query(ctx, appendSQL, stream, encodeExpected(expected), b.ids, b.types, b.schemas, b.data, b.metas)
+		rows, err = q.Query(ctx, appendManySQL, stream, n, encodeExpected(expected), b.ids, b.types, b.schemas, b.data, b.metas)
 	}
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
-	res := eventstore.AppendResult{Positions: make([]eventstore.Position, 0, len(b.ids))}
+	res := eventstore.AppendResult{Positions: make([]eventstore.Position, 0, n)}
 	var version, position int64
 	_, err = pgx.ForEachRow(rows, []any{&version, &position}, func() error {
-		res.NextExpectedVersion = uint64(version)
+		res.NextExpectedVersion = max(res.NextExpectedVersion, uint64(version))
 		res.Positions = append(res.Positions, eventstore.At(uint64(position)))
 		return nil
 	})
+	if err == nil && len(res.Positions) == 0 {
+		err = errWrongVersion
+	}
 	if err != nil {
 		return s.appendFailed(ctx, stream, expected, b.ids, err)
 	}
+	slices.SortFunc(res.Positions, func(a, b eventstore.Position) int { return cmp.Compare(a.Commit, b.Commit) })
 	return res, nil
 }
+
+// errWrongVersion marks an append whose version check let no row through.
+var errWrongVersion = errors.New("wrong expected version")
 
 // appendFailed turns a failed append into the stored result of an earlier
 // identical append (an idempotent retry) or into a typed error.
 func (s *Store) appendFailed(ctx context.Context, stream string, expected eventstore.ExpectedVersion, ids []uuid.UUID, cause error) (eventstore.AppendResult, error) {
 	var pgErr *pgconn.PgError
-	if !errors.As(cause, &pgErr) {
-		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, cause)
-	}
-	wrongVersion := pgErr.Code == "SF001"
-	duplicateID := pgErr.Code == "23505" && pgErr.ConstraintName == "events_event_id_key"
-	if !wrongVersion && !duplicateID {
+	duplicateID := errors.As(cause, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_event_id_key"
+	if !duplicateID && !errors.Is(cause, errWrongVersion) {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, cause)
 	}
 	prior, found, err := s.lookupAppend(ctx, stream, ids)
@@ -197,8 +231,13 @@ func (s *Store) appendFailed(ctx context.Context, stream string, expected events
 		return eventstore.AppendResult{}, &eventstore.DuplicateEventError{Stream: stream}
 	}
 	wrong := &eventstore.WrongExpectedVersionError{Stream: stream, Expected: expected}
-	if v, err := strconv.ParseUint(pgErr.Detail, 10, 64); err == nil {
+	var actual int64
+	switch err := s.pool.QueryRow(ctx, `SELECT version FROM streams WHERE stream_id = $1`, stream).Scan(&actual); {
+	case err == nil:
+		v := uint64(actual)
 		wrong.Actual = &v
+	case !errors.Is(err, pgx.ErrNoRows):
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: read current version: %w", stream, err)
 	}
 	return eventstore.AppendResult{}, wrong
 }
