@@ -95,4 +95,3 @@ func seed(b *testing.B, store eventstore.Store, reg *eventstore.Registry, stream
 		require.NoError(b, err)
 	}
 }
-
