@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,25 +22,8 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/internal/testkit"
 )
-
-// syncBuffer is a log sink the server goroutines and the test share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // serve starts a real HTTP server over s.
 func serve(t *testing.T, s *httpapi.Server) *httptest.Server {
@@ -79,7 +60,7 @@ func ok(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"ok": true}) }
 
 func TestServer_fastapi_style_errors(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	s := httpapi.New(httpapi.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	s.Handle(httpapi.Operation{Method: "GET", Path: "/things", Summary: "List Things", Public: true, Handler: ok})
 	s.Handle(httpapi.Operation{Method: "GET", Path: "/boom", Summary: "Boom", Public: true, Handler: func(*gin.Context) {
@@ -312,7 +293,7 @@ func TestBindQuery_and_PathUUID(t *testing.T) {
 
 func TestFail(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	s := httpapi.New(httpapi.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	errs := map[string]error{
 		"invalid":          domain.Invalidf("name must not be blank"),
@@ -501,7 +482,7 @@ func TestServer_cors(t *testing.T) {
 
 func TestServer_access_log_redacts_the_query(t *testing.T) {
 	t.Parallel()
-	logs := &syncBuffer{}
+	logs := &testkit.SyncBuffer{}
 	s := httpapi.New(httpapi.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 	s.Handle(httpapi.Operation{Method: "GET", Path: "/things", Summary: "List", Public: true, Handler: ok})
 	ts := serve(t, s)

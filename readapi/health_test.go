@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,24 +21,6 @@ import (
 	"github.com/skillflaw/skillflaw-go/internal/testkit"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
-
-// syncBuffer is a log sink the server goroutines and the test share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // closedPortPool is a pool whose server does not exist: nothing listens on
 // its port.
@@ -79,7 +60,7 @@ func TestHealth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			logs := &syncBuffer{}
+			logs := &testkit.SyncBuffer{}
 			s := httpapi.New(httpapi.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))})
 			readapi.RegisterHealth(s, tt.db, tt.chat)
 			ts := serve(t, s)
