@@ -298,17 +298,30 @@ func (c *consumer) deliver(ctx context.Context, tx *Tx, e eventstore.RecordedEve
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	// Wait for the verdict even when ctx ends: the handler is using tx.
-	select {
-	case <-msg.Acked():
-		return nil
-	case <-msg.Nacked():
-		if d.err == nil {
-			d.err = errors.New("handler failed")
+	// When ctx ends, still wait a while for the verdict: the handler may be
+	// using tx. A router that is closing may drop a message it had not yet
+	// started, so the wait is bounded.
+	var grace <-chan time.Time
+	done := ctx.Done()
+	for {
+		select {
+		case <-msg.Acked():
+			return nil
+		case <-msg.Nacked():
+			if d.err == nil {
+				d.err = errors.New("handler failed")
+			}
+			return d.err
+		case <-done:
+			done, grace = nil, time.After(shutdownGrace)
+		case <-grace:
+			return ctx.Err()
 		}
-		return d.err
 	}
 }
+
+// shutdownGrace bounds the wait for a handler's verdict after shutdown began.
+const shutdownGrace = 30 * time.Second
 
 // failed handles a failed transaction: a batch is replayed event by event;
 // an isolated event's failure is recorded and retried after a backoff.

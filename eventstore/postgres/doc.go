@@ -24,9 +24,12 @@
 //     S was taken (P's transaction had committed), and an appender takes its
 //     transaction id before its position, so whichever transaction holds a
 //     missing position is in S's in-progress list, or has ended.
-//   - Once every transaction of S's in-progress list has ended (a single
-//     pg_visible_in_snapshot query), a fresh read sees every hole below P
-//     filled or final, and the reader may step over the final ones.
+//   - Once no transaction of S's in-progress list can still fill a hole
+//     (each has ended, or holds no lock on the events table, which an
+//     appender takes before its position and keeps to its end: one query
+//     over pg_locks), a fresh read sees every hole below P filled or final,
+//     and the reader may step over the final ones. Long transactions that
+//     never append do not hold followers up.
 //
 // Holes come only from appends that failed after allocating a position, so
 // the extra queries are rare; a follower waiting on one is woken by the

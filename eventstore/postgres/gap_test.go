@@ -157,3 +157,51 @@ func appendWithPause(ctx context.Context, s *Store, stream string, rng *rand.Ran
 	committed.Store(res.Positions[0].Commit, true)
 	return nil
 }
+
+// A hole left by a rolled-back append is stepped over while an unrelated
+// long transaction (one that has a transaction id but never appends) stays
+// open: followers are not held up by work that cannot fill the hole.
+func TestFollow_UnrelatedLongTransactionDoesNotStall(t *testing.T) {
+	pool := testkit.NewDatabase(t)
+	s := New(pool, Options{})
+	t.Cleanup(s.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	long, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	defer long.Rollback(context.Background()) //nolint:errcheck // test cleanup
+	_, err = long.Exec(ctx, `CREATE TABLE unrelated (id int); INSERT INTO unrelated VALUES (1)`)
+	require.NoError(t, err)
+
+	stream := "hole-" + uuid.NewString()
+	tx, err := pool.Begin(ctx)
+	require.NoError(t, err)
+	b, err := encodeBatch(stream, storetest.Events(1), time.Now())
+	require.NoError(t, err)
+	_, err = s.appendWith(ctx, tx, stream, eventstore.Any(), b)
+	require.NoError(t, err)
+	require.NoError(t, tx.Rollback(ctx)) // a hole for ever
+	res, err := s.Append(ctx, stream, eventstore.Any(), storetest.Events(1)...)
+	require.NoError(t, err)
+	require.Greater(t, res.Positions[0].Commit, uint64(1), "the rolled-back append took position 1")
+
+	got := make(chan eventstore.Position, 1)
+	followCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		_ = s.Follow(followCtx, eventstore.Position{}, func(_ context.Context, batch []eventstore.RecordedEvent) error {
+			got <- batch[0].Position
+			return context.Canceled
+		})
+	}()
+	select {
+	case p := <-got:
+		assert.Equal(t, res.Positions[0], p)
+	case <-time.After(10 * time.Second):
+		t.Fatal("follower stalled behind an unrelated open transaction")
+	}
+	all, err := s.ReadAll(ctx, eventstore.Position{}, 10)
+	require.NoError(t, err)
+	require.Len(t, all, 1)
+}

@@ -16,10 +16,21 @@ const readAllSQL = `SELECT s.snap, ` + eventColumns + `
 FROM (SELECT pg_current_snapshot()::text AS snap) s
 CROSS JOIN LATERAL (SELECT ` + eventColumns + ` FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2) e`
 
-// finishedSQL is true once every transaction in progress in the given
-// snapshot has ended.
-const finishedSQL = `SELECT coalesce(bool_and(pg_visible_in_snapshot(x, pg_current_snapshot())), true)
-FROM pg_snapshot_xip($1::pg_snapshot) AS x`
+// finishedSQL is true once no transaction that was in progress in the given
+// snapshot can still fill a hole: each has ended, or does not hold the lock
+// an INSERT into events takes (taken before the statement allocates a
+// position and kept to the end of the transaction). So a long transaction
+// that never appends (a projector's batch, an open psql session) does not
+// hold the log's followers up. Transaction ids are compared modulo 2^32, as
+// pg_locks shows them; a collision only makes the reader wait longer.
+const finishedSQL = `SELECT NOT EXISTS (
+    SELECT 1
+    FROM pg_snapshot_xip($1::pg_snapshot) AS x
+    JOIN pg_locks AS t ON t.locktype = 'transactionid'
+        AND t.transactionid::text::bigint = x::text::bigint % 4294967296
+    JOIN pg_locks AS r ON r.pid = t.pid AND r.locktype = 'relation'
+        AND r.relation = 'events'::regclass AND r.granted
+    WHERE NOT pg_visible_in_snapshot(x, pg_current_snapshot()))`
 
 // reader walks the global log without ever stepping over a position that
 // an in-flight transaction may still fill (see the package comment).
