@@ -546,22 +546,18 @@ func ruleError(fe validator.FieldError) ErrorItem {
 	if kind == reflect.Map {
 		fieldType = "Dictionary"
 	}
-	tooShort := func() {
+	// size words a length rule: side "short" or "long", at "least" or
+	// "most", key "min_length" or "max_length".
+	size := func(side, at, key string) {
 		if text {
-			it.Type, it.Msg, it.Ctx = "string_too_short", "String should have at least "+p+" "+plural("character"), map[string]any{"min_length": n}
+			it.Type, it.Msg, it.Ctx = "string_too_"+side, "String should have at "+at+" "+p+" "+plural("character"), map[string]any{key: n}
 		} else {
-			it.Type, it.Ctx = "too_short", map[string]any{"field_type": fieldType, "min_length": n, "actual_length": length()}
-			it.Msg = fmt.Sprintf("%s should have at least %s %s after validation, not %d", fieldType, p, plural("item"), length())
+			it.Type, it.Ctx = "too_"+side, map[string]any{"field_type": fieldType, key: n, "actual_length": length()}
+			it.Msg = fmt.Sprintf("%s should have at %s %s %s after validation, not %d", fieldType, at, p, plural("item"), length())
 		}
 	}
-	tooLong := func() {
-		if text {
-			it.Type, it.Msg, it.Ctx = "string_too_long", "String should have at most "+p+" "+plural("character"), map[string]any{"max_length": n}
-		} else {
-			it.Type, it.Ctx = "too_long", map[string]any{"field_type": fieldType, "max_length": n, "actual_length": length()}
-			it.Msg = fmt.Sprintf("%s should have at most %s %s after validation, not %d", fieldType, p, plural("item"), length())
-		}
-	}
+	tooShort := func() { size("short", "least", "min_length") }
+	tooLong := func() { size("long", "most", "max_length") }
 	bound := func(typ, words, key string) {
 		it.Type, it.Msg, it.Ctx = typ, "Input should be "+words+" "+p, map[string]any{key: json.Number(p)}
 		if _, err := strconv.ParseFloat(p, 64); err != nil {

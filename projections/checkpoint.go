@@ -10,12 +10,16 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 )
 
-// advanceSQL moves a checkpoint after a committed batch, only from the
-// position the batch started at, and clears a recorded failure.
-const advanceSQL = `UPDATE projection_checkpoints
+// replaceSQL sets a checkpoint ($2, $3) and its unknown types ($4), and
+// clears a recorded failure: what a rebuild's swap writes.
+const replaceSQL = `UPDATE projection_checkpoints
 SET commit_position = $2, prepare_position = $3, updated_at = now(),
-    last_error = NULL, error_position = NULL, error_count = 0, error_at = NULL, unknown_types = $6
-WHERE name = $1 AND commit_position = $4 AND prepare_position = $5`
+    last_error = NULL, error_position = NULL, error_count = 0, error_at = NULL, unknown_types = $4
+WHERE name = $1`
+
+// advanceSQL is replaceSQL after a committed batch: only from the position
+// the batch started at ($5, $6).
+const advanceSQL = replaceSQL + ` AND commit_position = $5 AND prepare_position = $6`
 
 // skipSQL moves a checkpoint over events the projection does not handle.
 const skipSQL = `UPDATE projection_checkpoints

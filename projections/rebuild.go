@@ -157,10 +157,7 @@ func (c *consumer) swap(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.flushWith(ctx, `UPDATE projection_checkpoints
-SET commit_position = $2, prepare_position = $3, updated_at = now(),
-    last_error = NULL, error_position = NULL, error_count = 0, error_at = NULL, unknown_types = $4
-WHERE name = $1`, c.p.name, int64(c.memPos.Commit), int64(c.memPos.Prepare), types); err != nil {
+	if _, err := tx.flushWith(ctx, replaceSQL, c.p.name, int64(c.memPos.Commit), int64(c.memPos.Prepare), types); err != nil {
 		return fmt.Errorf("rebuild %s: swap: %w", c.p.name, err)
 	}
 	if err := tx.tx.Commit(ctx); err != nil {

@@ -363,8 +363,8 @@ func (c *consumer) commit(ctx context.Context, tx *Tx, last eventstore.Position,
 		if err != nil {
 			return err
 		}
-		tag, err := tx.flushWith(ctx, advanceSQL, c.p.name, int64(last.Commit), int64(last.Prepare),
-			int64(c.dbPos.Commit), int64(c.dbPos.Prepare), types)
+		tag, err := tx.flushWith(ctx, advanceSQL, c.p.name, int64(last.Commit), int64(last.Prepare), types,
+			int64(c.dbPos.Commit), int64(c.dbPos.Prepare))
 		if err != nil {
 			return err
 		}

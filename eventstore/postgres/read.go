@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/skillflaw/skillflaw-go/eventstore"
 )
 
@@ -62,19 +60,8 @@ func (r *reader) next(ctx context.Context, limit int) (events []eventstore.Recor
 	if err != nil {
 		return nil, false, fmt.Errorf("read log after %d: %w", r.after, err)
 	}
-	var (
-		all      []eventstore.RecordedEvent
-		snap     string
-		rec      eventstore.RecordedEvent
-		meta     []byte
-		pos, ver int64
-		schema   int32
-	)
-	_, err = pgx.ForEachRow(rows, []any{&snap, &pos, &rec.ID, &rec.StreamID, &ver, &rec.Type, &schema, &rec.Data, &meta, &rec.RecordedAt}, func() error {
-		e, err := finishRecord(rec, pos, ver, schema, meta)
-		all = append(all, e)
-		return err
-	})
+	var snap string
+	all, err := collectEvents(rows, &snap)
 	if err != nil {
 		return nil, false, fmt.Errorf("read log after %d: %w", r.after, err)
 	}

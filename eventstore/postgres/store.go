@@ -133,7 +133,8 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	return res, nil
 }
 
-// batch is an append in the column-array form eventstore_append takes.
+// batch is an append laid out column by column, as the append statements
+// take it.
 type batch struct {
 	ids     []uuid.UUID
 	types   []string
@@ -142,7 +143,7 @@ type batch struct {
 	metas   []json.RawMessage
 }
 
-// encodeBatch validates events and lays them out for eventstore_append.
+// encodeBatch validates events and lays them out as a batch.
 // Metadata without an occurrence time gets now.
 func encodeBatch(stream string, events []eventstore.EventData, now time.Time) (batch, error) {
 	if err := eventstore.ValidateAppend(stream, events); err != nil {
@@ -246,7 +247,7 @@ func (s *Store) appendFailed(ctx context.Context, stream string, expected events
 // all of them are, consecutively and in order, in stream.
 func (s *Store) lookupAppend(ctx context.Context, stream string, ids []uuid.UUID) (eventstore.AppendResult, bool, error) {
 	rows, err := s.pool.Query(ctx,
-		`SELECT event_id, stream_id, stream_version, global_position FROM events WHERE event_id = ANY($1) ORDER BY global_position`, ids)
+		`SELECT event_id, stream_id, stream_version, global_position FROM events WHERE event_id = ANY($1)`, ids)
 	if err != nil {
 		return eventstore.AppendResult{}, false, fmt.Errorf("append to %s: look up retried events: %w", stream, err)
 	}
@@ -270,9 +271,9 @@ func (s *Store) lookupAppend(ctx context.Context, stream string, ids []uuid.UUID
 		return eventstore.AppendResult{}, false, nil
 	}
 	res := eventstore.AppendResult{Positions: make([]eventstore.Position, len(ids))}
+	first := byID[ids[0]]
 	for i, id := range ids {
 		r := byID[id]
-		first := byID[ids[0]]
 		if r.stream != stream || r.version != first.version+int64(i) {
 			return eventstore.AppendResult{}, false, nil
 		}
@@ -290,10 +291,7 @@ func encodeExpected(e eventstore.ExpectedVersion) int64 {
 		return -3
 	}
 	if rev, ok := e.Revision(); ok {
-		if rev > math.MaxInt64 {
-			return math.MaxInt64
-		}
-		return int64(rev)
+		return clampRevision(rev)
 	}
 	return -1
 }
@@ -311,16 +309,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from, to uint64) 
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}
-	var out []eventstore.RecordedEvent
-	var rec eventstore.RecordedEvent
-	var meta []byte
-	var pos, ver int64
-	var schema int32
-	_, err = pgx.ForEachRow(rows, []any{&pos, &rec.ID, &rec.StreamID, &ver, &rec.Type, &schema, &rec.Data, &meta, &rec.RecordedAt}, func() error {
-		e, err := finishRecord(rec, pos, ver, schema, meta)
-		out = append(out, e)
-		return err
-	})
+	out, err := collectEvents(rows)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}
@@ -332,6 +321,25 @@ func clampRevision(r uint64) int64 {
 		return math.MaxInt64
 	}
 	return int64(r)
+}
+
+// collectEvents reads rows of eventColumns, each preceded by the columns
+// that lead scans into (the same for every row).
+func collectEvents(rows pgx.Rows, lead ...any) ([]eventstore.RecordedEvent, error) {
+	var (
+		out      []eventstore.RecordedEvent
+		rec      eventstore.RecordedEvent
+		meta     []byte
+		pos, ver int64
+		schema   int32
+	)
+	dest := append(lead, &pos, &rec.ID, &rec.StreamID, &ver, &rec.Type, &schema, &rec.Data, &meta, &rec.RecordedAt)
+	_, err := pgx.ForEachRow(rows, dest, func() error {
+		e, err := finishRecord(rec, pos, ver, schema, meta)
+		out = append(out, e)
+		return err
+	})
+	return out, err
 }
 
 // finishRecord completes a scanned row. Scanned byte slices are copied
