@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -58,20 +59,76 @@ func (r *Repository) Load(ctx context.Context, agg Aggregate) error {
 // where it was loaded (or not to exist, for a new aggregate). md is copied
 // onto every event.
 func (r *Repository) Save(ctx context.Context, agg Aggregate, md eventstore.Metadata) (eventstore.AppendResult, error) {
+	return r.SaveAll(ctx, md, agg)
+}
+
+// SaveAll saves the pending events of several aggregates atomically, each
+// as Save does: either all are written or none (eventstore.Store's
+// AppendMulti). Aggregates with nothing pending are skipped. The result's
+// Positions are all positions written, in order, so Last is the last one;
+// its NextExpectedVersion is that of the last aggregate saved (each
+// aggregate's own revision is in its Root).
+func (r *Repository) SaveAll(ctx context.Context, md eventstore.Metadata, aggs ...Aggregate) (eventstore.AppendResult, error) {
+	var (
+		appends []eventstore.StreamAppend
+		saved   []Aggregate
+	)
+	for _, agg := range aggs {
+		a, err := r.pending(agg, md)
+		if err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		if len(a.Events) > 0 {
+			appends, saved = append(appends, a), append(saved, agg)
+		}
+	}
+	switch len(appends) {
+	case 0:
+		return eventstore.AppendResult{}, nil
+	case 1:
+		a := appends[0]
+		res, err := r.store.Append(ctx, a.Stream, a.Expected, a.Events...)
+		if err != nil {
+			return res, fmt.Errorf("save %s: %w", a.Stream, err)
+		}
+		saved[0].Root().Saved(res.NextExpectedVersion)
+		return res, nil
+	}
+	results, err := r.store.AppendMulti(ctx, appends...)
+	if err != nil {
+		streams := make([]string, len(appends))
+		for i, a := range appends {
+			streams[i] = a.Stream
+		}
+		return eventstore.AppendResult{}, fmt.Errorf("save %s: %w", strings.Join(streams, ", "), err)
+	}
+	var all eventstore.AppendResult
+	for i, res := range results {
+		saved[i].Root().Saved(res.NextExpectedVersion)
+		all.NextExpectedVersion = res.NextExpectedVersion
+		all.Positions = append(all.Positions, res.Positions...)
+	}
+	return all, nil
+}
+
+// pending encodes the aggregate's pending events (with new ids and md) as
+// an append to its stream, expecting the stream where it was loaded (or
+// not to exist, for a new aggregate). No pending events: no Events.
+func (r *Repository) pending(agg Aggregate, md eventstore.Metadata) (eventstore.StreamAppend, error) {
 	root := agg.Root()
 	pending := root.Pending()
 	if len(pending) == 0 {
-		return eventstore.AppendResult{}, nil
+		return eventstore.StreamAppend{}, nil
 	}
 	data := make([]eventstore.EventData, len(pending))
 	for i, e := range pending {
 		d, err := r.reg.Encode(e)
 		if err != nil {
-			return eventstore.AppendResult{}, err
+			return eventstore.StreamAppend{}, err
 		}
 		id, err := uuid.NewV7()
 		if err != nil {
-			return eventstore.AppendResult{}, fmt.Errorf("event id: %w", err)
+			return eventstore.StreamAppend{}, fmt.Errorf("event id: %w", err)
 		}
 		d.ID, d.Metadata = id, md
 		data[i] = d
@@ -80,10 +137,5 @@ func (r *Repository) Save(ctx context.Context, agg Aggregate, md eventstore.Meta
 	if rev, exists := root.Revision(); exists {
 		expected = eventstore.Exact(rev)
 	}
-	res, err := r.store.Append(ctx, agg.StreamID(), expected, data...)
-	if err != nil {
-		return res, fmt.Errorf("save %s: %w", agg.StreamID(), err)
-	}
-	root.Saved(res.NextExpectedVersion)
-	return res, nil
+	return eventstore.StreamAppend{Stream: agg.StreamID(), Expected: expected, Events: data}, nil
 }

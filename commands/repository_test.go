@@ -75,6 +75,58 @@ func TestRepository_ConcurrentChangeConflicts(t *testing.T) {
 	assert.Len(t, events, 2)
 }
 
+// SaveAll writes several aggregates in one atomic append; when one of
+// them moved underneath (a concurrent save), none is written.
+func TestRepository_SaveAllIsAtomic(t *testing.T) {
+	t.Parallel()
+	repo, store := newRepo(t)
+	ctx := context.Background()
+	idA, idB := uuid.New(), uuid.New()
+	a, err := testkit.OpenTally(idA, "a")
+	require.NoError(t, err)
+	b, err := testkit.OpenTally(idB, "b")
+	require.NoError(t, err)
+	require.NoError(t, b.Increment(4))
+	idle := testkit.LoadTally(uuid.New()) // nothing pending: skipped
+
+	res, err := repo.SaveAll(ctx, eventstore.Metadata{ActorUserID: 3}, a, idle, b)
+	require.NoError(t, err)
+	assert.Len(t, res.Positions, 3, "all positions written, in order")
+	head, err := store.Head(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, head, res.Last())
+	assert.Empty(t, a.Root().Pending())
+	assert.Empty(t, b.Root().Pending())
+	rev, _ := b.Root().Revision()
+	assert.Equal(t, uint64(1), rev)
+
+	// Another copy of a is saved first: a's stream moves underneath.
+	other := testkit.LoadTally(idA)
+	require.NoError(t, repo.Load(ctx, other))
+	require.NoError(t, other.Increment(1))
+	_, err = repo.Save(ctx, other, eventstore.Metadata{})
+	require.NoError(t, err)
+
+	require.NoError(t, a.Increment(2))
+	require.NoError(t, b.Increment(5))
+	_, err = repo.SaveAll(ctx, eventstore.Metadata{}, b, a)
+	require.ErrorIs(t, err, domain.ErrConflict)
+	var wrong *eventstore.WrongExpectedVersionError
+	require.ErrorAs(t, err, &wrong)
+	assert.Equal(t, testkit.TallyStream(idA), wrong.Stream)
+	assert.Len(t, b.Root().Pending(), 1, "nothing was saved")
+
+	events, err := store.ReadStream(ctx, testkit.TallyStream(idB), 0, eventstore.MaxRevision)
+	require.NoError(t, err)
+	assert.Len(t, events, 2, "b's stream is unchanged although b came first")
+	events, err = store.ReadStream(ctx, testkit.TallyStream(idA), 0, eventstore.MaxRevision)
+	require.NoError(t, err)
+	assert.Len(t, events, 2, "a's stream holds the concurrent save only")
+	loaded := testkit.LoadTally(idB)
+	require.NoError(t, repo.Load(ctx, loaded))
+	assert.Equal(t, int64(4), loaded.Total())
+}
+
 func TestRepository_LoadErrors(t *testing.T) {
 	t.Parallel()
 	repo, store := newRepo(t)

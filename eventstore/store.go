@@ -23,6 +23,22 @@ type Store interface {
 	// order, returns the original result and writes nothing (idempotent retry).
 	Append(ctx context.Context, stream string, expected ExpectedVersion, events ...EventData) (AppendResult, error)
 
+	// AppendMulti appends to several streams atomically: every stream's
+	// expected version is checked and either all events are written or none.
+	// The results are in the order of appends, and so are the positions:
+	// those of appends[0]'s events, in order, come before those of
+	// appends[1]'s, and so on. A mismatch on any stream returns a
+	// *WrongExpectedVersionError naming that stream (errors.Is(err,
+	// domain.ErrConflict)) and writes nothing. No appends, the same stream
+	// twice, an invalid part (see ValidateAppend) or an event id repeated
+	// across streams is refused with ErrInvalidAppend (see
+	// ValidateAppendMulti). A call whose event ids are all stored already,
+	// exactly as this call would have stored them (same streams, consecutive
+	// and in the same order), returns the original results and writes
+	// nothing (idempotent retry); ids stored otherwise return a
+	// *DuplicateEventError.
+	AppendMulti(ctx context.Context, appends ...StreamAppend) ([]AppendResult, error)
+
 	// ReadStream returns the events of one stream with from <= revision <= to,
 	// in revision order. A stream that does not exist yields no events and no
 	// error; use MaxRevision as to for "up to the end".
@@ -193,6 +209,40 @@ type RecordedEvent struct {
 	Data          json.RawMessage
 	Metadata      Metadata
 	RecordedAt    time.Time
+}
+
+// StreamAppend is one stream's part of an AppendMulti call.
+type StreamAppend struct {
+	Stream   string
+	Expected ExpectedVersion
+	Events   []EventData
+}
+
+// ValidateAppendMulti checks what every adapter refuses in an AppendMulti
+// call before writing: no appends, a stream named twice, a part that
+// ValidateAppend refuses, an event id used in more than one part.
+func ValidateAppendMulti(appends []StreamAppend) error {
+	if len(appends) == 0 {
+		return fmt.Errorf("%w: no appends", ErrInvalidAppend)
+	}
+	streams := make(map[string]struct{}, len(appends))
+	ids := make(map[[16]byte]string)
+	for _, a := range appends {
+		if _, dup := streams[a.Stream]; dup {
+			return fmt.Errorf("%w: stream %s appears twice", ErrInvalidAppend, a.Stream)
+		}
+		streams[a.Stream] = struct{}{}
+		if err := ValidateAppend(a.Stream, a.Events); err != nil {
+			return fmt.Errorf("stream %s: %w", a.Stream, err)
+		}
+		for _, e := range a.Events {
+			if other, dup := ids[e.ID]; dup {
+				return fmt.Errorf("%w: event id %s appears in streams %s and %s", ErrInvalidAppend, e.ID, other, a.Stream)
+			}
+			ids[e.ID] = a.Stream
+		}
+	}
+	return nil
 }
 
 // AppendResult tells where an append landed.

@@ -10,6 +10,15 @@
 // version check, the adapter looks the event ids up and returns the stored
 // result if the call was a retry of an append that had succeeded.
 //
+// AppendMulti runs the same statement once per stream, in call order, in
+// one transaction whose failure is analysed only after its rollback; it
+// first takes advisory locks on its streams, in one order, so that calls on
+// the same streams queue instead of deadlocking. Each statement moves its
+// stream's row before it takes positions, so the transaction has its id
+// before its first position, and it holds the events-table lock from its
+// first insert to its end: the gap-safe reader's assumptions below hold
+// for it as for a single append.
+//
 // # Gap-safe reading of the global log
 //
 // global_position comes from a sequence, so it is taken at INSERT but seen at

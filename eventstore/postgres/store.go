@@ -127,7 +127,11 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 	res, err := s.appendWith(ctx, s.pool, stream, expected, b)
 	if err != nil {
-		return res, err
+		prior, err := s.appendFailed(ctx, []part{{stream: stream, expected: expected, batch: b}}, 0, err)
+		if err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		res = prior[0]
 	}
 	s.appended()
 	return res, nil
@@ -143,12 +147,24 @@ type batch struct {
 	metas   []json.RawMessage
 }
 
+// part is one stream's share of an append call.
+type part struct {
+	stream   string
+	expected eventstore.ExpectedVersion
+	batch
+}
+
 // encodeBatch validates events and lays them out as a batch.
-// Metadata without an occurrence time gets now.
 func encodeBatch(stream string, events []eventstore.EventData, now time.Time) (batch, error) {
 	if err := eventstore.ValidateAppend(stream, events); err != nil {
 		return batch{}, err
 	}
+	return encode(stream, events, now)
+}
+
+// encode lays validated events out as a batch. Metadata without an
+// occurrence time gets now.
+func encode(stream string, events []eventstore.EventData, now time.Time) (batch, error) {
 	n := len(events)
 	b := batch{
 		ids: make([]uuid.UUID, n), types: make([]string, n), schemas: make([]int32, n),
@@ -177,25 +193,34 @@ type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-// appendWith runs the append on q. Followers are not woken: callers that
-// own the transaction call s.appended after their commit.
+// appendWith runs the append on q. It returns the bare cause of a failure
+// (errWrongVersion when the version check let no row through), which
+// appendFailed explains; a caller that owns a transaction ends it first.
+// Followers are not woken: callers call s.appended after their commit.
 func (s *Store) appendWith(ctx context.Context, q querier, stream string, expected eventstore.ExpectedVersion, b batch) (eventstore.AppendResult, error) {
-	n := len(b.ids)
-	var (
-		rows pgx.Rows
-		err  error
-	)
-	if n == 1 {
-		rows, err = q.Query(ctx, appendOneSQL, stream, n, encodeExpected(expected), b.ids[0], b.types[0], b.schemas[0], b.data[0], b.metas[0])
-	} else {
-		rows, err = q.Query(ctx, appendManySQL, stream, n, encodeExpected(expected), b.ids, b.types, b.schemas, b.data, b.metas)
-	}
+	sql, args := appendStatement(stream, expected, b)
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
-		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
+		return eventstore.AppendResult{}, err
 	}
+	return appendResult(rows, len(b.ids))
+}
+
+// appendStatement returns the statement that appends b to stream, and its
+// arguments.
+func appendStatement(stream string, expected eventstore.ExpectedVersion, b batch) (string, []any) {
+	n := len(b.ids)
+	if n == 1 {
+		return appendOneSQL, []any{stream, n, encodeExpected(expected), b.ids[0], b.types[0], b.schemas[0], b.data[0], b.metas[0]}
+	}
+	return appendManySQL, []any{stream, n, encodeExpected(expected), b.ids, b.types, b.schemas, b.data, b.metas}
+}
+
+// appendResult reads the rows of an append statement of n events.
+func appendResult(rows pgx.Rows, n int) (eventstore.AppendResult, error) {
 	res := eventstore.AppendResult{Positions: make([]eventstore.Position, 0, n)}
 	var version, position int64
-	_, err = pgx.ForEachRow(rows, []any{&version, &position}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&version, &position}, func() error {
 		res.NextExpectedVersion = max(res.NextExpectedVersion, uint64(version))
 		res.Positions = append(res.Positions, eventstore.At(uint64(position)))
 		return nil
@@ -204,7 +229,7 @@ func (s *Store) appendWith(ctx context.Context, q querier, stream string, expect
 		err = errWrongVersion
 	}
 	if err != nil {
-		return s.appendFailed(ctx, stream, expected, b.ids, err)
+		return eventstore.AppendResult{}, err
 	}
 	slices.SortFunc(res.Positions, func(a, b eventstore.Position) int { return cmp.Compare(a.Commit, b.Commit) })
 	return res, nil
@@ -213,43 +238,53 @@ func (s *Store) appendWith(ctx context.Context, q querier, stream string, expect
 // errWrongVersion marks an append whose version check let no row through.
 var errWrongVersion = errors.New("wrong expected version")
 
-// appendFailed turns a failed append into the stored result of an earlier
-// identical append (an idempotent retry) or into a typed error.
-func (s *Store) appendFailed(ctx context.Context, stream string, expected eventstore.ExpectedVersion, ids []uuid.UUID, cause error) (eventstore.AppendResult, error) {
+// appendFailed turns the failure of an append call into the stored results
+// of an earlier identical call (an idempotent retry) or into a typed error.
+// parts[failed] is the part whose statement failed with cause. It reads
+// through s.pool: a caller that ran the call in a transaction must have
+// ended it.
+func (s *Store) appendFailed(ctx context.Context, parts []part, failed int, cause error) ([]eventstore.AppendResult, error) {
+	stream := parts[failed].stream
 	var pgErr *pgconn.PgError
 	duplicateID := errors.As(cause, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_event_id_key"
 	if !duplicateID && !errors.Is(cause, errWrongVersion) {
-		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, cause)
+		return nil, fmt.Errorf("append to %s: %w", stream, cause)
 	}
-	prior, found, err := s.lookupAppend(ctx, stream, ids)
+	prior, found, err := s.lookupAppend(ctx, parts)
 	if err != nil {
-		return eventstore.AppendResult{}, err
+		return nil, fmt.Errorf("append to %s: %w", stream, err)
 	}
 	if found {
 		return prior, nil
 	}
 	if duplicateID {
-		return eventstore.AppendResult{}, &eventstore.DuplicateEventError{Stream: stream}
+		return nil, &eventstore.DuplicateEventError{Stream: stream}
 	}
-	wrong := &eventstore.WrongExpectedVersionError{Stream: stream, Expected: expected}
+	wrong := &eventstore.WrongExpectedVersionError{Stream: stream, Expected: parts[failed].expected}
 	var actual int64
 	switch err := s.pool.QueryRow(ctx, `SELECT version FROM streams WHERE stream_id = $1`, stream).Scan(&actual); {
 	case err == nil:
 		v := uint64(actual)
 		wrong.Actual = &v
 	case !errors.Is(err, pgx.ErrNoRows):
-		return eventstore.AppendResult{}, fmt.Errorf("append to %s: read current version: %w", stream, err)
+		return nil, fmt.Errorf("append to %s: read current version: %w", stream, err)
 	}
-	return eventstore.AppendResult{}, wrong
+	return nil, wrong
 }
 
-// lookupAppend finds events already stored under ids; found is true when
-// all of them are, consecutively and in order, in stream.
-func (s *Store) lookupAppend(ctx context.Context, stream string, ids []uuid.UUID) (eventstore.AppendResult, bool, error) {
+// lookupAppend finds events already stored under the ids of parts; found
+// is true when all of them are stored as the call would have stored them:
+// each part's consecutively and in order in its stream, all positions in
+// the order of the call.
+func (s *Store) lookupAppend(ctx context.Context, parts []part) ([]eventstore.AppendResult, bool, error) {
+	var ids []uuid.UUID
+	for _, p := range parts {
+		ids = append(ids, p.ids...)
+	}
 	rows, err := s.pool.Query(ctx,
 		`SELECT event_id, stream_id, stream_version, global_position FROM events WHERE event_id = ANY($1)`, ids)
 	if err != nil {
-		return eventstore.AppendResult{}, false, fmt.Errorf("append to %s: look up retried events: %w", stream, err)
+		return nil, false, fmt.Errorf("look up retried events: %w", err)
 	}
 	type stored struct {
 		stream            string
@@ -265,22 +300,28 @@ func (s *Store) lookupAppend(ctx context.Context, stream string, ids []uuid.UUID
 		return nil
 	})
 	if err != nil {
-		return eventstore.AppendResult{}, false, fmt.Errorf("append to %s: look up retried events: %w", stream, err)
+		return nil, false, fmt.Errorf("look up retried events: %w", err)
 	}
 	if len(byID) != len(ids) {
-		return eventstore.AppendResult{}, false, nil
+		return nil, false, nil
 	}
-	res := eventstore.AppendResult{Positions: make([]eventstore.Position, len(ids))}
-	first := byID[ids[0]]
-	for i, id := range ids {
-		r := byID[id]
-		if r.stream != stream || r.version != first.version+int64(i) {
-			return eventstore.AppendResult{}, false, nil
+	results := make([]eventstore.AppendResult, len(parts))
+	var last int64 // positions start at 1
+	for k, p := range parts {
+		res := eventstore.AppendResult{Positions: make([]eventstore.Position, len(p.ids))}
+		first := byID[p.ids[0]]
+		for i, id := range p.ids {
+			r := byID[id]
+			if r.stream != p.stream || r.version != first.version+int64(i) || r.position <= last {
+				return nil, false, nil
+			}
+			last = r.position
+			res.Positions[i] = eventstore.At(uint64(r.position))
+			res.NextExpectedVersion = uint64(r.version)
 		}
-		res.Positions[i] = eventstore.At(uint64(r.position))
-		res.NextExpectedVersion = uint64(r.version)
+		results[k] = res
 	}
-	return res, true, nil
+	return results, true, nil
 }
 
 func encodeExpected(e eventstore.ExpectedVersion) int64 {

@@ -39,6 +39,7 @@ func Run(t *testing.T, open Factory) {
 		"follow_delivers_history_then_live_in_order":  testFollow,
 		"follow_returns_handler_error_and_ctx_cancel": testFollowStops,
 		"head_is_last_position":                       testHead,
+		"append_multi":                                testAppendMulti,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
