@@ -14,6 +14,7 @@ import (
 
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/config"
+	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
 	"github.com/skillflaw/skillflaw-go/httpapi"
@@ -34,6 +35,12 @@ type Module interface {
 	Projections() []*projections.Projection
 	// Routes registers the module's operations.
 	Routes(s *httpapi.Server, d Deps)
+}
+
+// Bootstrapper is a Module with work to do once the database is migrated
+// and before serving (seeding, first superuser); it must be idempotent.
+type Bootstrapper interface {
+	Bootstrap(ctx context.Context, d Deps) error
 }
 
 // Deps is what a module's handlers may use.
@@ -57,6 +64,8 @@ type App struct {
 	reg     *eventstore.Registry
 	runtime *projections.Runtime
 	server  *httpapi.Server
+	deps    Deps
+	modules []Module
 }
 
 // Open connects to the database and assembles everything. It does not
@@ -83,7 +92,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 		return nil, fmt.Errorf("database at %s: %w", config.RedactURL(cfg.DatabaseURL), err)
 	}
 
-	a := &App{cfg: cfg, log: log, pool: pool, reg: eventstore.NewRegistry()}
+	a := &App{cfg: cfg, log: log, pool: pool, reg: eventstore.NewRegistry(), modules: modules}
+	if err := registerEvents(a.reg, domain.ClaimEvents()); err != nil {
+		a.Close()
+		return nil, err
+	}
 	a.store = postgres.New(pool, postgres.Options{BatchSize: cfg.ProjectionBatchSize, Logger: log})
 	var projs []*projections.Projection
 	for _, m := range modules {
@@ -112,15 +125,30 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 	})
 	readapi.RegisterHealth(a.server, pool, a.runtime.Health)
 	readapi.RegisterBase(a.server, cfg, Version)
-	deps := Deps{
+	a.deps = Deps{
 		Pool: pool, Store: a.store, Registry: a.reg, Repository: commands.NewRepository(a.store, a.reg),
 		Runtime: a.runtime, Config: cfg, Logger: log, Clock: time.Now,
 	}
 	for _, m := range modules {
-		m.Routes(a.server, deps)
+		m.Routes(a.server, a.deps)
 	}
 	return a, nil
 }
+
+// Bootstrap runs every module's Bootstrap (after Migrate, before Serve).
+func (a *App) Bootstrap(ctx context.Context) error {
+	for _, m := range a.modules {
+		if b, ok := m.(Bootstrapper); ok {
+			if err := b.Bootstrap(ctx, a.deps); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Deps returns what the modules were given (for commands of the CLI).
+func (a *App) Deps() Deps { return a.deps }
 
 // Close releases the store's connections and the pool.
 func (a *App) Close() {

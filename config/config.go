@@ -54,6 +54,30 @@ type Config struct {
 	// transaction while catching up.
 	ProjectionBatchSize int
 
+	// SecretKey signs the JWTs; empty: a key generated at first start and
+	// kept in the database.
+	SecretKey string
+	// AccessTokenExpireSeconds and RefreshTokenExpireSeconds are the
+	// lifetimes of the two JWTs.
+	AccessTokenExpireSeconds, RefreshTokenExpireSeconds int
+	// AutoLogin serves GET /api/v1/auto_login (a long-lived token of the
+	// superuser, for local use) and disables public sign-up.
+	AutoLogin bool
+	// Superuser and SuperuserPassword create the first superuser at start.
+	Superuser, SuperuserPassword string
+	// NewUserIsActive activates signed-up users at once.
+	NewUserIsActive bool
+	// EnableSignup allows anonymous POST /api/v1/users/.
+	EnableSignup bool
+	// MaxLoginAttempts consecutive failed logins lock an account (0: never).
+	MaxLoginAttempts int
+	// PasswordHashCost is the bcrypt cost of password hashes.
+	PasswordHashCost int
+	// Cookie attributes of the access (and API key) and refresh cookies.
+	AccessCookieSecure, RefreshCookieSecure     bool
+	AccessCookieSameSite, RefreshCookieSameSite string
+	CookieDomain                                string
+
 	// MaxFileSizeUploadMB bounds uploaded files, in MiB.
 	MaxFileSizeUploadMB int
 	// FrontendTimeout is the frontend's request timeout in seconds (0: none).
@@ -135,7 +159,11 @@ func Load(getenv func(string) string) (Config, error) {
 			raw = s.Default
 		}
 		if err := s.set(&c, raw); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", s.Name, raw, err))
+			shown := raw
+			if s.redact != nil {
+				shown = s.redact(raw)
+			}
+			errs = append(errs, fmt.Errorf("%s=%q: %w", s.Name, shown, err))
 		}
 	}
 	return c, errors.Join(errs...)
@@ -208,6 +236,36 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.AutoMigrate }},
 		{Variable: v("SKILLFLAW_PROJECTION_BATCH_SIZE", "500", "Events a projector folds per transaction while catching up."),
 			field: func(c *Config) any { return &c.ProjectionBatchSize }, min: 1, max: 100000},
+		{Variable: v("SKILLFLAW_SECRET_KEY", "", "Secret that signs access and refresh tokens (HS256, at least 32 characters); empty: one is generated at first start and kept in the database, so tokens survive restarts."),
+			field: func(c *Config) any { return &c.SecretKey }, check: checkSecretKey, redact: redactSecret},
+		{Variable: v("SKILLFLAW_ACCESS_TOKEN_EXPIRE_SECONDS", "3600", "Lifetime of an access token in seconds."),
+			field: func(c *Config) any { return &c.AccessTokenExpireSeconds }, min: 1, max: unbounded},
+		{Variable: v("SKILLFLAW_REFRESH_TOKEN_EXPIRE_SECONDS", "604800", "Lifetime of a refresh token in seconds."),
+			field: func(c *Config) any { return &c.RefreshTokenExpireSeconds }, min: 1, max: unbounded},
+		{Variable: v("SKILLFLAW_AUTO_LOGIN", "false", "Serve GET /api/v1/auto_login: a one-year token of SKILLFLAW_SUPERUSER without a password, for local use only; also turns public sign-up off."),
+			field: func(c *Config) any { return &c.AutoLogin }},
+		{Variable: v("SKILLFLAW_SUPERUSER", "", "Username of the superuser created at start if missing (with SKILLFLAW_SUPERUSER_PASSWORD)."),
+			field: func(c *Config) any { return &c.Superuser }},
+		{Variable: v("SKILLFLAW_SUPERUSER_PASSWORD", "", "Password of SKILLFLAW_SUPERUSER; used only to create it."),
+			field: func(c *Config) any { return &c.SuperuserPassword }, redact: redactSecret},
+		{Variable: v("SKILLFLAW_NEW_USER_IS_ACTIVE", "false", "Signed-up users are active at once; otherwise a superuser activates them."),
+			field: func(c *Config) any { return &c.NewUserIsActive }},
+		{Variable: v("SKILLFLAW_ENABLE_SIGNUP", "true", "Allow anonymous sign-up (POST /api/v1/users/); superusers can always add users."),
+			field: func(c *Config) any { return &c.EnableSignup }},
+		{Variable: v("SKILLFLAW_MAX_LOGIN_ATTEMPTS", "5", "Consecutive failed logins that lock an account (is_locked); 0 never locks."),
+			field: func(c *Config) any { return &c.MaxLoginAttempts }, max: 1000},
+		{Variable: v("SKILLFLAW_PASSWORD_HASH_COST", "12", "bcrypt cost of password hashes (4-31; each step doubles the work)."),
+			field: func(c *Config) any { return &c.PasswordHashCost }, min: 4, max: 31},
+		{Variable: v("SKILLFLAW_ACCESS_COOKIE_SECURE", "false", "Secure attribute of the access_token_lf and apikey_tkn_lflw cookies."),
+			field: func(c *Config) any { return &c.AccessCookieSecure }},
+		{Variable: v("SKILLFLAW_ACCESS_COOKIE_SAMESITE", "lax", "SameSite of the access_token_lf and apikey_tkn_lflw cookies: lax, strict or none."),
+			field: func(c *Config) any { return &c.AccessCookieSameSite }, enum: []string{"lax", "strict", "none"}},
+		{Variable: v("SKILLFLAW_REFRESH_COOKIE_SECURE", "true", "Secure attribute of the refresh_token_lf cookie."),
+			field: func(c *Config) any { return &c.RefreshCookieSecure }},
+		{Variable: v("SKILLFLAW_REFRESH_COOKIE_SAMESITE", "none", "SameSite of the refresh_token_lf cookie: lax, strict or none."),
+			field: func(c *Config) any { return &c.RefreshCookieSameSite }, enum: []string{"lax", "strict", "none"}},
+		{Variable: v("SKILLFLAW_COOKIE_DOMAIN", "", "Domain attribute of the auth cookies; empty: the request's host."),
+			field: func(c *Config) any { return &c.CookieDomain }},
 		{Variable: v("SKILLFLAW_MAX_FILE_SIZE_UPLOAD", "1024", "Largest uploaded file in MiB (ConfigResponse.max_file_size_upload)."),
 			field: func(c *Config) any { return &c.MaxFileSizeUploadMB }, min: 1, max: 1 << 20},
 		{Variable: v("SKILLFLAW_FRONTEND_TIMEOUT", "0", "Frontend request timeout in seconds, 0 for none (ConfigResponse.frontend_timeout)."),
@@ -424,4 +482,19 @@ func defaultConfigDir(getenv func(string) string) (string, error) {
 		return "", errors.New("the user cache directory is unknown (HOME is not set)")
 	}
 	return filepath.Join(dir, "skillflaw"), nil
+}
+
+func checkSecretKey(raw string) error {
+	if raw != "" && len(raw) < 32 {
+		return errors.New("must be at least 32 characters (e.g. openssl rand -base64 48)")
+	}
+	return nil
+}
+
+// redactSecret hides a secret's value but not whether it is set.
+func redactSecret(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	return "***"
 }

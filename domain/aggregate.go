@@ -34,3 +34,19 @@ func (r *Root) Replayed(revision uint64) { r.revision, r.exists = revision, true
 func (r *Root) Saved(revision uint64) {
 	r.revision, r.exists, r.pending = revision, true, nil
 }
+
+// Schema pairs an event type with the schema version this binary writes,
+// for the event registry.
+type Schema struct {
+	Event   Event
+	Version int
+}
+
+// V1 lists events whose schema is at version 1.
+func V1(events ...Event) []Schema {
+	out := make([]Schema, len(events))
+	for i, e := range events {
+		out[i] = Schema{Event: e, Version: 1}
+	}
+	return out
+}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
@@ -49,6 +50,38 @@ func BindQuery(c *gin.Context, dst any) bool {
 		return false
 	}
 	return true
+}
+
+// BindForm fills dst, like BindQuery, from a form-encoded request body
+// (application/x-www-form-urlencoded or multipart/form-data), as FastAPI's
+// Form parameters (OAuth2PasswordRequestForm) read it; errors are located at
+// ["body", name].
+func BindForm(c *gin.Context, dst any) bool {
+	if err := c.Request.ParseMultipartForm(32 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			Fail(c, mbe)
+			return false
+		}
+		Fail(c, &ValidationError{Items: []ErrorItem{{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, malformed form body"}}})
+		return false
+	}
+	if err := decodeValues(c.Request.PostForm, dst, serverOf(c).validate, "body"); err != nil {
+		Fail(c, err)
+		return false
+	}
+	return true
+}
+
+// PathInt parses the path parameter name as an integer id; a malformed one
+// is answered with 422 int_parsing at ["path", name] and ok false.
+func PathInt(c *gin.Context, name string) (id int64, ok bool) {
+	raw := c.Param(name)
+	if it := intError(reflect.TypeFor[int64](), raw, raw); it != nil {
+		Fail(c, &ValidationError{Items: []ErrorItem{at(*it, "path", name)}})
+		return 0, false
+	}
+	id, _ = strconv.ParseInt(raw, 10, 64)
+	return id, true
 }
 
 // PathUUID parses the path parameter name as a UUID; a malformed one is
@@ -347,6 +380,12 @@ func formName(f reflect.StructField) string {
 }
 
 func decodeQuery(q url.Values, dst any, v *validator.Validate) error {
+	return decodeValues(q, dst, v, "query")
+}
+
+// decodeValues fills dst from form-encoded values; root is the first part
+// of error locations ("query" or "body").
+func decodeValues(q url.Values, dst any, v *validator.Validate, root string) error {
 	rv := reflect.ValueOf(dst)
 	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("bind query: need a pointer to a struct, not %T", dst)
@@ -369,13 +408,13 @@ func decodeQuery(q url.Values, dst any, v *validator.Validate) error {
 			values = []string{def}
 		}
 		if it := setQueryField(rv.FieldByIndex(f.Index), values); it != nil {
-			items = append(items, at(*it, "query", name))
+			items = append(items, at(*it, root, name))
 		}
 	}
 	if len(items) > 0 {
 		return &ValidationError{Items: items}
 	}
-	return validateStruct(v, dst, "query", formName)
+	return validateStruct(v, dst, root, formName)
 }
 
 func setQueryField(fv reflect.Value, values []string) *ErrorItem {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -8,13 +9,29 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 )
 
-// Metadata returns the event metadata of a write made by this request: its
-// request id as correlation id, the client address, and now as the time of
-// the change. The caller's identity (actor, tenant, business) is added by
-// the authentication layer once it exists.
+type actorKey struct{}
+
+// WithActor returns ctx naming the user a request acts for; the
+// Authenticator sets it, and Metadata puts it on every event the request
+// writes.
+func WithActor(ctx context.Context, userID int64) context.Context {
+	return context.WithValue(ctx, actorKey{}, userID)
+}
+
+// Actor returns the user a request acts for (0: anonymous).
+func Actor(ctx context.Context) int64 {
+	id, _ := ctx.Value(actorKey{}).(int64)
+	return id
+}
+
+// Metadata returns the event metadata of a write made by this request: the
+// acting user, its request id as correlation id, the client address, and
+// now as the time of the change.
 func Metadata(c *gin.Context, now time.Time) eventstore.Metadata {
+	ctx := c.Request.Context()
 	return eventstore.Metadata{
-		CorrelationID: RequestID(c.Request.Context()),
+		ActorUserID:   Actor(ctx),
+		CorrelationID: RequestID(ctx),
 		ClientIP:      c.ClientIP(),
 		OccurredAt:    now.UTC(),
 	}

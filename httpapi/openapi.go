@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"cmp"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
@@ -131,8 +132,12 @@ func (s *Server) schemaFor(v any) (*openapi3.SchemaRef, error) {
 // customizeSchema adds what openapi3gen does not know: UUIDs are strings,
 // and `binding` rules (required, oneof, min, max) are constraints.
 func customizeSchema(_ string, t reflect.Type, tag reflect.StructTag, schema *openapi3.Schema) error {
-	if t == reflect.TypeFor[uuid.UUID]() {
+	switch t {
+	case reflect.TypeFor[uuid.UUID]():
 		schema.Type, schema.Format = &openapi3.Types{"string"}, "uuid"
+	case reflect.TypeFor[json.RawMessage]():
+		// Free-form JSON (optins, flow data …): any object.
+		*schema = openapi3.Schema{Type: &openapi3.Types{"object"}, AdditionalProperties: openapi3.AdditionalProperties{Has: new(true)}}
 	}
 	if t.Kind() == reflect.Struct {
 		for _, f := range jsonFields(t) {

@@ -334,7 +334,7 @@ func (s *Server) chain(rt *route) []gin.HandlerFunc {
 		limit = rt.op.MaxBodyBytes
 	}
 	h := []gin.HandlerFunc{rt.enter, limitBody(limit)}
-	if !rt.op.Public && s.opts.Authenticator != nil {
+	if !rt.op.Public {
 		h = append(h, s.authenticate)
 	}
 	if len(rt.op.ReadModels) > 0 {
@@ -358,7 +358,14 @@ func routeOf(c *gin.Context) (*route, bool) {
 	return rt, ok && rt != nil
 }
 
+// SetAuthenticator installs the Authenticator of the non-public operations
+// (it may come from a module registered after New); call it before serving.
+func (s *Server) SetAuthenticator(a Authenticator) { s.opts.Authenticator = a }
+
 func (s *Server) authenticate(c *gin.Context) {
+	if s.opts.Authenticator == nil {
+		return
+	}
 	ctx, err := s.opts.Authenticator.Authenticate(c.Request)
 	if err != nil {
 		Fail(c, err)

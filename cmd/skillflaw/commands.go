@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -16,6 +20,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/skillflaw/skillflaw-go/app"
+	"github.com/skillflaw/skillflaw-go/auth"
+	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/projections"
 )
@@ -55,6 +61,13 @@ func (e *env) serve(ctx context.Context, modules []app.Module) error {
 		if err := a.Migrate(ctx); err != nil {
 			return err
 		}
+	}
+	if err := a.Bootstrap(ctx); err != nil {
+		return err
+	}
+	if e.cfg.AutoLogin {
+		e.log.Warn("SKILLFLAW_AUTO_LOGIN is on: GET /api/v1/auto_login hands out a superuser token without a password; use it only on your own machine",
+			"superuser", e.cfg.Superuser)
 	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(e.cfg.Host, strconv.Itoa(e.cfg.Port)))
 	if err != nil {
@@ -205,4 +218,50 @@ func progressLine(p projections.RebuildProgress) string {
 	}
 	return fmt.Sprintf("rebuild %s: %d/%d events (%.1f%%), %.0f events/s, ETA %s",
 		p.Projection, p.Position.Commit, p.Target.Commit, 100*min(done/total, 1), rate, eta.Round(time.Second))
+}
+
+// users runs "users create-superuser".
+func (e *env) users(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, modules []app.Module) error {
+	if len(args) == 0 || args[0] != "create-superuser" {
+		return usageError("users needs create-superuser")
+	}
+	fs := flag.NewFlagSet("users create-superuser", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	username := fs.String("username", e.cfg.Superuser, "username")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 {
+		return usageError("users create-superuser [--username NAME] [--password-stdin]")
+	}
+	password := e.cfg.SuperuserPassword
+	if *fromStdin {
+		line, err := bufio.NewReader(stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("read password: %w", err)
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	if *username == "" || password == "" {
+		return usageError("a username (--username or SKILLFLAW_SUPERUSER) and a password (--password-stdin or SKILLFLAW_SUPERUSER_PASSWORD) are needed")
+	}
+	a, err := e.open(ctx, modules)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if e.cfg.AutoMigrate {
+		if err := a.Migrate(ctx); err != nil {
+			return err
+		}
+	}
+	d := a.Deps()
+	created, err := commands.EnsureSuperuser(ctx, d.Repository, commands.NewSequences(d.Pool),
+		auth.NewPasswords(e.cfg.PasswordHashCost), *username, password)
+	if err != nil {
+		return err
+	}
+	if !created {
+		return fmt.Errorf("user %q already exists", *username)
+	}
+	fmt.Fprintf(stdout, "superuser %s created\n", *username)
+	return nil
 }

@@ -4,6 +4,7 @@
 //	skillflaw migrate                        apply pending database migrations
 //	skillflaw projections status [--json]    where each projector is, its lag and last error
 //	skillflaw projections rebuild NAME|--all replay read models from the start of the log
+//	skillflaw users create-superuser         create a superuser (name and password from flags, env or stdin)
 //	skillflaw version                        print the version
 //
 // Configuration comes from SKILLFLAW_* environment variables (see README).
@@ -23,7 +24,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv, modules()...)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv, modules()...)
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "skillflaw:", err)
@@ -34,9 +35,10 @@ func main() {
 	}
 }
 
-// modules lists the features this binary serves. The spine has none of its
-// own: health, version and config routes are part of every App.
-func modules() []app.Module { return nil }
+// modules lists the features this binary serves (health, version and
+// config routes are part of every App). Identity comes first: it installs
+// the authenticator every other module relies on.
+func modules() []app.Module { return []app.Module{&app.Identity{}} }
 
 const usage = `usage: skillflaw <command>
 
@@ -45,6 +47,9 @@ commands:
   migrate                          apply pending database migrations
   projections status [--json]      position, lag and last error of every projector
   projections rebuild NAME|--all   replay read models from position 0, then swap them in
+  users create-superuser [--username NAME] [--password-stdin]
+                                   create a superuser; defaults: SKILLFLAW_SUPERUSER and
+                                   SKILLFLAW_SUPERUSER_PASSWORD
   version                          print the version
 
 configuration: SKILLFLAW_* environment variables; see README.md`
@@ -56,7 +61,7 @@ func usageError(format string, args ...any) error {
 }
 
 // run is the whole program; main only adds the process around it.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string, modules ...app.Module) error {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, modules ...app.Module) error {
 	if len(args) == 0 {
 		return usageError("no command")
 	}
@@ -67,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
-	case "serve", "migrate", "projections":
+	case "serve", "migrate", "projections", "users":
 	default:
 		return usageError("unknown command %q", args[0])
 	}
@@ -87,6 +92,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			return usageError("migrate takes no arguments")
 		}
 		return env.migrate(ctx, modules)
+	case "users":
+		return env.users(ctx, args[1:], stdin, stdout, modules)
 	default:
 		return env.projections(ctx, args[1:], stdout, modules)
 	}

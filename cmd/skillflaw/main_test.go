@@ -24,7 +24,8 @@ import (
 )
 
 type cli struct {
-	env map[string]string
+	env   map[string]string
+	stdin string
 }
 
 func newCLI(t *testing.T, url string) *cli {
@@ -33,7 +34,7 @@ func newCLI(t *testing.T, url string) *cli {
 
 func (c *cli) run(ctx context.Context, args ...string) (stdout, stderr string, err error) {
 	var out, errOut testkit.SyncBuffer
-	err = run(ctx, args, &out, &errOut, func(k string) string { return c.env[k] }, tallyapi.Module{})
+	err = run(ctx, args, strings.NewReader(c.stdin), &out, &errOut, func(k string) string { return c.env[k] }, tallyapi.Module{})
 	return out.String(), errOut.String(), err
 }
 

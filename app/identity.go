@@ -1,0 +1,89 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/skillflaw/skillflaw-go/auth"
+	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/projections"
+	"github.com/skillflaw/skillflaw-go/readapi"
+)
+
+// Identity is the accounts module: users, logins, tokens and API keys. It
+// installs the server's Authenticator, so every module registered with it
+// gets authenticated callers.
+type Identity struct {
+	passwords *auth.Passwords
+}
+
+var (
+	_ Module       = (*Identity)(nil)
+	_ Bootstrapper = (*Identity)(nil)
+)
+
+// Register implements Module.
+func (*Identity) Register(reg *eventstore.Registry) error {
+	return registerEvents(reg, domain.IdentityEvents())
+}
+
+// Projections implements Module.
+func (*Identity) Projections() []*projections.Projection {
+	return []*projections.Projection{projections.Users()}
+}
+
+// Routes implements Module.
+func (m *Identity) Routes(s *httpapi.Server, d Deps) {
+	cfg := d.Config
+	m.passwords = auth.NewPasswords(cfg.PasswordHashCost)
+	tokens := auth.NewTokens(auth.NewSecret(cfg.SecretKey, d.Pool),
+		time.Duration(cfg.AccessTokenExpireSeconds)*time.Second,
+		time.Duration(cfg.RefreshTokenExpireSeconds)*time.Second, d.Clock)
+	authn := auth.NewAuthenticator(tokens, auth.NewDirectory(d.Pool), cfg.AutoLogin)
+	s.SetAuthenticator(authn)
+	cmds := &commands.Identity{
+		Server: s, Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Passwords: m.passwords,
+		Tokens: tokens, Auth: authn, Pool: d.Pool, Config: cfg, Clock: d.Clock,
+	}
+	cmds.Routes(s)
+	readapi.RegisterUsers(s, d.Pool)
+}
+
+// Bootstrap implements Bootstrapper: the superuser of SKILLFLAW_SUPERUSER
+// is created if missing.
+func (m *Identity) Bootstrap(ctx context.Context, d Deps) error {
+	cfg := d.Config
+	if cfg.Superuser == "" {
+		return nil
+	}
+	created, err := commands.EnsureSuperuser(ctx, d.Repository, commands.NewSequences(d.Pool), m.passwordsOf(cfg.PasswordHashCost),
+		cfg.Superuser, cfg.SuperuserPassword)
+	if err != nil {
+		return fmt.Errorf("create superuser %s (SKILLFLAW_SUPERUSER, SKILLFLAW_SUPERUSER_PASSWORD): %w", cfg.Superuser, err)
+	}
+	if created {
+		d.Logger.Info("superuser created", "username", cfg.Superuser)
+	}
+	return nil
+}
+
+func (m *Identity) passwordsOf(cost int) *auth.Passwords {
+	if m.passwords == nil {
+		m.passwords = auth.NewPasswords(cost)
+	}
+	return m.passwords
+}
+
+// registerEvents registers events with their schema versions.
+func registerEvents(reg *eventstore.Registry, events []domain.Schema) error {
+	for _, s := range events {
+		if err := reg.Register(s.Event, s.Version); err != nil {
+			return err
+		}
+	}
+	return nil
+}

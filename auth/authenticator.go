@@ -1,0 +1,167 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/skillflaw/skillflaw-go/httpapi"
+)
+
+// Cookie and parameter names, as Langflow's.
+const (
+	AccessCookie  = "access_token_lf"
+	RefreshCookie = "refresh_token_lf"
+	StoreCookie   = "apikey_tkn_lflw"
+	APIKeyName    = "x-api-key"
+)
+
+// Langflow's messages.
+const (
+	msgNoAPIKey       = "An API key must be passed as query or header"
+	msgInvalidAPIKey  = "Invalid or missing API key"
+	msgUserInactive   = "User not found or is inactive."
+	msgInactive       = "Inactive user"
+	msgLocked         = "User is locked."
+	msgNotSuperuser   = "The user doesn't have enough privileges"
+	msgAutoLoginNoKey = "With SKILLFLAW_AUTO_LOGIN, requests still need credentials: call GET /api/v1/auto_login for a token, or pass an API key."
+)
+
+// Authenticator resolves a request's credentials into a Principal: the
+// first of Authorization: Bearer, the access_token_lf cookie, and an API key
+// (x-api-key query parameter, then header) that is present decides, as in
+// Langflow; a present but bad credential is refused, never skipped.
+type Authenticator struct {
+	tokens    *Tokens
+	dir       *Directory
+	autoLogin bool
+}
+
+var _ httpapi.Authenticator = (*Authenticator)(nil)
+
+// NewAuthenticator returns an Authenticator. autoLogin only changes the
+// message of a request without credentials.
+func NewAuthenticator(tokens *Tokens, dir *Directory, autoLogin bool) *Authenticator {
+	return &Authenticator{tokens: tokens, dir: dir, autoLogin: autoLogin}
+}
+
+// Authenticate implements httpapi.Authenticator.
+func (a *Authenticator) Authenticate(r *http.Request) (context.Context, error) {
+	p, err := a.principal(r)
+	if err != nil {
+		return nil, err
+	}
+	ctx := WithPrincipal(r.Context(), p)
+	return httpapi.WithActor(ctx, p.UserID), nil
+}
+
+// Optional returns the caller of a public route that may also be called
+// with credentials (sign-up, which a superuser may use to add users).
+// Missing or bad credentials make an anonymous caller.
+func (a *Authenticator) Optional(r *http.Request) (Principal, bool) {
+	p, err := a.principal(r)
+	return p, err == nil
+}
+
+func (a *Authenticator) principal(r *http.Request) (Principal, error) {
+	if token := bearerToken(r); token != "" {
+		return a.byToken(r.Context(), token)
+	}
+	key := r.URL.Query().Get(APIKeyName)
+	if key == "" {
+		key = r.Header.Get(APIKeyName)
+	}
+	if key == "" {
+		msg := msgNoAPIKey
+		if a.autoLogin {
+			msg = msgAutoLoginNoKey
+		}
+		return Principal{}, &httpapi.StatusError{Status: http.StatusForbidden, Detail: msg}
+	}
+	acc, ok, err := a.dir.ByAPIKey(r.Context(), HashAPIKey(key))
+	switch {
+	case err != nil:
+		return Principal{}, err
+	case !ok:
+		return Principal{}, &httpapi.StatusError{Status: http.StatusForbidden, Detail: msgInvalidAPIKey}
+	case acc.IsLocked:
+		return Principal{}, unauthorized(msgLocked)
+	case !acc.IsActive:
+		return Principal{}, unauthorized(msgInactive)
+	}
+	return Principal{UserID: acc.ID, Username: acc.Username, IsSuperuser: acc.IsSuperuser, Via: "api_key"}, nil
+}
+
+func (a *Authenticator) byToken(ctx context.Context, token string) (Principal, error) {
+	id, err := a.tokens.Verify(ctx, token, AccessToken)
+	if err != nil {
+		if isTokenError(err) {
+			return Principal{}, unauthorized(err.Error())
+		}
+		return Principal{}, err
+	}
+	acc, ok, err := a.dir.ByID(ctx, id)
+	switch {
+	case err != nil:
+		return Principal{}, err
+	case !ok || !acc.IsActive:
+		return Principal{}, unauthorized(msgUserInactive)
+	case acc.IsLocked:
+		return Principal{}, unauthorized(msgLocked)
+	}
+	return Principal{UserID: acc.ID, Username: acc.Username, IsSuperuser: acc.IsSuperuser, Via: "jwt"}, nil
+}
+
+func isTokenError(err error) bool {
+	for _, e := range []error{ErrTokenMalformed, ErrTokenType, ErrTokenExpired, ErrTokenDetails} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// bearerToken returns the token of "Authorization: Bearer <token>", else
+// the access_token_lf cookie, else "".
+func bearerToken(r *http.Request) string {
+	scheme, param, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if strings.EqualFold(scheme, "bearer") && strings.TrimSpace(param) != "" {
+		return strings.TrimSpace(param)
+	}
+	if c, err := r.Cookie(AccessCookie); err == nil && c.Value != "" {
+		return c.Value
+	}
+	return ""
+}
+
+// unauthorized is a 401 with Langflow's WWW-Authenticate header.
+func unauthorized(msg string) error {
+	return &httpapi.StatusError{Status: http.StatusUnauthorized, Detail: msg,
+		Header: http.Header{"WWW-Authenticate": {"Bearer"}}}
+}
+
+// Unauthorized is the 401 a handler answers for a credential it checked
+// itself (a refresh token, a login).
+func Unauthorized(msg string) error { return unauthorized(msg) }
+
+// RequireSuperuser returns the caller if it is a superuser, else Langflow's
+// 403. It is the one place superuser-only operations ask, so that the
+// permissions model can take it over.
+func RequireSuperuser(ctx context.Context) (Principal, error) {
+	p, ok := PrincipalFrom(ctx)
+	if !ok || !p.IsSuperuser {
+		return p, &httpapi.StatusError{Status: http.StatusForbidden, Detail: msgNotSuperuser}
+	}
+	return p, nil
+}
+
+// Caller returns the authenticated caller; on an operation that passed the
+// Authenticator it is always there.
+func Caller(ctx context.Context) (Principal, error) {
+	p, ok := PrincipalFrom(ctx)
+	if !ok {
+		return p, unauthorized("Not authenticated")
+	}
+	return p, nil
+}

@@ -1,0 +1,62 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Account is what authentication needs to know of a user, read from the
+// users read model (kept current by the identity projection; writes that
+// change these fields wait for it before they answer, so a caller's next
+// request sees them).
+type Account struct {
+	ID          int64
+	Username    string
+	IsActive    bool
+	IsSuperuser bool
+	IsLocked    bool
+}
+
+// Directory looks accounts up for the Authenticator.
+type Directory struct {
+	pool *pgxpool.Pool
+}
+
+// NewDirectory reads the users and api_keys read models of pool.
+func NewDirectory(pool *pgxpool.Pool) *Directory { return &Directory{pool: pool} }
+
+const accountColumns = `u.id, u.username, u.is_active, u.is_superuser, u.is_locked`
+
+// ByID returns the account of user id; ok is false when there is none.
+func (d *Directory) ByID(ctx context.Context, id int64) (Account, bool, error) {
+	return d.one(ctx, `SELECT `+accountColumns+` FROM users u WHERE u.id = $1`, id)
+}
+
+// ByAPIKey returns the account owning the key with this hash and counts
+// the use (total_uses, last_used_at), in one statement.
+func (d *Directory) ByAPIKey(ctx context.Context, hash string) (Account, bool, error) {
+	return d.one(ctx, `WITH k AS (
+    SELECT id, user_id FROM api_keys WHERE key_hash = $1 AND is_active
+), used AS (
+    INSERT INTO api_key_usage AS x (api_key_id, total_uses, last_used_at)
+    SELECT id, 1, now() FROM k
+    ON CONFLICT (api_key_id) DO UPDATE SET total_uses = x.total_uses + 1, last_used_at = excluded.last_used_at
+)
+SELECT `+accountColumns+` FROM k JOIN users u ON u.id = k.user_id`, hash)
+}
+
+func (d *Directory) one(ctx context.Context, sql string, arg any) (Account, bool, error) {
+	var a Account
+	err := d.pool.QueryRow(ctx, sql, arg).Scan(&a.ID, &a.Username, &a.IsActive, &a.IsSuperuser, &a.IsLocked)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return Account{}, false, nil
+	case err != nil:
+		return Account{}, false, fmt.Errorf("look up account: %w", err)
+	}
+	return a, true, nil
+}

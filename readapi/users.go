@@ -1,0 +1,284 @@
+package readapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/skillflaw/skillflaw-go/auth"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+)
+
+// UserRead is an account as the API shows it (the spec's UserRead).
+type UserRead struct {
+	ID           int64           `json:"id"`
+	Username     string          `json:"username"`
+	Nickname     string          `json:"nickname"`
+	Mobile       string          `json:"mobile"`
+	Email        string          `json:"email"`
+	ProfileImage string          `json:"profile_image"`
+	StoreAPIKey  string          `json:"store_api_key"`
+	ResetPasswd  bool            `json:"reset_passwd"`
+	IsActive     bool            `json:"is_active"`
+	IsSuperuser  bool            `json:"is_superuser"`
+	IsLocked     bool            `json:"is_locked"`
+	IsSSO        bool            `json:"is_sso"`
+	CreateAt     time.Time       `json:"create_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
+	LastLoginAt  *time.Time      `json:"last_login_at"`
+	Optins       json.RawMessage `json:"optins"`
+}
+
+// UsersResponse is a page of the users list.
+type UsersResponse struct {
+	TotalCount int64      `json:"total_count"`
+	Users      []UserRead `json:"users"`
+}
+
+const userColumns = `id, username, nickname, mobile, email, profile_image, store_api_key, reset_passwd,
+    is_active, is_superuser, is_locked, is_sso, create_at, updated_at, last_login_at, coalesce(optins, '{}'::jsonb)`
+
+func scanUser(row pgx.CollectableRow) (UserRead, error) {
+	var u UserRead
+	err := row.Scan(&u.ID, &u.Username, &u.Nickname, &u.Mobile, &u.Email, &u.ProfileImage, &u.StoreAPIKey, &u.ResetPasswd,
+		&u.IsActive, &u.IsSuperuser, &u.IsLocked, &u.IsSSO, &u.CreateAt, &u.UpdatedAt, &u.LastLoginAt, &u.Optins)
+	u.CreateAt, u.UpdatedAt = u.CreateAt.UTC(), u.UpdatedAt.UTC()
+	if u.LastLoginAt != nil {
+		t := u.LastLoginAt.UTC()
+		u.LastLoginAt = &t
+	}
+	return u, err
+}
+
+// UserByID reads one account from the users read model; a missing one is
+// domain.ErrNotFound with Langflow's "User not found".
+func UserByID(ctx context.Context, pool *pgxpool.Pool, id int64) (UserRead, error) {
+	rows, _ := pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return UserRead{}, domain.NotFoundf("User not found")
+	}
+	if err != nil {
+		return UserRead{}, fmt.Errorf("read user %d: %w", id, err)
+	}
+	return u, nil
+}
+
+// CountOtherActiveSuperusers counts the active, unlocked superusers other
+// than id, so that the last one cannot be demoted, disabled or deleted.
+func CountOtherActiveSuperusers(ctx context.Context, pool *pgxpool.Pool, id int64) (int64, error) {
+	var n int64
+	err := pool.QueryRow(ctx, `SELECT count(*) FROM users WHERE is_superuser AND is_active AND NOT is_locked AND id <> $1`, id).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count superusers: %w", err)
+	}
+	return n, nil
+}
+
+// FirstSuperuser returns the id of the oldest active superuser (0: none).
+func FirstSuperuser(ctx context.Context, pool *pgxpool.Pool) (int64, error) {
+	var id int64
+	err := pool.QueryRow(ctx, `SELECT id FROM users WHERE is_superuser AND is_active ORDER BY id LIMIT 1`).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return id, err
+}
+
+// UsersQuery is the query string of Read All Users.
+type UsersQuery struct {
+	Skip      int    `form:"skip,default=0" binding:"gte=0"`
+	Limit     int    `form:"limit,default=10" binding:"gte=1,lte=1000"`
+	Search    string `form:"search" binding:"max=255"`
+	IsActive  *bool  `form:"is_active"`
+	IsLocked  *bool  `form:"is_locked"`
+	SortBy    string `form:"sort_by,default=id" binding:"oneof=id username nickname is_sso mobile email"`
+	SortOrder string `form:"sort_order,default=desc" binding:"oneof=asc desc"`
+}
+
+// userSortColumns maps sort_by to its ORDER BY expression.
+var userSortColumns = map[string]string{
+	"id": "id", "username": "lower(username)", "nickname": "nickname", "is_sso": "is_sso", "mobile": "mobile", "email": "email",
+}
+
+// ListUsers returns a page of accounts: search matches username, nickname,
+// email and mobile (case-insensitive substring); ties of the sort column
+// are broken by id in the same direction, so pages never overlap.
+func ListUsers(ctx context.Context, pool *pgxpool.Pool, q UsersQuery) (UsersResponse, error) {
+	var (
+		where []string
+		args  []any
+	)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if q.Search != "" {
+		p := arg("%" + EscapeLike(q.Search) + "%")
+		where = append(where, fmt.Sprintf("(username ILIKE %[1]s OR nickname ILIKE %[1]s OR email ILIKE %[1]s OR mobile ILIKE %[1]s)", p))
+	}
+	if q.IsActive != nil {
+		where = append(where, "is_active = "+arg(*q.IsActive))
+	}
+	if q.IsLocked != nil {
+		where = append(where, "is_locked = "+arg(*q.IsLocked))
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	dir := "DESC"
+	if q.SortOrder == "asc" {
+		dir = "ASC"
+	}
+	order := fmt.Sprintf("%s %s, id %s", userSortColumns[q.SortBy], dir, dir)
+	out := UsersResponse{Users: []UserRead{}}
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM users`+cond, args...).Scan(&out.TotalCount); err != nil {
+		return out, fmt.Errorf("count users: %w", err)
+	}
+	rows, _ := pool.Query(ctx, `SELECT `+userColumns+` FROM users`+cond+` ORDER BY `+order+
+		` OFFSET `+arg(q.Skip)+` LIMIT `+arg(q.Limit), args...)
+	users, err := pgx.CollectRows(rows, scanUser)
+	if err != nil {
+		return out, fmt.Errorf("list users: %w", err)
+	}
+	if users != nil {
+		out.Users = users
+	}
+	return out, nil
+}
+
+// EscapeLike escapes LIKE's wildcards (and its escape character) in s.
+func EscapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// APIKeyRead is an API key as lists show it, masked (Langflow's ApiKeyRead).
+type APIKeyRead struct {
+	ID         uuid.UUID  `json:"id"`
+	Name       string     `json:"name"`
+	APIKey     string     `json:"api_key"`
+	UserID     int64      `json:"user_id"`
+	CreatedAt  time.Time  `json:"created_at"`
+	LastUsedAt *time.Time `json:"last_used_at"`
+	TotalUses  int64      `json:"total_uses"`
+	IsActive   bool       `json:"is_active"`
+}
+
+// APIKeysResponse is Langflow's ApiKeysResponse.
+type APIKeysResponse struct {
+	TotalCount int          `json:"total_count"`
+	UserID     int64        `json:"user_id"`
+	APIKeys    []APIKeyRead `json:"api_keys"`
+}
+
+// APIKeysOf lists the keys of user, oldest first.
+func APIKeysOf(ctx context.Context, pool *pgxpool.Pool, user int64) (APIKeysResponse, error) {
+	rows, _ := pool.Query(ctx, `SELECT k.id, k.name, k.key_prefix, k.key_length, k.user_id, k.created_at, u.last_used_at,
+    coalesce(u.total_uses, 0), k.is_active
+FROM api_keys k LEFT JOIN api_key_usage u ON u.api_key_id = k.id
+WHERE k.user_id = $1 ORDER BY k.created_at, k.id`, user)
+	keys, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (APIKeyRead, error) {
+		var (
+			k      APIKeyRead
+			prefix string
+			length int
+		)
+		err := row.Scan(&k.ID, &k.Name, &prefix, &length, &k.UserID, &k.CreatedAt, &k.LastUsedAt, &k.TotalUses, &k.IsActive)
+		k.APIKey = auth.MaskAPIKey(prefix, length)
+		k.CreatedAt = k.CreatedAt.UTC()
+		return k, err
+	})
+	if err != nil {
+		return APIKeysResponse{}, fmt.Errorf("list api keys: %w", err)
+	}
+	if keys == nil {
+		keys = []APIKeyRead{}
+	}
+	return APIKeysResponse{TotalCount: len(keys), UserID: user, APIKeys: keys}, nil
+}
+
+// users serves the read operations of accounts and API keys.
+type users struct {
+	pool *pgxpool.Pool
+}
+
+// UsersReadModels are the projections the identity reads wait for.
+var UsersReadModels = []string{"users"}
+
+// RegisterUsers adds Read All Users (#59), Read Current User (#60) and the
+// API key list.
+func RegisterUsers(s *httpapi.Server, pool *pgxpool.Pool) {
+	h := &users{pool: pool}
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/users/", Tag: "Users", Summary: "Read All Users",
+		Description: "Retrieve a list of users from the database with pagination (superusers only).",
+		Params: []httpapi.Param{
+			{Name: "skip", In: "query", Type: "integer", Default: 0},
+			{Name: "limit", In: "query", Type: "integer", Default: 10},
+			{Name: "search", In: "query", Description: "Substring of username, nickname, email or mobile (case-insensitive)."},
+			{Name: "is_active", In: "query", Type: "boolean"},
+			{Name: "is_locked", In: "query", Type: "boolean"},
+			{Name: "sort_by", In: "query", Default: "id", Enum: []string{"id", "username", "nickname", "is_sso", "mobile", "email"}},
+			{Name: "sort_order", In: "query", Default: "desc", Enum: []string{"asc", "desc"}},
+		},
+		Response: UsersResponse{}, ReadModels: UsersReadModels, Handler: h.list})
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/users/whoami", Tag: "Users", Summary: "Read Current User",
+		Description: "Retrieve the current user's data.", Response: UserRead{}, ReadModels: UsersReadModels, Handler: h.whoami})
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/api_key/", Tag: "APIKey", Summary: "Get Api Keys Route",
+		Description: "The caller's API keys, masked.", Response: APIKeysResponse{}, ReadModels: UsersReadModels, Handler: h.apiKeys})
+}
+
+func (h *users) list(c *gin.Context) {
+	if _, err := auth.RequireSuperuser(c.Request.Context()); err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	var q UsersQuery
+	if !httpapi.BindQuery(c, &q) {
+		return
+	}
+	out, err := ListUsers(c.Request.Context(), h.pool, q)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (h *users) whoami(c *gin.Context) {
+	p, err := auth.Caller(c.Request.Context())
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	u, err := UserByID(c.Request.Context(), h.pool, p.UserID)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+func (h *users) apiKeys(c *gin.Context) {
+	p, err := auth.Caller(c.Request.Context())
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	out, err := APIKeysOf(c.Request.Context(), h.pool, p.UserID)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
