@@ -263,10 +263,7 @@ func (h *Identity) addUser(c *gin.Context) {
 		Username: body.Username, Nickname: nickname, Password: body.Password,
 		IsActive: h.Config.NewUserIsActive, Optins: body.Optins, Source: source,
 	}, md)
-	if errors.Is(err, domain.ErrConflict) {
-		err = &httpapi.StatusError{Status: http.StatusBadRequest, Detail: msgUsernameTaken}
-	}
-	h.answerUser(c, id, res, err, http.StatusCreated)
+	h.answerUser(c, id, res, usernameTaken(err), http.StatusCreated)
 }
 
 // answerUser answers a write on an account with its row, once the read
@@ -285,6 +282,15 @@ func (h *Identity) answerUser(c *gin.Context, id int64, res eventstore.AppendRes
 		return
 	}
 	c.JSON(status, u)
+}
+
+// usernameTaken answers a taken username with Langflow's 400 (its unique
+// constraint's answer) instead of the domain's 409.
+func usernameTaken(err error) error {
+	if de, ok := errors.AsType[*domain.Error](err); ok && errors.Is(err, domain.ErrConflict) && de.Message == msgUsernameTaken {
+		return badRequest(msgUsernameTaken)
+	}
+	return err
 }
 
 // forbidden is a 403 with a Langflow message.
@@ -348,10 +354,7 @@ func (h *Identity) patchUser(c *gin.Context) {
 		res, err = h.Repo.SaveAll(ctx, httpapi.Metadata(c, h.Clock()), aggs...)
 		return err
 	})
-	if errors.Is(err, domain.ErrConflict) && strings.Contains(err.Error(), msgUsernameTaken) {
-		err = badRequest(msgUsernameTaken)
-	}
-	h.answerUser(c, id, res, err, http.StatusOK)
+	h.answerUser(c, id, res, usernameTaken(err), http.StatusOK)
 }
 
 // changesAccountFlags reports whether body changes a field only
@@ -581,6 +584,7 @@ func (h *Identity) Login(ctx context.Context, username, password string, md even
 			h.Passwords.Verify("", password)
 			return bad
 		}
+		md.ActorUserID = id // a login attempt is the account's own act
 		if user.IsLocked() {
 			h.Passwords.Verify("", password)
 			return bad
@@ -624,7 +628,6 @@ func (h *Identity) login(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	md.ActorUserID = id
 	pair, err := h.Tokens.Issue(ctx, id)
 	if err != nil {
 		httpapi.Fail(c, err)
