@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -37,7 +38,13 @@ func NewRepository(store eventstore.Store, reg *eventstore.Registry) *Repository
 // Load folds the aggregate's stream into agg. It returns a domain not-found
 // error when the stream has no events.
 func (r *Repository) Load(ctx context.Context, agg Aggregate) error {
-	events, err := r.store.ReadStream(ctx, agg.StreamID(), 0, eventstore.MaxRevision)
+	return r.LoadUntil(ctx, agg, eventstore.MaxRevision)
+}
+
+// LoadUntil folds the aggregate's stream up to and including revision into
+// agg: the aggregate as it was then ("as of" reads, version contents).
+func (r *Repository) LoadUntil(ctx context.Context, agg Aggregate, revision uint64) error {
+	events, err := r.store.ReadStream(ctx, agg.StreamID(), 0, revision)
 	if err != nil {
 		return fmt.Errorf("load %s: %w", agg.StreamID(), err)
 	}
@@ -50,6 +57,7 @@ func (r *Repository) Load(ctx context.Context, agg Aggregate) error {
 			return fmt.Errorf("load %s: %w", agg.StreamID(), err)
 		}
 		agg.Apply(e)
+		stamp(agg, rec.Metadata.OccurredAt)
 		agg.Root().Replayed(rec.StreamVersion)
 	}
 	return nil
@@ -92,6 +100,7 @@ func (r *Repository) SaveAll(ctx context.Context, md eventstore.Metadata, aggs .
 			return res, fmt.Errorf("save %s: %w", a.Stream, err)
 		}
 		saved[0].Root().Saved(res.NextExpectedVersion)
+		stamp(saved[0], md.OccurredAt)
 		return res, nil
 	}
 	results, err := r.store.AppendMulti(ctx, appends...)
@@ -105,6 +114,7 @@ func (r *Repository) SaveAll(ctx context.Context, md eventstore.Metadata, aggs .
 	var all eventstore.AppendResult
 	for i, res := range results {
 		saved[i].Root().Saved(res.NextExpectedVersion)
+		stamp(saved[i], md.OccurredAt)
 		all.NextExpectedVersion = res.NextExpectedVersion
 		all.Positions = append(all.Positions, res.Positions...)
 	}
@@ -138,4 +148,12 @@ func (r *Repository) pending(agg Aggregate, md eventstore.Metadata) (eventstore.
 		expected = eventstore.Exact(rev)
 	}
 	return eventstore.StreamAppend{Stream: agg.StreamID(), Expected: expected, Events: data}, nil
+}
+
+// stamp tells an aggregate that keeps its last change time (domain.Timed)
+// when its last event occurred.
+func stamp(agg Aggregate, at time.Time) {
+	if t, ok := agg.(domain.Timed); ok {
+		t.Stamp(at.UTC().Truncate(time.Microsecond))
+	}
 }

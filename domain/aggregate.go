@@ -1,5 +1,7 @@
 package domain
 
+import "time"
+
 // Event is a fact an aggregate recorded. Its type name is stable for ever
 // ("flow.version_published"); a new shape gets a new schema version and an
 // upcaster in eventstore, never a new meaning under the old name.
@@ -49,4 +51,11 @@ func V1(events ...Event) []Schema {
 		out[i] = Schema{Event: e, Version: 1}
 	}
 	return out
+}
+
+// Timed is an aggregate that keeps the time of its last change (from the
+// events' metadata, which the repository passes in after each event it
+// folds and after each save); the domain itself reads no clock.
+type Timed interface {
+	Stamp(occurredAt time.Time)
 }

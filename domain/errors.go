@@ -17,6 +17,8 @@ var (
 	ErrConflict = errors.New("conflict")
 	// ErrForbidden marks an action the caller may not take.
 	ErrForbidden = errors.New("forbidden")
+	// ErrLocked marks a change of something locked against changes (423).
+	ErrLocked = errors.New("locked")
 )
 
 // Error is a domain error with a message meant for the client and a kind.

@@ -66,7 +66,8 @@ func (e *StatusError) Error() string {
 //   - *StatusError: its status, detail and headers
 //   - *http.MaxBytesError: 413
 //   - domain.ErrInvalid: 422 with one value_error item at ["body"]
-//   - domain.ErrForbidden 403, ErrNotFound 404, ErrConflict 409, with the
+//   - domain.ErrForbidden 403, ErrNotFound 404, ErrConflict 409, ErrLocked
+//     423, with the
 //     *domain.Error's message or a generic one
 //   - a context error (a read-model wait or query ran out of time): 503
 //   - anything else: 500 {"detail": "Internal Server Error"}, logged with
@@ -120,6 +121,8 @@ func errorResponse(err error) (status int, detail any, header http.Header) {
 		return http.StatusNotFound, message("Not Found"), nil
 	case errors.Is(err, domain.ErrConflict):
 		return http.StatusConflict, message("Conflict"), nil
+	case errors.Is(err, domain.ErrLocked):
+		return http.StatusLocked, message("Locked"), nil
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return http.StatusServiceUnavailable, "Service Unavailable", http.Header{"Retry-After": {"1"}}
 	}

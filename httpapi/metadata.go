@@ -26,13 +26,13 @@ func Actor(ctx context.Context) int64 {
 
 // Metadata returns the event metadata of a write made by this request: the
 // acting user, its request id as correlation id, the client address, and
-// now as the time of the change.
+// now as the time of the change (to the microsecond, as stored).
 func Metadata(c *gin.Context, now time.Time) eventstore.Metadata {
 	ctx := c.Request.Context()
 	return eventstore.Metadata{
 		ActorUserID:   Actor(ctx),
 		CorrelationID: RequestID(ctx),
 		ClientIP:      c.ClientIP(),
-		OccurredAt:    now.UTC(),
+		OccurredAt:    now.UTC().Truncate(time.Microsecond),
 	}
 }

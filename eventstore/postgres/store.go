@@ -178,7 +178,9 @@ func encode(stream string, events []eventstore.EventData, now time.Time) (batch,
 		if md.OccurredAt.IsZero() {
 			md.OccurredAt = now
 		}
-		md.OccurredAt = md.OccurredAt.UTC()
+		// Microseconds, as PostgreSQL keeps timestamps: a time read back from
+		// a read model equals the one in the event.
+		md.OccurredAt = md.OccurredAt.UTC().Truncate(time.Microsecond)
 		m, err := json.Marshal(md)
 		if err != nil {
 			return batch{}, fmt.Errorf("append to %s: metadata: %w", stream, err)

@@ -1,0 +1,31 @@
+package app
+
+import (
+	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/projections"
+	"github.com/skillflaw/skillflaw-go/readapi"
+)
+
+// Flows is the flows module: flows, their versions, publish and rollback.
+// It needs Identity (callers) registered before it.
+type Flows struct{}
+
+var _ Module = Flows{}
+
+// Register implements Module.
+func (Flows) Register(reg *eventstore.Registry) error { return registerEvents(reg, domain.FlowEvents()) }
+
+// Projections implements Module.
+func (Flows) Projections() []*projections.Projection {
+	return []*projections.Projection{projections.Flows()}
+}
+
+// Routes implements Module.
+func (Flows) Routes(s *httpapi.Server, d Deps) {
+	cmds := &commands.Flows{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock}
+	cmds.Routes(s)
+	readapi.RegisterFlowReads(s, d.Pool)
+}

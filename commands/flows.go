@@ -1,0 +1,739 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/skillflaw/skillflaw-go/auth"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/readapi"
+)
+
+// Flows serves the write side of flows and their versions.
+type Flows struct {
+	Server *httpapi.Server
+	Repo   *Repository
+	Pool   *pgxpool.Pool
+	Clock  func() time.Time
+}
+
+// FlowReadModels are the projections flow operations read and wait for.
+var FlowReadModels = []string{"flows"}
+
+// Langflow's messages.
+const (
+	msgFlowNotFound        = "Flow not found"
+	msgNameNotUnique       = "Name must be unique"
+	msgEndpointNotUnique   = "Endpoint name must be unique"
+	msgFlowLocked          = "Flow is locked. Unlock it before making changes."
+	msgFlowModifiedSince   = "The flow was changed after last_known_updated_at: reload it and apply your change again"
+	msgFlowChangedMeantime = "The flow was changed by another request at the same time: reload it and apply your change again"
+)
+
+// FlowCreate is the body of Create Flow (the spec's FlowCreate). user_id
+// and updated_at are accepted and ignored: the owner is the caller and the
+// time is the server's.
+type FlowCreate struct {
+	Name              string          `json:"name" binding:"required"`
+	Description       *string         `json:"description"`
+	FlowSkill         *string         `json:"flow_skill"`
+	Icon              *string         `json:"icon"`
+	IconBgColor       *string         `json:"icon_bg_color"`
+	Gradient          *string         `json:"gradient"`
+	Data              json.RawMessage `json:"data"`
+	IsComponent       *bool           `json:"is_component"`
+	UpdatedAt         *string         `json:"updated_at"`
+	Webhook           *bool           `json:"webhook"`
+	EndpointName      *string         `json:"endpoint_name"`
+	Tags              []string        `json:"tags"`
+	Locked            *bool           `json:"locked"`
+	IsOnline          *bool           `json:"is_online"`
+	IsVersion         *bool           `json:"is_version"`
+	IsHold            *bool           `json:"is_hold"`
+	IsEndpoint        *bool           `json:"is_endpoint"`
+	IsDeleted         *bool           `json:"is_deleted"`
+	FlowType          *string         `json:"flow_type"`
+	OnlineVersion     *string         `json:"online_version"`
+	MCPEnabled        *bool           `json:"mcp_enabled"`
+	ActionName        *string         `json:"action_name"`
+	ActionDescription *string         `json:"action_description"`
+	AccessType        *string         `json:"access_type" binding:"omitempty,oneof=PRIVATE PUBLIC RESTRICTED"`
+	UserID            *int64          `json:"user_id"`
+	TenantID          *uuid.UUID      `json:"tenant_id"`
+	BusinessID        *int64          `json:"business_id"`
+	IsSelf            *bool           `json:"is_self"`
+	OrgID             *int64          `json:"org_id"`
+	ProjectID         *uuid.UUID      `json:"project_id"`
+	FSPath            *string         `json:"fs_path"`
+	// ID, when given (flow import), becomes the flow's id.
+	ID *uuid.UUID `json:"id"`
+}
+
+// FlowUpdate is the body of Update Flow: absent or null fields stay as
+// they are. last_known_updated_at, when given, must not be older than the
+// flow's updated_at (409 otherwise). is_online, is_version and
+// online_version are read-only here (publish and take offline instead).
+type FlowUpdate struct {
+	Name               *string         `json:"name"`
+	Description        *string         `json:"description"`
+	FlowSkill          *string         `json:"flow_skill"`
+	Icon               *string         `json:"icon"`
+	IconBgColor        *string         `json:"icon_bg_color"`
+	Gradient           *string         `json:"gradient"`
+	Data               json.RawMessage `json:"data"`
+	IsComponent        *bool           `json:"is_component"`
+	Webhook            *bool           `json:"webhook"`
+	Tags               *[]string       `json:"tags"`
+	LastKnownUpdatedAt *time.Time      `json:"last_known_updated_at"`
+	TenantID           *uuid.UUID      `json:"tenant_id"`
+	BusinessID         *int64          `json:"business_id"`
+	IsSelf             *bool           `json:"is_self"`
+	OrgID              *int64          `json:"org_id"`
+	ProjectID          *uuid.UUID      `json:"project_id"`
+	EndpointName       *string         `json:"endpoint_name"`
+	MCPEnabled         *bool           `json:"mcp_enabled"`
+	Locked             *bool           `json:"locked"`
+	IsOnline           *bool           `json:"is_online"`
+	IsVersion          *bool           `json:"is_version"`
+	IsHold             *bool           `json:"is_hold"`
+	IsEndpoint         *bool           `json:"is_endpoint"`
+	IsDeleted          *bool           `json:"is_deleted"`
+	FlowType           *string         `json:"flow_type"`
+	OnlineVersion      *string         `json:"online_version"`
+	ActionName         *string         `json:"action_name"`
+	ActionDescription  *string         `json:"action_description"`
+	AccessType         *string         `json:"access_type" binding:"omitempty,oneof=PRIVATE PUBLIC RESTRICTED"`
+	FSPath             *string         `json:"fs_path"`
+}
+
+// FlowsCreate is the body of Create Flows (batch).
+type FlowsCreate struct {
+	Flows []FlowCreate `json:"flows" binding:"required,dive"`
+}
+
+// VersionCreate is the body of Create Flow Version.
+type VersionCreate struct {
+	Version string  `json:"version" binding:"required,max=64"`
+	Note    *string `json:"note" binding:"omitempty,max=2000"`
+}
+
+// DeletedCount is Langflow's answer to a batch delete.
+type DeletedCount struct {
+	Deleted int `json:"deleted"`
+}
+
+// Routes registers the write operations of flows.
+func (h *Flows) Routes(s *httpapi.Server) {
+	models := FlowReadModels
+	flowID := []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}}
+	versionParams := []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}, {Name: "version_id", In: "path", Type: "integer"}}
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/", Tag: "Flows", Summary: "Create Flow",
+		Description: "Create a flow of the caller. A name the caller already uses gets Langflow's \" (n)\" suffix, an endpoint name \"-n\".",
+		Body:        FlowCreate{}, Response: readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.create})
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/batch/", Tag: "Flows", Summary: "Create Flows",
+		Description: "Create several flows at once (names are made unique as on create).",
+		Body:        FlowsCreate{}, Response: []readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.createBatch})
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/flows/{flow_id}", Tag: "Flows", Summary: "Update Flow",
+		Description: "Update a flow. With last_known_updated_at older than the flow's updated_at the answer is 409; " +
+			"of two concurrent updates one wins and the other gets 409. A locked flow answers 423 unless the update unlocks it.",
+		Params: flowID, Body: FlowUpdate{}, Response: readapi.FlowRead{}, ReadModels: models, Handler: h.update})
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/{flow_id}", Tag: "Flows", Summary: "Delete Flow",
+		Description: "Delete a flow (is_deleted becomes true; its name and endpoint name are free again).",
+		Params:      flowID, Response: Message{}, ReadModels: models, Handler: h.delete})
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/", Tag: "Flows", Summary: "Delete Multiple Flows",
+		Description: "Delete the caller's flows among the given ids; others are ignored.",
+		Body:        []uuid.UUID{}, Response: DeletedCount{}, ReadModels: models, Handler: h.deleteMany})
+
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/versions", Tag: "Flows",
+		Summary: "Create Flow Version", Description: "Name the flow's current draft as a version (ids count from 1 per flow).",
+		Params: flowID, Body: VersionCreate{}, Response: readapi.FlowVersionRead{}, Status: http.StatusCreated,
+		ReadModels: models, Handler: h.createVersion})
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/versions/{version_id}/rollback", Tag: "Flows",
+		Summary: "Rollback Flow Version", Description: "Restore the draft to exactly the version's content (one event).",
+		Params: versionParams, Response: readapi.FlowRead{}, ReadModels: models, Handler: h.rollback})
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/versions/{version_id}/publish", Tag: "Flows",
+		Summary: "Publish Flow Version", Description: "Make the version the flow's online one.",
+		Params: versionParams, Response: readapi.FlowRead{}, ReadModels: models, Handler: h.publish})
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/{flow_id}/online", Tag: "Flows",
+		Summary: "Delete Online Flow", Description: "Take the online version offline.",
+		Params: flowID, Response: readapi.FlowRead{}, ReadModels: models, Handler: h.takeOffline})
+}
+
+// FlowInput is a flow to create, from a request or an import.
+type FlowInput = FlowCreate
+
+// CreateFlow creates a flow of caller from in. A name (and endpoint name)
+// the caller already uses gets Langflow's suffix; the name and endpoint
+// claims are taken in the same atomic append as the flow's creation.
+func (h *Flows) CreateFlow(ctx context.Context, caller auth.Principal, in FlowInput, md eventstore.Metadata) (uuid.UUID, eventstore.AppendResult, error) {
+	id := uuid.New()
+	if in.ID != nil && *in.ID != uuid.Nil {
+		id = *in.ID
+	}
+	content := domain.FlowContent{
+		Name: in.Name, Description: deref(in.Description), FlowSkill: deref(in.FlowSkill), Icon: deref(in.Icon),
+		IconBgColor: deref(in.IconBgColor), Gradient: deref(in.Gradient), Data: nullToNil(in.Data),
+		IsComponent: derefB(in.IsComponent), Webhook: derefB(in.Webhook), EndpointName: deref(in.EndpointName),
+		Tags: in.Tags, MCPEnabled: derefB(in.MCPEnabled), ActionName: deref(in.ActionName),
+		ActionDescription: deref(in.ActionDescription), AccessType: deref(in.AccessType), FlowType: deref(in.FlowType),
+		IsHold: derefB(in.IsHold), IsEndpoint: derefB(in.IsEndpoint),
+	}
+	if err := domain.ValidFlowContent(withDefaults(content)); err != nil {
+		return id, eventstore.AppendResult{}, err
+	}
+	placement := domain.FlowPlacement{ProjectID: in.ProjectID, TenantID: in.TenantID, IsSelf: derefB(in.IsSelf)}
+	if in.BusinessID != nil {
+		placement.BusinessID = *in.BusinessID
+	}
+	if in.OrgID != nil {
+		placement.OrgID = *in.OrgID
+	}
+	if placement.ProjectID == nil {
+		if p, err := DefaultProjectOf(ctx, h.Pool, caller.UserID); err != nil {
+			return id, eventstore.AppendResult{}, err
+		} else if p != uuid.Nil {
+			placement.ProjectID = &p
+		}
+	}
+	var res eventstore.AppendResult
+	for attempt := 0; ; attempt++ {
+		name, err := freeName(ctx, h.Pool, caller.UserID, content.Name, attempt)
+		if err != nil {
+			return id, res, err
+		}
+		c := content
+		c.Name = name
+		if c.EndpointName != "" {
+			if c.EndpointName, err = freeEndpoint(ctx, h.Pool, caller.UserID, content.EndpointName, attempt); err != nil {
+				return id, res, err
+			}
+		}
+		flow, err := domain.CreateFlow(id, domain.NewFlow{UserID: caller.UserID, Content: c, Placement: placement,
+			Locked: derefB(in.Locked), FSPath: deref(in.FSPath)})
+		if err != nil {
+			return id, res, err
+		}
+		claims, err := h.claimsFor(ctx, flow, c, domain.FlowContent{})
+		if err == nil {
+			res, err = h.Repo.SaveAll(ctx, md, append([]Aggregate{flow}, claims...)...)
+		}
+		var raced *eventstore.WrongExpectedVersionError
+		if (errors.Is(err, errNameTaken) || errors.Is(err, errEndpointTaken) || errors.As(err, &raced)) && attempt < 20 {
+			continue // someone took the name meanwhile: pick the next suffix
+		}
+		if errors.As(err, &raced) && strings.HasPrefix(raced.Stream, "flow-") {
+			return id, res, badRequest("Id must be unique")
+		}
+		return id, res, flowClaimError(err)
+	}
+}
+
+var (
+	errNameTaken     = domain.Conflictf(msgNameNotUnique)
+	errEndpointTaken = domain.Conflictf(msgEndpointNotUnique)
+)
+
+// flowClaimError answers a taken name with Langflow's 400.
+func flowClaimError(err error) error {
+	switch {
+	case errors.Is(err, errNameTaken):
+		return badRequest(msgNameNotUnique)
+	case errors.Is(err, errEndpointTaken):
+		return badRequest(msgEndpointNotUnique)
+	}
+	return err
+}
+
+// claimsFor moves the flow's name and endpoint claims from was to now
+// (was empty: a new flow): the new values are taken (errNameTaken or
+// errEndpointTaken if another flow holds one), the old ones released.
+func (h *Flows) claimsFor(ctx context.Context, f *domain.Flow, now, was domain.FlowContent) ([]Aggregate, error) {
+	var out []Aggregate
+	owner := domain.FlowStream(f.ID())
+	for _, c := range []struct {
+		scope, now, was string
+		taken           error
+	}{
+		{domain.FlowNameScope, now.Name, was.Name, errNameTaken},
+		{domain.FlowEndpointScope, now.EndpointName, was.EndpointName, errEndpointTaken},
+	} {
+		if domain.ClaimKey(c.now) == domain.ClaimKey(c.was) {
+			continue
+		}
+		if c.now != "" {
+			claim, err := loadClaim(ctx, h.Repo, c.scope, userScoped(f.UserID(), c.now))
+			if err != nil {
+				return nil, err
+			}
+			if claim.Take(owner, c.taken.Error()) != nil {
+				return nil, c.taken
+			}
+			out = append(out, claim)
+		}
+		if c.was != "" {
+			claim, err := loadClaim(ctx, h.Repo, c.scope, userScoped(f.UserID(), c.was))
+			if err != nil {
+				return nil, err
+			}
+			claim.Release(owner)
+			out = append(out, claim)
+		}
+	}
+	return out, nil
+}
+
+// userScoped makes a claim value unique per user.
+func userScoped(user int64, value string) string { return strconv.FormatInt(user, 10) + "/" + value }
+
+var suffixed = regexp.MustCompile(`^(.*) \((\d+)\)$`)
+
+// freeName picks Langflow's name for a new flow of user: name itself if
+// free, else "name (n)" with n one more than the largest in use. attempt
+// > 0 (a claim race) moves further on.
+func freeName(ctx context.Context, pool *pgxpool.Pool, user int64, name string, attempt int) (string, error) {
+	return freeValue(ctx, pool, `SELECT name FROM flows WHERE user_id = $1 AND NOT is_deleted AND
+    (lower(name) = lower($2) OR lower(name) LIKE lower($3) ESCAPE '\')`, user, name, " (", ")", attempt)
+}
+
+// freeEndpoint is freeName for endpoint names, suffixed "-n".
+func freeEndpoint(ctx context.Context, pool *pgxpool.Pool, user int64, ep string, attempt int) (string, error) {
+	return freeValue(ctx, pool, `SELECT endpoint_name FROM flows WHERE user_id = $1 AND NOT is_deleted AND
+    (lower(endpoint_name) = lower($2) OR lower(endpoint_name) LIKE lower($3) ESCAPE '\')`, user, ep, "-", "", attempt)
+}
+
+func freeValue(ctx context.Context, pool *pgxpool.Pool, query string, user int64, value, open, close string, attempt int) (string, error) {
+	rows, err := pool.Query(ctx, query, user, value, readapi.EscapeLike(value)+open+"%"+close)
+	if err != nil {
+		return "", fmt.Errorf("find a free name: %w", err)
+	}
+	defer rows.Close()
+	exact, maxN := false, 0
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return "", err
+		}
+		if strings.EqualFold(v, value) {
+			exact = true
+			continue
+		}
+		rest := v[len(value)+len(open):]
+		rest = strings.TrimSuffix(rest, close)
+		if n, err := strconv.Atoi(rest); err == nil && n > maxN && strings.EqualFold(v[:len(value)], value) {
+			maxN = n
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return "", err
+	}
+	if !exact && attempt == 0 {
+		return value, nil
+	}
+	return value + open + strconv.Itoa(maxN+max(attempt, 1)) + close, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func derefB(b *bool) bool { return b != nil && *b }
+
+func withDefaults(c domain.FlowContent) domain.FlowContent {
+	if c.AccessType == "" {
+		c.AccessType = domain.AccessPrivate
+	}
+	return c
+}
+
+// DefaultProjectOf returns the id of user's default project (uuid.Nil if
+// projects do not exist yet).
+func DefaultProjectOf(ctx context.Context, pool *pgxpool.Pool, user int64) (uuid.UUID, error) {
+	return readapi.DefaultProjectOf(ctx, pool, user)
+}
+
+func (h *Flows) create(c *gin.Context) {
+	caller, err := auth.Caller(c.Request.Context())
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	var body FlowCreate
+	if !httpapi.BindJSON(c, &body) {
+		return
+	}
+	id, res, err := h.CreateFlow(c.Request.Context(), caller, body, httpapi.Metadata(c, h.Clock()))
+	h.answerFlow(c, id, res, err, http.StatusCreated)
+}
+
+func (h *Flows) createBatch(c *gin.Context) {
+	ctx := c.Request.Context()
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	var body FlowsCreate
+	if !httpapi.BindJSON(c, &body) {
+		return
+	}
+	ids, last, err := h.CreateFlows(ctx, caller, body.Flows, httpapi.Metadata(c, h.Clock()))
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	h.answerFlows(c, ids, last, http.StatusCreated)
+}
+
+// CreateFlows creates flows one by one (each atomically with its claims)
+// and returns their ids and the last position written. It stops at the
+// first failure.
+func (h *Flows) CreateFlows(ctx context.Context, caller auth.Principal, flows []FlowInput, md eventstore.Metadata) ([]uuid.UUID, eventstore.Position, error) {
+	var (
+		ids  []uuid.UUID
+		last eventstore.Position
+	)
+	for i, in := range flows {
+		id, res, err := h.CreateFlow(ctx, caller, in, md)
+		if err != nil {
+			if errors.Is(err, domain.ErrInvalid) {
+				return ids, last, &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error",
+					Loc: []any{"body", "flows", i}, Msg: "Value error, " + err.Error()}}}
+			}
+			return ids, last, err
+		}
+		ids, last = append(ids, id), res.Last()
+	}
+	return ids, last, nil
+}
+
+// answerFlows answers with the flows' rows once the read model shows them.
+func (h *Flows) answerFlows(c *gin.Context, ids []uuid.UUID, last eventstore.Position, status int) {
+	if !last.IsZero() {
+		h.Server.Written(c, last)
+	}
+	out := make([]readapi.FlowRead, 0, len(ids))
+	for _, id := range ids {
+		f, err := readapi.FlowByID(c.Request.Context(), h.Pool, id)
+		if err != nil {
+			httpapi.Fail(c, err)
+			return
+		}
+		out = append(out, f)
+	}
+	c.JSON(status, out)
+}
+
+// answerFlow answers a write on a flow with its row, once the read model
+// shows the write.
+func (h *Flows) answerFlow(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	if len(res.Positions) > 0 {
+		h.Server.Written(c, res.Last())
+	}
+	f, err := readapi.FlowByID(c.Request.Context(), h.Pool, id)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(status, f)
+}
+
+// LoadOwnFlow loads flow id for caller: the owner (or a superuser) may
+// touch it; for anyone else it does not exist.
+func LoadOwnFlow(ctx context.Context, repo *Repository, caller auth.Principal, id uuid.UUID) (*domain.Flow, error) {
+	f := domain.LoadFlow(id)
+	if err := repo.Load(ctx, f); err != nil {
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil, domain.NotFoundf(msgFlowNotFound)
+		}
+		return nil, err
+	}
+	if f.UserID() != caller.UserID && !caller.IsSuperuser {
+		return nil, domain.NotFoundf(msgFlowNotFound)
+	}
+	return f, nil
+}
+
+// flowOp runs a command on one flow of the caller: load, decide, save the
+// flow with the claims decide returns. A lost race is a 409, never a
+// silent retry: the caller decided on state that is gone.
+func (h *Flows) flowOp(c *gin.Context, decide func(ctx context.Context, f *domain.Flow) ([]Aggregate, error)) (uuid.UUID, eventstore.AppendResult, error) {
+	ctx := c.Request.Context()
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		return uuid.Nil, eventstore.AppendResult{}, err
+	}
+	id, ok := httpapi.PathUUID(c, "flow_id")
+	if !ok {
+		return uuid.Nil, eventstore.AppendResult{}, errAnswered
+	}
+	f, err := LoadOwnFlow(ctx, h.Repo, caller, id)
+	if err != nil {
+		return id, eventstore.AppendResult{}, err
+	}
+	extra, err := decide(ctx, f)
+	if err != nil {
+		return id, eventstore.AppendResult{}, err
+	}
+	res, err := h.Repo.SaveAll(ctx, httpapi.Metadata(c, h.Clock()), append([]Aggregate{f}, extra...)...)
+	var raced *eventstore.WrongExpectedVersionError
+	if errors.As(err, &raced) {
+		if strings.HasPrefix(raced.Stream, "claim-") {
+			return id, res, badRequest(msgNameNotUnique)
+		}
+		return id, res, domain.Conflictf(msgFlowChangedMeantime)
+	}
+	return id, res, err
+}
+
+// errAnswered marks a request already answered (a malformed parameter).
+var errAnswered = errors.New("answered")
+
+// finish answers a flowOp.
+func (h *Flows) finish(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error) {
+	if errors.Is(err, errAnswered) {
+		return
+	}
+	h.answerFlow(c, id, res, err, http.StatusOK)
+}
+
+func (h *Flows) update(c *gin.Context) {
+	var body FlowUpdate
+	// Parse the path first, so a bad id is reported before the body.
+	if _, ok := httpapi.PathUUID(c, "flow_id"); !ok {
+		return
+	}
+	if !httpapi.BindJSON(c, &body) {
+		return
+	}
+	id, res, err := h.flowOp(c, func(ctx context.Context, f *domain.Flow) ([]Aggregate, error) {
+		if body.LastKnownUpdatedAt != nil && body.LastKnownUpdatedAt.Before(f.UpdatedAt()) {
+			return nil, domain.Conflictf(msgFlowModifiedSince)
+		}
+		was := heldNames(f)
+		if err := f.Edit(flowChange(body, f)); err != nil {
+			return nil, err
+		}
+		claims, err := h.claimsFor(ctx, f, heldNames(f), was)
+		return claims, flowClaimError(err)
+	})
+	h.finish(c, id, res, err)
+}
+
+// heldNames is the content whose names a flow holds claims on: none once
+// deleted (deleting frees them, restoring takes them again).
+func heldNames(f *domain.Flow) domain.FlowContent {
+	if f.Deleted() {
+		return domain.FlowContent{}
+	}
+	return f.Content()
+}
+
+// flowChange turns an update body into a domain change.
+func flowChange(b FlowUpdate, f *domain.Flow) domain.FlowChange {
+	ch := domain.FlowChange{
+		Name: b.Name, Description: b.Description, FlowSkill: b.FlowSkill, Icon: b.Icon, IconBgColor: b.IconBgColor,
+		Gradient: b.Gradient, Data: nullToNil(b.Data), EndpointName: b.EndpointName, FlowType: b.FlowType, FSPath: b.FSPath,
+		Webhook: b.Webhook, IsComponent: b.IsComponent, IsHold: b.IsHold, IsEndpoint: b.IsEndpoint, Tags: b.Tags,
+		AccessType: b.AccessType, MCPEnabled: b.MCPEnabled, ActionName: b.ActionName, ActionDescription: b.ActionDescription,
+		Locked: b.Locked, Deleted: b.IsDeleted,
+	}
+	if b.ProjectID != nil || b.TenantID != nil || b.BusinessID != nil || b.OrgID != nil || b.IsSelf != nil {
+		p := f.Placement()
+		if b.ProjectID != nil {
+			p.ProjectID = b.ProjectID
+		}
+		if b.TenantID != nil {
+			p.TenantID = b.TenantID
+		}
+		if b.BusinessID != nil {
+			p.BusinessID = *b.BusinessID
+		}
+		if b.OrgID != nil {
+			p.OrgID = *b.OrgID
+		}
+		if b.IsSelf != nil {
+			p.IsSelf = *b.IsSelf
+		}
+		ch.Placement = &p
+	}
+	return ch
+}
+
+func (h *Flows) delete(c *gin.Context) {
+	_, res, err := h.flowOp(c, func(ctx context.Context, f *domain.Flow) ([]Aggregate, error) {
+		was := heldNames(f)
+		if err := f.Delete(); err != nil {
+			return nil, err
+		}
+		return h.claimsFor(ctx, f, domain.FlowContent{}, was)
+	})
+	if errors.Is(err, errAnswered) {
+		return
+	}
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	h.Server.Written(c, res.Last())
+	c.JSON(http.StatusOK, Message{Message: "Flow deleted successfully"})
+}
+
+// DeleteFlows deletes the caller's flows among ids (others, unknown or
+// already deleted ones are skipped) and returns how many it deleted.
+func (h *Flows) DeleteFlows(ctx context.Context, caller auth.Principal, ids []uuid.UUID, md eventstore.Metadata) (int, eventstore.Position, error) {
+	n := 0
+	var last eventstore.Position
+	for _, id := range ids {
+		f, err := LoadOwnFlow(ctx, h.Repo, caller, id)
+		if errors.Is(err, domain.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return n, last, err
+		}
+		was := heldNames(f)
+		if f.Delete() != nil {
+			continue
+		}
+		claims, err := h.claimsFor(ctx, f, domain.FlowContent{}, was)
+		if err != nil {
+			return n, last, err
+		}
+		res, err := h.Repo.SaveAll(ctx, md, append([]Aggregate{f}, claims...)...)
+		if err != nil {
+			return n, last, err
+		}
+		n, last = n+1, res.Last()
+	}
+	return n, last, nil
+}
+
+func (h *Flows) deleteMany(c *gin.Context) {
+	ctx := c.Request.Context()
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	var ids []uuid.UUID
+	if !httpapi.BindJSON(c, &ids) {
+		return
+	}
+	n, last, err := h.DeleteFlows(ctx, caller, ids, httpapi.Metadata(c, h.Clock()))
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	if !last.IsZero() {
+		h.Server.Written(c, last)
+	}
+	c.JSON(http.StatusOK, DeletedCount{Deleted: n})
+}
+
+func (h *Flows) createVersion(c *gin.Context) {
+	if _, ok := httpapi.PathUUID(c, "flow_id"); !ok {
+		return
+	}
+	var body VersionCreate
+	if !httpapi.BindJSON(c, &body) {
+		return
+	}
+	var v domain.FlowVersionRef
+	id, res, err := h.flowOp(c, func(_ context.Context, f *domain.Flow) ([]Aggregate, error) {
+		var err error
+		v, err = f.CreateVersion(body.Version, deref(body.Note))
+		return nil, err
+	})
+	if errors.Is(err, errAnswered) {
+		return
+	}
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	h.Server.Written(c, res.Last())
+	out, err := readapi.FlowVersionByID(c.Request.Context(), h.Pool, id, v.ID)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, out)
+}
+
+// versionOp is a flowOp on /versions/{version_id}.
+func (h *Flows) versionOp(c *gin.Context, decide func(ctx context.Context, f *domain.Flow, version int64) ([]Aggregate, error)) {
+	if _, ok := httpapi.PathUUID(c, "flow_id"); !ok {
+		return
+	}
+	version, ok := httpapi.PathInt(c, "version_id")
+	if !ok {
+		return
+	}
+	id, res, err := h.flowOp(c, func(ctx context.Context, f *domain.Flow) ([]Aggregate, error) {
+		return decide(ctx, f, version)
+	})
+	h.finish(c, id, res, err)
+}
+
+func (h *Flows) publish(c *gin.Context) {
+	h.versionOp(c, func(_ context.Context, f *domain.Flow, version int64) ([]Aggregate, error) {
+		return nil, f.Publish(version)
+	})
+}
+
+func (h *Flows) rollback(c *gin.Context) {
+	h.versionOp(c, func(ctx context.Context, f *domain.Flow, version int64) ([]Aggregate, error) {
+		v, ok := f.Version(version)
+		if !ok {
+			return nil, domain.NotFoundf("Flow version not found")
+		}
+		content, err := FlowContentAt(ctx, h.Repo, f.ID(), v.Revision)
+		if err != nil {
+			return nil, err
+		}
+		was := heldNames(f)
+		if err := f.Rollback(version, content); err != nil {
+			return nil, err
+		}
+		claims, err := h.claimsFor(ctx, f, heldNames(f), was)
+		return claims, flowClaimError(err)
+	})
+}
+
+func (h *Flows) takeOffline(c *gin.Context) {
+	id, res, err := h.flowOp(c, func(_ context.Context, f *domain.Flow) ([]Aggregate, error) {
+		return nil, f.TakeOffline()
+	})
+	h.finish(c, id, res, err)
+}
+
+// FlowContentAt folds flow id's stream up to and including revision: the
+// draft as it stood then (a version's content when revision is the
+// version's).
+func FlowContentAt(ctx context.Context, repo *Repository, id uuid.UUID, revision uint64) (domain.FlowContent, error) {
+	f := domain.LoadFlow(id)
+	if err := repo.LoadUntil(ctx, f, revision); err != nil {
+		return domain.FlowContent{}, err
+	}
+	return f.Content(), nil
+}

@@ -1,0 +1,156 @@
+package readapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/skillflaw/skillflaw-go/auth"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+)
+
+// FlowReadModels are the projections the flow reads wait for.
+var FlowReadModels = []string{"flows"}
+
+// flowReads serves the reads of single flows and their versions.
+type flowReads struct {
+	pool *pgxpool.Pool
+}
+
+// RegisterFlowReads adds Read Flow, Read Public Flow, Read Online Flow,
+// Read Release Flow and Read Flow Versions.
+func RegisterFlowReads(s *httpapi.Server, pool *pgxpool.Pool) {
+	h := &flowReads{pool: pool}
+	flowID := []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}}
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}", Tag: "Flows", Summary: "Read Flow",
+		Description: "A flow of the caller (deleted ones too, with is_deleted true).",
+		Params: flowID, Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.read})
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/public_flow/{flow_id}", Tag: "Flows",
+		Summary: "Read Public Flow", Description: "A PUBLIC flow, for anyone; any other flow is not found.",
+		Public: true, Params: flowID, Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.public})
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/online", Tag: "Flows",
+		Summary: "Read Online Flow", Description: "The flow with the content of its online version; 404 when none is online.",
+		Params: flowID, Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.online})
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/release", Tag: "Flows",
+		Summary: "Read Release Flow", Description: "The flow with the content of version v (its version string).",
+		Params: append(flowID, httpapi.Param{Name: "v", In: "query", Required: true}),
+		Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.release})
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/versions", Tag: "Flows",
+		Summary: "Read Flow Versions", Description: "The flow's versions, newest first.",
+		Params: flowID, Response: []FlowVersionRead{}, ReadModels: FlowReadModels, Handler: h.versions})
+}
+
+// OwnFlow reads flow id for the caller: the owner (or a superuser) sees it;
+// for anyone else it does not exist.
+func OwnFlow(c *gin.Context, pool *pgxpool.Pool) (FlowRead, bool) {
+	caller, err := auth.Caller(c.Request.Context())
+	if err != nil {
+		httpapi.Fail(c, err)
+		return FlowRead{}, false
+	}
+	id, ok := httpapi.PathUUID(c, "flow_id")
+	if !ok {
+		return FlowRead{}, false
+	}
+	f, err := FlowByID(c.Request.Context(), pool, id)
+	if err == nil && f.UserID != caller.UserID && !caller.IsSuperuser {
+		err = domain.NotFoundf("Flow not found")
+	}
+	if err != nil {
+		httpapi.Fail(c, err)
+		return FlowRead{}, false
+	}
+	return f, true
+}
+
+func (h *flowReads) read(c *gin.Context) {
+	if f, ok := OwnFlow(c, h.pool); ok {
+		c.JSON(http.StatusOK, f)
+	}
+}
+
+func (h *flowReads) public(c *gin.Context) {
+	id, ok := httpapi.PathUUID(c, "flow_id")
+	if !ok {
+		return
+	}
+	f, err := FlowByID(c.Request.Context(), h.pool, id)
+	if err == nil && (f.AccessType != domain.AccessPublic || f.IsDeleted) {
+		err = domain.NotFoundf("Flow not found")
+	}
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, f)
+}
+
+func (h *flowReads) online(c *gin.Context) {
+	f, ok := OwnFlow(c, h.pool)
+	if !ok {
+		return
+	}
+	if f.OnlineVersion == nil {
+		httpapi.Fail(c, domain.NotFoundf("Flow has no online version"))
+		return
+	}
+	h.withVersion(c, f, ` WHERE v.flow_id = $1 AND v.version = $2`, f.ID, *f.OnlineVersion)
+}
+
+func (h *flowReads) release(c *gin.Context) {
+	var q struct {
+		V string `form:"v" binding:"required"`
+	}
+	f, ok := OwnFlow(c, h.pool)
+	if !ok || !httpapi.BindQuery(c, &q) {
+		return
+	}
+	h.withVersion(c, f, ` WHERE v.flow_id = $1 AND v.version = $2`, f.ID, q.V)
+}
+
+// withVersion answers f with the content of the version where selects.
+func (h *flowReads) withVersion(c *gin.Context, f FlowRead, where string, args ...any) {
+	v, err := oneVersion(c.Request.Context(), h.pool, where, args...)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, WithVersionContent(f, v))
+}
+
+// WithVersionContent is f showing version v's content.
+func WithVersionContent(f FlowRead, v FlowVersionRead) FlowRead {
+	f.Name, f.Description, f.FlowSkill, f.Icon, f.IconBgColor, f.Gradient = v.Name, v.Description, v.FlowSkill, v.Icon, v.IconBgColor, v.Gradient
+	f.Data, f.IsComponent, f.Webhook, f.EndpointName, f.Tags = v.Data, v.IsComponent, v.Webhook, v.EndpointName, v.Tags
+	f.MCPEnabled, f.ActionName, f.ActionDescription, f.AccessType = v.MCPEnabled, v.ActionName, v.ActionDescription, v.AccessType
+	f.FlowType, f.IsHold = v.FlowType, v.IsHold
+	return f
+}
+
+func (h *flowReads) versions(c *gin.Context) {
+	f, ok := OwnFlow(c, h.pool)
+	if !ok {
+		return
+	}
+	out, err := FlowVersions(c.Request.Context(), h.pool, f.ID)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// FlowVersions lists a flow's versions, newest first.
+func FlowVersions(ctx context.Context, pool *pgxpool.Pool, flow uuid.UUID) ([]FlowVersionRead, error) {
+	rows, _ := pool.Query(ctx, `SELECT `+VersionColumns+VersionFrom+` WHERE v.flow_id = $1 ORDER BY v.version_id DESC`, flow)
+	out, err := pgx.CollectRows(rows, ScanVersion)
+	if out == nil {
+		out = []FlowVersionRead{}
+	}
+	return out, err
+}
