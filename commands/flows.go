@@ -201,7 +201,11 @@ func (h *Flows) CreateFlow(ctx context.Context, caller auth.Principal, in FlowIn
 	if in.OrgID != nil {
 		placement.OrgID = *in.OrgID
 	}
-	if placement.ProjectID == nil {
+	if placement.ProjectID != nil {
+		if err := ownProject(ctx, h.Pool, caller, *placement.ProjectID); err != nil {
+			return id, eventstore.AppendResult{}, err
+		}
+	} else {
 		if p, err := DefaultProjectOf(ctx, h.Pool, caller.UserID); err != nil {
 			return id, eventstore.AppendResult{}, err
 		} else if p != uuid.Nil {
@@ -359,6 +363,22 @@ func withDefaults(c domain.FlowContent) domain.FlowContent {
 		c.AccessType = domain.AccessPrivate
 	}
 	return c
+}
+
+// ownProject checks that project id exists, is not deleted and belongs to
+// caller (superusers may use any): Langflow's 400 "Project not found"
+// otherwise.
+func ownProject(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, id uuid.UUID) error {
+	var ok bool
+	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND NOT is_deleted AND (user_id = $2 OR $3))`,
+		id, caller.UserID, caller.IsSuperuser).Scan(&ok)
+	if err != nil {
+		return fmt.Errorf("check project %s: %w", id, err)
+	}
+	if !ok {
+		return badRequest("Project not found")
+	}
+	return nil
 }
 
 // DefaultProjectOf returns the id of user's default project (uuid.Nil if
@@ -528,6 +548,12 @@ func (h *Flows) update(c *gin.Context) {
 	id, res, err := h.flowOp(c, func(ctx context.Context, f *domain.Flow) ([]Aggregate, error) {
 		if body.LastKnownUpdatedAt != nil && body.LastKnownUpdatedAt.Before(f.UpdatedAt()) {
 			return nil, domain.Conflictf(msgFlowModifiedSince)
+		}
+		if body.ProjectID != nil {
+			caller, _ := auth.Caller(ctx)
+			if err := ownProject(ctx, h.Pool, caller, *body.ProjectID); err != nil {
+				return nil, err
+			}
 		}
 		was := heldNames(f)
 		if err := f.Edit(flowChange(body, f)); err != nil {
