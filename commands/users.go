@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -110,10 +111,10 @@ func (h *Identity) Routes(s *httpapi.Server) {
 		Public:      true, Params: []httpapi.Param{
 			{Name: "username", In: "query", Description: "Form field (application/x-www-form-urlencoded body), not a query parameter."},
 			{Name: "password", In: "query", Description: "Form field (application/x-www-form-urlencoded body), not a query parameter."},
-		}, Response: auth.Pair{}, Handler: h.login})
+		}, Response: auth.Pair{}, ReadModels: models, Handler: h.login})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/auto_login", Tag: "Login", Summary: "Auto Login",
 		Description: "With SKILLFLAW_AUTO_LOGIN: a one-year access token of the superuser, for local use.",
-		Public:      true, Response: auth.Pair{}, Handler: h.autoLogin})
+		Public:      true, Response: auth.Pair{}, ReadModels: models, Handler: h.autoLogin})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/refresh", Tag: "Login", Summary: "Refresh Token",
 		Description: "New tokens from the refresh_token_lf cookie.", Public: true, Response: auth.Pair{}, Handler: h.refresh})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/logout", Tag: "Login", Summary: "Logout",
@@ -566,54 +567,74 @@ type LoginForm struct {
 // Login checks a username and password and records the outcome: a success
 // resets the failure count, a failure counts towards the lock. Unknown
 // names, wrong passwords and locked accounts all get the same 401.
-func (h *Identity) Login(ctx context.Context, username, password string, md eventstore.Metadata) (int64, error) {
+func (h *Identity) Login(ctx context.Context, username, password string, md eventstore.Metadata) (int64, eventstore.Position, error) {
 	bad := auth.Unauthorized(msgBadLogin)
-	var id int64
-	err := retryOnRace(func() error {
-		var err error
-		if id, err = UserIDByName(ctx, h.Repo, username); err != nil {
-			return err
-		}
+	id, err := UserIDByName(ctx, h.Repo, username)
+	if err != nil {
+		return 0, eventstore.Position{}, err
+	}
+	md.ActorUserID = id // a login attempt is the account's own act
+	// The password is checked once; a lost race on the account's stream
+	// (concurrent logins) only redoes the bookkeeping, unless the hash
+	// changed meanwhile.
+	var (
+		checkedHash string
+		matches     bool
+	)
+	for attempt := 0; ; attempt++ {
 		user := domain.LoadUser(id)
 		if id != 0 {
 			if err := h.Repo.Load(ctx, user); err != nil && !errors.Is(err, domain.ErrNotFound) {
-				return err
+				return id, eventstore.Position{}, err
 			}
 		}
-		if id == 0 || user.Deleted() {
-			h.Passwords.Verify("", password)
-			return bad
+		if id == 0 || user.Deleted() || user.IsLocked() {
+			h.Passwords.Verify("", password) // same cost as a real check
+			return id, eventstore.Position{}, bad
 		}
-		md.ActorUserID = id // a login attempt is the account's own act
-		if user.IsLocked() {
-			h.Passwords.Verify("", password)
-			return bad
+		if attempt == 0 || user.PasswordHash() != checkedHash {
+			checkedHash, matches = user.PasswordHash(), h.Passwords.Verify(user.PasswordHash(), password)
 		}
-		if !h.Passwords.Verify(user.PasswordHash(), password) {
+		var answer error
+		switch {
+		case !matches:
 			user.LoginFailed(h.Config.MaxLoginAttempts)
-			if _, err := h.Repo.Save(ctx, user, md); err != nil {
-				return err
-			}
-			return bad
+			answer = bad
+		case !user.IsActive() && !user.EverLoggedIn():
+			return id, eventstore.Position{}, badRequest("Waiting for approval")
+		case !user.IsActive():
+			return id, eventstore.Position{}, auth.Unauthorized("Inactive user")
+		default:
+			user.LoginSucceeded()
 		}
-		if !user.IsActive() {
-			if !h.everLoggedIn(ctx, id) {
-				return badRequest("Waiting for approval")
+		res, err := h.Repo.Save(ctx, user, md)
+		if errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
+			if err := backoff(ctx, attempt); err != nil {
+				return id, eventstore.Position{}, err
 			}
-			return auth.Unauthorized("Inactive user")
+			continue
 		}
-		user.LoginSucceeded()
-		_, err = h.Repo.Save(ctx, user, md)
-		return err
-	})
-	return id, err
+		if err != nil {
+			return id, eventstore.Position{}, err
+		}
+		return id, res.Last(), answer
+	}
 }
 
-// everLoggedIn reads last_login_at (Langflow tells "Waiting for approval"
-// to an inactive account that never signed in).
-func (h *Identity) everLoggedIn(ctx context.Context, id int64) bool {
-	u, err := readapi.UserByID(ctx, h.Pool, id)
-	return err == nil && u.LastLoginAt != nil
+// backoff waits a little before retrying a lost race: a random time that
+// grows with the attempt (up to ~64 ms), so that concurrent writers of one
+// stream spread out; it gives up when ctx ends or after 100 attempts.
+func backoff(ctx context.Context, attempt int) error {
+	if attempt >= 100 {
+		return domain.Conflictf("too many concurrent changes of this account; try again")
+	}
+	d := time.Duration(rand.Int64N(int64(time.Millisecond)<<min(attempt, 6))) + 100*time.Microsecond
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }
 
 func (h *Identity) login(c *gin.Context) {
@@ -623,7 +644,12 @@ func (h *Identity) login(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	md := httpapi.Metadata(c, h.Clock())
-	id, err := h.Login(ctx, form.Username, form.Password, md)
+	id, pos, err := h.Login(ctx, form.Username, form.Password, md)
+	if !pos.IsZero() {
+		// The outcome (login time, failure count, lock) is what the next
+		// request is judged on: make it visible first.
+		h.Server.Written(c, pos)
+	}
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -657,22 +683,28 @@ func (h *Identity) autoLogin(c *gin.Context) {
 		httpapi.Fail(c, badRequest("Super user hasn't been created"))
 		return
 	}
-	err = retryOnRace(func() error {
+	var res eventstore.AppendResult
+	for attempt := 0; ; attempt++ {
 		user := domain.LoadUser(id)
-		if err := h.Repo.Load(ctx, user); err != nil {
-			return err
+		if err = h.Repo.Load(ctx, user); err == nil && !user.CanLogIn() {
+			err = badRequest("Super user hasn't been created")
 		}
-		if !user.CanLogIn() {
-			return badRequest("Super user hasn't been created")
+		if err == nil {
+			user.LoginSucceeded()
+			res, err = h.Repo.Save(ctx, user, httpapi.Metadata(c, h.Clock()))
 		}
-		user.LoginSucceeded()
-		_, err := h.Repo.Save(ctx, user, httpapi.Metadata(c, h.Clock()))
-		return err
-	})
+		if !errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
+			break
+		}
+		if err = backoff(ctx, attempt); err != nil {
+			break
+		}
+	}
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
 	}
+	h.Server.Written(c, res.Last())
 	token, err := h.Tokens.Sign(ctx, id, auth.AccessToken, 365*24*time.Hour)
 	if err != nil {
 		httpapi.Fail(c, err)

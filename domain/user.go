@@ -34,6 +34,7 @@ type User struct {
 	isSSO        bool
 	resetPasswd  bool
 	failedLogins int
+	loggedIn     bool
 	deleted      bool
 	profile      UserProfile
 }
@@ -90,6 +91,7 @@ func (u *User) IsLocked() bool       { return u.isLocked }
 func (u *User) Deleted() bool        { return u.deleted }
 func (u *User) ResetPasswd() bool    { return u.resetPasswd }
 func (u *User) IsSSO() bool          { return u.isSSO }
+func (u *User) EverLoggedIn() bool   { return u.loggedIn }
 
 // exists fails for a deleted account.
 func (u *User) exists() error {
@@ -310,7 +312,7 @@ func (u *User) Apply(e Event) {
 	case UserSuperuserRevoked:
 		u.isSuperuser = false
 	case UserLoggedIn:
-		u.failedLogins = 0
+		u.failedLogins, u.loggedIn = 0, true
 	case UserLoginFailed:
 		u.failedLogins = e.FailedAttempts
 	case UserDeleted:
