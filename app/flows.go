@@ -16,7 +16,9 @@ type Flows struct{}
 var _ Module = Flows{}
 
 // Register implements Module.
-func (Flows) Register(reg *eventstore.Registry) error { return registerEvents(reg, domain.FlowEvents()) }
+func (Flows) Register(reg *eventstore.Registry) error {
+	return registerEvents(reg, domain.FlowEvents())
+}
 
 // Projections implements Module.
 func (Flows) Projections() []*projections.Projection {

@@ -29,7 +29,7 @@ func RegisterFlowReads(s *httpapi.Server, pool *pgxpool.Pool) {
 	flowID := []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}}
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}", Tag: "Flows", Summary: "Read Flow",
 		Description: "A flow of the caller (deleted ones too, with is_deleted true).",
-		Params: flowID, Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.read})
+		Params:      flowID, Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.read})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/public_flow/{flow_id}", Tag: "Flows",
 		Summary: "Read Public Flow", Description: "A PUBLIC flow, for anyone; any other flow is not found.",
 		Public: true, Params: flowID, Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.public})
@@ -38,7 +38,7 @@ func RegisterFlowReads(s *httpapi.Server, pool *pgxpool.Pool) {
 		Params: flowID, Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.online})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/release", Tag: "Flows",
 		Summary: "Read Release Flow", Description: "The flow with the content of version v (its version string).",
-		Params: append(flowID, httpapi.Param{Name: "v", In: "query", Required: true}),
+		Params:   append(flowID, httpapi.Param{Name: "v", In: "query", Required: true}),
 		Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.release})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/versions", Tag: "Flows",
 		Summary: "Read Flow Versions", Description: "The flow's versions, newest first.",
