@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/auth"
@@ -183,45 +184,19 @@ func (h *Flows) CreateFlow(ctx context.Context, caller auth.Principal, in FlowIn
 	if in.ID != nil && *in.ID != uuid.Nil {
 		id = *in.ID
 	}
-	content := domain.FlowContent{
-		Name: in.Name, Description: deref(in.Description), FlowSkill: deref(in.FlowSkill), Icon: deref(in.Icon),
-		IconBgColor: deref(in.IconBgColor), Gradient: deref(in.Gradient), Data: nullToNil(in.Data),
-		IsComponent: derefB(in.IsComponent), Webhook: derefB(in.Webhook), EndpointName: deref(in.EndpointName),
-		Tags: in.Tags, MCPEnabled: derefB(in.MCPEnabled), ActionName: deref(in.ActionName),
-		ActionDescription: deref(in.ActionDescription), AccessType: deref(in.AccessType), FlowType: deref(in.FlowType),
-		IsHold: derefB(in.IsHold), IsEndpoint: derefB(in.IsEndpoint),
-	}
-	if err := domain.ValidFlowContent(withDefaults(content)); err != nil {
+	content, placement, err := h.checkFlowInput(ctx, caller, in)
+	if err != nil {
 		return id, eventstore.AppendResult{}, err
 	}
-	placement := domain.FlowPlacement{ProjectID: in.ProjectID, TenantID: in.TenantID, IsSelf: derefB(in.IsSelf)}
-	if in.BusinessID != nil {
-		placement.BusinessID = *in.BusinessID
-	}
-	if in.OrgID != nil {
-		placement.OrgID = *in.OrgID
-	}
-	if placement.ProjectID != nil {
-		if err := ownProject(ctx, h.Pool, caller, *placement.ProjectID); err != nil {
-			return id, eventstore.AppendResult{}, err
-		}
-	} else {
-		if p, err := DefaultProjectOf(ctx, h.Pool, caller.UserID); err != nil {
-			return id, eventstore.AppendResult{}, err
-		} else if p != uuid.Nil {
-			placement.ProjectID = &p
-		}
-	}
 	var res eventstore.AppendResult
-	for attempt := 0; ; attempt++ {
-		name, err := freeName(ctx, h.Pool, caller.UserID, content.Name, attempt)
-		if err != nil {
+	nameAttempt, endpointAttempt := 0, 0
+	for tries := 0; ; tries++ {
+		c := content
+		if c.Name, err = freeName(ctx, h.Pool, caller.UserID, content.Name, nameAttempt); err != nil {
 			return id, res, err
 		}
-		c := content
-		c.Name = name
 		if c.EndpointName != "" {
-			if c.EndpointName, err = freeEndpoint(ctx, h.Pool, caller.UserID, content.EndpointName, attempt); err != nil {
+			if c.EndpointName, err = freeEndpoint(ctx, h.Pool, caller.UserID, content.EndpointName, endpointAttempt); err != nil {
 				return id, res, err
 			}
 		}
@@ -234,15 +209,55 @@ func (h *Flows) CreateFlow(ctx context.Context, caller auth.Principal, in FlowIn
 		if err == nil {
 			res, err = h.Repo.SaveAll(ctx, md, append([]Aggregate{flow}, claims...)...)
 		}
+		// Someone holds (or just took) the name or the endpoint name: move
+		// that one, and only that one, to its next suffix.
 		var raced *eventstore.WrongExpectedVersionError
-		if (errors.Is(err, errNameTaken) || errors.Is(err, errEndpointTaken) || errors.As(err, &raced)) && attempt < 20 {
-			continue // someone took the name meanwhile: pick the next suffix
+		lost := errors.As(err, &raced)
+		switch {
+		case tries >= 20:
+		case errors.Is(err, errNameTaken) || lost && strings.HasPrefix(raced.Stream, "claim-"+domain.FlowNameScope+"-"):
+			nameAttempt++
+			continue
+		case errors.Is(err, errEndpointTaken) || lost && strings.HasPrefix(raced.Stream, "claim-"+domain.FlowEndpointScope+"-"):
+			endpointAttempt++
+			continue
 		}
-		if errors.As(err, &raced) && strings.HasPrefix(raced.Stream, "flow-") {
+		if lost && strings.HasPrefix(raced.Stream, "flow-") {
 			return id, res, badRequest("Id must be unique")
 		}
 		return id, res, flowClaimError(err)
 	}
+}
+
+// checkFlowInput validates a flow to create and resolves where it goes
+// (the caller's project, or their default project), writing nothing.
+func (h *Flows) checkFlowInput(ctx context.Context, caller auth.Principal, in FlowInput) (domain.FlowContent, domain.FlowPlacement, error) {
+	content := domain.FlowContent{
+		Name: in.Name, Description: deref(in.Description), FlowSkill: deref(in.FlowSkill), Icon: deref(in.Icon),
+		IconBgColor: deref(in.IconBgColor), Gradient: deref(in.Gradient), Data: nullToNil(in.Data),
+		IsComponent: derefB(in.IsComponent), Webhook: derefB(in.Webhook), EndpointName: deref(in.EndpointName),
+		Tags: in.Tags, MCPEnabled: derefB(in.MCPEnabled), ActionName: deref(in.ActionName),
+		ActionDescription: deref(in.ActionDescription), AccessType: deref(in.AccessType), FlowType: deref(in.FlowType),
+		IsHold: derefB(in.IsHold), IsEndpoint: derefB(in.IsEndpoint),
+	}
+	placement := domain.FlowPlacement{ProjectID: in.ProjectID, TenantID: in.TenantID, IsSelf: derefB(in.IsSelf)}
+	if err := domain.ValidFlowContent(withDefaults(content)); err != nil {
+		return content, placement, err
+	}
+	if in.BusinessID != nil {
+		placement.BusinessID = *in.BusinessID
+	}
+	if in.OrgID != nil {
+		placement.OrgID = *in.OrgID
+	}
+	if placement.ProjectID != nil {
+		return content, placement, ownProject(ctx, h.Pool, caller, *placement.ProjectID)
+	}
+	p, err := DefaultProjectOf(ctx, h.Pool, caller.UserID)
+	if err == nil && p != uuid.Nil {
+		placement.ProjectID = &p
+	}
+	return content, placement, err
 }
 
 var (
@@ -323,25 +338,27 @@ func freeValue(ctx context.Context, pool *pgxpool.Pool, query string, user int64
 	if err != nil {
 		return "", fmt.Errorf("find a free name: %w", err)
 	}
-	defer rows.Close()
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return "", fmt.Errorf("find a free name: %w", err)
+	}
+	// Compare as the claims do (domain.ClaimKey), whatever SQL's lower() did.
+	key, prefix := domain.ClaimKey(value), domain.ClaimKey(value+open)
 	exact, maxN := false, 0
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return "", err
-		}
-		if strings.EqualFold(v, value) {
+	for _, v := range names {
+		k := domain.ClaimKey(v)
+		if k == key {
 			exact = true
 			continue
 		}
-		rest := v[len(value)+len(open):]
-		rest = strings.TrimSuffix(rest, close)
-		if n, err := strconv.Atoi(rest); err == nil && n > maxN && strings.EqualFold(v[:len(value)], value) {
+		digits, ok := strings.CutPrefix(k, prefix)
+		digits, closed := strings.CutSuffix(digits, close)
+		if !ok || !closed || digits == "" || strings.Trim(digits, "0123456789") != "" {
+			continue
+		}
+		if n, err := strconv.Atoi(digits); err == nil && n > maxN {
 			maxN = n
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return "", err
 	}
 	if !exact && attempt == 0 {
 		return value, nil
@@ -412,6 +429,13 @@ func (h *Flows) createBatch(c *gin.Context) {
 	if !httpapi.BindJSON(c, &body) {
 		return
 	}
+	// Check every flow before writing any: a bad one fails the batch whole.
+	for i, in := range body.Flows {
+		if _, _, err := h.checkFlowInput(ctx, caller, in); err != nil {
+			httpapi.Fail(c, batchItemError(i, err))
+			return
+		}
+	}
 	ids, last, err := h.CreateFlows(ctx, caller, body.Flows, httpapi.Metadata(c, h.Clock()))
 	if err != nil {
 		httpapi.Fail(c, err)
@@ -420,9 +444,10 @@ func (h *Flows) createBatch(c *gin.Context) {
 	h.answerFlows(c, ids, last, http.StatusCreated)
 }
 
-// CreateFlows creates flows one by one (each atomically with its claims)
-// and returns their ids and the last position written. It stops at the
-// first failure.
+// CreateFlows creates flows one by one (each atomically with its claims,
+// so that later ones see the names earlier ones took) and returns their ids
+// and the last position written. Callers check the inputs first
+// (checkFlowInput); a failure past that (storage) stops the batch.
 func (h *Flows) CreateFlows(ctx context.Context, caller auth.Principal, flows []FlowInput, md eventstore.Metadata) ([]uuid.UUID, eventstore.Position, error) {
 	var (
 		ids  []uuid.UUID
@@ -431,15 +456,20 @@ func (h *Flows) CreateFlows(ctx context.Context, caller auth.Principal, flows []
 	for i, in := range flows {
 		id, res, err := h.CreateFlow(ctx, caller, in, md)
 		if err != nil {
-			if errors.Is(err, domain.ErrInvalid) {
-				return ids, last, &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error",
-					Loc: []any{"body", "flows", i}, Msg: "Value error, " + err.Error()}}}
-			}
-			return ids, last, err
+			return ids, last, batchItemError(i, err)
 		}
 		ids, last = append(ids, id), res.Last()
 	}
 	return ids, last, nil
+}
+
+// batchItemError locates an invalid item of a batch at ["body","flows",i].
+func batchItemError(i int, err error) error {
+	if errors.Is(err, domain.ErrInvalid) {
+		return &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error",
+			Loc: []any{"body", "flows", i}, Msg: "Value error, " + err.Error()}}}
+	}
+	return err
 }
 
 // answerFlows answers with the flows' rows once the read model shows them.

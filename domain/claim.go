@@ -1,9 +1,6 @@
 package domain
 
-import (
-	"strings"
-	"unicode"
-)
+import "strings"
 
 // Claim makes a value unique within a scope ("username", later flow
 // endpoint names, org codes …). Its stream is the value's: whoever appends
@@ -39,16 +36,10 @@ func (ClaimReleased) EventType() string { return "claim.released" }
 // ClaimEvents lists the claim events with their schema versions.
 func ClaimEvents() []Schema { return V1(ClaimTaken{}, ClaimReleased{}) }
 
-// ClaimKey is the form a value is compared in: case and surrounding
-// whitespace do not make two values different.
-func ClaimKey(value string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, strings.TrimSpace(value))
-}
+// ClaimKey is the form a value is compared in: case does not make two
+// values different (whitespace does: "N" and "N " are two names, as in
+// Langflow).
+func ClaimKey(value string) string { return strings.ToLower(value) }
 
 // NewClaim returns the claim of value in scope, to load its stream into.
 func NewClaim(scope, value string) *Claim {

@@ -31,6 +31,9 @@ const (
 	FlowEndpointScope = "flow_endpoint"
 )
 
+// errFlowLocked is Langflow's answer to a change of a locked flow (423).
+var errFlowLocked = &Error{Kind: ErrLocked, Message: "Flow is locked. Unlock it before making changes."}
+
 var endpointPattern = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 
 // Flow is a graph of components with its versions (stream flow-<uuid>).
@@ -222,7 +225,7 @@ func (f *Flow) Edit(ch FlowChange) error {
 	}
 	unlocking := ch.Locked != nil && !*ch.Locked
 	if f.locked && !unlocking && slices.ContainsFunc(evs, func(e Event) bool { _, lock := e.(FlowLockChanged); return !lock }) {
-		return &Error{Kind: ErrLocked, Message: "Flow is locked. Unlock it before making changes."}
+		return errFlowLocked
 	}
 	for _, e := range evs {
 		f.record(e)
@@ -311,6 +314,9 @@ func (f *Flow) TakeOffline() error {
 func (f *Flow) Rollback(id int64, content FlowContent) error {
 	if _, ok := f.Version(id); !ok {
 		return NotFoundf("Flow version not found")
+	}
+	if f.locked {
+		return errFlowLocked
 	}
 	f.record(FlowRolledBack{FlowID: f.id, VersionID: id, Content: content})
 	return nil

@@ -517,7 +517,13 @@ func validateStruct(v *validator.Validate, dst any, root string, name func(refle
 // [root, "field", 0, "inner"], skipping flattened embedded structs.
 func fieldLoc(t reflect.Type, namespace, root string, name func(reflect.StructField) string) []any {
 	loc := []any{root}
-	_, rest, _ := strings.Cut(namespace, ".") // drop the root type's name
+	rest := namespace
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if first, after, ok := strings.Cut(namespace, "."); ok && first == t.Name() {
+		rest = after // drop the root type's name (an anonymous struct has none)
+	}
 	for seg := range strings.SplitSeq(rest, ".") {
 		field, index, _ := strings.Cut(seg, "[")
 		for t.Kind() == reflect.Pointer {

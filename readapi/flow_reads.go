@@ -11,6 +11,7 @@ import (
 
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
@@ -20,16 +21,23 @@ var FlowReadModels = []string{"flows"}
 // flowReads serves the reads of single flows and their versions.
 type flowReads struct {
 	pool *pgxpool.Pool
+	log  *flowLog // as_of reads fold the event log (flow_history.go)
 }
 
 // RegisterFlowReads adds Read Flow, Read Public Flow, Read Online Flow,
-// Read Release Flow and Read Flow Versions.
-func RegisterFlowReads(s *httpapi.Server, pool *pgxpool.Pool) {
-	h := &flowReads{pool: pool}
+// Read Release Flow and Read Flow Versions. Read Flow with as_of folds the
+// flow's stream from store (decoded by reg) instead of reading the flows
+// read model; see flow_history.go.
+func RegisterFlowReads(s *httpapi.Server, pool *pgxpool.Pool, store eventstore.Store, reg *eventstore.Registry) {
+	h := &flowReads{pool: pool, log: &flowLog{pool: pool, store: store, reg: reg}}
 	flowID := []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}}
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}", Tag: "Flows", Summary: "Read Flow",
-		Description: "A flow of the caller (deleted ones too, with is_deleted true).",
-		Params:      flowID, Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.read})
+		Description: "A flow of the caller (deleted ones too, with is_deleted true). With as_of, the flow as it was then, " +
+			"folded from the event log: the events at or before a position (an X-Event-Position), or that occurred at or " +
+			"before an RFC 3339 time; 404 if the flow did not exist yet.",
+		Params: append(flowID, httpapi.Param{Name: "as_of", In: "query",
+			Description: "An event position (e.g. 42) or an RFC 3339 time (e.g. 2026-01-02T15:04:05.123456Z)."}),
+		Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.read})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/public_flow/{flow_id}", Tag: "Flows",
 		Summary: "Read Public Flow", Description: "A PUBLIC flow, for anyone; any other flow is not found.",
 		Public: true, Params: flowID, Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.public})
@@ -69,6 +77,10 @@ func OwnFlow(c *gin.Context, pool *pgxpool.Pool) (FlowRead, bool) {
 }
 
 func (h *flowReads) read(c *gin.Context) {
+	if asOf, ok := c.GetQuery("as_of"); ok {
+		h.log.readAsOf(c, asOf)
+		return
+	}
 	if f, ok := OwnFlow(c, h.pool); ok {
 		c.JSON(http.StatusOK, f)
 	}
@@ -128,7 +140,7 @@ func WithVersionContent(f FlowRead, v FlowVersionRead) FlowRead {
 	f.Name, f.Description, f.FlowSkill, f.Icon, f.IconBgColor, f.Gradient = v.Name, v.Description, v.FlowSkill, v.Icon, v.IconBgColor, v.Gradient
 	f.Data, f.IsComponent, f.Webhook, f.EndpointName, f.Tags = v.Data, v.IsComponent, v.Webhook, v.EndpointName, v.Tags
 	f.MCPEnabled, f.ActionName, f.ActionDescription, f.AccessType = v.MCPEnabled, v.ActionName, v.ActionDescription, v.AccessType
-	f.FlowType, f.IsHold = v.FlowType, v.IsHold
+	f.FlowType, f.IsHold, f.IsEndpoint = v.FlowType, v.IsHold, v.IsEndpoint
 	return f
 }
 

@@ -144,6 +144,8 @@ type FlowVersionRead struct {
 	UserID            int64           `json:"user_id"`
 	CreatorName       string          `json:"creator_name"`
 	CreateAt          time.Time       `json:"create_at"`
+	// IsEndpoint is part of the content (not of the spec's answer).
+	IsEndpoint bool `json:"-"`
 }
 
 // VersionColumns select a FlowVersionRead from flow_versions v joined with
@@ -151,7 +153,7 @@ type FlowVersionRead struct {
 const VersionColumns = `v.flow_id, v.tenant_id, v.business_id, v.is_self, v.name, v.description, v.note, v.icon,
     v.icon_bg_color, v.gradient, v.data, v.is_component, v.webhook, nullif(v.endpoint_name, ''), v.mcp_enabled,
     nullif(v.action_name, ''), nullif(v.action_description, ''), v.access_type, v.tags, v.is_hold, v.version, v.flow_type,
-    v.flow_skill, v.version_id, v.user_id, coalesce(nullif(u.nickname, ''), u.username, ''), v.create_at`
+    v.flow_skill, v.version_id, v.user_id, coalesce(nullif(u.nickname, ''), u.username, ''), v.create_at, v.is_endpoint`
 
 // VersionFrom is the FROM clause VersionColumns expect.
 const VersionFrom = ` FROM flow_versions v LEFT JOIN users u ON u.id = v.c_uid`
@@ -163,7 +165,7 @@ func ScanVersion(row pgx.CollectableRow) (FlowVersionRead, error) {
 	err := row.Scan(&v.FlowID, &v.TenantID, &v.BusinessID, &v.IsSelf, &v.Name, &v.Description, &v.VersionNote, &v.Icon,
 		&v.IconBgColor, &v.Gradient, &v.Data, &v.IsComponent, &v.Webhook, &v.EndpointName, &v.MCPEnabled,
 		&v.ActionName, &v.ActionDescription, &v.AccessType, &tags, &v.IsHold, &v.FlowVersion, &v.FlowType,
-		&v.FlowSkill, &v.ID, &v.UserID, &v.CreatorName, &v.CreateAt)
+		&v.FlowSkill, &v.ID, &v.UserID, &v.CreatorName, &v.CreateAt, &v.IsEndpoint)
 	if err != nil {
 		return v, err
 	}
