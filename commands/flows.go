@@ -229,10 +229,9 @@ func (h *Flows) CreateFlow(ctx context.Context, caller auth.Principal, in FlowIn
 	}
 }
 
-// checkFlowInput validates a flow to create and resolves where it goes
-// (the caller's project, or their default project), writing nothing.
-func (h *Flows) checkFlowInput(ctx context.Context, caller auth.Principal, in FlowInput) (domain.FlowContent, domain.FlowPlacement, error) {
-	content := domain.FlowContent{
+// flowContentOf is the content of a flow to create.
+func flowContentOf(in FlowInput) domain.FlowContent {
+	return domain.FlowContent{
 		Name: in.Name, Description: deref(in.Description), FlowSkill: deref(in.FlowSkill), Icon: deref(in.Icon),
 		IconBgColor: deref(in.IconBgColor), Gradient: deref(in.Gradient), Data: nullToNil(in.Data),
 		IsComponent: derefB(in.IsComponent), Webhook: derefB(in.Webhook), EndpointName: deref(in.EndpointName),
@@ -240,6 +239,12 @@ func (h *Flows) checkFlowInput(ctx context.Context, caller auth.Principal, in Fl
 		ActionDescription: deref(in.ActionDescription), AccessType: deref(in.AccessType), FlowType: deref(in.FlowType),
 		IsHold: derefB(in.IsHold), IsEndpoint: derefB(in.IsEndpoint),
 	}
+}
+
+// checkFlowInput validates a flow to create and resolves where it goes
+// (the caller's project, or their default project), writing nothing.
+func (h *Flows) checkFlowInput(ctx context.Context, caller auth.Principal, in FlowInput) (domain.FlowContent, domain.FlowPlacement, error) {
+	content := flowContentOf(in)
 	placement := domain.FlowPlacement{ProjectID: in.ProjectID, TenantID: in.TenantID, IsSelf: derefB(in.IsSelf)}
 	if err := domain.ValidFlowContent(withDefaults(content)); err != nil {
 		return content, placement, err

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -92,11 +93,17 @@ type Detail struct {
 // Routes registers the operations.
 func (h *Identity) Routes(s *httpapi.Server) {
 	models := readapi.UsersReadModels
+	// With projects, a sign-up creates the default project and a login may
+	// (accounts older than projects): their answers wait for it too.
+	withProjects := models
+	if projectsEnabled(h.Repo) {
+		withProjects = append(slices.Clip(models), ProjectsProjection)
+	}
 	userID := []httpapi.Param{{Name: "user_id", In: "path", Type: "integer"}}
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/users/", Tag: "Users", Summary: "Add User",
 		Description: "Add a new user to the database.\n\nThis endpoint allows public user registration (sign up). " +
 			"User activation is controlled by the NEW_USER_IS_ACTIVE setting. A superuser may always add users.",
-		Public: true, Body: UserCreate{}, Response: readapi.UserRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.addUser})
+		Public: true, Body: UserCreate{}, Response: readapi.UserRead{}, Status: http.StatusCreated, ReadModels: withProjects, Handler: h.addUser})
 	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/users/{user_id}", Tag: "Users", Summary: "Patch User",
 		Description: "Update an existing user's data.", Params: userID, Body: UserUpdate{}, Response: readapi.UserRead{},
 		ReadModels: models, Handler: h.patchUser})
@@ -111,7 +118,7 @@ func (h *Identity) Routes(s *httpapi.Server) {
 		Public:      true, Params: []httpapi.Param{
 			{Name: "username", In: "query", Description: "Form field (application/x-www-form-urlencoded body), not a query parameter."},
 			{Name: "password", In: "query", Description: "Form field (application/x-www-form-urlencoded body), not a query parameter."},
-		}, Response: auth.Pair{}, ReadModels: models, Handler: h.login})
+		}, Response: auth.Pair{}, ReadModels: withProjects, Handler: h.login})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/auto_login", Tag: "Login", Summary: "Auto Login",
 		Description: "With SKILLFLAW_AUTO_LOGIN: a one-year access token of the superuser, for local use.",
 		Public:      true, Response: auth.Pair{}, ReadModels: models, Handler: h.autoLogin})
@@ -179,6 +186,10 @@ type NewUser struct {
 	IsActive, IsSuperuser        bool
 	Optins                       json.RawMessage
 	Source                       string
+	// DefaultProject names the project created with the account when the
+	// projects module is served; empty: none (EnsureDefaultProject makes it
+	// later).
+	DefaultProject string
 }
 
 // RegisterUser creates an account atomically with the claim of its
@@ -218,7 +229,11 @@ func RegisterUser(ctx context.Context, repo *Repository, ids IDs, pw *auth.Passw
 		if err := claim.Take(userOwner(id), msgUsernameTaken); err != nil {
 			return err
 		}
-		res, err = repo.SaveAll(ctx, md, user, claim)
+		project, err := newDefaultProject(ctx, repo, id, u.DefaultProject)
+		if err != nil {
+			return err
+		}
+		res, err = repo.SaveAll(ctx, md, append([]Aggregate{user, claim}, project...)...)
 		return err
 	})
 	return id, res, err
@@ -262,7 +277,7 @@ func (h *Identity) addUser(c *gin.Context) {
 	}
 	id, res, err := RegisterUser(ctx, h.Repo, h.IDs, h.Passwords, NewUser{
 		Username: body.Username, Nickname: nickname, Password: body.Password,
-		IsActive: h.Config.NewUserIsActive, Optins: body.Optins, Source: source,
+		IsActive: h.Config.NewUserIsActive, Optins: body.Optins, Source: source, DefaultProject: h.Config.DefaultProjectName,
 	}, md)
 	h.answerUser(c, id, res, usernameTaken(err), http.StatusCreated)
 }
@@ -645,6 +660,15 @@ func (h *Identity) login(c *gin.Context) {
 	ctx := c.Request.Context()
 	md := httpapi.Metadata(c, h.Clock())
 	id, pos, err := h.Login(ctx, form.Username, form.Password, md)
+	if err == nil {
+		// An account older than projects gets its default project now.
+		own := md
+		own.ActorUserID = id
+		var created eventstore.AppendResult
+		if created, err = EnsureDefaultProject(ctx, h.Repo, h.Pool, id, h.Config.DefaultProjectName, own); len(created.Positions) > 0 {
+			pos = created.Last()
+		}
+	}
 	if !pos.IsZero() {
 		// The outcome (login time, failure count, lock) is what the next
 		// request is judged on: make it visible first.

@@ -224,7 +224,15 @@ func (f *Flow) Edit(ch FlowChange) error {
 		}
 	}
 	unlocking := ch.Locked != nil && !*ch.Locked
-	if f.locked && !unlocking && slices.ContainsFunc(evs, func(e Event) bool { _, lock := e.(FlowLockChanged); return !lock }) {
+	// A lock guards what the flow is, not where it lives: moves pass.
+	changesContent := func(e Event) bool {
+		switch e.(type) {
+		case FlowLockChanged, FlowMoved:
+			return false
+		}
+		return true
+	}
+	if f.locked && !unlocking && slices.ContainsFunc(evs, changesContent) {
 		return errFlowLocked
 	}
 	for _, e := range evs {

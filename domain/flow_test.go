@@ -248,7 +248,6 @@ func TestFlow_LockedRules(t *testing.T) {
 		"lock_and_edit":  {Locked: flPtr(true), Description: flPtr("x")},
 		"delete":         {Deleted: flPtr(true)},
 		"access":         {AccessType: flPtr(domain.AccessPublic)},
-		"placement":      {Placement: &domain.FlowPlacement{OrgID: 1}},
 		"mcp":            {MCPEnabled: flPtr(true)},
 		"settings":       {Webhook: flPtr(true)},
 		"unchanged+data": {Name: flPtr(c.Name), Data: json.RawMessage(`{"y":2}`)},
@@ -264,9 +263,13 @@ func TestFlow_LockedRules(t *testing.T) {
 	require.NoError(t, f.Edit(domain.FlowChange{Name: flPtr(c.Name), Data: json.RawMessage(`{"nodes":[1]}`), Locked: flPtr(true)}))
 	assert.Equal(t, []string{"flow.created"}, types(f.Root().Pending()))
 
+	// A lock guards what the flow is, not where it lives: a move passes.
+	require.NoError(t, f.Edit(domain.FlowChange{Placement: &domain.FlowPlacement{OrgID: 1}}))
+	assert.Equal(t, []string{"flow.moved"}, flPendingSince(f, 1))
+
 	// Unlocking with changes in one edit.
 	require.NoError(t, f.Edit(domain.FlowChange{Locked: flPtr(false), Name: flPtr("x")}))
-	assert.Equal(t, []string{"flow.details_changed", "flow.lock_changed"}, flPendingSince(f, 1))
+	assert.Equal(t, []string{"flow.details_changed", "flow.lock_changed"}, flPendingSince(f, 2))
 	assert.False(t, f.Locked())
 	assert.Equal(t, "x", f.Content().Name)
 	// Locking with changes in one edit: the flow was unlocked when asked.

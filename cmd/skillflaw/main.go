@@ -38,7 +38,9 @@ func main() {
 // modules lists the features this binary serves (health, version and
 // config routes are part of every App). Identity comes first: it installs
 // the authenticator every other module relies on.
-func modules() []app.Module { return []app.Module{&app.Identity{}, app.Flows{}} }
+func modules() []app.Module {
+	return []app.Module{&app.Identity{}, app.Flows{}, app.Projects{}, app.Templates{}}
+}
 
 const usage = `usage: skillflaw <command>
 

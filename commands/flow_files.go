@@ -1,0 +1,362 @@
+package commands
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/skillflaw/skillflaw-go/auth"
+	"github.com/skillflaw/skillflaw-go/config"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/readapi"
+)
+
+// FlowFiles serves flow import and export: Upload File (#45) and Download
+// Multiple File (#46).
+type FlowFiles struct {
+	Flows  *Flows
+	Pool   *pgxpool.Pool
+	Config config.Config
+	Clock  func() time.Time
+}
+
+// Bounds of zip uploads (Langflow's).
+const (
+	maxZipJSONFiles   = 500
+	maxZipEntryBytes  = 50 << 20
+	msgInvalidJSONDoc = "Invalid JSON: expected an object with 'flows' or a single flow object"
+	msgFlowsNotList   = "Invalid JSON: 'flows' must be a list of flow objects"
+)
+
+// Routes registers the operations.
+func (h *FlowFiles) Routes(s *httpapi.Server) {
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/upload/", Tag: "Flows", Summary: "Upload File",
+		Description: "Upload flows from a file (multipart field file): a flow object, {\"flows\": [flow, …]}, or a zip of " +
+			"flow JSON files. The flows are created as by Create Flow (names and endpoint names made unique, new ids) " +
+			"in project_id, which must be the caller's, or in the caller's default project.",
+		Params: []httpapi.Param{
+			{Name: "project_id", In: "query", Format: "uuid", Description: "The project to import into (default: the caller's default project)."},
+			{Name: "file", In: "query", Description: "Multipart form field (multipart/form-data body), not a query parameter."},
+		},
+		Response: []readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: readapi.ProjectReadModels,
+		MaxBodyBytes: uploadLimit(h.Config), Handler: h.upload})
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/download/", Tag: "Flows", Summary: "Download Multiple File",
+		Description: "Download the caller's flows among the given ids: one flow as its JSON (an attachment \"{name}.json\"), " +
+			"several as a zip of \"{name}.json\" files. None of the caller's: 404.",
+		Body: []uuid.UUID{}, ReadModels: FlowReadModels, Handler: h.download})
+}
+
+// uploadFile is the file of a multipart upload.
+type uploadFile struct {
+	name string
+	zip  bool
+	data []byte      // a JSON file's content
+	zr   *zip.Reader // a zip's directory
+	file io.Closer   // the zip's file
+}
+
+// Close closes the zip's file.
+func (u *uploadFile) Close() {
+	if u.file != nil {
+		_ = u.file.Close() // read only: nothing to lose
+	}
+}
+
+// readUpload reads the multipart field "file": a zip is opened in place
+// (large ones stay in the temporary file the form parser made), anything
+// else is read as JSON.
+func readUpload(c *gin.Context, limit int64) (*uploadFile, error) {
+	fh, err := c.FormFile("file")
+	if err != nil {
+		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return nil, mbe
+		}
+		if strings.Contains(err.Error(), "request body too large") {
+			return nil, &http.MaxBytesError{Limit: limit}
+		}
+		return nil, badRequest("No file provided")
+	}
+	if fh.Size == 0 {
+		return nil, badRequest("The uploaded file is empty")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, fmt.Errorf("open uploaded file: %w", err)
+	}
+	u := &uploadFile{name: fh.Filename}
+	head := make([]byte, 4)
+	n, _ := io.ReadFull(f, head)
+	u.zip = looksLikeZip(head[:n], fh)
+	if u.zip {
+		if u.zr, err = zip.NewReader(f, fh.Size); err != nil {
+			_ = f.Close()
+			return nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
+		}
+		u.file = f
+		return u, nil
+	}
+	defer f.Close()
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read uploaded file: %w", err)
+	}
+	if u.data, err = io.ReadAll(f); err != nil {
+		return nil, fmt.Errorf("read uploaded file: %w", err)
+	}
+	if len(bytes.TrimSpace(u.data)) == 0 {
+		return nil, badRequest("The uploaded file is empty")
+	}
+	return u, nil
+}
+
+// looksLikeZip tells a zip by its signature, its name or its type.
+func looksLikeZip(head []byte, fh *multipart.FileHeader) bool {
+	if bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")) {
+		return true
+	}
+	ct := strings.ToLower(fh.Header.Get("Content-Type"))
+	return strings.HasSuffix(strings.ToLower(fh.Filename), ".zip") ||
+		strings.Contains(ct, "application/zip") || strings.Contains(ct, "x-zip-compressed")
+}
+
+// zipJSONFiles reads the JSON files of a zip (not directories, not macOS
+// resource forks): more than maxZipJSONFiles is refused, files over
+// maxZipEntryBytes are skipped, and all of them together must stay within
+// limit.
+func (u *uploadFile) zipJSONFiles(limit int64) (names []string, files [][]byte, err error) {
+	var entries []*zip.File
+	for _, f := range u.zr.File {
+		base := path.Base(f.Name)
+		if f.FileInfo().IsDir() || !strings.HasSuffix(strings.ToLower(f.Name), ".json") ||
+			strings.Contains(f.Name, "__MACOSX/") || strings.HasPrefix(base, "._") {
+			continue
+		}
+		entries = append(entries, f)
+	}
+	if len(entries) > maxZipJSONFiles {
+		return nil, nil, badRequest(fmt.Sprintf("Too many files in the ZIP archive: %d JSON files, at most %d", len(entries), maxZipJSONFiles))
+	}
+	var total int64
+	for _, f := range entries {
+		if f.UncompressedSize64 > maxZipEntryBytes {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return nil, nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, maxZipEntryBytes+1))
+		rc.Close()
+		if err != nil {
+			return nil, nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
+		}
+		if len(data) > maxZipEntryBytes {
+			continue // its header understated its size
+		}
+		if total += int64(len(data)); total > limit {
+			return nil, nil, &httpapi.StatusError{Status: http.StatusRequestEntityTooLarge,
+				Detail: fmt.Sprintf("The ZIP archive's contents exceed %d MiB", limit>>20)}
+		}
+		names, files = append(names, f.Name), append(files, data)
+	}
+	return names, files, nil
+}
+
+// zipFlows reads the flows of a zip: each JSON file is a flow object or
+// {"flows": [...]}; files that are not JSON objects are skipped, as
+// Langflow does.
+func (u *uploadFile) zipFlows(limit int64) ([]FlowInput, error) {
+	names, files, err := u.zipJSONFiles(limit)
+	if err != nil {
+		return nil, err
+	}
+	var out []FlowInput
+	for i, data := range files {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil || obj == nil {
+			continue
+		}
+		loc := []any{names[i]}
+		if raw, ok := obj["flows"]; ok {
+			flows, err := flowList(raw, append(loc, "flows"))
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, flows...)
+			continue
+		}
+		in, err := decodeFlow(data, loc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// flowsDocument reads a flows upload's JSON: {"flows": [...]} or one flow.
+func flowsDocument(data []byte) ([]FlowInput, error) {
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return nil, badRequest("Invalid JSON file: " + err.Error())
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, &httpapi.StatusError{Status: http.StatusUnprocessableEntity, Detail: msgInvalidJSONDoc}
+	}
+	if _, ok := obj["flows"]; ok {
+		var doc struct {
+			Flows json.RawMessage `json:"flows"`
+		}
+		_ = json.Unmarshal(data, &doc) // an object: it decodes
+		return flowList(doc.Flows, []any{"flows"})
+	}
+	in, err := decodeFlow(data, nil)
+	if err != nil {
+		return nil, err
+	}
+	return []FlowInput{in}, nil
+}
+
+// flowList reads a list of flow objects found at loc.
+func flowList(raw json.RawMessage, loc []any) ([]FlowInput, error) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
+		return nil, &httpapi.StatusError{Status: http.StatusUnprocessableEntity, Detail: msgFlowsNotList}
+	}
+	out := make([]FlowInput, 0, len(items))
+	for i, item := range items {
+		if t := bytes.TrimSpace(item); len(t) == 0 || t[0] != '{' {
+			return nil, &httpapi.StatusError{Status: http.StatusUnprocessableEntity, Detail: msgFlowsNotList}
+		}
+		in, err := decodeFlow(item, append(append([]any{}, loc...), i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, in)
+	}
+	return out, nil
+}
+
+// decodeFlow reads one imported flow. Where it lived and who owned it are
+// the importer's business: its id, owner, tenancy placement, project and
+// file path are dropped (an import never overwrites an existing flow).
+func decodeFlow(raw json.RawMessage, loc []any) (FlowInput, error) {
+	var in FlowInput
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return in, uploadInvalid(loc, err.Error())
+	}
+	in.ID, in.UserID, in.TenantID, in.BusinessID, in.OrgID, in.IsSelf, in.ProjectID, in.FSPath = nil, nil, nil, nil, nil, nil, nil, nil
+	return in, nil
+}
+
+// uploadInvalid is a 422 about the uploaded file's content at loc.
+func uploadInvalid(loc []any, msg string) error {
+	return &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error",
+		Loc: append([]any{"body", "file"}, loc...), Msg: "Value error, " + msg}}}
+}
+
+// checkImports checks every flow of an import before any is created, so
+// that a bad one fails the upload without writing the others (names are
+// made unique on creation, so they cannot fail then).
+func checkImports(flows []FlowInput) error {
+	for i, in := range flows {
+		if err := domain.ValidFlowContent(withDefaults(flowContentOf(in))); err != nil {
+			return uploadInvalid([]any{"flows", i}, err.Error())
+		}
+	}
+	return nil
+}
+
+func (h *FlowFiles) upload(c *gin.Context) {
+	ctx := c.Request.Context()
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	var q struct {
+		ProjectID *uuid.UUID `form:"project_id"`
+	}
+	if !httpapi.BindQuery(c, &q) {
+		return
+	}
+	limit := uploadLimit(h.Config)
+	file, err := readUpload(c, limit)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	defer file.Close()
+	var flows []FlowInput
+	if file.zip {
+		flows, err = file.zipFlows(limit)
+		if err == nil && len(flows) == 0 {
+			err = badRequest("No valid flow JSON files found in the ZIP")
+		}
+	} else {
+		flows, err = flowsDocument(file.data)
+	}
+	if err == nil && q.ProjectID != nil {
+		if _, perr := loadOwnProject(ctx, h.Flows.Repo, caller, *q.ProjectID); errors.Is(perr, domain.ErrNotFound) {
+			err = badRequest(msgProjectNotFound)
+		} else {
+			err = perr
+		}
+	}
+	if err == nil {
+		err = checkImports(flows)
+	}
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	for i := range flows {
+		flows[i].ProjectID = q.ProjectID
+	}
+	ids, last, err := h.Flows.CreateFlows(ctx, caller, flows, httpapi.Metadata(c, h.Clock()))
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	h.Flows.answerFlows(c, ids, last, http.StatusCreated)
+}
+
+func (h *FlowFiles) download(c *gin.Context) {
+	ctx := c.Request.Context()
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	var ids []uuid.UUID
+	if !httpapi.BindJSON(c, &ids) {
+		return
+	}
+	flows, err := readapi.OwnFlowsByID(ctx, h.Pool, caller.UserID, ids)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	switch len(flows) {
+	case 0:
+		httpapi.Fail(c, domain.NotFoundf("No flows found."))
+	case 1:
+		c.Header("Content-Disposition", readapi.Attachment(readapi.FlowFileNames(flows)[0]))
+		c.JSON(http.StatusOK, flows[0])
+	default:
+		readapi.SendFlowsZip(c, h.Clock().UTC().Format("20060102_150405")+"_skillflaw_flows.zip", flows)
+	}
+}
