@@ -29,6 +29,7 @@ func (Flows) Projections() []*projections.Projection {
 func (Flows) Routes(s *httpapi.Server, d Deps) {
 	cmds := &commands.Flows{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock}
 	cmds.Routes(s)
+	readapi.RegisterFlowList(s, d.Pool)
 	readapi.RegisterFlowReads(s, d.Pool, d.Store, d.Registry)
 	readapi.RegisterFlowHistory(s, d.Pool, d.Store, d.Registry)
 }
