@@ -23,6 +23,10 @@ import (
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
+// snapshotEvery is how many events of a snapshotting aggregate (a flow)
+// pass between two snapshots: loads fold at most that many events.
+const snapshotEvery = 16
+
 // Version is the version of SkillFlaw-Go.
 const Version = "0.1.0"
 
@@ -126,8 +130,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 	readapi.RegisterHealth(a.server, pool, a.runtime.Health)
 	readapi.RegisterBase(a.server, cfg, Version)
 	a.deps = Deps{
-		Pool: pool, Store: a.store, Registry: a.reg, Repository: commands.NewRepository(a.store, a.reg),
-		Runtime: a.runtime, Config: cfg, Logger: log, Clock: time.Now,
+		Pool: pool, Store: a.store, Registry: a.reg,
+		Repository: commands.NewRepository(a.store, a.reg).WithSnapshots(commands.NewPostgresSnapshots(pool), snapshotEvery),
+		Runtime:    a.runtime, Config: cfg, Logger: log, Clock: time.Now,
 	}
 	for _, m := range modules {
 		m.Routes(a.server, a.deps)

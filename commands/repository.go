@@ -25,8 +25,10 @@ type Aggregate interface {
 // Repository loads aggregates by folding their streams and saves what they
 // recorded.
 type Repository struct {
-	store eventstore.Store
-	reg   *eventstore.Registry
+	store     eventstore.Store
+	reg       *eventstore.Registry
+	snapshots Snapshots
+	every     uint64
 }
 
 // NewRepository returns a Repository over a store; reg decodes and encodes
@@ -35,20 +37,47 @@ func NewRepository(store eventstore.Store, reg *eventstore.Registry) *Repository
 	return &Repository{store: store, reg: reg}
 }
 
-// Load folds the aggregate's stream into agg. It returns a domain not-found
-// error when the stream has no events.
+// WithSnapshots makes the repository keep a snapshot of every
+// domain.Snapshotter aggregate each time its stream crosses a multiple of
+// every events, and start loads from the latest one.
+func (r *Repository) WithSnapshots(s Snapshots, every uint64) *Repository {
+	r.snapshots, r.every = s, max(every, 1)
+	return r
+}
+
+// Load folds the aggregate's stream into agg (from its snapshot, when there
+// is one). It returns a domain not-found error when the stream has no
+// events.
 func (r *Repository) Load(ctx context.Context, agg Aggregate) error {
-	return r.LoadUntil(ctx, agg, eventstore.MaxRevision)
+	snap, ok := agg.(domain.Snapshotter)
+	if !ok || r.snapshots == nil {
+		return r.LoadUntil(ctx, agg, eventstore.MaxRevision)
+	}
+	rev, state, found, err := r.snapshots.Get(ctx, agg.StreamID(), snap.SnapshotVersion())
+	if err != nil || !found {
+		return r.LoadUntil(ctx, agg, eventstore.MaxRevision) // a cache: carry on without it
+	}
+	if err := snap.Restore(state); err != nil {
+		return fmt.Errorf("load %s: restore snapshot at %d: %w", agg.StreamID(), rev, err)
+	}
+	agg.Root().Replayed(rev)
+	return r.fold(ctx, agg, rev+1, eventstore.MaxRevision)
 }
 
 // LoadUntil folds the aggregate's stream up to and including revision into
 // agg: the aggregate as it was then ("as of" reads, version contents).
 func (r *Repository) LoadUntil(ctx context.Context, agg Aggregate, revision uint64) error {
-	events, err := r.store.ReadStream(ctx, agg.StreamID(), 0, revision)
+	return r.fold(ctx, agg, 0, revision)
+}
+
+// fold applies the stream's events from..to to agg; a stream with no
+// events at all (from 0) is not found.
+func (r *Repository) fold(ctx context.Context, agg Aggregate, from, to uint64) error {
+	events, err := r.store.ReadStream(ctx, agg.StreamID(), from, to)
 	if err != nil {
 		return fmt.Errorf("load %s: %w", agg.StreamID(), err)
 	}
-	if len(events) == 0 {
+	if len(events) == 0 && from == 0 {
 		return domain.NotFoundf("%s not found", agg.StreamID())
 	}
 	for _, rec := range events {
@@ -99,8 +128,7 @@ func (r *Repository) SaveAll(ctx context.Context, md eventstore.Metadata, aggs .
 		if err != nil {
 			return res, fmt.Errorf("save %s: %w", a.Stream, err)
 		}
-		saved[0].Root().Saved(res.NextExpectedVersion)
-		stamp(saved[0], md.OccurredAt)
+		r.saved(ctx, saved[0], res.NextExpectedVersion, md)
 		return res, nil
 	}
 	results, err := r.store.AppendMulti(ctx, appends...)
@@ -113,12 +141,31 @@ func (r *Repository) SaveAll(ctx context.Context, md eventstore.Metadata, aggs .
 	}
 	var all eventstore.AppendResult
 	for i, res := range results {
-		saved[i].Root().Saved(res.NextExpectedVersion)
-		stamp(saved[i], md.OccurredAt)
+		r.saved(ctx, saved[i], res.NextExpectedVersion, md)
 		all.NextExpectedVersion = res.NextExpectedVersion
 		all.Positions = append(all.Positions, res.Positions...)
 	}
 	return all, nil
+}
+
+// saved notes that agg's pending events are stored, the last at revision,
+// and takes a snapshot when the stream crossed a multiple of r.every.
+// Snapshots are a cache: failing to write one is no failure of the save.
+func (r *Repository) saved(ctx context.Context, agg Aggregate, revision uint64, md eventstore.Metadata) {
+	before, existed := agg.Root().Revision()
+	agg.Root().Saved(revision)
+	stamp(agg, md.OccurredAt)
+	snap, ok := agg.(domain.Snapshotter)
+	if !ok || r.snapshots == nil {
+		return
+	}
+	count := revision + 1
+	if existed && (before+1)/r.every == count/r.every || !existed && count < r.every {
+		return
+	}
+	if state, err := snap.Snapshot(); err == nil {
+		_ = r.snapshots.Put(ctx, agg.StreamID(), revision, snap.SnapshotVersion(), state)
+	}
 }
 
 // pending encodes the aggregate's pending events (with new ids and md) as

@@ -59,3 +59,14 @@ func V1(events ...Event) []Schema {
 type Timed interface {
 	Stamp(occurredAt time.Time)
 }
+
+// Snapshotter is an aggregate whose state the repository may cache as a
+// snapshot (for long streams with big events, such as flows and their
+// graphs): loading then folds only the events after it. A snapshot is a
+// cache of the fold, never a truth: SnapshotVersion changes whenever the
+// state's shape does, which discards older snapshots.
+type Snapshotter interface {
+	SnapshotVersion() int
+	Snapshot() ([]byte, error)
+	Restore(state []byte) error
+}

@@ -421,3 +421,40 @@ func ValidFlowContent(c FlowContent) error {
 func JSONEqual(a, b json.RawMessage) bool {
 	return string(compactJSON(a)) == string(compactJSON(b))
 }
+
+// flowSnapshot is the state of a Flow as its snapshot keeps it.
+type flowSnapshot struct {
+	ID        uuid.UUID        `json:"id"`
+	UserID    int64            `json:"user_id"`
+	Content   FlowContent      `json:"content"`
+	Placement FlowPlacement    `json:"placement"`
+	Locked    bool             `json:"locked"`
+	Deleted   bool             `json:"deleted"`
+	FSPath    string           `json:"fs_path"`
+	Versions  []FlowVersionRef `json:"versions"`
+	Online    int64            `json:"online"`
+	Applied   uint64           `json:"applied"`
+	UpdatedAt time.Time        `json:"updated_at"`
+}
+
+// SnapshotVersion implements Snapshotter.
+func (f *Flow) SnapshotVersion() int { return 1 }
+
+// Snapshot implements Snapshotter.
+func (f *Flow) Snapshot() ([]byte, error) {
+	return json.Marshal(flowSnapshot{ID: f.id, UserID: f.userID, Content: f.content, Placement: f.placement,
+		Locked: f.locked, Deleted: f.deleted, FSPath: f.fsPath, Versions: f.versions, Online: f.online,
+		Applied: f.applied, UpdatedAt: f.updatedAt})
+}
+
+// Restore implements Snapshotter.
+func (f *Flow) Restore(state []byte) error {
+	var s flowSnapshot
+	if err := json.Unmarshal(state, &s); err != nil {
+		return err
+	}
+	f.id, f.userID, f.content, f.placement = s.ID, s.UserID, s.Content, s.Placement
+	f.locked, f.deleted, f.fsPath, f.versions = s.Locked, s.Deleted, s.FSPath, s.Versions
+	f.online, f.applied, f.updatedAt = s.Online, s.Applied, s.UpdatedAt
+	return nil
+}

@@ -305,22 +305,14 @@ func ListFlows(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, q
 	return FlowPage[FlowRead]{Items: nonNil(flows), Total: total, Page: q.Page, Size: q.Size, Pages: pages}, nil
 }
 
-// flowRow adapts a row of the list for ScanFlow: JSON columns are read as
-// the bytes PostgreSQL sends (pgx would json.Unmarshal them into a
-// json.RawMessage, a full parse of every graph, which encoding the answer
-// repeats anyway), and, if total is not nil, the number of matches that
-// follows FlowColumns goes into total.
+// flowRow adapts a row of the list for ScanFlow: if total is not nil, the
+// number of matches that follows FlowColumns goes into total.
 type flowRow struct {
 	pgx.CollectableRow
 	total *int64
 }
 
 func (r flowRow) Scan(dest ...any) error {
-	for i, d := range dest {
-		if raw, ok := d.(*json.RawMessage); ok {
-			dest[i] = (*[]byte)(raw)
-		}
-	}
 	if r.total != nil {
 		dest = append(dest, r.total)
 	}

@@ -67,7 +67,7 @@ const FlowFrom = ` FROM flows f LEFT JOIN users u ON u.id = f.user_id`
 func ScanFlow(row pgx.CollectableRow) (FlowRead, error) {
 	var f FlowRead
 	var tags []byte
-	err := row.Scan(&f.Name, &f.Description, &f.FlowSkill, &f.Icon, &f.IconBgColor, &f.Gradient, &f.Data, &f.IsComponent,
+	err := row.Scan(&f.Name, &f.Description, &f.FlowSkill, &f.Icon, &f.IconBgColor, &f.Gradient, (*[]byte)(&f.Data), &f.IsComponent,
 		&f.UpdatedAt, &f.Webhook, &f.EndpointName, &tags, &f.Locked, &f.IsOnline, &f.IsVersion,
 		&f.IsHold, &f.IsEndpoint, &f.IsDeleted, &f.FlowType, &f.OnlineVersion, &f.MCPEnabled, &f.ActionName,
 		&f.ActionDescription, &f.AccessType, &f.ID, &f.UserID, &f.TenantID, &f.BusinessID, &f.IsSelf, &f.OrgID,
@@ -163,7 +163,7 @@ func ScanVersion(row pgx.CollectableRow) (FlowVersionRead, error) {
 	var v FlowVersionRead
 	var tags []byte
 	err := row.Scan(&v.FlowID, &v.TenantID, &v.BusinessID, &v.IsSelf, &v.Name, &v.Description, &v.VersionNote, &v.Icon,
-		&v.IconBgColor, &v.Gradient, &v.Data, &v.IsComponent, &v.Webhook, &v.EndpointName, &v.MCPEnabled,
+		&v.IconBgColor, &v.Gradient, (*[]byte)(&v.Data), &v.IsComponent, &v.Webhook, &v.EndpointName, &v.MCPEnabled,
 		&v.ActionName, &v.ActionDescription, &v.AccessType, &tags, &v.IsHold, &v.FlowVersion, &v.FlowType,
 		&v.FlowSkill, &v.ID, &v.UserID, &v.CreatorName, &v.CreateAt, &v.IsEndpoint)
 	if err != nil {

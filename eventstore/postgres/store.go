@@ -376,7 +376,8 @@ func collectEvents(rows pgx.Rows, lead ...any) ([]eventstore.RecordedEvent, erro
 		pos, ver int64
 		schema   int32
 	)
-	dest := append(lead, &pos, &rec.ID, &rec.StreamID, &ver, &rec.Type, &schema, &rec.Data, &meta, &rec.RecordedAt)
+	// Data as bytes: pgx would parse a json.RawMessage destination as JSON.
+	dest := append(lead, &pos, &rec.ID, &rec.StreamID, &ver, &rec.Type, &schema, (*[]byte)(&rec.Data), &meta, &rec.RecordedAt)
 	_, err := pgx.ForEachRow(rows, dest, func() error {
 		e, err := finishRecord(rec, pos, ver, schema, meta)
 		out = append(out, e)
