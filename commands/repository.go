@@ -149,7 +149,8 @@ func (r *Repository) SaveAll(ctx context.Context, md eventstore.Metadata, aggs .
 }
 
 // saved notes that agg's pending events are stored, the last at revision,
-// and takes a snapshot when the stream crossed a multiple of r.every.
+// and takes a snapshot when the stream crossed a multiple of r.every (or of
+// the aggregate's own SnapshotEvery, when it has one).
 // Snapshots are a cache: failing to write one is no failure of the save.
 func (r *Repository) saved(ctx context.Context, agg Aggregate, revision uint64, md eventstore.Metadata) {
 	before, existed := agg.Root().Revision()
@@ -159,8 +160,12 @@ func (r *Repository) saved(ctx context.Context, agg Aggregate, revision uint64, 
 	if !ok || r.snapshots == nil {
 		return
 	}
+	every := r.every
+	if e, ok := agg.(interface{ SnapshotEvery() uint64 }); ok && e.SnapshotEvery() > 0 {
+		every = e.SnapshotEvery()
+	}
 	count := revision + 1
-	if existed && (before+1)/r.every == count/r.every || !existed && count < r.every {
+	if existed && (before+1)/every == count/every || !existed && count < every {
 		return
 	}
 	if state, err := snap.Snapshot(); err == nil {

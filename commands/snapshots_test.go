@@ -18,10 +18,11 @@ import (
 	"github.com/skillflaw/skillflaw-go/internal/testkit"
 )
 
-// TestRepository_SnapshotsGiveTheSameFold saves a flow edit by edit with
-// snapshots every 16 events, and checks that a load from the snapshot
-// equals a full fold, that the snapshot sits where the stream crossed a
-// multiple of 16, and that a snapshot of another shape version is ignored.
+// TestRepository_SnapshotsGiveTheSameFold saves a flow edit by edit (a flow
+// asks for a snapshot every 4 events), and checks that a load from the
+// snapshot equals a full fold, that the snapshot sits where the stream
+// crossed a multiple of 4, and that a snapshot of another shape version is
+// ignored.
 func TestRepository_SnapshotsGiveTheSameFold(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -55,7 +56,7 @@ func TestRepository_SnapshotsGiveTheSameFold(t *testing.T) {
 	rev, _, found, err := snaps.Get(ctx, domain.FlowStream(id), f.SnapshotVersion())
 	require.NoError(t, err)
 	require.True(t, found)
-	assert.Equal(t, uint64(31), rev, "42 events: the last multiple of 16 crossed is 32 events (revision 31)")
+	assert.Equal(t, uint64(39), rev, "42 events: the last multiple of 4 crossed is 40 events (revision 39)")
 
 	fromSnapshot, full := domain.LoadFlow(id), domain.LoadFlow(id)
 	require.NoError(t, repo.Load(ctx, fromSnapshot))

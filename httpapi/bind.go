@@ -110,8 +110,13 @@ func decodeJSON(r io.Reader, dst any, v *validator.Validate) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &ValidationError{Items: []ErrorItem{{Type: "missing", Loc: []any{"body"}, Msg: "Field required"}}}
 	}
-	// Decode generically first: it finds syntax errors with their offset,
-	// and gives the input that typeErrors compares with dst's type.
+	// The typed decode alone is enough for a good body (one pass: a big
+	// flow graph is not also built as maps). A bad one is decoded
+	// generically: that finds syntax errors with their offset, and gives the
+	// input that typeErrors compares with dst's type.
+	if err := json.Unmarshal(body, dst); err == nil {
+		return validateStruct(v, dst, "body", jsonName)
+	}
 	var generic any
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
