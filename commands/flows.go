@@ -207,7 +207,7 @@ func (h *Flows) CreateFlow(ctx context.Context, caller auth.Principal, in FlowIn
 		}
 		claims, err := h.claimsFor(ctx, flow, c, domain.FlowContent{})
 		if err == nil {
-			res, err = h.Repo.SaveAll(ctx, md, append([]Aggregate{flow}, claims...)...)
+			res, err = h.Repo.SaveAll(ctx, inTenant(md, flow), append([]Aggregate{flow}, claims...)...)
 		}
 		// Someone holds (or just took) the name or the endpoint name: move
 		// that one, and only that one, to its next suffix.
@@ -387,6 +387,15 @@ func withDefaults(c domain.FlowContent) domain.FlowContent {
 	return c
 }
 
+// inTenant puts the flow's tenant (after the change) on the events'
+// metadata: every event carries its tenant, which the audit trail reads.
+func inTenant(md eventstore.Metadata, f *domain.Flow) eventstore.Metadata {
+	if t := f.Placement().TenantID; t != nil {
+		md.TenantID = *t
+	}
+	return md
+}
+
 // ownProject checks that project id exists, is not deleted and belongs to
 // caller (superusers may use any): Langflow's 400 "Project not found"
 // otherwise.
@@ -549,7 +558,7 @@ func (h *Flows) flowOp(c *gin.Context, decide func(ctx context.Context, f *domai
 	if err != nil {
 		return id, eventstore.AppendResult{}, err
 	}
-	res, err := h.Repo.SaveAll(ctx, httpapi.Metadata(c, h.Clock()), append([]Aggregate{f}, extra...)...)
+	res, err := h.Repo.SaveAll(ctx, inTenant(httpapi.Metadata(c, h.Clock()), f), append([]Aggregate{f}, extra...)...)
 	var raced *eventstore.WrongExpectedVersionError
 	if errors.As(err, &raced) {
 		if strings.HasPrefix(raced.Stream, "claim-") {
@@ -680,7 +689,7 @@ func (h *Flows) DeleteFlows(ctx context.Context, caller auth.Principal, ids []uu
 		if err != nil {
 			return n, last, err
 		}
-		res, err := h.Repo.SaveAll(ctx, md, append([]Aggregate{f}, claims...)...)
+		res, err := h.Repo.SaveAll(ctx, inTenant(md, f), append([]Aggregate{f}, claims...)...)
 		if err != nil {
 			return n, last, err
 		}
