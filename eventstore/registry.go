@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 )
 
 // Event is a domain event: a Go value with a stable type name.
@@ -64,6 +65,16 @@ func (r *Registry) AddUpcaster(typeName string, from int, up Upcaster) error {
 	}
 	rt.upcasters[from] = up
 	return nil
+}
+
+// Types lists the registered type names, sorted.
+func (r *Registry) Types() []string {
+	out := make([]string, 0, len(r.types))
+	for t := range r.types {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Known reports whether typeName is registered.

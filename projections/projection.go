@@ -76,3 +76,16 @@ func (p *Projection) check(reg *eventstore.Registry) error {
 	}
 	return nil
 }
+
+// OnRecorded registers fn as the projection's handler of events of the named
+// type, for projections that record events as they were stored whatever
+// their Go type (the audit log). fn runs inside the batch's transaction.
+func OnRecorded(p *Projection, typeName string, fn func(ctx context.Context, tx *Tx, rec eventstore.RecordedEvent) error) {
+	if _, dup := p.handlers[typeName]; dup {
+		p.err = fmt.Errorf("projection %s: two handlers for %s", p.name, typeName)
+		return
+	}
+	p.handlers[typeName] = func(ctx context.Context, tx *Tx, rec eventstore.RecordedEvent, _ eventstore.Event) error {
+		return fn(ctx, tx, rec)
+	}
+}

@@ -16,10 +16,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/skillflaw/skillflaw-go/app"
+	"github.com/skillflaw/skillflaw-go/audit"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/config"
@@ -264,4 +266,47 @@ func (e *env) users(ctx context.Context, args []string, stdin io.Reader, stdout 
 	}
 	fmt.Fprintf(stdout, "superuser %s created\n", *username)
 	return nil
+}
+
+// audit runs "audit replay": the tenant's state as of an instant, folded
+// from the log, as GET /api/v1/audit/state answers it.
+func (e *env) audit(ctx context.Context, args []string, stdout io.Writer, modules []app.Module) error {
+	if len(args) == 0 || args[0] != "replay" {
+		return usageError("audit needs replay")
+	}
+	fs := flag.NewFlagSet("audit replay", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	tenantArg := fs.String("tenant", "", "tenant id")
+	until := fs.String("until", "", "RFC 3339 time or log position")
+	outPath := fs.String("out", "", "file to write (default: standard output)")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *tenantArg == "" || *until == "" {
+		return usageError("audit replay --tenant ID --until TIME|POSITION [--out FILE]")
+	}
+	tenant, err := uuid.Parse(*tenantArg)
+	if err != nil {
+		return usageError("--tenant %q: %v", *tenantArg, err)
+	}
+	at, err := audit.ParseInstant(*until)
+	if err != nil {
+		return usageError("--until: %v", err)
+	}
+	a, err := e.open(ctx, modules)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	st, err := app.AuditReplayer(a.Deps()).State(ctx, tenant, at)
+	if err != nil {
+		return err
+	}
+	doc, err := st.JSON()
+	if err != nil {
+		return err
+	}
+	doc = append(doc, '\n')
+	if *outPath == "" {
+		_, err = stdout.Write(doc)
+		return err
+	}
+	return os.WriteFile(*outPath, doc, 0o644)
 }

@@ -5,6 +5,8 @@
 //	skillflaw projections status [--json]    where each projector is, its lag and last error
 //	skillflaw projections rebuild NAME|--all replay read models from the start of the log
 //	skillflaw users create-superuser         create a superuser (name and password from flags, env or stdin)
+//	skillflaw audit replay --tenant ID --until TIME|POSITION [--out FILE]
+//	                                         a tenant's state as of an instant, replayed from the log
 //	skillflaw version                        print the version
 //
 // Configuration comes from SKILLFLAW_* environment variables (see README).
@@ -39,7 +41,8 @@ func main() {
 // config routes are part of every App). Identity comes first: it installs
 // the authenticator every other module relies on.
 func modules() []app.Module {
-	return []app.Module{&app.Identity{}, app.Flows{}, app.Projects{}, app.Templates{}}
+	// Audit comes last: it records every event type registered before it.
+	return []app.Module{&app.Identity{}, app.Flows{}, app.Projects{}, app.Templates{}, &app.Audit{}}
 }
 
 const usage = `usage: skillflaw <command>
@@ -52,6 +55,8 @@ commands:
   users create-superuser [--username NAME] [--password-stdin]
                                    create a superuser; defaults: SKILLFLAW_SUPERUSER and
                                    SKILLFLAW_SUPERUSER_PASSWORD
+  audit replay --tenant ID --until TIME|POSITION [--out FILE]
+                                   a tenant's entities as of an instant, replayed from the log
   version                          print the version
 
 configuration: SKILLFLAW_* environment variables; see README.md`
@@ -74,7 +79,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
-	case "serve", "migrate", "projections", "users":
+	case "serve", "migrate", "projections", "users", "audit":
 	default:
 		return usageError("unknown command %q", args[0])
 	}
@@ -96,6 +101,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.migrate(ctx, modules)
 	case "users":
 		return env.users(ctx, args[1:], stdin, stdout, modules)
+	case "audit":
+		return env.audit(ctx, args[1:], stdout, modules)
 	default:
 		return env.projections(ctx, args[1:], stdout, modules)
 	}
