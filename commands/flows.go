@@ -21,6 +21,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/readapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // Flows serves the write side of flows and their versions.
@@ -248,6 +249,11 @@ func (h *Flows) checkFlowInput(ctx context.Context, caller auth.Principal, in Fl
 	placement := domain.FlowPlacement{ProjectID: in.ProjectID, TenantID: in.TenantID, IsSelf: derefB(in.IsSelf)}
 	if err := domain.ValidFlowContent(withDefaults(content)); err != nil {
 		return content, placement, err
+	}
+	if in.TenantID != nil {
+		if _, err := tenancy.Check(ctx, h.Pool, caller, *in.TenantID); err != nil {
+			return content, placement, err
+		}
 	}
 	if in.BusinessID != nil {
 		placement.BusinessID = *in.BusinessID
@@ -593,9 +599,14 @@ func (h *Flows) update(c *gin.Context) {
 		if body.LastKnownUpdatedAt != nil && body.LastKnownUpdatedAt.Before(f.UpdatedAt()) {
 			return nil, domain.Conflictf(msgFlowModifiedSince)
 		}
+		caller, _ := auth.Caller(ctx)
 		if body.ProjectID != nil {
-			caller, _ := auth.Caller(ctx)
 			if err := ownProject(ctx, h.Pool, caller, *body.ProjectID); err != nil {
+				return nil, err
+			}
+		}
+		if body.TenantID != nil {
+			if _, err := tenancy.Check(ctx, h.Pool, caller, *body.TenantID); err != nil {
 				return nil, err
 			}
 		}
