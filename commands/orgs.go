@@ -1,0 +1,435 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/readapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
+)
+
+// Orgs serves the write side of organisations and their members: every
+// write loads the tenant's OrgTree (stream orgs-<tenant uuid>), decides,
+// and appends with the revision it loaded. A write that loses a race with
+// another write of the same tenant is decided again on the new state (up
+// to orgSaveAttempts times), so the tenant's rules are checked exactly.
+type Orgs struct {
+	Server *httpapi.Server
+	Repo   *Repository
+	Pool   *pgxpool.Pool
+	Clock  func() time.Time
+}
+
+// The answers of org writes.
+const (
+	msgOrgDeleted       = "Org deleted"
+	msgOrgMemberDeleted = "Org member deleted"
+	msgOrgsBusy         = "The organisations of the tenant were changed by other requests at the same time: try again"
+)
+
+// orgSaveAttempts bounds how often a write is decided again after losing a
+// race with another write of the same tenant.
+const orgSaveAttempts = 8
+
+// OrgCreate is the body of Add Org. parent_org_id 0 or null makes a root
+// org.
+type OrgCreate struct {
+	TenantID    *uuid.UUID `json:"tenant_id" binding:"required"`
+	OrgName     *string    `json:"org_name" binding:"required,min=1,max=64"`
+	OrgCode     *string    `json:"org_code" binding:"omitempty,max=64"`
+	ParentOrgID *int64     `json:"parent_org_id" binding:"omitempty,min=0"`
+	IsEnable    *bool      `json:"is_enable"`
+	Note        *string    `json:"note" binding:"omitempty,max=2000"`
+}
+
+// OrgUpdate is the body of Patch Org: absent or null fields stay as they
+// are; an org_code of "" clears the code. The spec's body has no
+// parent_org_id: orgs do not move.
+type OrgUpdate struct {
+	OrgName  *string `json:"org_name" binding:"omitempty,min=1,max=64"`
+	OrgCode  *string `json:"org_code" binding:"omitempty,max=64"`
+	IsEnable *bool   `json:"is_enable"`
+	Note     *string `json:"note" binding:"omitempty,max=2000"`
+}
+
+// OrgMembersCreate is the body of Add Org Members: the users of uids join
+// the org with the same position, job and leader flag, all or none.
+type OrgMembersCreate struct {
+	TenantID *uuid.UUID `json:"tenant_id" binding:"required"`
+	OrgID    *int64     `json:"org_id" binding:"required"`
+	UIDs     []int64    `json:"uids" binding:"omitempty,max=1000"`
+	Position *string    `json:"position" binding:"required,min=1,max=64"`
+	Job      *string    `json:"job" binding:"required,min=1,max=64"`
+	IsLeader *bool      `json:"is_leader"`
+}
+
+// OrgMemberUpdate is the body of Patch Org Member: absent or null fields
+// stay as they are.
+type OrgMemberUpdate struct {
+	Position *string `json:"position" binding:"omitempty,min=1,max=64"`
+	Job      *string `json:"job" binding:"omitempty,min=1,max=64"`
+	IsLeader *bool   `json:"is_leader"`
+}
+
+// Routes registers the write operations of organisations (#162, #164,
+// #165, #167, #170, #171): superusers only until RBAC (tenancy.Manage).
+func (h *Orgs) Routes(s *httpapi.Server) {
+	orgID := httpapi.Param{Name: "org_id", In: "path", Type: "integer"}
+	memberID := httpapi.Param{Name: "member_id", In: "path", Type: "integer"}
+	tenant := readapi.OrgTenantParam
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/orgs", Tag: "Organization", Summary: "Add Org",
+		Description: "Add an org to the tenant, under parent_org_id (0 or null: a root org). Its org_level is one more " +
+			"than its parent's (at most 6: 422 beyond); one_org_id .. six_org_id are its ancestors by level, its own id " +
+			"at its own level. org_code is unique in the tenant, case-insensitively (409).",
+		Body: OrgCreate{}, Response: readapi.OrgRead{}, Status: http.StatusCreated, ReadModels: readapi.OrgReadModels,
+		Handler: h.create})
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/orgs/{org_id}", Tag: "Organization", Summary: "Patch Org",
+		Description: "Change an org's name, code, is_enable or note; absent or null fields stay as they are, an org_code " +
+			"of \"\" clears the code. An org keeps its place in the tree (the body has no parent).",
+		Params: []httpapi.Param{orgID, tenant}, Body: OrgUpdate{}, Response: readapi.OrgRead{},
+		ReadModels: readapi.OrgReadModels, Handler: h.update})
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/orgs/{org_id}", Tag: "Organization", Summary: "Remove Org",
+		Description: "Remove an org that has neither sub-orgs nor members (409 naming what blocks it otherwise). " +
+			"Answers {\"detail\": \"Org deleted\"}.",
+		Params: []httpapi.Param{orgID, tenant}, Response: Detail{}, ReadModels: readapi.OrgReadModels, Handler: h.remove})
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/org-members", Tag: "Organization", Summary: "Add Org Members",
+		Description: "Make the users of uids members of the org, all with the given position, job and is_leader, all " +
+			"or none: a user already in the org is 409, an unknown one 404, an inactive one 422. Answers the new members.",
+		Body: OrgMembersCreate{}, Response: []readapi.OrgMemberRead{}, Status: http.StatusCreated,
+		ReadModels: readapi.OrgMemberReadModels, Handler: h.addMembers})
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/org-members/{member_id}", Tag: "Organization",
+		Summary:     "Patch Org Member",
+		Description: "Change a member's position, job or is_leader; absent or null fields stay as they are.",
+		Params:      []httpapi.Param{memberID, tenant}, Body: OrgMemberUpdate{}, Response: readapi.OrgMemberRead{},
+		ReadModels: readapi.OrgMemberReadModels, Handler: h.updateMember})
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/org-members/{member_id}", Tag: "Organization",
+		Summary:     "Remove Org Member",
+		Description: "Remove a member from its org. Answers {\"detail\": \"Org member deleted\"}.",
+		Params:      []httpapi.Param{memberID, tenant}, Response: Detail{}, ReadModels: readapi.OrgMemberReadModels,
+		Handler: h.removeMember})
+}
+
+// ChangeOrgs runs decide on tenant's OrgTree and saves what it recorded
+// with md (as the tenant's event). A save that lost a race is decided
+// again on the new state; after orgSaveAttempts losses it is a 409.
+func (h *Orgs) ChangeOrgs(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, decide func(*domain.OrgTree) error) (eventstore.AppendResult, error) {
+	md.TenantID = tenant
+	for attempt := 1; ; attempt++ {
+		t := domain.LoadOrgTree(tenant)
+		if err := h.Repo.Load(ctx, t); err != nil && !errors.Is(err, domain.ErrNotFound) {
+			return eventstore.AppendResult{}, err
+		}
+		if err := decide(t); err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		res, err := h.Repo.Save(ctx, t, md)
+		if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
+			if attempt < orgSaveAttempts {
+				continue
+			}
+			return res, domain.Conflictf(msgOrgsBusy)
+		}
+		return res, err
+	}
+}
+
+// orgManager returns the caller if they may manage orgs.
+func orgManager(c *gin.Context) bool {
+	if _, err := tenancy.Manage(c.Request.Context()); err != nil {
+		httpapi.Fail(c, err)
+		return false
+	}
+	return true
+}
+
+// orgTenantOf checks the tenant a body names for the caller.
+func (h *Orgs) orgTenantOf(c *gin.Context, id uuid.UUID) (uuid.UUID, bool) {
+	ctx := c.Request.Context()
+	caller, err := tenancy.Manage(ctx)
+	if err == nil {
+		_, err = tenancy.Check(ctx, h.Pool, caller, id)
+	}
+	if err != nil {
+		httpapi.Fail(c, err)
+		return uuid.Nil, false
+	}
+	return id, true
+}
+
+// orgTenantParam resolves the tenant of a write addressed by path (the
+// tenant-id query parameter, else X-Tenant-Id, else the system tenant).
+func (h *Orgs) orgTenantParam(c *gin.Context) (uuid.UUID, bool) {
+	var q readapi.OrgsQuery
+	if !httpapi.BindQuery(c, &q) {
+		return uuid.Nil, false
+	}
+	t, ok := tenancy.Resolve(c, h.Pool, q.TenantID)
+	return t.ID, ok
+}
+
+// written reports a write (when something was written) so that the read
+// models serving the answer show it.
+func (h *Orgs) written(c *gin.Context, res eventstore.AppendResult) {
+	if len(res.Positions) > 0 {
+		h.Server.Written(c, res.Last())
+	}
+}
+
+func (h *Orgs) create(c *gin.Context) {
+	if !orgManager(c) {
+		return
+	}
+	var body OrgCreate
+	if !httpapi.BindJSON(c, &body) {
+		return
+	}
+	tenant, ok := h.orgTenantOf(c, *body.TenantID)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	id, err := NewSequences(h.Pool).Next(ctx, "org")
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	n := domain.NewOrg{OrgName: *body.OrgName, OrgCode: body.OrgCode, IsEnable: body.IsEnable == nil || *body.IsEnable,
+		Note: body.Note}
+	if body.ParentOrgID != nil {
+		n.ParentOrgID = *body.ParentOrgID
+	}
+	res, err := h.ChangeOrgs(ctx, tenant, httpapi.Metadata(c, h.Clock()), func(t *domain.OrgTree) error { return t.AddOrg(id, n) })
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	h.written(c, res)
+	h.answerOrg(c, tenant, id, http.StatusCreated)
+}
+
+func (h *Orgs) answerOrg(c *gin.Context, tenant uuid.UUID, id int64, status int) {
+	o, err := readapi.OrgByID(c.Request.Context(), h.Pool, tenant, id)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(status, o)
+}
+
+func (h *Orgs) update(c *gin.Context) {
+	if !orgManager(c) {
+		return
+	}
+	id, ok := httpapi.PathInt(c, "org_id")
+	if !ok {
+		return
+	}
+	tenant, ok := h.orgTenantParam(c)
+	if !ok {
+		return
+	}
+	var body OrgUpdate
+	if !httpapi.BindJSON(c, &body) {
+		return
+	}
+	ch := domain.OrgChange{OrgName: body.OrgName, OrgCode: body.OrgCode, IsEnable: body.IsEnable, Note: body.Note}
+	res, err := h.ChangeOrgs(c.Request.Context(), tenant, httpapi.Metadata(c, h.Clock()),
+		func(t *domain.OrgTree) error { return t.ChangeOrg(id, ch) })
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	h.written(c, res)
+	h.answerOrg(c, tenant, id, http.StatusOK)
+}
+
+func (h *Orgs) remove(c *gin.Context) {
+	if !orgManager(c) {
+		return
+	}
+	id, ok := httpapi.PathInt(c, "org_id")
+	if !ok {
+		return
+	}
+	tenant, ok := h.orgTenantParam(c)
+	if !ok {
+		return
+	}
+	res, err := h.ChangeOrgs(c.Request.Context(), tenant, httpapi.Metadata(c, h.Clock()),
+		func(t *domain.OrgTree) error { return t.RemoveOrg(id) })
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	h.written(c, res)
+	c.JSON(http.StatusOK, Detail{Detail: msgOrgDeleted})
+}
+
+// orgUIDError is a 422 about uids (or one of them, at index i >= 0).
+func orgUIDError(i int, input any, msg string) error {
+	loc := []any{"body", "uids"}
+	if i >= 0 {
+		loc = append(loc, i)
+	}
+	return &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error", Loc: loc, Msg: "Value error, " + msg,
+		Input: input}}}
+}
+
+// orgNewMembers checks the users of uids (listed once each, in their
+// order): each must be an account of the users read model (404 naming
+// it) and active (422 naming it).
+func (h *Orgs) orgNewMembers(ctx context.Context, uids []int64) ([]int64, error) {
+	var unique []int64
+	first := map[int64]int{}
+	for i, uid := range uids {
+		if _, seen := first[uid]; !seen {
+			first[uid] = i
+			unique = append(unique, uid)
+		}
+	}
+	if len(unique) == 0 {
+		return nil, orgUIDError(-1, uids, "uids must list at least one user")
+	}
+	type account struct {
+		name   string
+		active bool
+	}
+	rows, _ := h.Pool.Query(ctx, `SELECT id, username, is_active FROM users WHERE id = ANY($1)`, unique)
+	found := map[int64]account{}
+	var (
+		id int64
+		a  account
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&id, &a.name, &a.active}, func() error { found[id] = a; return nil }); err != nil {
+		return nil, fmt.Errorf("read users: %w", err)
+	}
+	for _, uid := range unique {
+		a, ok := found[uid]
+		if !ok {
+			return nil, domain.NotFoundf("User %d not found", uid)
+		}
+		if !a.active {
+			return nil, orgUIDError(first[uid], uid, fmt.Sprintf("User %d (%s) is not active", uid, a.name))
+		}
+	}
+	return unique, nil
+}
+
+// orgMemberIDs allocates n member ids from org_member_id_seq.
+func (h *Orgs) orgMemberIDs(ctx context.Context, n int) ([]int64, error) {
+	rows, _ := h.Pool.Query(ctx, `SELECT nextval('org_member_id_seq') FROM generate_series(1, $1)`, n)
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("allocate org member ids: %w", err)
+	}
+	return ids, nil
+}
+
+func (h *Orgs) addMembers(c *gin.Context) {
+	if !orgManager(c) {
+		return
+	}
+	var body OrgMembersCreate
+	if !httpapi.BindJSON(c, &body) {
+		return
+	}
+	tenant, ok := h.orgTenantOf(c, *body.TenantID)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	uids, err := h.orgNewMembers(ctx, body.UIDs)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	ids, err := h.orgMemberIDs(ctx, len(uids))
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	refs := make([]domain.OrgMemberRef, len(uids))
+	for i, uid := range uids {
+		refs[i] = domain.OrgMemberRef{MemberID: ids[i], UID: uid}
+	}
+	res, err := h.ChangeOrgs(ctx, tenant, httpapi.Metadata(c, h.Clock()), func(t *domain.OrgTree) error {
+		return t.AddMembers(*body.OrgID, refs, *body.Position, *body.Job, body.IsLeader != nil && *body.IsLeader)
+	})
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	h.written(c, res)
+	members, err := readapi.OrgMembersByIDs(ctx, h.Pool, tenant, ids)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, members)
+}
+
+func (h *Orgs) updateMember(c *gin.Context) {
+	if !orgManager(c) {
+		return
+	}
+	id, ok := httpapi.PathInt(c, "member_id")
+	if !ok {
+		return
+	}
+	tenant, ok := h.orgTenantParam(c)
+	if !ok {
+		return
+	}
+	var body OrgMemberUpdate
+	if !httpapi.BindJSON(c, &body) {
+		return
+	}
+	ch := domain.OrgMemberChange{Position: body.Position, Job: body.Job, IsLeader: body.IsLeader}
+	ctx := c.Request.Context()
+	res, err := h.ChangeOrgs(ctx, tenant, httpapi.Metadata(c, h.Clock()),
+		func(t *domain.OrgTree) error { return t.ChangeMember(id, ch) })
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	h.written(c, res)
+	m, err := readapi.OrgMemberByID(ctx, h.Pool, tenant, id)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, m)
+}
+
+func (h *Orgs) removeMember(c *gin.Context) {
+	if !orgManager(c) {
+		return
+	}
+	id, ok := httpapi.PathInt(c, "member_id")
+	if !ok {
+		return
+	}
+	tenant, ok := h.orgTenantParam(c)
+	if !ok {
+		return
+	}
+	res, err := h.ChangeOrgs(c.Request.Context(), tenant, httpapi.Metadata(c, h.Clock()),
+		func(t *domain.OrgTree) error { return t.RemoveMember(id) })
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	h.written(c, res)
+	c.JSON(http.StatusOK, Detail{Detail: msgOrgMemberDeleted})
+}
