@@ -3,14 +3,9 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
@@ -18,75 +13,32 @@ import (
 
 	"github.com/skillflaw/skillflaw-go/app"
 	"github.com/skillflaw/skillflaw-go/commands"
-	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
 	"github.com/skillflaw/skillflaw-go/internal/testkit"
 	"github.com/skillflaw/skillflaw-go/internal/testkit/tallyapi"
 )
 
-// served is an App serving on a real listener until the test ends.
-type served struct {
-	app  *app.App
-	base string
-}
+// served is an App with the tally module serving on a real listener until
+// the test ends.
+type served struct{ *harness }
 
 func serve(t *testing.T) *served {
 	t.Helper()
-	url := testkit.DatabaseURL(t)
-	cfg, err := config.Load(func(k string) string {
-		return map[string]string{"SKILLFLAW_DATABASE_URL": url, "HOME": t.TempDir()}[k]
-	})
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler), tallyapi.Module{})
-	require.NoError(t, err)
-	testkit.CreateTallyTables(t, a.Pool())
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		assert.NoError(t, <-done, "graceful shutdown")
-		a.Close()
-	})
-	s := &served{app: a, base: "http://" + ln.Addr().String()}
-	require.Eventually(t, func() bool {
-		res, err := http.Get(s.base + "/health_check")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusOK
-	}, 10*time.Second, 5*time.Millisecond)
-	return s
+	return &served{startApp(t, options{modules: []app.Module{tallyapi.Module{}},
+		beforeBootstrap: func(t testing.TB, a *app.App) { testkit.CreateTallyTables(t, a.Pool()) }})}
 }
 
+// do sends body (nil: none) as JSON; it returns the response (its body
+// read) and the body as a JSON object (nil when empty).
 func (s *served) do(t *testing.T, method, path string, body any, header http.Header) (*http.Response, map[string]any) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(t, err)
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, s.base+path, r)
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
+	r := s.harness.do(t, method, path, body, header)
 	var out map[string]any
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	if len(raw) > 0 {
-		require.NoError(t, json.Unmarshal(raw, &out), string(raw))
+	if len(r.raw) > 0 {
+		out = r.obj(t)
 	}
-	return res, out
+	return r.res, out
 }
 
 // Read your writes: 200 create-then-read pairs, and as many

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"github.com/google/uuid"
+
 	"github.com/skillflaw/skillflaw-go/audit"
+	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/projections"
@@ -36,5 +39,10 @@ func AuditReplayer(d Deps) *audit.Replayer {
 
 // AuditSources lists the streams that make up a tenant, for the replay.
 func AuditSources() []audit.Source {
-	return nil
+	return []audit.Source{
+		{Key: "tenant", Stream: domain.TenantStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadTenant(t) }},
+		{Key: "businesses", Stream: domain.BusinessesStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadBusinessTree(t) }},
+		{Key: "orgs", Stream: domain.OrgTreeStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadOrgTree(t) }},
+		{Key: "user_groups", Stream: domain.UserGroupsStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadUserGroups(t) }},
+	}
 }

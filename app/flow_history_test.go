@@ -53,7 +53,7 @@ var (
 func TestFlowHistory_ScriptedLife(t *testing.T) {
 	t.Parallel()
 	s := histStart(t)
-	admin := s.histLogin(t, histAdmin, histAdminPassword)
+	admin := s.signIn(t, histAdmin, histAdminPassword)
 	alice := s.histSignUp(t, "alice", "Ally")
 	bob := s.histSignUp(t, "bob", "")
 
@@ -77,7 +77,7 @@ func TestFlowHistory_ScriptedLife(t *testing.T) {
 	type want struct {
 		change string
 		fields []string
-		actor  histUser
+		actor  caller
 		step   int // the write it belongs to
 	}
 	wants := []want{ // oldest first; revision = index
@@ -97,7 +97,7 @@ func TestFlowHistory_ScriptedLife(t *testing.T) {
 	types := []string{"flow.created", "flow.details_changed", "flow.data_changed", "flow.data_changed", "flow.tags_changed",
 		"flow.version_created", "flow.details_changed", "flow.data_changed", "flow.version_created",
 		"flow.version_published", "flow.rolled_back", "flow.deleted"}
-	full := s.histCall(t, http.MethodGet, flow+"/history?size=100", nil, alice.token)
+	full := s.call(t, http.MethodGet, flow+"/history?size=100", nil, alice.token)
 	histRequire(t, full, http.StatusOK)
 	page := full.obj(t)
 	require.Equal(t, map[string]any{"total": float64(len(wants)), "page": float64(1), "size": float64(100), "pages": float64(1)},
@@ -141,7 +141,7 @@ func TestFlowHistory_ScriptedLife(t *testing.T) {
 	// Pages of 5 are the full list cut in order; past the end is empty.
 	var paged []any
 	for p := 1; p <= 3; p++ {
-		r := s.histCall(t, http.MethodGet, fmt.Sprintf("%s/history?page=%d&size=5", flow, p), nil, alice.token)
+		r := s.call(t, http.MethodGet, fmt.Sprintf("%s/history?page=%d&size=5", flow, p), nil, alice.token)
 		histRequire(t, r, http.StatusOK)
 		m := r.obj(t)
 		require.Equal(t, []any{float64(12), float64(p), float64(5), float64(3)}, []any{m["total"], m["page"], m["size"], m["pages"]})
@@ -149,11 +149,11 @@ func TestFlowHistory_ScriptedLife(t *testing.T) {
 		paged = append(paged, m["items"].([]any)...)
 	}
 	require.Equal(t, items, paged)
-	past := s.histCall(t, http.MethodGet, flow+"/history?page=4&size=5", nil, alice.token)
+	past := s.call(t, http.MethodGet, flow+"/history?page=4&size=5", nil, alice.token)
 	histRequire(t, past, http.StatusOK)
 	require.Equal(t, []any{}, past.obj(t)["items"])
 	require.Equal(t, float64(12), past.obj(t)["total"])
-	def := s.histCall(t, http.MethodGet, flow+"/history", nil, alice.token)
+	def := s.call(t, http.MethodGet, flow+"/history", nil, alice.token)
 	histRequire(t, def, http.StatusOK)
 	require.Equal(t, float64(50), def.obj(t)["size"])
 	require.Equal(t, items, def.obj(t)["items"])
@@ -161,8 +161,8 @@ func TestFlowHistory_ScriptedLife(t *testing.T) {
 	// as_of at each write's position and time is what Read Flow answered
 	// right after it.
 	script.checkAsOf(t)
-	asOf := func(v string) histReply {
-		return s.histCall(t, http.MethodGet, flow+"?as_of="+url.QueryEscape(v), nil, alice.token)
+	asOf := func(v string) reply {
+		return s.call(t, http.MethodGet, flow+"?as_of="+url.QueryEscape(v), nil, alice.token)
 	}
 	// The first event of the flow alone is the flow as created; inside the
 	// rename+edit write, after its first event, the name changed and the
@@ -181,13 +181,13 @@ func TestFlowHistory_ScriptedLife(t *testing.T) {
 	require.NoError(t, err)
 	histDetail(t, asOf(created.Add(-time.Microsecond).Format(time.RFC3339Nano)), http.StatusNotFound, "Flow not found")
 	// Without as_of Read Flow is the read model's row, as before.
-	now := s.histCall(t, http.MethodGet, flow, nil, alice.token)
+	now := s.call(t, http.MethodGet, flow, nil, alice.token)
 	histRequire(t, now, http.StatusOK)
 	require.Equal(t, steps[len(steps)-1].read, now.raw)
 
 	// Diffs of the versions: 1.0 holds G3 and "Hist 2", 2.0 holds G4 and "Hist 3".
-	diff := func(a, b string, who histUser) histReply {
-		return s.histCall(t, http.MethodGet, flow+"/versions/"+a+"/diff/"+b, nil, who.token)
+	diff := func(a, b string, who caller) reply {
+		return s.call(t, http.MethodGet, flow+"/versions/"+a+"/diff/"+b, nil, who.token)
 	}
 	d := diff("1", "2", alice)
 	histRequire(t, d, http.StatusOK)
@@ -211,17 +211,17 @@ func TestFlowHistory_ScriptedLife(t *testing.T) {
 	histLoc(t, diff("1", "2.5", alice), "path", "other_version_id")
 
 	// Isolation: another user sees none of it; a superuser does.
-	histDetail(t, s.histCall(t, http.MethodGet, flow+"/history", nil, bob.token), http.StatusNotFound, "Flow not found")
-	histDetail(t, s.histCall(t, http.MethodGet, flow+"?as_of="+steps[3].pos.String(), nil, bob.token), http.StatusNotFound, "Flow not found")
+	histDetail(t, s.call(t, http.MethodGet, flow+"/history", nil, bob.token), http.StatusNotFound, "Flow not found")
+	histDetail(t, s.call(t, http.MethodGet, flow+"?as_of="+steps[3].pos.String(), nil, bob.token), http.StatusNotFound, "Flow not found")
 	histDetail(t, diff("1", "2", bob), http.StatusNotFound, "Flow not found")
-	histRequire(t, s.histCall(t, http.MethodGet, flow+"/history", nil, admin.token), http.StatusOK)
-	r = s.histCall(t, http.MethodGet, flow+"?as_of="+steps[3].pos.String(), nil, admin.token)
+	histRequire(t, s.call(t, http.MethodGet, flow+"/history", nil, admin.token), http.StatusOK)
+	r = s.call(t, http.MethodGet, flow+"?as_of="+steps[3].pos.String(), nil, admin.token)
 	histRequire(t, r, http.StatusOK)
 	require.Equal(t, steps[3].read, r.raw)
 	unknown := "/api/v1/flows/" + uuid.NewString()
-	histDetail(t, s.histCall(t, http.MethodGet, unknown+"/history", nil, alice.token), http.StatusNotFound, "Flow not found")
-	histDetail(t, s.histCall(t, http.MethodGet, unknown+"?as_of=1", nil, alice.token), http.StatusNotFound, "Flow not found")
-	histDetail(t, s.histCall(t, http.MethodGet, unknown+"/versions/1/diff/2", nil, alice.token), http.StatusNotFound, "Flow not found")
+	histDetail(t, s.call(t, http.MethodGet, unknown+"/history", nil, alice.token), http.StatusNotFound, "Flow not found")
+	histDetail(t, s.call(t, http.MethodGet, unknown+"?as_of=1", nil, alice.token), http.StatusNotFound, "Flow not found")
+	histDetail(t, s.call(t, http.MethodGet, unknown+"/versions/1/diff/2", nil, alice.token), http.StatusNotFound, "Flow not found")
 }
 
 // The other kinds of change (settings, access, MCP, move, lock, unlock,
@@ -262,7 +262,7 @@ func TestFlowHistory_EveryKindOfChange(t *testing.T) {
 	require.Equal(t, nil, histDecode(t, script.steps[0].read)["data"], "a flow without data")
 	script.checkAsOf(t)
 
-	r := s.histCall(t, http.MethodGet, "/api/v1/flows/"+script.id+"/history", nil, carol.token)
+	r := s.call(t, http.MethodGet, "/api/v1/flows/"+script.id+"/history", nil, carol.token)
 	histRequire(t, r, http.StatusOK)
 	var got [][]any
 	for _, raw := range r.obj(t)["items"].([]any) {
@@ -291,7 +291,7 @@ func TestFlowHistory_BadInput(t *testing.T) {
 	t.Parallel()
 	s := histStart(t)
 	alice := s.histSignUp(t, "alice", "")
-	r := s.histCall(t, http.MethodPost, "/api/v1/flows/", map[string]any{"name": "F"}, alice.token)
+	r := s.call(t, http.MethodPost, "/api/v1/flows/", map[string]any{"name": "F"}, alice.token)
 	histRequire(t, r, http.StatusCreated)
 	flow := "/api/v1/flows/" + r.obj(t)["id"].(string)
 
@@ -313,10 +313,10 @@ func TestFlowHistory_BadInput(t *testing.T) {
 		{"/api/v1/flows/not-a-uuid?as_of=1", []any{"path", "flow_id"}},
 		{"/api/v1/flows/not-a-uuid/versions/1/diff/2", []any{"path", "flow_id"}},
 	} {
-		got := s.histCall(t, http.MethodGet, c.path, nil, alice.token)
+		got := s.call(t, http.MethodGet, c.path, nil, alice.token)
 		histLoc(t, got, c.loc...)
 	}
-	histRequire(t, s.histCall(t, http.MethodGet, flow+"/history?size=100&page=1", nil, alice.token), http.StatusOK)
+	histRequire(t, s.call(t, http.MethodGet, flow+"/history?size=100&page=1", nil, alice.token), http.StatusOK)
 	// Without credentials: Langflow's 403, as every flow route.
-	histRequire(t, s.histCall(t, http.MethodGet, flow+"/history", nil, ""), http.StatusForbidden)
+	histRequire(t, s.call(t, http.MethodGet, flow+"/history", nil, ""), http.StatusForbidden)
 }

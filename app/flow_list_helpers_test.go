@@ -5,25 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/skillflaw/skillflaw-go/app"
-	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/internal/testkit"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -47,97 +39,23 @@ const listPassword = "list-password-1"
 
 // listEnv is an App with Identity, Flows and Read Flows serving on a real
 // listener until the test (or benchmark) ends.
-type listEnv struct {
-	app  *app.App
-	base string
-}
+type listEnv struct{ *harness }
 
-// listStart serves a fresh database (or dbURL, if given) with bcrypt cost
-// 4 and active sign-ups. wrap, if not nil, wraps the HTTP handler (the
+// listStart serves a fresh database (or dbURL, if given) with active
+// sign-ups (see startApp). wrap, if not nil, wraps the HTTP handler (the
 // benchmarks time requests with it).
 func listStart(t testing.TB, dbURL string, wrap func(http.Handler) http.Handler) *listEnv {
 	t.Helper()
-	if dbURL == "" {
-		dbURL = testkit.DatabaseURL(t)
-	}
-	vars := map[string]string{
-		"SKILLFLAW_DATABASE_URL":       dbURL,
-		"HOME":                         t.TempDir(),
-		"SKILLFLAW_PASSWORD_HASH_COST": "4",
-		"SKILLFLAW_NEW_USER_IS_ACTIVE": "true",
-		"SKILLFLAW_DB_MAX_CONNS":       "20",
-	}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler), &app.Identity{}, app.Flows{}, listModule{})
-	if err != nil {
-		cancel()
-		require.NoError(t, err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		cancel()
-		a.Close()
-		require.NoError(t, err)
-	}
-	done := make(chan error, 1)
-	if wrap == nil {
-		go func() { done <- a.Serve(ctx, ln) }()
-	} else {
-		// The projections run under a.Serve on a listener nobody calls;
-		// requests go to the same handler, wrapped, on ln.
-		idle, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		h, err := a.Handler()
-		require.NoError(t, err)
-		srv := &http.Server{Handler: wrap(h), ReadHeaderTimeout: 10 * time.Second}
-		go func() { _ = srv.Serve(ln) }()
-		go func() {
-			err := a.Serve(ctx, idle)
-			_ = srv.Close()
-			done <- err
-		}()
-	}
-	t.Cleanup(func() {
-		cancel()
-		assert.NoError(t, <-done, "graceful shutdown")
-		a.Close()
-	})
-	e := &listEnv{app: a, base: "http://" + ln.Addr().String()}
-	require.Eventually(t, func() bool {
-		res, err := http.Get(e.base + "/health_check")
-		if err != nil {
-			return false
-		}
-		res.Body.Close()
-		return res.StatusCode == http.StatusOK
-	}, 10*time.Second, 5*time.Millisecond)
-	return e
+	return &listEnv{startApp(t, options{dbURL: dbURL, wrap: wrap, modules: []app.Module{&app.Identity{}, app.Flows{}, listModule{}},
+		env: map[string]string{"SKILLFLAW_NEW_USER_IS_ACTIVE": "true", "SKILLFLAW_DB_MAX_CONNS": "20"}})}
 }
 
 // listCall sends body (nil: none) as JSON with token (empty: none) and
 // returns the status and the raw answer.
 func (e *listEnv) listCall(t testing.TB, token, method, path string, body any) (int, []byte) {
 	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		require.NoError(t, err)
-		r = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, e.base+path, r)
-	require.NoError(t, err)
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	return res.StatusCode, raw
+	r := e.call(t, method, path, body, token)
+	return r.status, []byte(r.raw)
 }
 
 // listMust is listCall requiring status want; it decodes the answer into
@@ -155,22 +73,8 @@ func (e *listEnv) listMust(t testing.TB, token, method, path string, body any, w
 // user's id and access token.
 func (e *listEnv) listUser(t testing.TB, username string) (int64, string) {
 	t.Helper()
-	var u struct {
-		ID int64 `json:"id"`
-	}
-	e.listMust(t, "", http.MethodPost, "/api/v1/users/", map[string]any{"username": username, "password": listPassword},
-		http.StatusCreated, &u)
-	form := url.Values{"username": {username}, "password": {listPassword}}
-	res, err := http.Post(e.base+"/api/v1/login", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
-	require.NoError(t, err)
-	defer res.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	require.Equal(t, http.StatusOK, res.StatusCode)
-	require.NoError(t, json.NewDecoder(res.Body).Decode(&tok))
-	require.NotEmpty(t, tok.AccessToken)
-	return u.ID, tok.AccessToken
+	u := e.newUser(t, username, listPassword)
+	return u.id, u.token
 }
 
 // listProject makes a project of user through POST /api/v1/projects/ when

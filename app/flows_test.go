@@ -174,17 +174,17 @@ func TestFlows_UpdateUniqueness(t *testing.T) {
 	before := s.head(t)
 	for _, n := range []string{"One", "one"} {
 		r := s.call(t, http.MethodPatch, flPath(twoID), map[string]any{"name": n, "description": "changed"}, alice.token)
-		flRequireDetail(t, r, http.StatusBadRequest, flMsgNameNotUnique, "rename to %q", n)
+		requireDetail(t, r, http.StatusBadRequest, flMsgNameNotUnique, "rename to %q", n)
 	}
 	r := s.call(t, http.MethodPatch, flPath(twoID), map[string]any{"endpoint_name": "ep1", "description": "changed"}, alice.token)
-	flRequireDetail(t, r, http.StatusBadRequest, flMsgEndpointTaken)
+	requireDetail(t, r, http.StatusBadRequest, flMsgEndpointTaken)
 	for _, body := range []map[string]any{{"name": ""}, {"endpoint_name": "a b"}, {"access_type": "X"}, {"name": 5},
 		{"last_known_updated_at": "yesterday"}} {
 		r = s.call(t, http.MethodPatch, flPath(twoID), body, alice.token)
 		require.Equal(t, http.StatusUnprocessableEntity, r.status, "%v: %s", body, r.raw)
 	}
 	r = s.call(t, http.MethodPatch, flPath(uuid.NewString()), map[string]any{"name": "z"}, alice.token)
-	flRequireDetail(t, r, http.StatusNotFound, flMsgNotFound)
+	requireDetail(t, r, http.StatusNotFound, flMsgNotFound)
 	r = s.call(t, http.MethodPatch, flPath("nope"), map[string]any{"name": "z"}, alice.token)
 	require.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
 	assert.Equal(t, before, s.head(t), "refused updates write nothing")
@@ -312,7 +312,7 @@ func TestFlows_Locked(t *testing.T) {
 		{"is_deleted": true},
 	} {
 		r := s.call(t, http.MethodPatch, flPath(id), body, alice.token)
-		flRequireDetail(t, r, http.StatusLocked, flMsgLocked, "patch %v", body)
+		requireDetail(t, r, http.StatusLocked, flMsgLocked, "patch %v", body)
 	}
 	assert.Equal(t, before, s.head(t), "refused patches write nothing")
 
@@ -369,7 +369,7 @@ func TestFlows_VersionsPublishRollback(t *testing.T) {
 
 	listed := s.call(t, http.MethodGet, versions, nil, alice.token)
 	require.Equal(t, http.StatusOK, listed.status, listed.raw)
-	list := listed.list(t)
+	list := listed.objects(t)
 	require.Len(t, list, 2)
 	assert.Equal(t, v2, list[0], "newest first")
 	assert.Equal(t, v1, list[1])
@@ -407,7 +407,7 @@ func TestFlows_VersionsPublishRollback(t *testing.T) {
 			flWithout(after, append(flContentFields, "updated_at")...), "nothing else changed")
 		assert.Equal(t, append(events, "flow.rolled_back"), s.stream(t, "flow-"+id), "one event")
 		listed := s.call(t, http.MethodGet, versions, nil, alice.token)
-		assert.Equal(t, []map[string]any{v2, v1}, listed.list(t), "versions untouched")
+		assert.Equal(t, []map[string]any{v2, v1}, listed.objects(t), "versions untouched")
 
 		// Rolling back to a name another flow took meanwhile is refused.
 		s.patch(t, alice, id, map[string]any{"name": "V elsewhere"})
@@ -415,7 +415,7 @@ func TestFlows_VersionsPublishRollback(t *testing.T) {
 		assert.Equal(t, "V", other["name"])
 		before := s.head(t)
 		r = s.call(t, http.MethodPost, flPath(id, "versions", "1", "rollback"), nil, alice.token)
-		flRequireDetail(t, r, http.StatusBadRequest, flMsgNameNotUnique)
+		requireDetail(t, r, http.StatusBadRequest, flMsgNameNotUnique)
 		assert.Equal(t, before, s.head(t))
 		r = s.call(t, http.MethodDelete, flPath(other["id"].(string)), nil, alice.token)
 		require.Equal(t, http.StatusOK, r.status, r.raw)
@@ -424,7 +424,7 @@ func TestFlows_VersionsPublishRollback(t *testing.T) {
 		assert.Equal(t, "V", r.obj(t)["name"])
 
 		r = s.call(t, http.MethodPost, flPath(id, "versions", "99", "rollback"), nil, alice.token)
-		flRequireDetail(t, r, http.StatusNotFound, flMsgVersionNotFound)
+		requireDetail(t, r, http.StatusNotFound, flMsgVersionNotFound)
 		r = s.call(t, http.MethodPost, flPath(id, "versions", "x", "rollback"), nil, alice.token)
 		require.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
 	})
@@ -455,7 +455,7 @@ func TestFlows_VersionsPublishRollback(t *testing.T) {
 		assert.Equal(t, flPick(snap2, flContentFields...), flPick(online.obj(t), flContentFields...), "version 2's content")
 
 		r = s.call(t, http.MethodPost, flPath(id, "versions", "3", "publish"), nil, alice.token)
-		flRequireDetail(t, r, http.StatusNotFound, flMsgVersionNotFound)
+		requireDetail(t, r, http.StatusNotFound, flMsgVersionNotFound)
 
 		release := s.call(t, http.MethodGet, flPath(id, "release")+"?v=1.0", nil, alice.token)
 		require.Equal(t, http.StatusOK, release.status, release.raw)
@@ -493,7 +493,7 @@ func TestFlows_Delete(t *testing.T) {
 	assert.Equal(t, true, got["is_deleted"])
 	assert.Equal(t, flWithout(d, "is_deleted", "updated_at"), flWithout(got, "is_deleted", "updated_at"))
 	r = s.call(t, http.MethodDelete, flPath(id), nil, alice.token)
-	flRequireDetail(t, r, http.StatusNotFound, flMsgNotFound)
+	requireDetail(t, r, http.StatusNotFound, flMsgNotFound)
 
 	// The name is free: a new flow takes it unsuffixed, and restoring the
 	// deleted one is then refused.
@@ -501,7 +501,7 @@ func TestFlows_Delete(t *testing.T) {
 	assert.Equal(t, "D", d2["name"])
 	before := s.head(t)
 	r = s.call(t, http.MethodPatch, flPath(id), map[string]any{"is_deleted": false}, alice.token)
-	flRequireDetail(t, r, http.StatusBadRequest, flMsgNameNotUnique)
+	requireDetail(t, r, http.StatusBadRequest, flMsgNameNotUnique)
 	assert.Equal(t, before, s.head(t))
 	assert.Equal(t, true, s.get(t, alice, id)["is_deleted"])
 
@@ -566,7 +566,7 @@ func TestFlows_Isolation(t *testing.T) {
 		{http.MethodGet, flPath(id, "release") + "?v=1.0", nil},
 	} {
 		r := s.call(t, c.method, c.path, c.body, bob.token)
-		flRequireDetail(t, r, http.StatusNotFound, flMsgNotFound, "%s %s", c.method, c.path)
+		requireDetail(t, r, http.StatusNotFound, flMsgNotFound, "%s %s", c.method, c.path)
 	}
 	r = s.call(t, http.MethodDelete, flFlowsPath, []string{id}, bob.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
@@ -577,22 +577,22 @@ func TestFlows_Isolation(t *testing.T) {
 	// Public reads: a private flow is not found, a public one is served to
 	// anyone, a deleted one is not.
 	r = s.call(t, http.MethodGet, flPath("public_flow", id), nil, "")
-	flRequireDetail(t, r, http.StatusNotFound, flMsgNotFound)
+	requireDetail(t, r, http.StatusNotFound, flMsgNotFound)
 	r = s.call(t, http.MethodGet, flPath("public_flow", id), nil, bob.token)
-	flRequireDetail(t, r, http.StatusNotFound, flMsgNotFound)
+	requireDetail(t, r, http.StatusNotFound, flMsgNotFound)
 	pub := s.patch(t, alice, id, map[string]any{"access_type": "PUBLIC"})
 	r = s.call(t, http.MethodGet, flPath("public_flow", id), nil, "")
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, pub, r.obj(t))
 	r = s.call(t, http.MethodGet, flPath("public_flow", uuid.NewString()), nil, "")
-	flRequireDetail(t, r, http.StatusNotFound, flMsgNotFound)
+	requireDetail(t, r, http.StatusNotFound, flMsgNotFound)
 	// PUBLIC is about reading; bob still cannot change it.
 	r = s.call(t, http.MethodPatch, flPath(id), map[string]any{"name": "mine now"}, bob.token)
-	flRequireDetail(t, r, http.StatusNotFound, flMsgNotFound)
+	requireDetail(t, r, http.StatusNotFound, flMsgNotFound)
 	r = s.call(t, http.MethodDelete, flPath(id), nil, alice.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	r = s.call(t, http.MethodGet, flPath("public_flow", id), nil, "")
-	flRequireDetail(t, r, http.StatusNotFound, flMsgNotFound)
+	requireDetail(t, r, http.StatusNotFound, flMsgNotFound)
 
 	// A superuser reads and changes anyone's flow, within the owner's names;
 	// without credentials nothing is read.
@@ -600,7 +600,7 @@ func TestFlows_Isolation(t *testing.T) {
 	s.create(t, alice, map[string]any{"name": "Taken"})
 	target := s.create(t, alice, map[string]any{"name": "Target"})["id"].(string)
 	r = s.call(t, http.MethodPatch, flPath(target), map[string]any{"name": "Taken"}, s.admin.token)
-	flRequireDetail(t, r, http.StatusBadRequest, flMsgNameNotUnique)
+	requireDetail(t, r, http.StatusBadRequest, flMsgNameNotUnique)
 	byAdmin := s.patch(t, s.admin, target, map[string]any{"name": "Renamed by admin"})
 	assert.Equal(t, float64(alice.id), byAdmin["user_id"])
 	assert.Equal(t, float64(s.admin.id), byAdmin["m_uid"])
@@ -617,7 +617,7 @@ func TestFlows_Batch(t *testing.T) {
 	r := s.call(t, http.MethodPost, flBatchPath, map[string]any{"flows": []any{
 		map[string]any{"name": "x"}, map[string]any{"name": "x", "endpoint_name": "bep"}, map[string]any{"name": "x"}}}, alice.token)
 	require.Equal(t, http.StatusCreated, r.status, r.raw)
-	list := r.list(t)
+	list := r.objects(t)
 	require.Len(t, list, 3)
 	assert.Equal(t, []any{"x", "x (1)", "x (2)"}, []any{list[0]["name"], list[1]["name"], list[2]["name"]})
 	assert.Equal(t, []any{nil, "bep", nil}, []any{list[0]["endpoint_name"], list[1]["endpoint_name"], list[2]["endpoint_name"]})
@@ -662,7 +662,7 @@ func TestFlows_Rebuild(t *testing.T) {
 	s.create(t, alice, map[string]any{"name": "R"})
 	b := s.create(t, bob, map[string]any{"name": "R", "access_type": "PUBLIC", "locked": true})
 	bID := b["id"].(string)
-	post := func(u flUser, path string, body any) {
+	post := func(u caller, path string, body any) {
 		r := s.call(t, http.MethodPost, path, body, u.token)
 		require.Contains(t, []int{http.StatusOK, http.StatusCreated}, r.status, r.raw)
 	}

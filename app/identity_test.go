@@ -665,7 +665,7 @@ func TestIdentity_RestartKeepsTokens(t *testing.T) {
 	require.Equal(t, http.StatusOK, first.do(t, http.MethodGet, whoami, nil, bearer(tk.access)).status)
 	first.stop()
 
-	second := startIdentity(t, nil, idOptions{dbURL: first.dbURL})
+	second := startIdentity(t, nil, options{dbURL: first.dbURL})
 	me := second.do(t, http.MethodGet, whoami, nil, bearer(tk.access))
 	require.Equal(t, http.StatusOK, me.status, me.raw)
 	assert.Equal(t, idAdmin, me.obj(t)["username"])
@@ -758,7 +758,7 @@ func TestIdentity_SecretsNeverLogged(t *testing.T) {
 	var buf testkit.SyncBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s := startIdentity(t, map[string]string{"SKILLFLAW_NEW_USER_IS_ACTIVE": "true", "SKILLFLAW_LOG_LEVEL": "debug"},
-		idOptions{logger: log})
+		options{logger: log})
 
 	const password = "Zq8-very-secret-password-Kx3"
 	s.signUp(t, "grace", password)
@@ -793,7 +793,7 @@ func TestIdentity_SecretsNeverLogged(t *testing.T) {
 // transaction), and the superuser logs in at once.
 func TestIdentity_LoginTokenUsableAtOnce(t *testing.T) {
 	t.Parallel()
-	fill := func(t *testing.T, a *app.App) {
+	fill := func(t testing.TB, a *app.App) {
 		d := a.Deps()
 		ctx := context.Background()
 		id, _, err := commands.RegisterUser(ctx, d.Repository, commands.NewSequences(d.Pool), auth.NewPasswords(4),
@@ -810,7 +810,7 @@ func TestIdentity_LoginTokenUsableAtOnce(t *testing.T) {
 		require.NoError(t, err)
 	}
 	s := startIdentity(t, map[string]string{"SKILLFLAW_PROJECTION_BATCH_SIZE": "1"},
-		idOptions{beforeBootstrap: fill, noCatchUp: true})
+		options{beforeBootstrap: fill, noCatchUp: true})
 	tk := s.login(t, idAdmin, idAdminPassword)
 	r := s.do(t, http.MethodGet, whoami, nil, bearer(tk.access))
 	assert.Equal(t, http.StatusOK, r.status, "the token of a successful login is refused: %s", r.raw)

@@ -29,13 +29,13 @@ func TestProjects_DefaultProject(t *testing.T) {
 	t.Parallel()
 	s := projStart(t, nil)
 
-	r := s.projDo(t, http.MethodPost, "/api/v1/users/", "", map[string]any{"username": "ada", "password": projPassword})
+	r := s.call(t, http.MethodPost, "/api/v1/users/", map[string]any{"username": "ada", "password": projPassword}, "")
 	require.Equal(t, http.StatusCreated, r.status, string(r.raw))
 	var n int
 	require.NoError(t, s.app.Pool().QueryRow(context.Background(), `SELECT count(*) FROM projects WHERE user_id = $1 AND is_default`,
 		int64(r.obj(t)["id"].(float64))).Scan(&n))
 	assert.Equal(t, 1, n, "the sign-up answers once its default project is in the read model")
-	token := s.projLogin(t, "ada", projPassword)
+	token := s.login(t, "ada", projPassword).access
 	list := s.projList(t, token, "")
 	require.Len(t, list, 1)
 	def := list[0]
@@ -44,14 +44,14 @@ func TestProjects_DefaultProject(t *testing.T) {
 	assert.Equal(t, false, def["is_deleted"])
 	assert.Equal(t, true, def["is_enable"])
 
-	f := s.projFlow(t, token, map[string]any{"name": "first"})
+	f := s.createFlow(t, token, map[string]any{"name": "first"})
 	assert.Equal(t, def["id"], f["project_id"], "a flow without project_id lands in the default project")
 
-	r = s.projDo(t, http.MethodDelete, projPath(def["id"]), token, nil)
-	projRequireDetail(t, r, http.StatusBadRequest, "The default project cannot be deleted")
-	assert.Equal(t, false, s.projGetFlow(t, token, f["id"])["is_deleted"])
+	r = s.call(t, http.MethodDelete, projPath(def["id"]), nil, token)
+	requireDetail(t, r, http.StatusBadRequest, "The default project cannot be deleted")
+	assert.Equal(t, false, s.readFlow(t, token, f["id"])["is_deleted"])
 
-	admin := s.projLogin(t, projAdmin, projAdminPassword)
+	admin := s.login(t, projAdmin, projAdminPassword).access
 	list = s.projList(t, admin, "")
 	require.Len(t, list, 1, "the bootstrap superuser has its default project")
 	assert.Equal(t, "Starter Project", list[0]["name"])
@@ -63,12 +63,12 @@ func TestProjects_DefaultProject(t *testing.T) {
 		auth.NewPasswords(4), commands.NewUser{Username: "legacy", Password: projPassword, IsActive: true},
 		eventstore.Metadata{OccurredAt: d.Clock()})
 	require.NoError(t, err)
-	legacy := s.projLogin(t, "legacy", projPassword)
+	legacy := s.login(t, "legacy", projPassword).access
 	list = s.projList(t, legacy, "")
 	require.Len(t, list, 1)
 	assert.Equal(t, "Starter Project", list[0]["name"])
 	assert.Equal(t, domain.DefaultProjectID(id).String(), list[0]["id"])
-	assert.Len(t, s.projList(t, s.projLogin(t, "legacy", projPassword), ""), 1, "a second login makes no second one")
+	assert.Len(t, s.projList(t, s.login(t, "legacy", projPassword).access, ""), 1, "a second login makes no second one")
 }
 
 // TestProjects_CRUD covers create, read, list, update and delete, unique
@@ -103,30 +103,30 @@ func TestProjects_CRUD(t *testing.T) {
 	assert.Nil(t, p["parent_id"])
 	assert.Equal(t, map[string]any{"auth_type": "oauth", "oauth_client_secret": "*******", "api_key": "*******", "empty": ""},
 		p["auth_settings"])
-	assert.NotContains(t, string(s.projDo(t, http.MethodGet, "/api/v1/projects/", token, nil).raw), "s3cret")
+	assert.NotContains(t, string(s.call(t, http.MethodGet, "/api/v1/projects/", nil, token).raw), "s3cret")
 
 	// Names: a taken name (any case) gets " (n)", n one past the largest.
 	assert.Equal(t, "Alpha (1)", s.projCreate(t, token, map[string]any{"name": "Alpha"})["name"])
 	assert.Equal(t, "alpha (2)", s.projCreate(t, token, map[string]any{"name": "alpha"})["name"])
 	assert.Equal(t, "Alpha", s.projCreate(t, other, map[string]any{"name": "Alpha"})["name"], "names are unique per user")
 	for _, name := range []any{"", "   "} {
-		r := s.projDo(t, http.MethodPost, "/api/v1/projects/", token, map[string]any{"name": name})
+		r := s.call(t, http.MethodPost, "/api/v1/projects/", map[string]any{"name": name}, token)
 		require.Equal(t, http.StatusUnprocessableEntity, r.status, string(r.raw))
 		assert.Contains(t, string(r.raw), "name must not be empty")
 	}
-	r := s.projDo(t, http.MethodPost, "/api/v1/projects/", token, map[string]any{"name": "x", "auth_settings": []any{1}})
+	r := s.call(t, http.MethodPost, "/api/v1/projects/", map[string]any{"name": "x", "auth_settings": []any{1}}, token)
 	require.Equal(t, http.StatusUnprocessableEntity, r.status, string(r.raw))
 
 	// Read one.
-	r = s.projDo(t, http.MethodGet, projPath(p["id"]), token, nil)
+	r = s.call(t, http.MethodGet, projPath(p["id"]), nil, token)
 	require.Equal(t, http.StatusOK, r.status, string(r.raw))
 	assert.Equal(t, p, r.obj(t)["project"])
 	assert.Equal(t, []any{}, r.obj(t)["flows"])
 
 	// Update: absent fields stay, a masked secret sent back keeps the
 	// stored one, a rename onto a taken name is 400.
-	r = s.projDo(t, http.MethodPatch, projPath(p["id"]), token, map[string]any{"description": "second", "is_enable": false,
-		"auth_settings": map[string]any{"auth_type": "apikey", "oauth_client_secret": "*******", "api_key": "sk-new"}})
+	r = s.call(t, http.MethodPatch, projPath(p["id"]), map[string]any{"description": "second", "is_enable": false,
+		"auth_settings": map[string]any{"auth_type": "apikey", "oauth_client_secret": "*******", "api_key": "sk-new"}}, token)
 	require.Equal(t, http.StatusOK, r.status, string(r.raw))
 	u := r.obj(t)
 	assert.Equal(t, "Alpha", u["name"])
@@ -142,14 +142,14 @@ func TestProjects_CRUD(t *testing.T) {
 	assert.Equal(t, map[string]any{"auth_type": "apikey", "oauth_client_secret": "s3cret", "api_key": "sk-new"}, stored,
 		"the log keeps the secret the masked value stood for")
 
-	r = s.projDo(t, http.MethodPatch, projPath(p["id"]), token, map[string]any{"name": "ALPHA (1)"})
-	projRequireDetail(t, r, http.StatusBadRequest, "Project name must be unique")
-	r = s.projDo(t, http.MethodPatch, projPath(p["id"]), token, map[string]any{"name": "ALPHA"})
+	r = s.call(t, http.MethodPatch, projPath(p["id"]), map[string]any{"name": "ALPHA (1)"}, token)
+	requireDetail(t, r, http.StatusBadRequest, "Project name must be unique")
+	r = s.call(t, http.MethodPatch, projPath(p["id"]), map[string]any{"name": "ALPHA"}, token)
 	require.Equal(t, http.StatusOK, r.status, "a change of case is the same name: %s", r.raw)
-	r = s.projDo(t, http.MethodPatch, projPath(p["id"]), token, map[string]any{"name": "Beta"})
+	r = s.call(t, http.MethodPatch, projPath(p["id"]), map[string]any{"name": "Beta"}, token)
 	require.Equal(t, http.StatusOK, r.status, string(r.raw))
 	assert.Equal(t, "Alpha", s.projCreate(t, token, map[string]any{"name": "Alpha"})["name"], "a rename frees the old name")
-	r = s.projDo(t, http.MethodPatch, projPath(p["id"]), token, map[string]any{"name": ""})
+	r = s.call(t, http.MethodPatch, projPath(p["id"]), map[string]any{"name": ""}, token)
 	require.Equal(t, http.StatusUnprocessableEntity, r.status, string(r.raw))
 
 	// List: the default first, then sort_by/sort_order.
@@ -167,31 +167,31 @@ func TestProjects_CRUD(t *testing.T) {
 	assert.Equal(t, []string{"Starter Project", "Beta", "Alpha (1)", "alpha (2)", "Alpha"},
 		names(s.projList(t, token, "?sort_by=ctime&sort_order=asc")))
 	for _, q := range []string{"?sort_order=up", "?sort_by=size"} {
-		r := s.projDo(t, http.MethodGet, "/api/v1/projects/"+q, token, nil)
+		r := s.call(t, http.MethodGet, "/api/v1/projects/"+q, nil, token)
 		require.Equal(t, http.StatusUnprocessableEntity, r.status, string(r.raw))
 	}
 
 	// Isolation: another user's project does not exist for you.
 	assert.Equal(t, []string{"Starter Project", "Alpha"}, names(s.projList(t, other, "?sort_by=name&sort_order=asc")))
-	for _, r := range []projReply{
-		s.projDo(t, http.MethodGet, projPath(p["id"]), other, nil),
-		s.projDo(t, http.MethodPatch, projPath(p["id"]), other, map[string]any{"name": "mine"}),
-		s.projDo(t, http.MethodDelete, projPath(p["id"]), other, nil),
-		s.projDo(t, http.MethodGet, "/api/v1/projects/download/"+p["id"].(string), other, nil),
-		s.projDo(t, http.MethodGet, projPath(uuid.New()), token, nil),
+	for _, r := range []reply{
+		s.call(t, http.MethodGet, projPath(p["id"]), nil, other),
+		s.call(t, http.MethodPatch, projPath(p["id"]), map[string]any{"name": "mine"}, other),
+		s.call(t, http.MethodDelete, projPath(p["id"]), nil, other),
+		s.call(t, http.MethodGet, "/api/v1/projects/download/"+p["id"].(string), nil, other),
+		s.call(t, http.MethodGet, projPath(uuid.New()), nil, token),
 	} {
-		projRequireDetail(t, r, http.StatusNotFound, "Project not found")
+		requireDetail(t, r, http.StatusNotFound, "Project not found")
 	}
-	r = s.projDo(t, http.MethodGet, projPath("nope"), token, nil)
+	r = s.call(t, http.MethodGet, projPath("nope"), nil, token)
 	require.Equal(t, http.StatusUnprocessableEntity, r.status, string(r.raw))
 
 	// Delete: gone from reads, its name free again.
-	r = s.projDo(t, http.MethodDelete, projPath(p["id"]), token, nil)
+	r = s.call(t, http.MethodDelete, projPath(p["id"]), nil, token)
 	require.Equal(t, http.StatusOK, r.status, string(r.raw))
 	assert.Equal(t, map[string]any{"detail": []any{}}, r.body)
-	projRequireDetail(t, s.projDo(t, http.MethodGet, projPath(p["id"]), token, nil), http.StatusNotFound, "Project not found")
-	projRequireDetail(t, s.projDo(t, http.MethodDelete, projPath(p["id"]), token, nil), http.StatusNotFound, "Project not found")
-	projRequireDetail(t, s.projDo(t, http.MethodPatch, projPath(p["id"]), token, map[string]any{"icon": "x"}),
+	requireDetail(t, s.call(t, http.MethodGet, projPath(p["id"]), nil, token), http.StatusNotFound, "Project not found")
+	requireDetail(t, s.call(t, http.MethodDelete, projPath(p["id"]), nil, token), http.StatusNotFound, "Project not found")
+	requireDetail(t, s.call(t, http.MethodPatch, projPath(p["id"]), map[string]any{"icon": "x"}, token),
 		http.StatusNotFound, "Project not found")
 	assert.Equal(t, "Beta", s.projCreate(t, token, map[string]any{"name": "Beta"})["name"])
 }
@@ -205,31 +205,31 @@ func TestProjects_FlowsInProjects(t *testing.T) {
 	token, _ := s.projUser(t, "cy")
 	other, _ := s.projUser(t, "dee")
 
-	f1 := s.projFlow(t, token, map[string]any{"name": "one", "endpoint_name": "one"})
-	f2 := s.projFlow(t, token, map[string]any{"name": "two"})
-	c1 := s.projFlow(t, token, map[string]any{"name": "comp", "is_component": true})
-	foreign := s.projFlow(t, other, map[string]any{"name": "theirs"})
+	f1 := s.createFlow(t, token, map[string]any{"name": "one", "endpoint_name": "one"})
+	f2 := s.createFlow(t, token, map[string]any{"name": "two"})
+	c1 := s.createFlow(t, token, map[string]any{"name": "comp", "is_component": true})
+	foreign := s.createFlow(t, other, map[string]any{"name": "theirs"})
 
 	p := s.projCreate(t, token, map[string]any{"name": "Work", "flows_list": []any{f1["id"], foreign["id"], uuid.New()}})
-	assert.Equal(t, p["id"], s.projGetFlow(t, token, f1["id"])["project_id"], "flows_list moves the caller's flows")
-	assert.NotEqual(t, p["id"], s.projGetFlow(t, other, foreign["id"])["project_id"], "another's flow stays where it is")
+	assert.Equal(t, p["id"], s.readFlow(t, token, f1["id"])["project_id"], "flows_list moves the caller's flows")
+	assert.NotEqual(t, p["id"], s.readFlow(t, other, foreign["id"])["project_id"], "another's flow stays where it is")
 
-	r := s.projDo(t, http.MethodPatch, projPath(p["id"]), token, map[string]any{"flows": []any{f2["id"]}})
+	r := s.call(t, http.MethodPatch, projPath(p["id"]), map[string]any{"flows": []any{f2["id"]}}, token)
 	require.Equal(t, http.StatusOK, r.status, string(r.raw))
-	r = s.projDo(t, http.MethodPatch, projPath(p["id"]), token, map[string]any{"components": []any{c1["id"]}, "flows": []any{f2["id"]}})
+	r = s.call(t, http.MethodPatch, projPath(p["id"]), map[string]any{"components": []any{c1["id"]}, "flows": []any{f2["id"]}}, token)
 	require.Equal(t, http.StatusOK, r.status, string(r.raw))
 	for _, f := range []map[string]any{f2, c1} {
-		assert.Equal(t, p["id"], s.projGetFlow(t, token, f["id"])["project_id"])
+		assert.Equal(t, p["id"], s.readFlow(t, token, f["id"])["project_id"])
 	}
 
 	for i := range 3 {
-		s.projFlow(t, token, map[string]any{"name": fmt.Sprintf("extra %d", i), "project_id": p["id"]})
+		s.createFlow(t, token, map[string]any{"name": fmt.Sprintf("extra %d", i), "project_id": p["id"]})
 	}
-	s.projFlow(t, token, map[string]any{"name": "100% done_1", "project_id": p["id"]})
+	s.createFlow(t, token, map[string]any{"name": "100% done_1", "project_id": p["id"]})
 
 	read := func(q string) map[string]any {
 		t.Helper()
-		r := s.projDo(t, http.MethodGet, projPath(p["id"])+q, token, nil)
+		r := s.call(t, http.MethodGet, projPath(p["id"])+q, nil, token)
 		require.Equal(t, http.StatusOK, r.status, string(r.raw))
 		return r.obj(t)
 	}
@@ -259,21 +259,21 @@ func TestProjects_FlowsInProjects(t *testing.T) {
 	assert.Equal(t, []any{}, empty["items"])
 	assert.EqualValues(t, 2, empty["pages"])
 	for _, q := range []string{"?size=101", "?size=0", "?page=0", "?page=x"} {
-		r := s.projDo(t, http.MethodGet, projPath(p["id"])+q, token, nil)
+		r := s.call(t, http.MethodGet, projPath(p["id"])+q, nil, token)
 		require.Equal(t, http.StatusUnprocessableEntity, r.status, "%s: %s", q, r.raw)
 	}
 
 	// Deleting the project deletes its flows and frees their names.
-	r = s.projDo(t, http.MethodDelete, projPath(p["id"]), token, nil)
+	r = s.call(t, http.MethodDelete, projPath(p["id"]), nil, token)
 	require.Equal(t, http.StatusOK, r.status, string(r.raw))
 	ids := r.obj(t)["detail"].([]any)
 	assert.Len(t, ids, 7)
 	assert.Contains(t, ids, f1["id"])
 	for _, id := range ids {
-		assert.Equal(t, true, s.projGetFlow(t, token, id)["is_deleted"])
+		assert.Equal(t, true, s.readFlow(t, token, id)["is_deleted"])
 	}
-	assert.Equal(t, false, s.projGetFlow(t, other, foreign["id"])["is_deleted"])
-	again := s.projFlow(t, token, map[string]any{"name": "one", "endpoint_name": "one"})
+	assert.Equal(t, false, s.readFlow(t, other, foreign["id"])["is_deleted"])
+	again := s.createFlow(t, token, map[string]any{"name": "one", "endpoint_name": "one"})
 	assert.Equal(t, "one", again["name"], "the deleted flow's name is free again")
 	assert.Equal(t, "one", again["endpoint_name"])
 }
@@ -287,7 +287,7 @@ func TestProjects_DownloadUploadRoundTrip(t *testing.T) {
 	other, _ := s.projUser(t, "gus")
 
 	p := s.projCreate(t, token, map[string]any{"name": "Export Me"})
-	projRequireDetail(t, s.projDo(t, http.MethodGet, "/api/v1/projects/download/"+p["id"].(string), token, nil),
+	requireDetail(t, s.call(t, http.MethodGet, "/api/v1/projects/download/"+p["id"].(string), nil, token),
 		http.StatusNotFound, "No flows found in project")
 	graph := map[string]any{"nodes": []any{map[string]any{"id": "n1", "data": map[string]any{"type": "ChatInput"}}}, "edges": []any{}}
 	originals := map[string]map[string]any{}
@@ -297,13 +297,13 @@ func TestProjects_DownloadUploadRoundTrip(t *testing.T) {
 		{"name": "tool", "is_component": true, "data": graph},
 	} {
 		body["project_id"] = p["id"]
-		f := s.projFlow(t, token, body)
+		f := s.createFlow(t, token, body)
 		originals[f["name"].(string)] = f
 	}
-	gone := s.projFlow(t, token, map[string]any{"name": "gone", "project_id": p["id"]})
-	require.Equal(t, http.StatusOK, s.projDo(t, http.MethodDelete, "/api/v1/flows/"+gone["id"].(string), token, nil).status)
+	gone := s.createFlow(t, token, map[string]any{"name": "gone", "project_id": p["id"]})
+	require.Equal(t, http.StatusOK, s.call(t, http.MethodDelete, "/api/v1/flows/"+gone["id"].(string), nil, token).status)
 
-	r := s.projDo(t, http.MethodGet, "/api/v1/projects/download/"+p["id"].(string), token, nil)
+	r := s.call(t, http.MethodGet, "/api/v1/projects/download/"+p["id"].(string), nil, token)
 	require.Equal(t, http.StatusOK, r.status, string(r.raw))
 	assert.Equal(t, "application/x-zip-compressed", r.header.Get("Content-Type"))
 	cd := r.header.Get("Content-Disposition")
@@ -316,7 +316,7 @@ func TestProjects_DownloadUploadRoundTrip(t *testing.T) {
 	assert.Equal(t, originals["chat"], chat, "each file is the flow as the API shows it")
 
 	filename := strings.TrimSuffix(strings.TrimPrefix(cd, `attachment; filename="`), `"`)
-	up := s.projUpload(t, "/api/v1/projects/upload/", token, "file", filename, r.raw)
+	up := s.projUpload(t, "/api/v1/projects/upload/", token, "file", filename, []byte(r.raw))
 	require.Equal(t, http.StatusCreated, up.status, string(up.raw))
 	imported := up.list(t)
 	require.Len(t, imported, 3)
@@ -346,13 +346,13 @@ func TestProjects_DownloadUploadRoundTrip(t *testing.T) {
 		}
 		return nil
 	}())
-	got := s.projDo(t, http.MethodGet, projPath(newProject), token, nil)
+	got := s.call(t, http.MethodGet, projPath(newProject), nil, token)
 	require.Equal(t, http.StatusOK, got.status, string(got.raw))
 	assert.Equal(t, strings.TrimSuffix(filename, ".zip"), got.obj(t)["project"].(map[string]any)["name"])
 	assert.Len(t, got.obj(t)["flows"], 3)
 
 	// Another user cannot download the flows.
-	projRequireDetail(t, s.projDo(t, http.MethodGet, "/api/v1/projects/download/"+p["id"].(string), other, nil),
+	requireDetail(t, s.call(t, http.MethodGet, "/api/v1/projects/download/"+p["id"].(string), nil, other),
 		http.StatusNotFound, "Project not found")
 }
 
@@ -363,7 +363,7 @@ func TestProjects_UploadJSON(t *testing.T) {
 	s := projStart(t, nil)
 	token, _ := s.projUser(t, "hal")
 	s.projCreate(t, token, map[string]any{"name": "Imported"})
-	s.projFlow(t, token, map[string]any{"name": "x"})
+	s.createFlow(t, token, map[string]any{"name": "x"})
 
 	doc := `{"folder_name": "Imported", "folder_description": "from a file",
 	  "flows": [{"name": "x", "data": {"nodes": []}, "id": "` + uuid.NewString() + `", "user_id": 999}, {"name": "y"}]}`
@@ -372,7 +372,7 @@ func TestProjects_UploadJSON(t *testing.T) {
 	flows := r.list(t)
 	assert.Equal(t, []string{"x (1)", "y"}, projNames(flows))
 	pid := flows[0].(map[string]any)["project_id"]
-	p := s.projDo(t, http.MethodGet, projPath(pid), token, nil).obj(t)["project"].(map[string]any)
+	p := s.call(t, http.MethodGet, projPath(pid), nil, token).obj(t)["project"].(map[string]any)
 	assert.Equal(t, "Imported (1)", p["name"])
 	assert.Equal(t, "from a file", p["description"])
 
@@ -391,7 +391,7 @@ func TestProjects_UploadJSON(t *testing.T) {
 		{"empty zip", "file", "p.zip", string(projZip(t, [2]string{"readme.txt", "hi"})), http.StatusBadRequest, "No flows found in the file"},
 	} {
 		r := s.projUpload(t, "/api/v1/projects/upload/", token, c.field, c.filename, []byte(c.content))
-		projRequireDetail(t, r, c.status, c.detail)
+		requireDetail(t, r, c.status, c.detail)
 	}
 	r = s.projUpload(t, "/api/v1/projects/upload/", token, "file", "p.json", []byte(`{"folder_name": `))
 	require.Equal(t, http.StatusBadRequest, r.status, string(r.raw))
@@ -418,7 +418,7 @@ func TestFlowFiles_UploadDownload(t *testing.T) {
 	def := s.projList(t, token, "")[0]["id"]
 	p := s.projCreate(t, token, map[string]any{"name": "Target"})
 	theirs := s.projCreate(t, other, map[string]any{"name": "Theirs"})
-	s.projFlow(t, token, map[string]any{"name": "single", "endpoint_name": "single"})
+	s.createFlow(t, token, map[string]any{"name": "single", "endpoint_name": "single"})
 
 	// A single flow object: create-style suffixes, the default project.
 	r := s.projUpload(t, "/api/v1/flows/upload/", token, "file", "flow.json",
@@ -464,7 +464,7 @@ func TestFlowFiles_UploadDownload(t *testing.T) {
 			http.StatusBadRequest, "No valid flow JSON files found in the ZIP"},
 	} {
 		r := s.projUpload(t, "/api/v1/flows/upload/"+c.path, token, "file", c.filename, []byte(c.content))
-		projRequireDetail(t, r, c.status, c.detail)
+		requireDetail(t, r, c.status, c.detail)
 	}
 	r = s.projUpload(t, "/api/v1/flows/upload/", token, "file", "f.json", []byte("{oops"))
 	require.Equal(t, http.StatusBadRequest, r.status, string(r.raw))
@@ -482,19 +482,19 @@ func TestFlowFiles_UploadDownload(t *testing.T) {
 	r = s.projUpload(t, "/api/v1/flows/upload/", token, "file", "big.json", []byte(`{"name": "`+strings.Repeat("x", 5<<20)+`"}`))
 	require.Equal(t, http.StatusRequestEntityTooLarge, r.status, "SKILLFLAW_MAX_FILE_SIZE_UPLOAD bounds uploads")
 	r = s.projUpload(t, "/api/v1/flows/upload/", token, "", "", nil)
-	projRequireDetail(t, r, http.StatusBadRequest, "No file provided")
+	requireDetail(t, r, http.StatusBadRequest, "No file provided")
 
 	// Download: one flow as JSON, several as a zip, only the caller's.
-	r = s.projDo(t, http.MethodPost, "/api/v1/flows/download/", token, []any{one["id"]})
+	r = s.call(t, http.MethodPost, "/api/v1/flows/download/", []any{one["id"]}, token)
 	require.Equal(t, http.StatusOK, r.status, string(r.raw))
 	assert.Equal(t, `attachment; filename="single (1).json"`, r.header.Get("Content-Disposition"))
 	assert.Equal(t, one, r.obj(t))
 
-	a := s.projFlow(t, token, map[string]any{"name": "dl/a"})
-	b := s.projFlow(t, token, map[string]any{"name": "dl b", "data": map[string]any{"k": "v"}})
-	gone := s.projFlow(t, token, map[string]any{"name": "dl gone"})
-	require.Equal(t, http.StatusOK, s.projDo(t, http.MethodDelete, "/api/v1/flows/"+gone["id"].(string), token, nil).status)
-	r = s.projDo(t, http.MethodPost, "/api/v1/flows/download/", token, []any{a["id"], b["id"], gone["id"], uuid.New()})
+	a := s.createFlow(t, token, map[string]any{"name": "dl/a"})
+	b := s.createFlow(t, token, map[string]any{"name": "dl b", "data": map[string]any{"k": "v"}})
+	gone := s.createFlow(t, token, map[string]any{"name": "dl gone"})
+	require.Equal(t, http.StatusOK, s.call(t, http.MethodDelete, "/api/v1/flows/"+gone["id"].(string), nil, token).status)
+	r = s.call(t, http.MethodPost, "/api/v1/flows/download/", []any{a["id"], b["id"], gone["id"], uuid.New()}, token)
 	require.Equal(t, http.StatusOK, r.status, string(r.raw))
 	assert.Equal(t, "application/x-zip-compressed", r.header.Get("Content-Type"))
 	assert.Regexp(t, `^attachment; filename=\d{8}_\d{6}_skillflaw_flows\.zip$`, r.header.Get("Content-Disposition"))
@@ -505,11 +505,11 @@ func TestFlowFiles_UploadDownload(t *testing.T) {
 	assert.Equal(t, b, got)
 	assert.Contains(t, files, "dl_a.json")
 
-	projRequireDetail(t, s.projDo(t, http.MethodPost, "/api/v1/flows/download/", other, []any{a["id"], b["id"]}),
+	requireDetail(t, s.call(t, http.MethodPost, "/api/v1/flows/download/", []any{a["id"], b["id"]}, other),
 		http.StatusNotFound, "No flows found.")
-	projRequireDetail(t, s.projDo(t, http.MethodPost, "/api/v1/flows/download/", token, []any{gone["id"]}),
+	requireDetail(t, s.call(t, http.MethodPost, "/api/v1/flows/download/", []any{gone["id"]}, token),
 		http.StatusNotFound, "No flows found.")
-	r = s.projDo(t, http.MethodPost, "/api/v1/flows/download/", token, []any{"nope"})
+	r = s.call(t, http.MethodPost, "/api/v1/flows/download/", []any{"nope"}, token)
 	require.Equal(t, http.StatusUnprocessableEntity, r.status, string(r.raw))
 }
 
@@ -520,9 +520,9 @@ func TestProjects_Rebuild(t *testing.T) {
 	s := projStart(t, nil)
 	token, _ := s.projUser(t, "kit")
 	p := s.projCreate(t, token, map[string]any{"name": "R", "auth_settings": map[string]any{"api_key": "k"}})
-	s.projDo(t, http.MethodPatch, projPath(p["id"]), token, map[string]any{"name": "R2", "icon": "i"})
+	s.call(t, http.MethodPatch, projPath(p["id"]), map[string]any{"name": "R2", "icon": "i"}, token)
 	q := s.projCreate(t, token, map[string]any{"name": "Q"})
-	require.Equal(t, http.StatusOK, s.projDo(t, http.MethodDelete, projPath(q["id"]), token, nil).status)
+	require.Equal(t, http.StatusOK, s.call(t, http.MethodDelete, projPath(q["id"]), nil, token).status)
 
 	ctx := context.Background()
 	rows := func() []string {

@@ -36,14 +36,14 @@ func TestTemplates_CreateFromFlow(t *testing.T) {
 	t.Parallel()
 	s := tplStart(t)
 	ada := s.tplSignUp(t, "ada")
-	flow := s.tplFlow(t, ada, map[string]any{
+	flow := s.createFlow(t, ada.token, map[string]any{
 		"name": "Support bot", "description": "Answers support questions", "flow_skill": "support", "icon": "Bot",
 		"icon_bg_color": "#ffeecc", "gradient": "3", "tags": []string{"support", "chat"}, "flow_type": "chat",
 		"endpoint_name": "support-bot", "data": map[string]any{"nodes": []any{map[string]any{"id": "n1"}}, "edges": []any{}},
 	})
 	flowPath := fmt.Sprintf("/api/v1/flows/%s", flow["id"])
 	// The draft as it is now, not as it was created.
-	r := s.tplDo(t, http.MethodPatch, flowPath, map[string]any{
+	r := s.call(t, http.MethodPatch, flowPath, map[string]any{
 		"description": "Answers support questions, politely", "tags": []string{"support"},
 		"data": map[string]any{"nodes": []any{map[string]any{"id": "n1"}, map[string]any{"id": "n2"}}, "edges": []any{},
 			"viewport": map[string]any{"x": 1.5, "y": 2, "zoom": 0.8}},
@@ -51,7 +51,7 @@ func TestTemplates_CreateFromFlow(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	flow = r.obj(t)
 
-	r = s.tplDo(t, http.MethodPost, flowPath+"/templates", map[string]any{"name": "Support starter", "note": "for the helpdesk"}, ada.token)
+	r = s.call(t, http.MethodPost, flowPath+"/templates", map[string]any{"name": "Support starter", "note": "for the helpdesk"}, ada.token)
 	require.Equal(t, http.StatusCreated, r.status, r.raw)
 	assert.NotEmpty(t, r.header.Get("X-Event-Position"))
 	assert.Empty(t, r.header.Get("X-Read-Model-Lag"))
@@ -74,14 +74,14 @@ func TestTemplates_CreateFromFlow(t *testing.T) {
 	assert.WithinDuration(t, time.Now(), created, time.Minute)
 	assert.Equal(t, tpl["create_at"], tpl["updated_at"])
 
-	got := s.tplDo(t, http.MethodGet, tplPath(id), nil, ada.token)
+	got := s.call(t, http.MethodGet, tplPath(id), nil, ada.token)
 	require.Equal(t, http.StatusOK, got.status, got.raw)
 	assert.Equal(t, tpl, got.obj(t))
 
 	// Later edits of the flow leave the template alone.
-	r = s.tplDo(t, http.MethodPatch, flowPath, map[string]any{"description": "changed", "data": map[string]any{"nodes": []any{}}}, ada.token)
+	r = s.call(t, http.MethodPatch, flowPath, map[string]any{"description": "changed", "data": map[string]any{"nodes": []any{}}}, ada.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	got = s.tplDo(t, http.MethodGet, tplPath(id), nil, ada.token)
+	got = s.call(t, http.MethodGet, tplPath(id), nil, ada.token)
 	assert.Equal(t, tpl, got.obj(t))
 }
 
@@ -89,9 +89,9 @@ func TestTemplates_CreateScopesAndRefusals(t *testing.T) {
 	t.Parallel()
 	s := tplStart(t)
 	ada, bob, admin := s.tplSignUp(t, "ada"), s.tplSignUp(t, "bob"), s.tplAdminUser(t)
-	flow := s.tplFlow(t, ada, map[string]any{"name": "Flow of ada", "data": map[string]any{"nodes": []any{}}})
-	create := func(u tplUser, flowID any, body map[string]any) tplReply {
-		return s.tplDo(t, http.MethodPost, fmt.Sprintf("/api/v1/flows/%s/templates", flowID), body, u.token)
+	flow := s.createFlow(t, ada.token, map[string]any{"name": "Flow of ada", "data": map[string]any{"nodes": []any{}}})
+	create := func(u tplUser, flowID any, body map[string]any) reply {
+		return s.call(t, http.MethodPost, fmt.Sprintf("/api/v1/flows/%s/templates", flowID), body, u.token)
 	}
 
 	personal := s.tplCreate(t, ada, flow["id"], "Mine", "personal")
@@ -108,10 +108,10 @@ func TestTemplates_CreateScopesAndRefusals(t *testing.T) {
 	require.Equal(t, http.StatusCreated, r.status, r.raw)
 	assert.Equal(t, admin.id, r.obj(t)["user_id"], "a superuser may template anyone's flow; the template is the superuser's")
 
-	gone := s.tplFlow(t, ada, map[string]any{"name": "Deleted flow"})
-	require.Equal(t, http.StatusOK, s.tplDo(t, http.MethodDelete, fmt.Sprintf("/api/v1/flows/%s", gone["id"]), nil, ada.token).status)
+	gone := s.createFlow(t, ada.token, map[string]any{"name": "Deleted flow"})
+	require.Equal(t, http.StatusOK, s.call(t, http.MethodDelete, fmt.Sprintf("/api/v1/flows/%s", gone["id"]), nil, ada.token).status)
 
-	head := s.tplHead(t)
+	head := s.head(t)
 	for _, tc := range []struct {
 		name   string
 		user   tplUser
@@ -141,7 +141,7 @@ func TestTemplates_CreateScopesAndRefusals(t *testing.T) {
 			r := create(tc.user, tc.flow, tc.body)
 			require.Equal(t, tc.status, r.status, r.raw)
 			if tc.detail != nil {
-				tplRequireDetail(t, r, tc.status, tc.detail)
+				requireDetail(t, r, tc.status, tc.detail)
 			}
 			if tc.status == 422 {
 				_, isList := r.obj(t)["detail"].([]any)
@@ -153,7 +153,7 @@ func TestTemplates_CreateScopesAndRefusals(t *testing.T) {
 	items, _ := r.obj(t)["detail"].([]any)
 	require.Len(t, items, 1, r.raw)
 	assert.Equal(t, []any{"body", "business_id"}, items[0].(map[string]any)["loc"], r.raw)
-	assert.Equal(t, head, s.tplHead(t), "refused requests write nothing")
+	assert.Equal(t, head, s.head(t), "refused requests write nothing")
 }
 
 // Who sees which template: creator, another user and a superuser ×
@@ -163,12 +163,12 @@ func TestTemplates_Visibility(t *testing.T) {
 	t.Parallel()
 	s := tplStart(t)
 	ada, bob, admin := s.tplSignUp(t, "ada"), s.tplSignUp(t, "bob"), s.tplAdminUser(t)
-	adaFlow := s.tplFlow(t, ada, map[string]any{"name": "Ada's", "data": map[string]any{"nodes": []any{map[string]any{"id": "a"}}}})
-	adminFlow := s.tplFlow(t, admin, map[string]any{"name": "Admin's", "data": map[string]any{"nodes": []any{}}})
+	adaFlow := s.createFlow(t, ada.token, map[string]any{"name": "Ada's", "data": map[string]any{"nodes": []any{map[string]any{"id": "a"}}}})
+	adminFlow := s.createFlow(t, admin.token, map[string]any{"name": "Admin's", "data": map[string]any{"nodes": []any{}}})
 
 	personal := s.tplCreate(t, ada, adaFlow["id"], "Ada personal", "personal")
 	tenant := s.tplCreate(t, ada, adaFlow["id"], "Ada tenant", "")
-	r := s.tplDo(t, http.MethodPost, fmt.Sprintf("/api/v1/flows/%s/templates", adaFlow["id"]),
+	r := s.call(t, http.MethodPost, fmt.Sprintf("/api/v1/flows/%s/templates", adaFlow["id"]),
 		map[string]any{"name": "Ada business", "scope": "business", "business_id": 7}, ada.token)
 	require.Equal(t, http.StatusCreated, r.status, r.raw)
 	business := r.obj(t)
@@ -184,24 +184,24 @@ func TestTemplates_Visibility(t *testing.T) {
 	users := map[string]tplUser{"creator": ada, "other": bob, "superuser": admin}
 	for who, u := range users {
 		for _, tpl := range all {
-			r := s.tplDo(t, http.MethodGet, tplPath(tpl["id"]), nil, u.token)
+			r := s.call(t, http.MethodGet, tplPath(tpl["id"]), nil, u.token)
 			if slices.ContainsFunc(visible[who], func(v map[string]any) bool { return v["id"] == tpl["id"] }) {
 				require.Equal(t, http.StatusOK, r.status, "%s reads %s: %s", who, tpl["name"], r.raw)
 				assert.Equal(t, tpl, r.obj(t))
 			} else {
-				tplRequireDetail(t, r, http.StatusNotFound, "Template not found", "%s reads %s", who, tpl["name"])
+				requireDetail(t, r, http.StatusNotFound, "Template not found", "%s reads %s", who, tpl["name"])
 			}
 		}
-		r := s.tplDo(t, http.MethodGet, "/api/v1/flows/basic_examples/", nil, u.token)
+		r := s.call(t, http.MethodGet, "/api/v1/flows/basic_examples/", nil, u.token)
 		require.Equal(t, http.StatusOK, r.status, r.raw)
 		want := slices.Clone(visible[who])
 		slices.Reverse(want) // newest first
-		assert.Equal(t, tplIDs(want), tplIDs(r.list(t)), "%s's basic examples", who)
+		assert.Equal(t, tplIDs(want), tplIDs(r.objects(t)), "%s's basic examples", who)
 	}
 
 	// Basic examples are templates shown as flows.
-	r = s.tplDo(t, http.MethodGet, "/api/v1/flows/basic_examples/", nil, bob.token)
-	list := r.list(t)
+	r = s.call(t, http.MethodGet, "/api/v1/flows/basic_examples/", nil, bob.token)
+	list := r.objects(t)
 	require.Len(t, list, 3)
 	example := list[2] // the tenant template
 	for _, k := range []string{"name", "description", "data", "tags", "flow_type", "id", "user_id", "creator_name", "is_self",
@@ -214,11 +214,11 @@ func TestTemplates_Visibility(t *testing.T) {
 		assert.Equal(t, v, example[k], k)
 	}
 
-	tplRequireDetail(t, s.tplDo(t, http.MethodGet, tplPath(uuid.New()), nil, ada.token), http.StatusNotFound, "Template not found")
-	assert.Equal(t, http.StatusUnprocessableEntity, s.tplDo(t, http.MethodGet, tplPath("nope"), nil, ada.token).status)
-	assert.Equal(t, http.StatusForbidden, s.tplDo(t, http.MethodGet, "/api/v1/flows/basic_examples/", nil, "").status)
+	requireDetail(t, s.call(t, http.MethodGet, tplPath(uuid.New()), nil, ada.token), http.StatusNotFound, "Template not found")
+	assert.Equal(t, http.StatusUnprocessableEntity, s.call(t, http.MethodGet, tplPath("nope"), nil, ada.token).status)
+	assert.Equal(t, http.StatusForbidden, s.call(t, http.MethodGet, "/api/v1/flows/basic_examples/", nil, "").status)
 	// Read Flow still serves flows beside the literal basic_examples/.
-	assert.Equal(t, http.StatusOK, s.tplDo(t, http.MethodGet, fmt.Sprintf("/api/v1/flows/%s", adaFlow["id"]), nil, ada.token).status)
+	assert.Equal(t, http.StatusOK, s.call(t, http.MethodGet, fmt.Sprintf("/api/v1/flows/%s", adaFlow["id"]), nil, ada.token).status)
 }
 
 // Only the creator or a superuser changes or deletes a template; others
@@ -227,38 +227,38 @@ func TestTemplates_UpdateAndDelete(t *testing.T) {
 	t.Parallel()
 	s := tplStart(t)
 	ada, bob, admin := s.tplSignUp(t, "ada"), s.tplSignUp(t, "bob"), s.tplAdminUser(t)
-	flow := s.tplFlow(t, ada, map[string]any{"name": "Ada's", "data": map[string]any{"nodes": []any{}}})
+	flow := s.createFlow(t, ada.token, map[string]any{"name": "Ada's", "data": map[string]any{"nodes": []any{}}})
 	shared := s.tplCreate(t, ada, flow["id"], "Shared", "")
 	private := s.tplCreate(t, ada, flow["id"], "Private", "personal")
 	system := s.tplCreate(t, admin, flow["id"], "System", "system")
 
-	head := s.tplHead(t)
-	tplRequireDetail(t, s.tplDo(t, http.MethodPatch, tplPath(shared["id"]), map[string]any{"name": "Hijacked"}, bob.token),
+	head := s.head(t)
+	requireDetail(t, s.call(t, http.MethodPatch, tplPath(shared["id"]), map[string]any{"name": "Hijacked"}, bob.token),
 		http.StatusForbidden, "Only the template's creator or a superuser can change it")
-	tplRequireDetail(t, s.tplDo(t, http.MethodPatch, tplPath(system["id"]), map[string]any{"name": "Hijacked"}, ada.token),
+	requireDetail(t, s.call(t, http.MethodPatch, tplPath(system["id"]), map[string]any{"name": "Hijacked"}, ada.token),
 		http.StatusForbidden, "Only the template's creator or a superuser can change it")
-	tplRequireDetail(t, s.tplDo(t, http.MethodPatch, tplPath(private["id"]), map[string]any{"name": "Hijacked"}, bob.token),
+	requireDetail(t, s.call(t, http.MethodPatch, tplPath(private["id"]), map[string]any{"name": "Hijacked"}, bob.token),
 		http.StatusNotFound, "Template not found")
-	tplRequireDetail(t, s.tplDo(t, http.MethodDelete, tplPath(shared["id"]), nil, bob.token),
+	requireDetail(t, s.call(t, http.MethodDelete, tplPath(shared["id"]), nil, bob.token),
 		http.StatusForbidden, "Only the template's creator or a superuser can change it")
-	tplRequireDetail(t, s.tplDo(t, http.MethodDelete, tplPath(private["id"]), nil, bob.token),
+	requireDetail(t, s.call(t, http.MethodDelete, tplPath(private["id"]), nil, bob.token),
 		http.StatusNotFound, "Template not found")
 	for _, bad := range []map[string]any{
 		{"name": ""}, {"name": "   "}, {"business_id": -2}, {"tags": "x"}, {"is_self": "yes"},
 		{"is_self": true, "business_id": 3},
 	} {
-		r := s.tplDo(t, http.MethodPatch, tplPath(shared["id"]), bad, ada.token)
+		r := s.call(t, http.MethodPatch, tplPath(shared["id"]), bad, ada.token)
 		assert.Equal(t, http.StatusUnprocessableEntity, r.status, "%v: %s", bad, r.raw)
 	}
-	tplRequireDetail(t, s.tplDo(t, http.MethodPatch, tplPath(uuid.New()), map[string]any{"name": "x"}, ada.token),
+	requireDetail(t, s.call(t, http.MethodPatch, tplPath(uuid.New()), map[string]any{"name": "x"}, ada.token),
 		http.StatusNotFound, "Template not found")
-	assert.Equal(t, head, s.tplHead(t), "refused changes write nothing")
+	assert.Equal(t, head, s.head(t), "refused changes write nothing")
 
 	// The creator changes it.
 	change := map[string]any{"name": "Shared v2", "description": "Second take", "flow_skill": "triage", "flow_type": "agent",
 		"icon": "Star", "icon_bg_color": "#000000", "gradient": "5", "tags": []string{"x", "y"},
 		"data": map[string]any{"nodes": []any{map[string]any{"id": "z"}}, "edges": []any{}}}
-	r := s.tplDo(t, http.MethodPatch, tplPath(shared["id"]), change, ada.token)
+	r := s.call(t, http.MethodPatch, tplPath(shared["id"]), change, ada.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.NotEmpty(t, r.header.Get("X-Event-Position"))
 	updated := r.obj(t)
@@ -270,55 +270,55 @@ func TestTemplates_UpdateAndDelete(t *testing.T) {
 	assert.Equal(t, shared["create_at"], updated["create_at"])
 	assert.NotEqual(t, shared["updated_at"], updated["updated_at"])
 	assert.Equal(t, ada.id, updated["user_id"])
-	assert.Equal(t, updated, s.tplDo(t, http.MethodGet, tplPath(shared["id"]), nil, bob.token).obj(t))
+	assert.Equal(t, updated, s.call(t, http.MethodGet, tplPath(shared["id"]), nil, bob.token).obj(t))
 
 	// Changing nothing writes nothing.
-	head = s.tplHead(t)
+	head = s.head(t)
 	for _, same := range []map[string]any{{}, {"name": "Shared v2", "tags": []string{"x", "y"}, "is_self": false, "business_id": 0}} {
-		r = s.tplDo(t, http.MethodPatch, tplPath(shared["id"]), same, ada.token)
+		r = s.call(t, http.MethodPatch, tplPath(shared["id"]), same, ada.token)
 		require.Equal(t, http.StatusOK, r.status, r.raw)
 		assert.Empty(t, r.header.Get("X-Event-Position"))
 		assert.Equal(t, updated, r.obj(t))
 	}
-	assert.Equal(t, head, s.tplHead(t))
+	assert.Equal(t, head, s.head(t))
 
 	// is_self and business_id move it between scopes.
-	r = s.tplDo(t, http.MethodPatch, tplPath(shared["id"]), map[string]any{"is_self": true}, ada.token)
+	r = s.call(t, http.MethodPatch, tplPath(shared["id"]), map[string]any{"is_self": true}, ada.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, true, r.obj(t)["is_self"])
-	tplRequireDetail(t, s.tplDo(t, http.MethodGet, tplPath(shared["id"]), nil, bob.token), http.StatusNotFound, "Template not found")
-	r = s.tplDo(t, http.MethodPatch, tplPath(shared["id"]), map[string]any{"business_id": 9}, ada.token)
+	requireDetail(t, s.call(t, http.MethodGet, tplPath(shared["id"]), nil, bob.token), http.StatusNotFound, "Template not found")
+	r = s.call(t, http.MethodPatch, tplPath(shared["id"]), map[string]any{"business_id": 9}, ada.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, false, r.obj(t)["is_self"])
 	assert.Equal(t, float64(9), r.obj(t)["business_id"])
-	assert.Equal(t, http.StatusOK, s.tplDo(t, http.MethodGet, tplPath(shared["id"]), nil, bob.token).status)
-	r = s.tplDo(t, http.MethodPatch, tplPath(shared["id"]), map[string]any{"business_id": 0}, ada.token)
+	assert.Equal(t, http.StatusOK, s.call(t, http.MethodGet, tplPath(shared["id"]), nil, bob.token).status)
+	r = s.call(t, http.MethodPatch, tplPath(shared["id"]), map[string]any{"business_id": 0}, ada.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, float64(0), r.obj(t)["business_id"])
 
 	// A superuser changes anyone's template; it stays its creator's.
-	r = s.tplDo(t, http.MethodPatch, tplPath(private["id"]), map[string]any{"name": "Renamed by admin"}, admin.token)
+	r = s.call(t, http.MethodPatch, tplPath(private["id"]), map[string]any{"name": "Renamed by admin"}, admin.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, "Renamed by admin", r.obj(t)["name"])
 	assert.Equal(t, ada.id, r.obj(t)["user_id"])
 
 	// Deletes.
-	r = s.tplDo(t, http.MethodDelete, tplPath(shared["id"]), nil, ada.token)
+	r = s.call(t, http.MethodDelete, tplPath(shared["id"]), nil, ada.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, map[string]any{"detail": "Template deleted"}, r.obj(t))
 	assert.NotEmpty(t, r.header.Get("X-Event-Position"))
-	tplRequireDetail(t, s.tplDo(t, http.MethodGet, tplPath(shared["id"]), nil, ada.token), http.StatusNotFound, "Template not found")
-	tplRequireDetail(t, s.tplDo(t, http.MethodDelete, tplPath(shared["id"]), nil, ada.token), http.StatusNotFound, "Template not found")
-	tplRequireDetail(t, s.tplDo(t, http.MethodPatch, tplPath(shared["id"]), map[string]any{"name": "back"}, admin.token),
+	requireDetail(t, s.call(t, http.MethodGet, tplPath(shared["id"]), nil, ada.token), http.StatusNotFound, "Template not found")
+	requireDetail(t, s.call(t, http.MethodDelete, tplPath(shared["id"]), nil, ada.token), http.StatusNotFound, "Template not found")
+	requireDetail(t, s.call(t, http.MethodPatch, tplPath(shared["id"]), map[string]any{"name": "back"}, admin.token),
 		http.StatusNotFound, "Template not found")
-	r = s.tplDo(t, http.MethodGet, "/api/v1/flows/basic_examples/", nil, ada.token)
-	assert.Equal(t, []any{system["id"], private["id"]}, tplIDs(r.list(t)))
+	r = s.call(t, http.MethodGet, "/api/v1/flows/basic_examples/", nil, ada.token)
+	assert.Equal(t, []any{system["id"], private["id"]}, tplIDs(r.objects(t)))
 
-	r = s.tplDo(t, http.MethodDelete, tplPath(private["id"]), nil, admin.token)
+	r = s.call(t, http.MethodDelete, tplPath(private["id"]), nil, admin.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	r = s.tplDo(t, http.MethodDelete, tplPath(system["id"]), nil, admin.token)
+	r = s.call(t, http.MethodDelete, tplPath(system["id"]), nil, admin.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	r = s.tplDo(t, http.MethodGet, "/api/v1/flows/basic_examples/", nil, ada.token)
+	r = s.call(t, http.MethodGet, "/api/v1/flows/basic_examples/", nil, ada.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, "[]", r.raw)
 }
@@ -329,14 +329,14 @@ func TestTemplates_ConcurrentUpdates(t *testing.T) {
 	t.Parallel()
 	s := tplStart(t)
 	ada := s.tplSignUp(t, "ada")
-	flow := s.tplFlow(t, ada, map[string]any{"name": "Ada's"})
+	flow := s.createFlow(t, ada.token, map[string]any{"name": "Ada's"})
 	tpl := s.tplCreate(t, ada, flow["id"], "Raced", "")
 	const n = 8
 	statuses := make([]int, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			r := s.tplDo(t, http.MethodPatch, tplPath(tpl["id"]), map[string]any{"name": fmt.Sprintf("name %d", i)}, ada.token)
+			r := s.call(t, http.MethodPatch, tplPath(tpl["id"]), map[string]any{"name": fmt.Sprintf("name %d", i)}, ada.token)
 			statuses[i] = r.status
 			if r.status == http.StatusConflict {
 				assert.Contains(t, r.obj(t)["detail"], "changed by another request", r.raw)
@@ -357,7 +357,7 @@ func TestTemplates_ConcurrentUpdates(t *testing.T) {
 		`SELECT count(*) FROM events WHERE stream_id = $1 AND event_type = 'flow_template.updated'`,
 		"flow_template-"+tpl["id"].(string)).Scan(&updates))
 	assert.Equal(t, len(landed), updates, "one event per accepted change")
-	got := s.tplDo(t, http.MethodGet, tplPath(tpl["id"]), nil, ada.token).obj(t)
+	got := s.call(t, http.MethodGet, tplPath(tpl["id"]), nil, ada.token).obj(t)
 	assert.True(t, landed[got["name"]], "the name is one that landed: %v", got["name"])
 }
 
@@ -366,7 +366,7 @@ func TestTemplates_StarterProjects(t *testing.T) {
 	t.Parallel()
 	s := tplStart(t)
 	ada := s.tplSignUp(t, "ada")
-	r := s.tplDo(t, http.MethodGet, "/api/v1/starter-projects/", nil, ada.token)
+	r := s.call(t, http.MethodGet, "/api/v1/starter-projects/", nil, ada.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	want, err := starters.All()
 	require.NoError(t, err)
@@ -376,7 +376,7 @@ func TestTemplates_StarterProjects(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &wantBody))
 	assert.Equal(t, wantBody, r.body)
 
-	list := r.list(t)
+	list := r.objects(t)
 	require.Len(t, list, len(want))
 	names := make([]any, len(list))
 	for i, g := range list {
@@ -388,9 +388,9 @@ func TestTemplates_StarterProjects(t *testing.T) {
 		names[i] = g["name"]
 	}
 	assert.Equal(t, []any{"Basic Prompting", "Memory Chatbot", "Document Q&A", "Vector Store RAG"}, names)
-	assert.Equal(t, http.StatusForbidden, s.tplDo(t, http.MethodGet, "/api/v1/starter-projects/", nil, "").status)
+	assert.Equal(t, http.StatusForbidden, s.call(t, http.MethodGet, "/api/v1/starter-projects/", nil, "").status)
 
-	doc := s.tplDo(t, http.MethodGet, "/openapi.json", nil, "").obj(t)
+	doc := s.call(t, http.MethodGet, "/openapi.json", nil, "").obj(t)
 	paths := doc["paths"].(map[string]any)
 	for _, p := range []string{"/api/v1/flows/{flow_id}/templates", "/api/v1/flow-templates/{template_id}",
 		"/api/v1/flows/basic_examples/", "/api/v1/starter-projects/"} {
@@ -404,15 +404,15 @@ func TestTemplates_Rebuild(t *testing.T) {
 	t.Parallel()
 	s := tplStart(t)
 	ada, admin := s.tplSignUp(t, "ada"), s.tplAdminUser(t)
-	flow := s.tplFlow(t, ada, map[string]any{"name": "Ada's", "tags": []string{"t"}, "data": map[string]any{"nodes": []any{}}})
+	flow := s.createFlow(t, ada.token, map[string]any{"name": "Ada's", "tags": []string{"t"}, "data": map[string]any{"nodes": []any{}}})
 	kept := s.tplCreate(t, ada, flow["id"], "Kept", "")
 	s.tplCreate(t, ada, flow["id"], "Personal", "personal")
 	s.tplCreate(t, admin, flow["id"], "System", "system")
 	gone := s.tplCreate(t, ada, flow["id"], "Gone", "")
-	r := s.tplDo(t, http.MethodPatch, tplPath(kept["id"]), map[string]any{"name": "Kept v2", "business_id": 4,
+	r := s.call(t, http.MethodPatch, tplPath(kept["id"]), map[string]any{"name": "Kept v2", "business_id": 4,
 		"data": map[string]any{"nodes": []any{map[string]any{"id": "k"}}}, "tags": []string{}}, ada.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	require.Equal(t, http.StatusOK, s.tplDo(t, http.MethodDelete, tplPath(gone["id"]), nil, ada.token).status)
+	require.Equal(t, http.StatusOK, s.call(t, http.MethodDelete, tplPath(gone["id"]), nil, ada.token).status)
 
 	before := s.tplRows(t)
 	var rows []map[string]any

@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gin-gonic/gin"
+
 	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
@@ -164,4 +166,15 @@ func Caller(ctx context.Context) (Principal, error) {
 		return p, unauthorized("Not authenticated")
 	}
 	return p, nil
+}
+
+// CallerOf returns the caller of a handler's request; when there is none it
+// fails the request (httpapi.Fail) and returns false.
+func CallerOf(c *gin.Context) (Principal, bool) {
+	p, err := Caller(c.Request.Context())
+	if err != nil {
+		httpapi.Fail(c, err)
+		return p, false
+	}
+	return p, true
 }

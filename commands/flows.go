@@ -425,9 +425,8 @@ func DefaultProjectOf(ctx context.Context, pool *pgxpool.Pool, user int64) (uuid
 }
 
 func (h *Flows) create(c *gin.Context) {
-	caller, err := auth.Caller(c.Request.Context())
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	var body FlowCreate
@@ -440,9 +439,8 @@ func (h *Flows) create(c *gin.Context) {
 
 func (h *Flows) createBatch(c *gin.Context) {
 	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	var body FlowsCreate
@@ -512,19 +510,9 @@ func (h *Flows) answerFlows(c *gin.Context, ids []uuid.UUID, last eventstore.Pos
 // answerFlow answers a write on a flow with its row, once the read model
 // shows the write.
 func (h *Flows) answerFlow(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	if len(res.Positions) > 0 {
-		h.Server.Written(c, res.Last())
-	}
-	f, err := readapi.FlowByID(c.Request.Context(), h.Pool, id)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, f)
+	answerWrite(c, h.Server, res, err, status, func(ctx context.Context) (readapi.FlowRead, error) {
+		return readapi.FlowByID(ctx, h.Pool, id)
+	})
 }
 
 // LoadOwnFlow loads flow id for caller: the owner (or a superuser) may
@@ -711,9 +699,8 @@ func (h *Flows) DeleteFlows(ctx context.Context, caller auth.Principal, ids []uu
 
 func (h *Flows) deleteMany(c *gin.Context) {
 	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	var ids []uuid.UUID

@@ -321,9 +321,8 @@ func (h *Projects) CreateProject(ctx context.Context, caller auth.Principal, fie
 
 func (h *Projects) create(c *gin.Context) {
 	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	var body ProjectCreate
@@ -358,26 +357,15 @@ func authSettings(m map[string]json.RawMessage) (json.RawMessage, error) {
 // answerProject answers a write on a project with its row, once the read
 // models show the write.
 func (h *Projects) answerProject(c *gin.Context, caller auth.Principal, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	if len(res.Positions) > 0 {
-		h.Server.Written(c, res.Last())
-	}
-	p, err := readapi.OwnProject(c.Request.Context(), h.Pool, caller.UserID, id)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, p)
+	answerWrite(c, h.Server, res, err, status, func(ctx context.Context) (readapi.ProjectRead, error) {
+		return readapi.OwnProject(ctx, h.Pool, caller.UserID, id)
+	})
 }
 
 func (h *Projects) update(c *gin.Context) {
 	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	id, ok := httpapi.PathUUID(c, "project_id")
@@ -426,9 +414,8 @@ func (h *Projects) update(c *gin.Context) {
 
 func (h *Projects) delete(c *gin.Context) {
 	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	id, ok := httpapi.PathUUID(c, "project_id")
@@ -498,9 +485,8 @@ ORDER BY updated_at DESC, id DESC`, id, p.UserID())
 
 func (h *Projects) upload(c *gin.Context) {
 	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	limit := uploadLimit(h.Config)

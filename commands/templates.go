@@ -125,9 +125,8 @@ func (h *Templates) CreateTemplate(ctx context.Context, caller auth.Principal, f
 
 func (h *Templates) create(c *gin.Context) {
 	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	flowID, ok := httpapi.PathUUID(c, "flow_id")
@@ -227,17 +226,7 @@ func (h *Templates) delete(c *gin.Context) {
 // answer answers a write on a template with its row, once the read model
 // shows the write (a change that changed nothing wrote nothing).
 func (h *Templates) answer(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	if len(res.Positions) > 0 {
-		h.Server.Written(c, res.Last())
-	}
-	t, err := readapi.TemplateByID(c.Request.Context(), h.Pool, id)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, t)
+	answerWrite(c, h.Server, res, err, status, func(ctx context.Context) (readapi.FlowTemplateRead, error) {
+		return readapi.TemplateByID(ctx, h.Pool, id)
+	})
 }

@@ -285,19 +285,9 @@ func (h *Identity) addUser(c *gin.Context) {
 // answerUser answers a write on an account with its row, once the read
 // model shows the write.
 func (h *Identity) answerUser(c *gin.Context, id int64, res eventstore.AppendResult, err error, status int) {
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	if len(res.Positions) > 0 {
-		h.Server.Written(c, res.Last())
-	}
-	u, err := readapi.UserByID(c.Request.Context(), h.Pool, id)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, u)
+	answerWrite(c, h.Server, res, err, status, func(ctx context.Context) (readapi.UserRead, error) {
+		return readapi.UserByID(ctx, h.Pool, id)
+	})
 }
 
 // usernameTaken answers a taken username with Langflow's 400 (its unique
@@ -320,9 +310,8 @@ func badRequest(msg string) error {
 
 func (h *Identity) patchUser(c *gin.Context) {
 	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	id, ok := httpapi.PathInt(c, "user_id")
@@ -343,13 +332,14 @@ func (h *Identity) patchUser(c *gin.Context) {
 	}
 	var hash string
 	if body.Password != nil {
+		var err error
 		if hash, err = h.Passwords.Hash(*body.Password); err != nil {
 			httpapi.Fail(c, err)
 			return
 		}
 	}
 	var res eventstore.AppendResult
-	err = retryOnRace(func() error {
+	err := retryOnRace(func() error {
 		user := domain.LoadUser(id)
 		if err := h.Repo.Load(ctx, user); err != nil {
 			return notFoundUser(err)
@@ -520,9 +510,8 @@ func (h *Identity) deleteUser(c *gin.Context) {
 
 func (h *Identity) resetPassword(c *gin.Context) {
 	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	id, ok := httpapi.PathInt(c, "user_id")
@@ -822,9 +811,8 @@ func (h *Identity) setCookie(c *gin.Context, name, value string, ttl time.Durati
 
 func (h *Identity) createAPIKey(c *gin.Context) {
 	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	var body APIKeyCreate
@@ -853,9 +841,8 @@ func (h *Identity) createAPIKey(c *gin.Context) {
 
 func (h *Identity) deleteAPIKey(c *gin.Context) {
 	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	id, ok := httpapi.PathUUID(c, "api_key_id")
@@ -863,7 +850,7 @@ func (h *Identity) deleteAPIKey(c *gin.Context) {
 		return
 	}
 	agg := domain.LoadAPIKey(id)
-	err = h.Repo.Load(ctx, agg)
+	err := h.Repo.Load(ctx, agg)
 	if err == nil {
 		err = agg.Revoke(caller.UserID)
 	}

@@ -10,6 +10,15 @@ import (
 	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
+// respond answers 200 with v, or fails the request with err.
+func respond(c *gin.Context, v any, err error) {
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}
+
 // VersionResponse is Langflow's get_version_info.
 type VersionResponse struct {
 	Version     string `json:"version"`

@@ -176,9 +176,8 @@ type flowList struct {
 // One SELECT per request: with get_all=false it counts the matches too
 // (only a page past the last one needs a second statement, the count).
 func (h *flowList) list(c *gin.Context) {
-	caller, err := auth.Caller(c.Request.Context())
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	var q FlowListQuery
@@ -186,11 +185,7 @@ func (h *flowList) list(c *gin.Context) {
 		return
 	}
 	out, err := ListFlows(c.Request.Context(), h.pool, caller, q)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respond(c, out, err)
 }
 
 // flowScope is the condition limiting a list to what caller may see: their

@@ -56,9 +56,8 @@ func RegisterFlowReads(s *httpapi.Server, pool *pgxpool.Pool, store eventstore.S
 // OwnFlow reads flow id for the caller: the owner (or a superuser) sees it;
 // for anyone else it does not exist.
 func OwnFlow(c *gin.Context, pool *pgxpool.Pool) (FlowRead, bool) {
-	caller, err := auth.Caller(c.Request.Context())
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return FlowRead{}, false
 	}
 	id, ok := httpapi.PathUUID(c, "flow_id")
@@ -95,11 +94,7 @@ func (h *flowReads) public(c *gin.Context) {
 	if err == nil && (f.AccessType != domain.AccessPublic || f.IsDeleted) {
 		err = domain.NotFoundf("Flow not found")
 	}
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, f)
+	respond(c, f, err)
 }
 
 func (h *flowReads) online(c *gin.Context) {
@@ -150,11 +145,7 @@ func (h *flowReads) versions(c *gin.Context) {
 		return
 	}
 	out, err := FlowVersions(c.Request.Context(), h.pool, f.ID)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respond(c, out, err)
 }
 
 // FlowVersions lists a flow's versions, newest first.

@@ -76,14 +76,21 @@ func ScanFlow(row pgx.CollectableRow) (FlowRead, error) {
 		return f, err
 	}
 	f.UpdatedAt, f.CreateAt = f.UpdatedAt.UTC(), f.CreateAt.UTC()
-	if len(f.Data) == 0 {
-		f.Data = json.RawMessage("null")
+	return f, dataAndTags(&f.Data, tags, &f.Tags)
+}
+
+// dataAndTags completes a scanned row's graph and tags: no data is JSON
+// null; tags (a JSON array, or nothing) decode into a list that is never
+// nil.
+func dataAndTags(data *json.RawMessage, tags []byte, into *[]string) error {
+	if len(*data) == 0 {
+		*data = json.RawMessage("null")
 	}
-	f.Tags = []string{}
-	if len(tags) > 0 {
-		err = json.Unmarshal(tags, &f.Tags)
+	*into = []string{}
+	if len(tags) == 0 {
+		return nil
 	}
-	return f, err
+	return json.Unmarshal(tags, into)
 }
 
 // FlowByID reads one flow; a missing one is Langflow's 404 "Flow not found".
@@ -170,14 +177,7 @@ func ScanVersion(row pgx.CollectableRow) (FlowVersionRead, error) {
 		return v, err
 	}
 	v.CreateAt = v.CreateAt.UTC()
-	if len(v.Data) == 0 {
-		v.Data = json.RawMessage("null")
-	}
-	v.Tags = []string{}
-	if len(tags) > 0 {
-		err = json.Unmarshal(tags, &v.Tags)
-	}
-	return v, err
+	return v, dataAndTags(&v.Data, tags, &v.Tags)
 }
 
 // FlowVersionByID reads version id of flow.

@@ -261,9 +261,8 @@ func RegisterProjectReads(s *httpapi.Server, pool *pgxpool.Pool, clock func() ti
 }
 
 func (h *projectReads) list(c *gin.Context) {
-	caller, err := auth.Caller(c.Request.Context())
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	var q ProjectsQuery
@@ -271,18 +270,13 @@ func (h *projectReads) list(c *gin.Context) {
 		return
 	}
 	out, err := ListProjects(c.Request.Context(), h.pool, caller.UserID, q)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respond(c, out, err)
 }
 
 // ownProject reads the project of the path for the caller.
 func (h *projectReads) ownProject(c *gin.Context) (ProjectRead, bool) {
-	caller, err := auth.Caller(c.Request.Context())
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return ProjectRead{}, false
 	}
 	id, ok := httpapi.PathUUID(c, "project_id")
@@ -314,11 +308,7 @@ func (h *projectReads) read(c *gin.Context) {
 	} else {
 		out.Flows, err = ProjectFlows(ctx, h.pool, p)
 	}
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respond(c, out, err)
 }
 
 func (h *projectReads) download(c *gin.Context) {

@@ -93,14 +93,7 @@ func scanTemplate(row pgx.CollectableRow) (templateRow, error) {
 		return r, err
 	}
 	t.CreateAt, t.UpdatedAt = t.CreateAt.UTC(), t.UpdatedAt.UTC()
-	if len(t.Data) == 0 {
-		t.Data = json.RawMessage("null")
-	}
-	t.Tags = []string{}
-	if len(tags) > 0 {
-		err = json.Unmarshal(tags, &t.Tags)
-	}
-	return r, err
+	return r, dataAndTags(&t.Data, tags, &t.Tags)
 }
 
 // asFlow shows a template as a flow (Langflow's basic examples are flows):
@@ -194,9 +187,8 @@ func RegisterTemplateReads(s *httpapi.Server, pool *pgxpool.Pool) {
 }
 
 func (h *templateReads) read(c *gin.Context) {
-	caller, err := auth.Caller(c.Request.Context())
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	id, ok := httpapi.PathUUID(c, "template_id")
@@ -204,32 +196,19 @@ func (h *templateReads) read(c *gin.Context) {
 		return
 	}
 	t, err := VisibleTemplate(c.Request.Context(), h.pool, caller, id)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, t)
+	respond(c, t, err)
 }
 
 func (h *templateReads) basicExamples(c *gin.Context) {
-	caller, err := auth.Caller(c.Request.Context())
-	if err != nil {
-		httpapi.Fail(c, err)
+	caller, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	out, err := VisibleTemplatesAsFlows(c.Request.Context(), h.pool, caller)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respond(c, out, err)
 }
 
 func (h *templateReads) starterProjects(c *gin.Context) {
 	out, err := starters.All()
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respond(c, out, err)
 }

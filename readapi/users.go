@@ -248,37 +248,23 @@ func (h *users) list(c *gin.Context) {
 		return
 	}
 	out, err := ListUsers(c.Request.Context(), h.pool, q)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respond(c, out, err)
 }
 
 func (h *users) whoami(c *gin.Context) {
-	p, err := auth.Caller(c.Request.Context())
-	if err != nil {
-		httpapi.Fail(c, err)
+	p, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	u, err := UserByID(c.Request.Context(), h.pool, p.UserID)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, u)
+	respond(c, u, err)
 }
 
 func (h *users) apiKeys(c *gin.Context) {
-	p, err := auth.Caller(c.Request.Context())
-	if err != nil {
-		httpapi.Fail(c, err)
+	p, ok := auth.CallerOf(c)
+	if !ok {
 		return
 	}
 	out, err := APIKeysOf(c.Request.Context(), h.pool, p.UserID)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	respond(c, out, err)
 }

@@ -42,7 +42,11 @@ func main() {
 // the authenticator every other module relies on.
 func modules() []app.Module {
 	// Audit comes last: it records every event type registered before it.
-	return []app.Module{&app.Identity{}, app.Flows{}, app.Projects{}, app.Templates{}, &app.Audit{}}
+	return []app.Module{
+		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
+		app.Businesses{}, app.Orgs{}, app.UserGroups{},
+		&app.Audit{},
+	}
 }
 
 const usage = `usage: skillflaw <command>

@@ -1,0 +1,36 @@
+package app
+
+import (
+	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/projections"
+	"github.com/skillflaw/skillflaw-go/readapi"
+)
+
+// Businesses is the businesses module: every tenant's three-level tree of
+// businesses (one BusinessTree aggregate per tenant), its list and tree
+// reads, user candidates, business users and the resources of a business.
+// It needs Identity, Flows and Projects registered before it (candidates
+// read users; resources read flows and projects) and the tenants table.
+type Businesses struct{}
+
+var _ Module = Businesses{}
+
+// Register implements Module.
+func (Businesses) Register(reg *eventstore.Registry) error {
+	return registerEvents(reg, domain.BusinessEvents())
+}
+
+// Projections implements Module.
+func (Businesses) Projections() []*projections.Projection {
+	return []*projections.Projection{projections.Businesses()}
+}
+
+// Routes implements Module.
+func (Businesses) Routes(s *httpapi.Server, d Deps) {
+	cmds := &commands.Businesses{Server: s, Repo: d.Repository, Pool: d.Pool, IDs: commands.NewSequences(d.Pool), Clock: d.Clock}
+	cmds.Routes(s)
+	readapi.RegisterBusinessReads(s, d.Pool)
+}

@@ -1,0 +1,473 @@
+package readapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/skillflaw/skillflaw-go/auth"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
+)
+
+// BusinessReadModels are the projections business operations read and
+// wait for.
+var BusinessReadModels = []string{"businesses"}
+
+// BusinessRead is a business as the API shows it (the spec's business
+// response). first/second/third_business_id are the ids of its ancestors
+// and of itself at each level, 0 below its own level (domain.BusinessTree).
+type BusinessRead struct {
+	TenantID         uuid.UUID `json:"tenant_id"`
+	BusinessName     string    `json:"business_name"`
+	BusinessLevel    int       `json:"business_level"`
+	FirstBusinessID  int64     `json:"first_business_id"`
+	SecondBusinessID int64     `json:"second_business_id"`
+	ThirdBusinessID  int64     `json:"third_business_id"`
+	IsEnable         bool      `json:"is_enable"`
+	Note             *string   `json:"note"`
+	BusinessID       int64     `json:"business_id"`
+	CUID             int64     `json:"c_uid"`
+	MUID             int64     `json:"m_uid"`
+	CTime            time.Time `json:"ctime"`
+	UTime            time.Time `json:"utime"`
+}
+
+// BusinessNode is a business in Read Business Tree: the business and its
+// sub-businesses (never null).
+type BusinessNode struct {
+	BusinessRead
+	Children []BusinessNode `json:"children"`
+}
+
+const businessColumns = `tenant_id, business_name, business_level, first_business_id, second_business_id,
+    third_business_id, is_enable, note, business_id, c_uid, m_uid, ctime, utime`
+
+func scanBusiness(row pgx.CollectableRow) (BusinessRead, error) {
+	var b BusinessRead
+	err := row.Scan(&b.TenantID, &b.BusinessName, &b.BusinessLevel, &b.FirstBusinessID, &b.SecondBusinessID,
+		&b.ThirdBusinessID, &b.IsEnable, &b.Note, &b.BusinessID, &b.CUID, &b.MUID, &b.CTime, &b.UTime)
+	b.CTime, b.UTime = b.CTime.UTC(), b.UTime.UTC()
+	return b, err
+}
+
+// BusinessByID reads business id, whatever its tenant: 404 "Business not
+// found" if there is none.
+func BusinessByID(ctx context.Context, pool *pgxpool.Pool, id int64) (BusinessRead, error) {
+	rows, _ := pool.Query(ctx, `SELECT `+businessColumns+` FROM businesses WHERE business_id = $1`, id)
+	b, err := pgx.CollectExactlyOneRow(rows, scanBusiness)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return b, domain.NotFoundf(domain.MsgBusinessNotFound)
+	}
+	if err != nil {
+		return b, fmt.Errorf("read business %d: %w", id, err)
+	}
+	return b, nil
+}
+
+// VisibleBusiness reads business id for the request c, which names a
+// business by id only. The business must be in the request's tenant
+// (tenancy.Resolve: the X-Tenant-Id header, else the system tenant;
+// disabled tenants are 403 for non-superusers); a business of another
+// tenant is 404 "Business not found", exactly as one that does not exist,
+// so nothing is learnt about other tenants. Superusers act in any tenant:
+// without the header they reach every business. On failure it has
+// answered and ok is false.
+func VisibleBusiness(c *gin.Context, pool *pgxpool.Pool, id int64) (BusinessRead, bool) {
+	ctx := c.Request.Context()
+	caller, err := auth.Caller(ctx)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return BusinessRead{}, false
+	}
+	var want *uuid.UUID
+	if !caller.IsSuperuser || c.GetHeader(tenancy.HeaderTenantID) != "" {
+		t, ok := tenancy.Resolve(c, pool, nil)
+		if !ok {
+			return BusinessRead{}, false
+		}
+		want = &t.ID
+	}
+	b, err := BusinessByID(ctx, pool, id)
+	if err == nil && want != nil && b.TenantID != *want {
+		err = domain.NotFoundf(domain.MsgBusinessNotFound)
+	}
+	if err != nil {
+		httpapi.Fail(c, err)
+		return BusinessRead{}, false
+	}
+	return b, true
+}
+
+// BusinessesQuery is the query of Read Businesses and Read Business Tree.
+type BusinessesQuery struct {
+	TenantID         *uuid.UUID `form:"tenant-id"`
+	Level            int        `form:"level,default=0" binding:"gte=0,lte=3"`
+	IsEnable         *bool      `form:"is-enable"`
+	FirstBusinessID  *int64     `form:"first-business-id"`
+	SecondBusinessID *int64     `form:"second-business-id"`
+}
+
+// matches tells whether b passes every filter of q (the tenant aside).
+func (q BusinessesQuery) matches(b BusinessRead) bool {
+	return (q.Level == 0 || b.BusinessLevel == q.Level) &&
+		(q.IsEnable == nil || b.IsEnable == *q.IsEnable) &&
+		(q.FirstBusinessID == nil || b.FirstBusinessID == *q.FirstBusinessID) &&
+		(q.SecondBusinessID == nil || b.SecondBusinessID == *q.SecondBusinessID)
+}
+
+// ListBusinesses lists the businesses of tenant that pass q's filters, in
+// the tree's order: depth first, siblings by id.
+func ListBusinesses(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q BusinessesQuery) ([]BusinessRead, error) {
+	args := []any{tenant}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	conds := []string{"tenant_id = $1"}
+	if q.Level != 0 {
+		conds = append(conds, "business_level = "+arg(q.Level))
+	}
+	if q.IsEnable != nil {
+		conds = append(conds, "is_enable = "+arg(*q.IsEnable))
+	}
+	if q.FirstBusinessID != nil {
+		conds = append(conds, "first_business_id = "+arg(*q.FirstBusinessID))
+	}
+	if q.SecondBusinessID != nil {
+		conds = append(conds, "second_business_id = "+arg(*q.SecondBusinessID))
+	}
+	rows, _ := pool.Query(ctx, `SELECT `+businessColumns+` FROM businesses WHERE `+strings.Join(conds, " AND ")+
+		` ORDER BY first_business_id, second_business_id, third_business_id`, args...)
+	out, err := pgx.CollectRows(rows, scanBusiness)
+	if err != nil {
+		return nil, fmt.Errorf("list businesses: %w", err)
+	}
+	if out == nil {
+		out = []BusinessRead{}
+	}
+	return out, nil
+}
+
+// BusinessTree returns the tree of tenant's businesses that the projector
+// stored, keeping the nodes that pass q's filters and their ancestors.
+func BusinessTree(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q BusinessesQuery) ([]BusinessNode, error) {
+	var raw []byte
+	err := pool.QueryRow(ctx, `SELECT tree FROM business_trees WHERE tenant_id = $1`, tenant).Scan(&raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return []BusinessNode{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read business tree of %s: %w", tenant, err)
+	}
+	var tree []BusinessNode
+	if err := json.Unmarshal(raw, &tree); err != nil {
+		return nil, fmt.Errorf("decode business tree of %s: %w", tenant, err)
+	}
+	return pruneBusinesses(tree, q), nil
+}
+
+// pruneBusinesses keeps the nodes that match q and the ancestors of those
+// that do; children lists are never nil.
+func pruneBusinesses(nodes []BusinessNode, q BusinessesQuery) []BusinessNode {
+	out := []BusinessNode{}
+	for _, n := range nodes {
+		n.Children = pruneBusinesses(n.Children, q)
+		if len(n.Children) > 0 || q.matches(n.BusinessRead) {
+			n.CTime, n.UTime = n.CTime.UTC(), n.UTime.UTC()
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// BusinessCandidatesQuery is the query of Read Business User Candidates.
+type BusinessCandidatesQuery struct {
+	Search string `form:"search" binding:"max=255"`
+	Skip   int    `form:"skip,default=0" binding:"gte=0"`
+	Limit  int    `form:"limit,default=10" binding:"gte=1,lte=1000"`
+}
+
+// BusinessCandidate is a user who could join a business: who they are,
+// without their settings or flags.
+type BusinessCandidate struct {
+	UID          int64  `json:"uid"`
+	Username     string `json:"username"`
+	Nickname     string `json:"nickname"`
+	Email        string `json:"email"`
+	ProfileImage string `json:"profile_image"`
+}
+
+// BusinessCandidates is a page of candidates and how many there are.
+type BusinessCandidates struct {
+	TotalCount int64               `json:"total_count"`
+	Users      []BusinessCandidate `json:"users"`
+}
+
+// ListBusinessCandidates lists the active users who are not users of
+// business (business_users, which the RBAC issue's business user roles
+// fill: until then every active user), search matching username, nickname
+// or email (case-insensitive substring), by id.
+func ListBusinessCandidates(ctx context.Context, pool *pgxpool.Pool, business int64, q BusinessCandidatesQuery) (BusinessCandidates, error) {
+	args := []any{business}
+	cond := ` FROM users u WHERE u.is_active
+    AND NOT EXISTS (SELECT 1 FROM business_users m WHERE m.business_id = $1 AND m.uid = u.id)`
+	if q.Search != "" {
+		args = append(args, "%"+EscapeLike(q.Search)+"%")
+		cond += ` AND (u.username ILIKE $2 OR u.nickname ILIKE $2 OR u.email ILIKE $2)`
+	}
+	out := BusinessCandidates{Users: []BusinessCandidate{}}
+	if err := pool.QueryRow(ctx, `SELECT count(*)`+cond, args...).Scan(&out.TotalCount); err != nil {
+		return out, fmt.Errorf("count business candidates: %w", err)
+	}
+	args = append(args, q.Skip, q.Limit)
+	rows, _ := pool.Query(ctx, fmt.Sprintf(`SELECT u.id, u.username, u.nickname, u.email, u.profile_image%s
+ORDER BY u.id OFFSET $%d LIMIT $%d`, cond, len(args)-1, len(args)), args...)
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (BusinessCandidate, error) {
+		var u BusinessCandidate
+		return u, row.Scan(&u.UID, &u.Username, &u.Nickname, &u.Email, &u.ProfileImage)
+	})
+	if err != nil {
+		return out, fmt.Errorf("list business candidates: %w", err)
+	}
+	if users != nil {
+		out.Users = users
+	}
+	return out, nil
+}
+
+// BusinessResourceTypes are the values of resource-type.
+var BusinessResourceTypes = []string{"flow", "project", "variable", "component", "skill", "mcp", "plugin", "knowledge_base"}
+
+// BusinessResourcesQuery is the query of Read Business Resources.
+type BusinessResourcesQuery struct {
+	ResourceType string `form:"resource-type,default=flow" binding:"oneof=flow project variable component skill mcp plugin knowledge_base"`
+	Search       string `form:"search" binding:"max=255"`
+	SortBy       string `form:"sort-by,default=id" binding:"oneof=id name"`
+	SortOrder    string `form:"sort-order,default=asc" binding:"oneof=asc desc"`
+}
+
+// ListBusinessResources lists the resources of business b of one type, as
+// caller may see them:
+//
+//   - flow: its flows (FlowRead), component: its components (flows with
+//     is_component), project: its projects (ProjectRead) — not deleted,
+//     with business_id b and in b's tenant (or in none: made before
+//     tenancy). Until RBAC, superusers see everyone's, other users their
+//     own (who sees a flow or a project is unchanged by its business).
+//   - variable, skill, mcp, plugin, knowledge_base: not served yet, so [].
+//
+// search is a case-insensitive substring of the name; sort-by id or name
+// (case-insensitive), ties by id, in sort-order.
+func ListBusinessResources(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, b BusinessRead, q BusinessResourcesQuery) (any, error) {
+	dir := "ASC"
+	if q.SortOrder == "desc" {
+		dir = "DESC"
+	}
+	filter := func(a string) (where, order string, args []any) {
+		args = []any{b.BusinessID, b.TenantID}
+		where = fmt.Sprintf(` WHERE %[1]s.business_id = $1 AND (%[1]s.tenant_id IS NULL OR %[1]s.tenant_id = $2)
+    AND NOT %[1]s.is_deleted`, a)
+		if !caller.IsSuperuser {
+			args = append(args, caller.UserID)
+			where += fmt.Sprintf(` AND %s.user_id = $%d`, a, len(args))
+		}
+		if q.Search != "" {
+			args = append(args, "%"+EscapeLike(q.Search)+"%")
+			where += fmt.Sprintf(` AND %s.name ILIKE $%d`, a, len(args))
+		}
+		order = fmt.Sprintf(` ORDER BY %[1]s.id %[2]s`, a, dir)
+		if q.SortBy == "name" {
+			order = fmt.Sprintf(` ORDER BY lower(%[1]s.name) %[2]s, %[1]s.id %[2]s`, a, dir)
+		}
+		return where, order, args
+	}
+	switch q.ResourceType {
+	case "flow", "component":
+		where, order, args := filter("f")
+		if q.ResourceType == "component" {
+			where += ` AND f.is_component`
+		} else {
+			where += ` AND NOT f.is_component`
+		}
+		rows, _ := pool.Query(ctx, `SELECT `+FlowColumns+FlowFrom+where+order, args...)
+		flows, err := pgx.CollectRows(rows, ScanFlow)
+		if err != nil {
+			return nil, fmt.Errorf("flows of business %d: %w", b.BusinessID, err)
+		}
+		return nonNil(flows), nil
+	case "project":
+		where, order, args := filter("p")
+		rows, _ := pool.Query(ctx, `SELECT `+projectColumns+projectFrom+where+order, args...)
+		projects, err := pgx.CollectRows(rows, scanProject)
+		if err != nil {
+			return nil, fmt.Errorf("projects of business %d: %w", b.BusinessID, err)
+		}
+		if projects == nil {
+			projects = []ProjectRead{}
+		}
+		return projects, nil
+	}
+	return []any{}, nil
+}
+
+// businessReads serves the read operations of businesses.
+type businessReads struct {
+	pool *pgxpool.Pool
+}
+
+// RegisterBusinessReads registers Read Businesses (#94), Read Business
+// Tree (#96), Read Business (#97), Read Business User Candidates (#100)
+// and Read Business Resources (#106). Any authenticated user of an active
+// tenant may read (RBAC will narrow this); lists are about the tenant of
+// tenant-id (else X-Tenant-Id, else the system tenant), reads of one
+// business about the request's tenant (VisibleBusiness).
+func RegisterBusinessReads(s *httpapi.Server, pool *pgxpool.Pool) {
+	h := &businessReads{pool: pool}
+	filters := []httpapi.Param{
+		{Name: "tenant-id", In: "query", Format: "uuid", Description: "The tenant (default: X-Tenant-Id, else the system tenant)."},
+		{Name: "level", In: "query", Type: "integer", Default: 0, Description: "Only businesses of this level (1..3); 0: all."},
+		{Name: "is-enable", In: "query", Type: "boolean", Description: "Only enabled (true) or disabled (false) businesses."},
+		{Name: "first-business-id", In: "query", Type: "integer",
+			Description: "Only businesses with this first_business_id: a level-1 business and everything under it."},
+		{Name: "second-business-id", In: "query", Type: "integer",
+			Description: "Only businesses with this second_business_id: a level-2 business and its children."},
+	}
+	businessID := httpapi.Param{Name: "business_id", In: "path", Type: "integer"}
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses", Tag: "Business", Summary: "Read Businesses",
+		Description: "The tenant's businesses that pass every filter given, in the tree's order (depth first, siblings by id). " +
+			"first/second/third_business_id are the ids of a business's ancestors and of itself at each level, 0 below its level.",
+		Params: filters, Response: []BusinessRead{}, ReadModels: BusinessReadModels, Handler: h.list})
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/tree", Tag: "Business", Summary: "Read Business Tree",
+		Description: "The tenant's businesses as a tree: level-1 businesses, each with its children (level 2), theirs " +
+			"(level 3); siblings by id. With filters, the businesses that pass every filter given and their ancestors.",
+		Params: filters, Response: []BusinessNode{}, ReadModels: BusinessReadModels, Handler: h.tree})
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}", Tag: "Business", Summary: "Read Business",
+		Description: "One business of the request's tenant (X-Tenant-Id, else the system tenant; superusers: any tenant " +
+			"without the header). 404 \"Business not found\".",
+		Params: []httpapi.Param{businessID}, Response: BusinessRead{}, ReadModels: BusinessReadModels, Handler: h.read})
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}/user-candidates", Tag: "Business",
+		Summary: "Read Business User Candidates",
+		Description: "Active users who are not users of the business (membership comes with business user roles), " +
+			"search matching username, nickname or email (case-insensitive); by id, skip and limit; total_count counts all.",
+		Params: []httpapi.Param{businessID,
+			{Name: "search", In: "query", Description: "Substring of username, nickname or email (case-insensitive)."},
+			{Name: "skip", In: "query", Type: "integer", Default: 0},
+			{Name: "limit", In: "query", Type: "integer", Default: 10},
+		},
+		Response: BusinessCandidates{}, ReadModels: []string{"businesses", "users"}, Handler: h.candidates})
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}/resources", Tag: "Business",
+		Summary: "Read Business Resources",
+		Description: "The business's resources of resource-type, not deleted: flow (flows), component (flows that are " +
+			"components), project (projects); the other types are not served yet ([]). Superusers see everyone's, " +
+			"others their own. search: case-insensitive substring of the name; sort-by id or name, ties by id.",
+		Params: []httpapi.Param{businessID,
+			{Name: "resource-type", In: "query", Default: "flow", Enum: BusinessResourceTypes},
+			{Name: "search", In: "query", Description: "Substring of the name (case-insensitive)."},
+			{Name: "sort-by", In: "query", Default: "id", Enum: []string{"id", "name"}},
+			{Name: "sort-order", In: "query", Default: "asc", Enum: []string{"asc", "desc"}},
+		},
+		Response: []any{}, ReadModels: []string{"businesses", "flows", "projects"}, Handler: h.resources})
+}
+
+func (h *businessReads) list(c *gin.Context) {
+	var q BusinessesQuery
+	if !httpapi.BindQuery(c, &q) {
+		return
+	}
+	t, ok := tenancy.Resolve(c, h.pool, q.TenantID)
+	if !ok {
+		return
+	}
+	out, err := ListBusinesses(c.Request.Context(), h.pool, t.ID, q)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (h *businessReads) tree(c *gin.Context) {
+	var q BusinessesQuery
+	if !httpapi.BindQuery(c, &q) {
+		return
+	}
+	t, ok := tenancy.Resolve(c, h.pool, q.TenantID)
+	if !ok {
+		return
+	}
+	out, err := BusinessTree(c.Request.Context(), h.pool, t.ID, q)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (h *businessReads) read(c *gin.Context) {
+	id, ok := httpapi.PathInt(c, "business_id")
+	if !ok {
+		return
+	}
+	b, ok := VisibleBusiness(c, h.pool, id)
+	if !ok {
+		return
+	}
+	c.JSON(http.StatusOK, b)
+}
+
+func (h *businessReads) candidates(c *gin.Context) {
+	id, ok := httpapi.PathInt(c, "business_id")
+	if !ok {
+		return
+	}
+	var q BusinessCandidatesQuery
+	if !httpapi.BindQuery(c, &q) {
+		return
+	}
+	if _, ok := VisibleBusiness(c, h.pool, id); !ok {
+		return
+	}
+	out, err := ListBusinessCandidates(c.Request.Context(), h.pool, id, q)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (h *businessReads) resources(c *gin.Context) {
+	id, ok := httpapi.PathInt(c, "business_id")
+	if !ok {
+		return
+	}
+	var q BusinessResourcesQuery
+	if !httpapi.BindQuery(c, &q) {
+		return
+	}
+	b, ok := VisibleBusiness(c, h.pool, id)
+	if !ok {
+		return
+	}
+	caller, err := auth.Caller(c.Request.Context())
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	out, err := ListBusinessResources(c.Request.Context(), h.pool, caller, b, q)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
