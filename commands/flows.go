@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -190,14 +189,13 @@ func (h *Flows) CreateFlow(ctx context.Context, caller auth.Principal, in FlowIn
 		return id, eventstore.AppendResult{}, err
 	}
 	var res eventstore.AppendResult
-	nameAttempt, endpointAttempt := 0, 0
 	for tries := 0; ; tries++ {
 		c := content
-		if c.Name, err = freeName(ctx, h.Pool, caller.UserID, content.Name, nameAttempt); err != nil {
+		if c.Name, err = freeName(ctx, h.Pool, h.Repo, caller.UserID, content.Name); err != nil {
 			return id, res, err
 		}
 		if c.EndpointName != "" {
-			if c.EndpointName, err = freeEndpoint(ctx, h.Pool, caller.UserID, content.EndpointName, endpointAttempt); err != nil {
+			if c.EndpointName, err = freeEndpoint(ctx, h.Pool, h.Repo, caller.UserID, content.EndpointName); err != nil {
 				return id, res, err
 			}
 		}
@@ -210,17 +208,12 @@ func (h *Flows) CreateFlow(ctx context.Context, caller auth.Principal, in FlowIn
 		if err == nil {
 			res, err = h.Repo.SaveAll(ctx, inTenant(md, flow), append([]Aggregate{flow}, claims...)...)
 		}
-		// Someone holds (or just took) the name or the endpoint name: move
-		// that one, and only that one, to its next suffix.
+		// Someone took a name between the pick and the append: pick again
+		// (the claims now show it taken).
 		var raced *eventstore.WrongExpectedVersionError
 		lost := errors.As(err, &raced)
-		switch {
-		case tries >= 20:
-		case errors.Is(err, errNameTaken) || lost && strings.HasPrefix(raced.Stream, "claim-"+domain.FlowNameScope+"-"):
-			nameAttempt++
-			continue
-		case errors.Is(err, errEndpointTaken) || lost && strings.HasPrefix(raced.Stream, "claim-"+domain.FlowEndpointScope+"-"):
-			endpointAttempt++
+		if tries < 20 && (errors.Is(err, errNameTaken) || errors.Is(err, errEndpointTaken) ||
+			lost && strings.HasPrefix(raced.Stream, "claim-")) {
 			continue
 		}
 		if lost && strings.HasPrefix(raced.Stream, "flow-") {
@@ -328,23 +321,25 @@ func (h *Flows) claimsFor(ctx context.Context, f *domain.Flow, now, was domain.F
 // userScoped makes a claim value unique per user.
 func userScoped(user int64, value string) string { return strconv.FormatInt(user, 10) + "/" + value }
 
-var suffixed = regexp.MustCompile(`^(.*) \((\d+)\)$`)
-
 // freeName picks Langflow's name for a new flow of user: name itself if
-// free, else "name (n)" with n one more than the largest in use. attempt
-// > 0 (a claim race) moves further on.
-func freeName(ctx context.Context, pool *pgxpool.Pool, user int64, name string, attempt int) (string, error) {
-	return freeValue(ctx, pool, `SELECT name FROM flows WHERE user_id = $1 AND NOT is_deleted AND
-    (lower(name) = lower($2) OR lower(name) LIKE lower($3) ESCAPE '\')`, user, name, " (", ")", attempt)
+// free, else "name (n)" with n one more than the largest in use.
+func freeName(ctx context.Context, pool *pgxpool.Pool, repo *Repository, user int64, name string) (string, error) {
+	return freeValue(ctx, pool, repo, domain.FlowNameScope, `SELECT name FROM flows WHERE user_id = $1 AND NOT is_deleted AND
+    (lower(name) = lower($2) OR lower(name) LIKE lower($3) ESCAPE '\')`, user, name, " (", ")")
 }
 
 // freeEndpoint is freeName for endpoint names, suffixed "-n".
-func freeEndpoint(ctx context.Context, pool *pgxpool.Pool, user int64, ep string, attempt int) (string, error) {
-	return freeValue(ctx, pool, `SELECT endpoint_name FROM flows WHERE user_id = $1 AND NOT is_deleted AND
-    (lower(endpoint_name) = lower($2) OR lower(endpoint_name) LIKE lower($3) ESCAPE '\')`, user, ep, "-", "", attempt)
+func freeEndpoint(ctx context.Context, pool *pgxpool.Pool, repo *Repository, user int64, ep string) (string, error) {
+	return freeValue(ctx, pool, repo, domain.FlowEndpointScope, `SELECT endpoint_name FROM flows WHERE user_id = $1 AND NOT is_deleted AND
+    (lower(endpoint_name) = lower($2) OR lower(endpoint_name) LIKE lower($3) ESCAPE '\')`, user, ep, "-", "")
 }
 
-func freeValue(ctx context.Context, pool *pgxpool.Pool, query string, user int64, value, open, close string, attempt int) (string, error) {
+// freeValue picks the first free value of value, value+open+n+close for n
+// from one more than the largest the read model shows in use (query), as
+// Langflow numbers names. The read model only proposes: each candidate is
+// checked against its claim (scope, per user), which is exact even while
+// the read model lags behind writes just made (a batch of equal names).
+func freeValue(ctx context.Context, pool *pgxpool.Pool, repo *Repository, scope, query string, user int64, value, open, close string) (string, error) {
 	rows, err := pool.Query(ctx, query, user, value, readapi.EscapeLike(value)+open+"%"+close)
 	if err != nil {
 		return "", fmt.Errorf("find a free name: %w", err)
@@ -371,10 +366,27 @@ func freeValue(ctx context.Context, pool *pgxpool.Pool, query string, user int64
 			maxN = n
 		}
 	}
-	if !exact && attempt == 0 {
-		return value, nil
+	candidate := func(n int) string {
+		if n == 0 {
+			return value
+		}
+		return value + open + strconv.Itoa(n) + close
 	}
-	return value + open + strconv.Itoa(maxN+max(attempt, 1)) + close, nil
+	n := maxN + 1
+	if !exact {
+		n = 0
+	}
+	for tries := 0; tries < 100; tries++ {
+		c, err := loadClaim(ctx, repo, scope, userScoped(user, candidate(n)))
+		if err != nil {
+			return "", err
+		}
+		if c.Owner() == "" {
+			return candidate(n), nil
+		}
+		n = max(n+1, maxN+1)
+	}
+	return "", domain.Conflictf("no free name found for %q", value)
 }
 
 func deref(s *string) string {

@@ -129,9 +129,9 @@ func projectsEnabled(repo *Repository) bool {
 
 // freeProjectName picks Langflow's name for a new project of user: name
 // itself if free, else "name (n)" with n one more than the largest in use.
-func freeProjectName(ctx context.Context, pool *pgxpool.Pool, user int64, name string, attempt int) (string, error) {
-	return freeValue(ctx, pool, `SELECT name FROM projects WHERE user_id = $1 AND NOT is_deleted AND
-    (lower(name) = lower($2) OR lower(name) LIKE lower($3) ESCAPE '\')`, user, name, " (", ")", attempt)
+func freeProjectName(ctx context.Context, pool *pgxpool.Pool, repo *Repository, user int64, name string) (string, error) {
+	return freeValue(ctx, pool, repo, domain.ProjectNameScope, `SELECT name FROM projects WHERE user_id = $1 AND NOT is_deleted AND
+    (lower(name) = lower($2) OR lower(name) LIKE lower($3) ESCAPE '\')`, user, name, " (", ")")
 }
 
 // projectNameClaims moves the name claim of the project whose stream is
@@ -214,7 +214,7 @@ func EnsureDefaultProject(ctx context.Context, repo *Repository, pool *pgxpool.P
 		} else if !errors.Is(err, domain.ErrNotFound) {
 			return res, err
 		}
-		free, err := freeProjectName(ctx, pool, user, name, attempt)
+		free, err := freeProjectName(ctx, pool, repo, user, name)
 		if err != nil {
 			return res, err
 		}
@@ -293,7 +293,7 @@ func (h *Projects) CreateProject(ctx context.Context, caller auth.Principal, fie
 	}
 	for attempt := 0; ; attempt++ {
 		f := fields
-		name, err := freeProjectName(ctx, h.Pool, caller.UserID, fields.Name, attempt)
+		name, err := freeProjectName(ctx, h.Pool, h.Repo, caller.UserID, fields.Name)
 		if err != nil {
 			return id, res, err
 		}
