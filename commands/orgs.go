@@ -61,6 +61,10 @@ type OrgUpdate struct {
 	OrgCode  *string `json:"org_code" binding:"omitempty,max=64"`
 	IsEnable *bool   `json:"is_enable"`
 	Note     *string `json:"note" binding:"omitempty,max=2000"`
+	// ParentOrgID moves the org (with everything under it) under another
+	// org, 0 making it a root. Not in the spec's body: the issue's org tree
+	// has moves; a cycle or a tree deeper than six levels is 422.
+	ParentOrgID *int64 `json:"parent_org_id" binding:"omitempty,gte=0"`
 }
 
 // OrgMembersCreate is the body of Add Org Members: the users of uids join
@@ -245,7 +249,12 @@ func (h *Orgs) update(c *gin.Context) {
 	}
 	ch := domain.OrgChange{OrgName: body.OrgName, OrgCode: body.OrgCode, IsEnable: body.IsEnable, Note: body.Note}
 	res, err := h.ChangeOrgs(c.Request.Context(), tenant, httpapi.Metadata(c, h.Clock()),
-		func(t *domain.OrgTree) error { return t.ChangeOrg(id, ch) })
+		func(t *domain.OrgTree) error {
+			if err := t.ChangeOrg(id, ch); err != nil || body.ParentOrgID == nil {
+				return err
+			}
+			return t.MoveOrg(id, *body.ParentOrgID)
+		})
 	if err != nil {
 		httpapi.Fail(c, err)
 		return

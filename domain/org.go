@@ -285,6 +285,53 @@ func (t *OrgTree) AddOrg(id int64, n NewOrg) error {
 	return nil
 }
 
+// MoveOrg hangs org id under parent (0: make it a root), with everything
+// under it. It never creates a cycle (an org cannot move under itself or
+// under one of its own sub-orgs) nor a tree deeper than MaxOrgLevel.
+// Moving to the current parent records nothing.
+func (t *OrgTree) MoveOrg(id, parent int64) error {
+	cur, ok := t.orgs[id]
+	if !ok {
+		return NotFoundf("Org not found")
+	}
+	if parent == cur.ParentOrgID {
+		return nil
+	}
+	var prefix OrgPath
+	level := 1
+	if parent != 0 {
+		p, ok := t.orgs[parent]
+		if !ok {
+			return NotFoundf("Parent org %d not found", parent)
+		}
+		if p.Path()[cur.OrgLevel-1] == id && p.OrgLevel >= cur.OrgLevel {
+			return Invalidf("An org cannot be moved under itself or its descendants: org %d is under org %d", parent, id)
+		}
+		prefix, level = p.Path(), p.OrgLevel+1
+	}
+	shift := level - cur.OrgLevel
+	var placed []OrgPlaced
+	for _, o := range t.orgs {
+		old := o.Path()
+		if old[cur.OrgLevel-1] != id || o.OrgLevel < cur.OrgLevel {
+			continue // not in the moved subtree
+		}
+		newLevel := o.OrgLevel + shift
+		if newLevel > MaxOrgLevel {
+			return Invalidf("Orgs are at most %d levels deep: org %d would be at level %d", MaxOrgLevel, o.OrgID, newLevel)
+		}
+		var path OrgPath
+		copy(path[:level-1], prefix[:level-1])
+		for k := cur.OrgLevel - 1; k < o.OrgLevel; k++ {
+			path[k+shift] = old[k]
+		}
+		placed = append(placed, OrgPlaced{OrgID: o.OrgID, OrgLevel: newLevel, Path: path})
+	}
+	slices.SortFunc(placed, func(a, b OrgPlaced) int { return cmp.Compare(a.OrgID, b.OrgID) })
+	t.record(OrgMoved{TenantID: t.tenant, OrgID: id, ParentOrgID: parent, Placed: placed})
+	return nil
+}
+
 // OrgChange holds the fields of an org to set; nil leaves one as it is.
 // An OrgCode of "" clears the code.
 type OrgChange struct {
@@ -484,6 +531,24 @@ func (t *OrgTree) Apply(e Event) {
 		if e.Note != nil {
 			note := *e.Note
 			s.Note = &note
+		}
+	case OrgMoved:
+		s, ok := t.orgs[e.OrgID]
+		if !ok {
+			return
+		}
+		if s.ParentOrgID != 0 {
+			t.children[s.ParentOrgID]--
+		}
+		if e.ParentOrgID != 0 {
+			t.children[e.ParentOrgID]++
+		}
+		s.ParentOrgID = e.ParentOrgID
+		for _, pl := range e.Placed {
+			if o, ok := t.orgs[pl.OrgID]; ok {
+				o.OrgLevel = pl.OrgLevel
+				o.setPath(pl.Path)
+			}
 		}
 	case OrgRemoved:
 		s, ok := t.orgs[e.OrgID]

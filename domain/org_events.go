@@ -33,6 +33,22 @@ type OrgChanged struct {
 	Note     *string   `json:"note,omitempty"`
 }
 
+// OrgPlaced is where an org sits after a move: its level and path.
+type OrgPlaced struct {
+	OrgID    int64   `json:"org_id"`
+	OrgLevel int     `json:"org_level"`
+	Path     OrgPath `json:"path"`
+}
+
+// OrgMoved records that org OrgID now hangs under ParentOrgID (0: a root),
+// with the new level and path of it and of every org under it.
+type OrgMoved struct {
+	TenantID    uuid.UUID   `json:"tenant_id"`
+	OrgID       int64       `json:"org_id"`
+	ParentOrgID int64       `json:"parent_org_id"`
+	Placed      []OrgPlaced `json:"placed"`
+}
+
 // OrgRemoved records the removal of an org (it had no sub-orgs and no
 // members).
 type OrgRemoved struct {
@@ -79,11 +95,12 @@ type OrgMemberRemoved struct {
 func (OrgCreated) EventType() string       { return "org.created" }
 func (OrgChanged) EventType() string       { return "org.changed" }
 func (OrgRemoved) EventType() string       { return "org.removed" }
+func (OrgMoved) EventType() string         { return "org.moved" }
 func (OrgMembersAdded) EventType() string  { return "org.members_added" }
 func (OrgMemberChanged) EventType() string { return "org.member_changed" }
 func (OrgMemberRemoved) EventType() string { return "org.member_removed" }
 
 // OrgEvents lists the event types of organisation trees, for the registry.
 func OrgEvents() []Schema {
-	return V1(OrgCreated{}, OrgChanged{}, OrgRemoved{}, OrgMembersAdded{}, OrgMemberChanged{}, OrgMemberRemoved{})
+	return V1(OrgCreated{}, OrgChanged{}, OrgRemoved{}, OrgMembersAdded{}, OrgMemberChanged{}, OrgMemberRemoved{}, OrgMoved{})
 }

@@ -40,6 +40,16 @@ WHERE org_id = $1`,
 			e.OrgName, e.OrgCode, e.IsEnable, e.Note)
 		return writeOrgTree(ctx, tx, rec, e.TenantID)
 	})
+	On(p, func(ctx context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.OrgMoved) error {
+		tx.Queue(`UPDATE orgs SET parent_org_id = $2 WHERE org_id = $1`, e.OrgID, e.ParentOrgID)
+		for _, pl := range e.Placed {
+			tx.Queue(`UPDATE orgs SET org_level = $2, one_org_id = $3, two_org_id = $4, three_org_id = $5, four_org_id = $6,
+    five_org_id = $7, six_org_id = $8, utime = $9, m_uid = $10, version = $11 WHERE org_id = $1`,
+				pl.OrgID, pl.OrgLevel, pl.Path[0], pl.Path[1], pl.Path[2], pl.Path[3], pl.Path[4], pl.Path[5],
+				rec.Metadata.OccurredAt, rec.Metadata.ActorUserID, int64(rec.StreamVersion))
+		}
+		return writeOrgTree(ctx, tx, rec, e.TenantID)
+	})
 	On(p, func(ctx context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.OrgRemoved) error {
 		tx.Queue(`DELETE FROM orgs WHERE org_id = $1`, e.OrgID)
 		return writeOrgTree(ctx, tx, rec, e.TenantID)
