@@ -560,8 +560,8 @@ func TestBusinesses_CandidatesAndBusinessUsers(t *testing.T) {
 	assert.Equal(t, 0.0, n, "inactive users are no candidates")
 	assert.Empty(t, uids)
 	r = w.get(t, bizIDPath(xID, "user-candidates")+"?search=bob", w.admin.token, uuid.Nil)
-	assert.Equal(t, map[string]any{"total_count": 1.0, "users": []any{map[string]any{"uid": float64(bob.id), "username": "bob",
-		"nickname": "", "email": "", "profile_image": ""}}}, r.obj(t))
+	assert.Equal(t, map[string]any{"total_count": 1.0, "users": []any{map[string]any{"id": float64(bob.id), "uid": float64(bob.id),
+		"username": "bob", "nickname": "", "email": "", "mobile": "", "profile_image": ""}}}, r.obj(t))
 	n, _ = cands(ann.token, ten, "")
 	assert.Equal(t, 4.0, n, "any user of the tenant may read")
 

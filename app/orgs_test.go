@@ -374,7 +374,9 @@ func TestOrgs_CandidatesSearchAndSorts(t *testing.T) {
 	assert.EqualValues(t, 3, total)
 	assert.Equal(t, []int64{adminID, bob, dave}, ids)
 	body := s.orgGet(t, s.admin, orgQuery("/api/v1/org-members/user-candidates", "tenant-id", ta, "org-id", root)).obj(t)
-	assert.Equal(t, "carol", orgRows(t, body["users"])[1]["username"], "candidates are users as Read All Users shows them")
+	assert.Equal(t, map[string]any{"id": float64(carol), "uid": float64(carol), "username": "carol", "nickname": "Xia",
+		"email": "", "mobile": "", "profile_image": ""}, orgRows(t, body["users"])[1],
+		"candidates have the shared candidate shape (no settings, no store_api_key)")
 	orgRequire422(t, s.orgDo(t, http.MethodGet, orgQuery("/api/v1/org-members/user-candidates", "tenant-id", ta, "org-id", root,
 		"limit", 0), s.admin, nil), "greater_than_equal", "", "query", "limit")
 	orgRequire422(t, s.orgDo(t, http.MethodGet, orgQuery("/api/v1/org-members/user-candidates", "tenant-id", ta, "org-id", root,

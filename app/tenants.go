@@ -43,6 +43,7 @@ func (Tenants) Routes(s *httpapi.Server, d Deps) {
 	cmds := &commands.Tenants{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock}
 	cmds.Routes(s)
 	readapi.RegisterTenantReads(s, d.Pool)
+	readapi.RegisterTenantCandidates(s, d.Pool)
 }
 
 // Bootstrap implements Bootstrapper: the system tenant (tenancy.SystemTenantID,

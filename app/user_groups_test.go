@@ -326,6 +326,11 @@ func TestUserGroups_CandidatesAndSearch(t *testing.T) {
 	n, ids = cand("group-id", g2)
 	assert.Equal(t, int64(2), n)
 	assert.Equal(t, []int64{s.adminID, ada}, ids)
+	r = s.do(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery("tenant-id", ta, "group-id", g1, "search", "cyd"), s.admin, nil)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, map[string]any{"total_count": 1.0, "users": []any{map[string]any{"id": float64(cyd), "uid": float64(cyd),
+		"username": "cyd", "nickname": "Cyd C", "email": "", "mobile": "", "profile_image": ""}}}, r.obj(t),
+		"candidates have the shared candidate shape (no settings, no store_api_key)")
 	for _, bad := range []string{"limit=0", "limit=501", "skip=-1"} {
 		r := s.do(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery("tenant-id", ta, "group-id", g1)+"&"+bad, s.admin, nil)
 		assert.Equal(t, http.StatusUnprocessableEntity, r.status, "%s: %s", bad, r.raw)

@@ -198,52 +198,13 @@ type BusinessCandidatesQuery struct {
 	Limit  int    `form:"limit,default=10" binding:"gte=1,lte=1000"`
 }
 
-// BusinessCandidate is a user who could join a business: who they are,
-// without their settings or flags.
-type BusinessCandidate struct {
-	UID          int64  `json:"uid"`
-	Username     string `json:"username"`
-	Nickname     string `json:"nickname"`
-	Email        string `json:"email"`
-	ProfileImage string `json:"profile_image"`
-}
-
-// BusinessCandidates is a page of candidates and how many there are.
-type BusinessCandidates struct {
-	TotalCount int64               `json:"total_count"`
-	Users      []BusinessCandidate `json:"users"`
-}
-
 // ListBusinessCandidates lists the active users who are not users of
 // business (business_users, which the RBAC issue's business user roles
-// fill: until then every active user), search matching username, nickname
-// or email (case-insensitive substring), by id.
-func ListBusinessCandidates(ctx context.Context, pool *pgxpool.Pool, business int64, q BusinessCandidatesQuery) (BusinessCandidates, error) {
-	args := []any{business}
-	cond := ` FROM users u WHERE u.is_active
-    AND NOT EXISTS (SELECT 1 FROM business_users m WHERE m.business_id = $1 AND m.uid = u.id)`
-	if q.Search != "" {
-		args = append(args, "%"+EscapeLike(q.Search)+"%")
-		cond += ` AND (u.username ILIKE $2 OR u.nickname ILIKE $2 OR u.email ILIKE $2)`
-	}
-	out := BusinessCandidates{Users: []BusinessCandidate{}}
-	if err := pool.QueryRow(ctx, `SELECT count(*)`+cond, args...).Scan(&out.TotalCount); err != nil {
-		return out, fmt.Errorf("count business candidates: %w", err)
-	}
-	args = append(args, q.Skip, q.Limit)
-	rows, _ := pool.Query(ctx, fmt.Sprintf(`SELECT u.id, u.username, u.nickname, u.email, u.profile_image%s
-ORDER BY u.id OFFSET $%d LIMIT $%d`, cond, len(args)-1, len(args)), args...)
-	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (BusinessCandidate, error) {
-		var u BusinessCandidate
-		return u, row.Scan(&u.UID, &u.Username, &u.Nickname, &u.Email, &u.ProfileImage)
-	})
-	if err != nil {
-		return out, fmt.Errorf("list business candidates: %w", err)
-	}
-	if users != nil {
-		out.Users = users
-	}
-	return out, nil
+// fill: until then every active user): UserCandidates' search, order and
+// item shape.
+func ListBusinessCandidates(ctx context.Context, pool *pgxpool.Pool, business int64, q BusinessCandidatesQuery) (Candidates, error) {
+	return UserCandidates(ctx, pool, `EXISTS (SELECT 1 FROM business_users m WHERE m.business_id = $1 AND m.uid = u.id)`,
+		[]any{business}, q.Search, q.Skip, q.Limit)
 }
 
 // BusinessResourceTypes are the values of resource-type.
@@ -361,11 +322,11 @@ func RegisterBusinessReads(s *httpapi.Server, pool *pgxpool.Pool) {
 		Description: "Active users who are not users of the business (membership comes with business user roles), " +
 			"search matching username, nickname or email (case-insensitive); by id, skip and limit; total_count counts all.",
 		Params: []httpapi.Param{businessID,
-			{Name: "search", In: "query", Description: "Substring of username, nickname or email (case-insensitive)."},
+			{Name: "search", In: "query", Description: "Substring of username, nickname, email or mobile (case-insensitive)."},
 			{Name: "skip", In: "query", Type: "integer", Default: 0},
 			{Name: "limit", In: "query", Type: "integer", Default: 10},
 		},
-		Response: BusinessCandidates{}, ReadModels: []string{"businesses", "users"}, Handler: h.candidates})
+		Response: Candidates{}, ReadModels: []string{"businesses", "users"}, Handler: h.candidates})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}/resources", Tag: "Business",
 		Summary: "Read Business Resources",
 		Description: "The business's resources of resource-type, not deleted: flow (flows), component (flows that are " +

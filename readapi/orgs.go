@@ -273,32 +273,14 @@ type OrgCandidatesQuery struct {
 
 // OrgCandidates lists the users who may join org q.OrgID of tenant (404
 // if the tenant has no such org): active users who are not members of it
-// yet, by id; search is a case-insensitive substring of the username or
-// nickname. total_count counts them all, users is the page (skip, limit).
-func OrgCandidates(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q OrgCandidatesQuery) (UsersResponse, error) {
-	out := UsersResponse{Users: []UserRead{}}
+// yet, with UserCandidates' search (username, nickname, email, mobile),
+// order (id) and item shape.
+func OrgCandidates(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q OrgCandidatesQuery) (Candidates, error) {
 	if _, err := OrgByID(ctx, pool, tenant, *q.OrgID); err != nil {
-		return out, err
+		return Candidates{Users: []UserCandidate{}}, err
 	}
-	var args orgArgs
-	where := []string{"u.is_active", `NOT EXISTS (SELECT 1 FROM org_members m WHERE m.org_id = ` +
-		args.add(*q.OrgID) + ` AND m.uid = u.id)`}
-	if q.Search != "" {
-		where = append(where, orgSearch(&args, q.Search, "u.username", "u.nickname"))
-	}
-	from := ` FROM users u WHERE ` + strings.Join(where, " AND ")
-	if err := pool.QueryRow(ctx, `SELECT count(*)`+from, args...).Scan(&out.TotalCount); err != nil {
-		return out, fmt.Errorf("count org candidates: %w", err)
-	}
-	rows, _ := pool.Query(ctx, `SELECT `+userColumns+from+` ORDER BY u.id OFFSET `+args.add(q.Skip)+` LIMIT `+args.add(q.Limit), args...)
-	users, err := pgx.CollectRows(rows, scanUser)
-	if err != nil {
-		return out, fmt.Errorf("list org candidates: %w", err)
-	}
-	if users != nil {
-		out.Users = users
-	}
-	return out, nil
+	return UserCandidates(ctx, pool, `EXISTS (SELECT 1 FROM org_members m WHERE m.org_id = $1 AND m.uid = u.id)`,
+		[]any{*q.OrgID}, q.Search, q.Skip, q.Limit)
 }
 
 // OrgUserSearchQuery is the query string of Read Org User Search.
@@ -368,12 +350,12 @@ func RegisterOrgReads(s *httpapi.Server, pool *pgxpool.Pool) {
 		Response: []OrgMemberRead{}, ReadModels: OrgMemberReadModels, Handler: h.members})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/org-members/user-candidates", Tag: "Organization",
 		Summary: "Read Org Member User Candidates",
-		Description: "Active users who are not members of the org yet, by id, filtered by search (username or nickname): " +
+		Description: "Active users who are not members of the org yet, by id, filtered by search (username, nickname, email or mobile): " +
 			"total_count of them all and a page of users (skip, limit).",
-		Params: []httpapi.Param{orgID, OrgTenantParam, search("the user's username or nickname"),
+		Params: []httpapi.Param{orgID, OrgTenantParam, search("the user's username, nickname, email or mobile"),
 			{Name: "skip", In: "query", Type: "integer", Default: 0},
 			{Name: "limit", In: "query", Type: "integer", Default: 200, Description: "1..500."}},
-		Response: UsersResponse{}, ReadModels: OrgMemberReadModels, Handler: h.candidates})
+		Response: Candidates{}, ReadModels: OrgMemberReadModels, Handler: h.candidates})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/orgs/user-search", Tag: "Organization",
 		Summary: "Read Org User Search",
 		Description: "Every membership in the tenant's orgs (the member with its org's name, code and level), filtered by " +
@@ -431,7 +413,7 @@ func (h *orgReads) members(c *gin.Context) {
 func (h *orgReads) candidates(c *gin.Context) {
 	var q OrgCandidatesQuery
 	orgAnswer(c, h.pool, &q, func(q *OrgCandidatesQuery) *uuid.UUID { return q.TenantID },
-		func(ctx context.Context, t uuid.UUID) (UsersResponse, error) { return OrgCandidates(ctx, h.pool, t, q) })
+		func(ctx context.Context, t uuid.UUID) (Candidates, error) { return OrgCandidates(ctx, h.pool, t, q) })
 }
 
 func (h *orgReads) search(c *gin.Context) {

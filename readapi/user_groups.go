@@ -224,32 +224,14 @@ type UserGroupCandidatesQuery struct {
 
 // UserGroupCandidates lists the users who may join group q.GroupID of
 // tenant (404 if the tenant has no such group): active users who are not
-// members of it yet, by id; search is a case-insensitive substring of the
-// username or nickname. total_count counts them all, users is the page.
-func UserGroupCandidates(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q UserGroupCandidatesQuery) (UsersResponse, error) {
-	out := UsersResponse{Users: []UserRead{}}
+// members of it yet, with UserCandidates' search (username, nickname,
+// email, mobile), order (id) and item shape.
+func UserGroupCandidates(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q UserGroupCandidatesQuery) (Candidates, error) {
 	if _, err := UserGroupByID(ctx, pool, tenant, *q.GroupID); err != nil {
-		return out, err
+		return Candidates{Users: []UserCandidate{}}, err
 	}
-	var args ugArgs
-	where := []string{"u.is_active", `NOT EXISTS (SELECT 1 FROM user_group_members m WHERE m.group_id = ` +
-		args.add(*q.GroupID) + ` AND m.uid = u.id)`}
-	if q.Search != "" {
-		where = append(where, ugUserSearch(&args, q.Search))
-	}
-	from := ` FROM users u WHERE ` + strings.Join(where, " AND ")
-	if err := pool.QueryRow(ctx, `SELECT count(*)`+from, args...).Scan(&out.TotalCount); err != nil {
-		return out, fmt.Errorf("count user group candidates: %w", err)
-	}
-	rows, _ := pool.Query(ctx, `SELECT `+userColumns+from+` ORDER BY u.id OFFSET `+args.add(q.Skip)+` LIMIT `+args.add(q.Limit), args...)
-	users, err := pgx.CollectRows(rows, scanUser)
-	if err != nil {
-		return out, fmt.Errorf("list user group candidates: %w", err)
-	}
-	if users != nil {
-		out.Users = users
-	}
-	return out, nil
+	return UserCandidates(ctx, pool, `EXISTS (SELECT 1 FROM user_group_members m WHERE m.group_id = $1 AND m.uid = u.id)`,
+		[]any{*q.GroupID}, q.Search, q.Skip, q.Limit)
 }
 
 // UserGroupUserSearchQuery is the query string of Read User Group User
@@ -323,11 +305,11 @@ func RegisterUserGroupReads(s *httpapi.Server, pool *pgxpool.Pool) {
 		Response: []UserGroupMemberRead{}, ReadModels: UserGroupReadModels, Handler: h.members})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/user-group-members/user-candidates", Tag: "Organization",
 		Summary:     "Read User Group Member User Candidates",
-		Description: "Active users who are not members of the group yet, by id, filtered by search (username or nickname): total_count of them all and a page of users (skip, limit).",
-		Params: []httpapi.Param{groupID, ugTenantParam, search("the user's username or nickname"),
+		Description: "Active users who are not members of the group yet, by id, filtered by search (username, nickname, email or mobile): total_count of them all and a page of users (skip, limit).",
+		Params: []httpapi.Param{groupID, ugTenantParam, search("the user's username, nickname, email or mobile"),
 			{Name: "skip", In: "query", Type: "integer", Default: 0},
 			{Name: "limit", In: "query", Type: "integer", Default: 10, Description: "1..500."}},
-		Response: UsersResponse{}, ReadModels: UserGroupReadModels, Handler: h.candidates})
+		Response: Candidates{}, ReadModels: UserGroupReadModels, Handler: h.candidates})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/user-groups/user-search", Tag: "Organization",
 		Summary:     "Read User Group User Search",
 		Description: "Every membership in the tenant's groups (member id, group, user, is_leader), filtered by search (username or nickname), ordered by sort_by (ties by group_id, then id).",
@@ -379,7 +361,7 @@ func (h *userGroupReads) members(c *gin.Context) {
 func (h *userGroupReads) candidates(c *gin.Context) {
 	var q UserGroupCandidatesQuery
 	ugAnswer(c, h.pool, &q, func(q *UserGroupCandidatesQuery) *uuid.UUID { return q.TenantID },
-		func(ctx context.Context, t uuid.UUID) (UsersResponse, error) {
+		func(ctx context.Context, t uuid.UUID) (Candidates, error) {
 			return UserGroupCandidates(ctx, h.pool, t, q)
 		})
 }

@@ -268,3 +268,64 @@ func (h *users) apiKeys(c *gin.Context) {
 	out, err := APIKeysOf(c.Request.Context(), h.pool, p.UserID)
 	respond(c, out, err)
 }
+
+// UserCandidate is a user who could be added somewhere (a business, an
+// org, a group, a tenant): who they are, without their settings, flags or
+// store_api_key. It is the item of every candidate list of users (#74,
+// #100, #168, #169); uid repeats id for the clients that name it so.
+type UserCandidate struct {
+	ID           int64  `json:"id"`
+	UID          int64  `json:"uid"`
+	Username     string `json:"username"`
+	Nickname     string `json:"nickname"`
+	Email        string `json:"email"`
+	Mobile       string `json:"mobile"`
+	ProfileImage string `json:"profile_image"`
+}
+
+// Candidates is a page of candidate users and how many there are.
+type Candidates struct {
+	TotalCount int64           `json:"total_count"`
+	Users      []UserCandidate `json:"users"`
+}
+
+// UserCandidates returns a page of the active users (alias u) that are not
+// excluded: exclude is an SQL condition on u that is true for the users to
+// leave out (those already members), written with the placeholders $1..$n
+// of args; "" excludes nobody. search is a case-insensitive substring of
+// the username, nickname, email or mobile; users go by id; total_count
+// counts every match, users is the page (skip, limit).
+func UserCandidates(ctx context.Context, pool *pgxpool.Pool, exclude string, args []any, search string, skip, limit int) (Candidates, error) {
+	args = append([]any(nil), args...)
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	from := ` FROM users u WHERE u.is_active`
+	if exclude != "" {
+		from += ` AND NOT (` + exclude + `)`
+	}
+	if search != "" {
+		p := arg("%" + EscapeLike(search) + "%")
+		from += fmt.Sprintf(` AND (u.username ILIKE %[1]s OR u.nickname ILIKE %[1]s OR u.email ILIKE %[1]s OR u.mobile ILIKE %[1]s)`, p)
+	}
+	out := Candidates{Users: []UserCandidate{}}
+	if err := pool.QueryRow(ctx, `SELECT count(*)`+from, args...).Scan(&out.TotalCount); err != nil {
+		return out, fmt.Errorf("count candidates: %w", err)
+	}
+	rows, _ := pool.Query(ctx, `SELECT u.id, u.username, u.nickname, u.email, u.mobile, u.profile_image`+from+
+		` ORDER BY u.id OFFSET `+arg(skip)+` LIMIT `+arg(limit), args...)
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (UserCandidate, error) {
+		var u UserCandidate
+		err := row.Scan(&u.ID, &u.Username, &u.Nickname, &u.Email, &u.Mobile, &u.ProfileImage)
+		u.UID = u.ID
+		return u, err
+	})
+	if err != nil {
+		return out, fmt.Errorf("list candidates: %w", err)
+	}
+	if users != nil {
+		out.Users = users
+	}
+	return out, nil
+}
