@@ -1,6 +1,9 @@
 package app
 
 import (
+	"context"
+	"net/http"
+
 	"github.com/google/uuid"
 
 	"github.com/skillflaw/skillflaw-go/audit"
@@ -30,7 +33,21 @@ func (m *Audit) Projections() []*projections.Projection {
 }
 
 // Routes implements Module.
-func (m *Audit) Routes(s *httpapi.Server, d Deps) { audit.Register(s, AuditReplayer(d)) }
+// The replay of the API waits for audit_log to catch up with the instant
+// it replays (503 if it does not within the read-your-writes timeout).
+func (m *Audit) Routes(s *httpapi.Server, d Deps) {
+	r := AuditReplayer(d)
+	r.Wait = func(ctx context.Context, pos eventstore.Position) error {
+		ctx, cancel := context.WithTimeout(ctx, d.Config.ReadYourWritesTimeout)
+		defer cancel()
+		if err := d.Runtime.WaitFor(ctx, pos, audit.ReadModels...); err != nil {
+			return &httpapi.StatusError{Status: http.StatusServiceUnavailable,
+				Detail: "The audit log has not caught up with the log yet; retry"}
+		}
+		return nil
+	}
+	audit.Register(s, r)
+}
 
 // AuditReplayer replays tenants from the log of d.
 func AuditReplayer(d Deps) *audit.Replayer {

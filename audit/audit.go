@@ -99,6 +99,10 @@ type Replayer struct {
 	Reg     *eventstore.Registry
 	Pool    *pgxpool.Pool
 	Sources []Source
+	// Wait, if set, blocks until the audit_log read model has folded the
+	// log up to pos (the flows of a tenant are found through it); nil
+	// reads audit_log as it is (the CLI, whose projections do not run).
+	Wait func(ctx context.Context, pos eventstore.Position) error
 }
 
 // State is a tenant as it was at an instant: "tenant_id", "as_of", one
@@ -123,12 +127,35 @@ func (r *Replayer) State(ctx context.Context, tenant uuid.UUID, at Instant) (Sta
 		}
 		out[src.Key] = agg.AuditState()
 	}
+	if err := r.catchUp(ctx, at); err != nil {
+		return nil, err
+	}
 	flows, err := r.flows(ctx, tenant, at)
 	if err != nil {
 		return nil, err
 	}
 	out["flows"] = flows
 	return out, nil
+}
+
+// catchUp waits (r.Wait) until audit_log has folded the log up to the
+// instant's position, or up to the head for a time or a position beyond it.
+func (r *Replayer) catchUp(ctx context.Context, at Instant) error {
+	if r.Wait == nil {
+		return nil
+	}
+	head, err := r.Store.Head(ctx)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	target := head
+	if at.Position != nil && at.Position.Less(head) {
+		target = *at.Position
+	}
+	if target.IsZero() {
+		return nil
+	}
+	return r.Wait(ctx, target)
 }
 
 // fold applies the stream's events up to the instant (the longest prefix

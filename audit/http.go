@@ -79,7 +79,7 @@ func Register(s *httpapi.Server, r *Replayer) {
 			{Name: "tenant_id", In: "query", Format: "uuid", Required: true},
 			{Name: "as_of", In: "query", Required: true, Description: "RFC 3339 time or log position"},
 		},
-		Handler: h.state})
+		ReadModels: ReadModels, Handler: h.state})
 }
 
 type handlers struct {

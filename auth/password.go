@@ -2,6 +2,7 @@ package auth
 
 import (
 	"fmt"
+	"sync"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -20,15 +21,16 @@ type Passwords struct {
 	cost int
 	// dummy is a hash of nothing, compared against when there is no user,
 	// so that a login for an unknown name takes as long as a wrong password.
-	dummy []byte
+	// It is made on first use: processes that never log anyone in (the CLI)
+	// do not pay for it.
+	dummyOnce sync.Once
+	dummy     []byte
 }
 
 // NewPasswords returns a hasher of the given bcrypt cost, brought into
 // bcrypt's range (4-31; configuration checks it first).
 func NewPasswords(cost int) *Passwords {
-	cost = min(max(cost, bcrypt.MinCost), bcrypt.MaxCost)
-	dummy, _ := bcrypt.GenerateFromPassword([]byte("no such user"), cost) // fails only for bad costs
-	return &Passwords{cost: cost, dummy: dummy}
+	return &Passwords{cost: min(max(cost, bcrypt.MinCost), bcrypt.MaxCost)}
 }
 
 // ValidPassword checks a new password's length.
@@ -58,6 +60,9 @@ func (p *Passwords) Hash(pw string) (string, error) {
 // costs the same time and never matches.
 func (p *Passwords) Verify(hash, pw string) bool {
 	if hash == "" {
+		p.dummyOnce.Do(func() {
+			p.dummy, _ = bcrypt.GenerateFromPassword([]byte("no such user"), p.cost) // fails only for bad costs
+		})
 		_ = bcrypt.CompareHashAndPassword(p.dummy, []byte(pw))
 		return false
 	}

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,7 +21,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skillflaw/skillflaw-go/app"
 	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
 	"github.com/skillflaw/skillflaw-go/internal/testkit"
@@ -26,6 +34,8 @@ import (
 type cli struct {
 	env   map[string]string
 	stdin string
+	// modules are the App's modules (nil: the tally test module).
+	modules []app.Module
 }
 
 func newCLI(t *testing.T, url string) *cli {
@@ -34,7 +44,11 @@ func newCLI(t *testing.T, url string) *cli {
 
 func (c *cli) run(ctx context.Context, args ...string) (stdout, stderr string, err error) {
 	var out, errOut testkit.SyncBuffer
-	err = run(ctx, args, strings.NewReader(c.stdin), &out, &errOut, func(k string) string { return c.env[k] }, tallyapi.Module{})
+	modules := c.modules
+	if modules == nil {
+		modules = []app.Module{tallyapi.Module{}}
+	}
+	err = run(ctx, args, strings.NewReader(c.stdin), &out, &errOut, func(k string) string { return c.env[k] }, modules...)
 	return out.String(), errOut.String(), err
 }
 
@@ -166,4 +180,109 @@ func freePort(t *testing.T) int {
 
 func projectionsProgress(pos, target uint64, elapsed time.Duration) projections.RebuildProgress {
 	return projections.RebuildProgress{Projection: "p", Position: eventstore.At(pos), Target: eventstore.At(target), Elapsed: elapsed}
+}
+
+// audit replay prints or writes what GET /api/v1/audit/state answers for
+// the same tenant and instant, from the log an App (the binary's modules)
+// wrote.
+func TestCLI_AuditReplay(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testkit.DatabaseURL(t)
+	vars := map[string]string{"SKILLFLAW_DATABASE_URL": url, "HOME": t.TempDir(), "SKILLFLAW_PASSWORD_HASH_COST": "4",
+		"SKILLFLAW_SUPERUSER": "root", "SKILLFLAW_SUPERUSER_PASSWORD": "root-password-1"}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	require.NoError(t, err)
+	serveCtx, stop := context.WithCancel(ctx)
+	a, err := app.Open(serveCtx, cfg, slog.New(slog.DiscardHandler), modules()...)
+	require.NoError(t, err)
+	require.NoError(t, a.Bootstrap(serveCtx))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(serveCtx, ln) }()
+	t.Cleanup(func() {
+		stop()
+		assert.NoError(t, <-done)
+		a.Close()
+	})
+	base := "http://" + ln.Addr().String()
+	store := postgres.New(a.Pool(), postgres.Options{})
+	t.Cleanup(store.Close)
+	head, err := store.Head(ctx)
+	require.NoError(t, err)
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	require.NoError(t, a.Runtime().WaitFor(waitCtx, head))
+
+	call := func(method, path, token string, body any) (map[string]any, http.Header) {
+		t.Helper()
+		var rd io.Reader
+		ctype := "application/json"
+		switch b := body.(type) {
+		case nil:
+		case neturl.Values:
+			rd, ctype = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
+		default:
+			raw, err := json.Marshal(b)
+			require.NoError(t, err)
+			rd = bytes.NewReader(raw)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", ctype)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
+		require.Less(t, res.StatusCode, 300, "%s %s: %v", method, path, out)
+		return out, res.Header
+	}
+	login, _ := call(http.MethodPost, "/api/v1/login", "", neturl.Values{"username": {"root"}, "password": {"root-password-1"}})
+	token := login["access_token"].(string)
+	tenant, _ := call(http.MethodPost, "/api/v1/tenants", token, map[string]any{"tenant_name": "CLI Co"})
+	tid := tenant["tenant_id"].(string)
+	_, h := call(http.MethodPost, "/api/v1/businesses", token, map[string]any{"tenant_id": tid, "business_name": "One", "business_level": 1})
+	middle := h.Get("X-Event-Position")
+	call(http.MethodPost, "/api/v1/orgs", token, map[string]any{"tenant_id": tid, "org_name": "HQ"})
+	call(http.MethodPost, "/api/v1/flows/", token, map[string]any{"name": "F", "tenant_id": tid})
+	call(http.MethodPatch, "/api/v1/tenants/"+tid, token, map[string]any{"tenant_name": "CLI Company"})
+	now := time.Now().UTC().Format(time.RFC3339Nano)
+
+	c := newCLI(t, url)
+	c.modules = modules()
+	file := filepath.Join(t.TempDir(), "state.json")
+	for _, until := range []string{middle, now} {
+		want, _ := call(http.MethodGet, "/api/v1/audit/state?"+neturl.Values{"tenant_id": {tid}, "as_of": {until}}.Encode(), token, nil)
+		_, _, err := c.run(ctx, "audit", "replay", "--tenant", tid, "--until", until, "--out", file)
+		require.NoError(t, err)
+		raw, err := os.ReadFile(file)
+		require.NoError(t, err)
+		var got map[string]any
+		require.NoError(t, json.Unmarshal(raw, &got))
+		assert.Equal(t, want, got, "as of %s", until)
+		out, _, err := c.run(ctx, "audit", "replay", "--tenant", tid, "--until", until)
+		require.NoError(t, err)
+		assert.JSONEq(t, string(raw), out)
+	}
+	// The instants differ: the org, the flow and the new name came after.
+	var first map[string]any
+	out, _, err := c.run(ctx, "audit", "replay", "--tenant", tid, "--until", middle)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(out), &first))
+	assert.Equal(t, "CLI Co", first["tenant"].(map[string]any)["tenant_name"])
+	assert.Nil(t, first["orgs"])
+	assert.Equal(t, []any{}, first["flows"])
+	require.Len(t, first["businesses"].(map[string]any)["businesses"], 1)
+
+	for _, args := range [][]string{{"audit"}, {"audit", "nope"}, {"audit", "replay"}, {"audit", "replay", "--tenant", tid},
+		{"audit", "replay", "--tenant", "x", "--until", "1"}, {"audit", "replay", "--tenant", tid, "--until", "yesterday"},
+		{"audit", "replay", "--tenant", tid, "--until", "1", "extra"}} {
+		_, _, err := c.run(ctx, args...)
+		require.ErrorIs(t, err, errUsage, "%v", args)
+	}
 }
