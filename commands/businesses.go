@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"time"
 
@@ -98,17 +97,9 @@ func (h *Businesses) Routes(s *httpapi.Server) {
 		Response: BusinessUserDeleted{}, ReadModels: models, Handler: h.removeUser})
 }
 
-// loadTree loads tenant's businesses (empty when it has none yet).
-func (h *Businesses) loadTree(ctx context.Context, tenant uuid.UUID) (*domain.BusinessTree, error) {
-	t := domain.LoadBusinessTree(tenant)
-	if err := h.Repo.Load(ctx, t); err != nil {
-		if errors.Is(err, domain.ErrNotFound) {
-			return domain.LoadBusinessTree(tenant), nil
-		}
-		return nil, err
-	}
-	return t, nil
-}
+// businessSaveAttempts bounds how often a write decides again after
+// losing a race (as retryOnRace does for the other writes).
+const businessSaveAttempts = 5
 
 // decide loads tenant's tree, runs fn on it and saves what it recorded,
 // with md's tenant and business; a lost race decides again. The result is
@@ -116,19 +107,7 @@ func (h *Businesses) loadTree(ctx context.Context, tenant uuid.UUID) (*domain.Bu
 func (h *Businesses) decide(ctx context.Context, tenant uuid.UUID, business int64, md eventstore.Metadata,
 	fn func(t *domain.BusinessTree) error) (eventstore.AppendResult, error) {
 	md.TenantID, md.BusinessID = tenant, business
-	var res eventstore.AppendResult
-	err := retryOnRace(func() error {
-		t, err := h.loadTree(ctx, tenant)
-		if err != nil {
-			return err
-		}
-		if err := fn(t); err != nil {
-			return err
-		}
-		res, err = h.Repo.Save(ctx, t, md)
-		return err
-	})
-	return res, err
+	return decideAgain(ctx, h.Repo, businessSaveAttempts, func() *domain.BusinessTree { return domain.LoadBusinessTree(tenant) }, fn, md)
 }
 
 // answer answers a write on business id with its row, once the read

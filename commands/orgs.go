@@ -129,23 +129,11 @@ func (h *Orgs) Routes(s *httpapi.Server) {
 // again on the new state; after orgSaveAttempts losses it is a 409.
 func (h *Orgs) ChangeOrgs(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, decide func(*domain.OrgTree) error) (eventstore.AppendResult, error) {
 	md.TenantID = tenant
-	for attempt := 1; ; attempt++ {
-		t := domain.LoadOrgTree(tenant)
-		if err := h.Repo.Load(ctx, t); err != nil && !errors.Is(err, domain.ErrNotFound) {
-			return eventstore.AppendResult{}, err
-		}
-		if err := decide(t); err != nil {
-			return eventstore.AppendResult{}, err
-		}
-		res, err := h.Repo.Save(ctx, t, md)
-		if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
-			if attempt < orgSaveAttempts {
-				continue
-			}
-			return res, domain.Conflictf(msgOrgsBusy)
-		}
-		return res, err
+	res, err := decideAgain(ctx, h.Repo, orgSaveAttempts, func() *domain.OrgTree { return domain.LoadOrgTree(tenant) }, decide, md)
+	if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
+		return res, domain.Conflictf(msgOrgsBusy)
 	}
+	return res, err
 }
 
 // orgManager returns the caller if they may manage orgs.

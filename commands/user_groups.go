@@ -109,11 +109,7 @@ func (h *UserGroups) Routes(s *httpapi.Server) {
 // LoadUserGroups folds the user groups of tenant (an empty aggregate when
 // the tenant has none yet).
 func LoadUserGroups(ctx context.Context, repo *Repository, tenant uuid.UUID) (*domain.UserGroups, error) {
-	g := domain.LoadUserGroups(tenant)
-	if err := repo.Load(ctx, g); err != nil && !errors.Is(err, domain.ErrNotFound) {
-		return nil, err
-	}
-	return g, nil
+	return loadOrNew(ctx, repo, func() *domain.UserGroups { return domain.LoadUserGroups(tenant) })
 }
 
 // userGroupsAttempts bounds how often a write decides again after losing
@@ -124,23 +120,7 @@ const userGroupsAttempts = 20
 // decide loads tenant's user groups, lets fn decide and saves what it
 // recorded, again on a lost race (each time on the fresh state).
 func (h *UserGroups) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.UserGroups) error) (eventstore.AppendResult, error) {
-	var (
-		res eventstore.AppendResult
-		err error
-	)
-	for range userGroupsAttempts {
-		var g *domain.UserGroups
-		if g, err = LoadUserGroups(ctx, h.Repo, tenant); err != nil {
-			return res, err
-		}
-		if err = fn(g); err != nil {
-			return res, err
-		}
-		if res, err = h.Repo.Save(ctx, g, md); !errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
-			return res, err
-		}
-	}
-	return res, err
+	return decideAgain(ctx, h.Repo, userGroupsAttempts, func() *domain.UserGroups { return domain.LoadUserGroups(tenant) }, fn, md)
 }
 
 // begin is the common start of every write: the caller must manage

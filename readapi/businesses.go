@@ -129,34 +129,23 @@ func (q BusinessesQuery) matches(b BusinessRead) bool {
 // ListBusinesses lists the businesses of tenant that pass q's filters, in
 // the tree's order: depth first, siblings by id.
 func ListBusinesses(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q BusinessesQuery) ([]BusinessRead, error) {
-	args := []any{tenant}
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	conds := []string{"tenant_id = $1"}
+	var args sqlArgs
+	conds := []string{"tenant_id = " + args.add(tenant)}
 	if q.Level != 0 {
-		conds = append(conds, "business_level = "+arg(q.Level))
+		conds = append(conds, "business_level = "+args.add(q.Level))
 	}
 	if q.IsEnable != nil {
-		conds = append(conds, "is_enable = "+arg(*q.IsEnable))
+		conds = append(conds, "is_enable = "+args.add(*q.IsEnable))
 	}
 	if q.FirstBusinessID != nil {
-		conds = append(conds, "first_business_id = "+arg(*q.FirstBusinessID))
+		conds = append(conds, "first_business_id = "+args.add(*q.FirstBusinessID))
 	}
 	if q.SecondBusinessID != nil {
-		conds = append(conds, "second_business_id = "+arg(*q.SecondBusinessID))
+		conds = append(conds, "second_business_id = "+args.add(*q.SecondBusinessID))
 	}
 	rows, _ := pool.Query(ctx, `SELECT `+businessColumns+` FROM businesses WHERE `+strings.Join(conds, " AND ")+
 		` ORDER BY first_business_id, second_business_id, third_business_id`, args...)
-	out, err := pgx.CollectRows(rows, scanBusiness)
-	if err != nil {
-		return nil, fmt.Errorf("list businesses: %w", err)
-	}
-	if out == nil {
-		out = []BusinessRead{}
-	}
-	return out, nil
+	return collectAll(rows, scanBusiness, "list businesses")
 }
 
 // BusinessTree returns the tree of tenant's businesses that the projector
@@ -231,21 +220,16 @@ type BusinessResourcesQuery struct {
 // search is a case-insensitive substring of the name; sort-by id or name
 // (case-insensitive), ties by id, in sort-order.
 func ListBusinessResources(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, b BusinessRead, q BusinessResourcesQuery) (any, error) {
-	dir := "ASC"
-	if q.SortOrder == "desc" {
-		dir = "DESC"
-	}
-	filter := func(a string) (where, order string, args []any) {
-		args = []any{b.BusinessID, b.TenantID}
+	dir := direction(q.SortOrder)
+	filter := func(a string) (where, order string, args sqlArgs) {
+		args = sqlArgs{b.BusinessID, b.TenantID}
 		where = fmt.Sprintf(` WHERE %[1]s.business_id = $1 AND (%[1]s.tenant_id IS NULL OR %[1]s.tenant_id = $2)
     AND NOT %[1]s.is_deleted`, a)
 		if !caller.IsSuperuser {
-			args = append(args, caller.UserID)
-			where += fmt.Sprintf(` AND %s.user_id = $%d`, a, len(args))
+			where += ` AND ` + a + `.user_id = ` + args.add(caller.UserID)
 		}
 		if q.Search != "" {
-			args = append(args, "%"+EscapeLike(q.Search)+"%")
-			where += fmt.Sprintf(` AND %s.name ILIKE $%d`, a, len(args))
+			where += ` AND ` + searchAny(&args, q.Search, a+".name")
 		}
 		order = fmt.Sprintf(` ORDER BY %[1]s.id %[2]s`, a, dir)
 		if q.SortBy == "name" {

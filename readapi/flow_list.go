@@ -1,6 +1,7 @@
 package readapi
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -199,33 +200,27 @@ func flowScope(caller auth.Principal, arg func(any) string) string {
 // a list query.
 type flowFilter struct {
 	where, order string
-	args         []any
-}
-
-func (f *flowFilter) arg(v any) string {
-	f.args = append(f.args, v)
-	return fmt.Sprintf("$%d", len(f.args))
+	args         sqlArgs
 }
 
 // filterFlows turns q into SQL over flows f; values travel as arguments.
 func filterFlows(caller auth.Principal, q FlowListQuery) *flowFilter {
 	f := &flowFilter{}
-	conds := []string{flowScope(caller, f.arg)}
+	conds := []string{flowScope(caller, f.args.add)}
 	if q.ComponentsOnly {
 		conds = append(conds, "f.is_component")
 	}
 	if q.ProjectID != nil && !q.AllProjects {
-		conds = append(conds, "f.project_id = "+f.arg(*q.ProjectID))
+		conds = append(conds, "f.project_id = "+f.args.add(*q.ProjectID))
 	}
 	if q.ExcludeDeleted {
 		conds = append(conds, "NOT f.is_deleted")
 	}
 	if q.Keyword != "" {
-		p := f.arg("%" + EscapeLike(q.Keyword) + "%")
-		conds = append(conds, "(f.name ILIKE "+p+" OR f.description ILIKE "+p+")")
+		conds = append(conds, searchAny(&f.args, q.Keyword, "f.name", "f.description"))
 	}
 	if q.FlowType != "" {
-		conds = append(conds, "f.flow_type = "+f.arg(q.FlowType))
+		conds = append(conds, "f.flow_type = "+f.args.add(q.FlowType))
 	}
 	switch q.WorkflowStatus {
 	case "online", "published":
@@ -234,16 +229,13 @@ func filterFlows(caller auth.Principal, q FlowListQuery) *flowFilter {
 		conds = append(conds, "f.online_version_id = 0")
 	}
 	if q.OrgID != nil {
-		conds = append(conds, "f.org_id = "+f.arg(*q.OrgID))
+		conds = append(conds, "f.org_id = "+f.args.add(*q.OrgID))
 	}
 	if q.FilterBusinessID != nil {
-		conds = append(conds, "f.business_id = "+f.arg(*q.FilterBusinessID))
+		conds = append(conds, "f.business_id = "+f.args.add(*q.FilterBusinessID))
 	}
 	f.where = " WHERE " + strings.Join(conds, " AND ")
-	dir := "DESC"
-	if q.SortOrder == "asc" {
-		dir = "ASC"
-	}
+	dir := direction(cmp.Or(q.SortOrder, "desc")) // not given: newest first
 	f.order = " ORDER BY " + flowSortColumns[q.SortBy] + " " + dir + ", f.id " + dir
 	return f
 }
@@ -279,7 +271,7 @@ func ListFlows(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, q
 	// whole: skipped rows are never fetched.
 	filterArgs := len(f.args)
 	pageSQL := `SELECT ` + cols + `, page.total` + FlowFrom + ` JOIN (SELECT f.id, count(*) OVER () AS total FROM flows f` +
-		f.where + f.order + ` LIMIT ` + f.arg(q.Size) + ` OFFSET ` + f.arg(offset) + `) page ON page.id = f.id` + f.order
+		f.where + f.order + ` LIMIT ` + f.args.add(q.Size) + ` OFFSET ` + f.args.add(offset) + `) page ON page.id = f.id` + f.order
 	var total int64
 	rows, _ := pool.Query(ctx, pageSQL, f.args...)
 	flows, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (FlowRead, error) {

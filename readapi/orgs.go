@@ -144,41 +144,7 @@ func OrgMemberByID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id
 func OrgMembersByIDs(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, ids []int64) ([]OrgMemberRead, error) {
 	rows, _ := pool.Query(ctx, `SELECT `+orgMemberColumns+orgMemberFrom+` WHERE m.tenant_id = $1 AND m.id = ANY($2) ORDER BY m.id`,
 		tenant, ids)
-	out, err := pgx.CollectRows(rows, scanOrgMember)
-	if err != nil {
-		return nil, fmt.Errorf("read org members: %w", err)
-	}
-	if out == nil {
-		out = []OrgMemberRead{}
-	}
-	return out, nil
-}
-
-// orgArgs collects positional arguments of a statement being built.
-type orgArgs []any
-
-func (a *orgArgs) add(v any) string {
-	*a = append(*a, v)
-	return fmt.Sprintf("$%d", len(*a))
-}
-
-// orgDirection turns sort_order into SQL.
-func orgDirection(order string) string {
-	if order == "desc" {
-		return "DESC"
-	}
-	return "ASC"
-}
-
-// orgSearch is the condition "search is a case-insensitive substring of
-// one of columns".
-func orgSearch(args *orgArgs, search string, columns ...string) string {
-	p := args.add("%" + EscapeLike(search) + "%")
-	conds := make([]string, len(columns))
-	for i, c := range columns {
-		conds[i] = c + " ILIKE " + p
-	}
-	return "(" + strings.Join(conds, " OR ") + ")"
+	return collectAll(rows, scanOrgMember, "read org members")
 }
 
 // OrgsQuery is the query string of Read Orgs and Read Org Tree.
@@ -189,14 +155,7 @@ type OrgsQuery struct {
 // ListOrgs lists tenant's orgs by org_id.
 func ListOrgs(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID) ([]OrgRead, error) {
 	rows, _ := pool.Query(ctx, `SELECT `+orgColumns+` FROM orgs o WHERE o.tenant_id = $1 ORDER BY o.org_id`, tenant)
-	out, err := pgx.CollectRows(rows, scanOrg)
-	if err != nil {
-		return nil, fmt.Errorf("list orgs: %w", err)
-	}
-	if out == nil {
-		out = []OrgRead{}
-	}
-	return out, nil
+	return collectAll(rows, scanOrg, "list orgs")
 }
 
 // OrgTree reads tenant's org tree as the projector stored it: the root
@@ -243,22 +202,15 @@ func ListOrgMembers(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q
 	if _, err := OrgByID(ctx, pool, tenant, *q.OrgID); err != nil {
 		return nil, err
 	}
-	var args orgArgs
+	var args sqlArgs
 	where := []string{"m.tenant_id = " + args.add(tenant), "m.org_id = " + args.add(*q.OrgID)}
 	if q.Search != "" {
-		where = append(where, orgSearch(&args, q.Search, "u.username", "u.nickname", "m.position", "m.job"))
+		where = append(where, searchAny(&args, q.Search, "u.username", "u.nickname", "m.position", "m.job"))
 	}
-	dir := orgDirection(q.SortOrder)
+	dir := direction(q.SortOrder)
 	rows, _ := pool.Query(ctx, `SELECT `+orgMemberColumns+orgMemberFrom+` WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY `+orgMemberSorts[q.SortBy]+` `+dir+`, m.id `+dir, args...)
-	out, err := pgx.CollectRows(rows, scanOrgMember)
-	if err != nil {
-		return nil, fmt.Errorf("list org members: %w", err)
-	}
-	if out == nil {
-		out = []OrgMemberRead{}
-	}
-	return out, nil
+	return collectAll(rows, scanOrgMember, "list org members")
 }
 
 // OrgCandidatesQuery is the query string of Read Org Member User
@@ -296,28 +248,21 @@ type OrgUserSearchQuery struct {
 // of the username, nickname, position, job or org name; ties of the sort
 // column go by org_id, then member id, in the same direction.
 func OrgUserSearch(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q OrgUserSearchQuery) ([]OrgUserRead, error) {
-	var args orgArgs
+	var args sqlArgs
 	where := []string{"m.tenant_id = " + args.add(tenant)}
 	if q.Search != "" {
-		where = append(where, orgSearch(&args, q.Search, "u.username", "u.nickname", "m.position", "m.job", "o.org_name"))
+		where = append(where, searchAny(&args, q.Search, "u.username", "u.nickname", "m.position", "m.job", "o.org_name"))
 	}
-	dir := orgDirection(q.SortOrder)
+	dir := direction(q.SortOrder)
 	rows, _ := pool.Query(ctx, `SELECT `+orgMemberColumns+`, o.org_name, o.org_code, o.org_level
 FROM org_members m JOIN orgs o ON o.org_id = m.org_id LEFT JOIN users u ON u.id = m.uid
 WHERE `+strings.Join(where, " AND ")+` ORDER BY `+orgMemberSorts[q.SortBy]+` `+dir+`, m.org_id `+dir+`, m.id `+dir, args...)
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (OrgUserRead, error) {
+	return collectAll(rows, func(row pgx.CollectableRow) (OrgUserRead, error) {
 		var r OrgUserRead
 		err := row.Scan(append(orgMemberDest(&r.OrgMemberRead), &r.OrgName, &r.OrgCode, &r.OrgLevel)...)
 		r.CTime, r.UTime = r.CTime.UTC(), r.UTime.UTC()
 		return r, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("search org users: %w", err)
-	}
-	if out == nil {
-		out = []OrgUserRead{}
-	}
-	return out, nil
+	}, "search org users")
 }
 
 // OrgTenantParam documents the optional tenant-id query parameter of org

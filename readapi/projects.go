@@ -3,6 +3,7 @@ package readapi
 import (
 	"archive/zip"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -111,20 +112,10 @@ func ListProjects(ctx context.Context, pool *pgxpool.Pool, user int64, q Project
 	if !ok {
 		col = "p.utime"
 	}
-	dir := "DESC"
-	if q.SortOrder == "asc" {
-		dir = "ASC"
-	}
+	dir := direction(cmp.Or(q.SortOrder, "desc")) // not given: newest first
 	rows, _ := pool.Query(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.user_id = $1 AND NOT p.is_deleted
 ORDER BY p.is_default DESC, `+col+` `+dir+`, p.id `+dir, user)
-	out, err := pgx.CollectRows(rows, scanProject)
-	if err != nil {
-		return nil, fmt.Errorf("list projects: %w", err)
-	}
-	if out == nil {
-		out = []ProjectRead{}
-	}
-	return out, nil
+	return collectAll(rows, scanProject, "list projects")
 }
 
 // ProjectQuery is the query of Read Project.
@@ -160,14 +151,7 @@ const projectFlowsWhere = ` WHERE f.project_id = $1 AND f.user_id = $2 AND NOT f
 // ProjectFlows lists the flows of project p, newest change first.
 func ProjectFlows(ctx context.Context, pool *pgxpool.Pool, p ProjectRead) ([]FlowRead, error) {
 	rows, _ := pool.Query(ctx, `SELECT `+FlowColumns+FlowFrom+projectFlowsWhere+` ORDER BY f.updated_at DESC, f.id DESC`, p.ID, p.UserID)
-	out, err := pgx.CollectRows(rows, ScanFlow)
-	if err != nil {
-		return nil, fmt.Errorf("flows of project %s: %w", p.ID, err)
-	}
-	if out == nil {
-		out = []FlowRead{}
-	}
-	return out, nil
+	return collectAll(rows, ScanFlow, fmt.Sprintf("flows of project %s", p.ID))
 }
 
 // ProjectFlowsPage is one page of project p's flows, filtered as q says.
@@ -179,7 +163,7 @@ func ProjectFlowsPage(ctx context.Context, pool *pgxpool.Pool, p ProjectRead, q 
 	if q.Size != nil {
 		size = *q.Size
 	}
-	where, args := projectFlowsWhere, []any{p.ID, p.UserID}
+	where, args := projectFlowsWhere, sqlArgs{p.ID, p.UserID}
 	if q.IsComponent {
 		where += ` AND f.is_component`
 	}
@@ -187,8 +171,7 @@ func ProjectFlowsPage(ctx context.Context, pool *pgxpool.Pool, p ProjectRead, q 
 		where += ` AND NOT f.is_component`
 	}
 	if q.Search != "" {
-		args = append(args, "%"+EscapeLike(q.Search)+"%")
-		where += ` AND f.name ILIKE $` + strconv.Itoa(len(args))
+		where += ` AND ` + searchAny(&args, q.Search, "f.name")
 	}
 	out := ProjectFlowPage{Items: []FlowRead{}, Page: page, Size: size}
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM flows f`+where, args...).Scan(&out.Total); err != nil {

@@ -114,24 +114,16 @@ func TenantOrgCandidates(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UU
 // that match q.Search in one of searchCols, ordered by order.
 func tenantCandidates[T any](ctx context.Context, pool *pgxpool.Pool, from string, searchCols []string, cols, order string,
 	tenant uuid.UUID, q TenantCandidatesQuery, scan pgx.RowToFunc[T]) (int64, []T, error) {
-	args := []any{tenant}
+	args := sqlArgs{tenant}
 	if q.Search != "" {
-		args = append(args, "%"+EscapeLike(q.Search)+"%")
-		from += ` AND (`
-		for i, c := range searchCols {
-			if i > 0 {
-				from += ` OR `
-			}
-			from += c + ` ILIKE $2`
-		}
-		from += `)`
+		from += ` AND ` + searchAny(&args, q.Search, searchCols...)
 	}
 	var total int64
 	if err := pool.QueryRow(ctx, `SELECT count(*) `+from, args...).Scan(&total); err != nil {
 		return 0, nil, err
 	}
-	args = append(args, q.Skip, q.Limit)
-	rows, _ := pool.Query(ctx, fmt.Sprintf(`SELECT %s %s ORDER BY %s OFFSET $%d LIMIT $%d`, cols, from, order, len(args)-1, len(args)), args...)
+	page := ` ORDER BY ` + order + ` OFFSET ` + args.add(q.Skip) + ` LIMIT ` + args.add(q.Limit)
+	rows, _ := pool.Query(ctx, `SELECT `+cols+` `+from+page, args...)
 	items, err := pgx.CollectRows(rows, scan)
 	if err != nil {
 		return 0, nil, err

@@ -76,20 +76,10 @@ func ListTenants(ctx context.Context, pool *pgxpool.Pool, q TenantsQuery) ([]Ten
 	if !ok {
 		col = tenantSortColumns["tenant_name"]
 	}
-	dir := "ASC"
-	if q.SortOrder == "desc" {
-		dir = "DESC"
-	}
+	dir := direction(q.SortOrder)
 	order := fmt.Sprintf(col+" %[1]s, tenant_id %[1]s", dir)
 	rows, _ := pool.Query(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE $1 OR is_active ORDER BY `+order, q.IsAll)
-	out, err := pgx.CollectRows(rows, scanTenant)
-	if err != nil {
-		return nil, fmt.Errorf("list tenants: %w", err)
-	}
-	if out == nil {
-		out = []TenantRead{}
-	}
-	return out, nil
+	return collectAll(rows, scanTenant, "list tenants")
 }
 
 type tenantReads struct {

@@ -109,22 +109,6 @@ func UserGroupMemberByID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UU
 	return m, nil
 }
 
-// ugArgs collects positional arguments of a statement being built.
-type ugArgs []any
-
-func (a *ugArgs) add(v any) string {
-	*a = append(*a, v)
-	return fmt.Sprintf("$%d", len(*a))
-}
-
-// ugDirection turns sort_order into SQL.
-func ugDirection(order string) string {
-	if order == "desc" {
-		return "DESC"
-	}
-	return "ASC"
-}
-
 // UserGroupsQuery is the query string of Read User Groups.
 type UserGroupsQuery struct {
 	TenantID  *uuid.UUID `form:"tenant-id"`
@@ -140,25 +124,18 @@ var userGroupSorts = map[string]string{"group_id": "g.group_id", "group_name": "
 // substring of the name; ties of the sort column go by group_id in the
 // same direction.
 func ListUserGroups(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q UserGroupsQuery) ([]UserGroupRead, error) {
-	var args ugArgs
+	var args sqlArgs
 	where := []string{"g.tenant_id = " + args.add(tenant)}
 	if q.Search != "" {
-		where = append(where, "g.group_name ILIKE "+args.add("%"+EscapeLike(q.Search)+"%"))
+		where = append(where, searchAny(&args, q.Search, "g.group_name"))
 	}
 	if q.IsEnable != nil {
 		where = append(where, "g.is_enable = "+args.add(*q.IsEnable))
 	}
-	dir := ugDirection(q.SortOrder)
+	dir := direction(q.SortOrder)
 	rows, _ := pool.Query(ctx, `SELECT `+userGroupColumns+` FROM user_groups g WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY `+userGroupSorts[q.SortBy]+` `+dir+`, g.group_id `+dir, args...)
-	out, err := pgx.CollectRows(rows, scanUserGroup)
-	if err != nil {
-		return nil, fmt.Errorf("list user groups: %w", err)
-	}
-	if out == nil {
-		out = []UserGroupRead{}
-	}
-	return out, nil
+	return collectAll(rows, scanUserGroup, "list user groups")
 }
 
 // UserGroupMembersQuery is the query string of Read User Group Members.
@@ -176,13 +153,6 @@ var userGroupMemberSorts = map[string]string{
 	"nickname": "lower(coalesce(u.nickname, ''))", "is_leader": "m.is_leader",
 }
 
-// ugUserSearch is the condition "search is a case-insensitive substring of
-// the user's username or nickname".
-func ugUserSearch(args *ugArgs, search string) string {
-	p := args.add("%" + EscapeLike(search) + "%")
-	return fmt.Sprintf("(u.username ILIKE %[1]s OR u.nickname ILIKE %[1]s)", p)
-}
-
 // ListUserGroupMembers lists the members of group q.GroupID of tenant (404
 // if the tenant has no such group): search is a case-insensitive
 // substring of the username or nickname; ties of the sort column go by
@@ -191,25 +161,18 @@ func ListUserGroupMembers(ctx context.Context, pool *pgxpool.Pool, tenant uuid.U
 	if _, err := UserGroupByID(ctx, pool, tenant, *q.GroupID); err != nil {
 		return nil, err
 	}
-	var args ugArgs
+	var args sqlArgs
 	where := []string{"m.tenant_id = " + args.add(tenant), "m.group_id = " + args.add(*q.GroupID)}
 	if q.Search != "" {
-		where = append(where, ugUserSearch(&args, q.Search))
+		where = append(where, searchAny(&args, q.Search, "u.username", "u.nickname"))
 	}
 	if q.IsLeader != nil {
 		where = append(where, "m.is_leader = "+args.add(*q.IsLeader))
 	}
-	dir := ugDirection(q.SortOrder)
+	dir := direction(q.SortOrder)
 	rows, _ := pool.Query(ctx, `SELECT `+userGroupMemberColumns+userGroupMemberFrom+` WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY `+userGroupMemberSorts[q.SortBy]+` `+dir+`, m.id `+dir, args...)
-	out, err := pgx.CollectRows(rows, scanUserGroupMember)
-	if err != nil {
-		return nil, fmt.Errorf("list user group members: %w", err)
-	}
-	if out == nil {
-		out = []UserGroupMemberRead{}
-	}
-	return out, nil
+	return collectAll(rows, scanUserGroupMember, "list user group members")
 }
 
 // UserGroupCandidatesQuery is the query string of Read User Group Member
@@ -253,27 +216,20 @@ var userGroupUserSorts = map[string]string{
 // ties of the sort column go by group_id, then member id, in the same
 // direction.
 func UserGroupUserSearch(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q UserGroupUserSearchQuery) ([]UserGroupUserRead, error) {
-	var args ugArgs
+	var args sqlArgs
 	where := []string{"m.tenant_id = " + args.add(tenant)}
 	if q.Search != "" {
-		where = append(where, ugUserSearch(&args, q.Search))
+		where = append(where, searchAny(&args, q.Search, "u.username", "u.nickname"))
 	}
-	dir := ugDirection(q.SortOrder)
+	dir := direction(q.SortOrder)
 	rows, _ := pool.Query(ctx, `SELECT m.id, m.group_id, g.group_name, m.uid, coalesce(u.username, ''), coalesce(u.nickname, ''), m.is_leader
 FROM user_group_members m JOIN user_groups g ON g.group_id = m.group_id LEFT JOIN users u ON u.id = m.uid
 WHERE `+strings.Join(where, " AND ")+` ORDER BY `+userGroupUserSorts[q.SortBy]+` `+dir+`, m.group_id `+dir+`, m.id `+dir, args...)
-	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (UserGroupUserRead, error) {
+	return collectAll(rows, func(row pgx.CollectableRow) (UserGroupUserRead, error) {
 		var r UserGroupUserRead
 		err := row.Scan(&r.ID, &r.GroupID, &r.GroupName, &r.UID, &r.Username, &r.Nickname, &r.IsLeader)
 		return r, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("search user group users: %w", err)
-	}
-	if out == nil {
-		out = []UserGroupUserRead{}
-	}
-	return out, nil
+	}, "search user group users")
 }
 
 // ugTenantParam documents the optional tenant-id query parameter.

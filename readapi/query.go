@@ -1,0 +1,52 @@
+package readapi
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// sqlArgs collects the positional arguments of a statement being built.
+type sqlArgs []any
+
+// add appends v and answers its placeholder ("$3").
+func (a *sqlArgs) add(v any) string {
+	*a = append(*a, v)
+	return fmt.Sprintf("$%d", len(*a))
+}
+
+// direction turns a sort order into SQL: "desc" is descending, anything
+// else ascending (a list whose default is descending passes
+// cmp.Or(order, "desc"), an empty order meaning "not given").
+func direction(order string) string {
+	if order == "desc" {
+		return "DESC"
+	}
+	return "ASC"
+}
+
+// searchAny is the condition "term is a case-insensitive substring of one
+// of columns" (LIKE's wildcards in term match themselves); term travels
+// as one argument in a.
+func searchAny(a *sqlArgs, term string, columns ...string) string {
+	p := a.add("%" + EscapeLike(term) + "%")
+	conds := make([]string, len(columns))
+	for i, c := range columns {
+		conds[i] = c + " ILIKE " + p
+	}
+	return "(" + strings.Join(conds, " OR ") + ")"
+}
+
+// collectAll scans every row of rows with scan: [] (not null) when there
+// are none; an error names what was read.
+func collectAll[T any](rows pgx.Rows, scan pgx.RowToFunc[T], what string) ([]T, error) {
+	out, err := pgx.CollectRows(rows, scan)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if out == nil {
+		out = []T{}
+	}
+	return out, nil
+}
