@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -124,6 +125,18 @@ func (c *consumer) swap(ctx context.Context) error {
 		return err
 	}
 	defer tx.tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
+	// Lock in the order the live projector does: it writes its tables, then
+	// moves its checkpoint. Taking the checkpoint row first and the live
+	// rows after (the DELETE below) would deadlock with a live batch in
+	// flight. SHARE ROW EXCLUSIVE waits for such a batch to commit, keeps
+	// further writers out until the swap commits, and lets readers read.
+	live := make([]string, len(c.p.tables))
+	for i, t := range c.p.tables {
+		live[i] = pgx.Identifier{c.job.live, t}.Sanitize()
+	}
+	if _, err := tx.Exec(ctx, `LOCK TABLE `+strings.Join(live, ", ")+` IN SHARE ROW EXCLUSIVE MODE`); err != nil {
+		return fmt.Errorf("rebuild %s: lock live tables: %w", c.p.name, err)
+	}
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM projection_checkpoints WHERE name = $1 FOR UPDATE`, c.p.name); err != nil {
 		return fmt.Errorf("rebuild %s: lock checkpoint: %w", c.p.name, err)
 	}
