@@ -35,11 +35,7 @@ type bizWorld struct {
 func bizStart(t *testing.T) *bizWorld {
 	t.Helper()
 	h := startApp(t, options{
-		env: map[string]string{
-			"SKILLFLAW_SUPERUSER":          bizAdmin,
-			"SKILLFLAW_SUPERUSER_PASSWORD": bizAdminPassword,
-			"SKILLFLAW_NEW_USER_IS_ACTIVE": "true",
-		},
+		env:     adminEnv(bizAdmin, bizAdminPassword),
 		modules: []app.Module{&app.Identity{}, app.Flows{}, app.Projects{}, app.Tenants{}, app.Businesses{}},
 	})
 	return &bizWorld{harness: h, admin: h.signIn(t, bizAdmin, bizAdminPassword)}

@@ -20,12 +20,11 @@ func TestOrgs_MovesAndCycles(t *testing.T) {
 	b := orgID(s.orgAdd(t, tenant, "B", a))
 	c := orgID(s.orgAdd(t, tenant, "C", b))
 	x := orgID(s.orgAdd(t, tenant, "X", 0))
-	move := func(org, parent int64) orgReply {
-		return s.orgDo(t, http.MethodPatch, fmt.Sprintf("/api/v1/orgs/%d?tenant-id=%s", org, tenant), s.admin,
-			map[string]any{"parent_org_id": parent})
+	move := func(org, parent int64) reply {
+		return s.call(t, http.MethodPatch, fmt.Sprintf("/api/v1/orgs/%d?tenant-id=%s", org, tenant), map[string]any{"parent_org_id": parent}, s.admin)
 	}
 	row := func(org int64) map[string]any {
-		for _, o := range s.orgGet(t, s.admin, "/api/v1/orgs?tenant-id="+tenant).list(t) {
+		for _, o := range s.orgGet(t, s.admin, "/api/v1/orgs?tenant-id="+tenant).objects(t) {
 			if orgID(o) == org {
 				return o
 			}
@@ -37,13 +36,13 @@ func TestOrgs_MovesAndCycles(t *testing.T) {
 	// Cycles: under itself, under its child, under its grandchild.
 	for _, parent := range []int64{a, b, c} {
 		r := move(a, parent)
-		assert.Equal(t, http.StatusUnprocessableEntity, r.status, string(r.raw))
+		assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
 	}
 	assert.Equal(t, float64(a), row(c)["one_org_id"], "a refused move changes nothing")
 
 	// B (with C) moves under X: levels stay, paths follow.
 	r := move(b, x)
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, float64(x), r.obj(t)["parent_org_id"])
 	bc := row(c)
 	assert.Equal(t, []any{float64(x), float64(b), float64(c), float64(0)},
@@ -62,11 +61,11 @@ func TestOrgs_MovesAndCycles(t *testing.T) {
 		parent = orgID(s.orgAdd(t, tenant, fmt.Sprintf("L%d", i), parent))
 	}
 	r = move(b, parent)
-	assert.Equal(t, http.StatusUnprocessableEntity, r.status, string(r.raw))
+	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
 	assert.Equal(t, float64(0), row(b)["parent_org_id"])
 
 	// The stored tree follows: X has no children any more, B has C.
-	tree := s.orgGet(t, s.admin, "/api/v1/orgs/tree?tenant-id="+tenant).list(t)
+	tree := s.orgGet(t, s.admin, "/api/v1/orgs/tree?tenant-id="+tenant).objects(t)
 	children := map[float64]int{}
 	for _, n := range tree {
 		kids, _ := n["children"].([]any)

@@ -63,18 +63,18 @@ func TestOrgs_TreeLevelsAndPaths(t *testing.T) {
 	branch := s.orgAdd(t, ta, "Branch", chain[0])
 	other := s.orgAdd(t, ta, "Other root", 0)
 
-	orgRequireDetail(t, s.orgTry(t, ta, "Lost", 987654321), http.StatusNotFound, "Parent org 987654321 not found")
+	requireDetail(t, s.orgTry(t, ta, "Lost", 987654321), http.StatusNotFound, "Parent org 987654321 not found")
 	orgRequire422(t, s.orgTry(t, ta, "Negative", -1), "greater_than_equal", "", "body", "parent_org_id")
 	// A parent of another tenant is not found in this one.
-	orgRequireDetail(t, s.orgTry(t, tb, "Foreign child", chain[0]), http.StatusNotFound,
+	requireDetail(t, s.orgTry(t, tb, "Foreign child", chain[0]), http.StatusNotFound,
 		fmt.Sprintf("Parent org %d not found", chain[0]))
-	orgRequireDetail(t, s.orgTry(t, uuid.NewString(), "No tenant", 0), http.StatusNotFound, "Tenant not found")
+	requireDetail(t, s.orgTry(t, uuid.NewString(), "No tenant", 0), http.StatusNotFound, "Tenant not found")
 
-	list := s.orgGet(t, s.admin, orgQuery("/api/v1/orgs", "tenant-id", ta)).list(t)
+	list := s.orgGet(t, s.admin, orgQuery("/api/v1/orgs", "tenant-id", ta)).objects(t)
 	assert.Equal(t, append(append(chain[:6:6], orgID(branch)), orgID(other)), orgInts(list, "org_id"))
 	assert.Equal(t, root, list[0], "the list shows the org as its creation answered it")
 
-	tree := s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/tree", "tenant-id", ta)).list(t)
+	tree := s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/tree", "tenant-id", ta)).objects(t)
 	require.Len(t, tree, 2)
 	assert.Equal(t, []int64{chain[0], orgID(other)}, orgInts(tree, "org_id"))
 	assert.Equal(t, "head office", tree[0]["note"])
@@ -94,13 +94,13 @@ func TestOrgs_TreeLevelsAndPaths(t *testing.T) {
 	assert.Equal(t, []any{}, node["children"], "the deepest org has no children")
 
 	// The other tenant and the system tenant (the default) have none.
-	assert.Empty(t, s.orgGet(t, s.admin, orgQuery("/api/v1/orgs", "tenant-id", tb)).list(t))
-	assert.Empty(t, s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/tree", "tenant-id", tb)).list(t))
-	assert.Empty(t, s.orgGet(t, s.admin, "/api/v1/orgs").list(t))
-	assert.Empty(t, s.orgGet(t, s.admin, "/api/v1/orgs/tree").list(t))
-	orgRequireDetail(t, s.orgDo(t, http.MethodGet, orgQuery("/api/v1/orgs", "tenant-id", uuid.NewString()), s.admin, nil),
+	assert.Empty(t, s.orgGet(t, s.admin, orgQuery("/api/v1/orgs", "tenant-id", tb)).objects(t))
+	assert.Empty(t, s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/tree", "tenant-id", tb)).objects(t))
+	assert.Empty(t, s.orgGet(t, s.admin, "/api/v1/orgs").objects(t))
+	assert.Empty(t, s.orgGet(t, s.admin, "/api/v1/orgs/tree").objects(t))
+	requireDetail(t, s.call(t, http.MethodGet, orgQuery("/api/v1/orgs", "tenant-id", uuid.NewString()), nil, s.admin),
 		http.StatusNotFound, "Tenant not found")
-	orgRequire422(t, s.orgDo(t, http.MethodGet, orgQuery("/api/v1/orgs", "tenant-id", "nope"), s.admin, nil),
+	orgRequire422(t, s.call(t, http.MethodGet, orgQuery("/api/v1/orgs", "tenant-id", "nope"), nil, s.admin),
 		"uuid_parsing", "", "query", "tenant-id")
 }
 
@@ -128,17 +128,16 @@ func TestOrgs_PatchAndCodes(t *testing.T) {
 		return orgQuery(fmt.Sprintf("/api/v1/orgs/%d", orgID(o)), "tenant-id", tenant)
 	}
 
-	orgRequireDetail(t, s.orgTry(t, ta, "Copy", 0, "org_code", "sal"), http.StatusConflict,
+	requireDetail(t, s.orgTry(t, ta, "Copy", 0, "org_code", "sal"), http.StatusConflict,
 		fmt.Sprintf(`Org code "SAL" is already used by org %d (Sales)`, orgID(sales)))
 	s.orgAdd(t, tb, "Sales elsewhere", 0, "org_code", "sal") // another tenant
 	s.orgAdd(t, ta, "No code 1", 0, "org_code", "")          // blank codes never collide
 	s.orgAdd(t, ta, "No code 2", 0, "org_code", "")
-	orgRequireDetail(t, s.orgDo(t, http.MethodPatch, path(ops, ta), s.admin, map[string]any{"org_code": "Sal"}),
+	requireDetail(t, s.call(t, http.MethodPatch, path(ops, ta), map[string]any{"org_code": "Sal"}, s.admin),
 		http.StatusConflict, fmt.Sprintf(`Org code "SAL" is already used by org %d (Sales)`, orgID(sales)))
 
-	r := s.orgDo(t, http.MethodPatch, path(sales, ta), s.admin,
-		map[string]any{"org_name": "Sales & Marketing", "org_code": "SM", "is_enable": false, "note": "renamed"})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r := s.call(t, http.MethodPatch, path(sales, ta), map[string]any{"org_name": "Sales & Marketing", "org_code": "SM", "is_enable": false, "note": "renamed"}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	got := r.obj(t)
 	assert.Equal(t, "Sales & Marketing", got["org_name"])
 	assert.Equal(t, "SM", got["org_code"])
@@ -148,49 +147,49 @@ func TestOrgs_PatchAndCodes(t *testing.T) {
 	assert.NotEqual(t, sales["utime"], got["utime"])
 	assert.Equal(t, sales["one_org_id"], got["one_org_id"])
 	// The old code is free now, for another org.
-	r = s.orgDo(t, http.MethodPatch, path(ops, ta), s.admin, map[string]any{"org_code": "sal"})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r = s.call(t, http.MethodPatch, path(ops, ta), map[string]any{"org_code": "sal"}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, "sal", r.obj(t)["org_code"])
 	// Changing the case of one's own code is no conflict; null fields stay.
-	r = s.orgDo(t, http.MethodPatch, path(ops, ta), s.admin, map[string]any{"org_code": "SAL", "org_name": nil})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r = s.call(t, http.MethodPatch, path(ops, ta), map[string]any{"org_code": "SAL", "org_name": nil}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, "SAL", r.obj(t)["org_code"])
 	assert.Equal(t, "Ops", r.obj(t)["org_name"])
 	// An empty body changes nothing and answers the org.
-	r = s.orgDo(t, http.MethodPatch, path(ops, ta), s.admin, map[string]any{})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r = s.call(t, http.MethodPatch, path(ops, ta), map[string]any{}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, "SAL", r.obj(t)["org_code"])
 
 	long := strings.Repeat("x", 65)
-	orgRequire422(t, s.orgDo(t, http.MethodPatch, path(ops, ta), s.admin, map[string]any{"org_name": ""}),
+	orgRequire422(t, s.call(t, http.MethodPatch, path(ops, ta), map[string]any{"org_name": ""}, s.admin),
 		"string_too_short", "", "body", "org_name")
-	orgRequire422(t, s.orgDo(t, http.MethodPatch, path(ops, ta), s.admin, map[string]any{"org_name": long}),
+	orgRequire422(t, s.call(t, http.MethodPatch, path(ops, ta), map[string]any{"org_name": long}, s.admin),
 		"string_too_long", "", "body", "org_name")
-	orgRequire422(t, s.orgDo(t, http.MethodPatch, path(ops, ta), s.admin, map[string]any{"org_name": "   "}),
+	orgRequire422(t, s.call(t, http.MethodPatch, path(ops, ta), map[string]any{"org_name": "   "}, s.admin),
 		"value_error", "org_name must not be empty", "body")
 	orgRequire422(t, s.orgTry(t, ta, long, 0), "string_too_long", "", "body", "org_name")
 	orgRequire422(t, s.orgTry(t, ta, strings.Repeat("é", 64), 0, "org_code", long), "string_too_long", "", "body", "org_code")
-	orgRequire422(t, s.orgDo(t, http.MethodPost, "/api/v1/orgs", s.admin, map[string]any{"tenant_id": ta}),
+	orgRequire422(t, s.call(t, http.MethodPost, "/api/v1/orgs", map[string]any{"tenant_id": ta}, s.admin),
 		"missing", "", "body", "org_name")
-	orgRequire422(t, s.orgDo(t, http.MethodPost, "/api/v1/orgs", s.admin, map[string]any{"org_name": "x"}),
+	orgRequire422(t, s.call(t, http.MethodPost, "/api/v1/orgs", map[string]any{"org_name": "x"}, s.admin),
 		"missing", "", "body", "tenant_id")
-	orgRequire422(t, s.orgDo(t, http.MethodPatch, "/api/v1/orgs/abc", s.admin, map[string]any{}),
+	orgRequire422(t, s.call(t, http.MethodPatch, "/api/v1/orgs/abc", map[string]any{}, s.admin),
 		"int_parsing", "", "path", "org_id")
 	s.orgAdd(t, ta, strings.Repeat("é", 64), 0) // 64 characters, more bytes
 
 	// Another tenant's org is not found here, nor an unknown one.
-	orgRequireDetail(t, s.orgDo(t, http.MethodPatch, path(ops, tb), s.admin, map[string]any{"org_name": "x"}),
+	requireDetail(t, s.call(t, http.MethodPatch, path(ops, tb), map[string]any{"org_name": "x"}, s.admin),
 		http.StatusNotFound, "Org not found")
-	orgRequireDetail(t, s.orgDo(t, http.MethodPatch, "/api/v1/orgs/987654321?tenant-id="+ta, s.admin, map[string]any{}),
+	requireDetail(t, s.call(t, http.MethodPatch, "/api/v1/orgs/987654321?tenant-id="+ta, map[string]any{}, s.admin),
 		http.StatusNotFound, "Org not found")
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, path(ops, tb), s.admin, nil), http.StatusNotFound, "Org not found")
-	r = s.orgDo(t, http.MethodPatch, path(ops, ta), s.admin, map[string]any{"org_name": "Operations", "is_enable": false})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
-	list := s.orgGet(t, s.admin, orgQuery("/api/v1/orgs", "tenant-id", ta)).list(t)
+	requireDetail(t, s.call(t, http.MethodDelete, path(ops, tb), nil, s.admin), http.StatusNotFound, "Org not found")
+	r = s.call(t, http.MethodPatch, path(ops, ta), map[string]any{"org_name": "Operations", "is_enable": false}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	list := s.orgGet(t, s.admin, orgQuery("/api/v1/orgs", "tenant-id", ta)).objects(t)
 	assert.Equal(t, []string{"Sales & Marketing", "Operations", "No code 1", "No code 2", strings.Repeat("é", 64)},
 		orgStrings(list, "org_name"))
 	// The stored tree follows every change (its roots are these orgs).
-	tree := s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/tree", "tenant-id", ta)).list(t)
+	tree := s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/tree", "tenant-id", ta)).objects(t)
 	for _, n := range tree {
 		assert.Equal(t, []any{}, n["children"])
 		delete(n, "children")
@@ -206,14 +205,14 @@ func TestOrgs_Members(t *testing.T) {
 	ta, tb := s.orgTenant(t, "Acme"), s.orgTenant(t, "Beta")
 	alice, bob := s.orgUser(t, "alice", "Alice A"), s.orgUser(t, "bob", "Bobby")
 	carol, dave := s.orgUser(t, "carol", "Caz"), s.orgUser(t, "dave", "D")
-	r := s.orgDo(t, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", dave), s.admin, map[string]any{"is_active": false})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r := s.call(t, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", dave), map[string]any{"is_active": false}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	eng := orgID(s.orgAdd(t, ta, "Eng", 0))
 	foreign := orgID(s.orgAdd(t, tb, "Foreign", 0))
 
 	r = s.orgMembers(t, ta, eng, "Engineer", "Backend", false, alice, bob, alice)
-	require.Equal(t, http.StatusCreated, r.status, string(r.raw))
-	added := r.list(t)
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
+	added := r.objects(t)
 	require.Len(t, added, 2, "a uid listed twice joins once")
 	assert.Equal(t, []int64{alice, bob}, orgInts(added, "uid"))
 	assert.Equal(t, []string{"alice", "bob"}, orgStrings(added, "username"))
@@ -229,13 +228,13 @@ func TestOrgs_Members(t *testing.T) {
 		assert.Equal(t, m["ctime"], m["utime"])
 	}
 	members := func() []int64 {
-		return orgInts(s.orgGet(t, s.admin, orgQuery("/api/v1/org-members", "tenant-id", ta, "org-id", eng)).list(t), "uid")
+		return orgInts(s.orgGet(t, s.admin, orgQuery("/api/v1/org-members", "tenant-id", ta, "org-id", eng)).objects(t), "uid")
 	}
 
 	// All or nothing: carol does not join when alice is already in.
-	orgRequireDetail(t, s.orgMembers(t, ta, eng, "x", "y", false, carol, alice), http.StatusConflict,
+	requireDetail(t, s.orgMembers(t, ta, eng, "x", "y", false, carol, alice), http.StatusConflict,
 		fmt.Sprintf("User %d is already a member of org %d", alice, eng))
-	orgRequireDetail(t, s.orgMembers(t, ta, eng, "x", "y", false, carol, 987654321), http.StatusNotFound,
+	requireDetail(t, s.orgMembers(t, ta, eng, "x", "y", false, carol, 987654321), http.StatusNotFound,
 		"User 987654321 not found")
 	orgRequire422(t, s.orgMembers(t, ta, eng, "x", "y", false, carol, dave), "value_error",
 		fmt.Sprintf("User %d (dave) is not active", dave), "body", "uids", 1.0)
@@ -243,17 +242,17 @@ func TestOrgs_Members(t *testing.T) {
 	orgRequire422(t, s.orgMembers(t, ta, eng, "", "y", false, carol), "string_too_short", "", "body", "position")
 	orgRequire422(t, s.orgMembers(t, ta, eng, "x", strings.Repeat("j", 65), false, carol), "string_too_long", "", "body", "job")
 	orgRequire422(t, s.orgMembers(t, ta, eng, "  ", "y", false, carol), "value_error", "position must not be empty", "body")
-	orgRequireDetail(t, s.orgMembers(t, ta, 987654321, "x", "y", false, carol), http.StatusNotFound, "Org not found")
-	orgRequireDetail(t, s.orgMembers(t, ta, foreign, "x", "y", false, carol), http.StatusNotFound, "Org not found")
-	orgRequireDetail(t, s.orgMembers(t, uuid.NewString(), eng, "x", "y", false, carol), http.StatusNotFound, "Tenant not found")
+	requireDetail(t, s.orgMembers(t, ta, 987654321, "x", "y", false, carol), http.StatusNotFound, "Org not found")
+	requireDetail(t, s.orgMembers(t, ta, foreign, "x", "y", false, carol), http.StatusNotFound, "Org not found")
+	requireDetail(t, s.orgMembers(t, uuid.NewString(), eng, "x", "y", false, carol), http.StatusNotFound, "Tenant not found")
 	assert.Equal(t, []int64{alice, bob}, members())
 
 	bobMember := added[1]["id"]
 	mpath := func(id any, tenant string) string {
 		return orgQuery(fmt.Sprintf("/api/v1/org-members/%v", id), "tenant-id", tenant)
 	}
-	r = s.orgDo(t, http.MethodPatch, mpath(bobMember, ta), s.admin, map[string]any{"position": "Lead", "is_leader": true})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r = s.call(t, http.MethodPatch, mpath(bobMember, ta), map[string]any{"position": "Lead", "is_leader": true}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	got := r.obj(t)
 	assert.Equal(t, "Lead", got["position"])
 	assert.Equal(t, "Backend", got["job"])
@@ -261,27 +260,27 @@ func TestOrgs_Members(t *testing.T) {
 	assert.Equal(t, "bob", got["username"])
 	assert.Equal(t, added[1]["ctime"], got["ctime"])
 	assert.NotEqual(t, added[1]["utime"], got["utime"])
-	orgRequire422(t, s.orgDo(t, http.MethodPatch, mpath(bobMember, ta), s.admin, map[string]any{"job": ""}),
+	orgRequire422(t, s.call(t, http.MethodPatch, mpath(bobMember, ta), map[string]any{"job": ""}, s.admin),
 		"string_too_short", "", "body", "job")
-	orgRequireDetail(t, s.orgDo(t, http.MethodPatch, mpath(987654321, ta), s.admin, map[string]any{"job": "x"}),
+	requireDetail(t, s.call(t, http.MethodPatch, mpath(987654321, ta), map[string]any{"job": "x"}, s.admin),
 		http.StatusNotFound, "Org member not found")
-	orgRequireDetail(t, s.orgDo(t, http.MethodPatch, mpath(bobMember, tb), s.admin, map[string]any{"job": "x"}),
+	requireDetail(t, s.call(t, http.MethodPatch, mpath(bobMember, tb), map[string]any{"job": "x"}, s.admin),
 		http.StatusNotFound, "Org member not found")
 
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, mpath(bobMember, tb), s.admin, nil), http.StatusNotFound,
+	requireDetail(t, s.call(t, http.MethodDelete, mpath(bobMember, tb), nil, s.admin), http.StatusNotFound,
 		"Org member not found")
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, mpath(bobMember, ta), s.admin, nil), http.StatusOK, "Org member deleted")
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, mpath(bobMember, ta), s.admin, nil), http.StatusNotFound,
+	requireDetail(t, s.call(t, http.MethodDelete, mpath(bobMember, ta), nil, s.admin), http.StatusOK, "Org member deleted")
+	requireDetail(t, s.call(t, http.MethodDelete, mpath(bobMember, ta), nil, s.admin), http.StatusNotFound,
 		"Org member not found")
 	assert.Equal(t, []int64{alice}, members())
 
 	// Bob may join again; a user may be in several orgs.
 	r = s.orgMembers(t, ta, eng, "Engineer", "Frontend", true, bob)
-	require.Equal(t, http.StatusCreated, r.status, string(r.raw))
-	assert.Equal(t, true, r.list(t)[0]["is_leader"])
-	assert.NotEqual(t, bobMember, r.list(t)[0]["id"])
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
+	assert.Equal(t, true, r.objects(t)[0]["is_leader"])
+	assert.NotEqual(t, bobMember, r.objects(t)[0]["id"])
 	r = s.orgMembers(t, tb, foreign, "Consultant", "Audit", false, alice)
-	require.Equal(t, http.StatusCreated, r.status, string(r.raw))
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
 	assert.Equal(t, []int64{alice, bob}, members())
 }
 
@@ -296,33 +295,33 @@ func TestOrgs_RemoveBlocked(t *testing.T) {
 	c1 := orgID(s.orgAdd(t, ta, "Child 1", p))
 	c2 := orgID(s.orgAdd(t, ta, "Child 2", p))
 	r := s.orgMembers(t, ta, p, "Head", "Lead", true, alice, bob)
-	require.Equal(t, http.StatusCreated, r.status, string(r.raw))
-	members := r.list(t)
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
+	members := r.objects(t)
 	opath := func(id int64) string { return orgQuery(fmt.Sprintf("/api/v1/orgs/%d", id), "tenant-id", ta) }
 
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, opath(p), s.admin, nil), http.StatusConflict,
+	requireDetail(t, s.call(t, http.MethodDelete, opath(p), nil, s.admin), http.StatusConflict,
 		fmt.Sprintf("Org %d still has 2 sub-orgs and 2 members", p))
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, opath(c1), s.admin, nil), http.StatusOK, "Org deleted")
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, opath(c1), s.admin, nil), http.StatusNotFound, "Org not found")
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, opath(p), s.admin, nil), http.StatusConflict,
+	requireDetail(t, s.call(t, http.MethodDelete, opath(c1), nil, s.admin), http.StatusOK, "Org deleted")
+	requireDetail(t, s.call(t, http.MethodDelete, opath(c1), nil, s.admin), http.StatusNotFound, "Org not found")
+	requireDetail(t, s.call(t, http.MethodDelete, opath(p), nil, s.admin), http.StatusConflict,
 		fmt.Sprintf("Org %d still has 1 sub-org and 2 members", p))
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, opath(c2), s.admin, nil), http.StatusOK, "Org deleted")
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, opath(p), s.admin, nil), http.StatusConflict,
+	requireDetail(t, s.call(t, http.MethodDelete, opath(c2), nil, s.admin), http.StatusOK, "Org deleted")
+	requireDetail(t, s.call(t, http.MethodDelete, opath(p), nil, s.admin), http.StatusConflict,
 		fmt.Sprintf("Org %d still has 2 members", p))
-	r = s.orgDo(t, http.MethodDelete, orgQuery(fmt.Sprintf("/api/v1/org-members/%v", members[0]["id"]), "tenant-id", ta), s.admin, nil)
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, opath(p), s.admin, nil), http.StatusConflict,
+	r = s.call(t, http.MethodDelete, orgQuery(fmt.Sprintf("/api/v1/org-members/%v", members[0]["id"]), "tenant-id", ta), nil, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	requireDetail(t, s.call(t, http.MethodDelete, opath(p), nil, s.admin), http.StatusConflict,
 		fmt.Sprintf("Org %d still has 1 member", p))
-	r = s.orgDo(t, http.MethodDelete, orgQuery(fmt.Sprintf("/api/v1/org-members/%v", members[1]["id"]), "tenant-id", ta), s.admin, nil)
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r = s.call(t, http.MethodDelete, orgQuery(fmt.Sprintf("/api/v1/org-members/%v", members[1]["id"]), "tenant-id", ta), nil, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 
-	tree := s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/tree", "tenant-id", ta)).list(t)
+	tree := s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/tree", "tenant-id", ta)).objects(t)
 	require.Len(t, tree, 1)
 	assert.Equal(t, []any{}, tree[0]["children"], "removed children leave the tree")
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, opath(p), s.admin, nil), http.StatusOK, "Org deleted")
-	assert.Empty(t, s.orgGet(t, s.admin, orgQuery("/api/v1/orgs", "tenant-id", ta)).list(t))
-	assert.Empty(t, s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/tree", "tenant-id", ta)).list(t))
-	orgRequireDetail(t, s.orgDo(t, http.MethodGet, orgQuery("/api/v1/org-members", "tenant-id", ta, "org-id", p), s.admin, nil),
+	requireDetail(t, s.call(t, http.MethodDelete, opath(p), nil, s.admin), http.StatusOK, "Org deleted")
+	assert.Empty(t, s.orgGet(t, s.admin, orgQuery("/api/v1/orgs", "tenant-id", ta)).objects(t))
+	assert.Empty(t, s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/tree", "tenant-id", ta)).objects(t))
+	requireDetail(t, s.call(t, http.MethodGet, orgQuery("/api/v1/org-members", "tenant-id", ta, "org-id", p), nil, s.admin),
 		http.StatusNotFound, "Org not found")
 }
 
@@ -335,8 +334,8 @@ func TestOrgs_CandidatesSearchAndSorts(t *testing.T) {
 	alice, bob := s.orgUser(t, "alice", "Zed"), s.orgUser(t, "bob", "Yan")
 	carol, dave := s.orgUser(t, "carol", "Xia"), s.orgUser(t, "dave", "Wu")
 	erin := s.orgUser(t, "erin", "Vo")
-	r := s.orgDo(t, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", erin), s.admin, map[string]any{"is_active": false})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r := s.call(t, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", erin), map[string]any{"is_active": false}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	adminID := int64(s.orgGet(t, s.admin, "/api/v1/users/whoami").obj(t)["id"].(float64))
 
 	root := orgID(s.orgAdd(t, ta, "Rome", 0))
@@ -344,7 +343,7 @@ func TestOrgs_CandidatesSearchAndSorts(t *testing.T) {
 	add := func(tenant string, org int64, position, job string, leader bool, uid int64) {
 		t.Helper()
 		r := s.orgMembers(t, tenant, org, position, job, leader, uid)
-		require.Equal(t, http.StatusCreated, r.status, string(r.raw))
+		require.Equal(t, http.StatusCreated, r.status, r.raw)
 	}
 	add(ta, root, "Manager", "Ops", true, alice)
 	add(ta, root, "Analyst", "Data", false, bob)
@@ -377,18 +376,21 @@ func TestOrgs_CandidatesSearchAndSorts(t *testing.T) {
 	assert.Equal(t, map[string]any{"id": float64(carol), "uid": float64(carol), "username": "carol", "nickname": "Xia",
 		"email": "", "mobile": "", "profile_image": ""}, orgRows(t, body["users"])[1],
 		"candidates have the shared candidate shape (no settings, no store_api_key)")
-	orgRequire422(t, s.orgDo(t, http.MethodGet, orgQuery("/api/v1/org-members/user-candidates", "tenant-id", ta, "org-id", root,
-		"limit", 0), s.admin, nil), "greater_than_equal", "", "query", "limit")
-	orgRequire422(t, s.orgDo(t, http.MethodGet, orgQuery("/api/v1/org-members/user-candidates", "tenant-id", ta, "org-id", root,
-		"limit", 501), s.admin, nil), "less_than_equal", "", "query", "limit")
-	orgRequire422(t, s.orgDo(t, http.MethodGet, orgQuery("/api/v1/org-members/user-candidates", "tenant-id", ta), s.admin, nil),
+	orgRequire422(t, s.call(t, http.MethodGet, orgQuery("/api/v1/org-members/user-candidates", "tenant-id", ta, "org-id", root,
+		"limit", 0), nil, s.admin),
+		"greater_than_equal", "", "query", "limit")
+	orgRequire422(t, s.call(t, http.MethodGet, orgQuery("/api/v1/org-members/user-candidates", "tenant-id", ta, "org-id", root,
+		"limit", 501), nil, s.admin),
+		"less_than_equal", "", "query", "limit")
+	orgRequire422(t, s.call(t, http.MethodGet, orgQuery("/api/v1/org-members/user-candidates", "tenant-id", ta), nil, s.admin),
 		"missing", "", "query", "org-id")
-	orgRequireDetail(t, s.orgDo(t, http.MethodGet, orgQuery("/api/v1/org-members/user-candidates", "tenant-id", tb, "org-id", root),
-		s.admin, nil), http.StatusNotFound, "Org not found")
+	requireDetail(t, s.call(t, http.MethodGet, orgQuery("/api/v1/org-members/user-candidates", "tenant-id", tb, "org-id", root),
+		nil, s.admin),
+		http.StatusNotFound, "Org not found")
 
 	memberUIDs := func(kv ...any) []int64 {
 		t.Helper()
-		return orgInts(s.orgGet(t, s.admin, orgQuery("/api/v1/org-members", append([]any{"tenant-id", ta, "org-id", root}, kv...)...)).list(t), "uid")
+		return orgInts(s.orgGet(t, s.admin, orgQuery("/api/v1/org-members", append([]any{"tenant-id", ta, "org-id", root}, kv...)...)).objects(t), "uid")
 	}
 	assert.Equal(t, []int64{alice, bob}, memberUIDs())
 	assert.Equal(t, []int64{bob, alice}, memberUIDs("sort_order", "desc"))
@@ -402,14 +404,15 @@ func TestOrgs_CandidatesSearchAndSorts(t *testing.T) {
 	assert.Equal(t, []int64{alice}, memberUIDs("search", "zed"))
 	assert.Equal(t, []int64{alice}, memberUIDs("search", "manag"))
 	assert.Equal(t, []int64{}, memberUIDs("search", "%"), "LIKE wildcards are literal")
-	orgRequire422(t, s.orgDo(t, http.MethodGet, orgQuery("/api/v1/org-members", "tenant-id", ta, "org-id", root, "sort_by", "org_id"),
-		s.admin, nil), "enum", "", "query", "sort_by")
-	orgRequire422(t, s.orgDo(t, http.MethodGet, orgQuery("/api/v1/org-members", "tenant-id", ta), s.admin, nil),
+	orgRequire422(t, s.call(t, http.MethodGet, orgQuery("/api/v1/org-members", "tenant-id", ta, "org-id", root, "sort_by", "org_id"),
+		nil, s.admin),
+		"enum", "", "query", "sort_by")
+	orgRequire422(t, s.call(t, http.MethodGet, orgQuery("/api/v1/org-members", "tenant-id", ta), nil, s.admin),
 		"missing", "", "query", "org-id")
 
 	search := func(tenant string, kv ...any) []map[string]any {
 		t.Helper()
-		return s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/user-search", append([]any{"tenant-id", tenant}, kv...)...)).list(t)
+		return s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/user-search", append([]any{"tenant-id", tenant}, kv...)...)).objects(t)
 	}
 	pairs := func(rows []map[string]any) [][2]int64 {
 		out := make([][2]int64, len(rows))
@@ -436,7 +439,7 @@ func TestOrgs_CandidatesSearchAndSorts(t *testing.T) {
 		pairs(search(ta, "sort_by", "is_leader", "sort_order", "desc")))
 	assert.Equal(t, [][2]int64{{alice, kid}}, pairs(search(ta, "search", "strategy")))
 	assert.Equal(t, [][2]int64{{alice, kid}, {carol, kid}}, pairs(search(ta, "search", "kitch")))
-	orgRequire422(t, s.orgDo(t, http.MethodGet, orgQuery("/api/v1/orgs/user-search", "sort_by", "id"), s.admin, nil),
+	orgRequire422(t, s.call(t, http.MethodGet, orgQuery("/api/v1/orgs/user-search", "sort_by", "id"), nil, s.admin),
 		"enum", "", "query", "sort_by")
 
 	// Tenant scoping: B sees only its own membership, A none of B's.
@@ -452,11 +455,11 @@ func TestOrgs_Authorization(t *testing.T) {
 	s := orgStart(t)
 	ta := s.orgTenant(t, "Acme")
 	bob := s.orgUser(t, "bob", "")
-	token := s.orgLogin(t, "bob", orgPassword)
+	token := s.login(t, "bob", orgPassword).access
 	org := orgID(s.orgAdd(t, ta, "Eng", 0))
 	r := s.orgMembers(t, ta, org, "Engineer", "Backend", false, bob)
-	require.Equal(t, http.StatusCreated, r.status, string(r.raw))
-	member := r.list(t)[0]["id"]
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
+	member := r.objects(t)[0]["id"]
 
 	for _, w := range []struct {
 		method, path string
@@ -470,7 +473,7 @@ func TestOrgs_Authorization(t *testing.T) {
 		{http.MethodPatch, fmt.Sprintf("/api/v1/org-members/%v?tenant-id=%s", member, ta), map[string]any{"job": "k"}},
 		{http.MethodDelete, fmt.Sprintf("/api/v1/org-members/%v?tenant-id=%s", member, ta), nil},
 	} {
-		orgRequireDetail(t, s.orgDo(t, w.method, w.path, token, w.body), http.StatusForbidden, orgMsgNoPrivileges)
+		requireDetail(t, s.call(t, w.method, w.path, w.body, token), http.StatusForbidden, orgMsgNoPrivileges)
 	}
 	reads := []string{
 		orgQuery("/api/v1/orgs", "tenant-id", ta),
@@ -482,16 +485,16 @@ func TestOrgs_Authorization(t *testing.T) {
 	for _, path := range reads {
 		s.orgGet(t, token, path)
 	}
-	assert.Len(t, s.orgGet(t, token, reads[2]).list(t), 1, "nothing was written by the refused writes")
-	assert.Equal(t, "Eng", s.orgGet(t, token, reads[0]).list(t)[0]["org_name"])
-	r = s.orgDo(t, http.MethodGet, reads[0], "", nil)
+	assert.Len(t, s.orgGet(t, token, reads[2]).objects(t), 1, "nothing was written by the refused writes")
+	assert.Equal(t, "Eng", s.orgGet(t, token, reads[0]).objects(t)[0]["org_name"])
+	r = s.call(t, http.MethodGet, reads[0], nil, "")
 	assert.Equal(t, http.StatusForbidden, r.status, "no credentials")
 
 	// A disabled tenant refuses its users, not superusers.
-	r = s.orgDo(t, http.MethodPatch, "/api/v1/tenants/"+ta, s.admin, map[string]any{"is_active": false})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r = s.call(t, http.MethodPatch, "/api/v1/tenants/"+ta, map[string]any{"is_active": false}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	for _, path := range reads {
-		orgRequireDetail(t, s.orgDo(t, http.MethodGet, path, token, nil), http.StatusForbidden, "Tenant is disabled")
+		requireDetail(t, s.call(t, http.MethodGet, path, nil, token), http.StatusForbidden, "Tenant is disabled")
 		s.orgGet(t, s.admin, path)
 	}
 	s.orgAdd(t, ta, "Still manageable", 0)
@@ -545,7 +548,7 @@ func TestOrgs_ConcurrentWrites(t *testing.T) {
 		run(func(i int) map[string]any {
 			return map[string]any{"tenant_id": ta, "org_name": fmt.Sprintf("Coded %d", i), "org_code": "DUP"}
 		}))
-	assert.Len(t, s.orgGet(t, s.admin, orgQuery("/api/v1/orgs", "tenant-id", ta)).list(t), writers+1)
+	assert.Len(t, s.orgGet(t, s.admin, orgQuery("/api/v1/orgs", "tenant-id", ta)).objects(t), writers+1)
 }
 
 // Rebuilding the orgs projection from position 0 gives identical rows,
@@ -560,21 +563,19 @@ func TestOrgs_RebuildAndAuditState(t *testing.T) {
 	kid := orgID(s.orgAdd(t, ta, "Kid", root, "note", "n"))
 	gone := orgID(s.orgAdd(t, ta, "Gone", kid))
 	s.orgAdd(t, tb, "Beta root", 0)
-	r := s.orgDo(t, http.MethodPatch, orgQuery(fmt.Sprintf("/api/v1/orgs/%d", kid), "tenant-id", ta), s.admin,
-		map[string]any{"org_name": "Kid renamed", "is_enable": false})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
-	r = s.orgDo(t, http.MethodDelete, orgQuery(fmt.Sprintf("/api/v1/orgs/%d", gone), "tenant-id", ta), s.admin, nil)
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r := s.call(t, http.MethodPatch, orgQuery(fmt.Sprintf("/api/v1/orgs/%d", kid), "tenant-id", ta), map[string]any{"org_name": "Kid renamed", "is_enable": false}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	r = s.call(t, http.MethodDelete, orgQuery(fmt.Sprintf("/api/v1/orgs/%d", gone), "tenant-id", ta), nil, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	r = s.orgMembers(t, ta, kid, "P", "J", false, alice, bob)
-	require.Equal(t, http.StatusCreated, r.status, string(r.raw))
-	m := r.list(t)
-	r = s.orgDo(t, http.MethodPatch, orgQuery(fmt.Sprintf("/api/v1/org-members/%v", m[0]["id"]), "tenant-id", ta), s.admin,
-		map[string]any{"is_leader": true, "job": "Boss"})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
-	r = s.orgDo(t, http.MethodDelete, orgQuery(fmt.Sprintf("/api/v1/org-members/%v", m[1]["id"]), "tenant-id", ta), s.admin, nil)
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
+	m := r.objects(t)
+	r = s.call(t, http.MethodPatch, orgQuery(fmt.Sprintf("/api/v1/org-members/%v", m[0]["id"]), "tenant-id", ta), map[string]any{"is_leader": true, "job": "Boss"}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	r = s.call(t, http.MethodDelete, orgQuery(fmt.Sprintf("/api/v1/org-members/%v", m[1]["id"]), "tenant-id", ta), nil, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	r = s.orgMembers(t, ta, root, "Q", "K", true, bob)
-	require.Equal(t, http.StatusCreated, r.status, string(r.raw))
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
 
 	before := orgDump(t, s)
 	require.Len(t, before["orgs"], 3)
@@ -601,8 +602,8 @@ func TestOrgs_RebuildAndAuditState(t *testing.T) {
 		}
 		return rows
 	}
-	assert.Equal(t, strip(s.orgGet(t, s.admin, orgQuery("/api/v1/orgs", "tenant-id", ta)).list(t)), folded.Orgs)
-	rows := strip(s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/user-search", "tenant-id", ta, "sort_by", "uid")).list(t),
+	assert.Equal(t, strip(s.orgGet(t, s.admin, orgQuery("/api/v1/orgs", "tenant-id", ta)).objects(t)), folded.Orgs)
+	rows := strip(s.orgGet(t, s.admin, orgQuery("/api/v1/orgs/user-search", "tenant-id", ta, "sort_by", "uid")).objects(t),
 		"username", "nickname", "org_name", "org_code", "org_level")
 	assert.ElementsMatch(t, rows, folded.OrgMembers)
 	assert.Len(t, folded.OrgMembers, 2)
@@ -617,7 +618,7 @@ func TestOrgs_SnapshotsKeepTheRules(t *testing.T) {
 	alice := s.orgUser(t, "alice", "")
 	root := orgID(s.orgAdd(t, ta, "Root", 0, "org_code", "ROOT"))
 	r := s.orgMembers(t, ta, root, "P", "J", false, alice)
-	require.Equal(t, http.StatusCreated, r.status, string(r.raw))
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
 	const children = 34
 	for i := range children {
 		s.orgAdd(t, ta, fmt.Sprintf("Child %d", i), root, "org_code", fmt.Sprintf("C%d", i))
@@ -627,13 +628,13 @@ func TestOrgs_SnapshotsKeepTheRules(t *testing.T) {
 		`SELECT revision FROM aggregate_snapshots WHERE stream_id = $1`, "orgs-"+ta).Scan(&revision))
 	assert.EqualValues(t, 31, revision, "a snapshot every 32 events")
 
-	orgRequireDetail(t, s.orgTry(t, ta, "Copy", 0, "org_code", "root"), http.StatusConflict,
+	requireDetail(t, s.orgTry(t, ta, "Copy", 0, "org_code", "root"), http.StatusConflict,
 		fmt.Sprintf(`Org code "ROOT" is already used by org %d (Root)`, root))
-	orgRequireDetail(t, s.orgTry(t, ta, "Copy", 0, "org_code", "c33"), http.StatusConflict,
+	requireDetail(t, s.orgTry(t, ta, "Copy", 0, "org_code", "c33"), http.StatusConflict,
 		fmt.Sprintf(`Org code "C33" is already used by org %d (Child 33)`, root+children))
-	orgRequireDetail(t, s.orgDo(t, http.MethodDelete, orgQuery(fmt.Sprintf("/api/v1/orgs/%d", root), "tenant-id", ta), s.admin, nil),
+	requireDetail(t, s.call(t, http.MethodDelete, orgQuery(fmt.Sprintf("/api/v1/orgs/%d", root), "tenant-id", ta), nil, s.admin),
 		http.StatusConflict, fmt.Sprintf("Org %d still has %d sub-orgs and 1 member", root, children))
-	orgRequireDetail(t, s.orgMembers(t, ta, root, "P", "J", false, alice), http.StatusConflict,
+	requireDetail(t, s.orgMembers(t, ta, root, "P", "J", false, alice), http.StatusConflict,
 		fmt.Sprintf("User %d is already a member of org %d", alice, root))
 	grand := s.orgAdd(t, ta, "Grandchild", root+children)
 	assert.EqualValues(t, 3, grand["org_level"])

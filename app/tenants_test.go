@@ -32,8 +32,8 @@ func TestTenants_SystemTenant(t *testing.T) {
 	s := tenStart(t)
 	sys := tenPath(tenancy.SystemTenantID)
 
-	r := s.do(t, http.MethodGet, sys, s.admin, nil)
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r := s.call(t, http.MethodGet, sys, nil, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	got := r.obj(t)
 	assert.Equal(t, "System", got["tenant_name"])
 	assert.Equal(t, true, got["is_sys"])
@@ -50,21 +50,21 @@ func TestTenants_SystemTenant(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, events, 1, "the system tenant is created once")
 
-	tenRequireDetail(t, s.do(t, http.MethodDelete, sys, s.admin, nil), http.StatusConflict, "The system tenant cannot be removed")
-	tenRequireDetail(t, s.do(t, http.MethodPatch, sys, s.admin, map[string]any{"is_active": false}),
+	requireDetail(t, s.call(t, http.MethodDelete, sys, nil, s.admin), http.StatusConflict, "The system tenant cannot be removed")
+	requireDetail(t, s.call(t, http.MethodPatch, sys, map[string]any{"is_active": false}, s.admin),
 		http.StatusConflict, "The system tenant cannot be disabled")
-	tenRequireDetail(t, s.do(t, http.MethodPatch, sys, s.admin, map[string]any{"is_sys": false}),
+	requireDetail(t, s.call(t, http.MethodPatch, sys, map[string]any{"is_sys": false}, s.admin),
 		http.StatusConflict, "The system tenant cannot stop being a system tenant")
-	tenRequireDetail(t, s.do(t, http.MethodPost, "/api/v1/tenants", s.admin, map[string]any{"tenant_name": "SYSTEM"}),
+	requireDetail(t, s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "SYSTEM"}, s.admin),
 		http.StatusConflict, "Tenant name already exists")
-	tenRequireDetail(t, s.do(t, http.MethodPost, "/api/v1/tenants", s.admin,
-		map[string]any{"tenant_name": "Other", "tenant_id": tenancy.SystemTenantID}), http.StatusConflict, "Tenant already exists")
+	requireDetail(t, s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "Other", "tenant_id": tenancy.SystemTenantID}, s.admin),
+		http.StatusConflict, "Tenant already exists")
 
-	r = s.do(t, http.MethodPatch, sys, s.admin, map[string]any{"tenant_name": "Platform", "note": "home", "is_active": true})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r = s.call(t, http.MethodPatch, sys, map[string]any{"tenant_name": "Platform", "note": "home", "is_active": true}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, "Platform", r.obj(t)["tenant_name"])
 	assert.Equal(t, true, r.obj(t)["is_active"])
-	r = s.do(t, http.MethodGet, sys, s.admin, nil)
+	r = s.call(t, http.MethodGet, sys, nil, s.admin)
 	assert.Equal(t, "home", r.obj(t)["note"])
 }
 
@@ -121,8 +121,8 @@ func TestTenants_CRUD(t *testing.T) {
 	ctx := context.Background()
 	var adminID float64
 	{
-		r := s.do(t, http.MethodGet, "/api/v1/users/whoami", s.admin, nil)
-		require.Equal(t, http.StatusOK, r.status, string(r.raw))
+		r := s.call(t, http.MethodGet, "/api/v1/users/whoami", nil, s.admin)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
 		adminID = r.obj(t)["id"].(float64)
 	}
 
@@ -144,12 +144,12 @@ func TestTenants_CRUD(t *testing.T) {
 	assert.ElementsMatch(t, []string{"tenant_name", "is_sys", "is_active", "note", "tenant_id", "c_uid", "m_uid", "ctime", "utime"},
 		tenKeys(acme), "the spec's response keys")
 
-	r := s.do(t, http.MethodGet, tenPath(id), s.admin, nil)
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r := s.call(t, http.MethodGet, tenPath(id), nil, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, acme, r.obj(t))
 
-	r = s.do(t, http.MethodPatch, tenPath(id), s.admin, map[string]any{"tenant_name": "Acme Corp", "note": "second", "is_sys": nil})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r = s.call(t, http.MethodPatch, tenPath(id), map[string]any{"tenant_name": "Acme Corp", "note": "second", "is_sys": nil}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	patched := r.obj(t)
 	assert.Equal(t, "Acme Corp", patched["tenant_name"])
 	assert.Equal(t, "second", patched["note"])
@@ -158,42 +158,42 @@ func TestTenants_CRUD(t *testing.T) {
 	assert.Equal(t, acme["c_uid"], patched["c_uid"])
 	assert.NotEqual(t, acme["utime"], patched["utime"])
 
-	r = s.do(t, http.MethodPatch, tenPath(id), s.admin, map[string]any{})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r = s.call(t, http.MethodPatch, tenPath(id), map[string]any{}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, patched, r.obj(t), "an empty patch changes nothing")
 
 	// A client-chosen id; used twice it is a conflict.
 	chosen := uuid.New()
-	r = s.do(t, http.MethodPost, "/api/v1/tenants", s.admin, map[string]any{"tenant_name": "Chosen", "tenant_id": chosen,
-		"is_active": false, "is_sys": true, "note": nil})
-	require.Equal(t, http.StatusCreated, r.status, string(r.raw))
+	r = s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "Chosen", "tenant_id": chosen,
+		"is_active": false, "is_sys": true, "note": nil}, s.admin)
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
 	assert.Equal(t, chosen.String(), r.obj(t)["tenant_id"])
 	assert.Equal(t, false, r.obj(t)["is_active"])
 	assert.Equal(t, true, r.obj(t)["is_sys"])
 	assert.Nil(t, r.obj(t)["note"])
-	tenRequireDetail(t, s.do(t, http.MethodPost, "/api/v1/tenants", s.admin, map[string]any{"tenant_name": "Chosen 2", "tenant_id": chosen}),
+	requireDetail(t, s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "Chosen 2", "tenant_id": chosen}, s.admin),
 		http.StatusConflict, "Tenant already exists")
-	tenRequire422(t, s.do(t, http.MethodPost, "/api/v1/tenants", s.admin, map[string]any{"tenant_name": "Bad", "tenant_id": "nope"}),
+	tenRequire422(t, s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "Bad", "tenant_id": "nope"}, s.admin),
 		"uuid_parsing", "body", "tenant_id")
-	tenRequire422(t, s.do(t, http.MethodPost, "/api/v1/tenants", s.admin, map[string]any{"tenant_name": "Nil", "tenant_id": uuid.Nil}),
+	tenRequire422(t, s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "Nil", "tenant_id": uuid.Nil}, s.admin),
 		"value_error")
 
 	// Remove: 200, then it is gone everywhere; its name is free, its id is not.
-	tenRequireDetail(t, s.do(t, http.MethodDelete, tenPath(id), s.admin, nil), http.StatusOK, "Tenant deleted")
-	tenRequireDetail(t, s.do(t, http.MethodGet, tenPath(id), s.admin, nil), http.StatusNotFound, "Tenant not found")
-	tenRequireDetail(t, s.do(t, http.MethodDelete, tenPath(id), s.admin, nil), http.StatusNotFound, "Tenant not found")
-	tenRequireDetail(t, s.do(t, http.MethodPatch, tenPath(id), s.admin, map[string]any{"note": "x"}), http.StatusNotFound, "Tenant not found")
+	requireDetail(t, s.call(t, http.MethodDelete, tenPath(id), nil, s.admin), http.StatusOK, "Tenant deleted")
+	requireDetail(t, s.call(t, http.MethodGet, tenPath(id), nil, s.admin), http.StatusNotFound, "Tenant not found")
+	requireDetail(t, s.call(t, http.MethodDelete, tenPath(id), nil, s.admin), http.StatusNotFound, "Tenant not found")
+	requireDetail(t, s.call(t, http.MethodPatch, tenPath(id), map[string]any{"note": "x"}, s.admin), http.StatusNotFound, "Tenant not found")
 	names, _ := s.list(t, s.admin, "?is_all=true")
 	assert.Equal(t, []string{"Chosen", "System"}, names)
 	again := s.create(t, map[string]any{"tenant_name": "acme corp"})
 	assert.NotEqual(t, id, again["tenant_id"])
-	tenRequireDetail(t, s.do(t, http.MethodPost, "/api/v1/tenants", s.admin, map[string]any{"tenant_name": "Reuse", "tenant_id": id}),
+	requireDetail(t, s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "Reuse", "tenant_id": id}, s.admin),
 		http.StatusConflict, "Tenant already exists")
 
 	// Unknown and malformed ids.
 	for _, m := range []string{http.MethodGet, http.MethodPatch, http.MethodDelete} {
-		tenRequireDetail(t, s.do(t, m, tenPath(uuid.New()), s.admin, map[string]any{}), http.StatusNotFound, "Tenant not found")
-		tenRequire422(t, s.do(t, m, tenPath("nope"), s.admin, map[string]any{}), "uuid_parsing", "path", "tenant_id")
+		requireDetail(t, s.call(t, m, tenPath(uuid.New()), map[string]any{}, s.admin), http.StatusNotFound, "Tenant not found")
+		tenRequire422(t, s.call(t, m, tenPath("nope"), map[string]any{}, s.admin), "uuid_parsing", "path", "tenant_id")
 	}
 
 	// Every event of the tenant carries it in its metadata (the audit log
@@ -225,20 +225,22 @@ func TestTenants_CRUD(t *testing.T) {
 func TestTenants_Names(t *testing.T) {
 	t.Parallel()
 	s := tenStart(t)
-	post := func(body map[string]any) tenReply { return s.do(t, http.MethodPost, "/api/v1/tenants", s.admin, body) }
+	post := func(body map[string]any) reply {
+		return s.call(t, http.MethodPost, "/api/v1/tenants", body, s.admin)
+	}
 
 	acme := s.create(t, map[string]any{"tenant_name": "Acme"})
 	beta := s.create(t, map[string]any{"tenant_name": "Beta"})
-	tenRequireDetail(t, post(map[string]any{"tenant_name": "ACME"}), http.StatusConflict, "Tenant name already exists")
-	tenRequireDetail(t, s.do(t, http.MethodPatch, tenPath(beta["tenant_id"]), s.admin, map[string]any{"tenant_name": "acme"}),
+	requireDetail(t, post(map[string]any{"tenant_name": "ACME"}), http.StatusConflict, "Tenant name already exists")
+	requireDetail(t, s.call(t, http.MethodPatch, tenPath(beta["tenant_id"]), map[string]any{"tenant_name": "acme"}, s.admin),
 		http.StatusConflict, "Tenant name already exists")
 
-	r := s.do(t, http.MethodPatch, tenPath(acme["tenant_id"]), s.admin, map[string]any{"tenant_name": "ACME"})
+	r := s.call(t, http.MethodPatch, tenPath(acme["tenant_id"]), map[string]any{"tenant_name": "ACME"}, s.admin)
 	require.Equal(t, http.StatusOK, r.status, "a tenant may change the case of its own name: %s", r.raw)
-	r = s.do(t, http.MethodPatch, tenPath(acme["tenant_id"]), s.admin, map[string]any{"tenant_name": "Gamma"})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r = s.call(t, http.MethodPatch, tenPath(acme["tenant_id"]), map[string]any{"tenant_name": "Gamma"}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	s.create(t, map[string]any{"tenant_name": "acme"}) // free again after the rename
-	tenRequireDetail(t, post(map[string]any{"tenant_name": "gamma"}), http.StatusConflict, "Tenant name already exists")
+	requireDetail(t, post(map[string]any{"tenant_name": "gamma"}), http.StatusConflict, "Tenant name already exists")
 
 	// Two adds of one new name at once: exactly one wins.
 	var (
@@ -254,16 +256,16 @@ func TestTenants_Names(t *testing.T) {
 
 	long := strings.Repeat("é", 64)
 	r = post(map[string]any{"tenant_name": long})
-	require.Equal(t, http.StatusCreated, r.status, string(r.raw))
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
 	assert.Equal(t, long, r.obj(t)["tenant_name"])
 	tenRequire422(t, post(map[string]any{"tenant_name": long + "x"}), "string_too_long", "body", "tenant_name")
-	tenRequire422(t, s.do(t, http.MethodPatch, tenPath(beta["tenant_id"]), s.admin, map[string]any{"tenant_name": long + "x"}),
+	tenRequire422(t, s.call(t, http.MethodPatch, tenPath(beta["tenant_id"]), map[string]any{"tenant_name": long + "x"}, s.admin),
 		"string_too_long", "body", "tenant_name")
 	tenRequire422(t, post(map[string]any{"note": "no name"}), "missing", "body", "tenant_name")
 	tenRequire422(t, post(map[string]any{"tenant_name": "   "}), "value_error")
-	tenRequire422(t, s.do(t, http.MethodPatch, tenPath(beta["tenant_id"]), s.admin, map[string]any{"tenant_name": ""}), "value_error")
+	tenRequire422(t, s.call(t, http.MethodPatch, tenPath(beta["tenant_id"]), map[string]any{"tenant_name": ""}, s.admin), "value_error")
 	tenRequire422(t, post(map[string]any{"tenant_name": 7}), "string_type", "body", "tenant_name")
-	r = s.do(t, http.MethodGet, tenPath(beta["tenant_id"]), s.admin, nil)
+	r = s.call(t, http.MethodGet, tenPath(beta["tenant_id"]), nil, s.admin)
 	assert.Equal(t, "Beta", r.obj(t)["tenant_name"], "refused patches change nothing")
 }
 
@@ -275,8 +277,8 @@ func TestTenants_ListFiltersAndSorts(t *testing.T) {
 	s.create(t, map[string]any{"tenant_name": "Alpha", "is_active": false})
 	s.create(t, map[string]any{"tenant_name": "charlie", "is_sys": true})
 	delta := s.create(t, map[string]any{"tenant_name": "Delta"})
-	r := s.do(t, http.MethodPatch, tenPath(delta["tenant_id"]), s.admin, map[string]any{"is_active": false})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r := s.call(t, http.MethodPatch, tenPath(delta["tenant_id"]), map[string]any{"is_active": false}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	token := s.user(t, "reader")
 
 	names, _ := s.list(t, token, "")
@@ -317,9 +319,9 @@ func TestTenants_ListFiltersAndSorts(t *testing.T) {
 	_, all = s.list(t, token, "?is_all=true&sort_by=is_sys")
 	assert.Equal(t, []any{false, false, false, true, true}, tenAnyField(all, "is_sys"), "charlie and System are is_sys")
 
-	tenRequire422(t, s.do(t, http.MethodGet, "/api/v1/tenants?sort_by=note", token, nil), "enum", "query", "sort_by")
-	tenRequire422(t, s.do(t, http.MethodGet, "/api/v1/tenants?sort_order=up", token, nil), "enum", "query", "sort_order")
-	tenRequire422(t, s.do(t, http.MethodGet, "/api/v1/tenants?is_all=perhaps", token, nil), "bool_parsing", "query", "is_all")
+	tenRequire422(t, s.call(t, http.MethodGet, "/api/v1/tenants?sort_by=note", nil, token), "enum", "query", "sort_by")
+	tenRequire422(t, s.call(t, http.MethodGet, "/api/v1/tenants?sort_order=up", nil, token), "enum", "query", "sort_order")
+	tenRequire422(t, s.call(t, http.MethodGet, "/api/v1/tenants?is_all=perhaps", nil, token), "bool_parsing", "query", "is_all")
 }
 
 // TestTenants_Permissions: anyone signed in reads; only superusers write.
@@ -329,22 +331,22 @@ func TestTenants_Permissions(t *testing.T) {
 	acme := s.create(t, map[string]any{"tenant_name": "Acme"})
 	token := s.user(t, "plain")
 
-	tenRequireDetail(t, s.do(t, http.MethodPost, "/api/v1/tenants", token, map[string]any{"tenant_name": "Mine"}),
+	requireDetail(t, s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "Mine"}, token),
 		http.StatusForbidden, tenMsgNoPrivileges)
-	tenRequireDetail(t, s.do(t, http.MethodPatch, tenPath(acme["tenant_id"]), token, map[string]any{"note": "x"}),
+	requireDetail(t, s.call(t, http.MethodPatch, tenPath(acme["tenant_id"]), map[string]any{"note": "x"}, token),
 		http.StatusForbidden, tenMsgNoPrivileges)
-	tenRequireDetail(t, s.do(t, http.MethodDelete, tenPath(acme["tenant_id"]), token, nil), http.StatusForbidden, tenMsgNoPrivileges)
-	tenRequireDetail(t, s.do(t, http.MethodDelete, tenPath(tenancy.SystemTenantID), token, nil), http.StatusForbidden, tenMsgNoPrivileges)
+	requireDetail(t, s.call(t, http.MethodDelete, tenPath(acme["tenant_id"]), nil, token), http.StatusForbidden, tenMsgNoPrivileges)
+	requireDetail(t, s.call(t, http.MethodDelete, tenPath(tenancy.SystemTenantID), nil, token), http.StatusForbidden, tenMsgNoPrivileges)
 
 	names, _ := s.list(t, token, "")
 	assert.Equal(t, []string{"Acme", "System"}, names, "the refused writes changed nothing")
-	r := s.do(t, http.MethodGet, tenPath(acme["tenant_id"]), token, nil)
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r := s.call(t, http.MethodGet, tenPath(acme["tenant_id"]), nil, token)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, acme, r.obj(t))
 
-	r = s.do(t, http.MethodGet, "/api/v1/tenants", "", nil)
+	r = s.call(t, http.MethodGet, "/api/v1/tenants", nil, "")
 	assert.Equal(t, http.StatusForbidden, r.status, "no credentials: %s", r.raw)
-	r = s.do(t, http.MethodPost, "/api/v1/tenants", "", map[string]any{"tenant_name": "Anon"})
+	r = s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "Anon"}, "")
 	assert.Equal(t, http.StatusForbidden, r.status, "no credentials: %s", r.raw)
 }
 
@@ -356,38 +358,38 @@ func TestTenants_DisabledTenant(t *testing.T) {
 	s := tenStart(t)
 	on := s.create(t, map[string]any{"tenant_name": "On"})
 	off := s.create(t, map[string]any{"tenant_name": "Off"})
-	r := s.do(t, http.MethodPatch, tenPath(off["tenant_id"]), s.admin, map[string]any{"is_active": false})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	r := s.call(t, http.MethodPatch, tenPath(off["tenant_id"]), map[string]any{"is_active": false}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, false, r.obj(t)["is_active"])
 	token := s.user(t, "member")
-	probe := func(token, tenant string) tenReply {
-		h := http.Header{}
+	probe := func(token, tenant string) reply {
+		h := bearer(token)
 		if tenant != "" {
 			h.Set("X-Tenant-Id", tenant)
 		}
-		return s.send(t, http.MethodGet, tenProbePath, token, nil, "", h)
+		return s.send(t, http.MethodGet, tenProbePath, nil, "", h)
 	}
 
-	tenRequireDetail(t, s.do(t, http.MethodGet, tenPath(off["tenant_id"]), token, nil), http.StatusForbidden, "Tenant is disabled")
-	tenRequireDetail(t, probe(token, off["tenant_id"].(string)), http.StatusForbidden, "Tenant is disabled")
-	r = s.do(t, http.MethodGet, tenPath(off["tenant_id"]), s.admin, nil)
+	requireDetail(t, s.call(t, http.MethodGet, tenPath(off["tenant_id"]), nil, token), http.StatusForbidden, "Tenant is disabled")
+	requireDetail(t, probe(token, off["tenant_id"].(string)), http.StatusForbidden, "Tenant is disabled")
+	r = s.call(t, http.MethodGet, tenPath(off["tenant_id"]), nil, s.admin)
 	require.Equal(t, http.StatusOK, r.status, "superusers still manage a disabled tenant: %s", r.raw)
 	r = probe(s.admin, off["tenant_id"].(string))
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, "Off", r.obj(t)["tenant_name"])
 
 	r = probe(token, on["tenant_id"].(string))
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, "On", r.obj(t)["tenant_name"])
 	r = probe(token, "")
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, tenancy.SystemTenantID.String(), r.obj(t)["tenant_id"], "no tenant named: the system tenant")
-	tenRequireDetail(t, probe(token, uuid.NewString()), http.StatusNotFound, "Tenant not found")
+	requireDetail(t, probe(token, uuid.NewString()), http.StatusNotFound, "Tenant not found")
 	tenRequire422(t, probe(token, "nope"), "uuid_parsing", "header", "x-tenant-id")
 
-	r = s.do(t, http.MethodPatch, tenPath(off["tenant_id"]), s.admin, map[string]any{"is_active": true})
-	require.Equal(t, http.StatusOK, r.status, string(r.raw))
-	r = s.do(t, http.MethodGet, tenPath(off["tenant_id"]), token, nil)
+	r = s.call(t, http.MethodPatch, tenPath(off["tenant_id"]), map[string]any{"is_active": true}, s.admin)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	r = s.call(t, http.MethodGet, tenPath(off["tenant_id"]), nil, token)
 	require.Equal(t, http.StatusOK, r.status, "enabled again: %s", r.raw)
 	require.Equal(t, http.StatusOK, probe(token, off["tenant_id"].(string)).status)
 }
@@ -401,8 +403,8 @@ func TestTenants_RemoveOnlyEmpty(t *testing.T) {
 	busy := s.create(t, map[string]any{"tenant_name": "Busy"})
 	other := s.create(t, map[string]any{"tenant_name": "Other"})
 	flow := func(name string, tenant any) string {
-		r := s.do(t, http.MethodPost, "/api/v1/flows/", s.admin, map[string]any{"name": name, "tenant_id": tenant})
-		require.Equal(t, http.StatusCreated, r.status, string(r.raw))
+		r := s.call(t, http.MethodPost, "/api/v1/flows/", map[string]any{"name": name, "tenant_id": tenant}, s.admin)
+		require.Equal(t, http.StatusCreated, r.status, r.raw)
 		require.Equal(t, tenant, r.obj(t)["tenant_id"])
 		return r.obj(t)["id"].(string)
 	}
@@ -410,10 +412,10 @@ func TestTenants_RemoveOnlyEmpty(t *testing.T) {
 	f2 := flow("two", busy["tenant_id"])
 	flow("elsewhere", other["tenant_id"])
 
-	tenRequireDetail(t, s.do(t, http.MethodDelete, tenPath(busy["tenant_id"]), s.admin, nil),
+	requireDetail(t, s.call(t, http.MethodDelete, tenPath(busy["tenant_id"]), nil, s.admin),
 		http.StatusConflict, `Tenant "Busy" still has 2 flows`)
-	require.Equal(t, http.StatusOK, s.do(t, http.MethodDelete, "/api/v1/flows/"+f1, s.admin, nil).status)
-	tenRequireDetail(t, s.do(t, http.MethodDelete, tenPath(busy["tenant_id"]), s.admin, nil),
+	require.Equal(t, http.StatusOK, s.call(t, http.MethodDelete, "/api/v1/flows/"+f1, nil, s.admin).status)
+	requireDetail(t, s.call(t, http.MethodDelete, tenPath(busy["tenant_id"]), nil, s.admin),
 		http.StatusConflict, `Tenant "Busy" still has 1 flow`)
 
 	// A project of the tenant blocks too (written straight into its read
@@ -422,16 +424,16 @@ func TestTenants_RemoveOnlyEmpty(t *testing.T) {
 	_, err := s.app.Pool().Exec(ctx, `INSERT INTO projects (id, user_id, name, tenant_id, ctime, utime, version)
 VALUES ($1, 1, 'p', $2, now(), now(), 0)`, uuid.New(), busy["tenant_id"])
 	require.NoError(t, err)
-	tenRequireDetail(t, s.do(t, http.MethodDelete, tenPath(busy["tenant_id"]), s.admin, nil),
+	requireDetail(t, s.call(t, http.MethodDelete, tenPath(busy["tenant_id"]), nil, s.admin),
 		http.StatusConflict, `Tenant "Busy" still has 1 flow and 1 project`)
 	_, err = s.app.Pool().Exec(ctx, `UPDATE projects SET is_deleted = true WHERE tenant_id = $1`, busy["tenant_id"])
 	require.NoError(t, err)
 
-	require.Equal(t, http.StatusOK, s.do(t, http.MethodDelete, "/api/v1/flows/"+f2, s.admin, nil).status)
-	tenRequireDetail(t, s.do(t, http.MethodDelete, tenPath(busy["tenant_id"]), s.admin, nil), http.StatusOK, "Tenant deleted")
+	require.Equal(t, http.StatusOK, s.call(t, http.MethodDelete, "/api/v1/flows/"+f2, nil, s.admin).status)
+	requireDetail(t, s.call(t, http.MethodDelete, tenPath(busy["tenant_id"]), nil, s.admin), http.StatusOK, "Tenant deleted")
 	names, _ := s.list(t, s.admin, "?is_all=true")
 	assert.Equal(t, []string{"Other", "System"}, names)
-	tenRequireDetail(t, s.do(t, http.MethodDelete, tenPath(other["tenant_id"]), s.admin, nil),
+	requireDetail(t, s.call(t, http.MethodDelete, tenPath(other["tenant_id"]), nil, s.admin),
 		http.StatusConflict, `Tenant "Other" still has 1 flow`)
 }
 
@@ -451,10 +453,10 @@ func TestTenants_Rebuild(t *testing.T) {
 		{b["tenant_id"], map[string]any{"note": "later"}},
 		{tenancy.SystemTenantID, map[string]any{"note": "sys"}},
 	} {
-		r := s.do(t, http.MethodPatch, tenPath(p.id), s.admin, p.body)
-		require.Equal(t, http.StatusOK, r.status, string(r.raw))
+		r := s.call(t, http.MethodPatch, tenPath(p.id), p.body, s.admin)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
 	}
-	require.Equal(t, http.StatusOK, s.do(t, http.MethodDelete, tenPath(c["tenant_id"]), s.admin, nil).status)
+	require.Equal(t, http.StatusOK, s.call(t, http.MethodDelete, tenPath(c["tenant_id"]), nil, s.admin).status)
 
 	ctx := context.Background()
 	rows := func() []string {

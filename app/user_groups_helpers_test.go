@@ -1,27 +1,18 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/skillflaw/skillflaw-go/app"
-	"github.com/skillflaw/skillflaw-go/config"
-	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
-	"github.com/skillflaw/skillflaw-go/internal/testkit"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
@@ -35,62 +26,22 @@ const (
 // ugServer is an App with the Identity and UserGroups modules serving on
 // a real listener; admin is the superuser's access token.
 type ugServer struct {
-	app     *app.App
-	base    string
+	*harness
 	admin   string
 	adminID int64
 }
 
-// ugStart opens, bootstraps and serves an App on a fresh database until
-// the test ends, waits until the read models folded the bootstrap, adds
-// the system tenant row and logs the superuser in. The tenants module is
-// not part of it: tests write the rows of the tenants read model they
-// need (ugTenant), which is all tenancy.Resolve reads.
+// ugStart serves the App on a fresh database until the test ends (see
+// startApp), adds the system tenant row and signs the superuser in. The
+// tenants module is not part of it: tests write the rows of the tenants
+// read model they need (ugTenant), which is all tenancy.Resolve reads.
 func ugStart(t *testing.T) *ugServer {
 	t.Helper()
-	vars := map[string]string{
-		"SKILLFLAW_DATABASE_URL":       testkit.DatabaseURL(t),
-		"HOME":                         t.TempDir(),
-		"SKILLFLAW_PASSWORD_HASH_COST": "4",
-		"SKILLFLAW_SUPERUSER":          ugAdmin,
-		"SKILLFLAW_SUPERUSER_PASSWORD": ugAdminPassword,
-		"SKILLFLAW_NEW_USER_IS_ACTIVE": "true",
-	}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, cfg, slog.New(slog.DiscardHandler), &app.Identity{}, app.UserGroups{})
-	if err != nil {
-		cancel()
-		require.NoError(t, err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err == nil {
-		err = a.Bootstrap(ctx)
-	}
-	if err != nil {
-		cancel()
-		a.Close()
-		require.NoError(t, err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		assert.NoError(t, <-done, "graceful shutdown")
-		a.Close()
-	})
-	s := &ugServer{app: a, base: "http://" + ln.Addr().String()}
-	store := postgres.New(a.Pool(), postgres.Options{})
-	head, err := store.Head(ctx)
-	store.Close()
-	require.NoError(t, err)
-	waitCtx, cancelWait := context.WithTimeout(ctx, 10*time.Second)
-	defer cancelWait()
-	require.NoError(t, a.Runtime().WaitFor(waitCtx, head), "read models catch up with the bootstrap")
+	s := &ugServer{harness: startApp(t, options{env: adminEnv(ugAdmin, ugAdminPassword),
+		modules: []app.Module{&app.Identity{}, app.UserGroups{}}})}
 	s.insertTenant(t, tenancy.SystemTenantID, "System", true)
-	s.admin = s.login(t, ugAdmin, ugAdminPassword)
-	require.NoError(t, a.Pool().QueryRow(ctx, `SELECT id FROM users WHERE username = $1`, ugAdmin).Scan(&s.adminID))
+	admin := s.signIn(t, ugAdmin, ugAdminPassword)
+	s.admin, s.adminID = admin.token, admin.id
 	return s
 }
 
@@ -111,86 +62,11 @@ func (s *ugServer) tenant(t *testing.T, name string) uuid.UUID {
 	return id
 }
 
-// ugReply is one answer: status, raw body and the body decoded as JSON.
-type ugReply struct {
-	status int
-	header http.Header
-	raw    string
-	body   any
-}
-
-func (r ugReply) obj(t *testing.T) map[string]any {
-	t.Helper()
-	m, ok := r.body.(map[string]any)
-	require.True(t, ok, "body is not an object: %s", r.raw)
-	return m
-}
-
-func (r ugReply) list(t *testing.T) []map[string]any {
-	t.Helper()
-	l, ok := r.body.([]any)
-	require.True(t, ok, "body is not a list: %s", r.raw)
-	out := make([]map[string]any, len(l))
-	for i, v := range l {
-		out[i], ok = v.(map[string]any)
-		require.True(t, ok, "item %d is not an object: %s", i, r.raw)
-	}
-	return out
-}
-
-func (r ugReply) detail() any {
-	m, _ := r.body.(map[string]any)
-	return m["detail"]
-}
-
-// do sends jsonBody (nil: none) as token ("" for none).
-func (s *ugServer) do(t *testing.T, method, path, token string, jsonBody any) ugReply {
-	t.Helper()
-	var body io.Reader
-	if jsonBody != nil {
-		b, err := json.Marshal(jsonBody)
-		require.NoError(t, err)
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, s.base+path, body)
-	require.NoError(t, err)
-	if jsonBody != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer res.Body.Close()
-	raw, err := io.ReadAll(res.Body)
-	require.NoError(t, err)
-	out := ugReply{status: res.StatusCode, header: res.Header, raw: string(raw)}
-	if len(bytes.TrimSpace(raw)) > 0 {
-		require.NoError(t, json.Unmarshal(raw, &out.body), "%s %s: %s", method, path, raw)
-	}
-	return out
-}
-
-// login logs username in and returns the access token.
-func (s *ugServer) login(t *testing.T, username, password string) string {
-	t.Helper()
-	res, err := http.PostForm(s.base+"/api/v1/login", url.Values{"username": {username}, "password": {password}})
-	require.NoError(t, err)
-	defer res.Body.Close()
-	var out map[string]any
-	require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
-	require.Equal(t, http.StatusOK, res.StatusCode, "login %s: %v", username, out)
-	token, _ := out["access_token"].(string)
-	require.NotEmpty(t, token)
-	return token
-}
-
 // user adds an (active) user with nickname as the superuser; it returns
 // the id.
 func (s *ugServer) user(t *testing.T, username, nickname string) int64 {
 	t.Helper()
-	r := s.do(t, http.MethodPost, "/api/v1/users/", s.admin, map[string]any{"username": username, "nickname": nickname, "password": ugPassword})
+	r := s.call(t, http.MethodPost, "/api/v1/users/", map[string]any{"username": username, "nickname": nickname, "password": ugPassword}, s.admin)
 	require.Equal(t, http.StatusCreated, r.status, r.raw)
 	return ugInt(t, r.obj(t)["id"])
 }
@@ -212,7 +88,7 @@ func (s *ugServer) addGroup(t *testing.T, tenant uuid.UUID, name string, extra .
 	for i := 0; i+1 < len(extra); i += 2 {
 		body[extra[i].(string)] = extra[i+1]
 	}
-	r := s.do(t, http.MethodPost, "/api/v1/user-groups", s.admin, body)
+	r := s.call(t, http.MethodPost, "/api/v1/user-groups", body, s.admin)
 	require.Equal(t, http.StatusCreated, r.status, r.raw)
 	return r.obj(t)
 }
@@ -221,8 +97,7 @@ func (s *ugServer) addGroup(t *testing.T, tenant uuid.UUID, name string, extra .
 // 201; it returns the member.
 func (s *ugServer) addMember(t *testing.T, tenant uuid.UUID, group, uid int64, leader bool) map[string]any {
 	t.Helper()
-	r := s.do(t, http.MethodPost, "/api/v1/user-group-members"+ugQuery("tenant-id", tenant), s.admin,
-		map[string]any{"group_id": group, "uid": uid, "is_leader": leader})
+	r := s.call(t, http.MethodPost, "/api/v1/user-group-members"+ugQuery("tenant-id", tenant), map[string]any{"group_id": group, "uid": uid, "is_leader": leader}, s.admin)
 	require.Equal(t, http.StatusCreated, r.status, r.raw)
 	return r.obj(t)
 }
@@ -231,17 +106,17 @@ func (s *ugServer) addMember(t *testing.T, tenant uuid.UUID, group, uid int64, l
 // superuser.
 func (s *ugServer) groups(t *testing.T, tenant uuid.UUID, kv ...any) []map[string]any {
 	t.Helper()
-	r := s.do(t, http.MethodGet, "/api/v1/user-groups"+ugQuery(append([]any{"tenant-id", tenant}, kv...)...), s.admin, nil)
+	r := s.call(t, http.MethodGet, "/api/v1/user-groups"+ugQuery(append([]any{"tenant-id", tenant}, kv...)...), nil, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	return r.list(t)
+	return r.objects(t)
 }
 
 // members lists the members of group of tenant as the superuser.
 func (s *ugServer) members(t *testing.T, tenant uuid.UUID, group int64, kv ...any) []map[string]any {
 	t.Helper()
-	r := s.do(t, http.MethodGet, "/api/v1/user-group-members"+ugQuery(append([]any{"tenant-id", tenant, "group-id", group}, kv...)...), s.admin, nil)
+	r := s.call(t, http.MethodGet, "/api/v1/user-group-members"+ugQuery(append([]any{"tenant-id", tenant, "group-id", group}, kv...)...), nil, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	return r.list(t)
+	return r.objects(t)
 }
 
 // ugInt reads a JSON number as an int64.
@@ -262,7 +137,7 @@ func ugField(rows []map[string]any, field string) []string {
 }
 
 // ugDetail checks an answer's status and that its detail contains want.
-func ugDetail(t *testing.T, r ugReply, status int, want string) {
+func ugDetail(t *testing.T, r reply, status int, want string) {
 	t.Helper()
 	require.Equal(t, status, r.status, r.raw)
 	d, ok := r.detail().(string)
@@ -272,7 +147,7 @@ func ugDetail(t *testing.T, r ugReply, status int, want string) {
 
 // ugInvalid checks a 422 whose only error is at ["body", "uid"] and says
 // want.
-func ugInvalid(t *testing.T, r ugReply, want string) {
+func ugInvalid(t *testing.T, r reply, want string) {
 	t.Helper()
 	require.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
 	items, ok := r.detail().([]any)

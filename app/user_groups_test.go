@@ -47,13 +47,13 @@ func TestUserGroups_CRUDAndNames(t *testing.T) {
 
 	// Names are unique in a tenant, whatever their case; another tenant
 	// may use them.
-	r := s.do(t, http.MethodPost, "/api/v1/user-groups", s.admin, map[string]any{"tenant_id": ta, "group_name": "SALES"})
+	r := s.call(t, http.MethodPost, "/api/v1/user-groups", map[string]any{"tenant_id": ta, "group_name": "SALES"}, s.admin)
 	ugDetail(t, r, http.StatusConflict, fmt.Sprintf(`User group name "Sales" is already used by group %d`, id))
 	s.addGroup(t, tb, "sales")
 
 	// Patch: only what differs; m_uid/utime move, c_uid/ctime stay.
 	path := "/api/v1/user-groups/" + fmt.Sprint(id) + ugQuery("tenant-id", ta)
-	r = s.do(t, http.MethodPatch, path, s.admin, map[string]any{"group_name": "Sales EMEA", "is_enable": false, "note": "east"})
+	r = s.call(t, http.MethodPatch, path, map[string]any{"group_name": "Sales EMEA", "is_enable": false, "note": "east"}, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	p := r.obj(t)
 	assert.Equal(t, "Sales EMEA", p["group_name"])
@@ -65,16 +65,16 @@ func TestUserGroups_CRUDAndNames(t *testing.T) {
 	require.NotEmpty(t, pos)
 
 	// A patch that changes nothing writes nothing.
-	r = s.do(t, http.MethodPatch, path, s.admin, map[string]any{"group_name": "Sales EMEA", "note": nil})
+	r = s.call(t, http.MethodPatch, path, map[string]any{"group_name": "Sales EMEA", "note": nil}, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Empty(t, r.header.Get("X-Event-Position"), "no event for a patch that changes nothing")
 	assert.Equal(t, p, r.obj(t))
 
 	// Renaming onto another group's name is 409 (any case); a change of
 	// case of its own name is fine.
-	r = s.do(t, http.MethodPatch, path, s.admin, map[string]any{"group_name": "ops"})
+	r = s.call(t, http.MethodPatch, path, map[string]any{"group_name": "ops"}, s.admin)
 	ugDetail(t, r, http.StatusConflict, fmt.Sprintf(`is already used by group %d`, ugInt(t, noNote["group_id"])))
-	r = s.do(t, http.MethodPatch, path, s.admin, map[string]any{"group_name": "SALES emea"})
+	r = s.call(t, http.MethodPatch, path, map[string]any{"group_name": "SALES emea"}, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	// The old name is free again.
 	s.addGroup(t, ta, "Sales")
@@ -90,44 +90,44 @@ func TestUserGroups_CRUDAndNames(t *testing.T) {
 		{"tenant_id": "not-a-uuid", "group_name": "x"},
 		{"tenant_id": ta, "group_name": "x", "is_enable": "maybe"},
 	} {
-		r := s.do(t, http.MethodPost, "/api/v1/user-groups", s.admin, body)
+		r := s.call(t, http.MethodPost, "/api/v1/user-groups", body, s.admin)
 		assert.Equal(t, http.StatusUnprocessableEntity, r.status, "%v: %s", body, r.raw)
 	}
-	r = s.do(t, http.MethodPost, "/api/v1/user-groups", s.admin, map[string]any{"tenant_id": ta, "group_name": long})
+	r = s.call(t, http.MethodPost, "/api/v1/user-groups", map[string]any{"tenant_id": ta, "group_name": long}, s.admin)
 	assert.Contains(t, r.raw, "string_too_long")
-	r = s.do(t, http.MethodPatch, path, s.admin, map[string]any{"group_name": ""})
+	r = s.call(t, http.MethodPatch, path, map[string]any{"group_name": ""}, s.admin)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
-	r = s.do(t, http.MethodPatch, path, s.admin, map[string]any{"group_name": long})
+	r = s.call(t, http.MethodPatch, path, map[string]any{"group_name": long}, s.admin)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
-	r = s.do(t, http.MethodPatch, "/api/v1/user-groups/abc"+ugQuery("tenant-id", ta), s.admin, map[string]any{})
+	r = s.call(t, http.MethodPatch, "/api/v1/user-groups/abc"+ugQuery("tenant-id", ta), map[string]any{}, s.admin)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
-	r = s.do(t, http.MethodGet, "/api/v1/user-groups?tenant-id=nope", s.admin, nil)
+	r = s.call(t, http.MethodGet, "/api/v1/user-groups?tenant-id=nope", nil, s.admin)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
-	r = s.do(t, http.MethodGet, "/api/v1/user-groups?sort_by=note", s.admin, nil)
+	r = s.call(t, http.MethodGet, "/api/v1/user-groups?sort_by=note", nil, s.admin)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
 	assert.Len(t, s.groups(t, ta), 3, "no bad request wrote a group")
 
 	// Unknown tenant, unknown group.
-	r = s.do(t, http.MethodPost, "/api/v1/user-groups", s.admin, map[string]any{"tenant_id": uuid.New(), "group_name": "x"})
+	r = s.call(t, http.MethodPost, "/api/v1/user-groups", map[string]any{"tenant_id": uuid.New(), "group_name": "x"}, s.admin)
 	ugDetail(t, r, http.StatusNotFound, "Tenant not found")
-	r = s.do(t, http.MethodPatch, "/api/v1/user-groups/999999"+ugQuery("tenant-id", ta), s.admin, map[string]any{"note": "x"})
+	r = s.call(t, http.MethodPatch, "/api/v1/user-groups/999999"+ugQuery("tenant-id", ta), map[string]any{"note": "x"}, s.admin)
 	ugDetail(t, r, http.StatusNotFound, "User group not found")
 
 	// Remove.
-	r = s.do(t, http.MethodDelete, path, s.admin, nil)
+	r = s.call(t, http.MethodDelete, path, nil, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, map[string]any{"detail": "User group deleted"}, r.body)
 	assert.NotContains(t, ugField(s.groups(t, ta), "group_id"), fmt.Sprint(id))
-	r = s.do(t, http.MethodDelete, path, s.admin, nil)
+	r = s.call(t, http.MethodDelete, path, nil, s.admin)
 	ugDetail(t, r, http.StatusNotFound, "User group not found")
-	r = s.do(t, http.MethodPatch, path, s.admin, map[string]any{"note": "x"})
+	r = s.call(t, http.MethodPatch, path, map[string]any{"note": "x"}, s.admin)
 	ugDetail(t, r, http.StatusNotFound, "User group not found")
 
 	// Without tenant-id, the X-Tenant-Id header, else the system tenant.
 	sys := s.addGroup(t, tenancy.SystemTenantID, "Everyone")
-	r = s.do(t, http.MethodGet, "/api/v1/user-groups", s.admin, nil)
+	r = s.call(t, http.MethodGet, "/api/v1/user-groups", nil, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	assert.Equal(t, []map[string]any{sys}, r.list(t))
+	assert.Equal(t, []map[string]any{sys}, r.objects(t))
 }
 
 // Members: added once per group, only active users, leaders changed,
@@ -153,56 +153,55 @@ func TestUserGroups_Members(t *testing.T) {
 	mb := s.addMember(t, ta, g, bob, false)
 	s.addMember(t, ta, other, ada, false) // one user, two groups
 
-	add := func(group, uid int64) ugReply {
-		return s.do(t, http.MethodPost, "/api/v1/user-group-members"+ugQuery("tenant-id", ta), s.admin,
-			map[string]any{"group_id": group, "uid": uid})
+	add := func(group, uid int64) reply {
+		return s.call(t, http.MethodPost, "/api/v1/user-group-members"+ugQuery("tenant-id", ta), map[string]any{"group_id": group, "uid": uid}, s.admin)
 	}
 	// The same user twice in a group: 409.
 	ugDetail(t, add(g, ada), http.StatusConflict, fmt.Sprintf("User %d is already a member of group %d", ada, g))
 	// Unknown and inactive users: 422 naming them.
 	ugInvalid(t, add(g, 424242), "User 424242 does not exist")
 	cyd := s.user(t, "cyd", "")
-	r := s.do(t, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", cyd), s.admin, map[string]any{"is_active": false})
+	r := s.call(t, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", cyd), map[string]any{"is_active": false}, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	ugInvalid(t, add(g, cyd), fmt.Sprintf("User %d is not active", cyd))
 	// Unknown group: 404.
 	ugDetail(t, add(999999, ada), http.StatusNotFound, "User group not found")
 	// Missing fields: 422.
-	r = s.do(t, http.MethodPost, "/api/v1/user-group-members"+ugQuery("tenant-id", ta), s.admin, map[string]any{"group_id": g})
+	r = s.call(t, http.MethodPost, "/api/v1/user-group-members"+ugQuery("tenant-id", ta), map[string]any{"group_id": g}, s.admin)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
 	assert.Len(t, s.members(t, ta, g), 2, "no refused request added a member")
 
 	// Patch the leader flag.
 	mpath := "/api/v1/user-group-members/" + fmt.Sprint(ugInt(t, mb["id"])) + ugQuery("tenant-id", ta)
-	r = s.do(t, http.MethodPatch, mpath, s.admin, map[string]any{"is_leader": true})
+	r = s.call(t, http.MethodPatch, mpath, map[string]any{"is_leader": true}, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, true, r.obj(t)["is_leader"])
 	assert.Equal(t, mb["ctime"], r.obj(t)["ctime"])
-	r = s.do(t, http.MethodPatch, mpath, s.admin, map[string]any{})
+	r = s.call(t, http.MethodPatch, mpath, map[string]any{}, s.admin)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, "is_leader is required: %s", r.raw)
-	r = s.do(t, http.MethodPatch, "/api/v1/user-group-members/999999"+ugQuery("tenant-id", ta), s.admin, map[string]any{"is_leader": true})
+	r = s.call(t, http.MethodPatch, "/api/v1/user-group-members/999999"+ugQuery("tenant-id", ta), map[string]any{"is_leader": true}, s.admin)
 	ugDetail(t, r, http.StatusNotFound, "User group member not found")
 
 	// A group with members is not removed.
 	gpath := "/api/v1/user-groups/" + fmt.Sprint(g) + ugQuery("tenant-id", ta)
-	ugDetail(t, s.do(t, http.MethodDelete, gpath, s.admin, nil), http.StatusConflict, fmt.Sprintf("Group %d still has 2 members", g))
-	r = s.do(t, http.MethodDelete, mpath, s.admin, nil)
+	ugDetail(t, s.call(t, http.MethodDelete, gpath, nil, s.admin), http.StatusConflict, fmt.Sprintf("Group %d still has 2 members", g))
+	r = s.call(t, http.MethodDelete, mpath, nil, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, map[string]any{"detail": "User group member deleted"}, r.body)
-	ugDetail(t, s.do(t, http.MethodDelete, mpath, s.admin, nil), http.StatusNotFound, "User group member not found")
-	ugDetail(t, s.do(t, http.MethodDelete, gpath, s.admin, nil), http.StatusConflict, fmt.Sprintf("Group %d still has 1 member", g))
+	ugDetail(t, s.call(t, http.MethodDelete, mpath, nil, s.admin), http.StatusNotFound, "User group member not found")
+	ugDetail(t, s.call(t, http.MethodDelete, gpath, nil, s.admin), http.StatusConflict, fmt.Sprintf("Group %d still has 1 member", g))
 	// A removed member may join again (a new member id).
 	again := s.addMember(t, ta, g, bob, false)
 	assert.NotEqual(t, mb["id"], again["id"])
 	for _, mm := range s.members(t, ta, g) {
-		r := s.do(t, http.MethodDelete, "/api/v1/user-group-members/"+fmt.Sprint(ugInt(t, mm["id"]))+ugQuery("tenant-id", ta), s.admin, nil)
+		r := s.call(t, http.MethodDelete, "/api/v1/user-group-members/"+fmt.Sprint(ugInt(t, mm["id"]))+ugQuery("tenant-id", ta), nil, s.admin)
 		require.Equal(t, http.StatusOK, r.status, r.raw)
 	}
-	r = s.do(t, http.MethodDelete, gpath, s.admin, nil)
+	r = s.call(t, http.MethodDelete, gpath, nil, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	r = s.do(t, http.MethodGet, "/api/v1/user-group-members"+ugQuery("tenant-id", ta, "group-id", g), s.admin, nil)
+	r = s.call(t, http.MethodGet, "/api/v1/user-group-members"+ugQuery("tenant-id", ta, "group-id", g), nil, s.admin)
 	ugDetail(t, r, http.StatusNotFound, "User group not found")
-	r = s.do(t, http.MethodGet, "/api/v1/user-group-members"+ugQuery("tenant-id", ta), s.admin, nil)
+	r = s.call(t, http.MethodGet, "/api/v1/user-group-members"+ugQuery("tenant-id", ta), nil, s.admin)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, "group-id is required: %s", r.raw)
 	assert.Contains(t, r.raw, "group-id")
 }
@@ -273,7 +272,7 @@ func TestUserGroups_FiltersAndSorts(t *testing.T) {
 	assert.Equal(t, []int64{mk}, mids(s.members(t, ta, alpha, "search", "MID")))
 	assert.Equal(t, []int64{}, mids(s.members(t, ta, alpha, "search", "nobody")))
 	assert.Equal(t, []int64{}, mids(s.members(t, ta, beta)))
-	r := s.do(t, http.MethodGet, "/api/v1/user-group-members"+ugQuery("tenant-id", ta, "group-id", alpha, "sort_by", "group_id"), s.admin, nil)
+	r := s.call(t, http.MethodGet, "/api/v1/user-group-members"+ugQuery("tenant-id", ta, "group-id", alpha, "sort_by", "group_id"), nil, s.admin)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
 }
 
@@ -287,7 +286,7 @@ func TestUserGroups_CandidatesAndSearch(t *testing.T) {
 	bob := s.user(t, "bob", "Builder")
 	cyd := s.user(t, "cyd", "Cyd C")
 	dan := s.user(t, "dan", "Daniel")
-	r := s.do(t, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", dan), s.admin, map[string]any{"is_active": false})
+	r := s.call(t, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", dan), map[string]any{"is_active": false}, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	g1 := ugInt(t, s.addGroup(t, ta, "Zeta")["group_id"])
 	g2 := ugInt(t, s.addGroup(t, ta, "Alpha")["group_id"])
@@ -298,7 +297,7 @@ func TestUserGroups_CandidatesAndSearch(t *testing.T) {
 
 	cand := func(kv ...any) (int64, []int64) {
 		t.Helper()
-		r := s.do(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery(append([]any{"tenant-id", ta}, kv...)...), s.admin, nil)
+		r := s.call(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery(append([]any{"tenant-id", ta}, kv...)...), nil, s.admin)
 		require.Equal(t, http.StatusOK, r.status, r.raw)
 		body := r.obj(t)
 		var ids []int64
@@ -326,24 +325,24 @@ func TestUserGroups_CandidatesAndSearch(t *testing.T) {
 	n, ids = cand("group-id", g2)
 	assert.Equal(t, int64(2), n)
 	assert.Equal(t, []int64{s.adminID, ada}, ids)
-	r = s.do(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery("tenant-id", ta, "group-id", g1, "search", "cyd"), s.admin, nil)
+	r = s.call(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery("tenant-id", ta, "group-id", g1, "search", "cyd"), nil, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, map[string]any{"total_count": 1.0, "users": []any{map[string]any{"id": float64(cyd), "uid": float64(cyd),
 		"username": "cyd", "nickname": "Cyd C", "email": "", "mobile": "", "profile_image": ""}}}, r.obj(t),
 		"candidates have the shared candidate shape (no settings, no store_api_key)")
 	for _, bad := range []string{"limit=0", "limit=501", "skip=-1"} {
-		r := s.do(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery("tenant-id", ta, "group-id", g1)+"&"+bad, s.admin, nil)
+		r := s.call(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery("tenant-id", ta, "group-id", g1)+"&"+bad, nil, s.admin)
 		assert.Equal(t, http.StatusUnprocessableEntity, r.status, "%s: %s", bad, r.raw)
 	}
-	r = s.do(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery("tenant-id", ta, "group-id", 999999), s.admin, nil)
+	r = s.call(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery("tenant-id", ta, "group-id", 999999), nil, s.admin)
 	ugDetail(t, r, http.StatusNotFound, "User group not found")
 
 	search := func(kv ...any) []string {
 		t.Helper()
-		r := s.do(t, http.MethodGet, "/api/v1/user-groups/user-search"+ugQuery(append([]any{"tenant-id", ta}, kv...)...), s.admin, nil)
+		r := s.call(t, http.MethodGet, "/api/v1/user-groups/user-search"+ugQuery(append([]any{"tenant-id", ta}, kv...)...), nil, s.admin)
 		require.Equal(t, http.StatusOK, r.status, r.raw)
 		var out []string
-		for _, row := range r.list(t) {
+		for _, row := range r.objects(t) {
 			assert.ElementsMatch(t, []string{"id", "group_id", "group_name", "uid", "username", "nickname", "is_leader"}, ugKeys(row))
 			out = append(out, fmt.Sprintf("%s/%s/%v", row["group_name"], row["username"], row["is_leader"]))
 		}
@@ -373,24 +372,24 @@ func TestUserGroups_TenantScoping(t *testing.T) {
 	assert.Equal(t, []string{fmt.Sprint(gb)}, ugField(s.groups(t, tb), "group_id"))
 	assert.Equal(t, []string{fmt.Sprint(ga)}, ugField(s.groups(t, ta), "group_id"))
 	q := ugQuery("tenant-id", tb)
-	for _, r := range []ugReply{
-		s.do(t, http.MethodGet, "/api/v1/user-group-members"+ugQuery("tenant-id", tb, "group-id", ga), s.admin, nil),
-		s.do(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery("tenant-id", tb, "group-id", ga), s.admin, nil),
-		s.do(t, http.MethodPatch, ugPath("/api/v1/user-groups", ga)+q, s.admin, map[string]any{"note": "x"}),
-		s.do(t, http.MethodDelete, ugPath("/api/v1/user-groups", ga)+q, s.admin, nil),
-		s.do(t, http.MethodPost, "/api/v1/user-group-members"+q, s.admin, map[string]any{"group_id": ga, "uid": ada}),
+	for _, r := range []reply{
+		s.call(t, http.MethodGet, "/api/v1/user-group-members"+ugQuery("tenant-id", tb, "group-id", ga), nil, s.admin),
+		s.call(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery("tenant-id", tb, "group-id", ga), nil, s.admin),
+		s.call(t, http.MethodPatch, ugPath("/api/v1/user-groups", ga)+q, map[string]any{"note": "x"}, s.admin),
+		s.call(t, http.MethodDelete, ugPath("/api/v1/user-groups", ga)+q, nil, s.admin),
+		s.call(t, http.MethodPost, "/api/v1/user-group-members"+q, map[string]any{"group_id": ga, "uid": ada}, s.admin),
 	} {
 		ugDetail(t, r, http.StatusNotFound, "User group not found")
 	}
-	for _, r := range []ugReply{
-		s.do(t, http.MethodPatch, ugPath("/api/v1/user-group-members", ma)+q, s.admin, map[string]any{"is_leader": false}),
-		s.do(t, http.MethodDelete, ugPath("/api/v1/user-group-members", ma)+q, s.admin, nil),
+	for _, r := range []reply{
+		s.call(t, http.MethodPatch, ugPath("/api/v1/user-group-members", ma)+q, map[string]any{"is_leader": false}, s.admin),
+		s.call(t, http.MethodDelete, ugPath("/api/v1/user-group-members", ma)+q, nil, s.admin),
 	} {
 		ugDetail(t, r, http.StatusNotFound, "User group member not found")
 	}
-	r := s.do(t, http.MethodGet, "/api/v1/user-groups/user-search"+q, s.admin, nil)
+	r := s.call(t, http.MethodGet, "/api/v1/user-groups/user-search"+q, nil, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	assert.Empty(t, r.list(t))
+	assert.Empty(t, r.objects(t))
 	// The X-Tenant-Id header picks the tenant too.
 	req, err := http.NewRequest(http.MethodGet, s.base+"/api/v1/user-groups", nil)
 	require.NoError(t, err)
@@ -416,33 +415,33 @@ func TestUserGroups_NonSuperuser(t *testing.T) {
 	off := uuid.New()
 	s.insertTenant(t, off, "Disabled", false)
 	eve := s.user(t, "eve", "")
-	token := s.login(t, "eve", ugPassword)
+	token := s.login(t, "eve", ugPassword).access
 	g := ugInt(t, s.addGroup(t, ta, "G")["group_id"])
 	m := ugInt(t, s.addMember(t, ta, g, eve, false)["id"])
 	s.addGroup(t, off, "In a disabled tenant")
 
 	q := ugQuery("tenant-id", ta)
-	for _, r := range []ugReply{
-		s.do(t, http.MethodGet, "/api/v1/user-groups"+q, token, nil),
-		s.do(t, http.MethodGet, "/api/v1/user-group-members"+ugQuery("tenant-id", ta, "group-id", g), token, nil),
-		s.do(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery("tenant-id", ta, "group-id", g), token, nil),
-		s.do(t, http.MethodGet, "/api/v1/user-groups/user-search"+q, token, nil),
+	for _, r := range []reply{
+		s.call(t, http.MethodGet, "/api/v1/user-groups"+q, nil, token),
+		s.call(t, http.MethodGet, "/api/v1/user-group-members"+ugQuery("tenant-id", ta, "group-id", g), nil, token),
+		s.call(t, http.MethodGet, "/api/v1/user-group-members/user-candidates"+ugQuery("tenant-id", ta, "group-id", g), nil, token),
+		s.call(t, http.MethodGet, "/api/v1/user-groups/user-search"+q, nil, token),
 	} {
 		assert.Equal(t, http.StatusOK, r.status, r.raw)
 	}
-	for _, r := range []ugReply{
-		s.do(t, http.MethodPost, "/api/v1/user-groups", token, map[string]any{"tenant_id": ta, "group_name": "mine"}),
-		s.do(t, http.MethodPatch, ugPath("/api/v1/user-groups", g)+q, token, map[string]any{"note": "x"}),
-		s.do(t, http.MethodDelete, ugPath("/api/v1/user-groups", g)+q, token, nil),
-		s.do(t, http.MethodPost, "/api/v1/user-group-members"+q, token, map[string]any{"group_id": g, "uid": eve}),
-		s.do(t, http.MethodPatch, ugPath("/api/v1/user-group-members", m)+q, token, map[string]any{"is_leader": true}),
-		s.do(t, http.MethodDelete, ugPath("/api/v1/user-group-members", m)+q, token, nil),
+	for _, r := range []reply{
+		s.call(t, http.MethodPost, "/api/v1/user-groups", map[string]any{"tenant_id": ta, "group_name": "mine"}, token),
+		s.call(t, http.MethodPatch, ugPath("/api/v1/user-groups", g)+q, map[string]any{"note": "x"}, token),
+		s.call(t, http.MethodDelete, ugPath("/api/v1/user-groups", g)+q, nil, token),
+		s.call(t, http.MethodPost, "/api/v1/user-group-members"+q, map[string]any{"group_id": g, "uid": eve}, token),
+		s.call(t, http.MethodPatch, ugPath("/api/v1/user-group-members", m)+q, map[string]any{"is_leader": true}, token),
+		s.call(t, http.MethodDelete, ugPath("/api/v1/user-group-members", m)+q, nil, token),
 	} {
 		ugDetail(t, r, http.StatusForbidden, "The user doesn't have enough privileges")
 	}
-	r := s.do(t, http.MethodGet, "/api/v1/user-groups"+ugQuery("tenant-id", off), token, nil)
+	r := s.call(t, http.MethodGet, "/api/v1/user-groups"+ugQuery("tenant-id", off), nil, token)
 	ugDetail(t, r, http.StatusForbidden, "Tenant is disabled")
-	r = s.do(t, http.MethodGet, "/api/v1/user-groups", "", nil)
+	r = s.call(t, http.MethodGet, "/api/v1/user-groups", nil, "")
 	assert.Equal(t, http.StatusForbidden, r.status, "no credentials: %s", r.raw)
 	// Nothing changed.
 	assert.Equal(t, []string{"G"}, ugField(s.groups(t, ta), "group_name"))
@@ -460,7 +459,7 @@ func TestUserGroups_ConcurrentWrites(t *testing.T) {
 	ta := s.tenant(t, "A")
 	ada := s.user(t, "ada", "")
 	const n = 8
-	run := func(fn func(i int) ugReply) []int {
+	run := func(fn func(i int) reply) []int {
 		var (
 			wg       sync.WaitGroup
 			statuses = make([]int, n)
@@ -480,19 +479,19 @@ func TestUserGroups_ConcurrentWrites(t *testing.T) {
 		}
 		return c
 	}
-	same := run(func(int) ugReply {
-		return s.do(t, http.MethodPost, "/api/v1/user-groups", s.admin, map[string]any{"tenant_id": ta, "group_name": "Same"})
+	same := run(func(int) reply {
+		return s.call(t, http.MethodPost, "/api/v1/user-groups", map[string]any{"tenant_id": ta, "group_name": "Same"}, s.admin)
 	})
 	assert.Equal(t, 1, count(same, http.StatusCreated), "%v", same)
 	assert.Equal(t, n-1, count(same, http.StatusConflict), "%v", same)
-	distinct := run(func(i int) ugReply {
-		return s.do(t, http.MethodPost, "/api/v1/user-groups", s.admin, map[string]any{"tenant_id": ta, "group_name": fmt.Sprintf("G%d", i)})
+	distinct := run(func(i int) reply {
+		return s.call(t, http.MethodPost, "/api/v1/user-groups", map[string]any{"tenant_id": ta, "group_name": fmt.Sprintf("G%d", i)}, s.admin)
 	})
 	assert.Equal(t, n, count(distinct, http.StatusCreated), "%v", distinct)
 	assert.Len(t, s.groups(t, ta), n+1)
 	g := ugInt(t, s.groups(t, ta, "search", "Same")[0]["group_id"])
-	join := run(func(int) ugReply {
-		return s.do(t, http.MethodPost, "/api/v1/user-group-members"+ugQuery("tenant-id", ta), s.admin, map[string]any{"group_id": g, "uid": ada})
+	join := run(func(int) reply {
+		return s.call(t, http.MethodPost, "/api/v1/user-group-members"+ugQuery("tenant-id", ta), map[string]any{"group_id": g, "uid": ada}, s.admin)
 	})
 	assert.Equal(t, 1, count(join, http.StatusCreated), "%v", join)
 	assert.Equal(t, n-1, count(join, http.StatusConflict), "%v", join)
@@ -524,14 +523,14 @@ func TestUserGroups_AuditStateAndRebuild(t *testing.T) {
 	s.addGroup(t, tb, "Group 0")
 	q := ugQuery("tenant-id", ta)
 	for i, m := range members[:3] {
-		r := s.do(t, http.MethodPatch, ugPath("/api/v1/user-group-members", m)+q, s.admin, map[string]any{"is_leader": i%2 == 1})
+		r := s.call(t, http.MethodPatch, ugPath("/api/v1/user-group-members", m)+q, map[string]any{"is_leader": i%2 == 1}, s.admin)
 		require.Equal(t, http.StatusOK, r.status, r.raw)
 	}
-	r := s.do(t, http.MethodDelete, ugPath("/api/v1/user-group-members", members[5])+q, s.admin, nil)
+	r := s.call(t, http.MethodDelete, ugPath("/api/v1/user-group-members", members[5])+q, nil, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	r = s.do(t, http.MethodPatch, ugPath("/api/v1/user-groups", groups[1])+q, s.admin, map[string]any{"group_name": "Renamed", "is_enable": false})
+	r = s.call(t, http.MethodPatch, ugPath("/api/v1/user-groups", groups[1])+q, map[string]any{"group_name": "Renamed", "is_enable": false}, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	r = s.do(t, http.MethodDelete, ugPath("/api/v1/user-groups", groups[3])+q, s.admin, nil)
+	r = s.call(t, http.MethodDelete, ugPath("/api/v1/user-groups", groups[3])+q, nil, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 
 	ctx := context.Background()
