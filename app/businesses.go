@@ -11,9 +11,12 @@ import (
 
 // Businesses is the businesses module: every tenant's three-level tree of
 // businesses (one BusinessTree aggregate per tenant), its list and tree
-// reads, user candidates, business users and the resources of a business.
-// It needs Identity, Flows and Projects registered before it (candidates
-// read users; resources read flows and projects) and the tenants table.
+// reads, user candidates, business users and their roles (#101–105) and the
+// resources of a business. It needs Identity, Flows and Projects
+// registered before it (candidates read users; resources read flows and
+// projects) and the tenants table; business roles name roles of the
+// permission catalogue, so Permissions must be registered for any role to
+// be granted (without it every role is unknown: 404).
 type Businesses struct{}
 
 var _ Module = Businesses{}
@@ -33,4 +36,5 @@ func (Businesses) Routes(s *httpapi.Server, d Deps) {
 	cmds := &commands.Businesses{Server: s, Repo: d.Repository, Pool: d.Pool, IDs: commands.NewSequences(d.Pool), Clock: d.Clock}
 	cmds.Routes(s)
 	readapi.RegisterBusinessReads(s, d.Pool)
+	readapi.RegisterBusinessUserRoleReads(s, d.Pool)
 }

@@ -2,11 +2,13 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/domain"
@@ -17,7 +19,8 @@ import (
 )
 
 // Businesses serves the write side of businesses: Add (#95), Patch (#98)
-// and Remove Business (#99), and Remove Business User (#105). Every write
+// and Remove Business (#99), Remove Business User (#105) and the business
+// user roles (Upsert #102, Batch Remove #103, Remove #104). Every write
 // loads the tenant's BusinessTree, decides, and appends to its stream
 // with the revision it loaded (a lost race is decided again, up to
 // retryOnRace's limit, then 409). Who may write is tenancy.Manage's
@@ -92,9 +95,10 @@ func (h *Businesses) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}/users/{uid}", Tag: "Business",
 		Summary: "Remove Business User",
 		Description: "Remove a user's membership and roles in the business (superusers); deleted_count is how many role " +
-			"relations went (0 when the user had none: business roles come with the RBAC operations).",
+			"relations went (0 when the user had none).",
 		Params:   []httpapi.Param{businessID, {Name: "uid", In: "path", Type: "integer"}},
 		Response: BusinessUserDeleted{}, ReadModels: models, Handler: h.removeUser})
+	h.userRoleRoutes(s)
 }
 
 // businessSaveAttempts bounds how often a write decides again after
@@ -250,4 +254,188 @@ func (h *Businesses) removeUser(c *gin.Context) {
 		h.Server.Written(c, res.Last())
 	}
 	c.JSON(http.StatusOK, BusinessUserDeleted{DeletedCount: n})
+}
+
+// BusinessUserRolesUpsert is the body of Upsert Business User Roles: the
+// user (uid or username; both must then name the same user) and the role
+// set they are to hold in the business.
+type BusinessUserRolesUpsert struct {
+	UID      *int64   `json:"uid"`
+	Username *string  `json:"username"`
+	RoleIDs  []string `json:"role_ids"`
+}
+
+// BusinessUserRoleIDs is the body of Batch Remove Business User Role.
+type BusinessUserRoleIDs struct {
+	IDs []int64 `json:"ids" binding:"required"`
+}
+
+// MsgBusinessUserRoleNotFound answers about a role relation the business
+// does not have.
+const MsgBusinessUserRoleNotFound = "Business user role not found"
+
+func (h *Businesses) userRoleRoutes(s *httpapi.Server) {
+	models := readapi.BusinessReadModels
+	businessID := httpapi.Param{Name: "business_id", In: "path", Type: "integer"}
+	s.Handle(httpapi.Operation{Method: http.MethodPut, Path: "/api/v1/businesses/{business_id}/user-roles", Tag: "Business",
+		Summary: "Upsert Business User Roles",
+		Description: "Set a user's (uid or username) role set in the business (superusers): roles missing are granted, " +
+			"the others revoked; an empty role_ids removes the user's roles and membership. Every role must exist in the " +
+			"permission catalogue (404 naming it), the user must exist (404). Granting needs an active user and an enabled " +
+			"business (409); revoking does not. The answer is the user's role relations in the business (as Read Business " +
+			"User Roles).",
+		Params: []httpapi.Param{businessID}, Body: BusinessUserRolesUpsert{}, Response: []readapi.BusinessUserRoleRead{},
+		ReadModels: models, Handler: h.setUserRoles})
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}/user-roles", Tag: "Business",
+		Summary: "Batch Remove Business User Role",
+		Description: "Remove the business's role relations ids (superusers); ids of other businesses or of none are " +
+			"ignored. deleted_count is how many went. A user left without roles is no member of the business any more.",
+		Params: []httpapi.Param{businessID}, Body: BusinessUserRoleIDs{}, Response: BusinessUserDeleted{},
+		ReadModels: models, Handler: h.removeUserRoles})
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}/user-roles/{relation_id}",
+		Tag: "Business", Summary: "Remove Business User Role",
+		Description: "Remove one role relation of the business (superusers); 404 \"Business user role not found\" if the " +
+			"business has none with this id.",
+		Params:   []httpapi.Param{businessID, {Name: "relation_id", In: "path", Type: "integer"}},
+		Response: BusinessDeleted{}, ReadModels: models, Handler: h.removeUserRole})
+}
+
+// businessRoleUser finds the user of an Upsert body in the users read
+// model: its id and whether it is active; 404 "User not found".
+func (h *Businesses) businessRoleUser(ctx context.Context, body BusinessUserRolesUpsert) (int64, bool, error) {
+	var (
+		id     int64
+		active bool
+		err    error
+	)
+	switch {
+	case body.UID != nil:
+		err = h.Pool.QueryRow(ctx, `SELECT id, is_active FROM users WHERE id = $1`, *body.UID).Scan(&id, &active)
+		if err == nil && body.Username != nil {
+			var name string
+			if err = h.Pool.QueryRow(ctx, `SELECT username FROM users WHERE id = $1`, id).Scan(&name); err == nil &&
+				domain.ClaimKey(name) != domain.ClaimKey(*body.Username) {
+				return 0, false, domain.Invalidf("uid %d and username %q name different users", id, *body.Username)
+			}
+		}
+	case body.Username != nil:
+		err = h.Pool.QueryRow(ctx, `SELECT id, is_active FROM users WHERE lower(username) = lower($1) ORDER BY id LIMIT 1`,
+			*body.Username).Scan(&id, &active)
+	default:
+		return 0, false, domain.Invalidf("uid or username is required")
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, false, domain.NotFoundf("User not found")
+	}
+	return id, active, err
+}
+
+func (h *Businesses) setUserRoles(c *gin.Context) {
+	b, _, ok := h.managed(c, "business_id")
+	if !ok {
+		return
+	}
+	var body BusinessUserRolesUpsert
+	if !httpapi.BindJSON(c, &body) {
+		return
+	}
+	ctx := c.Request.Context()
+	uid, active, err := h.businessRoleUser(ctx, body)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	var roles []string
+	seen := map[string]bool{}
+	for _, r := range body.RoleIDs {
+		if !seen[r] {
+			seen[r] = true
+			roles = append(roles, r)
+		}
+	}
+	if len(roles) > 0 {
+		cat, err := loadOrNew(ctx, h.Repo, domain.NewPermissionCatalogue)
+		if err != nil {
+			httpapi.Fail(c, err)
+			return
+		}
+		for _, r := range roles {
+			if _, ok := cat.Role(r); !ok {
+				httpapi.Fail(c, domain.NotFoundf("Role %q not found", r))
+				return
+			}
+		}
+	}
+	ids := make([]int64, len(roles))
+	for i := range ids {
+		if ids[i], err = h.IDs.Next(ctx, "role_relation"); err != nil {
+			httpapi.Fail(c, err)
+			return
+		}
+	}
+	ch := domain.BusinessUserRolesChange{UID: uid, Active: active, Roles: roles, NewIDs: ids}
+	res, err := h.decide(ctx, b.TenantID, b.BusinessID, httpapi.Metadata(c, h.Clock()), func(t *domain.BusinessTree) error {
+		return t.SetUserRoles(b.BusinessID, ch)
+	})
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	if len(res.Positions) > 0 {
+		h.Server.Written(c, res.Last())
+	}
+	out, err := readapi.ListBusinessUserRoles(ctx, h.Pool, b.BusinessID, uid, readapi.BusinessUserRolesQuery{SortBy: "role_id"})
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// dropUserRoles removes relation ids of business b; it answers how many
+// went, or fails (ok false).
+func (h *Businesses) dropUserRoles(c *gin.Context, b readapi.BusinessRead, ids []int64) (int, bool) {
+	var n int
+	res, err := h.decide(c.Request.Context(), b.TenantID, b.BusinessID, httpapi.Metadata(c, h.Clock()),
+		func(t *domain.BusinessTree) (err error) {
+			n, err = t.RemoveUserRoles(b.BusinessID, ids)
+			return err
+		})
+	if err != nil {
+		httpapi.Fail(c, err)
+		return 0, false
+	}
+	if len(res.Positions) > 0 {
+		h.Server.Written(c, res.Last())
+	}
+	return n, true
+}
+
+func (h *Businesses) removeUserRoles(c *gin.Context) {
+	b, _, ok := h.managed(c, "business_id")
+	if !ok {
+		return
+	}
+	var body BusinessUserRoleIDs
+	if !httpapi.BindJSON(c, &body) {
+		return
+	}
+	if n, ok := h.dropUserRoles(c, b, body.IDs); ok {
+		c.JSON(http.StatusOK, BusinessUserDeleted{DeletedCount: n})
+	}
+}
+
+func (h *Businesses) removeUserRole(c *gin.Context) {
+	b, ids, ok := h.managed(c, "business_id", "relation_id")
+	if !ok {
+		return
+	}
+	n, ok := h.dropUserRoles(c, b, ids[1:])
+	switch {
+	case !ok:
+	case n == 0:
+		httpapi.Fail(c, domain.NotFoundf(MsgBusinessUserRoleNotFound))
+	default:
+		c.JSON(http.StatusOK, BusinessDeleted{Detail: "Business user role deleted"})
+	}
 }

@@ -50,10 +50,12 @@ const MsgBusinessNotFound = "Business not found"
 //   - A business is removed only without sub-businesses and without users
 //     (409 naming them).
 //
-// Users of a business (its members, with their role relations) come with
-// the RBAC issue's business user roles: the aggregate keeps them per
-// business (members) so that removing a user and removing a business see
-// them exactly; today no event adds any, so every business has none.
+// Users of a business are its members through their business roles
+// (Upsert Business User Roles, #102): the aggregate keeps, per business,
+// each user's role relations (relation id → role id), so that setting a
+// user's roles, removing relations, removing a user and removing a
+// business see them exactly. A user is a member while they hold at least
+// one role there: the membership ends with their last role.
 //
 // Business ids are allocated by the caller (sequence business_id_seq)
 // before the append.
@@ -61,9 +63,17 @@ type BusinessTree struct {
 	root       Root
 	tenant     uuid.UUID
 	businesses map[int64]*BusinessState
-	// members maps business id → user id → the ids of the user's role
-	// relations in that business.
-	members map[int64]map[int64][]int64
+	// members maps business id → user id → the user's role relations in
+	// that business, ordered by relation id.
+	members map[int64]map[int64][]BusinessRoleRelation
+}
+
+// BusinessRoleRelation is one business role of a user: relation ID (from
+// the sequence role_relation_id_seq) gives role RoleID of the
+// permission catalogue.
+type BusinessRoleRelation struct {
+	ID     int64  `json:"id"`
+	RoleID string `json:"role_id"`
 }
 
 // BusinessState is a business as the aggregate knows it: the API's
@@ -91,12 +101,12 @@ func (b BusinessState) ParentID() int64 {
 	return 0
 }
 
-// BusinessUserState is a user of a business: the ids of their role
-// relations there.
+// BusinessUserState is a user of a business: their role relations there,
+// ordered by relation id.
 type BusinessUserState struct {
-	BusinessID  int64   `json:"business_id"`
-	UID         int64   `json:"uid"`
-	RelationIDs []int64 `json:"relation_ids"`
+	BusinessID int64                  `json:"business_id"`
+	UID        int64                  `json:"uid"`
+	Roles      []BusinessRoleRelation `json:"roles"`
 }
 
 // BusinessTreeState is what AuditState returns: the tenant's businesses
@@ -110,7 +120,7 @@ type BusinessTreeState struct {
 // into (a tenant without businesses has no stream yet: the empty tree is
 // then its state).
 func LoadBusinessTree(tenant uuid.UUID) *BusinessTree {
-	return &BusinessTree{tenant: tenant, businesses: map[int64]*BusinessState{}, members: map[int64]map[int64][]int64{}}
+	return &BusinessTree{tenant: tenant, businesses: map[int64]*BusinessState{}, members: map[int64]map[int64][]BusinessRoleRelation{}}
 }
 
 // BusinessesStream names the stream of tenant's businesses.
@@ -173,7 +183,7 @@ func (t *BusinessTree) AuditState() any {
 	for business, users := range t.members {
 		for uid, rel := range users {
 			out.BusinessUsers = append(out.BusinessUsers,
-				BusinessUserState{BusinessID: business, UID: uid, RelationIDs: slices.Clone(rel)})
+				BusinessUserState{BusinessID: business, UID: uid, Roles: slices.Clone(rel)})
 		}
 	}
 	slices.SortFunc(out.BusinessUsers, func(a, b BusinessUserState) int {
@@ -484,8 +494,117 @@ func (t *BusinessTree) RemoveUser(id, uid int64) (int, error) {
 	if !ok {
 		return 0, nil
 	}
-	t.record(BusinessUserRemoved{TenantID: t.tenant, BusinessID: id, UID: uid, RelationIDs: slices.Clone(rel)})
+	t.record(BusinessUserRemoved{TenantID: t.tenant, BusinessID: id, UID: uid, RelationIDs: relationIDs(rel)})
 	return len(rel), nil
+}
+
+// UserRoles returns user uid's role relations in business id, ordered by
+// relation id (none when the user is no member).
+func (t *BusinessTree) UserRoles(id, uid int64) []BusinessRoleRelation {
+	return slices.Clone(t.members[id][uid])
+}
+
+// BusinessUserRolesChange is what SetUserRoles needs: the user (whether
+// the users read model shows them active) and the role set wanted, every
+// role known to the permission catalogue. NewIDs are relation ids
+// allocated beforehand, at least one per role of Roles (the unused ones
+// are gaps).
+type BusinessUserRolesChange struct {
+	UID    int64
+	Active bool
+	Roles  []string
+	NewIDs []int64
+}
+
+// SetUserRoles makes ch.Roles user ch.UID's role set in business id: the
+// roles missing are added (each a new relation), the others removed; an
+// empty set removes the user's roles and membership (BusinessUserRemoved).
+// Adding roles needs an enabled business (409 otherwise: enable it first)
+// and an active user (409); removing never does. Nothing is recorded when
+// the set is already the user's.
+func (t *BusinessTree) SetUserRoles(id int64, ch BusinessUserRolesChange) error {
+	b, ok := t.businesses[id]
+	if !ok {
+		return NotFoundf(MsgBusinessNotFound)
+	}
+	cur := t.members[id][ch.UID]
+	if len(ch.Roles) == 0 {
+		if len(cur) > 0 {
+			t.record(BusinessUserRemoved{TenantID: t.tenant, BusinessID: id, UID: ch.UID, RelationIDs: relationIDs(cur)})
+		}
+		return nil
+	}
+	want := map[string]bool{}
+	for _, r := range ch.Roles {
+		want[r] = true
+	}
+	have := map[string]bool{}
+	var removed []int64
+	for _, r := range cur {
+		have[r.RoleID] = true
+		if !want[r.RoleID] {
+			removed = append(removed, r.ID)
+		}
+	}
+	var added []BusinessRoleRelation
+	for _, r := range ch.Roles {
+		if have[r] {
+			continue
+		}
+		if len(added) >= len(ch.NewIDs) {
+			return fmt.Errorf("set roles of user %d in business %d: %d relation ids for more roles", ch.UID, id, len(ch.NewIDs))
+		}
+		added = append(added, BusinessRoleRelation{ID: ch.NewIDs[len(added)], RoleID: r})
+		have[r] = true
+	}
+	if len(added) > 0 {
+		if !b.IsEnable {
+			return Conflictf("Business %d (%s) is disabled: enable it before granting roles in it", id, b.BusinessName)
+		}
+		if !ch.Active {
+			return Conflictf("User %d is not active: roles are granted to active users only", ch.UID)
+		}
+	}
+	if len(added) == 0 && len(removed) == 0 {
+		return nil
+	}
+	t.record(BusinessUserRolesSet{TenantID: t.tenant, BusinessID: id, UID: ch.UID, Added: added, RemovedIDs: removed})
+	return nil
+}
+
+// RemoveUserRoles removes the role relations ids of business id; ids of
+// other businesses, or of none, are ignored. It returns how many it
+// removed. A user left without roles is no member any more.
+func (t *BusinessTree) RemoveUserRoles(id int64, ids []int64) (int, error) {
+	if _, ok := t.businesses[id]; !ok {
+		return 0, NotFoundf(MsgBusinessNotFound)
+	}
+	drop := map[int64]bool{}
+	for _, r := range ids {
+		drop[r] = true
+	}
+	var gone []BusinessUserRoleRef
+	for _, uid := range t.Users(id) {
+		for _, r := range t.members[id][uid] {
+			if drop[r.ID] {
+				gone = append(gone, BusinessUserRoleRef{ID: r.ID, UID: uid})
+			}
+		}
+	}
+	if len(gone) == 0 {
+		return 0, nil
+	}
+	slices.SortFunc(gone, func(a, b BusinessUserRoleRef) int { return cmp.Compare(a.ID, b.ID) })
+	t.record(BusinessUserRolesRemoved{TenantID: t.tenant, BusinessID: id, Relations: gone})
+	return len(gone), nil
+}
+
+func relationIDs(rel []BusinessRoleRelation) []int64 {
+	out := make([]int64, len(rel))
+	for i, r := range rel {
+		out[i] = r.ID
+	}
+	return out
 }
 
 func (t *BusinessTree) record(e Event) {
@@ -525,17 +644,48 @@ func (t *BusinessTree) Apply(e Event) {
 		delete(t.businesses, e.BusinessID)
 		delete(t.members, e.BusinessID)
 	case BusinessUserRemoved:
-		if users, ok := t.members[e.BusinessID]; ok {
-			delete(users, e.UID)
-			if len(users) == 0 {
-				delete(t.members, e.BusinessID)
+		t.dropUser(e.BusinessID, e.UID)
+	case BusinessUserRolesSet:
+		users := t.members[e.BusinessID]
+		if users == nil {
+			users = map[int64][]BusinessRoleRelation{}
+			t.members[e.BusinessID] = users
+		}
+		rel := slices.DeleteFunc(slices.Clone(users[e.UID]), func(r BusinessRoleRelation) bool {
+			return slices.Contains(e.RemovedIDs, r.ID)
+		})
+		rel = append(rel, e.Added...)
+		slices.SortFunc(rel, func(a, b BusinessRoleRelation) int { return cmp.Compare(a.ID, b.ID) })
+		users[e.UID] = rel
+		if len(rel) == 0 {
+			t.dropUser(e.BusinessID, e.UID)
+		}
+	case BusinessUserRolesRemoved:
+		for _, g := range e.Relations {
+			users := t.members[e.BusinessID]
+			rel := slices.DeleteFunc(slices.Clone(users[g.UID]), func(r BusinessRoleRelation) bool { return r.ID == g.ID })
+			if len(rel) == 0 {
+				t.dropUser(e.BusinessID, g.UID)
+			} else {
+				users[g.UID] = rel
 			}
 		}
 	}
 }
 
+// dropUser forgets user uid's membership of business id.
+func (t *BusinessTree) dropUser(id, uid int64) {
+	if users, ok := t.members[id]; ok {
+		delete(users, uid)
+		if len(users) == 0 {
+			delete(t.members, id)
+		}
+	}
+}
+
 // SnapshotVersion implements Snapshotter.
-func (t *BusinessTree) SnapshotVersion() int { return 1 }
+// Version 2: users carry their roles (relation id and role id).
+func (t *BusinessTree) SnapshotVersion() int { return 2 }
 
 // Snapshot implements Snapshotter: the businesses and their users, as
 // AuditState gives them.
@@ -554,9 +704,9 @@ func (t *BusinessTree) Restore(state []byte) error {
 	}
 	for _, u := range s.BusinessUsers {
 		if fresh.members[u.BusinessID] == nil {
-			fresh.members[u.BusinessID] = map[int64][]int64{}
+			fresh.members[u.BusinessID] = map[int64][]BusinessRoleRelation{}
 		}
-		fresh.members[u.BusinessID][u.UID] = u.RelationIDs
+		fresh.members[u.BusinessID][u.UID] = u.Roles
 	}
 	t.businesses, t.members = fresh.businesses, fresh.members
 	return nil

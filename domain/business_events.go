@@ -72,8 +72,8 @@ type BusinessRemoved struct {
 
 // BusinessUserRemoved records that user UID left business BusinessID:
 // their membership and their roles there (the role relations RelationIDs)
-// are gone. Memberships and roles come with the RBAC issue's business user
-// roles; nothing records this event before they exist.
+// are gone (Remove Business User, or Upsert Business User Roles with an
+// empty role set).
 type BusinessUserRemoved struct {
 	TenantID    uuid.UUID `json:"tenant_id"`
 	BusinessID  int64     `json:"business_id"`
@@ -81,17 +81,47 @@ type BusinessUserRemoved struct {
 	RelationIDs []int64   `json:"relation_ids"`
 }
 
-func (BusinessAdded) EventType() string       { return "business.added" }
-func (BusinessRenamed) EventType() string     { return "business.renamed" }
-func (BusinessEnabled) EventType() string     { return "business.enabled" }
-func (BusinessDisabled) EventType() string    { return "business.disabled" }
-func (BusinessNoteChanged) EventType() string { return "business.note_changed" }
-func (BusinessMoved) EventType() string       { return "business.moved" }
-func (BusinessRemoved) EventType() string     { return "business.removed" }
-func (BusinessUserRemoved) EventType() string { return "business.user_removed" }
+// BusinessUserRolesSet records a change of user UID's role set in business
+// BusinessID (Upsert Business User Roles): the relations Added (new ids,
+// their roles) are granted, the relations RemovedIDs revoked. The user is
+// a member from their first role on; the event never leaves them without
+// a role (that is BusinessUserRemoved).
+type BusinessUserRolesSet struct {
+	TenantID   uuid.UUID              `json:"tenant_id"`
+	BusinessID int64                  `json:"business_id"`
+	UID        int64                  `json:"uid"`
+	Added      []BusinessRoleRelation `json:"added"`
+	RemovedIDs []int64                `json:"removed_ids"`
+}
+
+// BusinessUserRoleRef names a role relation and its user.
+type BusinessUserRoleRef struct {
+	ID  int64 `json:"id"`
+	UID int64 `json:"uid"`
+}
+
+// BusinessUserRolesRemoved records the removal of role relations of
+// business BusinessID (Batch Remove / Remove Business User Role). A user
+// left without roles is no member of the business any more.
+type BusinessUserRolesRemoved struct {
+	TenantID   uuid.UUID             `json:"tenant_id"`
+	BusinessID int64                 `json:"business_id"`
+	Relations  []BusinessUserRoleRef `json:"relations"`
+}
+
+func (BusinessUserRolesSet) EventType() string     { return "business.user_roles_set" }
+func (BusinessUserRolesRemoved) EventType() string { return "business.user_roles_removed" }
+func (BusinessAdded) EventType() string            { return "business.added" }
+func (BusinessRenamed) EventType() string          { return "business.renamed" }
+func (BusinessEnabled) EventType() string          { return "business.enabled" }
+func (BusinessDisabled) EventType() string         { return "business.disabled" }
+func (BusinessNoteChanged) EventType() string      { return "business.note_changed" }
+func (BusinessMoved) EventType() string            { return "business.moved" }
+func (BusinessRemoved) EventType() string          { return "business.removed" }
+func (BusinessUserRemoved) EventType() string      { return "business.user_removed" }
 
 // BusinessEvents lists the event types of businesses, for the registry.
 func BusinessEvents() []Schema {
 	return V1(BusinessAdded{}, BusinessRenamed{}, BusinessEnabled{}, BusinessDisabled{}, BusinessNoteChanged{},
-		BusinessMoved{}, BusinessRemoved{}, BusinessUserRemoved{})
+		BusinessMoved{}, BusinessRemoved{}, BusinessUserRemoved{}, BusinessUserRolesSet{}, BusinessUserRolesRemoved{})
 }

@@ -36,8 +36,8 @@ CREATE TABLE business_trees (
 );
 
 -- Read model: the users of each business (members through their business
--- roles). Rows come with the RBAC issue's business user roles; until then
--- the table stays empty, and candidates are every active user.
+-- roles): a user has a row while they hold a role in the business
+-- (business_user_roles, 00018).
 CREATE TABLE business_users (
     tenant_id   uuid   NOT NULL,
     business_id bigint NOT NULL,

@@ -25,11 +25,14 @@ const BusinessesName = "businesses"
 //     business plus "children", ordered by id. The projector rewrites the
 //     tenant's document from its rows after every change of its
 //     businesses, so reads never walk the tree.
-//   - business_users: the users of each business; the RBAC issue's
-//     business user roles add them, removals (business.user_removed,
-//     business.removed) delete them.
+//   - business_user_roles: one row per business role relation (id, user,
+//     role; c_uid and ctime from the granting event's metadata).
+//   - business_users: the users of each business: a user has a row while
+//     they hold a role there (business.user_roles_set adds it, the removal
+//     of their last role, business.user_removed or business.removed
+//     deletes it).
 func Businesses() *Projection {
-	p := New(BusinessesName, "businesses", "business_trees", "business_users")
+	p := New(BusinessesName, "businesses", "business_trees", "business_users", "business_user_roles")
 	touch := func(tx *Tx, rec eventstore.RecordedEvent, tenant uuid.UUID, id int64, set string, args ...any) {
 		all := append([]any{id, rec.Metadata.ActorUserID, rec.Metadata.OccurredAt}, args...)
 		tx.Queue(`UPDATE businesses SET `+set+`, m_uid = $2, utime = $3 WHERE business_id = $1`, all...)
@@ -68,11 +71,37 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $11)`,
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessRemoved) error {
 		tx.Queue(`DELETE FROM businesses WHERE business_id = $1`, e.BusinessID)
 		tx.Queue(`DELETE FROM business_users WHERE business_id = $1`, e.BusinessID)
+		tx.Queue(`DELETE FROM business_user_roles WHERE business_id = $1`, e.BusinessID)
 		queueBusinessTree(tx, e.TenantID)
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessUserRemoved) error {
 		tx.Queue(`DELETE FROM business_users WHERE business_id = $1 AND uid = $2`, e.BusinessID, e.UID)
+		tx.Queue(`DELETE FROM business_user_roles WHERE business_id = $1 AND uid = $2`, e.BusinessID, e.UID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.BusinessUserRolesSet) error {
+		if len(e.RemovedIDs) > 0 {
+			tx.Queue(`DELETE FROM business_user_roles WHERE id = ANY($1)`, e.RemovedIDs)
+		}
+		for _, r := range e.Added {
+			tx.Queue(`INSERT INTO business_user_roles (id, tenant_id, business_id, uid, role_id, c_uid, ctime)
+VALUES ($1, $2, $3, $4, $5, $6, $7)`, r.ID, e.TenantID, e.BusinessID, e.UID, r.RoleID,
+				rec.Metadata.ActorUserID, rec.Metadata.OccurredAt)
+		}
+		tx.Queue(`INSERT INTO business_users (tenant_id, business_id, uid) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			e.TenantID, e.BusinessID, e.UID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessUserRolesRemoved) error {
+		ids, uids := make([]int64, len(e.Relations)), make([]int64, len(e.Relations))
+		for i, r := range e.Relations {
+			ids[i], uids[i] = r.ID, r.UID
+		}
+		tx.Queue(`DELETE FROM business_user_roles WHERE id = ANY($1)`, ids)
+		tx.Queue(`DELETE FROM business_users m WHERE m.business_id = $1 AND m.uid = ANY($2)
+    AND NOT EXISTS (SELECT 1 FROM business_user_roles r WHERE r.business_id = m.business_id AND r.uid = m.uid)`,
+			e.BusinessID, uids)
 		return nil
 	})
 	return p

@@ -188,8 +188,8 @@ type BusinessCandidatesQuery struct {
 }
 
 // ListBusinessCandidates lists the active users who are not users of
-// business (business_users, which the RBAC issue's business user roles
-// fill: until then every active user): UserCandidates' search, order and
+// business (business_users: users holding at least one business role
+// there, Upsert Business User Roles): UserCandidates' search, order and
 // item shape.
 func ListBusinessCandidates(ctx context.Context, pool *pgxpool.Pool, business int64, q BusinessCandidatesQuery) (Candidates, error) {
 	return UserCandidates(ctx, pool, `EXISTS (SELECT 1 FROM business_users m WHERE m.business_id = $1 AND m.uid = u.id)`,
@@ -410,6 +410,106 @@ func (h *businessReads) resources(c *gin.Context) {
 		return
 	}
 	out, err := ListBusinessResources(c.Request.Context(), h.pool, caller, b, q)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// BusinessUserRoleRead is a business role relation as Read Business User
+// Roles shows it: relation id, the business, the user (username and
+// nickname from the users read model), the role (role_name from the
+// permission catalogue; "" if the role has left it) and who granted it
+// when.
+type BusinessUserRoleRead struct {
+	ID         int64     `json:"id"`
+	BusinessID int64     `json:"business_id"`
+	UID        int64     `json:"uid"`
+	Username   string    `json:"username"`
+	Nickname   string    `json:"nickname"`
+	RoleID     string    `json:"role_id"`
+	RoleName   string    `json:"role_name"`
+	CUID       int64     `json:"c_uid"`
+	CTime      time.Time `json:"ctime"`
+}
+
+// BusinessUserRolesQuery is the query of Read Business User Roles.
+type BusinessUserRolesQuery struct {
+	Search    string `form:"search"`
+	SortBy    string `form:"sort_by,default=uid" binding:"oneof=uid username nickname role_id role_name"`
+	SortOrder string `form:"sort_order,default=asc" binding:"oneof=asc desc"`
+}
+
+// businessUserRoleSort maps sort_by to its column.
+var businessUserRoleSort = map[string]string{"uid": "r.uid", "username": "lower(coalesce(u.username, ''))",
+	"nickname": "lower(coalesce(u.nickname, ''))", "role_id": "r.role_id", "role_name": "lower(coalesce(p.role_name, ''))"}
+
+// ListBusinessUserRoles lists the role relations of business (of user uid
+// only, unless uid is 0) whose username, nickname or role name contains
+// q.Search (case-insensitive), ordered by q.SortBy and q.SortOrder, ties
+// by relation id ascending.
+func ListBusinessUserRoles(ctx context.Context, pool *pgxpool.Pool, business, uid int64, q BusinessUserRolesQuery) ([]BusinessUserRoleRead, error) {
+	args := sqlArgs{business}
+	conds := []string{"r.business_id = $1"}
+	if uid != 0 {
+		conds = append(conds, "r.uid = "+args.add(uid))
+	}
+	if q.Search != "" {
+		p := args.add("%" + EscapeLike(q.Search) + "%")
+		conds = append(conds, "(u.username ILIKE "+p+" OR u.nickname ILIKE "+p+" OR p.role_name ILIKE "+p+")")
+	}
+	col, ok := businessUserRoleSort[q.SortBy]
+	if !ok {
+		col = "r.uid"
+	}
+	dir := "ASC"
+	if q.SortOrder == "desc" {
+		dir = "DESC"
+	}
+	rows, _ := pool.Query(ctx, `SELECT r.id, r.business_id, r.uid, coalesce(u.username, ''), coalesce(u.nickname, ''),
+    r.role_id, coalesce(p.role_name, ''), r.c_uid, r.ctime
+FROM business_user_roles r LEFT JOIN users u ON u.id = r.uid LEFT JOIN perm_roles p ON p.role_id = r.role_id
+WHERE `+strings.Join(conds, " AND ")+` ORDER BY `+col+` `+dir+`, r.id`, args...)
+	return collectAll(rows, func(row pgx.CollectableRow) (BusinessUserRoleRead, error) {
+		var r BusinessUserRoleRead
+		err := row.Scan(&r.ID, &r.BusinessID, &r.UID, &r.Username, &r.Nickname, &r.RoleID, &r.RoleName, &r.CUID, &r.CTime)
+		r.CTime = r.CTime.UTC()
+		return r, err
+	}, "list business user roles")
+}
+
+// RegisterBusinessUserRoleReads registers Read Business User Roles (#101):
+// any authenticated user of the business's tenant may read
+// (VisibleBusiness).
+func RegisterBusinessUserRoleReads(s *httpapi.Server, pool *pgxpool.Pool) {
+	h := &businessReads{pool: pool}
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}/user-roles", Tag: "Business",
+		Summary: "Read Business User Roles",
+		Description: "The business's user role relations: relation id, user (uid, username, nickname), role (role_id, " +
+			"role_name), c_uid and ctime. search: case-insensitive substring of username, nickname or role name; sort_by " +
+			"uid (default), username, nickname, role_id or role_name, ties by relation id.",
+		Params: []httpapi.Param{{Name: "business_id", In: "path", Type: "integer"},
+			{Name: "search", In: "query", Description: "Substring of username, nickname or role name (case-insensitive)."},
+			{Name: "sort_by", In: "query", Default: "uid", Enum: []string{"uid", "username", "nickname", "role_id", "role_name"}},
+			{Name: "sort_order", In: "query", Default: "asc", Enum: []string{"asc", "desc"}},
+		},
+		Response: []BusinessUserRoleRead{}, ReadModels: []string{"businesses", "users"}, Handler: h.userRoles})
+}
+
+func (h *businessReads) userRoles(c *gin.Context) {
+	id, ok := httpapi.PathInt(c, "business_id")
+	if !ok {
+		return
+	}
+	var q BusinessUserRolesQuery
+	if !httpapi.BindQuery(c, &q) {
+		return
+	}
+	if _, ok := VisibleBusiness(c, h.pool, id); !ok {
+		return
+	}
+	out, err := ListBusinessUserRoles(c.Request.Context(), h.pool, id, 0, q)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return

@@ -39,13 +39,14 @@ type TenantCandidatesQuery struct {
 }
 
 // TenantUserCandidates lists the active users who are not members of
-// tenant (in none of its orgs, in none of its user groups), with
-// UserCandidates' search, order and item shape.
+// tenant (in none of its orgs, in none of its user groups, holding no user
+// role in it), with UserCandidates' search, order and item shape.
 func TenantUserCandidates(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q TenantCandidatesQuery) (Candidates, error) {
 	return UserCandidates(ctx, pool, `EXISTS (SELECT 1 FROM org_members m JOIN orgs o ON o.org_id = m.org_id
         WHERE o.tenant_id = $1 AND m.uid = u.id)
     OR EXISTS (SELECT 1 FROM user_group_members m JOIN user_groups g ON g.group_id = m.group_id
-        WHERE g.tenant_id = $1 AND m.uid = u.id)`, []any{tenant}, q.Search, q.Skip, q.Limit)
+        WHERE g.tenant_id = $1 AND m.uid = u.id)
+    OR EXISTS (SELECT 1 FROM tenant_role_relations r WHERE r.tenant_id = $1 AND r.kind = 'user' AND r.subject_id = u.id)`, []any{tenant}, q.Search, q.Skip, q.Limit)
 }
 
 // GroupCandidate is a user group that could be granted a tenant role.

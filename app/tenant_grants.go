@@ -1,0 +1,37 @@
+package app
+
+import (
+	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/projections"
+	"github.com/skillflaw/skillflaw-go/readapi"
+)
+
+// TenantGrants is the tenant role grants module (Tenants #77–88): roles of
+// the permission catalogue granted in a tenant to users, user groups and
+// orgs, one TenantGrants aggregate per tenant (stream
+// tenant_grants-<tenant uuid>). It needs Identity, Tenants, Orgs,
+// UserGroups and Permissions registered before it (its lists join their
+// read models; its writes load their aggregates).
+type TenantGrants struct{}
+
+var _ Module = TenantGrants{}
+
+// Register implements Module.
+func (TenantGrants) Register(reg *eventstore.Registry) error {
+	return registerEvents(reg, domain.TenantGrantEvents())
+}
+
+// Projections implements Module.
+func (TenantGrants) Projections() []*projections.Projection {
+	return []*projections.Projection{projections.TenantGrants()}
+}
+
+// Routes implements Module.
+func (TenantGrants) Routes(s *httpapi.Server, d Deps) {
+	cmds := &commands.TenantGrants{Server: s, Repo: d.Repository, Pool: d.Pool, IDs: commands.NewSequences(d.Pool), Clock: d.Clock}
+	cmds.Routes(s)
+	readapi.RegisterTenantGrantReads(s, d.Pool)
+}
