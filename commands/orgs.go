@@ -219,58 +219,53 @@ func (h *Orgs) answerOrg(c *gin.Context, tenant uuid.UUID, id int64, status int)
 	c.JSON(status, o)
 }
 
-func (h *Orgs) update(c *gin.Context) {
+// byID runs a write on /{param} of the tenant's org tree: the manager
+// check, the path id, the tenant, the body (when body is not nil), then
+// decide. It answers every failure, and returns the tenant and id of a
+// success once the read models show it.
+func (h *Orgs) byID(c *gin.Context, param string, body any, decide func(t *domain.OrgTree, id int64) error) (uuid.UUID, int64, bool) {
 	if !orgManager(c) {
-		return
+		return uuid.Nil, 0, false
 	}
-	id, ok := httpapi.PathInt(c, "org_id")
+	id, ok := httpapi.PathInt(c, param)
 	if !ok {
-		return
+		return uuid.Nil, 0, false
 	}
 	tenant, ok := h.orgTenantParam(c)
 	if !ok {
-		return
+		return uuid.Nil, 0, false
 	}
-	var body OrgUpdate
-	if !httpapi.BindJSON(c, &body) {
-		return
+	if body != nil && !httpapi.BindJSON(c, body) {
+		return uuid.Nil, 0, false
 	}
-	ch := domain.OrgChange{OrgName: body.OrgName, OrgCode: body.OrgCode, IsEnable: body.IsEnable, Note: body.Note}
 	res, err := h.ChangeOrgs(c.Request.Context(), tenant, httpapi.Metadata(c, h.Clock()),
-		func(t *domain.OrgTree) error {
-			if err := t.ChangeOrg(id, ch); err != nil || body.ParentOrgID == nil {
-				return err
-			}
-			return t.MoveOrg(id, *body.ParentOrgID)
-		})
+		func(t *domain.OrgTree) error { return decide(t, id) })
 	if err != nil {
 		httpapi.Fail(c, err)
-		return
+		return uuid.Nil, 0, false
 	}
 	h.written(c, res)
-	h.answerOrg(c, tenant, id, http.StatusOK)
+	return tenant, id, true
+}
+
+func (h *Orgs) update(c *gin.Context) {
+	var body OrgUpdate
+	tenant, id, ok := h.byID(c, "org_id", &body, func(t *domain.OrgTree, id int64) error {
+		ch := domain.OrgChange{OrgName: body.OrgName, OrgCode: body.OrgCode, IsEnable: body.IsEnable, Note: body.Note}
+		if err := t.ChangeOrg(id, ch); err != nil || body.ParentOrgID == nil {
+			return err
+		}
+		return t.MoveOrg(id, *body.ParentOrgID)
+	})
+	if ok {
+		h.answerOrg(c, tenant, id, http.StatusOK)
+	}
 }
 
 func (h *Orgs) remove(c *gin.Context) {
-	if !orgManager(c) {
-		return
+	if _, _, ok := h.byID(c, "org_id", nil, func(t *domain.OrgTree, id int64) error { return t.RemoveOrg(id) }); ok {
+		c.JSON(http.StatusOK, Detail{Detail: msgOrgDeleted})
 	}
-	id, ok := httpapi.PathInt(c, "org_id")
-	if !ok {
-		return
-	}
-	tenant, ok := h.orgTenantParam(c)
-	if !ok {
-		return
-	}
-	res, err := h.ChangeOrgs(c.Request.Context(), tenant, httpapi.Metadata(c, h.Clock()),
-		func(t *domain.OrgTree) error { return t.RemoveOrg(id) })
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.written(c, res)
-	c.JSON(http.StatusOK, Detail{Detail: msgOrgDeleted})
 }
 
 // orgUIDError is a 422 about uids (or one of them, at index i >= 0).
@@ -377,31 +372,14 @@ func (h *Orgs) addMembers(c *gin.Context) {
 }
 
 func (h *Orgs) updateMember(c *gin.Context) {
-	if !orgManager(c) {
-		return
-	}
-	id, ok := httpapi.PathInt(c, "member_id")
-	if !ok {
-		return
-	}
-	tenant, ok := h.orgTenantParam(c)
-	if !ok {
-		return
-	}
 	var body OrgMemberUpdate
-	if !httpapi.BindJSON(c, &body) {
+	tenant, id, ok := h.byID(c, "member_id", &body, func(t *domain.OrgTree, id int64) error {
+		return t.ChangeMember(id, domain.OrgMemberChange{Position: body.Position, Job: body.Job, IsLeader: body.IsLeader})
+	})
+	if !ok {
 		return
 	}
-	ch := domain.OrgMemberChange{Position: body.Position, Job: body.Job, IsLeader: body.IsLeader}
-	ctx := c.Request.Context()
-	res, err := h.ChangeOrgs(ctx, tenant, httpapi.Metadata(c, h.Clock()),
-		func(t *domain.OrgTree) error { return t.ChangeMember(id, ch) })
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.written(c, res)
-	m, err := readapi.OrgMemberByID(ctx, h.Pool, tenant, id)
+	m, err := readapi.OrgMemberByID(c.Request.Context(), h.Pool, tenant, id)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -410,23 +388,7 @@ func (h *Orgs) updateMember(c *gin.Context) {
 }
 
 func (h *Orgs) removeMember(c *gin.Context) {
-	if !orgManager(c) {
-		return
+	if _, _, ok := h.byID(c, "member_id", nil, func(t *domain.OrgTree, id int64) error { return t.RemoveMember(id) }); ok {
+		c.JSON(http.StatusOK, Detail{Detail: msgOrgMemberDeleted})
 	}
-	id, ok := httpapi.PathInt(c, "member_id")
-	if !ok {
-		return
-	}
-	tenant, ok := h.orgTenantParam(c)
-	if !ok {
-		return
-	}
-	res, err := h.ChangeOrgs(c.Request.Context(), tenant, httpapi.Metadata(c, h.Clock()),
-		func(t *domain.OrgTree) error { return t.RemoveMember(id) })
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.written(c, res)
-	c.JSON(http.StatusOK, Detail{Detail: msgOrgMemberDeleted})
 }

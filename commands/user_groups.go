@@ -220,51 +220,49 @@ func ugPathAndTenant(c *gin.Context, name string) (int64, *uuid.UUID, bool) {
 	return id, q.TenantID, true
 }
 
-func (h *UserGroups) patchGroup(c *gin.Context) {
+// byID runs a write on /{param} of the tenant's user groups: the manager
+// check, the path id and tenant-id, the body (when body is not nil), the
+// tenant, then decide. It answers every failure, and returns the tenant,
+// the id and what was written.
+func (h *UserGroups) byID(c *gin.Context, param string, body any, decide func(g *domain.UserGroups, id int64) error) (uuid.UUID, int64, eventstore.AppendResult, bool) {
+	var none eventstore.AppendResult
 	if !ugManage(c) {
-		return
+		return uuid.Nil, 0, none, false
 	}
-	id, param, ok := ugPathAndTenant(c, "group_id")
+	id, tenantParam, ok := ugPathAndTenant(c, param)
 	if !ok {
-		return
+		return uuid.Nil, 0, none, false
 	}
-	var body UserGroupPatch
-	if !httpapi.BindJSON(c, &body) {
-		return
+	if body != nil && !httpapi.BindJSON(c, body) {
+		return uuid.Nil, 0, none, false
 	}
-	tenant, md, ok := h.begin(c, param)
+	tenant, md, ok := h.begin(c, tenantParam)
 	if !ok {
-		return
+		return uuid.Nil, 0, none, false
 	}
-	res, err := h.decide(c.Request.Context(), tenant, md, func(g *domain.UserGroups) error {
-		return g.ChangeGroup(id, domain.UserGroupChange{GroupName: body.GroupName, IsEnable: body.IsEnable, Note: body.Note})
-	})
+	res, err := h.decide(c.Request.Context(), tenant, md, func(g *domain.UserGroups) error { return decide(g, id) })
 	if err != nil {
 		httpapi.Fail(c, err)
-		return
+		return uuid.Nil, 0, none, false
 	}
-	h.answerGroup(c, tenant, id, res, http.StatusOK)
+	return tenant, id, res, true
+}
+
+func (h *UserGroups) patchGroup(c *gin.Context) {
+	var body UserGroupPatch
+	tenant, id, res, ok := h.byID(c, "group_id", &body, func(g *domain.UserGroups, id int64) error {
+		return g.ChangeGroup(id, domain.UserGroupChange{GroupName: body.GroupName, IsEnable: body.IsEnable, Note: body.Note})
+	})
+	if ok {
+		h.answerGroup(c, tenant, id, res, http.StatusOK)
+	}
 }
 
 func (h *UserGroups) removeGroup(c *gin.Context) {
-	if !ugManage(c) {
-		return
+	if _, _, res, ok := h.byID(c, "group_id", nil, func(g *domain.UserGroups, id int64) error { return g.RemoveGroup(id) }); ok {
+		h.written(c, res)
+		c.JSON(http.StatusOK, UserGroupsDetail{Detail: msgUserGroupDeleted})
 	}
-	id, param, ok := ugPathAndTenant(c, "group_id")
-	if !ok {
-		return
-	}
-	tenant, md, ok := h.begin(c, param)
-	if !ok {
-		return
-	}
-	res, err := h.decide(c.Request.Context(), tenant, md, func(g *domain.UserGroups) error { return g.RemoveGroup(id) })
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.written(c, res)
-	c.JSON(http.StatusOK, UserGroupsDetail{Detail: msgUserGroupDeleted})
 }
 
 // ugActiveUser refuses (422 at ["body", "uid"]) a user the users read
@@ -330,48 +328,18 @@ func (h *UserGroups) addMember(c *gin.Context) {
 }
 
 func (h *UserGroups) patchMember(c *gin.Context) {
-	if !ugManage(c) {
-		return
-	}
-	id, param, ok := ugPathAndTenant(c, "member_id")
-	if !ok {
-		return
-	}
 	var body UserGroupMemberPatch
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	tenant, md, ok := h.begin(c, param)
-	if !ok {
-		return
-	}
-	res, err := h.decide(c.Request.Context(), tenant, md, func(g *domain.UserGroups) error {
+	tenant, id, res, ok := h.byID(c, "member_id", &body, func(g *domain.UserGroups, id int64) error {
 		return g.ChangeMember(id, *body.IsLeader)
 	})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
+	if ok {
+		h.answerMember(c, tenant, id, res, http.StatusOK)
 	}
-	h.answerMember(c, tenant, id, res, http.StatusOK)
 }
 
 func (h *UserGroups) removeMember(c *gin.Context) {
-	if !ugManage(c) {
-		return
+	if _, _, res, ok := h.byID(c, "member_id", nil, func(g *domain.UserGroups, id int64) error { return g.RemoveMember(id) }); ok {
+		h.written(c, res)
+		c.JSON(http.StatusOK, UserGroupsDetail{Detail: msgUserGroupMemberDeleted})
 	}
-	id, param, ok := ugPathAndTenant(c, "member_id")
-	if !ok {
-		return
-	}
-	tenant, md, ok := h.begin(c, param)
-	if !ok {
-		return
-	}
-	res, err := h.decide(c.Request.Context(), tenant, md, func(g *domain.UserGroups) error { return g.RemoveMember(id) })
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.written(c, res)
-	c.JSON(http.StatusOK, UserGroupsDetail{Detail: msgUserGroupMemberDeleted})
 }
