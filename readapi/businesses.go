@@ -327,36 +327,16 @@ func RegisterBusinessReads(s *httpapi.Server, pool *pgxpool.Pool) {
 
 func (h *businessReads) list(c *gin.Context) {
 	var q BusinessesQuery
-	if !httpapi.BindQuery(c, &q) {
-		return
-	}
-	t, ok := tenancy.Resolve(c, h.pool, q.TenantID)
-	if !ok {
-		return
-	}
-	out, err := ListBusinesses(c.Request.Context(), h.pool, t.ID, q)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	tenantAnswer(c, h.pool, &q, func(q *BusinessesQuery) *uuid.UUID { return q.TenantID },
+		func(ctx context.Context, t uuid.UUID) ([]BusinessRead, error) {
+			return ListBusinesses(ctx, h.pool, t, q)
+		})
 }
 
 func (h *businessReads) tree(c *gin.Context) {
 	var q BusinessesQuery
-	if !httpapi.BindQuery(c, &q) {
-		return
-	}
-	t, ok := tenancy.Resolve(c, h.pool, q.TenantID)
-	if !ok {
-		return
-	}
-	out, err := BusinessTree(c.Request.Context(), h.pool, t.ID, q)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	tenantAnswer(c, h.pool, &q, func(q *BusinessesQuery) *uuid.UUID { return q.TenantID },
+		func(ctx context.Context, t uuid.UUID) ([]BusinessNode, error) { return BusinessTree(ctx, h.pool, t, q) })
 }
 
 func (h *businessReads) read(c *gin.Context) {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // OrgReadModels are the read models of orgs (the orgs table and the
@@ -316,40 +315,21 @@ type orgReads struct {
 	pool *pgxpool.Pool
 }
 
-// orgAnswer binds the query into q, resolves its tenant, runs read and
-// answers its result.
-func orgAnswer[Q any, R any](c *gin.Context, pool *pgxpool.Pool, q *Q, tenantOf func(*Q) *uuid.UUID,
-	read func(context.Context, uuid.UUID) (R, error)) {
-	if !httpapi.BindQuery(c, q) {
-		return
-	}
-	t, ok := tenancy.Resolve(c, pool, tenantOf(q))
-	if !ok {
-		return
-	}
-	out, err := read(c.Request.Context(), t.ID)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
-}
-
 func (h *orgReads) list(c *gin.Context) {
 	var q OrgsQuery
-	orgAnswer(c, h.pool, &q, func(q *OrgsQuery) *uuid.UUID { return q.TenantID },
+	tenantAnswer(c, h.pool, &q, func(q *OrgsQuery) *uuid.UUID { return q.TenantID },
 		func(ctx context.Context, t uuid.UUID) ([]OrgRead, error) { return ListOrgs(ctx, h.pool, t) })
 }
 
 func (h *orgReads) tree(c *gin.Context) {
 	var q OrgsQuery
-	orgAnswer(c, h.pool, &q, func(q *OrgsQuery) *uuid.UUID { return q.TenantID },
+	tenantAnswer(c, h.pool, &q, func(q *OrgsQuery) *uuid.UUID { return q.TenantID },
 		func(ctx context.Context, t uuid.UUID) ([]OrgTreeNode, error) { return OrgTree(ctx, h.pool, t) })
 }
 
 func (h *orgReads) members(c *gin.Context) {
 	var q OrgMembersQuery
-	orgAnswer(c, h.pool, &q, func(q *OrgMembersQuery) *uuid.UUID { return q.TenantID },
+	tenantAnswer(c, h.pool, &q, func(q *OrgMembersQuery) *uuid.UUID { return q.TenantID },
 		func(ctx context.Context, t uuid.UUID) ([]OrgMemberRead, error) {
 			return ListOrgMembers(ctx, h.pool, t, q)
 		})
@@ -357,12 +337,12 @@ func (h *orgReads) members(c *gin.Context) {
 
 func (h *orgReads) candidates(c *gin.Context) {
 	var q OrgCandidatesQuery
-	orgAnswer(c, h.pool, &q, func(q *OrgCandidatesQuery) *uuid.UUID { return q.TenantID },
+	tenantAnswer(c, h.pool, &q, func(q *OrgCandidatesQuery) *uuid.UUID { return q.TenantID },
 		func(ctx context.Context, t uuid.UUID) (Candidates, error) { return OrgCandidates(ctx, h.pool, t, q) })
 }
 
 func (h *orgReads) search(c *gin.Context) {
 	var q OrgUserSearchQuery
-	orgAnswer(c, h.pool, &q, func(q *OrgUserSearchQuery) *uuid.UUID { return q.TenantID },
+	tenantAnswer(c, h.pool, &q, func(q *OrgUserSearchQuery) *uuid.UUID { return q.TenantID },
 		func(ctx context.Context, t uuid.UUID) ([]OrgUserRead, error) { return OrgUserSearch(ctx, h.pool, t, q) })
 }

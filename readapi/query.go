@@ -1,10 +1,17 @@
 package readapi
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // sqlArgs collects the positional arguments of a statement being built.
@@ -49,4 +56,20 @@ func collectAll[T any](rows pgx.Rows, scan pgx.RowToFunc[T], what string) ([]T, 
 		out = []T{}
 	}
 	return out, nil
+}
+
+// tenantAnswer serves a read of a tenant's data: it binds the query into
+// q, resolves the tenant q names (tenancy.Resolve), runs read and answers
+// its result.
+func tenantAnswer[Q any, R any](c *gin.Context, pool *pgxpool.Pool, q *Q, tenantOf func(*Q) *uuid.UUID,
+	read func(context.Context, uuid.UUID) (R, error)) {
+	if !httpapi.BindQuery(c, q) {
+		return
+	}
+	t, ok := tenancy.Resolve(c, pool, tenantOf(q))
+	if !ok {
+		return
+	}
+	out, err := read(c.Request.Context(), t.ID)
+	respond(c, out, err)
 }

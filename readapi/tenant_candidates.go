@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // The tenant candidates (#74–76) list who or what could be granted a role
@@ -179,14 +178,7 @@ func tenantCandidatesHandler[R any](pool *pgxpool.Pool,
 	read func(context.Context, *pgxpool.Pool, uuid.UUID, TenantCandidatesQuery) (R, error)) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		var q TenantCandidatesQuery
-		if !httpapi.BindQuery(c, &q) {
-			return
-		}
-		t, ok := tenancy.Resolve(c, pool, q.TenantID)
-		if !ok {
-			return
-		}
-		out, err := read(c.Request.Context(), pool, t.ID, q)
-		respond(c, out, err)
+		tenantAnswer(c, pool, &q, func(q *TenantCandidatesQuery) *uuid.UUID { return q.TenantID },
+			func(ctx context.Context, t uuid.UUID) (R, error) { return read(ctx, pool, t, q) })
 	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // UserGroupReadModels are the read models user group operations read:
@@ -279,28 +278,9 @@ type userGroupReads struct {
 	pool *pgxpool.Pool
 }
 
-// ugAnswer binds the query into q, resolves its tenant, runs read and
-// answers its result.
-func ugAnswer[Q any, R any](c *gin.Context, pool *pgxpool.Pool, q *Q, tenantOf func(*Q) *uuid.UUID,
-	read func(context.Context, uuid.UUID) (R, error)) {
-	if !httpapi.BindQuery(c, q) {
-		return
-	}
-	t, ok := tenancy.Resolve(c, pool, tenantOf(q))
-	if !ok {
-		return
-	}
-	out, err := read(c.Request.Context(), t.ID)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
-}
-
 func (h *userGroupReads) list(c *gin.Context) {
 	var q UserGroupsQuery
-	ugAnswer(c, h.pool, &q, func(q *UserGroupsQuery) *uuid.UUID { return q.TenantID },
+	tenantAnswer(c, h.pool, &q, func(q *UserGroupsQuery) *uuid.UUID { return q.TenantID },
 		func(ctx context.Context, t uuid.UUID) ([]UserGroupRead, error) {
 			return ListUserGroups(ctx, h.pool, t, q)
 		})
@@ -308,7 +288,7 @@ func (h *userGroupReads) list(c *gin.Context) {
 
 func (h *userGroupReads) members(c *gin.Context) {
 	var q UserGroupMembersQuery
-	ugAnswer(c, h.pool, &q, func(q *UserGroupMembersQuery) *uuid.UUID { return q.TenantID },
+	tenantAnswer(c, h.pool, &q, func(q *UserGroupMembersQuery) *uuid.UUID { return q.TenantID },
 		func(ctx context.Context, t uuid.UUID) ([]UserGroupMemberRead, error) {
 			return ListUserGroupMembers(ctx, h.pool, t, q)
 		})
@@ -316,7 +296,7 @@ func (h *userGroupReads) members(c *gin.Context) {
 
 func (h *userGroupReads) candidates(c *gin.Context) {
 	var q UserGroupCandidatesQuery
-	ugAnswer(c, h.pool, &q, func(q *UserGroupCandidatesQuery) *uuid.UUID { return q.TenantID },
+	tenantAnswer(c, h.pool, &q, func(q *UserGroupCandidatesQuery) *uuid.UUID { return q.TenantID },
 		func(ctx context.Context, t uuid.UUID) (Candidates, error) {
 			return UserGroupCandidates(ctx, h.pool, t, q)
 		})
@@ -324,7 +304,7 @@ func (h *userGroupReads) candidates(c *gin.Context) {
 
 func (h *userGroupReads) search(c *gin.Context) {
 	var q UserGroupUserSearchQuery
-	ugAnswer(c, h.pool, &q, func(q *UserGroupUserSearchQuery) *uuid.UUID { return q.TenantID },
+	tenantAnswer(c, h.pool, &q, func(q *UserGroupUserSearchQuery) *uuid.UUID { return q.TenantID },
 		func(ctx context.Context, t uuid.UUID) ([]UserGroupUserRead, error) {
 			return UserGroupUserSearch(ctx, h.pool, t, q)
 		})
