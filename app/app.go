@@ -110,6 +110,22 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 		}
 		projs = append(projs, m.Projections()...)
 	}
+	// Effective permissions are part of the core: every non-public
+	// operation is authorised against them (access.Enforcer). Their
+	// projection reads the events of modules an App may lack; those types
+	// are registered anyway (none of them will ever be appended then).
+	for _, schemas := range [][]domain.Schema{domain.IdentityEvents(), domain.TenantEvents(), domain.PermissionEvents(),
+		domain.TenantGrantEvents(), domain.BusinessEvents(), domain.OrgEvents(), domain.UserGroupEvents()} {
+		for _, sc := range schemas {
+			if !a.reg.Known(sc.Event.EventType()) {
+				if err := a.reg.Register(sc.Event, sc.Version); err != nil {
+					a.Close()
+					return nil, err
+				}
+			}
+		}
+	}
+	projs = append(projs, projections.Access())
 	a.runtime, err = projections.NewRuntime(pool, a.store, a.reg, projs, projections.Config{Logger: log})
 	if err != nil {
 		a.Close()
@@ -151,6 +167,10 @@ func (a *App) Bootstrap(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Server returns the HTTP server the modules registered their operations
+// with (benchmarks take its Authorizer away to measure what it costs).
+func (a *App) Server() *httpapi.Server { return a.server }
 
 // Deps returns what the modules were given (for commands of the CLI).
 func (a *App) Deps() Deps { return a.deps }

@@ -35,8 +35,9 @@ type bizWorld struct {
 func bizStart(t *testing.T) *bizWorld {
 	t.Helper()
 	h := startApp(t, options{
-		env:     adminEnv(bizAdmin, bizAdminPassword),
-		modules: []app.Module{&app.Identity{}, app.Flows{}, app.Projects{}, app.Tenants{}, app.Businesses{}},
+		env: adminEnv(bizAdmin, bizAdminPassword),
+		modules: []app.Module{&app.Identity{}, app.Flows{}, app.Projects{}, app.Tenants{}, app.Businesses{},
+			app.Permissions{}, app.TenantGrants{}},
 	})
 	return &bizWorld{harness: h, admin: h.signIn(t, bizAdmin, bizAdminPassword)}
 }

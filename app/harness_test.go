@@ -230,6 +230,25 @@ func requireDetail(t testing.TB, r reply, status int, want any, msgAndArgs ...an
 	require.Equal(t, want, r.detail(), append([]any{r.raw}, msgAndArgs...)...)
 }
 
+// grantRole grants role in tenant to user uid as admin (a superuser's
+// token): POST /api/v1/tenants/user-roles. The App needs the Permissions
+// and TenantGrants modules; the grant holds on the next request.
+func (s *harness) grantRole(t testing.TB, admin string, tenant any, uid int64, role string) {
+	t.Helper()
+	r := s.call(t, http.MethodPost, "/api/v1/tenants/user-roles", map[string]any{"tenant_id": tenant, "uid": uid, "role_id": role}, admin)
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
+}
+
+// requireForbidden checks an answer is the 403 of a missing privilege:
+// Langflow's "The user doesn't have enough privileges", possibly followed
+// by what is missing.
+func requireForbidden(t testing.TB, r reply, msgAndArgs ...any) {
+	t.Helper()
+	require.Equal(t, http.StatusForbidden, r.status, append([]any{r.raw}, msgAndArgs...)...)
+	detail, _ := r.detail().(string)
+	require.True(t, strings.HasPrefix(detail, "The user doesn't have enough privileges"), append([]any{r.raw}, msgAndArgs...)...)
+}
+
 // bearer is an Authorization header for token.
 func bearer(token string) http.Header { return http.Header{"Authorization": {"Bearer " + token}} }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
@@ -45,6 +46,9 @@ func (m *Identity) Routes(s *httpapi.Server, d Deps) {
 		time.Duration(cfg.RefreshTokenExpireSeconds)*time.Second, d.Clock)
 	authn := auth.NewAuthenticator(tokens, auth.NewDirectory(d.Pool), cfg.AutoLogin)
 	s.SetAuthenticator(authn)
+	// Who may do what follows from who is calling: the effective
+	// permissions (projection "access", part of every App) decide.
+	s.SetAuthorizer(&access.Enforcer{Checker: access.Checker{Pool: d.Pool}})
 	cmds := &commands.Identity{
 		Server: s, Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Passwords: m.passwords,
 		Tokens: tokens, Auth: authn, Pool: d.Pool, Config: cfg, Clock: d.Clock,

@@ -32,7 +32,7 @@ type orgServer struct {
 func orgStart(t *testing.T) *orgServer {
 	t.Helper()
 	s := &orgServer{harness: startApp(t, options{env: adminEnv(orgAdmin, orgAdminPassword),
-		modules: []app.Module{&app.Identity{}, app.Tenants{}, app.Orgs{}}})}
+		modules: []app.Module{&app.Identity{}, app.Tenants{}, app.Orgs{}, app.Permissions{}, app.TenantGrants{}}})}
 	s.admin = s.login(t, orgAdmin, orgAdminPassword).access
 	return s
 }

@@ -39,6 +39,7 @@ func (Permissions) Routes(s *httpapi.Server, d Deps) {
 	cmds := &commands.Permissions{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock}
 	cmds.Routes(s)
 	readapi.RegisterPermissionReads(s, d.Pool)
+	readapi.RegisterAccessExplain(s, d.Pool)
 }
 
 // Bootstrap implements Bootstrapper: whatever of the built-in catalogue

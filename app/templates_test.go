@@ -234,13 +234,13 @@ func TestTemplates_UpdateAndDelete(t *testing.T) {
 
 	head := s.head(t)
 	requireDetail(t, s.call(t, http.MethodPatch, tplPath(shared["id"]), map[string]any{"name": "Hijacked"}, bob.token),
-		http.StatusForbidden, "Only the template's creator or a superuser can change it")
+		http.StatusForbidden, "Only the template's creator, a superuser or a holder of the privilege where it lives can change it")
 	requireDetail(t, s.call(t, http.MethodPatch, tplPath(system["id"]), map[string]any{"name": "Hijacked"}, ada.token),
-		http.StatusForbidden, "Only the template's creator or a superuser can change it")
+		http.StatusForbidden, "Only the template's creator, a superuser or a holder of the privilege where it lives can change it")
 	requireDetail(t, s.call(t, http.MethodPatch, tplPath(private["id"]), map[string]any{"name": "Hijacked"}, bob.token),
 		http.StatusNotFound, "Template not found")
 	requireDetail(t, s.call(t, http.MethodDelete, tplPath(shared["id"]), nil, bob.token),
-		http.StatusForbidden, "Only the template's creator or a superuser can change it")
+		http.StatusForbidden, "Only the template's creator, a superuser or a holder of the privilege where it lives can change it")
 	requireDetail(t, s.call(t, http.MethodDelete, tplPath(private["id"]), nil, bob.token),
 		http.StatusNotFound, "Template not found")
 	for _, bad := range []map[string]any{

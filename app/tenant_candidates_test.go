@@ -24,7 +24,7 @@ type tcWorld struct {
 func tcStart(t *testing.T) *tcWorld {
 	t.Helper()
 	h := startApp(t, options{env: adminEnv("root", tcPassword),
-		modules: []app.Module{&app.Identity{}, app.Tenants{}, app.Orgs{}, app.UserGroups{}}})
+		modules: []app.Module{&app.Identity{}, app.Tenants{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}}})
 	return &tcWorld{harness: h, admin: h.signIn(t, "root", tcPassword)}
 }
 
@@ -139,7 +139,9 @@ func TestTenantCandidates(t *testing.T) {
 	r := w.do(t, http.MethodGet, users, nil, http.Header{"Authorization": {"Bearer " + w.admin.token}, "X-Tenant-Id": {ta}})
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.EqualValues(t, 2, r.obj(t)["total_count"])
-	// Any user of the tenant may read.
+	// A viewer of the tenant reads (a member of its org and group already,
+	// ann is no candidate either way).
+	w.grantRole(t, w.admin.token, ta, ann.id, "viewer")
 	n, _ = w.page(t, ann.token, users, "tenant_id", ta)
 	assert.EqualValues(t, 2, n)
 

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/app"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
@@ -35,7 +36,7 @@ func (tenProbe) Register(*eventstore.Registry) error    { return nil }
 func (tenProbe) Projections() []*projections.Projection { return nil }
 func (tenProbe) Routes(s *httpapi.Server, d app.Deps) {
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: tenProbePath, Tag: "Test", Summary: "Resolve Tenant",
-		Hidden: true, ReadModels: readapi.TenantReadModels, Handler: func(c *gin.Context) {
+		Hidden: true, ReadModels: readapi.TenantReadModels, Access: access.Own("flows", "read"), Handler: func(c *gin.Context) {
 			t, ok := tenancy.Resolve(c, d.Pool, nil)
 			if !ok {
 				return
@@ -57,7 +58,7 @@ type tenServer struct {
 func tenStart(t *testing.T) *tenServer {
 	t.Helper()
 	s := &tenServer{harness: startApp(t, options{env: adminEnv(tenAdmin, tenAdminPassword),
-		modules: []app.Module{&app.Identity{}, app.Flows{}, app.Tenants{}, tenProbe{}}})}
+		modules: []app.Module{&app.Identity{}, app.Flows{}, app.Tenants{}, app.Permissions{}, app.TenantGrants{}, tenProbe{}}})}
 	s.admin = s.login(t, tenAdmin, tenAdminPassword).access
 	return s
 }

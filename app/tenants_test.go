@@ -22,8 +22,6 @@ import (
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
-const tenMsgNoPrivileges = "The user doesn't have enough privileges"
-
 // TestTenants_SystemTenant: the system tenant exists once the server
 // started (a second bootstrap adds nothing); it can be renamed but neither
 // removed, disabled nor made a regular tenant.
@@ -279,7 +277,7 @@ func TestTenants_ListFiltersAndSorts(t *testing.T) {
 	delta := s.create(t, map[string]any{"tenant_name": "Delta"})
 	r := s.call(t, http.MethodPatch, tenPath(delta["tenant_id"]), map[string]any{"is_active": false}, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	token := s.user(t, "reader")
+	token := s.admin // superusers list every tenant; others those they read (TestTenants_Permissions)
 
 	names, _ := s.list(t, token, "")
 	assert.Equal(t, []string{"bravo", "charlie", "System"}, names, "active tenants by name, case-insensitively")
@@ -331,18 +329,23 @@ func TestTenants_Permissions(t *testing.T) {
 	acme := s.create(t, map[string]any{"tenant_name": "Acme"})
 	token := s.user(t, "plain")
 
-	requireDetail(t, s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "Mine"}, token),
-		http.StatusForbidden, tenMsgNoPrivileges)
-	requireDetail(t, s.call(t, http.MethodPatch, tenPath(acme["tenant_id"]), map[string]any{"note": "x"}, token),
-		http.StatusForbidden, tenMsgNoPrivileges)
-	requireDetail(t, s.call(t, http.MethodDelete, tenPath(acme["tenant_id"]), nil, token), http.StatusForbidden, tenMsgNoPrivileges)
-	requireDetail(t, s.call(t, http.MethodDelete, tenPath(tenancy.SystemTenantID), nil, token), http.StatusForbidden, tenMsgNoPrivileges)
+	requireForbidden(t, s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "Mine"}, token))
+	requireForbidden(t, s.call(t, http.MethodPatch, tenPath(acme["tenant_id"]), map[string]any{"note": "x"}, token))
+	requireForbidden(t, s.call(t, http.MethodDelete, tenPath(acme["tenant_id"]), nil, token))
+	requireForbidden(t, s.call(t, http.MethodDelete, tenPath(tenancy.SystemTenantID), nil, token))
 
-	names, _ := s.list(t, token, "")
+	requireForbidden(t, s.call(t, http.MethodGet, "/api/v1/tenants", nil, token), "no privilege anywhere")
+	requireForbidden(t, s.call(t, http.MethodGet, tenPath(acme["tenant_id"]), nil, token))
+	names, _ := s.list(t, s.admin, "")
 	assert.Equal(t, []string{"Acme", "System"}, names, "the refused writes changed nothing")
-	r := s.call(t, http.MethodGet, tenPath(acme["tenant_id"]), nil, token)
+	viewer := s.newUser(t, "acme-viewer", tenPassword)
+	s.grantRole(t, s.admin, acme["tenant_id"], viewer.id, "viewer")
+	names, _ = s.list(t, viewer.token, "")
+	assert.Equal(t, []string{"Acme"}, names, "a viewer of Acme lists Acme only")
+	r := s.call(t, http.MethodGet, tenPath(acme["tenant_id"]), nil, viewer.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, acme, r.obj(t))
+	requireForbidden(t, s.call(t, http.MethodGet, tenPath(tenancy.SystemTenantID), nil, viewer.token))
 
 	r = s.call(t, http.MethodGet, "/api/v1/tenants", nil, "")
 	assert.Equal(t, http.StatusForbidden, r.status, "no credentials: %s", r.raw)
@@ -361,7 +364,10 @@ func TestTenants_DisabledTenant(t *testing.T) {
 	r := s.call(t, http.MethodPatch, tenPath(off["tenant_id"]), map[string]any{"is_active": false}, s.admin)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, false, r.obj(t)["is_active"])
-	token := s.user(t, "member")
+	member := s.newUser(t, "member", tenPassword)
+	token := member.token
+	s.grantRole(t, s.admin, on["tenant_id"], member.id, "viewer")
+	s.grantRole(t, s.admin, off["tenant_id"], member.id, "viewer")
 	probe := func(token, tenant string) reply {
 		h := bearer(token)
 		if tenant != "" {
@@ -384,7 +390,8 @@ func TestTenants_DisabledTenant(t *testing.T) {
 	r = probe(token, "")
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Equal(t, tenancy.SystemTenantID.String(), r.obj(t)["tenant_id"], "no tenant named: the system tenant")
-	requireDetail(t, probe(token, uuid.NewString()), http.StatusNotFound, "Tenant not found")
+	requireForbidden(t, probe(token, uuid.NewString()), "a tenant the caller holds nothing in: whether it exists is not told")
+	requireDetail(t, probe(s.admin, uuid.NewString()), http.StatusNotFound, "Tenant not found")
 	tenRequire422(t, probe(token, "nope"), "uuid_parsing", "header", "x-tenant-id")
 
 	r = s.call(t, http.MethodPatch, tenPath(off["tenant_id"]), map[string]any{"is_active": true}, s.admin)

@@ -38,7 +38,7 @@ type ugServer struct {
 func ugStart(t *testing.T) *ugServer {
 	t.Helper()
 	s := &ugServer{harness: startApp(t, options{env: adminEnv(ugAdmin, ugAdminPassword),
-		modules: []app.Module{&app.Identity{}, app.UserGroups{}}})}
+		modules: []app.Module{&app.Identity{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}}})}
 	s.insertTenant(t, tenancy.SystemTenantID, "System", true)
 	admin := s.signIn(t, ugAdmin, ugAdminPassword)
 	s.admin, s.adminID = admin.token, admin.id

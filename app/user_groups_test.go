@@ -406,8 +406,8 @@ func TestUserGroups_TenantScoping(t *testing.T) {
 	assert.Equal(t, []string{"Shared name"}, ugField(s.groups(t, ta), "group_name"))
 }
 
-// Users who are not superusers read groups of an active tenant, but do not
-// write (403), and get 403 in a disabled tenant.
+// A viewer of a tenant reads its groups, but does not write (403), and
+// gets 403 in a disabled tenant.
 func TestUserGroups_NonSuperuser(t *testing.T) {
 	t.Parallel()
 	s := ugStart(t)
@@ -416,6 +416,8 @@ func TestUserGroups_NonSuperuser(t *testing.T) {
 	s.insertTenant(t, off, "Disabled", false)
 	eve := s.user(t, "eve", "")
 	token := s.login(t, "eve", ugPassword).access
+	s.grantRole(t, s.admin, ta, eve, "viewer")
+	s.grantRole(t, s.admin, off, eve, "viewer")
 	g := ugInt(t, s.addGroup(t, ta, "G")["group_id"])
 	m := ugInt(t, s.addMember(t, ta, g, eve, false)["id"])
 	s.addGroup(t, off, "In a disabled tenant")

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/tenancy"
@@ -57,11 +58,11 @@ type StateQuery struct {
 	AsOf     string    `form:"as_of" binding:"required"`
 }
 
-// Register adds the audit operations: superusers only until RBAC
-// (tenancy.Manage).
+// Register adds the audit operations: audit.read in the tenant asked
+// about (access.Tenant).
 func Register(s *httpapi.Server, r *Replayer) {
 	h := &handlers{r: r}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/audit/events", Tag: "Audit", Summary: "Read Audit Events",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/audit/events", Access: access.Tenant("audit", "read"), Tag: "Audit", Summary: "Read Audit Events",
 		Description: "Every change of a tenant (events that carry it), in log order: who, when, what. " +
 			"Filters: from/to (RFC 3339), actor (user id), stream, type; cursor-paginated (next_cursor).",
 		Params: []httpapi.Param{
@@ -72,7 +73,7 @@ func Register(s *httpapi.Server, r *Replayer) {
 			{Name: "limit", In: "query", Type: "integer", Default: 100},
 		},
 		Response: Entries{}, ReadModels: ReadModels, Handler: h.events})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/audit/state", Tag: "Audit", Summary: "Read Audit State",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/audit/state", Access: access.Tenant("audit", "read"), Tag: "Audit", Summary: "Read Audit State",
 		Description: "The tenant's entities as they were at as_of (an RFC 3339 time or a log position), " +
 			"computed by replaying the log, not from the current read models.",
 		Params: []httpapi.Param{
@@ -87,10 +88,6 @@ type handlers struct {
 }
 
 func (h *handlers) events(c *gin.Context) {
-	if _, err := tenancy.Manage(c.Request.Context()); err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
 	var q EventsQuery
 	if !httpapi.BindQuery(c, &q) {
 		return
@@ -160,10 +157,6 @@ WHERE `+where+` ORDER BY a.commit_position, a.prepare_position LIMIT @limit`, ar
 }
 
 func (h *handlers) state(c *gin.Context) {
-	if _, err := tenancy.Manage(c.Request.Context()); err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
 	var q StateQuery
 	if !httpapi.BindQuery(c, &q) {
 		return

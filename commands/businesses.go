@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
@@ -23,7 +24,7 @@ import (
 // user roles (Upsert #102, Batch Remove #103, Remove #104). Every write
 // loads the tenant's BusinessTree, decides, and appends to its stream
 // with the revision it loaded (a lost race is decided again, up to
-// retryOnRace's limit, then 409). Who may write is tenancy.Manage's
+// retryOnRace's limit, then 409). Who may write is the route's declared privilege's
 // answer.
 type Businesses struct {
 	Server *httpapi.Server
@@ -73,28 +74,28 @@ type BusinessUserDeleted struct {
 func (h *Businesses) Routes(s *httpapi.Server) {
 	models := readapi.BusinessReadModels
 	businessID := httpapi.Param{Name: "business_id", In: "path", Type: "integer"}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/businesses", Tag: "Business", Summary: "Add Business",
-		Description: "Add a business to tenant_id (superusers). Level 1 has no parent (first/second/third_business_id 0); " +
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/businesses", Access: access.Tenant("businesses", "write"), Tag: "Business", Summary: "Add Business",
+		Description: "Add a business to tenant_id (businesses.write in the tenant). Level 1 has no parent (first/second/third_business_id 0); " +
 			"level 2 names an enabled level-1 parent in first_business_id; level 3 an enabled level-2 parent in " +
 			"second_business_id and that parent's parent in first_business_id. The new business's own slot is its new id " +
 			"(send 0). Invalid level/parent combinations 422; a name a sibling has (case-insensitive) 409.",
 		Body: BusinessCreate{}, Response: readapi.BusinessRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.add})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/businesses/{business_id}", Tag: "Business",
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/businesses/{business_id}", Access: access.Tenant("businesses", "modify"), Tag: "Business",
 		Summary: "Patch Business",
-		Description: "Rename, enable or disable, change the note of, or move a business (superusers); absent, null or 0 " +
+		Description: "Rename, enable or disable, change the note of, or move a business (businesses.modify in the business or its tenant); absent, null or 0 " +
 			"fields stay as they are. A move changes the parent within the same level (a level change is 422): a level-2 " +
 			"business takes its children along; a level-3 business named by second_business_id alone follows that " +
 			"parent's first_business_id. Disabling a business with enabled sub-businesses, or enabling one under a " +
 			"disabled parent, is 409.",
 		Params: []httpapi.Param{businessID}, Body: BusinessUpdate{}, Response: readapi.BusinessRead{}, ReadModels: models,
 		Handler: h.patch})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}", Tag: "Business",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}", Access: access.Tenant("businesses", "delete"), Tag: "Business",
 		Summary:     "Remove Business",
-		Description: "Remove a business without sub-businesses or users (superusers); otherwise 409 naming them.",
+		Description: "Remove a business without sub-businesses or users (businesses.delete); otherwise 409 naming them.",
 		Params:      []httpapi.Param{businessID}, Response: BusinessDeleted{}, ReadModels: models, Handler: h.remove})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}/users/{uid}", Tag: "Business",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}/users/{uid}", Access: access.Tenant("businesses", "delete"), Tag: "Business",
 		Summary: "Remove Business User",
-		Description: "Remove a user's membership and roles in the business (superusers); deleted_count is how many role " +
+		Description: "Remove a user's membership and roles in the business (businesses.delete); deleted_count is how many role " +
 			"relations went (0 when the user had none).",
 		Params:   []httpapi.Param{businessID, {Name: "uid", In: "path", Type: "integer"}},
 		Response: BusinessUserDeleted{}, ReadModels: models, Handler: h.removeUser})
@@ -130,10 +131,6 @@ func (h *Businesses) answer(c *gin.Context, id int64, res eventstore.AppendResul
 
 func (h *Businesses) add(c *gin.Context) {
 	ctx := c.Request.Context()
-	if _, err := tenancy.Manage(ctx); err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
 	var body BusinessCreate
 	if !httpapi.BindJSON(c, &body) {
 		return
@@ -169,10 +166,6 @@ func (h *Businesses) add(c *gin.Context) {
 // parse, and business_id names a business of the request's tenant. ids
 // are the parsed parameters.
 func (h *Businesses) managed(c *gin.Context, params ...string) (b readapi.BusinessRead, ids []int64, ok bool) {
-	if _, err := tenancy.Manage(c.Request.Context()); err != nil {
-		httpapi.Fail(c, err)
-		return b, nil, false
-	}
 	for _, p := range params {
 		id, ok := httpapi.PathInt(c, p)
 		if !ok {
@@ -186,10 +179,6 @@ func (h *Businesses) managed(c *gin.Context, params ...string) (b readapi.Busine
 
 func (h *Businesses) patch(c *gin.Context) {
 	ctx := c.Request.Context()
-	if _, err := tenancy.Manage(ctx); err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
 	id, ok := httpapi.PathInt(c, "business_id")
 	if !ok {
 		return
@@ -277,24 +266,24 @@ const MsgBusinessUserRoleNotFound = "Business user role not found"
 func (h *Businesses) userRoleRoutes(s *httpapi.Server) {
 	models := readapi.BusinessReadModels
 	businessID := httpapi.Param{Name: "business_id", In: "path", Type: "integer"}
-	s.Handle(httpapi.Operation{Method: http.MethodPut, Path: "/api/v1/businesses/{business_id}/user-roles", Tag: "Business",
+	s.Handle(httpapi.Operation{Method: http.MethodPut, Path: "/api/v1/businesses/{business_id}/user-roles", Access: access.Tenant("businesses", "modify"), Tag: "Business",
 		Summary: "Upsert Business User Roles",
-		Description: "Set a user's (uid or username) role set in the business (superusers): roles missing are granted, " +
+		Description: "Set a user's (uid or username) role set in the business (businesses.modify): roles missing are granted, " +
 			"the others revoked; an empty role_ids removes the user's roles and membership. Every role must exist in the " +
 			"permission catalogue (404 naming it), the user must exist (404). Granting needs an active user and an enabled " +
 			"business (409); revoking does not. The answer is the user's role relations in the business (as Read Business " +
 			"User Roles).",
 		Params: []httpapi.Param{businessID}, Body: BusinessUserRolesUpsert{}, Response: []readapi.BusinessUserRoleRead{},
 		ReadModels: models, Handler: h.setUserRoles})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}/user-roles", Tag: "Business",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}/user-roles", Access: access.Tenant("businesses", "delete"), Tag: "Business",
 		Summary: "Batch Remove Business User Role",
-		Description: "Remove the business's role relations ids (superusers); ids of other businesses or of none are " +
+		Description: "Remove the business's role relations ids (businesses.delete); ids of other businesses or of none are " +
 			"ignored. deleted_count is how many went. A user left without roles is no member of the business any more.",
 		Params: []httpapi.Param{businessID}, Body: BusinessUserRoleIDs{}, Response: BusinessUserDeleted{},
 		ReadModels: models, Handler: h.removeUserRoles})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}/user-roles/{relation_id}",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}/user-roles/{relation_id}", Access: access.Tenant("businesses", "delete"),
 		Tag: "Business", Summary: "Remove Business User Role",
-		Description: "Remove one role relation of the business (superusers); 404 \"Business user role not found\" if the " +
+		Description: "Remove one role relation of the business (businesses.delete); 404 \"Business user role not found\" if the " +
 			"business has none with this id.",
 		Params:   []httpapi.Param{businessID, {Name: "relation_id", In: "path", Type: "integer"}},
 		Response: BusinessDeleted{}, ReadModels: models, Handler: h.removeUserRole})

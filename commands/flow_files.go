@@ -17,6 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/domain"
@@ -43,7 +44,7 @@ const (
 
 // Routes registers the operations.
 func (h *FlowFiles) Routes(s *httpapi.Server) {
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/upload/", Tag: "Flows", Summary: "Upload File",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/upload/", Access: access.Own("flows", "write"), Tag: "Flows", Summary: "Upload File",
 		Description: "Upload flows from a file (multipart field file): a flow object, {\"flows\": [flow, …]}, or a zip of " +
 			"flow JSON files. The flows are created as by Create Flow (names and endpoint names made unique, new ids) " +
 			"in project_id, which must be the caller's, or in the caller's default project.",
@@ -53,7 +54,7 @@ func (h *FlowFiles) Routes(s *httpapi.Server) {
 		},
 		Response: []readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: readapi.ProjectReadModels,
 		MaxBodyBytes: uploadLimit(h.Config), Handler: h.upload})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/download/", Tag: "Flows", Summary: "Download Multiple File",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/download/", Access: access.Own("flows", "read"), Tag: "Flows", Summary: "Download Multiple File",
 		Description: "Download the caller's flows among the given ids: one flow as its JSON (an attachment \"{name}.json\"), " +
 			"several as a zip of \"{name}.json\" files. None of the caller's: 404.",
 		Body: []uuid.UUID{}, ReadModels: FlowReadModels, Handler: h.download})

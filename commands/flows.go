@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -141,34 +142,34 @@ func (h *Flows) Routes(s *httpapi.Server) {
 	models := FlowReadModels
 	flowID := []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}}
 	versionParams := []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}, {Name: "version_id", In: "path", Type: "integer"}}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/", Tag: "Flows", Summary: "Create Flow",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/", Access: access.Own("flows", "write"), Tag: "Flows", Summary: "Create Flow",
 		Description: "Create a flow of the caller. A name the caller already uses gets Langflow's \" (n)\" suffix, an endpoint name \"-n\".",
 		Body:        FlowCreate{}, Response: readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.create})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/batch/", Tag: "Flows", Summary: "Create Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/batch/", Access: access.Own("flows", "write"), Tag: "Flows", Summary: "Create Flows",
 		Description: "Create several flows at once (names are made unique as on create).",
 		Body:        FlowsCreate{}, Response: []readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.createBatch})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/flows/{flow_id}", Tag: "Flows", Summary: "Update Flow",
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/flows/{flow_id}", Access: access.Own("flows", "modify"), Tag: "Flows", Summary: "Update Flow",
 		Description: "Update a flow. With last_known_updated_at older than the flow's updated_at the answer is 409; " +
 			"of two concurrent updates one wins and the other gets 409. A locked flow answers 423 unless the update unlocks it.",
 		Params: flowID, Body: FlowUpdate{}, Response: readapi.FlowRead{}, ReadModels: models, Handler: h.update})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/{flow_id}", Tag: "Flows", Summary: "Delete Flow",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/{flow_id}", Access: access.Own("flows", "delete"), Tag: "Flows", Summary: "Delete Flow",
 		Description: "Delete a flow (is_deleted becomes true; its name and endpoint name are free again).",
 		Params:      flowID, Response: Message{}, ReadModels: models, Handler: h.delete})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/", Tag: "Flows", Summary: "Delete Multiple Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/", Access: access.Own("flows", "delete"), Tag: "Flows", Summary: "Delete Multiple Flows",
 		Description: "Delete the caller's flows among the given ids; others are ignored.",
 		Body:        []uuid.UUID{}, Response: DeletedCount{}, ReadModels: models, Handler: h.deleteMany})
 
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/versions", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/versions", Access: access.Own("flows", "write"), Tag: "Flows",
 		Summary: "Create Flow Version", Description: "Name the flow's current draft as a version (ids count from 1 per flow).",
 		Params: flowID, Body: VersionCreate{}, Response: readapi.FlowVersionRead{}, Status: http.StatusCreated,
 		ReadModels: models, Handler: h.createVersion})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/versions/{version_id}/rollback", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/versions/{version_id}/rollback", Access: access.Own("flows", "modify"), Tag: "Flows",
 		Summary: "Rollback Flow Version", Description: "Restore the draft to exactly the version's content (one event).",
 		Params: versionParams, Response: readapi.FlowRead{}, ReadModels: models, Handler: h.rollback})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/versions/{version_id}/publish", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/versions/{version_id}/publish", Access: access.Own("flows", "modify"), Tag: "Flows",
 		Summary: "Publish Flow Version", Description: "Make the version the flow's online one.",
 		Params: versionParams, Response: readapi.FlowRead{}, ReadModels: models, Handler: h.publish})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/{flow_id}/online", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/{flow_id}/online", Access: access.Own("flows", "delete"), Tag: "Flows",
 		Summary: "Delete Online Flow", Description: "Take the online version offline.",
 		Params: flowID, Response: readapi.FlowRead{}, ReadModels: models, Handler: h.takeOffline})
 }
@@ -244,7 +245,7 @@ func (h *Flows) checkFlowInput(ctx context.Context, caller auth.Principal, in Fl
 		return content, placement, err
 	}
 	if in.TenantID != nil {
-		if _, err := tenancy.Check(ctx, h.Pool, caller, *in.TenantID); err != nil {
+		if _, err := tenancy.CheckIn(ctx, h.Pool, caller, *in.TenantID, derefI(in.BusinessID)); err != nil {
 			return content, placement, err
 		}
 	}
@@ -398,6 +399,13 @@ func deref(s *string) string {
 
 func derefB(b *bool) bool { return b != nil && *b }
 
+func derefI(i *int64) int64 {
+	if i == nil {
+		return 0
+	}
+	return *i
+}
+
 func withDefaults(c domain.FlowContent) domain.FlowContent {
 	if c.AccessType == "" {
 		c.AccessType = domain.AccessPrivate
@@ -538,7 +546,12 @@ func LoadOwnFlow(ctx context.Context, repo *Repository, caller auth.Principal, i
 		return nil, err
 	}
 	if f.UserID() != caller.UserID && !caller.IsSuperuser {
-		return nil, domain.NotFoundf(msgFlowNotFound)
+		// Somebody else's flow: the route's privilege where it lives, else
+		// it is not revealed.
+		p := f.Placement()
+		if tenancy.Authorize(ctx, tenancy.OrSystem(p.TenantID), p.BusinessID) != nil {
+			return nil, domain.NotFoundf(msgFlowNotFound)
+		}
 	}
 	return f, nil
 }
@@ -606,7 +619,7 @@ func (h *Flows) update(c *gin.Context) {
 			}
 		}
 		if body.TenantID != nil {
-			if _, err := tenancy.Check(ctx, h.Pool, caller, *body.TenantID); err != nil {
+			if _, err := tenancy.CheckIn(ctx, h.Pool, caller, *body.TenantID, derefI(body.BusinessID)); err != nil {
 				return nil, err
 			}
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
+	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
@@ -87,37 +89,37 @@ type OrgMemberUpdate struct {
 }
 
 // Routes registers the write operations of organisations (#162, #164,
-// #165, #167, #170, #171): superusers only until RBAC (tenancy.Manage).
+// #165, #167, #170, #171): orgs.write/modify/delete in the tenant (access.Tenant).
 func (h *Orgs) Routes(s *httpapi.Server) {
 	orgID := httpapi.Param{Name: "org_id", In: "path", Type: "integer"}
 	memberID := httpapi.Param{Name: "member_id", In: "path", Type: "integer"}
 	tenant := readapi.OrgTenantParam
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/orgs", Tag: "Organization", Summary: "Add Org",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/orgs", Access: access.Tenant("orgs", "write"), Tag: "Organization", Summary: "Add Org",
 		Description: "Add an org to the tenant, under parent_org_id (0 or null: a root org). Its org_level is one more " +
 			"than its parent's (at most 6: 422 beyond); one_org_id .. six_org_id are its ancestors by level, its own id " +
 			"at its own level. org_code is unique in the tenant, case-insensitively (409).",
 		Body: OrgCreate{}, Response: readapi.OrgRead{}, Status: http.StatusCreated, ReadModels: readapi.OrgReadModels,
 		Handler: h.create})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/orgs/{org_id}", Tag: "Organization", Summary: "Patch Org",
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/orgs/{org_id}", Access: access.Tenant("orgs", "modify"), Tag: "Organization", Summary: "Patch Org",
 		Description: "Change an org's name, code, is_enable or note; absent or null fields stay as they are, an org_code " +
 			"of \"\" clears the code. An org keeps its place in the tree (the body has no parent).",
 		Params: []httpapi.Param{orgID, tenant}, Body: OrgUpdate{}, Response: readapi.OrgRead{},
 		ReadModels: readapi.OrgReadModels, Handler: h.update})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/orgs/{org_id}", Tag: "Organization", Summary: "Remove Org",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/orgs/{org_id}", Access: access.Tenant("orgs", "delete"), Tag: "Organization", Summary: "Remove Org",
 		Description: "Remove an org that has neither sub-orgs nor members (409 naming what blocks it otherwise). " +
 			"Answers {\"detail\": \"Org deleted\"}.",
 		Params: []httpapi.Param{orgID, tenant}, Response: Detail{}, ReadModels: readapi.OrgReadModels, Handler: h.remove})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/org-members", Tag: "Organization", Summary: "Add Org Members",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/org-members", Access: access.Tenant("orgs", "write"), Tag: "Organization", Summary: "Add Org Members",
 		Description: "Make the users of uids members of the org, all with the given position, job and is_leader, all " +
 			"or none: a user already in the org is 409, an unknown one 404, an inactive one 422. Answers the new members.",
 		Body: OrgMembersCreate{}, Response: []readapi.OrgMemberRead{}, Status: http.StatusCreated,
 		ReadModels: readapi.OrgMemberReadModels, Handler: h.addMembers})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/org-members/{member_id}", Tag: "Organization",
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/org-members/{member_id}", Access: access.Tenant("orgs", "modify"), Tag: "Organization",
 		Summary:     "Patch Org Member",
 		Description: "Change a member's position, job or is_leader; absent or null fields stay as they are.",
 		Params:      []httpapi.Param{memberID, tenant}, Body: OrgMemberUpdate{}, Response: readapi.OrgMemberRead{},
 		ReadModels: readapi.OrgMemberReadModels, Handler: h.updateMember})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/org-members/{member_id}", Tag: "Organization",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/org-members/{member_id}", Access: access.Tenant("orgs", "delete"), Tag: "Organization",
 		Summary:     "Remove Org Member",
 		Description: "Remove a member from its org. Answers {\"detail\": \"Org member deleted\"}.",
 		Params:      []httpapi.Param{memberID, tenant}, Response: Detail{}, ReadModels: readapi.OrgMemberReadModels,
@@ -136,19 +138,10 @@ func (h *Orgs) ChangeOrgs(ctx context.Context, tenant uuid.UUID, md eventstore.M
 	return res, err
 }
 
-// orgManager returns the caller if they may manage orgs.
-func orgManager(c *gin.Context) bool {
-	if _, err := tenancy.Manage(c.Request.Context()); err != nil {
-		httpapi.Fail(c, err)
-		return false
-	}
-	return true
-}
-
 // orgTenantOf checks the tenant a body names for the caller.
 func (h *Orgs) orgTenantOf(c *gin.Context, id uuid.UUID) (uuid.UUID, bool) {
 	ctx := c.Request.Context()
-	caller, err := tenancy.Manage(ctx)
+	caller, err := auth.Caller(ctx)
 	if err == nil {
 		_, err = tenancy.Check(ctx, h.Pool, caller, id)
 	}
@@ -179,9 +172,6 @@ func (h *Orgs) written(c *gin.Context, res eventstore.AppendResult) {
 }
 
 func (h *Orgs) create(c *gin.Context) {
-	if !orgManager(c) {
-		return
-	}
 	var body OrgCreate
 	if !httpapi.BindJSON(c, &body) {
 		return
@@ -224,9 +214,6 @@ func (h *Orgs) answerOrg(c *gin.Context, tenant uuid.UUID, id int64, status int)
 // decide. It answers every failure, and returns the tenant and id of a
 // success once the read models show it.
 func (h *Orgs) byID(c *gin.Context, param string, body any, decide func(t *domain.OrgTree, id int64) error) (uuid.UUID, int64, bool) {
-	if !orgManager(c) {
-		return uuid.Nil, 0, false
-	}
 	id, ok := httpapi.PathInt(c, param)
 	if !ok {
 		return uuid.Nil, 0, false
@@ -329,9 +316,6 @@ func (h *Orgs) orgMemberIDs(ctx context.Context, n int) ([]int64, error) {
 }
 
 func (h *Orgs) addMembers(c *gin.Context) {
-	if !orgManager(c) {
-		return
-	}
 	var body OrgMembersCreate
 	if !httpapi.BindJSON(c, &body) {
 		return

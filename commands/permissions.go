@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -77,7 +78,7 @@ type PermDetail struct {
 }
 
 // permManage is the one authorisation check of the catalogue's writes:
-// superusers only until RBAC enforces the permissions module's privileges.
+// superusers only (access.Superuser): the catalogue is shared by every tenant.
 func permManage(c *gin.Context) bool {
 	if _, err := auth.RequireSuperuser(c.Request.Context()); err != nil {
 		httpapi.Fail(c, err)
@@ -92,41 +93,41 @@ func (h *Permissions) Routes(s *httpapi.Server) {
 	module := httpapi.Param{Name: "module_id", In: "path", Required: true}
 	priv := httpapi.Param{Name: "priv_id", In: "path", Required: true}
 	role := httpapi.Param{Name: "role_id", In: "path", Required: true}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/permissions/modules/{module_id}/privs", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/permissions/modules/{module_id}/privs", Access: access.Superuser(), Tag: "Permission",
 		Summary: "Add Module Priv",
 		Description: "Add a privilege to a module (404 if there is none such). priv_id is 1..128 characters of A-Z a-z 0-9 _ . - " +
 			"and unique in its module (409). is_sys_priv true is refused (422): only the built-in catalogue has system privileges.",
 		Params: []httpapi.Param{module}, Body: PermPrivCreate{}, Response: readapi.PermPrivRead{}, Status: http.StatusCreated,
 		ReadModels: models, Handler: h.addPriv})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/permissions/modules/{module_id}/privs/{priv_id}", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/permissions/modules/{module_id}/privs/{priv_id}", Access: access.Superuser(), Tag: "Permission",
 		Summary: "Patch Module Priv",
 		Description: "Change a privilege's name or operation type; absent or null fields stay. is_sys_priv never changes (409 if it differs); " +
 			"a system privilege's operation type never changes (409).",
 		Params: []httpapi.Param{module, priv}, Body: PermPrivPatch{}, Response: readapi.PermPrivRead{}, ReadModels: models, Handler: h.patchPriv})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/modules/{module_id}/privs/{priv_id}", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/modules/{module_id}/privs/{priv_id}", Access: access.Superuser(), Tag: "Permission",
 		Summary:     "Remove Module Priv",
 		Description: "Remove a privilege. System privileges are not removed (409), nor privileges a role holds (409 naming the roles).",
 		Params:      []httpapi.Param{module, priv}, Response: PermDetail{}, ReadModels: models, Handler: h.removePriv})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/permissions/roles", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/permissions/roles", Access: access.Superuser(), Tag: "Permission",
 		Summary: "Add Role",
 		Description: "Add a role: role_id is 1..32 characters of a-z 0-9 _ - and unique (409). is_sys_role true is refused (422): " +
 			"only the built-in catalogue has system roles.",
 		Body: PermRoleCreate{}, Response: readapi.PermRoleRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.addRole})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/permissions/roles/{role_id}", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/permissions/roles/{role_id}", Access: access.Superuser(), Tag: "Permission",
 		Summary:     "Patch Role",
 		Description: "Rename a role. role_id, if given, must be the path's (422); is_sys_role never changes (409 if it differs).",
 		Params:      []httpapi.Param{role}, Body: PermRolePatch{}, Response: readapi.PermRoleRead{}, ReadModels: models, Handler: h.patchRole})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/roles/{role_id}", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/roles/{role_id}", Access: access.Superuser(), Tag: "Permission",
 		Summary:     "Remove Role",
 		Description: "Remove a role together with the privileges it holds. System roles are not removed (409).",
 		Params:      []httpapi.Param{role}, Response: PermDetail{}, ReadModels: models, Handler: h.removeRole})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/permissions/roles/{role_id}/privs", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/permissions/roles/{role_id}/privs", Access: access.Superuser(), Tag: "Permission",
 		Summary: "Add Role Priv Item",
 		Description: "Let a role hold a privilege (404 naming an unknown role, module or privilege; 409 if it holds it already). " +
 			"The privileges of system roles are the built-in matrix (409).",
 		Params: []httpapi.Param{role}, Body: PermRolePrivCreate{}, Response: readapi.PermRolePrivRead{}, Status: http.StatusCreated,
 		ReadModels: models, Handler: h.addRolePriv})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/roles/{role_id}/privs/{module_id}/{priv_id}",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/roles/{role_id}/privs/{module_id}/{priv_id}", Access: access.Superuser(),
 		Tag: "Permission", Summary: "Remove Role Priv Item",
 		Description: "Take a privilege from a role (404 if it does not hold it). The privileges of system roles are the built-in matrix (409).",
 		Params:      []httpapi.Param{role, module, priv}, Response: PermDetail{}, ReadModels: models, Handler: h.removeRolePriv})

@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/domain"
@@ -95,21 +96,21 @@ type DeletedFlows struct {
 func (h *Projects) Routes(s *httpapi.Server) {
 	models := readapi.ProjectReadModels
 	projectID := []httpapi.Param{{Name: "project_id", In: "path", Format: "uuid"}}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/projects/", Tag: "Projects", Summary: "Create Project",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/projects/", Access: access.Own("projects", "write"), Tag: "Projects", Summary: "Create Project",
 		Description: "Create a project of the caller. A name the caller already uses gets Langflow's \" (n)\" suffix. " +
 			"The caller's flows listed in components_list and flows_list move into the new project. " +
 			"The secrets of auth_settings (oauth_client_secret, api_key) are shown masked.",
 		Body: ProjectCreate{}, Response: readapi.ProjectRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.create})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/projects/{project_id}", Tag: "Projects", Summary: "Update Project",
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/projects/{project_id}", Access: access.Own("projects", "modify"), Tag: "Projects", Summary: "Update Project",
 		Description: "Update a project of the caller; absent or null fields stay as they are. A name another project of the " +
 			"caller has is 400. The caller's flows listed in components and flows move into the project. A masked " +
 			"secret sent back in auth_settings keeps the stored one.",
 		Params: projectID, Body: ProjectUpdate{}, Response: readapi.ProjectRead{}, ReadModels: models, Handler: h.update})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/projects/{project_id}", Tag: "Projects", Summary: "Delete Project",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/projects/{project_id}", Access: access.Own("projects", "delete"), Tag: "Projects", Summary: "Delete Project",
 		Description: "Delete a project of the caller and its flows (both soft: is_deleted becomes true, names are free again); " +
 			"detail lists the ids of the flows deleted. The default project cannot be deleted (400).",
 		Params: projectID, Response: DeletedFlows{}, ReadModels: models, Handler: h.delete})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/projects/upload/", Tag: "Projects", Summary: "Upload File",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/projects/upload/", Access: access.Own("projects", "write"), Tag: "Projects", Summary: "Upload File",
 		Description: "Upload flows from a file (multipart field file) into a new project: a JSON document " +
 			"{folder_name, folder_description, flows: [FlowCreate]} or a zip of flow JSON files (the project is named " +
 			"after the zip file). Project and flow names are made unique; imported flows get new ids.",

@@ -11,11 +11,13 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/readapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // Templates serves the write side of flow templates.
@@ -30,7 +32,7 @@ type Templates struct {
 const (
 	msgTemplateNotFound        = "Template not found"
 	msgSystemTemplateForbidden = "Only superusers can create system templates"
-	msgTemplateNotYours        = "Only the template's creator or a superuser can change it"
+	msgTemplateNotYours        = "Only the template's creator, a superuser or a holder of the privilege where it lives can change it"
 	msgTemplateDeleted         = "Template deleted"
 	msgTemplateChangedMeantime = "The template was changed by another request at the same time: reload it and apply your change again"
 )
@@ -66,19 +68,19 @@ type TemplateUpdate struct {
 func (h *Templates) Routes(s *httpapi.Server) {
 	models := readapi.TemplateReadModels
 	templateID := []httpapi.Param{{Name: "template_id", In: "path", Format: "uuid"}}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/templates", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/templates", Access: access.Own("templates", "write"), Tag: "Flows",
 		Summary: "Create Flow Template",
 		Description: "Make a template of the caller's flow: its current draft (data, description, flow_skill, icon, " +
 			"icon_bg_color, gradient, tags, flow_type) under the given name. scope defaults to tenant; only superusers " +
 			"create system templates; a business template needs business_id (and only it takes one).",
 		Params: []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}}, Body: TemplateCreate{},
 		Response: readapi.FlowTemplateRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.create})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/flow-templates/{template_id}", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/flow-templates/{template_id}", Access: access.Own("templates", "modify"), Tag: "Flows",
 		Summary: "Update Flow Template",
 		Description: "Change a template (its creator or a superuser). Someone else gets 403 if the template is visible " +
 			"to them, 404 if not.",
 		Params: templateID, Body: TemplateUpdate{}, Response: readapi.FlowTemplateRead{}, ReadModels: models, Handler: h.update})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flow-templates/{template_id}", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flow-templates/{template_id}", Access: access.Own("templates", "delete"), Tag: "Flows",
 		Summary: "Delete Flow Template",
 		Description: "Delete a template (its creator or a superuser; others as for update). " +
 			"Answers {\"detail\": \"Template deleted\"}.",
@@ -142,9 +144,10 @@ func (h *Templates) create(c *gin.Context) {
 }
 
 // LoadTemplateToChange loads template id for caller to change or delete:
-// its creator and superusers may; anyone else gets 403 if the template is
-// visible to them (readapi.TemplateVisibility), else 404, as for a missing
-// or deleted one.
+// its creator and superusers may, and for a tenant or business template
+// whoever holds the route's privilege there; anyone else gets 403 if the
+// template is visible to them (readapi.TemplateVisibility), else 404, as
+// for a missing or deleted one.
 func LoadTemplateToChange(ctx context.Context, repo *Repository, pool *pgxpool.Pool, caller auth.Principal, id uuid.UUID) (*domain.FlowTemplate, error) {
 	t := domain.LoadFlowTemplate(id)
 	if err := repo.Load(ctx, t); err != nil {
@@ -165,6 +168,12 @@ func LoadTemplateToChange(ctx context.Context, repo *Repository, pool *pgxpool.P
 	}
 	if !visible {
 		return nil, domain.NotFoundf(msgTemplateNotFound)
+	}
+	// A tenant or business template: those who hold the route's privilege
+	// (templates.modify / templates.delete) where it lives may change it.
+	if s := t.Scope(); (s == domain.TemplateScopeTenant || s == domain.TemplateScopeBusiness) &&
+		tenancy.Authorize(ctx, tenancy.OrSystem(t.TenantID()), t.BusinessID()) == nil {
+		return t, nil
 	}
 	return nil, domain.Forbiddenf(msgTemplateNotYours)
 }

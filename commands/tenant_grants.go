@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
@@ -21,9 +22,9 @@ import (
 
 // TenantGrants serves the writes of tenant role grants (#78–80, #82–84,
 // #86–88): roles granted in a tenant to users, user groups and orgs. Every
-// write is one decision of the tenant's TenantGrants aggregate; only those
-// who may manage the tenant (tenancy.Manage) write. The role must exist in
-// the permission catalogue (its aggregate is loaded: exact); the user must
+// write is one decision of the tenant's TenantGrants aggregate; only
+// holders of permissions.write/delete in the tenant write (access.Tenant).
+// The role must exist in the permission catalogue (its aggregate is loaded: exact); the user must
 // exist and be active (users read model); the group or org must be one of
 // THAT tenant (its UserGroups / OrgTree aggregate is loaded: exact).
 type TenantGrants struct {
@@ -114,17 +115,17 @@ func (h *TenantGrants) Routes(s *httpapi.Server) {
 			Summary: "Add Tenant " + k.what + " Role",
 			Description: "Grant a role of the permission catalogue (404 if unknown) in tenant tenant_id to " + k.subject +
 				" (404 if unknown). The same subject and role twice is 409.",
-			Body: k.body, Response: k.resp, Status: http.StatusCreated, ReadModels: k.models, Handler: k.add})
+			Body: k.body, Response: k.resp, Status: http.StatusCreated, ReadModels: k.models, Access: access.Tenant("permissions", "write"), Handler: k.add})
 		s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/tenants/" + k.path, Tag: "Tenants",
 			Summary: "Batch Remove Tenant " + k.what + " Role",
 			Description: "Remove the tenant's " + kindName + " role relations among ids; ids that are not such relations of " +
 				"the tenant are ignored. deleted_count is how many were removed.",
 			Params: []httpapi.Param{tenant}, Body: TenantRolesDelete{}, Response: TenantRolesDeleted{}, ReadModels: k.models,
-			Handler: h.removeMany(kindName)})
+			Access: access.Tenant("permissions", "delete"), Handler: h.removeMany(kindName)})
 		s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/tenants/" + k.path + "/{relation_id}", Tag: "Tenants",
 			Summary:     "Remove Tenant " + k.what + " Role",
 			Description: "Remove one " + kindName + " role relation of the tenant (404 if it has none with that id).",
-			Params:      rel, Response: TenantGrantDetail{}, ReadModels: k.models, Handler: h.removeOne(kindName)})
+			Params:      rel, Response: TenantGrantDetail{}, ReadModels: k.models, Access: access.Tenant("permissions", "delete"), Handler: h.removeOne(kindName)})
 	}
 }
 
@@ -154,14 +155,6 @@ func (h *TenantGrants) begin(c *gin.Context, param *uuid.UUID) (tenancy.Tenant, 
 	md := httpapi.Metadata(c, h.Clock())
 	md.TenantID = t.ID
 	return t, md, true
-}
-
-func grantManage(c *gin.Context) bool {
-	if _, err := tenancy.Manage(c.Request.Context()); err != nil {
-		httpapi.Fail(c, err)
-		return false
-	}
-	return true
 }
 
 // bodyError is a 422 at ["body", field].
@@ -228,9 +221,6 @@ func subjectLabel(kind string, id int64) string {
 }
 
 func (h *TenantGrants) addUser(c *gin.Context) {
-	if !grantManage(c) {
-		return
-	}
 	var body TenantUserRoleCreate
 	if !httpapi.BindJSON(c, &body) {
 		return
@@ -274,9 +264,6 @@ ORDER BY username = $1 DESC, id LIMIT 1`, *username).Scan(&id, &active)
 }
 
 func (h *TenantGrants) addGroup(c *gin.Context) {
-	if !grantManage(c) {
-		return
-	}
 	var body TenantGroupRoleCreate
 	if !httpapi.BindJSON(c, &body) {
 		return
@@ -305,9 +292,6 @@ func (h *TenantGrants) addGroup(c *gin.Context) {
 }
 
 func (h *TenantGrants) addOrg(c *gin.Context) {
-	if !grantManage(c) {
-		return
-	}
 	var body TenantOrgRoleCreate
 	if !httpapi.BindJSON(c, &body) {
 		return
@@ -344,9 +328,6 @@ func (h *TenantGrants) addOrg(c *gin.Context) {
 
 func (h *TenantGrants) removeOne(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !grantManage(c) {
-			return
-		}
 		id, ok := httpapi.PathInt(c, "relation_id")
 		if !ok {
 			return
@@ -368,9 +349,6 @@ func (h *TenantGrants) removeOne(kind string) gin.HandlerFunc {
 
 func (h *TenantGrants) removeMany(kind string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if !grantManage(c) {
-			return
-		}
 		var q grantTenantQuery
 		if !httpapi.BindQuery(c, &q) {
 			return

@@ -14,12 +14,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/readapi"
-	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // SystemTenantName is the name the system tenant gets at first start.
@@ -34,8 +34,8 @@ var (
 )
 
 // Tenants serves the write side of tenants (Add, Patch and Remove Tenant).
-// Every operation needs tenancy.Manage; is_sys additionally needs a
-// superuser, whatever RBAC later allows to manage tenants.
+// Create and remove are superusers' (access.Superuser); a change needs
+// tenants.modify in the tenant; is_sys additionally needs a superuser.
 type Tenants struct {
 	Server *httpapi.Server
 	Repo   *Repository
@@ -66,16 +66,16 @@ type TenantUpdate struct {
 func (h *Tenants) Routes(s *httpapi.Server) {
 	models := readapi.TenantReadModels
 	tenantID := []httpapi.Param{{Name: "tenant_id", In: "path", Format: "uuid"}}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/tenants", Tag: "Tenants", Summary: "Add Tenant",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/tenants", Access: access.Superuser(), Tag: "Tenants", Summary: "Add Tenant",
 		Description: "Create a tenant (superusers). tenant_name (1 to 64 characters) is unique across the platform, " +
 			"case-insensitively (409 \"Tenant name already exists\"). tenant_id may be chosen by the client; an id " +
 			"already used, even by a removed tenant, is 409 \"Tenant already exists\".",
 		Body: TenantCreate{}, Response: readapi.TenantRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.add})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/tenants/{tenant_id}", Tag: "Tenants", Summary: "Patch Tenant",
-		Description: "Change a tenant (superusers); absent or null fields stay as they are. The system tenant cannot be " +
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/tenants/{tenant_id}", Access: access.Tenant("tenants", "modify"), Tag: "Tenants", Summary: "Patch Tenant",
+		Description: "Change a tenant (tenants.modify in it); absent or null fields stay as they are. The system tenant cannot be " +
 			"disabled (409).",
 		Params: tenantID, Body: TenantUpdate{}, Response: readapi.TenantRead{}, ReadModels: models, Handler: h.patch})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/tenants/{tenant_id}", Tag: "Tenants", Summary: "Remove Tenant",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/tenants/{tenant_id}", Access: access.Superuser(), Tag: "Tenants", Summary: "Remove Tenant",
 		Description: "Remove an empty tenant (superusers): while flows, projects, businesses, organizations or user groups " +
 			"belong to it, 409 names them. The system tenant cannot be removed (409). Its name is free again.",
 		Params: tenantID, Response: Detail{}, ReadModels: models, Handler: h.remove})
@@ -173,10 +173,6 @@ func EnsureSystemTenant(ctx context.Context, repo *Repository, id uuid.UUID, nam
 
 func (h *Tenants) add(c *gin.Context) {
 	ctx := c.Request.Context()
-	if _, err := tenancy.Manage(ctx); err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
 	var body TenantCreate
 	if !httpapi.BindJSON(c, &body) {
 		return
@@ -217,10 +213,6 @@ func (h *Tenants) answer(c *gin.Context, id uuid.UUID, res eventstore.AppendResu
 
 func (h *Tenants) patch(c *gin.Context) {
 	ctx := c.Request.Context()
-	if _, err := tenancy.Manage(ctx); err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
 	id, ok := httpapi.PathUUID(c, "tenant_id")
 	if !ok {
 		return
@@ -260,10 +252,6 @@ func (h *Tenants) patch(c *gin.Context) {
 
 func (h *Tenants) remove(c *gin.Context) {
 	ctx := c.Request.Context()
-	if _, err := tenancy.Manage(ctx); err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
 	id, ok := httpapi.PathUUID(c, "tenant_id")
 	if !ok {
 		return

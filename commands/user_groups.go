@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
@@ -21,7 +22,7 @@ import (
 
 // UserGroups serves the writes of user groups and their members (#173–175,
 // #177–179). Every write is one decision of the tenant's UserGroups
-// aggregate; only those who may manage the tenant (tenancy.Manage) write.
+// aggregate; only holders of user_groups.write/modify/delete in the tenant write (access.Tenant).
 type UserGroups struct {
 	Server *httpapi.Server
 	Repo   *Repository
@@ -81,27 +82,27 @@ func (h *UserGroups) Routes(s *httpapi.Server) {
 		Description: "The tenant (default: the X-Tenant-Id header, else the system tenant)."}
 	group := []httpapi.Param{{Name: "group_id", In: "path", Type: "integer"}, tenant}
 	member := []httpapi.Param{{Name: "member_id", In: "path", Type: "integer"}, tenant}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/user-groups", Tag: "Organization", Summary: "Add User Group",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/user-groups", Access: access.Tenant("user_groups", "write"), Tag: "Organization", Summary: "Add User Group",
 		Description: "Add a user group to the tenant tenant_id. Names are unique in a tenant, case-insensitively (409).",
 		Body:        UserGroupCreate{}, Response: readapi.UserGroupRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.addGroup})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/user-groups/{group_id}", Tag: "Organization",
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/user-groups/{group_id}", Access: access.Tenant("user_groups", "modify"), Tag: "Organization",
 		Summary:     "Patch User Group",
 		Description: "Change a group of the tenant; absent or null fields stay as they are. A name another group of the tenant has is 409.",
 		Params:      group, Body: UserGroupPatch{}, Response: readapi.UserGroupRead{}, ReadModels: models, Handler: h.patchGroup})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/user-groups/{group_id}", Tag: "Organization",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/user-groups/{group_id}", Access: access.Tenant("user_groups", "delete"), Tag: "Organization",
 		Summary:     "Remove User Group",
 		Description: "Remove a group of the tenant. A group that still has members is not removed (409).",
 		Params:      group, Response: UserGroupsDetail{}, ReadModels: models, Handler: h.removeGroup})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/user-group-members", Tag: "Organization",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/user-group-members", Access: access.Tenant("user_groups", "write"), Tag: "Organization",
 		Summary: "Add User Group Member",
 		Description: "Add an active user to a group of the tenant. An unknown or inactive user is 422; a user already in " +
 			"the group is 409.",
 		Params: []httpapi.Param{tenant}, Body: UserGroupMemberCreate{}, Response: readapi.UserGroupMemberRead{},
 		Status: http.StatusCreated, ReadModels: models, Handler: h.addMember})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/user-group-members/{member_id}", Tag: "Organization",
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/user-group-members/{member_id}", Access: access.Tenant("user_groups", "modify"), Tag: "Organization",
 		Summary: "Patch User Group Member", Description: "Make a member of a group of the tenant a leader, or not.",
 		Params: member, Body: UserGroupMemberPatch{}, Response: readapi.UserGroupMemberRead{}, ReadModels: models, Handler: h.patchMember})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/user-group-members/{member_id}", Tag: "Organization",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/user-group-members/{member_id}", Access: access.Tenant("user_groups", "delete"), Tag: "Organization",
 		Summary: "Remove User Group Member", Description: "Remove a member from its group of the tenant.",
 		Params: member, Response: UserGroupsDetail{}, ReadModels: models, Handler: h.removeMember})
 }
@@ -136,15 +137,6 @@ func (h *UserGroups) begin(c *gin.Context, param *uuid.UUID) (uuid.UUID, eventst
 	return t.ID, md, true
 }
 
-// ugManage answers 403 unless the caller may manage user groups.
-func ugManage(c *gin.Context) bool {
-	if _, err := tenancy.Manage(c.Request.Context()); err != nil {
-		httpapi.Fail(c, err)
-		return false
-	}
-	return true
-}
-
 // written waits for the read models to show res (if anything was written).
 func (h *UserGroups) written(c *gin.Context, res eventstore.AppendResult) {
 	if len(res.Positions) > 0 {
@@ -175,9 +167,6 @@ func (h *UserGroups) answerMember(c *gin.Context, tenant uuid.UUID, id int64, re
 }
 
 func (h *UserGroups) addGroup(c *gin.Context) {
-	if !ugManage(c) {
-		return
-	}
 	var body UserGroupCreate
 	if !httpapi.BindJSON(c, &body) {
 		return
@@ -226,9 +215,6 @@ func ugPathAndTenant(c *gin.Context, name string) (int64, *uuid.UUID, bool) {
 // the id and what was written.
 func (h *UserGroups) byID(c *gin.Context, param string, body any, decide func(g *domain.UserGroups, id int64) error) (uuid.UUID, int64, eventstore.AppendResult, bool) {
 	var none eventstore.AppendResult
-	if !ugManage(c) {
-		return uuid.Nil, 0, none, false
-	}
 	id, tenantParam, ok := ugPathAndTenant(c, param)
 	if !ok {
 		return uuid.Nil, 0, none, false
@@ -286,9 +272,6 @@ func ugActiveUser(ctx context.Context, pool *pgxpool.Pool, uid int64) error {
 }
 
 func (h *UserGroups) addMember(c *gin.Context) {
-	if !ugManage(c) {
-		return
-	}
 	var q ugTenantQuery
 	if !httpapi.BindQuery(c, &q) {
 		return

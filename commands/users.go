@@ -15,6 +15,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/domain"
@@ -104,12 +105,12 @@ func (h *Identity) Routes(s *httpapi.Server) {
 		Description: "Add a new user to the database.\n\nThis endpoint allows public user registration (sign up). " +
 			"User activation is controlled by the NEW_USER_IS_ACTIVE setting. A superuser may always add users.",
 		Public: true, Body: UserCreate{}, Response: readapi.UserRead{}, Status: http.StatusCreated, ReadModels: withProjects, Handler: h.addUser})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/users/{user_id}", Tag: "Users", Summary: "Patch User",
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/users/{user_id}", Access: access.SignedIn(), Tag: "Users", Summary: "Patch User",
 		Description: "Update an existing user's data.", Params: userID, Body: UserUpdate{}, Response: readapi.UserRead{},
 		ReadModels: models, Handler: h.patchUser})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/users/{user_id}", Tag: "Users", Summary: "Delete User",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/users/{user_id}", Access: access.Superuser(), Tag: "Users", Summary: "Delete User",
 		Description: "Delete a user from the database.", Params: userID, Response: Detail{}, ReadModels: models, Handler: h.deleteUser})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/users/{user_id}/reset-password", Tag: "Users",
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/users/{user_id}/reset-password", Access: access.SignedIn(), Tag: "Users",
 		Summary: "Reset Password", Description: "Reset a user's password: your own, or (superusers) anyone's.",
 		Params: userID, Body: UserUpdate{}, Response: readapi.UserRead{}, ReadModels: models, Handler: h.resetPassword})
 
@@ -127,10 +128,10 @@ func (h *Identity) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/logout", Tag: "Login", Summary: "Logout",
 		Description: "Clears the auth cookies.", Public: true, Response: Message{}, Handler: h.logout})
 
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/api_key/", Tag: "APIKey", Summary: "Create Api Key Route",
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/api_key/", Access: access.SignedIn(), Tag: "APIKey", Summary: "Create Api Key Route",
 		Description: "A new API key of the caller; the key is shown in full only in this answer.",
 		Body:        APIKeyCreate{}, Response: UnmaskedAPIKeyRead{}, ReadModels: models, Handler: h.createAPIKey})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/api_key/{api_key_id}", Tag: "APIKey",
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/api_key/{api_key_id}", Access: access.SignedIn(), Tag: "APIKey",
 		Summary: "Delete Api Key Route", Params: []httpapi.Param{{Name: "api_key_id", In: "path", Format: "uuid"}},
 		Response: Detail{}, ReadModels: models, Handler: h.deleteAPIKey})
 }

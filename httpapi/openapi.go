@@ -71,8 +71,14 @@ func (s *Server) describe(op Operation, params []Param) (*openapi3.Operation, er
 	for _, p := range params {
 		o.Parameters = append(o.Parameters, paramDoc(p))
 	}
+	if !op.Public {
+		o.Extensions = map[string]any{"x-access": op.Access.String()}
+	}
 	if len(op.ReadModels) > 0 {
-		o.Extensions = map[string]any{"x-read-models": op.ReadModels}
+		if o.Extensions == nil {
+			o.Extensions = map[string]any{}
+		}
+		o.Extensions["x-read-models"] = op.ReadModels
 		o.Parameters = append(o.Parameters, paramDoc(Param{Name: HeaderMinPosition, In: "header",
 			Description: "Wait (bounded) until the read models serving this operation reached this event position, " +
 				"e.g. the X-Event-Position of an earlier write; 503 if they do not in time."}))

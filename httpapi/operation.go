@@ -44,6 +44,8 @@ type Operation struct {
 	MaxBodyBytes int64
 	// Hidden routes are served but left out of the document.
 	Hidden bool
+	// Access is what the caller needs (see Access); required unless Public.
+	Access Access
 	// Handler serves the operation.
 	Handler gin.HandlerFunc
 }

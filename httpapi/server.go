@@ -46,6 +46,9 @@ type Options struct {
 	// Authenticator runs before every non-public operation; nil serves
 	// them without authentication.
 	Authenticator Authenticator
+	// Authorizer enforces each non-public operation's Access after
+	// authentication; nil leaves authorisation to the handlers.
+	Authorizer Authorizer
 	// Title and Version go into the OpenAPI document's info (defaults
 	// "SkillFlaw" and "dev").
 	Title, Version string
@@ -216,6 +219,9 @@ func (s *Server) handle(op Operation) (err error) {
 	if !strings.HasPrefix(op.Path, "/") {
 		return errors.New("path must start with /")
 	}
+	if !op.Public && !op.Access.valid() {
+		return fmt.Errorf("access %+v: a non-public operation declares what it needs (httpapi.Access)", op.Access)
+	}
 	if op.Status == 0 {
 		op.Status = http.StatusOK
 	}
@@ -335,7 +341,7 @@ func (s *Server) chain(rt *route) []gin.HandlerFunc {
 	}
 	h := []gin.HandlerFunc{rt.enter, limitBody(limit)}
 	if !rt.op.Public {
-		h = append(h, s.authenticate)
+		h = append(h, s.authenticate, s.authorize)
 	}
 	if len(rt.op.ReadModels) > 0 {
 		h = append(h, s.awaitMinPosition)

@@ -19,8 +19,8 @@ func TestHandler_router_and_document_agree(t *testing.T) {
 	build := func() *Server {
 		s := New(Options{})
 		ok := func(c *gin.Context) { c.Status(http.StatusOK) }
-		s.Handle(Operation{Method: "GET", Path: "/flows/{flow_id}", Summary: "Read Flow", Handler: ok})
-		s.Handle(Operation{Method: "HEAD", Path: "/mcp/streamable", Summary: "Streamable Health", Handler: ok})
+		s.Handle(Operation{Method: "GET", Path: "/flows/{flow_id}", Summary: "Read Flow", Access: Access{Kind: AccessSignedIn}, Handler: ok})
+		s.Handle(Operation{Method: "HEAD", Path: "/mcp/streamable", Summary: "Streamable Health", Access: Access{Kind: AccessSignedIn}, Handler: ok})
 		return s
 	}
 

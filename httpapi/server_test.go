@@ -512,11 +512,13 @@ func (denyAll) Authenticate(*http.Request) (context.Context, error) {
 	return nil, &httpapi.StatusError{Status: http.StatusUnauthorized, Detail: "Not authenticated"}
 }
 
+var signedIn = httpapi.Access{Kind: httpapi.AccessSignedIn}
+
 func TestServer_authenticator_guards_non_public_operations(t *testing.T) {
 	t.Parallel()
 	s := httpapi.New(httpapi.Options{Authenticator: denyAll{}})
 	s.Handle(httpapi.Operation{Method: "GET", Path: "/public", Summary: "Public", Public: true, Handler: ok})
-	s.Handle(httpapi.Operation{Method: "GET", Path: "/private", Summary: "Private", Handler: ok})
+	s.Handle(httpapi.Operation{Method: "GET", Path: "/private", Summary: "Private", Access: signedIn, Handler: ok})
 	ts := serve(t, s)
 
 	assert.Equal(t, http.StatusOK, do(t, "GET", ts.URL+"/public", nil).status)
@@ -581,13 +583,20 @@ func TestServer_registration_errors_fail_the_build(t *testing.T) {
 		{"undeclared_path_parameter", []httpapi.Operation{
 			{Method: "GET", Path: "/x", Params: []httpapi.Param{{Name: "id", In: "path"}}, Handler: ok},
 		}, `path parameter "id" is not in the path`},
-		{"no_handler", []httpapi.Operation{{Method: "GET", Path: "/x"}}, "no handler"},
+		{"no_handler", []httpapi.Operation{{Method: "GET", Path: "/x", Public: true}}, "no handler"},
+		{"undeclared_access", []httpapi.Operation{{Method: "GET", Path: "/x", Handler: ok, Access: signedIn}, {Method: "GET", Path: "/y", Handler: ok}},
+			"GET /y: access undeclared: a non-public operation declares what it needs"},
+		{"malformed_access", []httpapi.Operation{{Method: "GET", Path: "/x", Handler: ok,
+			Access: httpapi.Access{Kind: httpapi.AccessTenant, Module: "flows"}}}, "GET /x: access"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			s := httpapi.New(httpapi.Options{})
 			for _, op := range tt.ops {
+				if op.Access == (httpapi.Access{}) && tt.name != "undeclared_access" {
+					op.Public = true
+				}
 				s.Handle(op)
 			}
 			_, err := s.Handler()
@@ -600,12 +609,12 @@ func TestServer_openapi_document(t *testing.T) {
 	t.Parallel()
 	s := httpapi.New(httpapi.Options{Title: "SkillFlaw", Version: "0.1.0"})
 	s.Handle(httpapi.Operation{Method: "POST", Path: "/api/v1/things/", Tag: "Things", Summary: "Create Thing",
-		Body: thing{}, Response: thing{}, Status: 201, ReadModels: []string{"things"}, Handler: ok})
+		Body: thing{}, Response: thing{}, Status: 201, ReadModels: []string{"things"}, Access: signedIn, Handler: ok})
 	s.Handle(httpapi.Operation{Method: "GET", Path: "/api/v1/things/{thing_id}", Tag: "Things", Summary: "Read Thing",
 		Params: []httpapi.Param{
 			{Name: "thing_id", In: "path", Format: "uuid"},
 			{Name: "fields", In: "query", Type: "array", Enum: []string{"name", "kind"}},
-		}, Handler: ok})
+		}, Access: signedIn, Handler: ok})
 	s.Handle(httpapi.Operation{Method: "GET", Path: "/health", Tag: "Health Check", Summary: "Health", Public: true, Handler: ok})
 	ts := serve(t, s)
 

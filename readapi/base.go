@@ -6,6 +6,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 )
@@ -87,13 +88,13 @@ func RegisterBase(s *httpapi.Server, cfg config.Config, version string) {
 	}
 	s.Handle(httpapi.Operation{
 		Method: http.MethodGet, Path: "/api/v1/version", Tag: "Base", Summary: "Get Version",
-		Response: VersionResponse{}, Handler: b.getVersion,
+		Response: VersionResponse{}, Access: access.SignedIn(), Handler: b.getVersion,
 	})
 	s.Handle(httpapi.Operation{
 		Method: http.MethodGet, Path: "/api/v1/config", Tag: "Base", Summary: "Get Config",
 		Description: "Retrieve the current application configuration settings.\n\n" +
 			"Requires authentication to prevent exposure of sensitive configuration details.",
-		Response: ConfigResponse{}, Handler: b.getConfig,
+		Response: ConfigResponse{}, Access: access.SignedIn(), Handler: b.getConfig,
 	})
 }
 

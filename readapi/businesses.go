@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
@@ -22,7 +23,7 @@ import (
 
 // BusinessReadModels are the projections business operations read and
 // wait for.
-var BusinessReadModels = []string{"businesses"}
+var BusinessReadModels = []string{"businesses", "access"}
 
 // BusinessRead is a business as the API shows it (the spec's business
 // response). first/second/third_business_id are the ids of its ancestors
@@ -274,7 +275,7 @@ type businessReads struct {
 // RegisterBusinessReads registers Read Businesses (#94), Read Business
 // Tree (#96), Read Business (#97), Read Business User Candidates (#100)
 // and Read Business Resources (#106). Any authenticated user of an active
-// tenant may read (RBAC will narrow this); lists are about the tenant of
+// tenant may read (businesses.read there, access.Tenant); lists are about the tenant of
 // tenant-id (else X-Tenant-Id, else the system tenant), reads of one
 // business about the request's tenant (VisibleBusiness).
 func RegisterBusinessReads(s *httpapi.Server, pool *pgxpool.Pool) {
@@ -289,19 +290,19 @@ func RegisterBusinessReads(s *httpapi.Server, pool *pgxpool.Pool) {
 			Description: "Only businesses with this second_business_id: a level-2 business and its children."},
 	}
 	businessID := httpapi.Param{Name: "business_id", In: "path", Type: "integer"}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses", Tag: "Business", Summary: "Read Businesses",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses", Access: access.Tenant("businesses", "read"), Tag: "Business", Summary: "Read Businesses",
 		Description: "The tenant's businesses that pass every filter given, in the tree's order (depth first, siblings by id). " +
 			"first/second/third_business_id are the ids of a business's ancestors and of itself at each level, 0 below its level.",
 		Params: filters, Response: []BusinessRead{}, ReadModels: BusinessReadModels, Handler: h.list})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/tree", Tag: "Business", Summary: "Read Business Tree",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/tree", Access: access.Tenant("businesses", "read"), Tag: "Business", Summary: "Read Business Tree",
 		Description: "The tenant's businesses as a tree: level-1 businesses, each with its children (level 2), theirs " +
 			"(level 3); siblings by id. With filters, the businesses that pass every filter given and their ancestors.",
 		Params: filters, Response: []BusinessNode{}, ReadModels: BusinessReadModels, Handler: h.tree})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}", Tag: "Business", Summary: "Read Business",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}", Access: access.Tenant("businesses", "read"), Tag: "Business", Summary: "Read Business",
 		Description: "One business of the request's tenant (X-Tenant-Id, else the system tenant; superusers: any tenant " +
 			"without the header). 404 \"Business not found\".",
 		Params: []httpapi.Param{businessID}, Response: BusinessRead{}, ReadModels: BusinessReadModels, Handler: h.read})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}/user-candidates", Tag: "Business",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}/user-candidates", Access: access.Tenant("businesses", "read"), Tag: "Business",
 		Summary: "Read Business User Candidates",
 		Description: "Active users who are not users of the business (membership comes with business user roles), " +
 			"search matching username, nickname or email (case-insensitive); by id, skip and limit; total_count counts all.",
@@ -311,7 +312,7 @@ func RegisterBusinessReads(s *httpapi.Server, pool *pgxpool.Pool) {
 			{Name: "limit", In: "query", Type: "integer", Default: 10},
 		},
 		Response: Candidates{}, ReadModels: []string{"businesses", "users"}, Handler: h.candidates})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}/resources", Tag: "Business",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}/resources", Access: access.Tenant("businesses", "read"), Tag: "Business",
 		Summary: "Read Business Resources",
 		Description: "The business's resources of resource-type, not deleted: flow (flows), component (flows that are " +
 			"components), project (projects); the other types are not served yet ([]). Superusers see everyone's, " +
@@ -464,7 +465,7 @@ WHERE `+strings.Join(conds, " AND ")+` ORDER BY `+col+` `+dir+`, r.id`, args...)
 // (VisibleBusiness).
 func RegisterBusinessUserRoleReads(s *httpapi.Server, pool *pgxpool.Pool) {
 	h := &businessReads{pool: pool}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}/user-roles", Tag: "Business",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses/{business_id}/user-roles", Access: access.Tenant("businesses", "read"), Tag: "Business",
 		Summary: "Read Business User Roles",
 		Description: "The business's user role relations: relation id, user (uid, username, nickname), role (role_id, " +
 			"role_name), c_uid and ctime. search: case-insensitive substring of username, nickname or role name; sort_by " +

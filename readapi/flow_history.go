@@ -26,10 +26,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // Paging of the history.
@@ -104,7 +106,7 @@ type flowLog struct {
 // this file).
 func RegisterFlowHistory(s *httpapi.Server, pool *pgxpool.Pool, store eventstore.Store, reg *eventstore.Registry) {
 	h := &flowLog{pool: pool, store: store, reg: reg}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/history", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/history", Access: access.Own("flows", "read"), Tag: "Flows",
 		Summary: "Read Flow History",
 		Description: "The flow's changes, newest first: one item per event of its stream, with the fields it set, " +
 			"who made it and when. Read from the event log. Only the flow's owner (or a superuser) sees it.",
@@ -113,7 +115,7 @@ func RegisterFlowHistory(s *httpapi.Server, pool *pgxpool.Pool, store eventstore
 			{Name: "size", In: "query", Type: "integer", Default: DefaultHistorySize,
 				Description: fmt.Sprintf("Items per page, 1 to %d.", MaxHistorySize)}},
 		Response: FlowHistoryPage{}, ReadModels: []string{"users"}, Handler: h.history})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/versions/{version_id}/diff/{other_version_id}",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/versions/{version_id}/diff/{other_version_id}", Access: access.Own("flows", "read"),
 		Tag: "Flows", Summary: "Diff Flow Versions",
 		Description: "What changed from version version_id to version other_version_id: nodes and edges of the graph " +
 			"(by id; edges without one by source->target:sourceHandle->targetHandle) added, removed or changed, and the " +
@@ -132,8 +134,9 @@ type loggedEvent struct {
 }
 
 // ownStream reads the stream of the flow in the path for the caller: the
-// owner (or a superuser) gets it; for anyone else, and when the stream is
-// empty, the flow does not exist. ok false: the request was answered.
+// owner, a superuser, or a holder of the route's privilege where the flow
+// lives gets it; for anyone else, and when the stream is empty, the flow
+// does not exist. ok false: the request was answered.
 func (h *flowLog) ownStream(c *gin.Context) (id uuid.UUID, events []loggedEvent, ok bool) {
 	caller, ok := auth.CallerOf(c)
 	if !ok {
@@ -168,8 +171,22 @@ func (h *flowLog) readStream(ctx context.Context, id uuid.UUID, caller auth.Prin
 	if len(events) > 0 {
 		created, _ = events[0].event.(domain.FlowCreated)
 	}
-	if len(events) == 0 || created.UserID != caller.UserID && !caller.IsSuperuser {
+	if len(events) == 0 {
 		return nil, domain.NotFoundf("Flow not found")
+	}
+	if created.UserID != caller.UserID && !caller.IsSuperuser {
+		// Somebody else's flow: readable where the caller holds the
+		// route's privilege (where the flow is now), else not revealed.
+		f := domain.LoadFlow(id)
+		for _, e := range events {
+			if e.event != nil {
+				f.Apply(e.event)
+			}
+		}
+		p := f.Placement()
+		if tenancy.Authorize(ctx, tenancy.OrSystem(p.TenantID), p.BusinessID) != nil {
+			return nil, domain.NotFoundf("Flow not found")
+		}
 	}
 	return events, nil
 }

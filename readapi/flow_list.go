@@ -14,8 +14,10 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // FlowListQuery is the query string of Read Flows (#28). Empty strings
@@ -41,6 +43,12 @@ type FlowListQuery struct {
 	IncludeSubBusinesses      bool       `form:"include-sub-businesses,default=false"`
 	Page                      int64      `form:"page,default=1" binding:"gte=1"`
 	Size                      int64      `form:"size,default=50" binding:"gte=1,lte=100"`
+
+	// Tenant is the tenant the request names (X-Tenant-Id), nil for none;
+	// Scope is where in it the caller may read flows. The handler fills
+	// both; see list.
+	Tenant *uuid.UUID    `form:"-"`
+	Scope  tenancy.Scope `form:"-"`
 }
 
 // FlowHeader is a flow as header_flows=true lists it: Langflow's FlowHeader
@@ -109,8 +117,8 @@ func RegisterFlowList(s *httpapi.Server, pool *pgxpool.Pool) {
 	boolean := func(name, desc string) httpapi.Param {
 		return httpapi.Param{Name: name, In: "query", Type: "boolean", Default: false, Description: desc}
 	}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/", Tag: "Flows", Summary: "Read Flows",
-		Description: "The caller's flows. get_all=true (default): a list of every match; get_all=false: a Page " +
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/", Access: access.Own("flows", "read"), Tag: "Flows", Summary: "Read Flows",
+		Description: "The caller's flows; with X-Tenant-Id, the flows of that tenant the caller may read (own ones, and others' where flows.read is held). get_all=true (default): a list of every match; get_all=false: a Page " +
 			"{items, total, page, size, pages}. header_flows=true lists FlowHeaders (data only for components). " +
 			"Sorted by sort_by (updated_at, create_at or name; default updated_at) in sort_order (default desc), ties by id.",
 		Params: []httpapi.Param{
@@ -121,7 +129,7 @@ func RegisterFlowList(s *httpapi.Server, pool *pgxpool.Pool) {
 			boolean("header_flows", "List FlowHeaders instead of whole flows."),
 			boolean("all_projects", "Ignore project_id."),
 			boolean("exclude_deleted", "Leave deleted flows out (by default they are listed, with is_deleted true)."),
-			boolean("include_scope_sub_businesses", "Accepted; effective once businesses exist (tenancy)."),
+			boolean("include_scope_sub_businesses", "With X-Tenant-Id, for a caller whose read privilege is held in businesses: also the flows of their sub-businesses (default: only the businesses where a role is held)."),
 			{Name: "keyword", In: "query", Description: "Case-insensitive substring of the name or the description."},
 			{Name: "flow_type", In: "query", Description: "Only flows of this flow_type."},
 			{Name: "workflow_status", In: "query", Enum: []string{"online", "published", "offline", "draft"},
@@ -129,9 +137,9 @@ func RegisterFlowList(s *httpapi.Server, pool *pgxpool.Pool) {
 			{Name: "sort_by", In: "query", Default: "updated_at", Enum: []string{"name", "updated_at", "create_at", "created_at"}},
 			{Name: "sort_order", In: "query", Default: "desc", Enum: []string{"asc", "desc"}},
 			{Name: "org_id", In: "query", Type: "integer", Description: "Only flows of this organisation."},
-			boolean("include_descendant_orgs", "Accepted; effective once organisations exist (tenancy)."),
+			boolean("include_descendant_orgs", "With org_id: also the flows of the org's descendant orgs."),
 			{Name: "filter-business-id", In: "query", Type: "integer", Description: "Only flows of this business."},
-			boolean("include-sub-businesses", "Accepted; effective once businesses exist (tenancy)."),
+			boolean("include-sub-businesses", "With filter-business-id: also the flows of its sub-businesses."),
 			{Name: "page", In: "query", Type: "integer", Default: 1, Description: "Page number (>= 1), with get_all=false."},
 			{Name: "size", In: "query", Type: "integer", Default: 50, Description: "Page size (1..100), with get_all=false."},
 		},
@@ -145,8 +153,13 @@ type flowList struct {
 // list serves Read Flows (#28).
 //
 // Semantics:
-//   - Scope: the caller's own flows, superusers included (flowScope; RBAC and
-//     tenancy replace that one function).
+//   - Scope (flowScope): without X-Tenant-Id, the caller's own flows,
+//     superusers included (Langflow's list). With X-Tenant-Id T: the flows
+//     placed in T (no tenant counts as the system tenant) that the caller
+//     owns or may read — every one for superusers and tenant-wide holders
+//     of flows.read, those of the businesses where they hold it otherwise
+//     (only where a role is held directly unless
+//     include_scope_sub_businesses=true, then with sub-businesses).
 //   - get_all=true (default): a JSON list of every match, no pagination;
 //     get_all=false: a FlowPage of page (>= 1) and size (1..100), both
 //     checked in either mode (422 greater_than_equal / less_than_equal).
@@ -168,11 +181,11 @@ type flowList struct {
 //     (created_at is accepted for it); sort_order asc or desc (default);
 //     others 422 (enum). Ties are broken by id in the same direction, so
 //     pages never overlap.
-//   - org_id, filter-business-id: equality with the flow's org_id and
-//     business_id. include_descendant_orgs, include-sub-businesses and
-//     include_scope_sub_businesses are accepted and take effect once
-//     organisations and businesses exist (tenancy); today they widen
-//     nothing.
+//   - org_id, filter-business-id: the flow's org_id and business_id;
+//     include_descendant_orgs adds the orgs below org_id (orgs read model:
+//     one_org_id .. six_org_id), include-sub-businesses the businesses below
+//     filter-business-id (businesses read model: first/second business
+//     ids).
 //
 // One SELECT per request: with get_all=false it counts the matches too
 // (only a page past the last one needs a second statement, the count).
@@ -185,6 +198,18 @@ func (h *flowList) list(c *gin.Context) {
 	if !httpapi.BindQuery(c, &q) {
 		return
 	}
+	if raw := c.GetHeader(tenancy.HeaderTenantID); raw != "" {
+		t, ok := tenancy.ResolveScoped(c, h.pool, nil)
+		if !ok {
+			return
+		}
+		q.Tenant = &t.ID
+		var err error
+		if q.Scope, err = tenancy.Readable(c.Request.Context(), t.ID); err != nil {
+			httpapi.Fail(c, err)
+			return
+		}
+	}
 	out, err := ListFlows(c.Request.Context(), h.pool, caller, q)
 	respond(c, out, err)
 }
@@ -192,8 +217,23 @@ func (h *flowList) list(c *gin.Context) {
 // flowScope is the condition limiting a list to what caller may see: their
 // own flows. It is the one place RBAC and tenancy scoping will replace.
 // arg binds a value and returns its placeholder.
-func flowScope(caller auth.Principal, arg func(any) string) string {
-	return "f.user_id = " + arg(caller.UserID)
+func flowScope(caller auth.Principal, q FlowListQuery, arg func(any) string) string {
+	own := func() string { return "f.user_id = " + arg(caller.UserID) } // an argument is added only when used
+	if q.Tenant == nil {
+		return own()
+	}
+	in := "coalesce(f.tenant_id, " + arg(tenancy.SystemTenantID) + ") = " + arg(*q.Tenant)
+	readable := q.Scope.Direct
+	if q.IncludeScopeSubBusinesses {
+		readable = q.Scope.Businesses
+	}
+	switch {
+	case caller.IsSuperuser || q.Scope.All:
+		return in
+	case len(readable) > 0:
+		return in + " AND (" + own() + " OR f.business_id = ANY(" + arg(readable) + "))"
+	}
+	return in + " AND " + own()
 }
 
 // flowFilter is the WHERE clause (with its arguments) and the ORDER BY of
@@ -206,7 +246,7 @@ type flowFilter struct {
 // filterFlows turns q into SQL over flows f; values travel as arguments.
 func filterFlows(caller auth.Principal, q FlowListQuery) *flowFilter {
 	f := &flowFilter{}
-	conds := []string{flowScope(caller, f.args.add)}
+	conds := []string{flowScope(caller, q, f.args.add)}
 	if q.ComponentsOnly {
 		conds = append(conds, "f.is_component")
 	}
@@ -229,10 +269,22 @@ func filterFlows(caller auth.Principal, q FlowListQuery) *flowFilter {
 		conds = append(conds, "f.online_version_id = 0")
 	}
 	if q.OrgID != nil {
-		conds = append(conds, "f.org_id = "+f.args.add(*q.OrgID))
+		org := f.args.add(*q.OrgID)
+		if q.IncludeDescendantOrgs {
+			conds = append(conds, "(f.org_id = "+org+" OR f.org_id IN (SELECT org_id FROM orgs WHERE "+org+
+				" IN (one_org_id, two_org_id, three_org_id, four_org_id, five_org_id, six_org_id)))")
+		} else {
+			conds = append(conds, "f.org_id = "+org)
+		}
 	}
 	if q.FilterBusinessID != nil {
-		conds = append(conds, "f.business_id = "+f.args.add(*q.FilterBusinessID))
+		biz := f.args.add(*q.FilterBusinessID)
+		if q.IncludeSubBusinesses {
+			conds = append(conds, "(f.business_id = "+biz+" OR f.business_id IN (SELECT business_id FROM businesses WHERE "+
+				biz+" IN (first_business_id, second_business_id)))")
+		} else {
+			conds = append(conds, "f.business_id = "+biz)
+		}
 	}
 	f.where = " WHERE " + strings.Join(conds, " AND ")
 	dir := direction(cmp.Or(q.SortOrder, "desc")) // not given: newest first

@@ -9,10 +9,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // FlowReadModels are the projections the flow reads wait for.
@@ -31,7 +33,7 @@ type flowReads struct {
 func RegisterFlowReads(s *httpapi.Server, pool *pgxpool.Pool, store eventstore.Store, reg *eventstore.Registry) {
 	h := &flowReads{pool: pool, log: &flowLog{pool: pool, store: store, reg: reg}}
 	flowID := []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}", Tag: "Flows", Summary: "Read Flow",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}", Access: access.Own("flows", "read"), Tag: "Flows", Summary: "Read Flow",
 		Description: "A flow of the caller (deleted ones too, with is_deleted true). With as_of, the flow as it was then, " +
 			"folded from the event log: the events at or before a position (an X-Event-Position), or that occurred at or " +
 			"before an RFC 3339 time; 404 if the flow did not exist yet.",
@@ -41,14 +43,14 @@ func RegisterFlowReads(s *httpapi.Server, pool *pgxpool.Pool, store eventstore.S
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/public_flow/{flow_id}", Tag: "Flows",
 		Summary: "Read Public Flow", Description: "A PUBLIC flow, for anyone; any other flow is not found.",
 		Public: true, Params: flowID, Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.public})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/online", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/online", Access: access.Own("flows", "read"), Tag: "Flows",
 		Summary: "Read Online Flow", Description: "The flow with the content of its online version; 404 when none is online.",
 		Params: flowID, Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.online})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/release", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/release", Access: access.Own("flows", "read"), Tag: "Flows",
 		Summary: "Read Release Flow", Description: "The flow with the content of version v (its version string).",
 		Params:   append(flowID, httpapi.Param{Name: "v", In: "query", Required: true}),
 		Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.release})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/versions", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/versions", Access: access.Own("flows", "read"), Tag: "Flows",
 		Summary: "Read Flow Versions", Description: "The flow's versions, newest first.",
 		Params: flowID, Response: []FlowVersionRead{}, ReadModels: FlowReadModels, Handler: h.versions})
 }
@@ -65,8 +67,9 @@ func OwnFlow(c *gin.Context, pool *pgxpool.Pool) (FlowRead, bool) {
 		return FlowRead{}, false
 	}
 	f, err := FlowByID(c.Request.Context(), pool, id)
-	if err == nil && f.UserID != caller.UserID && !caller.IsSuperuser {
-		err = domain.NotFoundf("Flow not found")
+	if err == nil && f.UserID != caller.UserID && !caller.IsSuperuser &&
+		tenancy.Authorize(c.Request.Context(), tenancy.OrSystem(f.TenantID), f.BusinessID) != nil {
+		err = domain.NotFoundf("Flow not found") // not revealed to those who may not see it
 	}
 	if err != nil {
 		httpapi.Fail(c, err)

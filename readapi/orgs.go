@@ -14,17 +14,18 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
 // OrgReadModels are the read models of orgs (the orgs table and the
 // stored trees).
-var OrgReadModels = []string{"orgs"}
+var OrgReadModels = []string{"orgs", "access"}
 
 // OrgMemberReadModels are the read models org member operations read:
 // members, and the users whose names they show.
-var OrgMemberReadModels = []string{"orgs", "users"}
+var OrgMemberReadModels = []string{"orgs", "users", "access"}
 
 // OrgRead is an org as the API shows it (the spec's org).
 type OrgRead struct {
@@ -278,21 +279,21 @@ func RegisterOrgReads(s *httpapi.Server, pool *pgxpool.Pool) {
 		return httpapi.Param{Name: "search", In: "query", Description: "Case-insensitive substring of " + what + "."}
 	}
 	orgID := httpapi.Param{Name: "org-id", In: "query", Type: "integer", Required: true, Description: "The org."}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/orgs", Tag: "Organization", Summary: "Read Orgs",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/orgs", Access: access.Tenant("orgs", "read"), Tag: "Organization", Summary: "Read Orgs",
 		Description: "The tenant's orgs, by org_id. one_org_id .. six_org_id are the org's ancestors by level (its own " +
 			"id at its own level, 0 below it).",
 		Params: []httpapi.Param{OrgTenantParam}, Response: []OrgRead{}, ReadModels: OrgReadModels, Handler: h.list})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/orgs/tree", Tag: "Organization", Summary: "Read Org Tree",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/orgs/tree", Access: access.Tenant("orgs", "read"), Tag: "Organization", Summary: "Read Org Tree",
 		Description: "The tenant's orgs as a tree: the root orgs, each with its children, ordered by org_id at every level.",
 		Params:      []httpapi.Param{OrgTenantParam}, Response: []OrgTreeNode{}, ReadModels: OrgReadModels, Handler: h.tree})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/org-members", Tag: "Organization", Summary: "Read Org Members",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/org-members", Access: access.Tenant("orgs", "read"), Tag: "Organization", Summary: "Read Org Members",
 		Description: "The members of an org of the tenant (404 if it has none such), filtered by search (username, " +
 			"nickname, position or job), ordered by sort_by (ties by id).",
 		Params: []httpapi.Param{OrgTenantParam, orgID, search("the user's username or nickname, the position or the job"),
 			{Name: "sort_by", In: "query", Default: "uid", Enum: []string{"uid", "username", "nickname", "position", "job", "is_leader"}},
 			sortOrder},
 		Response: []OrgMemberRead{}, ReadModels: OrgMemberReadModels, Handler: h.members})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/org-members/user-candidates", Tag: "Organization",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/org-members/user-candidates", Access: access.Tenant("orgs", "read"), Tag: "Organization",
 		Summary: "Read Org Member User Candidates",
 		Description: "Active users who are not members of the org yet, by id, filtered by search (username, nickname, email or mobile): " +
 			"total_count of them all and a page of users (skip, limit).",
@@ -300,7 +301,7 @@ func RegisterOrgReads(s *httpapi.Server, pool *pgxpool.Pool) {
 			{Name: "skip", In: "query", Type: "integer", Default: 0},
 			{Name: "limit", In: "query", Type: "integer", Default: 200, Description: "1..500."}},
 		Response: Candidates{}, ReadModels: OrgMemberReadModels, Handler: h.candidates})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/orgs/user-search", Tag: "Organization",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/orgs/user-search", Access: access.Tenant("orgs", "read"), Tag: "Organization",
 		Summary: "Read Org User Search",
 		Description: "Every membership in the tenant's orgs (the member with its org's name, code and level), filtered by " +
 			"search (username, nickname, position, job or org name), ordered by sort_by (ties by org_id, then id).",

@@ -12,12 +12,13 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
 // PermissionReadModels are the read models the permission operations read.
-var PermissionReadModels = []string{"permissions"}
+var PermissionReadModels = []string{"permissions", "access"}
 
 // PermModuleRead is a permission module as the API shows it.
 type PermModuleRead struct {
@@ -446,7 +447,7 @@ func RegisterPermissionReads(s *httpapi.Server, pool *pgxpool.Pool) {
 	module := httpapi.Param{Name: "module_id", In: "path", Required: true}
 	role := httpapi.Param{Name: "role_id", In: "path", Required: true}
 	models := PermissionReadModels
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/permissions/modules", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/permissions/modules", Access: access.SignedIn(), Tag: "Permission",
 		Summary: "Read Permission Modules", Description: "The permission modules, filtered by search (id or name), ordered by sort_by (ties by module_id).",
 		Params:   []httpapi.Param{search("the module's id or name"), sortBy("module_id", "module_id", "module_name"), sortOrder},
 		Response: []PermModuleRead{}, ReadModels: models,
@@ -454,7 +455,7 @@ func RegisterPermissionReads(s *httpapi.Server, pool *pgxpool.Pool) {
 			var q PermModulesQuery
 			permAnswer(c, &q, func(ctx context.Context) ([]PermModuleRead, error) { return ListPermModules(ctx, pool, q) })
 		}})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/permissions/modules/{module_id}/privs", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/permissions/modules/{module_id}/privs", Access: access.SignedIn(), Tag: "Permission",
 		Summary:     "Read Privs By Module",
 		Description: "The privileges of a module (404 if there is none such), filtered by is_sys_priv and search (id or name), ordered by sort_by (ties by priv_id; priv_opr_type in the order READ, WRITE, MODIFY, DELETE).",
 		Params: []httpapi.Param{module, {Name: "is_sys_priv", In: "query", Type: "boolean", Description: "Only system (true) or custom (false) privileges."},
@@ -466,7 +467,7 @@ func RegisterPermissionReads(s *httpapi.Server, pool *pgxpool.Pool) {
 				return ListPermPrivs(ctx, pool, c.Param("module_id"), q)
 			})
 		}})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/permissions/module-privs/tree", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/permissions/module-privs/tree", Access: access.SignedIn(), Tag: "Permission",
 		Summary: "Read Module Priv Tree",
 		Description: "Every module with its privileges. search keeps modules whose id or name has it (with all their privileges) and privileges whose id or name has it; " +
 			"sort_by on a module field orders the modules, on a privilege field the privileges inside each module (the other level by id).",
@@ -477,7 +478,7 @@ func RegisterPermissionReads(s *httpapi.Server, pool *pgxpool.Pool) {
 			var q PermModuleTreeQuery
 			permAnswer(c, &q, func(ctx context.Context) ([]PermModuleTree, error) { return ModulePrivTree(ctx, pool, q) })
 		}})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/permissions/roles", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/permissions/roles", Access: access.SignedIn(), Tag: "Permission",
 		Summary: "Read Roles", Description: "The roles, filtered by search (id or name), ordered by sort_by (ties by role_id).",
 		Params:   []httpapi.Param{search("the role's id or name"), sortBy("role_name", "role_id", "role_name", "is_sys_role"), sortOrder},
 		Response: []PermRoleRead{}, ReadModels: models,
@@ -485,7 +486,7 @@ func RegisterPermissionReads(s *httpapi.Server, pool *pgxpool.Pool) {
 			var q PermRolesQuery
 			permAnswer(c, &q, func(ctx context.Context) ([]PermRoleRead, error) { return ListPermRoles(ctx, pool, q) })
 		}})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/permissions/roles/{role_id}/privs", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/permissions/roles/{role_id}/privs", Access: access.SignedIn(), Tag: "Permission",
 		Summary:     "Read Role Privs",
 		Description: "The privileges a role holds (404 if there is no such role), filtered by search (module's or privilege's id or name), ordered by sort_by (ties by module_id, priv_id).",
 		Params: []httpapi.Param{role, search("the module's or privilege's id or name"),
@@ -497,7 +498,7 @@ func RegisterPermissionReads(s *httpapi.Server, pool *pgxpool.Pool) {
 				return ListPermRolePrivs(ctx, pool, c.Param("role_id"), q)
 			})
 		}})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/permissions/role-privs/tree", Tag: "Permission",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/permissions/role-privs/tree", Access: access.SignedIn(), Tag: "Permission",
 		Summary: "Read Role Priv Tree",
 		Description: "Every role with the modules and privileges it holds. search keeps roles whose id or name has it (with all their items) and items whose module or privilege id or name has it; " +
 			"sort_by orders its own level (roles, modules of a role, privileges of a module), the other levels by id.",

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
@@ -219,7 +220,7 @@ type projectReads struct {
 func RegisterProjectReads(s *httpapi.Server, pool *pgxpool.Pool, clock func() time.Time) {
 	h := &projectReads{pool: pool, clock: clock}
 	projectID := []httpapi.Param{{Name: "project_id", In: "path", Format: "uuid"}}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/projects/", Tag: "Projects", Summary: "Read Projects",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/projects/", Access: access.Own("projects", "read"), Tag: "Projects", Summary: "Read Projects",
 		Description: "The caller's projects: the default project first, then by sort_by (name, ctime or utime; " +
 			"default utime) in sort_order (default desc).",
 		Params: []httpapi.Param{
@@ -227,7 +228,7 @@ func RegisterProjectReads(s *httpapi.Server, pool *pgxpool.Pool, clock func() ti
 			{Name: "sort_order", In: "query", Default: "desc", Enum: []string{"asc", "desc"}},
 		},
 		Response: []ProjectRead{}, ReadModels: ProjectReadModels, Handler: h.list})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/projects/{project_id}", Tag: "Projects", Summary: "Read Project",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/projects/{project_id}", Access: access.Own("projects", "read"), Tag: "Projects", Summary: "Read Project",
 		Description: "A project of the caller with its flows (not deleted, newest change first). With page or size, " +
 			"flows is a Page {items, total, page, size, pages} filtered by is_component, is_flow and search " +
 			"(case-insensitive substring of the name); without them, a list of all the project's flows.",
@@ -238,7 +239,7 @@ func RegisterProjectReads(s *httpapi.Server, pool *pgxpool.Pool, clock func() ti
 			httpapi.Param{Name: "is_flow", In: "query", Type: "boolean", Default: false, Description: "Only flows that are not components."},
 			httpapi.Param{Name: "search", In: "query", Default: "", Description: "Case-insensitive substring of the flow's name."}),
 		Response: ProjectWithFlows{}, ReadModels: ProjectReadModels, Handler: h.read})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/projects/download/{project_id}", Tag: "Projects",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/projects/download/{project_id}", Access: access.Own("projects", "read"), Tag: "Projects",
 		Summary: "Download File", Description: "Download all flows from project as a zip file: one \"{flow name}.json\" per flow.",
 		Params: projectID, ReadModels: ProjectReadModels, Handler: h.download})
 }

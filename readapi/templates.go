@@ -13,36 +13,47 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/starters"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // TemplateReadModels are the projections the template operations read and
 // wait for.
-var TemplateReadModels = []string{"flow_templates"}
+var TemplateReadModels = []string{"flow_templates", "access"}
 
 // msgTemplateNotFound is the 404 of a template that is missing, deleted or
 // not visible to the caller.
 const msgTemplateNotFound = "Template not found"
 
 // TemplateVisibility is THE rule of who sees which flow template; every
-// read and write of templates asks it, so the tenancy and RBAC work can
-// replace it here alone. Until tenants, businesses and permissions exist:
+// read and write of templates asks it:
 //
 //   - personal templates: their creator only;
 //   - system templates: everyone;
-//   - tenant and business templates: every authenticated user (there are no
-//     tenants or businesses yet, hence no membership to check);
+//   - tenant templates: their creator, and whoever holds templates.read
+//     in their tenant (tenant-wide or in any of its businesses);
+//   - business templates: their creator, and whoever holds templates.read
+//     in their business (a role there or above it, or tenant-wide);
+//   - tenant and business templates of the system tenant (made from flows
+//     in no tenant): every signed-in user — the system tenant is
+//     everyone's workspace;
 //   - superusers see every template.
 //
 // It returns an SQL condition on flow_templates aliased t, with its named
 // arguments (pgx.NamedArgs, names prefixed vis_); callers add their own
-// named arguments to the same map.
+// named arguments to the same map. Privileges come from access_privileges
+// (projection "access").
 func TemplateVisibility(caller auth.Principal) (string, pgx.NamedArgs) {
-	return `(@vis_superuser OR t.scope <> 'personal' OR t.user_id = @vis_user)`,
-		pgx.NamedArgs{"vis_superuser": caller.IsSuperuser, "vis_user": caller.UserID}
+	return `(@vis_superuser OR t.scope = 'system' OR t.user_id = @vis_user
+   OR (t.scope IN ('tenant', 'business') AND (coalesce(t.tenant_id, @vis_system) = @vis_system
+     OR EXISTS (SELECT 1 FROM access_privileges ap
+        WHERE ap.uid = @vis_user AND ap.tenant_id = t.tenant_id AND ap.module_id = 'templates' AND ap.priv_id = 'read'
+          AND (t.scope = 'tenant' OR ap.business_id IN (0, t.business_id))))))`,
+		pgx.NamedArgs{"vis_superuser": caller.IsSuperuser, "vis_user": caller.UserID, "vis_system": tenancy.SystemTenantID}
 }
 
 // FlowTemplateRead is a template as the API shows it (the spec's
@@ -170,18 +181,18 @@ type templateReads struct {
 // (#47) and Get Starter Projects (#48).
 func RegisterTemplateReads(s *httpapi.Server, pool *pgxpool.Pool) {
 	h := &templateReads{pool: pool}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flow-templates/{template_id}", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flow-templates/{template_id}", Access: access.Own("templates", "read"), Tag: "Flows",
 		Summary: "Read Flow Template",
 		Description: "A template the caller may see: personal ones by their creator, system, tenant and business ones by " +
 			"everyone (until tenancy), all of them by superusers; others are not found.",
 		Params:   []httpapi.Param{{Name: "template_id", In: "path", Format: "uuid"}},
 		Response: FlowTemplateRead{}, ReadModels: TemplateReadModels, Handler: h.read})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/basic_examples/", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/basic_examples/", Access: access.Own("flows", "read"), Tag: "Flows",
 		Summary: "Read Basic Examples",
 		Description: "Retrieve a list of visible flow templates, newest first, each shown as a flow (FlowRead: id is the " +
 			"template's, user_id its creator's; what a template lacks takes a new flow's defaults).",
 		Response: []FlowRead{}, ReadModels: TemplateReadModels, Handler: h.basicExamples})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/starter-projects/", Tag: "Flows",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/starter-projects/", Access: access.Own("projects", "read"), Tag: "Flows",
 		Summary: "Get Starter Projects", Description: "Get a list of starter projects.",
 		Response: []starters.GraphDump{}, Handler: h.starterProjects})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
@@ -136,7 +137,7 @@ func tenantCandidates[T any](ctx context.Context, pool *pgxpool.Pool, from strin
 
 // RegisterTenantCandidates registers Read Tenant User / Group / Org
 // Candidates (#74–76). Any authenticated user of an active tenant may read
-// (RBAC will narrow this). Their static paths win over Read Tenant's
+// (permissions.read in the tenant, access.Tenant). Their static paths win over Read Tenant's
 // /api/v1/tenants/{tenant_id}.
 func RegisterTenantCandidates(s *httpapi.Server, pool *pgxpool.Pool) {
 	params := func(tenantDoc, searchDoc string) []httpapi.Param {
@@ -148,7 +149,7 @@ func RegisterTenantCandidates(s *httpapi.Server, pool *pgxpool.Pool) {
 		}
 	}
 	const tenantDoc = "The tenant (else the X-Tenant-Id header, else the system tenant)."
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/user-candidates", Tag: "Tenants",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/user-candidates", Access: access.Tenant("permissions", "read"), Tag: "Tenants",
 		Summary: "Read Tenant User Candidates",
 		Description: "Active users who are not members of the tenant yet (members: the users of its orgs and of its user " +
 			"groups, until tenant role grants exist), by id, filtered by search (username, nickname, email or mobile): " +
@@ -156,14 +157,14 @@ func RegisterTenantCandidates(s *httpapi.Server, pool *pgxpool.Pool) {
 		Params:   params(tenantDoc+" Not in the contract, which has no tenant parameter here; accepted for symmetry.", "Substring of username, nickname, email or mobile (case-insensitive)."),
 		Response: Candidates{}, ReadModels: TenantCandidatesReadModels,
 		Handler: tenantCandidatesHandler(pool, TenantUserCandidates)})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/group-candidates", Tag: "Tenants",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/group-candidates", Access: access.Tenant("permissions", "read"), Tag: "Tenants",
 		Summary: "Read Tenant Group Candidates",
 		Description: "The tenant's user groups (every one, until tenant role grants exist), by group_id, filtered by search " +
 			"(group name): total_count of them all and a page of groups (skip, limit) under the contract's key \"users\".",
 		Params:   params(tenantDoc, "Substring of the group name (case-insensitive)."),
 		Response: GroupCandidates{}, ReadModels: TenantCandidatesReadModels,
 		Handler: tenantCandidatesHandler(pool, TenantGroupCandidates)})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/org-candidates", Tag: "Tenants",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/org-candidates", Access: access.Tenant("permissions", "read"), Tag: "Tenants",
 		Summary: "Read Tenant Org Candidates",
 		Description: "The tenant's orgs (every one, until tenant role grants exist), by org_id, filtered by search (org " +
 			"name or code): total_count of them all and a page of orgs (skip, limit) under the contract's key \"users\".",

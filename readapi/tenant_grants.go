@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/tenancy"
@@ -23,9 +24,9 @@ import (
 
 // The read models of each kind of grant: the relations and the subject's.
 var (
-	TenantUserRoleReadModels  = []string{"tenant_grants", "users"}
-	TenantGroupRoleReadModels = []string{"tenant_grants", "user_groups"}
-	TenantOrgRoleReadModels   = []string{"tenant_grants", "orgs"}
+	TenantUserRoleReadModels  = []string{"tenant_grants", "users", "access"}
+	TenantGroupRoleReadModels = []string{"tenant_grants", "user_groups", "access"}
+	TenantOrgRoleReadModels   = []string{"tenant_grants", "orgs", "access"}
 )
 
 // TenantUserRoleRead is a role granted to a user in a tenant.
@@ -183,7 +184,7 @@ type TenantGrantsQuery struct {
 
 // RegisterTenantGrantReads registers Read Tenant User / Group / Org Roles
 // (#77, #81, #85). Any authenticated user of an active tenant may read
-// (RBAC will narrow this).
+// (permissions.read in the tenant, access.Tenant).
 func RegisterTenantGrantReads(s *httpapi.Server, pool *pgxpool.Pool) {
 	params := func(sorts string) []httpapi.Param {
 		return []httpapi.Param{
@@ -193,15 +194,15 @@ func RegisterTenantGrantReads(s *httpapi.Server, pool *pgxpool.Pool) {
 			{Name: "sort_order", In: "query", Default: "asc", Description: "asc or desc."},
 		}
 	}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/user-roles", Tag: "Tenants",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/user-roles", Access: access.Tenant("permissions", "read"), Tag: "Tenants",
 		Summary: "Read Tenant User Roles", Description: "The roles granted to users in the tenant, with the names of tenant, user and role.",
 		Params: params("id, tenant_name, username, nickname, role_id, role_name"), Response: []TenantUserRoleRead{},
 		ReadModels: TenantUserRoleReadModels, Handler: grantListHandler(pool, userGrants)})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/group-roles", Tag: "Tenants",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/group-roles", Access: access.Tenant("permissions", "read"), Tag: "Tenants",
 		Summary: "Read Tenant Group Roles", Description: "The roles granted to user groups in the tenant, with the names of tenant, group and role.",
 		Params: params("id, tenant_name, group_name, role_id, role_name"), Response: []TenantGroupRoleRead{},
 		ReadModels: TenantGroupRoleReadModels, Handler: grantListHandler(pool, groupGrants)})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/org-roles", Tag: "Tenants",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/org-roles", Access: access.Tenant("permissions", "read"), Tag: "Tenants",
 		Summary: "Read Tenant Org Roles", Description: "The roles granted to orgs in the tenant, with the names of tenant, org and role.",
 		Params: params("id, tenant_name, org_name, role_id, role_name"), Response: []TenantOrgRoleRead{},
 		ReadModels: TenantOrgRoleReadModels, Handler: grantListHandler(pool, orgGrants)})

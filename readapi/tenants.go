@@ -12,13 +12,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // TenantReadModels are the projections tenant operations read and wait for.
-var TenantReadModels = []string{"tenants"}
+var TenantReadModels = []string{"tenants", "access"}
 
 // TenantRead is a tenant as the API shows it (the spec's tenant response).
 type TenantRead struct {
@@ -68,17 +69,23 @@ var tenantSortColumns = map[string]string{
 	"tenant_id": "tenant_id", "tenant_name": "lower(tenant_name) %[1]s, tenant_name", "is_sys": "is_sys", "is_active": "is_active",
 }
 
-// ListTenants lists the tenants: the active ones, or all with is_all;
-// ordered by q's column and direction, ties by tenant_id in the same
-// direction.
+// ListTenants lists the tenants the caller may read (tenancy.Tenants: where
+// they hold tenants.read tenant-wide; superusers every one): the active
+// ones, or all with is_all; ordered by q's column and direction, ties by
+// tenant_id in the same direction.
 func ListTenants(ctx context.Context, pool *pgxpool.Pool, q TenantsQuery) ([]TenantRead, error) {
+	only, all, err := tenancy.Tenants(ctx)
+	if err != nil {
+		return nil, err
+	}
 	col, ok := tenantSortColumns[q.SortBy]
 	if !ok {
 		col = tenantSortColumns["tenant_name"]
 	}
 	dir := direction(q.SortOrder)
 	order := fmt.Sprintf(col+" %[1]s, tenant_id %[1]s", dir)
-	rows, _ := pool.Query(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE $1 OR is_active ORDER BY `+order, q.IsAll)
+	rows, _ := pool.Query(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE ($1 OR is_active) AND ($2 OR tenant_id = ANY($3))
+ORDER BY `+order, q.IsAll, all, only)
 	return collectAll(rows, scanTenant, "list tenants")
 }
 
@@ -87,12 +94,12 @@ type tenantReads struct {
 }
 
 // RegisterTenantReads registers Read Tenants (#89) and Read Tenant (#91).
-// Any authenticated user may read (RBAC will narrow this); a disabled
+// Each lists or reads what the caller holds tenants.read in; a disabled
 // tenant is refused to non-superusers by Read Tenant, as by every operation
 // naming a tenant (tenancy.Resolve).
 func RegisterTenantReads(s *httpapi.Server, pool *pgxpool.Pool) {
 	h := &tenantReads{pool: pool}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants", Tag: "Tenants", Summary: "Read Tenants",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants", Access: access.Tenant("tenants", "read"), Tag: "Tenants", Summary: "Read Tenants",
 		Description: "The tenants: only the active ones unless is_all is true; ordered by sort_by (tenant_id, " +
 			"tenant_name (case-insensitive), is_sys or is_active; default tenant_name) in sort_order (default asc), " +
 			"ties by tenant_id.",
@@ -102,7 +109,7 @@ func RegisterTenantReads(s *httpapi.Server, pool *pgxpool.Pool) {
 			{Name: "is_all", In: "query", Type: "boolean", Default: false, Description: "Include disabled tenants."},
 		},
 		Response: []TenantRead{}, ReadModels: TenantReadModels, Handler: h.list})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/{tenant_id}", Tag: "Tenants", Summary: "Read Tenant",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/{tenant_id}", Access: access.Tenant("tenants", "read"), Tag: "Tenants", Summary: "Read Tenant",
 		Description: "One tenant. 404 \"Tenant not found\"; a disabled tenant is 403 \"Tenant is disabled\" except for superusers.",
 		Params:      []httpapi.Param{{Name: "tenant_id", In: "path", Format: "uuid"}},
 		Response:    TenantRead{}, ReadModels: TenantReadModels, Handler: h.read})

@@ -13,13 +13,14 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
 // UserGroupReadModels are the read models user group operations read:
 // groups and members, and the users whose names members show.
-var UserGroupReadModels = []string{"user_groups", "users"}
+var UserGroupReadModels = []string{"user_groups", "users", "access"}
 
 // UserGroupRead is a user group as the API shows it.
 type UserGroupRead struct {
@@ -244,28 +245,28 @@ func RegisterUserGroupReads(s *httpapi.Server, pool *pgxpool.Pool) {
 		return httpapi.Param{Name: "search", In: "query", Description: "Case-insensitive substring of " + what + "."}
 	}
 	groupID := httpapi.Param{Name: "group-id", In: "query", Type: "integer", Required: true, Description: "The group."}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/user-groups", Tag: "Organization", Summary: "Read User Groups",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/user-groups", Access: access.Tenant("user_groups", "read"), Tag: "Organization", Summary: "Read User Groups",
 		Description: "The tenant's user groups, filtered by search (the name) and is-enable, ordered by sort_by " +
 			"(ties by group_id).",
 		Params: []httpapi.Param{ugTenantParam, search("the group's name"),
 			{Name: "is-enable", In: "query", Type: "boolean", Description: "Only enabled (true) or disabled (false) groups."},
 			{Name: "sort_by", In: "query", Default: "group_id", Enum: []string{"group_id", "group_name", "is_enable"}}, sortOrder},
 		Response: []UserGroupRead{}, ReadModels: UserGroupReadModels, Handler: h.list})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/user-group-members", Tag: "Organization",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/user-group-members", Access: access.Tenant("user_groups", "read"), Tag: "Organization",
 		Summary:     "Read User Group Members",
 		Description: "The members of a group of the tenant (404 if it has none such), filtered by search (username or nickname) and is-leader, ordered by sort_by (ties by id).",
 		Params: []httpapi.Param{groupID, ugTenantParam, search("the user's username or nickname"),
 			{Name: "is-leader", In: "query", Type: "boolean", Description: "Only leaders (true) or other members (false)."},
 			{Name: "sort_by", In: "query", Default: "id", Enum: []string{"id", "uid", "username", "nickname", "is_leader"}}, sortOrder},
 		Response: []UserGroupMemberRead{}, ReadModels: UserGroupReadModels, Handler: h.members})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/user-group-members/user-candidates", Tag: "Organization",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/user-group-members/user-candidates", Access: access.Tenant("user_groups", "read"), Tag: "Organization",
 		Summary:     "Read User Group Member User Candidates",
 		Description: "Active users who are not members of the group yet, by id, filtered by search (username, nickname, email or mobile): total_count of them all and a page of users (skip, limit).",
 		Params: []httpapi.Param{groupID, ugTenantParam, search("the user's username, nickname, email or mobile"),
 			{Name: "skip", In: "query", Type: "integer", Default: 0},
 			{Name: "limit", In: "query", Type: "integer", Default: 10, Description: "1..500."}},
 		Response: Candidates{}, ReadModels: UserGroupReadModels, Handler: h.candidates})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/user-groups/user-search", Tag: "Organization",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/user-groups/user-search", Access: access.Tenant("user_groups", "read"), Tag: "Organization",
 		Summary:     "Read User Group User Search",
 		Description: "Every membership in the tenant's groups (member id, group, user, is_leader), filtered by search (username or nickname), ordered by sort_by (ties by group_id, then id).",
 		Params: []httpapi.Param{ugTenantParam, search("the user's username or nickname"),

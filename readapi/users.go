@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
@@ -220,7 +221,7 @@ var UsersReadModels = []string{"users"}
 // API key list.
 func RegisterUsers(s *httpapi.Server, pool *pgxpool.Pool) {
 	h := &users{pool: pool}
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/users/", Tag: "Users", Summary: "Read All Users",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/users/", Access: access.Superuser(), Tag: "Users", Summary: "Read All Users",
 		Description: "Retrieve a list of users from the database with pagination (superusers only).",
 		Params: []httpapi.Param{
 			{Name: "skip", In: "query", Type: "integer", Default: 0},
@@ -232,9 +233,9 @@ func RegisterUsers(s *httpapi.Server, pool *pgxpool.Pool) {
 			{Name: "sort_order", In: "query", Default: "desc", Enum: []string{"asc", "desc"}},
 		},
 		Response: UsersResponse{}, ReadModels: UsersReadModels, Handler: h.list})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/users/whoami", Tag: "Users", Summary: "Read Current User",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/users/whoami", Access: access.SignedIn(), Tag: "Users", Summary: "Read Current User",
 		Description: "Retrieve the current user's data.", Response: UserRead{}, ReadModels: UsersReadModels, Handler: h.whoami})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/api_key/", Tag: "APIKey", Summary: "Get Api Keys Route",
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/api_key/", Access: access.SignedIn(), Tag: "APIKey", Summary: "Get Api Keys Route",
 		Description: "The caller's API keys, masked.", Response: APIKeysResponse{}, ReadModels: UsersReadModels, Handler: h.apiKeys})
 }
 

@@ -34,10 +34,13 @@ var SystemTenantID = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://skillflaw.d
 // HeaderTenantID names the tenant of a request that has no tenant parameter.
 const HeaderTenantID = "X-Tenant-Id"
 
-// Manage returns the caller if they may manage tenants, businesses,
-// organisations and user groups: until RBAC lands, superusers only.
-func Manage(ctx context.Context) (auth.Principal, error) {
-	return auth.RequireSuperuser(ctx)
+// OrSystem is the tenant a resource without one lives in: the system
+// tenant.
+func OrSystem(id *uuid.UUID) uuid.UUID {
+	if id == nil {
+		return SystemTenantID
+	}
+	return *id
 }
 
 // Tenant is what an operation knows of its tenant.
@@ -63,9 +66,26 @@ func Lookup(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID) (Tenant, erro
 	return t, nil
 }
 
-// Check returns tenant id for caller: it must exist, and be active unless
-// the caller is a superuser.
+// Check returns tenant id for caller: it must exist, be active unless the
+// caller is a superuser, and the caller must hold the operation's declared
+// privilege there as a whole (the request's Authorizer: Place).
 func Check(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, id uuid.UUID) (Tenant, error) {
+	return CheckIn(ctx, pool, caller, id, 0)
+}
+
+// CheckIn is Check for something placed in business of tenant id (0: the
+// tenant as a whole): a privilege held in that business is enough.
+func CheckIn(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, id uuid.UUID, business int64) (Tenant, error) {
+	t, err := active(ctx, pool, caller, id)
+	if err == nil {
+		err = place(ctx, id, business)
+	}
+	return t, err
+}
+
+// active returns tenant id if it exists and, unless caller is a
+// superuser, is active.
+func active(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, id uuid.UUID) (Tenant, error) {
 	t, err := Lookup(ctx, pool, id)
 	if err == nil && !t.IsActive && !caller.IsSuperuser {
 		err = &httpapi.StatusError{Status: http.StatusForbidden, Detail: "Tenant is disabled"}
@@ -76,8 +96,20 @@ func Check(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, id uu
 // Resolve finds the tenant of a request: the given parameter value (from
 // the operation's tenant_id / tenant-id; nil when absent), else the
 // X-Tenant-Id header, else the system tenant; then checks it for the
-// caller. A malformed header is 422 at ["header", "x-tenant-id"].
+// caller (Check). A malformed header is 422 at ["header", "x-tenant-id"].
 func Resolve(c *gin.Context, pool *pgxpool.Pool, param *uuid.UUID) (Tenant, bool) {
+	return resolve(c, pool, param, 0, true)
+}
+
+// ResolveScoped is Resolve for a read that narrows its answer to where the
+// caller may read (Readable) instead of needing the privilege in the
+// tenant as a whole: the tenant must exist and be active (for
+// non-superusers), nothing more.
+func ResolveScoped(c *gin.Context, pool *pgxpool.Pool, param *uuid.UUID) (Tenant, bool) {
+	return resolve(c, pool, param, 0, false)
+}
+
+func resolve(c *gin.Context, pool *pgxpool.Pool, param *uuid.UUID, business int64, placed bool) (Tenant, bool) {
 	caller, err := auth.Caller(c.Request.Context())
 	if err != nil {
 		httpapi.Fail(c, err)
@@ -96,7 +128,12 @@ func Resolve(c *gin.Context, pool *pgxpool.Pool, param *uuid.UUID) (Tenant, bool
 		}
 		id = parsed
 	}
-	t, err := Check(c.Request.Context(), pool, caller, id)
+	var t Tenant
+	if placed {
+		t, err = CheckIn(c.Request.Context(), pool, caller, id, business)
+	} else {
+		t, err = active(c.Request.Context(), pool, caller, id)
+	}
 	if err != nil {
 		httpapi.Fail(c, err)
 		return Tenant{}, false

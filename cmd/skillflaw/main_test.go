@@ -140,9 +140,11 @@ func TestCLI_ProjectionsStatusAndRebuild(t *testing.T) {
 	require.NoError(t, err)
 	var st []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &st))
-	require.Len(t, st, 1)
-	assert.Equal(t, "50", st[0]["position"])
-	assert.Equal(t, float64(0), st[0]["lag_events"])
+	require.Len(t, st, 2, "access (every App's) and tallies")
+	assert.Equal(t, "access", st[0]["name"])
+	assert.Equal(t, "tallies", st[1]["name"])
+	assert.Equal(t, "50", st[1]["position"])
+	assert.Equal(t, float64(0), st[1]["lag_events"])
 
 	out, _, err = c.run(ctx, "projections", "rebuild", "--all")
 	require.NoError(t, err)

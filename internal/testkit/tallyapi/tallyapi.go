@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/app"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
@@ -67,11 +68,11 @@ func (Module) Routes(s *httpapi.Server, d app.Deps) {
 	const base = "/api/v1/_test/tallies"
 	models := []string{"tallies"}
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: base, Tag: "Test", Summary: "Open Tally",
-		Body: TallyBody{}, Response: TallyRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.create})
+		Body: TallyBody{}, Response: TallyRead{}, Status: http.StatusCreated, ReadModels: models, Access: access.SignedIn(), Handler: h.create})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: base + "/{tally_id}", Tag: "Test", Summary: "Read Tally",
-		Response: TallyRead{}, ReadModels: models, Handler: h.read})
+		Response: TallyRead{}, ReadModels: models, Access: access.SignedIn(), Handler: h.read})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: base + "/{tally_id}/increment", Tag: "Test",
-		Summary: "Increment Tally", Body: IncrementBody{}, Response: TallyRead{}, ReadModels: models, Handler: h.increment})
+		Summary: "Increment Tally", Body: IncrementBody{}, Response: TallyRead{}, ReadModels: models, Access: access.SignedIn(), Handler: h.increment})
 }
 
 type tallyHandlers struct {

@@ -1,0 +1,92 @@
+package httpapi
+
+import (
+	"fmt"
+
+	"github.com/gin-gonic/gin"
+)
+
+// AccessKind says how an operation is authorised once its caller is known.
+type AccessKind int
+
+const (
+	// AccessSuperuser: superusers only.
+	AccessSuperuser AccessKind = iota + 1
+	// AccessSignedIn: any signed-in user; the handler scopes the answer to
+	// the caller (their profile, their API keys).
+	AccessSignedIn
+	// AccessOwn: the caller's own resources need no grant (Langflow's
+	// personal workspace); other users' resources, and any tenant but the
+	// system tenant, need Module.Priv where they live.
+	AccessOwn
+	// AccessTenant: Module.Priv in the request's tenant (and business,
+	// where the request names one).
+	AccessTenant
+)
+
+// Access declares, at registration, what an operation needs: every
+// operation that is not Public declares one, or Handler fails. The access
+// package builds them (access.Tenant("flows", "read") …) and enforces them
+// (the Authorizer).
+type Access struct {
+	Kind         AccessKind
+	Module, Priv string
+}
+
+// String is the requirement as the OpenAPI document and 403s show it.
+func (a Access) String() string {
+	switch a.Kind {
+	case AccessSuperuser:
+		return "superuser"
+	case AccessSignedIn:
+		return "signed in"
+	case AccessOwn:
+		return fmt.Sprintf("own resources, or %s.%s", a.Module, a.Priv)
+	case AccessTenant:
+		return fmt.Sprintf("%s.%s", a.Module, a.Priv)
+	}
+	return "undeclared"
+}
+
+func (a Access) valid() bool {
+	switch a.Kind {
+	case AccessSuperuser, AccessSignedIn:
+		return a.Module == "" && a.Priv == ""
+	case AccessOwn, AccessTenant:
+		return a.Module != "" && a.Priv != ""
+	}
+	return false
+}
+
+// Authorizer enforces the declared Access of every non-public operation,
+// after authentication: nil leaves them to their handlers (tests of the
+// HTTP layer alone).
+type Authorizer interface {
+	// Authorize returns nil when the caller of c may go on (it may put
+	// what handlers need into c's request context), else the error Fail
+	// renders (a 403 with detail).
+	Authorize(c *gin.Context, a Access) error
+}
+
+// SetAuthorizer installs the Authorizer (it may come from a module
+// registered after New); call it before serving.
+func (s *Server) SetAuthorizer(a Authorizer) { s.opts.Authorizer = a }
+
+// AccessOf returns the Access of the operation c serves.
+func AccessOf(c *gin.Context) (Access, bool) {
+	rt, ok := routeOf(c)
+	if !ok {
+		return Access{}, false
+	}
+	return rt.op.Access, true
+}
+
+func (s *Server) authorize(c *gin.Context) {
+	rt, ok := routeOf(c)
+	if s.opts.Authorizer == nil || !ok {
+		return
+	}
+	if err := s.opts.Authorizer.Authorize(c, rt.op.Access); err != nil {
+		Fail(c, err)
+	}
+}

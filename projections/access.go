@@ -1,0 +1,245 @@
+package projections
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+)
+
+// AccessName names the read model of effective permissions.
+const AccessName = "access"
+
+// Access builds access_privileges, the effective privileges of every user
+// per tenant and business, from the events of the permission catalogue,
+// tenant grants, business trees (and their user roles), org trees (and
+// their members) and user groups. See migrations/00019_access.sql for the
+// input copies it keeps. The rules:
+//   - a tenant role granted to a user, to a group the user is a member of,
+//     or to an org the user is a member of — or to any ancestor of that
+//     org: an org's grant covers its whole subtree, the way an org chart
+//     is read — gives the role's privileges tenant-wide (business_id 0);
+//   - a business role gives the role's privileges in that business and in
+//     every business below it (materialised on each);
+//   - a role's privileges are its items in the catalogue; changing them
+//     recomputes every tenant.
+//
+// Every change recomputes the rows of its tenant in one statement
+// (recomputeTenant), so the read model is a pure function of the inputs,
+// whatever order of events led there.
+func Access() *Projection {
+	p := New(AccessName, "access_role_privs", "access_grants", "access_business_roles", "access_businesses",
+		"access_orgs", "access_org_members", "access_group_members", "access_privileges")
+	accessCatalogue(p)
+	accessGrants(p)
+	accessBusinesses(p)
+	accessOrgs(p)
+	accessGroups(p)
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.TenantDeleted) error {
+		for _, t := range []string{"access_grants", "access_business_roles", "access_businesses", "access_orgs",
+			"access_org_members", "access_group_members", "access_privileges"} {
+			tx.Queue(`DELETE FROM `+t+` WHERE tenant_id = $1`, e.TenantID)
+		}
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.UserDeleted) error {
+		tx.Queue(`DELETE FROM access_privileges WHERE uid = $1`, e.UserID)
+		return nil
+	})
+	return p
+}
+
+// recomputeTenantSQL rewrites the effective privileges of tenant $1 from
+// the inputs. Org ancestry is walked upwards from each membership, so a
+// member of a sub-org holds what its ancestors were granted; business
+// roles are carried downwards, so a role in a business holds in every
+// business below it.
+const recomputeTenantSQL = `
+WITH RECURSIVE org_up(uid, org_id) AS (
+    SELECT uid, org_id FROM access_org_members WHERE tenant_id = $1
+  UNION
+    SELECT u.uid, o.parent_id FROM org_up u JOIN access_orgs o ON o.org_id = u.org_id
+    WHERE o.parent_id <> 0
+), biz_down(holder, business_id) AS (
+    SELECT business_id, business_id FROM access_businesses WHERE tenant_id = $1
+  UNION
+    SELECT d.holder, b.business_id FROM biz_down d JOIN access_businesses b ON b.parent_id = d.business_id
+    WHERE b.tenant_id = $1
+), roles(uid, business_id, role_id, direct) AS (
+    SELECT subject_id, 0::bigint, role_id, true FROM access_grants WHERE tenant_id = $1 AND kind = 'user'
+  UNION
+    SELECT m.uid, 0, g.role_id, true FROM access_grants g
+    JOIN access_group_members m ON m.group_id = g.subject_id AND m.tenant_id = $1
+    WHERE g.tenant_id = $1 AND g.kind = 'group'
+  UNION
+    SELECT u.uid, 0, g.role_id, true FROM access_grants g JOIN org_up u ON u.org_id = g.subject_id
+    WHERE g.tenant_id = $1 AND g.kind = 'org'
+  UNION
+    SELECT r.uid, d.business_id, r.role_id, d.business_id = d.holder FROM access_business_roles r
+    JOIN biz_down d ON d.holder = r.business_id
+    WHERE r.tenant_id = $1
+)
+INSERT INTO access_privileges (uid, tenant_id, module_id, priv_id, business_id, direct)
+SELECT r.uid, $1::uuid, p.module_id, p.priv_id, r.business_id, bool_or(r.direct)
+FROM roles r JOIN access_role_privs p ON p.role_id = r.role_id
+GROUP BY r.uid, p.module_id, p.priv_id, r.business_id`
+
+// recomputeTenant queues the rewrite of tenant's effective privileges.
+func recomputeTenant(tx *Tx, tenant uuid.UUID) {
+	tx.Queue(`DELETE FROM access_privileges WHERE tenant_id = $1`, tenant)
+	tx.Queue(recomputeTenantSQL, tenant)
+}
+
+// recomputeAll queues the rewrite of every tenant's effective privileges
+// (a role's items changed).
+func recomputeAll(tx *Tx) {
+	tx.Queue(`DELETE FROM access_privileges`)
+	tx.Queue(`DO $$
+DECLARE t uuid;
+BEGIN
+    FOR t IN SELECT DISTINCT tenant_id FROM access_grants UNION SELECT DISTINCT tenant_id FROM access_business_roles LOOP
+        EXECUTE $q$` + recomputeTenantSQL + `$q$ USING t;
+    END LOOP;
+END $$`)
+}
+
+func accessCatalogue(p *Projection) {
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.PermRolePrivAdded) error {
+		tx.Queue(`INSERT INTO access_role_privs (role_id, module_id, priv_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			e.RoleID, e.ModuleID, e.PrivID)
+		recomputeAll(tx)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.PermRolePrivRemoved) error {
+		tx.Queue(`DELETE FROM access_role_privs WHERE role_id = $1 AND module_id = $2 AND priv_id = $3`, e.RoleID, e.ModuleID, e.PrivID)
+		recomputeAll(tx)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.PermRoleRemoved) error {
+		tx.Queue(`DELETE FROM access_role_privs WHERE role_id = $1`, e.RoleID)
+		recomputeAll(tx)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.PermPrivRemoved) error {
+		tx.Queue(`DELETE FROM access_role_privs WHERE module_id = $1 AND priv_id = $2`, e.ModuleID, e.PrivID)
+		recomputeAll(tx)
+		return nil
+	})
+}
+
+func accessGrants(p *Projection) {
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.TenantRoleGranted) error {
+		tx.Queue(`INSERT INTO access_grants (id, tenant_id, kind, subject_id, role_id) VALUES ($1, $2, $3, $4, $5)`,
+			e.RelationID, e.TenantID, e.Kind, e.SubjectID, e.RoleID)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.TenantRoleRevoked) error {
+		tx.Queue(`DELETE FROM access_grants WHERE id = $1`, e.RelationID)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+}
+
+// businessParent is the parent of the business whose level ids are
+// first, second, third (0 for a level-1 business).
+func businessParent(id, first, second int64) int64 {
+	switch id {
+	case first:
+		return 0
+	case second:
+		return first
+	}
+	return second
+}
+
+func accessBusinesses(p *Projection) {
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessAdded) error {
+		tx.Queue(`INSERT INTO access_businesses (tenant_id, business_id, parent_id) VALUES ($1, $2, $3)`,
+			e.TenantID, e.BusinessID, businessParent(e.BusinessID, e.FirstBusinessID, e.SecondBusinessID))
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessMoved) error {
+		tx.Queue(`UPDATE access_businesses SET parent_id = $2 WHERE business_id = $1`,
+			e.BusinessID, businessParent(e.BusinessID, e.FirstBusinessID, e.SecondBusinessID))
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessRemoved) error {
+		tx.Queue(`DELETE FROM access_businesses WHERE business_id = $1`, e.BusinessID)
+		tx.Queue(`DELETE FROM access_business_roles WHERE business_id = $1`, e.BusinessID)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessUserRolesSet) error {
+		for _, r := range e.Added {
+			tx.Queue(`INSERT INTO access_business_roles (id, tenant_id, business_id, uid, role_id) VALUES ($1, $2, $3, $4, $5)`,
+				r.ID, e.TenantID, e.BusinessID, e.UID, r.RoleID)
+		}
+		tx.Queue(`DELETE FROM access_business_roles WHERE id = ANY($1)`, e.RemovedIDs)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessUserRemoved) error {
+		tx.Queue(`DELETE FROM access_business_roles WHERE business_id = $1 AND uid = $2`, e.BusinessID, e.UID)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessUserRolesRemoved) error {
+		ids := make([]int64, len(e.Relations))
+		for i, r := range e.Relations {
+			ids[i] = r.ID
+		}
+		tx.Queue(`DELETE FROM access_business_roles WHERE id = ANY($1)`, ids)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+}
+
+func accessOrgs(p *Projection) {
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.OrgCreated) error {
+		tx.Queue(`INSERT INTO access_orgs (tenant_id, org_id, parent_id) VALUES ($1, $2, $3)`, e.TenantID, e.OrgID, e.ParentOrgID)
+		return nil // a new org has neither members nor grants yet
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.OrgMoved) error {
+		tx.Queue(`UPDATE access_orgs SET parent_id = $2 WHERE org_id = $1`, e.OrgID, e.ParentOrgID)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.OrgRemoved) error {
+		tx.Queue(`DELETE FROM access_orgs WHERE org_id = $1`, e.OrgID)
+		tx.Queue(`DELETE FROM access_org_members WHERE org_id = $1`, e.OrgID)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.OrgMembersAdded) error {
+		for _, m := range e.Members {
+			tx.Queue(`INSERT INTO access_org_members (member_id, tenant_id, org_id, uid) VALUES ($1, $2, $3, $4)`,
+				m.MemberID, e.TenantID, e.OrgID, m.UID)
+		}
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.OrgMemberRemoved) error {
+		tx.Queue(`DELETE FROM access_org_members WHERE member_id = $1`, e.MemberID)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+}
+
+func accessGroups(p *Projection) {
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.UserGroupMemberAdded) error {
+		tx.Queue(`INSERT INTO access_group_members (member_id, tenant_id, group_id, uid) VALUES ($1, $2, $3, $4)`,
+			e.MemberID, e.TenantID, e.GroupID, e.UID)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.UserGroupMemberRemoved) error {
+		tx.Queue(`DELETE FROM access_group_members WHERE member_id = $1`, e.MemberID)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+}
