@@ -16,11 +16,21 @@ import (
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
-// Checker reads effective privileges from access_privileges.
-type Checker struct{ Pool *pgxpool.Pool }
+// Checker reads effective privileges from access_privileges, through
+// Cache when it has one.
+type Checker struct {
+	Pool  *pgxpool.Pool
+	Cache *Cache
+}
 
 // Scope returns where in tenant user uid holds module.priv.
 func (k Checker) Scope(ctx context.Context, uid int64, tenant uuid.UUID, module, priv string) (tenancy.Scope, error) {
+	return cached(k.Cache, cacheKey{kind: 's', uid: uid, tenant: tenant, module: module, priv: priv}, func() (tenancy.Scope, error) {
+		return k.scope(ctx, uid, tenant, module, priv)
+	})
+}
+
+func (k Checker) scope(ctx context.Context, uid int64, tenant uuid.UUID, module, priv string) (tenancy.Scope, error) {
 	rows, err := k.Pool.Query(ctx, `SELECT business_id, direct FROM access_privileges
 WHERE uid = $1 AND tenant_id = $2 AND module_id = $3 AND priv_id = $4`, uid, tenant, module, priv)
 	if err != nil {
@@ -56,6 +66,12 @@ WHERE uid = $1 AND tenant_id = $2 AND module_id = $3 AND priv_id = $4`, uid, ten
 // InBusiness reports whether uid holds module.priv in business (or
 // tenant-wide in the business's tenant).
 func (k Checker) InBusiness(ctx context.Context, uid int64, business int64, module, priv string) (bool, error) {
+	return cached(k.Cache, cacheKey{kind: 'b', uid: uid, business: business, module: module, priv: priv}, func() (bool, error) {
+		return k.inBusiness(ctx, uid, business, module, priv)
+	})
+}
+
+func (k Checker) inBusiness(ctx context.Context, uid int64, business int64, module, priv string) (bool, error) {
 	var ok bool
 	err := k.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM access_privileges
 WHERE uid = $1 AND module_id = $2 AND priv_id = $3 AND (business_id = $4
@@ -69,6 +85,12 @@ WHERE uid = $1 AND module_id = $2 AND priv_id = $3 AND (business_id = $4
 
 // Anywhere reports whether uid holds module.priv in some tenant.
 func (k Checker) Anywhere(ctx context.Context, uid int64, module, priv string) (bool, error) {
+	return cached(k.Cache, cacheKey{kind: 'a', uid: uid, module: module, priv: priv}, func() (bool, error) {
+		return k.anywhere(ctx, uid, module, priv)
+	})
+}
+
+func (k Checker) anywhere(ctx context.Context, uid int64, module, priv string) (bool, error) {
 	var ok bool
 	err := k.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM access_privileges
 WHERE uid = $1 AND module_id = $2 AND priv_id = $3)`, uid, module, priv).Scan(&ok)

@@ -48,7 +48,12 @@ func (m *Identity) Routes(s *httpapi.Server, d Deps) {
 	s.SetAuthenticator(authn)
 	// Who may do what follows from who is calling: the effective
 	// permissions (projection "access", part of every App) decide.
-	s.SetAuthorizer(&access.Enforcer{Checker: access.Checker{Pool: d.Pool}})
+	s.SetAuthorizer(&access.Enforcer{Checker: access.Checker{Pool: d.Pool, Cache: access.NewCache(func() (eventstore.Position, bool) {
+		if d.Runtime.Health(context.Background()) != nil {
+			return eventstore.Position{}, false
+		}
+		return d.Runtime.Position(projections.AccessName)
+	})}})
 	cmds := &commands.Identity{
 		Server: s, Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Passwords: m.passwords,
 		Tokens: tokens, Auth: authn, Pool: d.Pool, Config: cfg, Clock: d.Clock,

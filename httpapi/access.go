@@ -72,6 +72,9 @@ type Authorizer interface {
 // registered after New); call it before serving.
 func (s *Server) SetAuthorizer(a Authorizer) { s.opts.Authorizer = a }
 
+// Authorizer returns the installed Authorizer (nil if none).
+func (s *Server) Authorizer() Authorizer { return s.opts.Authorizer }
+
 // AccessOf returns the Access of the operation c serves.
 func AccessOf(c *gin.Context) (Access, bool) {
 	rt, ok := routeOf(c)
