@@ -111,6 +111,13 @@ type Config struct {
 	VoiceModeAvailable bool
 	// MVPComponents is the frontend feature flag mvp_components.
 	MVPComponents bool
+
+	// StorageDir is the directory of the local blob store (uploaded files'
+	// contents).
+	StorageDir string
+	// ProfilePicturesDir holds profile pictures (People/, Space/) that
+	// replace the built-in ones.
+	ProfilePicturesDir string
 }
 
 // Variable documents one environment variable.
@@ -298,7 +305,28 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.VoiceModeAvailable }},
 		{Variable: v("SKILLFLAW_MVP_COMPONENTS", "false", "Frontend feature flag (ConfigResponse.feature_flags.mvp_components)."),
 			field: func(c *Config) any { return &c.MVPComponents }},
+		{Variable: v("SKILLFLAW_STORAGE_DIR", "", "Directory of uploaded files' contents (the local blob store); empty: SKILLFLAW_CONFIG_DIR/storage."),
+			field: func(c *Config) any { return &c.StorageDir }},
+		{Variable: v("SKILLFLAW_PROFILE_PICTURES_DIR", "", "Directory of profile pictures (People/, Space/) served instead of the built-in ones; empty: SKILLFLAW_CONFIG_DIR/profile_pictures."),
+			field: func(c *Config) any { return &c.ProfilePicturesDir }},
 	}
+}
+
+// FileStorageDir is StorageDir, or <ConfigDir>/storage when it is empty.
+func (c Config) FileStorageDir() string {
+	if c.StorageDir != "" {
+		return c.StorageDir
+	}
+	return filepath.Join(c.ConfigDir, "storage")
+}
+
+// ProfilePicturesDirectory is ProfilePicturesDir, or
+// <ConfigDir>/profile_pictures when it is empty (Langflow's place).
+func (c Config) ProfilePicturesDirectory() string {
+	if c.ProfilePicturesDir != "" {
+		return c.ProfilePicturesDir
+	}
+	return filepath.Join(c.ConfigDir, "profile_pictures")
 }
 
 func (s spec) set(c *Config, raw string) error {
