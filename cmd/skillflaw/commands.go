@@ -23,9 +23,11 @@ import (
 	"github.com/skillflaw/skillflaw-go/app"
 	"github.com/skillflaw/skillflaw-go/audit"
 	"github.com/skillflaw/skillflaw-go/auth"
+	"github.com/skillflaw/skillflaw-go/blob"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/projections"
+	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
 // env is the configuration and logger every command shares.
@@ -309,4 +311,40 @@ func (e *env) audit(ctx context.Context, args []string, stdout io.Writer, module
 		return err
 	}
 	return os.WriteFile(*outPath, doc, 0o644)
+}
+
+// files runs "files sweep": the orphans of the blob store (contents no
+// file's metadata names, older than --older-than, which must exceed the
+// longest upload plus the files read model's lag) and stale temp files are
+// removed (blob.Sweep, Local.SweepTemp).
+func (e *env) files(ctx context.Context, args []string, stdout io.Writer, modules []app.Module) error {
+	if len(args) == 0 || args[0] != "sweep" {
+		return usageError("files needs sweep")
+	}
+	fs := flag.NewFlagSet("files sweep", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	olderThan := fs.Duration("older-than", time.Hour, "minimum age of what is removed")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *olderThan < time.Minute {
+		return usageError("files sweep [--older-than DURATION (at least 1m)]")
+	}
+	a, err := e.open(ctx, modules)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	store, err := blob.NewLocal(e.cfg.FileStorageDir())
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	removed, err := blob.Sweep(ctx, store, readapi.BlobInUse(a.Pool()), *olderThan, now)
+	if err != nil {
+		return err
+	}
+	temps, err := store.SweepTemp(*olderThan, now)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "swept %d orphan blobs and %d temp files from %s\n", len(removed), temps, store.Dir())
+	return err
 }

@@ -61,6 +61,8 @@ commands:
                                    SKILLFLAW_SUPERUSER_PASSWORD
   audit replay --tenant ID --until TIME|POSITION [--out FILE]
                                    a tenant's entities as of an instant, replayed from the log
+  files sweep [--older-than 1h]    remove stored contents no file names (left by a crash
+                                   between storing and recording) and stale temp files
   version                          print the version
 
 configuration: SKILLFLAW_* environment variables; see README.md`
@@ -83,7 +85,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
-	case "serve", "migrate", "projections", "users", "audit":
+	case "serve", "migrate", "projections", "users", "audit", "files":
 	default:
 		return usageError("unknown command %q", args[0])
 	}
@@ -107,6 +109,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.users(ctx, args[1:], stdin, stdout, modules)
 	case "audit":
 		return env.audit(ctx, args[1:], stdout, modules)
+	case "files":
+		return env.files(ctx, args[1:], stdout, modules)
 	default:
 		return env.projections(ctx, args[1:], stdout, modules)
 	}

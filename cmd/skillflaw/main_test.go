@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skillflaw/skillflaw-go/app"
+	"github.com/skillflaw/skillflaw-go/blob"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -287,4 +288,48 @@ func TestCLI_AuditReplay(t *testing.T) {
 		_, _, err := c.run(ctx, args...)
 		require.ErrorIs(t, err, errUsage, "%v", args)
 	}
+}
+
+// files sweep removes old contents no file names and old temp files, and
+// keeps what is younger than --older-than (an upload may be in flight).
+func TestCLI_FilesSweep(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := newCLI(t, testkit.DatabaseURL(t))
+	c.modules = modules()
+	dir := t.TempDir()
+	c.env["SKILLFLAW_STORAGE_DIR"] = dir
+	_, _, err := c.run(ctx, "migrate")
+	require.NoError(t, err)
+
+	store, err := blob.NewLocal(dir)
+	require.NoError(t, err)
+	put := func(age time.Duration) string {
+		key := blob.NewKey("files")
+		_, err := store.Put(ctx, key, strings.NewReader("orphan"), 0)
+		require.NoError(t, err)
+		old := time.Now().Add(-age)
+		require.NoError(t, os.Chtimes(filepath.Join(dir, filepath.FromSlash(key)), old, old))
+		return key
+	}
+	oldOrphan, freshOrphan := put(2*time.Hour), put(time.Minute)
+	temp := filepath.Join(dir, ".tmp", "upload-crashed")
+	require.NoError(t, os.WriteFile(temp, []byte("half"), 0o600))
+	old := time.Now().Add(-2 * time.Hour)
+	require.NoError(t, os.Chtimes(temp, old, old))
+
+	out, _, err := c.run(ctx, "files", "sweep", "--older-than", "1h")
+	require.NoError(t, err)
+	assert.Equal(t, fmt.Sprintf("swept 1 orphan blobs and 1 temp files from %s\n", dir), out)
+	_, _, err = store.Open(ctx, oldOrphan)
+	require.ErrorIs(t, err, blob.ErrNotFound)
+	r, _, err := store.Open(ctx, freshOrphan)
+	require.NoError(t, err, "younger than the guard: perhaps an upload in flight")
+	require.NoError(t, r.Close())
+	assert.NoFileExists(t, temp)
+
+	_, _, err = c.run(ctx, "files", "sweep", "--older-than", "1s")
+	require.ErrorIs(t, err, errUsage, "a guard under a minute would race uploads")
+	_, _, err = c.run(ctx, "files", "nope")
+	require.ErrorIs(t, err, errUsage)
 }
