@@ -567,23 +567,11 @@ func (h *Files) deleteAll(c *gin.Context) {
 }
 
 func (h *Files) deleteBatch(c *gin.Context) {
-	caller, ok := auth.CallerOf(c)
+	ids, files, ok := readapi.AskedFiles(c, h.Pool)
 	if !ok {
 		return
 	}
-	var ids []uuid.UUID
-	if !httpapi.BindJSON(c, &ids) {
-		return
-	}
 	ctx := c.Request.Context()
-	files, err := readapi.UserFilesByIDs(ctx, h.Pool, caller.UserID, ids)
-	if err == nil && len(files) == 0 {
-		err = domain.NotFoundf("No files found")
-	}
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
 	found := make([]uuid.UUID, len(files))
 	for i, f := range files {
 		found[i] = f.ID

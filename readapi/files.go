@@ -386,24 +386,31 @@ func (h *fileReads) read(ctx context.Context, f FileRead) ([]byte, error) {
 	return io.ReadAll(r)
 }
 
-func (h *fileReads) downloadBatch(c *gin.Context) {
+// AskedFiles reads the body of a batch operation — a list of file ids —
+// and returns the caller's files among them (others' ids are ignored); none
+// at all is 404 "No files found". ok false: the request was answered.
+func AskedFiles(c *gin.Context, pool *pgxpool.Pool) (ids []uuid.UUID, files []FileRead, ok bool) {
 	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
+	if !ok || !httpapi.BindJSON(c, &ids) {
+		return nil, nil, false
 	}
-	var ids []uuid.UUID
-	if !httpapi.BindJSON(c, &ids) {
-		return
-	}
-	ctx := c.Request.Context()
-	files, err := UserFilesByIDs(ctx, h.pool, caller.UserID, ids)
+	files, err := UserFilesByIDs(c.Request.Context(), pool, caller.UserID, ids)
 	if err == nil && len(files) == 0 {
 		err = domain.NotFoundf("No files found")
 	}
 	if err != nil {
 		httpapi.Fail(c, err)
+		return nil, nil, false
+	}
+	return ids, files, true
+}
+
+func (h *fileReads) downloadBatch(c *gin.Context) {
+	_, files, ok := AskedFiles(c, h.pool)
+	if !ok {
 		return
 	}
+	ctx := c.Request.Context()
 	// Open every blob before answering: a missing one is still a clean
 	// error, not a truncated zip.
 	readers := make([]io.ReadCloser, 0, len(files))
