@@ -142,6 +142,18 @@ func TestRBAC_ExplainEveryPath(t *testing.T) {
 	assert.Equal(t, false, w.explain(t, w.bea.id, "flows", "write", w.b1)["holds"], "not above the business")
 	assert.Equal(t, false, w.explain(t, w.bea.id, "flows", "write", w.bx)["holds"], "not in a sibling")
 	assert.Equal(t, false, w.explain(t, w.bea.id, "flows", "write", 0)["holds"], "not tenant-wide")
+	// A disabled business holds no role, its own or inherited; enabled
+	// again, it does.
+	w.patch(t, w.b3, map[string]any{"is_enable": false}, http.StatusOK)
+	assert.Equal(t, false, w.explain(t, w.bea.id, "flows", "write", w.b3)["holds"], "b3 disabled")
+	requireDetail(t, w.call(t, http.MethodGet, "/api/v1/flows/"+w.f3, nil, w.bea.token), http.StatusNotFound, "Flow not found")
+	assert.Equal(t, true, w.explain(t, w.bea.id, "flows", "write", w.b2)["holds"], "b2 still enabled")
+	w.patch(t, w.b2, map[string]any{"is_enable": false}, http.StatusOK)
+	assert.Equal(t, false, w.explain(t, w.bea.id, "flows", "write", w.b2)["holds"], "b2 disabled")
+	requireDetail(t, w.call(t, http.MethodGet, "/api/v1/flows/"+w.f2, nil, w.bea.token), http.StatusNotFound, "Flow not found")
+	w.patch(t, w.b2, map[string]any{"is_enable": true}, http.StatusOK)
+	w.patch(t, w.b3, map[string]any{"is_enable": true}, http.StatusOK)
+	assert.Equal(t, true, w.explain(t, w.bea.id, "flows", "write", w.b3)["holds"], "enabled again")
 
 	e = w.explain(t, w.ned.id, "flows", "read", 0)
 	assert.Equal(t, map[string]any{"uid": float64(w.ned.id), "module_id": "flows", "priv_id": "read", "tenant_id": w.tenant.String(),

@@ -33,11 +33,13 @@ CREATE TABLE access_business_roles (
 );
 CREATE INDEX access_business_roles_tenant_idx ON access_business_roles (tenant_id);
 
--- parent_id 0: a level-1 business / a root org.
+-- parent_id 0: a level-1 business / a root org. A disabled business
+-- (is_enable false) passes no role on: not its own, not its ancestors'.
 CREATE TABLE access_businesses (
-    tenant_id   uuid   NOT NULL,
-    business_id bigint PRIMARY KEY,
-    parent_id   bigint NOT NULL
+    tenant_id   uuid    NOT NULL,
+    business_id bigint  PRIMARY KEY,
+    parent_id   bigint  NOT NULL,
+    enabled     boolean NOT NULL
 );
 CREATE INDEX access_businesses_tenant_idx ON access_businesses (tenant_id);
 

@@ -22,7 +22,9 @@ const AccessName = "access"
 //     org: an org's grant covers its whole subtree, the way an org chart
 //     is read — gives the role's privileges tenant-wide (business_id 0);
 //   - a business role gives the role's privileges in that business and in
-//     every business below it (materialised on each);
+//     every business below it (materialised on each), as long as the
+//     businesses on the way are enabled: a disabled business passes no
+//     role on, neither its own nor its ancestors';
 //   - a role's privileges are its items in the catalogue; changing them
 //     recomputes every tenant.
 //
@@ -63,10 +65,10 @@ WITH RECURSIVE org_up(uid, org_id) AS (
     SELECT u.uid, o.parent_id FROM org_up u JOIN access_orgs o ON o.org_id = u.org_id
     WHERE o.parent_id <> 0
 ), biz_down(holder, business_id) AS (
-    SELECT business_id, business_id FROM access_businesses WHERE tenant_id = $1
+    SELECT business_id, business_id FROM access_businesses WHERE tenant_id = $1 AND enabled
   UNION
     SELECT d.holder, b.business_id FROM biz_down d JOIN access_businesses b ON b.parent_id = d.business_id
-    WHERE b.tenant_id = $1
+    WHERE b.tenant_id = $1 AND b.enabled
 ), roles(uid, business_id, role_id, direct) AS (
     SELECT subject_id, 0::bigint, role_id, true FROM access_grants WHERE tenant_id = $1 AND kind = 'user'
   UNION
@@ -157,8 +159,18 @@ func businessParent(id, first, second int64) int64 {
 
 func accessBusinesses(p *Projection) {
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessAdded) error {
-		tx.Queue(`INSERT INTO access_businesses (tenant_id, business_id, parent_id) VALUES ($1, $2, $3)`,
-			e.TenantID, e.BusinessID, businessParent(e.BusinessID, e.FirstBusinessID, e.SecondBusinessID))
+		tx.Queue(`INSERT INTO access_businesses (tenant_id, business_id, parent_id, enabled) VALUES ($1, $2, $3, $4)`,
+			e.TenantID, e.BusinessID, businessParent(e.BusinessID, e.FirstBusinessID, e.SecondBusinessID), e.IsEnable)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessEnabled) error {
+		tx.Queue(`UPDATE access_businesses SET enabled = true WHERE business_id = $1`, e.BusinessID)
+		recomputeTenant(tx, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessDisabled) error {
+		tx.Queue(`UPDATE access_businesses SET enabled = false WHERE business_id = $1`, e.BusinessID)
 		recomputeTenant(tx, e.TenantID)
 		return nil
 	})

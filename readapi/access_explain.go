@@ -62,9 +62,10 @@ WITH RECURSIVE org_up(member_org, org_id) AS (
   UNION
     SELECT u.member_org, o.parent_id FROM org_up u JOIN access_orgs o ON o.org_id = u.org_id WHERE o.parent_id <> 0
 ), biz_up(business_id) AS (
-    SELECT business_id FROM access_businesses WHERE tenant_id = $2 AND business_id = $5
+    SELECT business_id FROM access_businesses WHERE tenant_id = $2 AND business_id = $5 AND enabled
   UNION
-    SELECT b.parent_id FROM biz_up u JOIN access_businesses b ON b.business_id = u.business_id WHERE b.parent_id <> 0
+    SELECT p.business_id FROM biz_up u JOIN access_businesses b ON b.business_id = u.business_id
+    JOIN access_businesses p ON p.business_id = b.parent_id AND p.enabled
 ), paths(via, relation_id, role_id, group_id, org_id, member_org, business_id) AS (
     SELECT 'user', id, role_id, 0::bigint, 0::bigint, 0::bigint, 0::bigint FROM access_grants
     WHERE tenant_id = $2 AND kind = 'user' AND subject_id = $1
