@@ -132,6 +132,12 @@ func TestRBAC_ExplainEveryPath(t *testing.T) {
 	assert.EqualValues(t, w.parent, p["org_id"], "granted to the ancestor org")
 	assert.EqualValues(t, w.child, p["member_org_id"], "held as a member of its child")
 	assert.Equal(t, true, p["inherited"])
+	// A disabled org gives its members nothing; enabled again, it does.
+	for _, on := range []bool{false, true} {
+		r := w.call(t, http.MethodPatch, fmt.Sprintf("/api/v1/orgs/%d?tenant-id=%s", w.child, w.tenant), map[string]any{"is_enable": on}, w.admin.token)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		assert.Equal(t, on, w.explain(t, w.olga.id, "flows", "write", 0)["holds"], "child org enabled: %v", on)
+	}
 
 	e = w.explain(t, w.bea.id, "flows", "write", w.b3)
 	assert.Equal(t, true, e["holds"])

@@ -43,10 +43,13 @@ CREATE TABLE access_businesses (
 );
 CREATE INDEX access_businesses_tenant_idx ON access_businesses (tenant_id);
 
+-- A disabled org (is_enable false) gives its members nothing and its
+-- grants hold for nobody.
 CREATE TABLE access_orgs (
-    tenant_id uuid   NOT NULL,
-    org_id    bigint PRIMARY KEY,
-    parent_id bigint NOT NULL
+    tenant_id uuid    NOT NULL,
+    org_id    bigint  PRIMARY KEY,
+    parent_id bigint  NOT NULL,
+    enabled   boolean NOT NULL
 );
 CREATE INDEX access_orgs_tenant_idx ON access_orgs (tenant_id);
 

@@ -21,6 +21,8 @@ const AccessName = "access"
 //     or to an org the user is a member of — or to any ancestor of that
 //     org: an org's grant covers its whole subtree, the way an org chart
 //     is read — gives the role's privileges tenant-wide (business_id 0);
+//     a disabled org gives its members nothing and its grants hold for
+//     nobody;
 //   - a business role gives the role's privileges in that business and in
 //     every business below it (materialised on each), as long as the
 //     businesses on the way are enabled: a disabled business passes no
@@ -60,7 +62,8 @@ func Access() *Projection {
 // business below it.
 const recomputeTenantSQL = `
 WITH RECURSIVE org_up(uid, org_id) AS (
-    SELECT uid, org_id FROM access_org_members WHERE tenant_id = $1
+    SELECT m.uid, m.org_id FROM access_org_members m JOIN access_orgs o ON o.org_id = m.org_id AND o.enabled
+    WHERE m.tenant_id = $1
   UNION
     SELECT u.uid, o.parent_id FROM org_up u JOIN access_orgs o ON o.org_id = u.org_id
     WHERE o.parent_id <> 0
@@ -77,6 +80,7 @@ WITH RECURSIVE org_up(uid, org_id) AS (
     WHERE g.tenant_id = $1 AND g.kind = 'group'
   UNION
     SELECT u.uid, 0, g.role_id, true FROM access_grants g JOIN org_up u ON u.org_id = g.subject_id
+    JOIN access_orgs o ON o.org_id = g.subject_id AND o.enabled
     WHERE g.tenant_id = $1 AND g.kind = 'org'
   UNION
     SELECT r.uid, d.business_id, r.role_id, d.business_id = d.holder FROM access_business_roles r
@@ -213,8 +217,17 @@ func accessBusinesses(p *Projection) {
 
 func accessOrgs(p *Projection) {
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.OrgCreated) error {
-		tx.Queue(`INSERT INTO access_orgs (tenant_id, org_id, parent_id) VALUES ($1, $2, $3)`, e.TenantID, e.OrgID, e.ParentOrgID)
+		tx.Queue(`INSERT INTO access_orgs (tenant_id, org_id, parent_id, enabled) VALUES ($1, $2, $3, $4)`,
+			e.TenantID, e.OrgID, e.ParentOrgID, e.IsEnable)
 		return nil // a new org has neither members nor grants yet
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.OrgChanged) error {
+		if e.IsEnable == nil {
+			return nil
+		}
+		tx.Queue(`UPDATE access_orgs SET enabled = $2 WHERE org_id = $1`, e.OrgID, *e.IsEnable)
+		recomputeTenant(tx, e.TenantID)
+		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.OrgMoved) error {
 		tx.Queue(`UPDATE access_orgs SET parent_id = $2 WHERE org_id = $1`, e.OrgID, e.ParentOrgID)

@@ -58,7 +58,8 @@ type Explanation struct {
 // projection's inputs — the same facts access_privileges is computed from.
 const explainSQL = `
 WITH RECURSIVE org_up(member_org, org_id) AS (
-    SELECT org_id, org_id FROM access_org_members WHERE tenant_id = $2 AND uid = $1
+    SELECT m.org_id, m.org_id FROM access_org_members m JOIN access_orgs o ON o.org_id = m.org_id AND o.enabled
+    WHERE m.tenant_id = $2 AND m.uid = $1
   UNION
     SELECT u.member_org, o.parent_id FROM org_up u JOIN access_orgs o ON o.org_id = u.org_id WHERE o.parent_id <> 0
 ), biz_up(business_id) AS (
@@ -76,6 +77,7 @@ WITH RECURSIVE org_up(member_org, org_id) AS (
   UNION ALL
     SELECT 'org', g.id, g.role_id, 0, g.subject_id, u.member_org, 0 FROM access_grants g
     JOIN org_up u ON u.org_id = g.subject_id
+    JOIN access_orgs o ON o.org_id = g.subject_id AND o.enabled
     WHERE g.tenant_id = $2 AND g.kind = 'org'
   UNION ALL
     SELECT 'business', r.id, r.role_id, 0, 0, 0, r.business_id FROM access_business_roles r
