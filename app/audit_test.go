@@ -477,17 +477,7 @@ func TestAudit_ReplayEqualsListsAtEveryInstant(t *testing.T) {
 	// 4. Rebuilding audit_log from position 0 gives identical rows.
 	ctx := context.Background()
 	dump := func() []string {
-		rows, err := h.app.Pool().Query(ctx, `SELECT to_jsonb(a)::text FROM audit_log a ORDER BY commit_position, prepare_position`)
-		require.NoError(t, err)
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			require.NoError(t, rows.Scan(&s))
-			out = append(out, s)
-		}
-		require.NoError(t, rows.Err())
-		return out
+		return h.textRows(t, `SELECT to_jsonb(a)::text FROM audit_log a ORDER BY commit_position, prepare_position`)
 	}
 	require.NoError(t, h.app.Runtime().WaitFor(ctx, h.head(t), "audit_log"))
 	rowsBefore := dump()

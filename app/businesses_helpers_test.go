@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -184,17 +183,7 @@ func bizFlatten(nodes []any) []map[string]any {
 // rows returns each row of query as text, for comparisons of whole tables.
 func (w *bizWorld) rows(t *testing.T, query string, args ...any) []string {
 	t.Helper()
-	rows, err := w.app.Pool().Query(context.Background(), query, args...)
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		require.NoError(t, rows.Scan(&v))
-		out = append(out, v)
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return w.textRows(t, query, args...)
 }
 
 // bizSorted returns ids sorted ascending.

@@ -103,17 +103,7 @@ func flWithout(m map[string]any, fields ...string) map[string]any {
 // flRows returns every row of query as text, in order.
 func (s *flServer) flRows(t *testing.T, query string) []string {
 	t.Helper()
-	rows, err := s.app.Pool().Query(context.Background(), query)
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		require.NoError(t, rows.Scan(&v))
-		out = append(out, v)
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return s.textRows(t, query)
 }
 
 // try sends a JSON request without failing the test (for goroutines): it

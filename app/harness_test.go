@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -228,6 +229,17 @@ func requireDetail(t testing.TB, r reply, status int, want any, msgAndArgs ...an
 	t.Helper()
 	require.Equal(t, status, r.status, append([]any{r.raw}, msgAndArgs...)...)
 	require.Equal(t, want, r.detail(), append([]any{r.raw}, msgAndArgs...)...)
+}
+
+// textRows returns every row of query (one text column) in order, for
+// comparisons of whole read models (a rebuild gives the same rows).
+func (s *harness) textRows(t testing.TB, query string, args ...any) []string {
+	t.Helper()
+	rows, err := s.app.Pool().Query(context.Background(), query, args...)
+	require.NoError(t, err)
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return out
 }
 
 // grantRole grants role in tenant to user uid as admin (a superuser's

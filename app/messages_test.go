@@ -432,17 +432,7 @@ func TestMessages_RebuildGivesIdenticalRows(t *testing.T) {
 // msgRows returns every row of query as text, in order.
 func msgRows(t *testing.T, s *msgServer, query string) []string {
 	t.Helper()
-	rows, err := s.app.Pool().Query(context.Background(), query)
-	require.NoError(t, err)
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		require.NoError(t, rows.Scan(&v))
-		out = append(out, v)
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return s.textRows(t, query)
 }
 
 func TestMessages_TenantFlowCarriesTenant(t *testing.T) {

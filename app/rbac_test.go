@@ -206,17 +206,8 @@ func TestRBAC_GrantAndRevokeTakeEffectAtOnce(t *testing.T) {
 
 	// The read model is a function of the log: rebuilt from 0, the same rows.
 	dump := func() []string {
-		rows, err := w.app.Pool().Query(context.Background(), `SELECT format('%s %s %s %s %s %s', uid, tenant_id, module_id, priv_id, business_id, direct)
+		return w.textRows(t, `SELECT format('%s %s %s %s %s %s', uid, tenant_id, module_id, priv_id, business_id, direct)
 FROM access_privileges ORDER BY 1`)
-		require.NoError(t, err)
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			require.NoError(t, rows.Scan(&s))
-			out = append(out, s)
-		}
-		return out
 	}
 	before := dump()
 	require.NotEmpty(t, before)

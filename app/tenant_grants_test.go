@@ -123,16 +123,7 @@ func grant422(t *testing.T, r reply, field, want string) {
 // grantDump returns the relations read model as text, in order.
 func grantDump(t *testing.T, w *grantWorld) []string {
 	t.Helper()
-	rows, err := w.app.Pool().Query(context.Background(), `SELECT row_to_json(r)::text FROM tenant_role_relations r ORDER BY id`)
-	require.NoError(t, err)
-	var out []string
-	for rows.Next() {
-		var line string
-		require.NoError(t, rows.Scan(&line))
-		out = append(out, line)
-	}
-	require.NoError(t, rows.Err())
-	return out
+	return w.textRows(t, `SELECT row_to_json(r)::text FROM tenant_role_relations r ORDER BY id`)
 }
 
 // User roles: by uid and by username, the answer's names, duplicates,
