@@ -144,7 +144,13 @@ func (e *Enforcer) Authorize(c *gin.Context, a httpapi.Access) error {
 	switch {
 	case hasBusiness:
 		return req.authorizeBusiness(ctx, business)
-	case named && (a.Kind == httpapi.AccessTenant || tenant != tenancy.SystemTenantID):
+	case named && a.Kind == httpapi.AccessTenant:
+		// Tenant administration is about the tenant as a whole: a role held
+		// in some business of it is not enough (a business is named, above).
+		return req.Authorize(ctx, tenant, 0)
+	case named && tenant != tenancy.SystemTenantID:
+		// Own resources in another tenant: somewhere in it; handlers narrow
+		// to where (Readable, Authorize with the resource's business).
 		s, err := req.Readable(ctx, tenant)
 		if err == nil && s.None() {
 			err = Forbidden(msgMissing+"%s.%s in tenant %s", a.Module, a.Priv, tenant)

@@ -33,7 +33,7 @@ type rbacWorld struct {
 func rbacStart(t *testing.T) *rbacWorld {
 	t.Helper()
 	h := startApp(t, options{env: adminEnv(bizAdmin, bizAdminPassword), modules: []app.Module{&app.Identity{}, app.Flows{},
-		app.Projects{}, app.Tenants{}, app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}}})
+		app.Projects{}, app.Tenants{}, app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, &app.Audit{}}})
 	w := &rbacWorld{bizWorld: &bizWorld{harness: h, admin: h.signIn(t, bizAdmin, bizAdminPassword)}}
 	w.tenant = w.bizWorld.tenant(t, "RBAC")
 	w.b1 = bizID(t, w.add(t, w.tenant, "B1", 1, 0, 0))
@@ -254,6 +254,11 @@ func TestRBAC_FlowsByScope(t *testing.T) {
 	require.Equal(t, http.StatusCreated, r.status, r.raw)
 	requireForbidden(t, w.call(t, http.MethodPost, "/api/v1/flows/", map[string]any{"name": "no", "tenant_id": w.tenant, "business_id": w.b1}, w.bea.token))
 	requireForbidden(t, w.call(t, http.MethodPost, "/api/v1/flows/", map[string]any{"name": "no", "tenant_id": w.tenant}, w.bea.token))
+	// Tenant administration needs the privilege tenant-wide: bea reads
+	// the audit of no tenant with her business role; olga (tenant-wide) does.
+	audit := "/api/v1/audit/events?tenant_id=" + w.tenant.String()
+	requireForbidden(t, w.call(t, http.MethodGet, audit, nil, w.bea.token))
+	assert.Equal(t, http.StatusOK, w.call(t, http.MethodGet, audit, nil, w.olga.token).status)
 	// Everyone keeps their personal workspace.
 	r = w.call(t, http.MethodPost, "/api/v1/flows/", map[string]any{"name": "personal"}, w.ned.token)
 	require.Equal(t, http.StatusCreated, r.status, r.raw)
