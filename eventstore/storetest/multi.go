@@ -323,7 +323,7 @@ func testMultiRead(t *testing.T, s eventstore.Store) {
 	})
 
 	var read []eventstore.RecordedEvent
-	for deadline := time.Now().Add(10 * time.Second); len(read) < len(positions) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(waitLimit); len(read) < len(positions) && time.Now().Before(deadline); {
 		after := start
 		if len(read) > 0 {
 			after = read[len(read)-1].Position
@@ -338,7 +338,7 @@ func testMultiRead(t *testing.T, s eventstore.Store) {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(followed) >= len(positions)
-	}, 10*time.Second, time.Millisecond)
+	}, waitLimit, time.Millisecond)
 	cancel()
 	require.ErrorIs(t, <-done, context.Canceled)
 	mu.Lock()

@@ -25,6 +25,12 @@ import (
 type Factory func(t *testing.T) eventstore.Store
 
 // Run runs the whole suite against stores made by open.
+// waitLimit bounds how long a test waits for what must happen (a follower
+// to see every event): generous, because a loaded 2-core CI machine running
+// every package's tests at once with -race is slow; a test that passes
+// returns as soon as the condition holds.
+const waitLimit = 45 * time.Second
+
 func Run(t *testing.T, open Factory) {
 	tests := map[string]func(*testing.T, eventstore.Store){
 		"append_numbers_revisions_from_zero":          testAppendRevisions,
@@ -390,7 +396,7 @@ func testFollow(t *testing.T, s eventstore.Store) {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(got) >= len(want)
-	}, 10*time.Second, time.Millisecond)
+	}, waitLimit, time.Millisecond)
 	cancel()
 	require.ErrorIs(t, <-done, context.Canceled)
 	mu.Lock()
