@@ -269,7 +269,20 @@ func (m *Messages) UpdateMessage(ctx context.Context, md eventstore.Metadata, k 
 			res, err = m.Repo.Save(ctx, s, md)
 			return err
 		}
-		fields, _ := s.Message(k.ID)
+		// The session keeps no message's fields: fold the message from
+		// the stream the decision was taken on, with the change above.
+		msg := domain.LoadChatMessage(k.FlowID, k.SessionID, k.ID)
+		rev, _ := s.Root().Revision()
+		if err := m.Repo.LoadUntil(ctx, msg, rev); err != nil {
+			return err
+		}
+		for _, e := range s.Root().Pending() {
+			msg.Apply(e)
+		}
+		fields, ok := msg.Fields()
+		if !ok {
+			return fmt.Errorf("move message %d: not in %s at revision %d", k.ID, s.StreamID(), rev)
+		}
 		s.Remove([]int64{k.ID})
 		to, err := m.loadSession(ctx, SessionKey{FlowID: k.FlowID, SessionID: *newSession})
 		if err != nil {
