@@ -1,7 +1,9 @@
 package app_test
 
 import (
+	"bytes"
 	"fmt"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -56,12 +58,16 @@ type accWorld struct {
 	own     map[string]*accOwned
 	markers []string
 	mark    string // unique marker prefix of A's names
+	// fm are the ids of the files and monitor fixture (accSetupFM), by
+	// key: "A.<thing>" (A's), "<variant>.<caller>.<thing>" (a victim of
+	// one caller's destructive request), "own.<caller>.<thing>".
+	fm map[string]string
 }
 
 func accModules() []app.Module {
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
-		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{},
+		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{},
 		&app.Audit{},
 	}
 }
@@ -70,9 +76,11 @@ func accModules() []app.Module {
 func accStart(t testing.TB, o options) *accWorld {
 	t.Helper()
 	o.env = adminEnv(accRoot, accPassword)
+	o.env["SKILLFLAW_STORAGE_DIR"] = t.TempDir()
 	o.modules = accModules()
 	h := startApp(t, o)
 	w := &accWorld{harness: h, users: map[string]caller{}, ids: map[string]string{}, own: map[string]*accOwned{},
+		fm:   map[string]string{},
 		mark: "accAmark" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")}
 	w.users[accSuper] = h.signIn(t, accRoot, accPassword)
 	return w
@@ -295,6 +303,7 @@ func accSetup(t testing.TB, w *accWorld) {
 		o.projDel = project(tok, "own project del "+who)
 		w.own[who] = o
 	}
+	accSetupFM(t, w)
 }
 
 func intOf(s string) int64 {
@@ -391,10 +400,30 @@ func accBuild(op accOp, token string, pathIDs map[string]string, tenant string, 
 	return accRequest{method: op.method, path: path, header: h, body: body}
 }
 
-// accSend sends r and decodes the answer.
+// accSend sends r and decodes the answer; an accUpload body is sent as
+// a multipart form, anything else as JSON.
 func (w *accWorld) accSend(t testing.TB, r accRequest) reply {
 	t.Helper()
-	out, err := exchange(w.jsonRequest(t, r.method, r.path, r.body, r.header))
+	req := (*http.Request)(nil)
+	if u, ok := r.body.(accUpload); ok {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		part, err := mw.CreateFormFile("file", u.name)
+		require.NoError(t, err)
+		_, err = part.Write(u.content)
+		require.NoError(t, err)
+		require.NoError(t, mw.Close())
+		req = w.request(t, r.method, r.path, &buf, mw.FormDataContentType(), r.header)
+	} else {
+		req = w.jsonRequest(t, r.method, r.path, r.body, r.header)
+	}
+	out, err := exchange(req)
 	require.NoError(t, err)
 	return out
+}
+
+// accUpload is a multipart body: the file field "file" named name.
+type accUpload struct {
+	name    string
+	content []byte
 }

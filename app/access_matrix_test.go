@@ -43,14 +43,19 @@ import (
 //     404 as Langflow hides another user's workspace). "own": the
 //     caller's own resources, naming no tenant: allowed for every
 //     signed-in caller.
+//   - the files and monitor routes (v1 flow files, v2 user files, the
+//     monitor, the public chat's messages) have rules and a third variant
+//     of their own: see access_fm_test.go.
 //
 // Allowed means not 401/403 and not 5xx; an allowed GET of real ids must
 // answer 2xx. Forbidden means 403 (401 for anonymous). A route's callers
 // run in order, least privileged first, so a refused caller always meets
 // the objects an allowed one may remove after it; routes run in parallel,
-// each on its own objects where it changes or removes them.
+// each on its own objects where it changes or removes them (Delete All
+// Files runs last, as it removes what other routes read).
 
-// accVariant is "A" (A's objects, tenant A named) or "own".
+// accCase's variant is "A" (A's objects, tenant A named), "own", or
+// (files and monitor routes) "unnamed" (A's objects, no tenant named).
 type accCase struct {
 	op      accOp
 	variant string
@@ -173,12 +178,16 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 			ids["template_id"], ids["project_id"] = o.tplDel, o.projDel
 		}
 	}
+	w.accFMPathIDs(c, ids)
 	return ids
 }
 
 // accBody is the body a case sends (a valid one: an allowed caller's
 // write goes through).
 func (w *accWorld) accBody(c accCase) any {
+	if b, ok := w.accFMBody(c); ok {
+		return b
+	}
 	tag := c.who + "-" + c.variant
 	tenant := func(m map[string]any) map[string]any {
 		if c.variant == "A" {
@@ -279,6 +288,14 @@ func (w *accWorld) accQuery(op accOp) url.Values {
 	return q
 }
 
+// accCaseQuery is the query of case c (accQuery, with the files and
+// monitor routes' ids of c).
+func (w *accWorld) accCaseQuery(c accCase) url.Values {
+	q := w.accQuery(c.op)
+	w.accFMQuery(c, q)
+	return q
+}
+
 // accResult is one case's outcome, for the summary and the report.
 type accResult struct {
 	c       accCase
@@ -317,52 +334,97 @@ func TestAccessMatrix(t *testing.T) {
 		results = append(results, r)
 	}
 	routes := 0
-	t.Run("routes", func(t *testing.T) {
-		for _, op := range ops {
-			if op.public {
-				continue
-			}
-			routes++
-			variants := []string{"A"}
-			if strings.HasPrefix(op.access, "own resources") {
-				variants = append(variants, "own")
-			}
-			t.Run(op.key(), func(t *testing.T) {
-				t.Parallel()
-				for _, variant := range variants {
-					for _, who := range accCallers {
-						c := accCase{op: op, variant: variant, who: who}
-						token := ""
-						if u, ok := w.users[who]; ok {
-							token = u.token
-						}
-						tenant := w.A
-						if variant == "own" {
-							tenant = ""
-						}
-						req := accBuild(op, token, w.accPathIDs(c), tenant, w.accQuery(op), w.accBody(c))
-						r := w.accSend(t, req)
-						allowed, refusals := accExpect(c)
-						res := accResult{c: c, status: r.status, allowed: allowed, raw: r.raw}
-						switch {
-						case r.status >= 500:
-							assert.Fail(t, "server error", "%s [%s] as %s: %d %s", req.method+" "+req.path, variant, who, r.status, r.raw)
-						case allowed && (r.status == http.StatusUnauthorized || r.status == http.StatusForbidden):
-							assert.Fail(t, "refused an allowed caller", "%s [%s] as %s: %d %s", req.method+" "+req.path, variant, who, r.status, r.raw)
-						case allowed && op.method == http.MethodGet && r.status/100 != 2:
-							assert.Fail(t, "allowed read failed", "%s [%s] as %s: %d %s", req.method+" "+req.path, variant, who, r.status, r.raw)
-						case !allowed && !slices.Contains(refusals, r.status):
-							assert.Fail(t, "not refused", "%s [%s] as %s: want %v, got %d %s", req.method+" "+req.path, variant, who, refusals, r.status, r.raw)
-						default:
-							res.ok = true
-						}
-						record(res)
-					}
+	runRoute := func(t *testing.T, op accOp) {
+		variants := []string{"A"}
+		if strings.HasPrefix(op.access, "own resources") {
+			variants = append(variants, "own")
+		}
+		if v := accFMVariants(op); v != nil {
+			variants = v
+		}
+		for _, variant := range variants {
+			for _, who := range accCallers {
+				c := accCase{op: op, variant: variant, who: who}
+				token := ""
+				if u, ok := w.users[who]; ok {
+					token = u.token
 				}
-			})
+				tenant := w.A
+				if variant != "A" {
+					tenant = ""
+				}
+				req := accBuild(op, token, w.accPathIDs(c), tenant, w.accCaseQuery(c), w.accBody(c))
+				r := w.accSend(t, req)
+				where := fmt.Sprintf("%s [%s] as %s", req.method+" "+req.path, variant, who)
+				if accFMKindOf(op) != fmNone {
+					allowed, wrong := accFMJudge(c, r)
+					res := accResult{c: c, status: r.status, allowed: allowed, raw: r.raw, ok: wrong == ""}
+					if wrong != "" {
+						assert.Fail(t, wrong, "%s: %d %s", where, r.status, r.raw)
+					}
+					record(res)
+					continue
+				}
+				allowed, refusals := accExpect(c)
+				res := accResult{c: c, status: r.status, allowed: allowed, raw: r.raw}
+				switch {
+				case r.status >= 500:
+					assert.Fail(t, "server error", "%s: %d %s", where, r.status, r.raw)
+				case allowed && (r.status == http.StatusUnauthorized || r.status == http.StatusForbidden):
+					assert.Fail(t, "refused an allowed caller", "%s: %d %s", where, r.status, r.raw)
+				case allowed && op.method == http.MethodGet && r.status/100 != 2:
+					assert.Fail(t, "allowed read failed", "%s: %d %s", where, r.status, r.raw)
+				case !allowed && !slices.Contains(refusals, r.status):
+					assert.Fail(t, "not refused", "%s: want %v, got %d %s", where, refusals, r.status, r.raw)
+				default:
+					res.ok = true
+				}
+				record(res)
+			}
+		}
+	}
+	var early []accOp
+	for _, op := range ops {
+		if !op.public && !accFMLate(op) {
+			early = append(early, op)
+		}
+	}
+	routes += len(early)
+	t.Run("routes", func(t *testing.T) { accEach(t, early, runRoute) })
+	// Routes that remove what the others read run after them, one by one.
+	t.Run("late", func(t *testing.T) {
+		for _, op := range ops {
+			if !op.public && accFMLate(op) {
+				routes++
+				t.Run(op.key(), func(t *testing.T) { runRoute(t, op) })
+			}
 		}
 	})
 	accSummary(t, routes, results)
+}
+
+// accWorkers is how many routes the access suites run at once: their
+// requests mostly wait (for PostgreSQL, for read models), so more than
+// -test.parallel's default (GOMAXPROCS).
+const accWorkers = 8
+
+// accEach runs fn on every op, each as a subtest of t, accWorkers at a
+// time.
+func accEach(t *testing.T, ops []accOp, fn func(*testing.T, accOp)) {
+	next := make(chan accOp)
+	var wg sync.WaitGroup
+	for range accWorkers {
+		wg.Go(func() {
+			for op := range next {
+				t.Run(op.key(), func(t *testing.T) { fn(t, op) })
+			}
+		})
+	}
+	for _, op := range ops {
+		next <- op
+	}
+	close(next)
+	wg.Wait()
 }
 
 // accSummary logs routes × callers: per caller, how many cases were
