@@ -410,16 +410,9 @@ func (m *Messages) eachSession(ctx context.Context, md eventstore.Metadata, keys
 // build id and the metadata's time when not given). Builds are appended
 // without reading the flow's builds stream.
 func (m *Messages) RecordVertexBuild(ctx context.Context, md eventstore.Metadata, b domain.VertexBuildRecorded) (uuid.UUID, eventstore.Position, error) {
-	if b.VertexID == "" {
-		return uuid.Nil, eventstore.Position{}, domain.Invalidf("vertex_id must not be empty")
+	if err := runRecord(b.VertexID, &b.BuildID, &b.Timestamp, md); err != nil {
+		return uuid.Nil, eventstore.Position{}, err
 	}
-	if b.BuildID == uuid.Nil {
-		b.BuildID = uuid.New()
-	}
-	if b.Timestamp.IsZero() {
-		b.Timestamp = md.OccurredAt
-	}
-	b.Timestamp = b.Timestamp.UTC()
 	pos, err := m.appendFlowEvent(ctx, md, b.FlowID, domain.FlowBuildsStream(b.FlowID), b)
 	return b.BuildID, pos, err
 }
@@ -427,18 +420,28 @@ func (m *Messages) RecordVertexBuild(ctx context.Context, md eventstore.Metadata
 // RecordTransaction records a transaction of a run of flow t.FlowID (a new
 // id and the metadata's time when not given).
 func (m *Messages) RecordTransaction(ctx context.Context, md eventstore.Metadata, t domain.TransactionRecorded) (uuid.UUID, eventstore.Position, error) {
-	if t.VertexID == "" {
-		return uuid.Nil, eventstore.Position{}, domain.Invalidf("vertex_id must not be empty")
+	if err := runRecord(t.VertexID, &t.TransactionID, &t.Timestamp, md); err != nil {
+		return uuid.Nil, eventstore.Position{}, err
 	}
-	if t.TransactionID == uuid.Nil {
-		t.TransactionID = uuid.New()
-	}
-	if t.Timestamp.IsZero() {
-		t.Timestamp = md.OccurredAt
-	}
-	t.Timestamp = t.Timestamp.UTC()
 	pos, err := m.appendFlowEvent(ctx, md, t.FlowID, domain.FlowTransactionsStream(t.FlowID), t)
 	return t.TransactionID, pos, err
+}
+
+// runRecord checks and completes a record of a run (a vertex build, a
+// transaction): it names its vertex; a missing id is a new one, a missing
+// time the metadata's; times are UTC.
+func runRecord(vertexID string, id *uuid.UUID, at *time.Time, md eventstore.Metadata) error {
+	if vertexID == "" {
+		return domain.Invalidf("vertex_id must not be empty")
+	}
+	if *id == uuid.Nil {
+		*id = uuid.New()
+	}
+	if at.IsZero() {
+		*at = md.OccurredAt
+	}
+	*at = at.UTC()
+	return nil
 }
 
 // appendFlowEvent appends e to stream (any revision: records of a run
