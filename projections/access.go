@@ -98,6 +98,14 @@ func recomputeTenant(tx *Tx, tenant uuid.UUID) {
 	tx.Queue(recomputeTenantSQL, tenant)
 }
 
+// changeTenant queues sql, a change of tenant's inputs, and the rewrite
+// of tenant's effective privileges after it.
+func changeTenant(tx *Tx, tenant uuid.UUID, sql string, args ...any) error {
+	tx.Queue(sql, args...)
+	recomputeTenant(tx, tenant)
+	return nil
+}
+
 // recomputeAll queues the rewrite of every tenant's effective privileges
 // (a role's items changed).
 func recomputeAll(tx *Tx) {
@@ -137,15 +145,11 @@ func accessCatalogue(p *Projection) {
 
 func accessGrants(p *Projection) {
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.TenantRoleGranted) error {
-		tx.Queue(`INSERT INTO access_grants (id, tenant_id, kind, subject_id, role_id) VALUES ($1, $2, $3, $4, $5)`,
+		return changeTenant(tx, e.TenantID, `INSERT INTO access_grants (id, tenant_id, kind, subject_id, role_id) VALUES ($1, $2, $3, $4, $5)`,
 			e.RelationID, e.TenantID, e.Kind, e.SubjectID, e.RoleID)
-		recomputeTenant(tx, e.TenantID)
-		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.TenantRoleRevoked) error {
-		tx.Queue(`DELETE FROM access_grants WHERE id = $1`, e.RelationID)
-		recomputeTenant(tx, e.TenantID)
-		return nil
+		return changeTenant(tx, e.TenantID, `DELETE FROM access_grants WHERE id = $1`, e.RelationID)
 	})
 }
 
@@ -163,55 +167,39 @@ func businessParent(id, first, second int64) int64 {
 
 func accessBusinesses(p *Projection) {
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessAdded) error {
-		tx.Queue(`INSERT INTO access_businesses (tenant_id, business_id, parent_id, enabled) VALUES ($1, $2, $3, $4)`,
+		return changeTenant(tx, e.TenantID, `INSERT INTO access_businesses (tenant_id, business_id, parent_id, enabled) VALUES ($1, $2, $3, $4)`,
 			e.TenantID, e.BusinessID, businessParent(e.BusinessID, e.FirstBusinessID, e.SecondBusinessID), e.IsEnable)
-		recomputeTenant(tx, e.TenantID)
-		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessEnabled) error {
-		tx.Queue(`UPDATE access_businesses SET enabled = true WHERE business_id = $1`, e.BusinessID)
-		recomputeTenant(tx, e.TenantID)
-		return nil
+		return changeTenant(tx, e.TenantID, `UPDATE access_businesses SET enabled = true WHERE business_id = $1`, e.BusinessID)
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessDisabled) error {
-		tx.Queue(`UPDATE access_businesses SET enabled = false WHERE business_id = $1`, e.BusinessID)
-		recomputeTenant(tx, e.TenantID)
-		return nil
+		return changeTenant(tx, e.TenantID, `UPDATE access_businesses SET enabled = false WHERE business_id = $1`, e.BusinessID)
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessMoved) error {
-		tx.Queue(`UPDATE access_businesses SET parent_id = $2 WHERE business_id = $1`,
+		return changeTenant(tx, e.TenantID, `UPDATE access_businesses SET parent_id = $2 WHERE business_id = $1`,
 			e.BusinessID, businessParent(e.BusinessID, e.FirstBusinessID, e.SecondBusinessID))
-		recomputeTenant(tx, e.TenantID)
-		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessRemoved) error {
 		tx.Queue(`DELETE FROM access_businesses WHERE business_id = $1`, e.BusinessID)
-		tx.Queue(`DELETE FROM access_business_roles WHERE business_id = $1`, e.BusinessID)
-		recomputeTenant(tx, e.TenantID)
-		return nil
+		return changeTenant(tx, e.TenantID, `DELETE FROM access_business_roles WHERE business_id = $1`, e.BusinessID)
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessUserRolesSet) error {
 		for _, r := range e.Added {
 			tx.Queue(`INSERT INTO access_business_roles (id, tenant_id, business_id, uid, role_id) VALUES ($1, $2, $3, $4, $5)`,
 				r.ID, e.TenantID, e.BusinessID, e.UID, r.RoleID)
 		}
-		tx.Queue(`DELETE FROM access_business_roles WHERE id = ANY($1)`, e.RemovedIDs)
-		recomputeTenant(tx, e.TenantID)
-		return nil
+		return changeTenant(tx, e.TenantID, `DELETE FROM access_business_roles WHERE id = ANY($1)`, e.RemovedIDs)
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessUserRemoved) error {
-		tx.Queue(`DELETE FROM access_business_roles WHERE business_id = $1 AND uid = $2`, e.BusinessID, e.UID)
-		recomputeTenant(tx, e.TenantID)
-		return nil
+		return changeTenant(tx, e.TenantID, `DELETE FROM access_business_roles WHERE business_id = $1 AND uid = $2`, e.BusinessID, e.UID)
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.BusinessUserRolesRemoved) error {
 		ids := make([]int64, len(e.Relations))
 		for i, r := range e.Relations {
 			ids[i] = r.ID
 		}
-		tx.Queue(`DELETE FROM access_business_roles WHERE id = ANY($1)`, ids)
-		recomputeTenant(tx, e.TenantID)
-		return nil
+		return changeTenant(tx, e.TenantID, `DELETE FROM access_business_roles WHERE id = ANY($1)`, ids)
 	})
 }
 
@@ -225,20 +213,14 @@ func accessOrgs(p *Projection) {
 		if e.IsEnable == nil {
 			return nil
 		}
-		tx.Queue(`UPDATE access_orgs SET enabled = $2 WHERE org_id = $1`, e.OrgID, *e.IsEnable)
-		recomputeTenant(tx, e.TenantID)
-		return nil
+		return changeTenant(tx, e.TenantID, `UPDATE access_orgs SET enabled = $2 WHERE org_id = $1`, e.OrgID, *e.IsEnable)
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.OrgMoved) error {
-		tx.Queue(`UPDATE access_orgs SET parent_id = $2 WHERE org_id = $1`, e.OrgID, e.ParentOrgID)
-		recomputeTenant(tx, e.TenantID)
-		return nil
+		return changeTenant(tx, e.TenantID, `UPDATE access_orgs SET parent_id = $2 WHERE org_id = $1`, e.OrgID, e.ParentOrgID)
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.OrgRemoved) error {
 		tx.Queue(`DELETE FROM access_orgs WHERE org_id = $1`, e.OrgID)
-		tx.Queue(`DELETE FROM access_org_members WHERE org_id = $1`, e.OrgID)
-		recomputeTenant(tx, e.TenantID)
-		return nil
+		return changeTenant(tx, e.TenantID, `DELETE FROM access_org_members WHERE org_id = $1`, e.OrgID)
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.OrgMembersAdded) error {
 		for _, m := range e.Members {
@@ -249,22 +231,16 @@ func accessOrgs(p *Projection) {
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.OrgMemberRemoved) error {
-		tx.Queue(`DELETE FROM access_org_members WHERE member_id = $1`, e.MemberID)
-		recomputeTenant(tx, e.TenantID)
-		return nil
+		return changeTenant(tx, e.TenantID, `DELETE FROM access_org_members WHERE member_id = $1`, e.MemberID)
 	})
 }
 
 func accessGroups(p *Projection) {
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.UserGroupMemberAdded) error {
-		tx.Queue(`INSERT INTO access_group_members (member_id, tenant_id, group_id, uid) VALUES ($1, $2, $3, $4)`,
+		return changeTenant(tx, e.TenantID, `INSERT INTO access_group_members (member_id, tenant_id, group_id, uid) VALUES ($1, $2, $3, $4)`,
 			e.MemberID, e.TenantID, e.GroupID, e.UID)
-		recomputeTenant(tx, e.TenantID)
-		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.UserGroupMemberRemoved) error {
-		tx.Queue(`DELETE FROM access_group_members WHERE member_id = $1`, e.MemberID)
-		recomputeTenant(tx, e.TenantID)
-		return nil
+		return changeTenant(tx, e.TenantID, `DELETE FROM access_group_members WHERE member_id = $1`, e.MemberID)
 	})
 }
