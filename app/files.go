@@ -31,12 +31,14 @@ func (Files) Projections() []*projections.Projection {
 	return []*projections.Projection{projections.Files()}
 }
 
-// Routes implements Module. Routes cannot fail: a blob store directory
-// that cannot be created panics in app.Open, before anything is served.
+// Routes implements Module. A blob store directory that cannot be created
+// is a configuration error: the server does not start (Server.Handler
+// reports it).
 func (Files) Routes(s *httpapi.Server, d Deps) {
 	blobs, err := blob.NewLocal(d.Config.FileStorageDir())
 	if err != nil {
-		panic(fmt.Sprintf("files: %v (set SKILLFLAW_STORAGE_DIR)", err))
+		s.Misconfigured(fmt.Errorf("files: %w (set SKILLFLAW_STORAGE_DIR)", err))
+		return
 	}
 	cmds := &commands.Files{Server: s, Repo: d.Repository, Pool: d.Pool, Blobs: blobs, Config: d.Config,
 		Clock: d.Clock, Logger: d.Logger}

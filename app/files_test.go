@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +16,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skillflaw/skillflaw-go/app"
 	"github.com/skillflaw/skillflaw-go/blob"
+	"github.com/skillflaw/skillflaw-go/config"
+	"github.com/skillflaw/skillflaw-go/internal/testkit"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
@@ -444,4 +450,22 @@ func TestFiles_ProfilePictures(t *testing.T) {
 	assert.Equal(t, "image/png", me.header.Get("Content-Type"))
 	assert.Equal(t, "\x89PNG mine", me.raw)
 	assert.Equal(t, http.StatusOK, o.fileGet(t, "/api/v1/files/profile_pictures/People/Ada.svg", "").status, "built-in fallback")
+}
+
+// A storage directory that cannot be created is a configuration error:
+// the server does not start, and says why.
+func TestFiles_UnusableStorageDirStopsTheServer(t *testing.T) {
+	t.Parallel()
+	notADir := filepath.Join(t.TempDir(), "a-file")
+	require.NoError(t, os.WriteFile(notADir, nil, 0o600))
+	vars := map[string]string{"SKILLFLAW_DATABASE_URL": testkit.DatabaseURL(t), "SKILLFLAW_STORAGE_DIR": filepath.Join(notADir, "storage"),
+		"HOME": t.TempDir()}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	require.NoError(t, err)
+	a, err := app.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), &app.Identity{}, app.Flows{}, app.Files{})
+	require.NoError(t, err)
+	defer a.Close()
+	_, err = a.Handler()
+	require.ErrorContains(t, err, "files: ")
+	require.ErrorContains(t, err, "SKILLFLAW_STORAGE_DIR")
 }

@@ -162,6 +162,11 @@ func (s *Server) Handler() (http.Handler, error) {
 	return s.engine, nil
 }
 
+// Misconfigured records a module's configuration error (a storage
+// directory that cannot be created …); Handler reports it, so the server
+// does not start.
+func (s *Server) Misconfigured(err error) { s.errs = append(s.errs, err) }
+
 // OpenAPI returns the document built from the registered operations.
 func (s *Server) OpenAPI() *openapi3.T { return s.doc }
 
