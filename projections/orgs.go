@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -80,25 +79,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $9, $10)`,
 // orgTreeNode is an org of a stored tree: the org as Read Orgs shows it,
 // with its sub-orgs.
 type orgTreeNode struct {
-	OrgID       int64          `json:"org_id"`
-	OrgName     string         `json:"org_name"`
-	TenantID    uuid.UUID      `json:"tenant_id"`
-	OrgCode     *string        `json:"org_code"`
-	OrgLevel    int            `json:"org_level"`
-	OneOrgID    int64          `json:"one_org_id"`
-	TwoOrgID    int64          `json:"two_org_id"`
-	ThreeOrgID  int64          `json:"three_org_id"`
-	FourOrgID   int64          `json:"four_org_id"`
-	FiveOrgID   int64          `json:"five_org_id"`
-	SixOrgID    int64          `json:"six_org_id"`
-	ParentOrgID int64          `json:"parent_org_id"`
-	IsEnable    bool           `json:"is_enable"`
-	Note        *string        `json:"note"`
-	CUID        int64          `json:"c_uid"`
-	MUID        int64          `json:"m_uid"`
-	CTime       time.Time      `json:"ctime"`
-	UTime       time.Time      `json:"utime"`
-	Children    []*orgTreeNode `json:"children"`
+	domain.OrgState
+	Audited
+	Children []*orgTreeNode `json:"children"`
 }
 
 // writeOrgTree rewrites the stored tree of tenant from its orgs rows (the
@@ -116,7 +99,7 @@ FROM orgs WHERE tenant_id = $1 ORDER BY org_id`, tenant)
 		err := row.Scan(&n.OrgID, &n.OrgName, &n.TenantID, &n.OrgCode, &n.OrgLevel, &n.OneOrgID, &n.TwoOrgID,
 			&n.ThreeOrgID, &n.FourOrgID, &n.FiveOrgID, &n.SixOrgID, &n.ParentOrgID, &n.IsEnable, &n.Note,
 			&n.CUID, &n.MUID, &n.CTime, &n.UTime)
-		n.CTime, n.UTime = n.CTime.UTC(), n.UTime.UTC()
+		n.InUTC()
 		return n, err
 	})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
@@ -29,19 +30,8 @@ var BusinessReadModels = []string{"businesses", "access"}
 // response). first/second/third_business_id are the ids of its ancestors
 // and of itself at each level, 0 below its own level (domain.BusinessTree).
 type BusinessRead struct {
-	TenantID         uuid.UUID `json:"tenant_id"`
-	BusinessName     string    `json:"business_name"`
-	BusinessLevel    int       `json:"business_level"`
-	FirstBusinessID  int64     `json:"first_business_id"`
-	SecondBusinessID int64     `json:"second_business_id"`
-	ThirdBusinessID  int64     `json:"third_business_id"`
-	IsEnable         bool      `json:"is_enable"`
-	Note             *string   `json:"note"`
-	BusinessID       int64     `json:"business_id"`
-	CUID             int64     `json:"c_uid"`
-	MUID             int64     `json:"m_uid"`
-	CTime            time.Time `json:"ctime"`
-	UTime            time.Time `json:"utime"`
+	domain.BusinessState
+	projections.Audited
 }
 
 // BusinessNode is a business in Read Business Tree: the business and its
@@ -58,7 +48,7 @@ func scanBusiness(row pgx.CollectableRow) (BusinessRead, error) {
 	var b BusinessRead
 	err := row.Scan(&b.TenantID, &b.BusinessName, &b.BusinessLevel, &b.FirstBusinessID, &b.SecondBusinessID,
 		&b.ThirdBusinessID, &b.IsEnable, &b.Note, &b.BusinessID, &b.CUID, &b.MUID, &b.CTime, &b.UTime)
-	b.CTime, b.UTime = b.CTime.UTC(), b.UTime.UTC()
+	b.InUTC()
 	return b, err
 }
 
@@ -174,7 +164,7 @@ func pruneBusinesses(nodes []BusinessNode, q BusinessesQuery) []BusinessNode {
 	for _, n := range nodes {
 		n.Children = pruneBusinesses(n.Children, q)
 		if len(n.Children) > 0 || q.matches(n.BusinessRead) {
-			n.CTime, n.UTime = n.CTime.UTC(), n.UTime.UTC()
+			n.InUTC()
 			out = append(out, n)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/projections"
 )
 
 // OrgReadModels are the read models of orgs (the orgs table and the
@@ -29,24 +30,8 @@ var OrgMemberReadModels = []string{"orgs", "users", "access"}
 
 // OrgRead is an org as the API shows it (the spec's org).
 type OrgRead struct {
-	OrgID       int64     `json:"org_id"`
-	OrgName     string    `json:"org_name"`
-	TenantID    uuid.UUID `json:"tenant_id"`
-	OrgCode     *string   `json:"org_code"`
-	OrgLevel    int       `json:"org_level"`
-	OneOrgID    int64     `json:"one_org_id"`
-	TwoOrgID    int64     `json:"two_org_id"`
-	ThreeOrgID  int64     `json:"three_org_id"`
-	FourOrgID   int64     `json:"four_org_id"`
-	FiveOrgID   int64     `json:"five_org_id"`
-	SixOrgID    int64     `json:"six_org_id"`
-	ParentOrgID int64     `json:"parent_org_id"`
-	IsEnable    bool      `json:"is_enable"`
-	Note        *string   `json:"note"`
-	CUID        int64     `json:"c_uid"`
-	MUID        int64     `json:"m_uid"`
-	CTime       time.Time `json:"ctime"`
-	UTime       time.Time `json:"utime"`
+	domain.OrgState
+	projections.Audited
 }
 
 // OrgTreeNode is an org of Read Org Tree: the org with its sub-orgs.
@@ -90,7 +75,7 @@ func scanOrg(row pgx.CollectableRow) (OrgRead, error) {
 	var o OrgRead
 	err := row.Scan(&o.OrgID, &o.OrgName, &o.TenantID, &o.OrgCode, &o.OrgLevel, &o.OneOrgID, &o.TwoOrgID, &o.ThreeOrgID,
 		&o.FourOrgID, &o.FiveOrgID, &o.SixOrgID, &o.ParentOrgID, &o.IsEnable, &o.Note, &o.CUID, &o.MUID, &o.CTime, &o.UTime)
-	o.CTime, o.UTime = o.CTime.UTC(), o.UTime.UTC()
+	o.InUTC()
 	return o, err
 }
 

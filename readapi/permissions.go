@@ -15,6 +15,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/projections"
 )
 
 // PermissionReadModels are the read models the permission operations read.
@@ -22,36 +23,20 @@ var PermissionReadModels = []string{"permissions", "access"}
 
 // PermModuleRead is a permission module as the API shows it.
 type PermModuleRead struct {
-	ModuleID   string    `json:"module_id"`
-	ModuleName string    `json:"module_name"`
-	CUID       int64     `json:"c_uid"`
-	MUID       int64     `json:"m_uid"`
-	CTime      time.Time `json:"ctime"`
-	UTime      time.Time `json:"utime"`
+	domain.PermModuleState
+	projections.Audited
 }
 
 // PermPrivRead is a privilege of a module as the API shows it.
 type PermPrivRead struct {
-	ModuleID    string    `json:"module_id"`
-	PrivID      string    `json:"priv_id"`
-	PrivName    string    `json:"priv_name"`
-	IsSysPriv   bool      `json:"is_sys_priv"`
-	PrivOprType string    `json:"priv_opr_type"`
-	CUID        int64     `json:"c_uid"`
-	MUID        int64     `json:"m_uid"`
-	CTime       time.Time `json:"ctime"`
-	UTime       time.Time `json:"utime"`
+	domain.PermPrivState
+	projections.Audited
 }
 
 // PermRoleRead is a role as the API shows it.
 type PermRoleRead struct {
-	RoleID    string    `json:"role_id"`
-	RoleName  string    `json:"role_name"`
-	IsSysRole bool      `json:"is_sys_role"`
-	CUID      int64     `json:"c_uid"`
-	MUID      int64     `json:"m_uid"`
-	CTime     time.Time `json:"ctime"`
-	UTime     time.Time `json:"utime"`
+	domain.PermRoleState
+	projections.Audited
 }
 
 // PermRolePrivRead is a role privilege item as the API shows it.
@@ -109,7 +94,7 @@ const permModuleColumns = `m.module_id, m.module_name, m.c_uid, m.m_uid, m.ctime
 func scanPermModule(row pgx.CollectableRow) (PermModuleRead, error) {
 	var m PermModuleRead
 	err := row.Scan(&m.ModuleID, &m.ModuleName, &m.CUID, &m.MUID, &m.CTime, &m.UTime)
-	m.CTime, m.UTime = m.CTime.UTC(), m.UTime.UTC()
+	m.InUTC()
 	return m, err
 }
 
@@ -118,7 +103,7 @@ const permPrivColumns = `p.module_id, p.priv_id, p.priv_name, p.is_sys_priv, p.p
 func scanPermPrivInto(row pgx.Row, p *PermPrivRead, more ...any) error {
 	err := row.Scan(append([]any{&p.ModuleID, &p.PrivID, &p.PrivName, &p.IsSysPriv, &p.PrivOprType, &p.CUID, &p.MUID, &p.CTime, &p.UTime},
 		more...)...)
-	p.CTime, p.UTime = p.CTime.UTC(), p.UTime.UTC()
+	p.InUTC()
 	return err
 }
 
@@ -132,7 +117,7 @@ const permRoleColumns = `r.role_id, r.role_name, r.is_sys_role, r.c_uid, r.m_uid
 func scanPermRole(row pgx.CollectableRow) (PermRoleRead, error) {
 	var r PermRoleRead
 	err := row.Scan(&r.RoleID, &r.RoleName, &r.IsSysRole, &r.CUID, &r.MUID, &r.CTime, &r.UTime)
-	r.CTime, r.UTime = r.CTime.UTC(), r.UTime.UTC()
+	r.InUTC()
 	return r, err
 }
 
@@ -306,8 +291,9 @@ FROM perm_modules m LEFT JOIN perm_privs p ON p.module_id = m.module_id WHERE `+
 		}
 		if pid != nil {
 			n := &out[len(out)-1]
-			n.Privs = append(n.Privs, PermPrivRead{ModuleID: *pm, PrivID: *pid, PrivName: *pname, IsSysPriv: *psys,
-				PrivOprType: *ptype, CUID: *cuid, MUID: *muid, CTime: ctime.UTC(), UTime: utime.UTC()})
+			n.Privs = append(n.Privs, PermPrivRead{
+				PermPrivState: domain.PermPrivState{ModuleID: *pm, PrivID: *pid, PrivName: *pname, IsSysPriv: *psys, PrivOprType: *ptype},
+				Audited:       projections.Audited{CUID: *cuid, MUID: *muid, CTime: ctime.UTC(), UTime: utime.UTC()}})
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -15,6 +14,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
@@ -23,15 +23,8 @@ var TenantReadModels = []string{"tenants", "access"}
 
 // TenantRead is a tenant as the API shows it (the spec's tenant response).
 type TenantRead struct {
-	TenantName string    `json:"tenant_name"`
-	IsSys      bool      `json:"is_sys"`
-	IsActive   bool      `json:"is_active"`
-	Note       *string   `json:"note"`
-	TenantID   uuid.UUID `json:"tenant_id"`
-	CUID       int64     `json:"c_uid"`
-	MUID       int64     `json:"m_uid"`
-	CTime      time.Time `json:"ctime"`
-	UTime      time.Time `json:"utime"`
+	domain.TenantState
+	projections.Audited
 }
 
 const tenantColumns = `tenant_name, is_sys, is_active, note, tenant_id, c_uid, m_uid, ctime, utime`
@@ -39,7 +32,7 @@ const tenantColumns = `tenant_name, is_sys, is_active, note, tenant_id, c_uid, m
 func scanTenant(row pgx.CollectableRow) (TenantRead, error) {
 	var t TenantRead
 	err := row.Scan(&t.TenantName, &t.IsSys, &t.IsActive, &t.Note, &t.TenantID, &t.CUID, &t.MUID, &t.CTime, &t.UTime)
-	t.CTime, t.UTime = t.CTime.UTC(), t.UTime.UTC()
+	t.InUTC()
 	return t, err
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/projections"
 )
 
 // UserGroupReadModels are the read models user group operations read:
@@ -24,15 +25,8 @@ var UserGroupReadModels = []string{"user_groups", "users", "access"}
 
 // UserGroupRead is a user group as the API shows it.
 type UserGroupRead struct {
-	GroupID   int64     `json:"group_id"`
-	GroupName string    `json:"group_name"`
-	TenantID  uuid.UUID `json:"tenant_id"`
-	IsEnable  bool      `json:"is_enable"`
-	Note      *string   `json:"note"`
-	CUID      int64     `json:"c_uid"`
-	MUID      int64     `json:"m_uid"`
-	CTime     time.Time `json:"ctime"`
-	UTime     time.Time `json:"utime"`
+	domain.UserGroupState
+	projections.Audited
 }
 
 // UserGroupMemberRead is a member of a user group as the API shows it,
@@ -65,7 +59,7 @@ const userGroupColumns = `g.group_id, g.group_name, g.tenant_id, g.is_enable, g.
 func scanUserGroup(row pgx.CollectableRow) (UserGroupRead, error) {
 	var g UserGroupRead
 	err := row.Scan(&g.GroupID, &g.GroupName, &g.TenantID, &g.IsEnable, &g.Note, &g.CUID, &g.MUID, &g.CTime, &g.UTime)
-	g.CTime, g.UTime = g.CTime.UTC(), g.UTime.UTC()
+	g.InUTC()
 	return g, err
 }
 
