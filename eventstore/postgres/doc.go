@@ -26,19 +26,26 @@
 // transaction commits later (or never). A reader that moved past 7 would lose
 // it for ever. The reader here never passes a hole it cannot prove final:
 //
-//   - Every read returns the statement's snapshot beside the rows. Rows are
-//     delivered while positions are contiguous (last+1).
-//   - At a hole, the reader stops and remembers that snapshot S and the
-//     highest position P it saw. Every position below P was allocated before
-//     S was taken (P's transaction had committed), and an appender takes its
-//     transaction id before its position, so whichever transaction holds a
-//     missing position is in S's in-progress list, or has ended.
-//   - Once no transaction of S's in-progress list can still fill a hole
-//     (each has ended, or holds no lock on the events table, which an
-//     appender takes before its position and keeps to its end: one query
-//     over pg_locks), a fresh read sees every hole below P filled or final,
-//     and the reader may step over the final ones. Long transactions that
-//     never append do not hold followers up.
+//   - Rows are delivered while positions are contiguous (last+1).
+//   - At a hole, the reader stops and remembers the highest position P its
+//     read saw. Every position below P was allocated before that read (P's
+//     transaction had committed), and an appender takes the events-table
+//     lock when its statement starts, before it allocates a position, and
+//     keeps it to its end. So whichever transaction holds a missing
+//     position holds that lock when the reader looks next (one query over
+//     pg_locks, after the read), or has ended: the reader notes those
+//     transactions by virtual transaction id.
+//   - Once none of them holds the lock any more (each has ended), a fresh
+//     read sees every hole below P filled or final, and the reader may step
+//     over the final ones. Long transactions that never append, and appends
+//     that begin later, do not hold followers up.
+//
+// (An earlier version looked for the appenders in the read's snapshot, in
+// its list of transactions in progress; but a snapshot leaves out running
+// transactions whose id is above the latest completed one, so a follower
+// could step over a hole whose transaction committed later. The
+// conformance test read_all_and_follow_see_every_event_in_order caught it
+// about once in twenty runs.)
 //
 // Holes come only from appends that failed after allocating a position, so
 // the extra queries are rare; a follower waiting on one is woken by the

@@ -8,27 +8,24 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 )
 
-// readAllSQL returns the events after a position with the snapshot the
-// statement saw them in (evaluated once, beside every row).
-const readAllSQL = `SELECT s.snap, ` + eventColumns + `
-FROM (SELECT pg_current_snapshot()::text AS snap) s
-CROSS JOIN LATERAL (SELECT ` + eventColumns + ` FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2) e`
+// readAllSQL returns the events after a position, in order.
+const readAllSQL = `SELECT ` + eventColumns + ` FROM events WHERE global_position > $1 ORDER BY global_position LIMIT $2`
 
-// finishedSQL is true once no transaction that was in progress in the given
-// snapshot can still fill a hole: each has ended, or does not hold the lock
-// an INSERT into events takes (taken before the statement allocates a
-// position and kept to the end of the transaction). So a long transaction
-// that never appends (a projector's batch, an open psql session) does not
-// hold the log's followers up. Transaction ids are compared modulo 2^32, as
-// pg_locks shows them; a collision only makes the reader wait longer.
-const finishedSQL = `SELECT NOT EXISTS (
-    SELECT 1
-    FROM pg_snapshot_xip($1::pg_snapshot) AS x
-    JOIN pg_locks AS t ON t.locktype = 'transactionid'
-        AND t.transactionid::text::bigint = x::text::bigint % 4294967296
-    JOIN pg_locks AS r ON r.pid = t.pid AND r.locktype = 'relation'
-        AND r.relation = 'events'::regclass AND r.granted
-    WHERE NOT pg_visible_in_snapshot(x, pg_current_snapshot()))`
+// appendersSQL names the transactions that hold the lock an INSERT into
+// events takes (taken when the statement starts, before it allocates a
+// position, and kept to the end of the transaction), by virtual
+// transaction id: every transaction has one, whether or not it has a
+// transaction id yet.
+const appendersSQL = `SELECT coalesce(array_agg(virtualtransaction), '{}') FROM pg_locks
+WHERE locktype = 'relation' AND relation = 'events'::regclass AND granted AND pid <> pg_backend_pid()`
+
+// finishedSQL is true once none of the given transactions still holds that
+// lock: each has ended. So a long transaction that never appends (a
+// projector's batch, an open psql session) does not hold the log's
+// followers up, and appends that begin later (their positions are higher)
+// are not waited for.
+const finishedSQL = `SELECT NOT EXISTS (SELECT 1 FROM pg_locks
+WHERE locktype = 'relation' AND relation = 'events'::regclass AND granted AND virtualtransaction = ANY($1))`
 
 // reader walks the global log without ever stepping over a position that
 // an in-flight transaction may still fill (see the package comment).
@@ -36,32 +33,32 @@ type reader struct {
 	store *Store
 	after uint64 // last position handed out
 
-	pendingSnap  string // snapshot that saw an unproven hole; "" when none
-	pendingBound uint64 // highest position that snapshot saw
-	proven       uint64 // holes below this position are final
+	pending      bool     // a hole is not yet proven final
+	appenders    []string // transactions that may still fill it
+	pendingBound uint64   // highest position the read that saw it saw
+	proven       uint64   // holes below this position are final
 }
 
 // next returns the next contiguous run of events. waiting is true when it
 // returned nothing because a hole is not yet proven final.
 func (r *reader) next(ctx context.Context, limit int) (events []eventstore.RecordedEvent, waiting bool, err error) {
-	if r.pendingSnap != "" {
+	if r.pending {
 		var done bool
-		if err := r.store.pool.QueryRow(ctx, finishedSQL, r.pendingSnap).Scan(&done); err != nil {
+		if err := r.store.pool.QueryRow(ctx, finishedSQL, r.appenders).Scan(&done); err != nil {
 			return nil, false, fmt.Errorf("read log: check in-flight appends: %w", err)
 		}
 		if !done {
 			return nil, true, nil
 		}
 		r.proven = max(r.proven, r.pendingBound)
-		r.pendingSnap = ""
+		r.pending, r.appenders = false, nil
 	}
 
 	rows, err := r.store.pool.Query(ctx, readAllSQL, int64(r.after), limit)
 	if err != nil {
 		return nil, false, fmt.Errorf("read log after %d: %w", r.after, err)
 	}
-	var snap string
-	all, err := collectEvents(rows, &snap)
+	all, err := collectEvents(rows)
 	if err != nil {
 		return nil, false, fmt.Errorf("read log after %d: %w", r.after, err)
 	}
@@ -69,9 +66,14 @@ func (r *reader) next(ctx context.Context, limit int) (events []eventstore.Recor
 	for i, e := range all {
 		p := e.Position.Commit
 		if p != r.after+1 && p > r.proven {
-			// A hole before p: hold everything from here until it is proven.
-			r.pendingSnap = snap
-			r.pendingBound = all[len(all)-1].Position.Commit
+			// A hole before p: hold everything from here until it is
+			// proven. Whoever holds a missing position allocated it before
+			// the read (the positions after it were committed by then), so
+			// holds the events lock now, or has ended.
+			if err := r.store.pool.QueryRow(ctx, appendersSQL).Scan(&r.appenders); err != nil {
+				return nil, false, fmt.Errorf("read log: in-flight appends: %w", err)
+			}
+			r.pending, r.pendingBound = true, all[len(all)-1].Position.Commit
 			return all[:i], i == 0, nil
 		}
 		r.after = p
@@ -142,7 +144,7 @@ func (s *Store) Follow(ctx context.Context, after eventstore.Position, handle fu
 			continue
 		}
 		holePause = time.Millisecond
-		if len(events) > 0 && r.pendingSnap != "" {
+		if len(events) > 0 && r.pending {
 			continue // a hole after a run: check it right away
 		}
 		if err := sleepOrWake(ctx, s.opts.PollInterval, wake); err != nil {

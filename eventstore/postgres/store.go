@@ -368,7 +368,7 @@ func clampRevision(r uint64) int64 {
 
 // collectEvents reads rows of eventColumns, each preceded by the columns
 // that lead scans into (the same for every row).
-func collectEvents(rows pgx.Rows, lead ...any) ([]eventstore.RecordedEvent, error) {
+func collectEvents(rows pgx.Rows) ([]eventstore.RecordedEvent, error) {
 	var (
 		out      []eventstore.RecordedEvent
 		rec      eventstore.RecordedEvent
@@ -377,7 +377,7 @@ func collectEvents(rows pgx.Rows, lead ...any) ([]eventstore.RecordedEvent, erro
 		schema   int32
 	)
 	// Data as bytes: pgx would parse a json.RawMessage destination as JSON.
-	dest := append(lead, &pos, &rec.ID, &rec.StreamID, &ver, &rec.Type, &schema, (*[]byte)(&rec.Data), &meta, &rec.RecordedAt)
+	dest := []any{&pos, &rec.ID, &rec.StreamID, &ver, &rec.Type, &schema, (*[]byte)(&rec.Data), &meta, &rec.RecordedAt}
 	_, err := pgx.ForEachRow(rows, dest, func() error {
 		e, err := finishRecord(rec, pos, ver, schema, meta)
 		out = append(out, e)
