@@ -28,14 +28,15 @@ const AccessName = "access"
 //     businesses on the way are enabled: a disabled business passes no
 //     role on, neither its own nor its ancestors';
 //   - a role's privileges are its items in the catalogue; changing them
-//     recomputes every tenant.
+//     derives every tenant's privileges again from the paths.
 //
-// Every change recomputes the rows of its tenant in one statement
+// Every change rewrites its tenant's grant paths (access_paths, pathsSQL:
+// the rules, written once) and derives the privileges from them
 // (recomputeTenant), so the read model is a pure function of the inputs,
-// whatever order of events led there.
+// whatever order of events led there; Explain Permission reads the paths.
 func Access() *Projection {
 	p := New(AccessName, "access_role_privs", "access_grants", "access_business_roles", "access_businesses",
-		"access_orgs", "access_org_members", "access_group_members", "access_privileges")
+		"access_orgs", "access_org_members", "access_group_members", "access_paths", "access_privileges")
 	accessCatalogue(p)
 	accessGrants(p)
 	accessBusinesses(p)
@@ -43,59 +44,71 @@ func Access() *Projection {
 	accessGroups(p)
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.TenantDeleted) error {
 		for _, t := range []string{"access_grants", "access_business_roles", "access_businesses", "access_orgs",
-			"access_org_members", "access_group_members", "access_privileges"} {
+			"access_org_members", "access_group_members", "access_paths", "access_privileges"} {
 			tx.Queue(`DELETE FROM `+t+` WHERE tenant_id = $1`, e.TenantID)
 		}
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.UserDeleted) error {
+		tx.Queue(`DELETE FROM access_paths WHERE uid = $1`, e.UserID)
 		tx.Queue(`DELETE FROM access_privileges WHERE uid = $1`, e.UserID)
 		return nil
 	})
 	return p
 }
 
-// recomputeTenantSQL rewrites the effective privileges of tenant $1 from
-// the inputs. Org ancestry is walked upwards from each membership, so a
-// member of a sub-org holds what its ancestors were granted; business
-// roles are carried downwards, so a role in a business holds in every
-// business below it.
-const recomputeTenantSQL = `
-WITH RECURSIVE org_up(uid, org_id) AS (
-    SELECT m.uid, m.org_id FROM access_org_members m JOIN access_orgs o ON o.org_id = m.org_id AND o.enabled
+// pathsSQL writes the grant paths of tenant $1 from the inputs: every way
+// a user holds a role, and where. Org ancestry is walked upwards from each
+// membership, so a member of a sub-org holds what its ancestors were
+// granted; business roles are carried downwards, so a role in a business
+// holds in every business below it. These are the rules, written once:
+// the privileges below and Explain Permission both read the paths.
+const pathsSQL = `
+WITH RECURSIVE org_up(uid, member_org, org_id) AS (
+    SELECT m.uid, m.org_id, m.org_id FROM access_org_members m JOIN access_orgs o ON o.org_id = m.org_id AND o.enabled
     WHERE m.tenant_id = $1
   UNION
-    SELECT u.uid, o.parent_id FROM org_up u JOIN access_orgs o ON o.org_id = u.org_id
+    SELECT u.uid, u.member_org, o.parent_id FROM org_up u JOIN access_orgs o ON o.org_id = u.org_id
     WHERE o.parent_id <> 0
 ), biz_down(holder, business_id) AS (
     SELECT business_id, business_id FROM access_businesses WHERE tenant_id = $1 AND enabled
   UNION
     SELECT d.holder, b.business_id FROM biz_down d JOIN access_businesses b ON b.parent_id = d.business_id
     WHERE b.tenant_id = $1 AND b.enabled
-), roles(uid, business_id, role_id, direct) AS (
-    SELECT subject_id, 0::bigint, role_id, true FROM access_grants WHERE tenant_id = $1 AND kind = 'user'
-  UNION
-    SELECT m.uid, 0, g.role_id, true FROM access_grants g
+)
+INSERT INTO access_paths (tenant_id, uid, business_id, role_id, via, relation_id, group_id, org_id, member_org_id, source_business_id)
+    SELECT $1, subject_id, 0, role_id, 'user', id, 0, 0, 0, 0 FROM access_grants WHERE tenant_id = $1 AND kind = 'user'
+  UNION ALL
+    SELECT $1, m.uid, 0, g.role_id, 'group', g.id, g.subject_id, 0, 0, 0 FROM access_grants g
     JOIN access_group_members m ON m.group_id = g.subject_id AND m.tenant_id = $1
     WHERE g.tenant_id = $1 AND g.kind = 'group'
-  UNION
-    SELECT u.uid, 0, g.role_id, true FROM access_grants g JOIN org_up u ON u.org_id = g.subject_id
+  UNION ALL
+    SELECT $1, u.uid, 0, g.role_id, 'org', g.id, 0, g.subject_id, u.member_org, 0 FROM access_grants g
+    JOIN org_up u ON u.org_id = g.subject_id
     JOIN access_orgs o ON o.org_id = g.subject_id AND o.enabled
     WHERE g.tenant_id = $1 AND g.kind = 'org'
-  UNION
-    SELECT r.uid, d.business_id, r.role_id, d.business_id = d.holder FROM access_business_roles r
+  UNION ALL
+    SELECT $1, r.uid, d.business_id, r.role_id, 'business', r.id, 0, 0, 0, r.business_id FROM access_business_roles r
     JOIN biz_down d ON d.holder = r.business_id
-    WHERE r.tenant_id = $1
-)
-INSERT INTO access_privileges (uid, tenant_id, module_id, priv_id, business_id, direct)
-SELECT r.uid, $1::uuid, p.module_id, p.priv_id, r.business_id, bool_or(r.direct)
-FROM roles r JOIN access_role_privs p ON p.role_id = r.role_id
-GROUP BY r.uid, p.module_id, p.priv_id, r.business_id`
+    WHERE r.tenant_id = $1`
 
-// recomputeTenant queues the rewrite of tenant's effective privileges.
+// privilegesSQL derives effective privileges from the paths of the
+// tenants $1 selects: a role's items where the role is held; direct when
+// some path holds it in that very business (or tenant-wide).
+const privilegesSQL = `
+INSERT INTO access_privileges (uid, tenant_id, module_id, priv_id, business_id, direct)
+SELECT a.uid, a.tenant_id, p.module_id, p.priv_id, a.business_id, bool_or(a.via <> 'business' OR a.source_business_id = a.business_id)
+FROM access_paths a JOIN access_role_privs p ON p.role_id = a.role_id
+WHERE $1::uuid IS NULL OR a.tenant_id = $1
+GROUP BY a.uid, a.tenant_id, p.module_id, p.priv_id, a.business_id`
+
+// recomputeTenant queues the rewrite of tenant's grant paths and
+// effective privileges.
 func recomputeTenant(tx *Tx, tenant uuid.UUID) {
+	tx.Queue(`DELETE FROM access_paths WHERE tenant_id = $1`, tenant)
+	tx.Queue(pathsSQL, tenant)
 	tx.Queue(`DELETE FROM access_privileges WHERE tenant_id = $1`, tenant)
-	tx.Queue(recomputeTenantSQL, tenant)
+	tx.Queue(privilegesSQL, tenant)
 }
 
 // changeTenant queues sql, a change of tenant's inputs, and the rewrite
@@ -107,16 +120,10 @@ func changeTenant(tx *Tx, tenant uuid.UUID, sql string, args ...any) error {
 }
 
 // recomputeAll queues the rewrite of every tenant's effective privileges
-// (a role's items changed).
+// (a role's items changed; who holds which role did not).
 func recomputeAll(tx *Tx) {
 	tx.Queue(`DELETE FROM access_privileges`)
-	tx.Queue(`DO $$
-DECLARE t uuid;
-BEGIN
-    FOR t IN SELECT DISTINCT tenant_id FROM access_grants UNION SELECT DISTINCT tenant_id FROM access_business_roles LOOP
-        EXECUTE $q$` + recomputeTenantSQL + `$q$ USING t;
-    END LOOP;
-END $$`)
+	tx.Queue(privilegesSQL, nil)
 }
 
 func accessCatalogue(p *Projection) {

@@ -54,41 +54,17 @@ type Explanation struct {
 }
 
 // explainSQL lists every grant path of uid $1 to module $3 priv $4 in
-// tenant $2 (and business $5, 0 for the tenant as a whole) from the access
-// projection's inputs — the same facts access_privileges is computed from.
+// tenant $2 (and business $5, 0 for the tenant as a whole): the access
+// projection's paths (projections/access.go writes the rules once), those
+// of roles holding the privilege.
 const explainSQL = `
-WITH RECURSIVE org_up(member_org, org_id) AS (
-    SELECT m.org_id, m.org_id FROM access_org_members m JOIN access_orgs o ON o.org_id = m.org_id AND o.enabled
-    WHERE m.tenant_id = $2 AND m.uid = $1
-  UNION
-    SELECT u.member_org, o.parent_id FROM org_up u JOIN access_orgs o ON o.org_id = u.org_id WHERE o.parent_id <> 0
-), biz_up(business_id) AS (
-    SELECT business_id FROM access_businesses WHERE tenant_id = $2 AND business_id = $5 AND enabled
-  UNION
-    SELECT p.business_id FROM biz_up u JOIN access_businesses b ON b.business_id = u.business_id
-    JOIN access_businesses p ON p.business_id = b.parent_id AND p.enabled
-), paths(via, relation_id, role_id, group_id, org_id, member_org, business_id) AS (
-    SELECT 'user', id, role_id, 0::bigint, 0::bigint, 0::bigint, 0::bigint FROM access_grants
-    WHERE tenant_id = $2 AND kind = 'user' AND subject_id = $1
-  UNION ALL
-    SELECT 'group', g.id, g.role_id, g.subject_id, 0, 0, 0 FROM access_grants g
-    JOIN access_group_members m ON m.group_id = g.subject_id AND m.uid = $1
-    WHERE g.tenant_id = $2 AND g.kind = 'group'
-  UNION ALL
-    SELECT 'org', g.id, g.role_id, 0, g.subject_id, u.member_org, 0 FROM access_grants g
-    JOIN org_up u ON u.org_id = g.subject_id
-    JOIN access_orgs o ON o.org_id = g.subject_id AND o.enabled
-    WHERE g.tenant_id = $2 AND g.kind = 'org'
-  UNION ALL
-    SELECT 'business', r.id, r.role_id, 0, 0, 0, r.business_id FROM access_business_roles r
-    JOIN biz_up u ON u.business_id = r.business_id
-    WHERE r.tenant_id = $2 AND r.uid = $1
-)
-SELECT p.via, p.relation_id, p.role_id, coalesce(pr.role_name, p.role_id), p.group_id, p.org_id, p.member_org, p.business_id
-FROM paths p
-JOIN access_role_privs i ON i.role_id = p.role_id AND i.module_id = $3 AND i.priv_id = $4
-LEFT JOIN perm_roles pr ON pr.role_id = p.role_id
-ORDER BY p.via, p.relation_id, p.member_org`
+SELECT a.via, a.relation_id, a.role_id, coalesce(pr.role_name, a.role_id), a.group_id, a.org_id, a.member_org_id,
+    a.source_business_id
+FROM access_paths a
+JOIN access_role_privs i ON i.role_id = a.role_id AND i.module_id = $3 AND i.priv_id = $4
+LEFT JOIN perm_roles pr ON pr.role_id = a.role_id
+WHERE a.tenant_id = $2 AND a.uid = $1 AND a.business_id IN (0, $5)
+ORDER BY a.via, a.relation_id, a.member_org_id`
 
 // Explain answers whether user q.UID holds q.ModuleID.q.PrivID in tenant
 // (and q.BusinessID) and every path that grants it.
