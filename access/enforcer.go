@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -126,79 +127,122 @@ func (e *Enforcer) Authorize(c *gin.Context, a httpapi.Access) error {
 	}
 	req := &request{checker: e.Checker, caller: caller, need: a}
 	c.Request = c.Request.WithContext(tenancy.WithAuthorizer(ctx, req))
-	if caller.IsSuperuser {
+	switch {
+	case a.Kind == httpapi.AccessSignedIn:
 		return nil
-	}
-	switch a.Kind {
-	case httpapi.AccessSuperuser:
+	case a.Kind == httpapi.AccessSuperuser:
 		_, err := auth.RequireSuperuser(ctx)
 		return err
-	case httpapi.AccessSignedIn:
-		return nil
 	}
-	tenant, named, err := namedTenant(c)
-	if err != nil {
+	where, err := e.placesOf(c)
+	if err != nil || caller.IsSuperuser {
 		return err
 	}
-	business, hasBusiness := namedBusiness(c)
 	switch {
-	case hasBusiness:
-		return req.authorizeBusiness(ctx, business)
-	case named && a.Kind == httpapi.AccessTenant:
+	case a.Kind == httpapi.AccessTenant && where.business != 0:
+		// An operation on one business (its path names it): the privilege
+		// there, or tenant-wide in its tenant, which is the tenant the
+		// request acts in (placesOf checked).
+		return req.authorizeBusiness(ctx, where.tenant, where.business)
+	case a.Kind == httpapi.AccessTenant && where.named:
 		// Tenant administration is about the tenant as a whole: a role held
-		// in some business of it is not enough (a business is named, above).
-		return req.Authorize(ctx, tenant, 0)
-	case named && tenant != tenancy.SystemTenantID:
-		// Own resources in another tenant: somewhere in it; handlers narrow
-		// to where (Readable, Authorize with the resource's business).
-		s, err := req.Readable(ctx, tenant)
-		if err == nil && s.None() {
-			err = Forbidden(msgMissing+"%s.%s in tenant %s", a.Module, a.Priv, tenant)
-		}
-		return err
+		// in some business of it is not enough.
+		return req.Authorize(ctx, where.tenant, 0)
 	case a.Kind == httpapi.AccessTenant:
+		// Naming no place: the handler checks the tenant it resolves (the
+		// body's) with tenancy.Check, tenant-wide.
 		ok, err := e.Checker.Anywhere(ctx, caller.UserID, a.Module, a.Priv)
 		if err == nil && !ok {
 			err = Forbidden(msgMissing+"%s.%s", a.Module, a.Priv)
+		}
+		return err
+	case where.named && where.tenant != tenancy.SystemTenantID:
+		// Own resources in another tenant: somewhere in it; handlers narrow
+		// to where (Readable, Authorize with the resource's business).
+		s, err := req.Readable(ctx, where.tenant)
+		if err == nil && s.None() {
+			err = Forbidden(msgMissing+"%s.%s in tenant %s", a.Module, a.Priv, where.tenant)
 		}
 		return err
 	}
 	return nil // Own, in the caller's own workspace: the handler checks ownership
 }
 
-// namedTenant is the tenant the request names: a tenant_id / tenant-id
-// path or query parameter, else the X-Tenant-Id header. Malformed values
-// are left to the handler's validation (named is false then).
-func namedTenant(c *gin.Context) (uuid.UUID, bool, error) {
-	for _, name := range []string{"tenant_id", "tenant-id"} {
-		raw := c.Param(name)
-		if raw == "" {
-			raw = c.Query(name)
-		}
-		if id, err := uuid.Parse(raw); err == nil {
-			return id, true, nil
-		}
-	}
-	if id, err := uuid.Parse(c.GetHeader(tenancy.HeaderTenantID)); err == nil {
-		return id, true, nil
-	}
-	return uuid.Nil, false, nil
+// acting is where a request acts: its tenant and, for an operation on one
+// business, that business.
+type acting struct {
+	// tenant is the tenant the request names (named: the operation's
+	// tenant parameter, else X-Tenant-Id), else the system tenant, the
+	// default of every handler (tenancy.Resolve).
+	tenant uuid.UUID
+	named  bool
+	// business is the business a path parameter names (an operation on
+	// that business), 0 if none; it lies in tenant.
+	business int64
 }
 
-// namedBusiness is the business a business_id / business-id path or query
-// parameter names.
-func namedBusiness(c *gin.Context) (int64, bool) {
-	for _, name := range []string{"business_id", "business-id"} {
-		raw := c.Param(name)
-		if raw == "" {
-			raw = c.Query(name)
+// placesOf finds where the request acts and checks every place it names
+// against it. The tenant is the operation's tenant parameter (tenant_id /
+// tenant-id, path or query), else the X-Tenant-Id header, else the system
+// tenant: the same rule as the handlers' (tenancy.Resolve). Every place
+// parameter the operation declares (httpapi.Param.Place: business, org,
+// group, member, relation …) is resolved (tenancy.Locate) and must lie in
+// that tenant: one of another tenant is 404, as one that does not exist,
+// so a place of tenant B never makes a request about tenant A pass, and
+// nothing is learnt of B. (Operations whose tenant is a body field name
+// no other place outside the body, or name the tenant too.) Malformed and
+// unknown values are left to the handler (its 422 or 404). Only declared
+// parameters count: a stray query parameter is read by nobody.
+func (e *Enforcer) placesOf(c *gin.Context) (acting, error) {
+	at := acting{tenant: tenancy.SystemTenantID}
+	var places []tenancy.Place
+	for _, p := range httpapi.ParamsOf(c) {
+		raw := ""
+		switch p.In {
+		case "path":
+			raw = c.Param(p.Name)
+		case "query":
+			raw = c.Query(p.Name)
 		}
-		var id int64
-		if _, err := fmt.Sscan(raw, &id); err == nil && id > 0 {
-			return id, true
+		switch {
+		case raw == "" || p.Place == "":
+		case p.Place == tenancy.PlaceTenant:
+			if id, err := uuid.Parse(raw); err == nil && !at.named {
+				at.tenant, at.named = id, true
+			}
+		default:
+			if id, err := strconv.ParseInt(raw, 10, 64); err == nil && id > 0 {
+				places = append(places, tenancy.Place{Kind: p.Place, ID: id, Where: []any{p.In, p.Name}})
+			}
 		}
 	}
-	return 0, false
+	if !at.named {
+		if id, err := uuid.Parse(c.GetHeader(tenancy.HeaderTenantID)); err == nil {
+			at.tenant, at.named = id, true
+		}
+	}
+	if !at.named && e.superuser(c) {
+		return at, nil // superusers act in any tenant: naming none, they reach every place
+	}
+	located, err := tenancy.Locate(c.Request.Context(), e.Checker.Pool, places)
+	if err != nil {
+		return at, err
+	}
+	for i, p := range places {
+		switch t := located[i]; {
+		case t == uuid.Nil: // unknown: the handler answers
+		case t != at.tenant:
+			return at, p.NotFound()
+		case p.Kind == tenancy.PlaceBusiness && p.Where[0] == "path":
+			at.business = p.ID
+		}
+	}
+	return at, nil
+}
+
+func (e *Enforcer) superuser(c *gin.Context) bool {
+	p, ok := auth.PrincipalFrom(c.Request.Context())
+	return ok && p.IsSuperuser
 }
 
 // request is the tenancy.Authorizer of one request: the caller and the
@@ -207,9 +251,12 @@ type request struct {
 	checker Checker
 	caller  auth.Principal
 	need    httpapi.Access
-	// business is the business the request named and the caller holds
-	// the privilege in (checked before the handler ran), 0 if none.
-	business int64
+	// business is the business the operation is about (its path names
+	// it) and the caller holds the privilege in, checked before the
+	// handler ran; 0 if none. businessTenant is its tenant: the privilege
+	// counts there only.
+	business       int64
+	businessTenant uuid.UUID
 }
 
 func (r *request) privileged() (bool, error) {
@@ -269,21 +316,21 @@ func (r *request) Place(ctx context.Context, tenant uuid.UUID, business int64) e
 	if r.need.Kind == httpapi.AccessOwn && tenant == tenancy.SystemTenantID {
 		return nil
 	}
-	if r.business != 0 {
-		// An operation on one business the caller holds the privilege in;
-		// its handler answers 404 unless the business is tenant's.
+	if r.business != 0 && tenant == r.businessTenant && (business == 0 || business == r.business) {
+		// An operation on the business the caller holds the privilege in,
+		// inside that business's own tenant.
 		return nil
 	}
 	return r.Authorize(ctx, tenant, business)
 }
 
-func (r *request) authorizeBusiness(ctx context.Context, business int64) error {
+func (r *request) authorizeBusiness(ctx context.Context, tenant uuid.UUID, business int64) error {
 	ok, err := r.checker.InBusiness(ctx, r.caller.UserID, business, r.need.Module, r.need.Priv)
 	if err == nil && !ok {
 		err = Forbidden(msgMissing+"%s.%s in business %d", r.need.Module, r.need.Priv, business)
 	}
 	if err == nil {
-		r.business = business
+		r.business, r.businessTenant = business, tenant
 	}
 	return err
 }

@@ -82,6 +82,13 @@ func (w *bizWorld) patch(t *testing.T, id int64, body map[string]any, want int) 
 // get sends a GET as token with the X-Tenant-Id header (uuid.Nil: none).
 func (w *bizWorld) get(t *testing.T, path, token string, tenant uuid.UUID) reply {
 	t.Helper()
+	return w.send(t, http.MethodGet, path, nil, token, tenant)
+}
+
+// send sends body (nil: none) as token with the X-Tenant-Id header
+// (uuid.Nil: none).
+func (w *bizWorld) send(t *testing.T, method, path string, body any, token string, tenant uuid.UUID) reply {
+	t.Helper()
 	h := withToken(token)
 	if tenant != uuid.Nil {
 		if h == nil {
@@ -89,7 +96,17 @@ func (w *bizWorld) get(t *testing.T, path, token string, tenant uuid.UUID) reply
 		}
 		h.Set(tenancy.HeaderTenantID, tenant.String())
 	}
-	return w.do(t, http.MethodGet, path, nil, h)
+	return w.do(t, method, path, body, h)
+}
+
+// refused requires a write on one business of tenant by a caller without
+// the privilege to be refused: 404 "Business not found" when the request
+// acts in another tenant (naming none: the system tenant), so nothing is
+// learnt of the business; 403 when it names the business's own tenant.
+func (w *bizWorld) refused(t *testing.T, method, path string, body any, token string, tenant uuid.UUID) {
+	t.Helper()
+	requireDetail(t, w.send(t, method, path, body, token, uuid.Nil), http.StatusNotFound, "Business not found", method, path)
+	requireForbidden(t, w.send(t, method, path, body, token, tenant), method, path)
 }
 
 // list reads Read Businesses of tenant with query (url-encoded filters).

@@ -386,8 +386,7 @@ func TestBusinesses_PatchAndMoves(t *testing.T) {
 	assert.Equal(t, []string{"A1x", "A1y", "C"}, bizNames(w.list(t, ten, "is-enable=false")))
 
 	// Only superusers write.
-	r = w.call(t, http.MethodPatch, bizIDPath(a2ID), map[string]any{"business_name": "mine"}, user.token)
-	requireForbidden(t, r)
+	w.refused(t, http.MethodPatch, bizIDPath(a2ID), map[string]any{"business_name": "mine"}, user.token, ten)
 }
 
 // A business is removed only without sub-businesses (409 naming them);
@@ -424,8 +423,7 @@ func TestBusinesses_Remove(t *testing.T) {
 	r = w.call(t, http.MethodDelete, bizPath+"/abc", nil, w.admin.token)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
 	user := w.newUser(t, "remover", bizPassword)
-	r = w.call(t, http.MethodDelete, bizIDPath(bizID(t, again)), nil, user.token)
-	requireForbidden(t, r)
+	w.refused(t, http.MethodDelete, bizIDPath(bizID(t, again)), nil, user.token, ten)
 }
 
 // Read Business Resources: the business's flows, components and projects
@@ -454,10 +452,13 @@ func TestBusinesses_Resources(t *testing.T) {
 		"ann-flow": flow(ann.token, "ann-flow", xID, ten),
 	}
 	flow(w.admin.token, "gamma", yID, ten)
-	flow(w.admin.token, "elsewhere", xID, other)
+	// A flow of another tenant cannot be filed under X.
+	r := w.call(t, http.MethodPost, "/api/v1/flows/", map[string]any{"name": "elsewhere", "business_id": xID, "tenant_id": other}, w.admin.token)
+	require.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
+	assert.Contains(t, r.raw, fmt.Sprintf("no business %d in tenant %s", xID, other))
 	comp := flow(w.admin.token, "comp", xID, ten, map[string]any{"is_component": true})
 	gone := flow(w.admin.token, "gone", xID, ten)
-	r := w.call(t, http.MethodDelete, "/api/v1/flows/"+gone, nil, w.admin.token)
+	r = w.call(t, http.MethodDelete, "/api/v1/flows/"+gone, nil, w.admin.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 
 	// Projects get a business only from their events (no project
@@ -564,8 +565,20 @@ func TestBusinesses_CandidatesAndBusinessUsers(t *testing.T) {
 	assert.Equal(t, map[string]any{"total_count": 1.0, "users": []any{map[string]any{"id": float64(bob.id), "uid": float64(bob.id),
 		"username": "bob", "nickname": "", "email": "", "mobile": "", "profile_image": ""}}}, r.obj(t))
 	w.grantRole(t, w.admin.token, ten, ann.id, "viewer")
-	n, _ = cands(ann.token, ten, "")
-	assert.Equal(t, 4.0, n, "a viewer of the tenant reads")
+	// A tenant sees its members (ann, by her role); users outside it only
+	// by their exact username or e-mail, and without contact details.
+	n, uids = cands(ann.token, ten, "")
+	assert.Equal(t, 1.0, n, "a viewer of the tenant reads its members")
+	assert.Equal(t, []int64{ann.id}, uids)
+	for _, q := range []string{"search=CORP", "search=car", "search=bo"} {
+		n, _ = cands(ann.token, ten, q)
+		assert.Equal(t, 0.0, n, "%s: no browsing of other tenants' users", q)
+	}
+	r = w.get(t, bizIDPath(xID, "user-candidates")+"?search=Carl@Corp.Test", ann.token, ten)
+	assert.Equal(t, map[string]any{"total_count": 1.0, "users": []any{map[string]any{"id": float64(carl.id), "uid": float64(carl.id),
+		"username": "carl", "nickname": "", "email": "", "mobile": "", "profile_image": ""}}}, r.obj(t), "by exact e-mail, without it")
+	_, uids = cands(ann.token, ten, "search=BOB")
+	assert.Equal(t, []int64{bob.id}, uids, "by exact username")
 
 	// Users of the business are no candidates: the RBAC issue's business
 	// user roles write these rows; here one stands for them.
@@ -594,8 +607,7 @@ func TestBusinesses_CandidatesAndBusinessUsers(t *testing.T) {
 	requireDetail(t, r, http.StatusNotFound, "Business not found")
 	r = w.call(t, http.MethodDelete, bizIDPath(xID, "users", "x"), nil, w.admin.token)
 	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
-	r = w.call(t, http.MethodDelete, bizIDPath(xID, "users", fmt.Sprint(bob.id)), nil, ann.token)
-	requireForbidden(t, r)
+	w.refused(t, http.MethodDelete, bizIDPath(xID, "users", fmt.Sprint(bob.id)), nil, ann.token, ten)
 }
 
 // Tenant A's businesses never appear in answers about tenant B, and a
@@ -677,9 +689,12 @@ func TestBusinesses_NonSuperuserWrites(t *testing.T) {
 		{http.MethodDelete, bizIDPath(xID), nil},
 		{http.MethodDelete, bizIDPath(xID, "users", fmt.Sprint(ann.id)), nil},
 	} {
-		r := w.call(t, req.method, req.path, req.body, ann.token)
-		requireForbidden(t, r, req.method, req.path)
-		r = w.call(t, req.method, req.path, req.body, "")
+		if req.method == http.MethodPost {
+			requireForbidden(t, w.call(t, req.method, req.path, req.body, ann.token), req.method, req.path)
+		} else {
+			w.refused(t, req.method, req.path, req.body, ann.token, ten)
+		}
+		r := w.call(t, req.method, req.path, req.body, "")
 		assert.Equal(t, http.StatusForbidden, r.status, "anonymous %s %s: %s", req.method, req.path, r.raw)
 	}
 	assert.Equal(t, head, w.head(t))

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // histContentFields are the content fields a creation or a rollback sets.
@@ -251,7 +252,8 @@ func TestFlowHistory_EveryKindOfChange(t *testing.T) {
 	write("settings", http.MethodPatch, "", map[string]any{"endpoint_name": "bare-ep", "webhook": true, "is_hold": false})
 	write("access", http.MethodPatch, "", map[string]any{"access_type": "PUBLIC"})
 	write("mcp", http.MethodPatch, "", map[string]any{"mcp_enabled": true, "action_name": "act"})
-	write("move", http.MethodPatch, "", map[string]any{"org_id": 7, "business_id": 3})
+	biz, org := s.placeIn(t, tenancy.SystemTenantID, "move")
+	write("move", http.MethodPatch, "", map[string]any{"org_id": org, "business_id": biz})
 	write("lock", http.MethodPatch, "", map[string]any{"locked": true})
 	write("unlock", http.MethodPatch, "", map[string]any{"locked": false})
 	write("version", http.MethodPost, "/versions", map[string]any{"version": "v1"})

@@ -18,6 +18,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // listModule serves Read Flows for these tests until app.Flows serves it
@@ -172,6 +173,8 @@ func listBuild(t *testing.T) *listWorld {
 	w := &listWorld{env: e, byName: map[string]uuid.UUID{}}
 	w.adaID, w.adaToken = e.listUser(t, "ada")
 	w.bobID, w.bobToken = e.listUser(t, "bob")
+	// The fixture's places, in the system tenant (the flows' tenant).
+	e.placeIDs(t, tenancy.SystemTenantID, "list", []int64{100, 101, 102, 103, 104}, []int64{10, 11, 12, 13})
 	for i := 1; i <= 3; i++ {
 		w.projects[0][i] = e.listProject(t, w.adaToken, w.adaID, fmt.Sprintf("ada project %d", i))
 		w.projects[1][i] = e.listProject(t, w.bobToken, w.bobID, fmt.Sprintf("bob project %d", i))

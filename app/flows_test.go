@@ -14,6 +14,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 const (
@@ -667,8 +669,9 @@ func TestFlows_Rebuild(t *testing.T) {
 		require.Contains(t, []int{http.StatusOK, http.StatusCreated}, r.status, r.raw)
 	}
 	post(alice, flPath(aID, "versions"), map[string]any{"version": "1", "note": "n"})
+	biz, org := s.placeIn(t, tenancy.SystemTenantID, "R")
 	s.patch(t, alice, aID, map[string]any{"name": "R2", "description": "d", "data": map[string]any{"k": 2.0}, "webhook": true,
-		"mcp_enabled": true, "action_name": "a", "access_type": "RESTRICTED", "org_id": 5, "business_id": 6, "is_self": true})
+		"mcp_enabled": true, "action_name": "a", "access_type": "RESTRICTED", "org_id": org, "business_id": biz, "is_self": true})
 	post(alice, flPath(aID, "versions"), map[string]any{"version": "2"})
 	post(alice, flPath(aID, "versions", "1", "publish"), nil)
 	s.patch(t, alice, aID, map[string]any{"tags": []any{"x", "y"}, "locked": true})

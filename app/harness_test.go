@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,15 +17,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/skillflaw/skillflaw-go/app"
+	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/config"
+	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
 	"github.com/skillflaw/skillflaw-go/internal/testkit"
+	"github.com/skillflaw/skillflaw-go/projections"
 )
 
 // The shared test harness: an App on a real listener (startApp), requests
@@ -436,4 +441,50 @@ func (s *harness) readFlow(t testing.TB, token string, id any) map[string]any {
 	r := s.call(t, http.MethodGet, fmt.Sprintf("/api/v1/flows/%v", id), nil, token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	return r.obj(t)
+}
+
+// placeIn makes a business and an org in tenant (placeIDs) with fresh
+// ids: a place a flow, template or project of tenant may be filed under.
+func (s *harness) placeIn(t testing.TB, tenant uuid.UUID, name string) (business, org int64) {
+	t.Helper()
+	ids := commands.NewSequences(s.app.Pool())
+	var err error
+	business, err = ids.Next(context.Background(), "business")
+	require.NoError(t, err)
+	org, err = ids.Next(context.Background(), "org")
+	require.NoError(t, err)
+	s.placeIDs(t, tenant, name, []int64{business}, []int64{org})
+	return business, org
+}
+
+// placeIDs makes level-1 businesses and root orgs of tenant with the given
+// ids through the command side's repository (an App may lack the
+// Businesses and Orgs modules, never their events: the access projection
+// reads them), and waits until the access projection knows them. Fixtures
+// whose ids are constants take them here (ids the sequences would give
+// later are not used in such tests).
+func (s *harness) placeIDs(t testing.TB, tenant uuid.UUID, name string, businesses, orgs []int64) {
+	t.Helper()
+	ctx := context.Background()
+	deps := s.app.Deps()
+	md := eventstore.Metadata{TenantID: tenant, OccurredAt: time.Now().UTC()}
+	tree := domain.LoadBusinessTree(tenant)
+	if err := deps.Repository.Load(ctx, tree); !errors.Is(err, domain.ErrNotFound) {
+		require.NoError(t, err, "business tree")
+	}
+	for _, id := range businesses {
+		require.NoError(t, tree.Add(id, domain.NewBusiness{Name: fmt.Sprintf("%s business %d", name, id), Level: 1, IsEnable: true}))
+	}
+	_, err := deps.Repository.Save(ctx, tree, md)
+	require.NoError(t, err)
+	otree := domain.LoadOrgTree(tenant)
+	if err := deps.Repository.Load(ctx, otree); !errors.Is(err, domain.ErrNotFound) {
+		require.NoError(t, err, "org tree")
+	}
+	for _, id := range orgs {
+		require.NoError(t, otree.AddOrg(id, domain.NewOrg{OrgName: fmt.Sprintf("%s org %d", name, id), IsEnable: true}))
+	}
+	res, err := deps.Repository.Save(ctx, otree, md)
+	require.NoError(t, err)
+	require.NoError(t, deps.Runtime.WaitFor(ctx, res.Last(), projections.AccessName))
 }

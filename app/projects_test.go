@@ -17,6 +17,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 func projPath(id any) string { return fmt.Sprintf("/api/v1/projects/%v", id) }
@@ -78,6 +79,7 @@ func TestProjects_CRUD(t *testing.T) {
 	s := projStart(t, nil)
 	token, uid := s.projUser(t, "bob")
 	other, _ := s.projUser(t, "eve")
+	s.placeIDs(t, tenancy.SystemTenantID, "proj", nil, []int64{7})
 
 	p := s.projCreate(t, token, map[string]any{"name": "Alpha", "description": "first", "org_id": 7, "is_hold": true,
 		"release_version": "v1", "priv_type": "private", "project_skill": "skill", "icon": "star",

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/skillflaw/skillflaw-go/app"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // The superuser every template test server bootstraps.
@@ -23,10 +24,15 @@ const (
 type tplServer struct{ *harness }
 
 // tplStart serves Identity, Flows and Templates on a fresh database (see
-// startApp), with the tplAdmin superuser and active sign-ups.
+// startApp), with the tplAdmin superuser and active sign-ups, and
+// businesses 3, 4, 7, 9 and 42 of the system tenant.
 func tplStart(t *testing.T) *tplServer {
 	t.Helper()
-	return &tplServer{startApp(t, options{modules: []app.Module{&app.Identity{}, app.Flows{}, app.Templates{}}, env: adminEnv(tplAdmin, tplAdminPassword)})}
+	s := &tplServer{startApp(t, options{modules: []app.Module{&app.Identity{}, app.Flows{}, app.Templates{}}, env: adminEnv(tplAdmin, tplAdminPassword)})}
+	// The businesses the tests' business templates name, in the system
+	// tenant (their flows' tenant).
+	s.placeIDs(t, tenancy.SystemTenantID, "tpl", []int64{3, 4, 7, 9, 42}, nil)
+	return s
 }
 
 // tplUser is a signed-up user, its id as JSON numbers decode.

@@ -142,8 +142,21 @@ func TestTenantCandidates(t *testing.T) {
 	// A viewer of the tenant reads (a member of its org and group already,
 	// ann is no candidate either way).
 	w.grantRole(t, w.admin.token, ta, ann.id, "viewer")
+	// Only superusers browse every account: a tenant's own reader sees its
+	// members, and users outside it only by exact username or e-mail,
+	// without contact details (cat is tenant B's; admin is no member).
 	n, _ = w.page(t, ann.token, users, "tenant_id", ta)
-	assert.EqualValues(t, 2, n)
+	assert.EqualValues(t, 0, n, "no browsing of users outside the tenant")
+	for _, search := range []string{"corp.test", "0199", "ca", "roo"} {
+		n, _ = w.page(t, ann.token, users, "tenant_id", ta, "search", search)
+		assert.EqualValues(t, 0, n, "search %q: no fragments of other tenants' users", search)
+	}
+	for _, search := range []string{"CAT", "cat@corp.test"} {
+		n, rows = w.page(t, ann.token, users, "tenant_id", ta, "search", search)
+		assert.EqualValues(t, 1, n, search)
+		assert.Equal(t, []map[string]any{{"id": float64(cat.id), "uid": float64(cat.id), "username": "cat", "nickname": "",
+			"email": "", "mobile": "", "profile_image": ""}}, rows, "search %q: found, without e-mail or mobile", search)
+	}
 
 	// #75: the tenant's groups, by group_id, never another tenant's.
 	n, rows = w.page(t, w.admin.token, groups, "tenant_id", ta)

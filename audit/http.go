@@ -66,7 +66,7 @@ func Register(s *httpapi.Server, r *Replayer) {
 		Description: "Every change of a tenant (events that carry it), in log order: who, when, what. " +
 			"Filters: from/to (RFC 3339), actor (user id), stream, type; cursor-paginated (next_cursor).",
 		Params: []httpapi.Param{
-			{Name: "tenant_id", In: "query", Format: "uuid", Required: true},
+			{Name: "tenant_id", In: "query", Format: "uuid", Required: true, Place: tenancy.PlaceTenant},
 			{Name: "from", In: "query", Format: "date-time"}, {Name: "to", In: "query", Format: "date-time"},
 			{Name: "actor", In: "query", Type: "integer"}, {Name: "stream", In: "query"}, {Name: "type", In: "query"},
 			{Name: "cursor", In: "query", Description: "next_cursor of the previous page"},
@@ -77,7 +77,7 @@ func Register(s *httpapi.Server, r *Replayer) {
 		Description: "The tenant's entities as they were at as_of (an RFC 3339 time or a log position), " +
 			"computed by replaying the log, not from the current read models.",
 		Params: []httpapi.Param{
-			{Name: "tenant_id", In: "query", Format: "uuid", Required: true},
+			{Name: "tenant_id", In: "query", Format: "uuid", Required: true, Place: tenancy.PlaceTenant},
 			{Name: "as_of", In: "query", Required: true, Description: "RFC 3339 time or log position"},
 		},
 		ReadModels: ReadModels, Handler: h.state})

@@ -73,7 +73,7 @@ type BusinessUserDeleted struct {
 // Routes registers the write operations of businesses.
 func (h *Businesses) Routes(s *httpapi.Server) {
 	models := readapi.BusinessReadModels
-	businessID := httpapi.Param{Name: "business_id", In: "path", Type: "integer"}
+	businessID := httpapi.Param{Name: "business_id", In: "path", Type: "integer", Place: tenancy.PlaceBusiness}
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/businesses", Access: access.Tenant("businesses", "write"), Tag: "Business", Summary: "Add Business",
 		Description: "Add a business to tenant_id (businesses.write in the tenant). Level 1 has no parent (first/second/third_business_id 0); " +
 			"level 2 names an enabled level-1 parent in first_business_id; level 3 an enabled level-2 parent in " +
@@ -265,7 +265,7 @@ const MsgBusinessUserRoleNotFound = "Business user role not found"
 
 func (h *Businesses) userRoleRoutes(s *httpapi.Server) {
 	models := readapi.BusinessReadModels
-	businessID := httpapi.Param{Name: "business_id", In: "path", Type: "integer"}
+	businessID := httpapi.Param{Name: "business_id", In: "path", Type: "integer", Place: tenancy.PlaceBusiness}
 	s.Handle(httpapi.Operation{Method: http.MethodPut, Path: "/api/v1/businesses/{business_id}/user-roles", Access: access.Tenant("businesses", "modify"), Tag: "Business",
 		Summary: "Upsert Business User Roles",
 		Description: "Set a user's (uid or username) role set in the business (businesses.modify): roles missing are granted, " +
@@ -285,7 +285,7 @@ func (h *Businesses) userRoleRoutes(s *httpapi.Server) {
 		Tag: "Business", Summary: "Remove Business User Role",
 		Description: "Remove one role relation of the business (businesses.delete); 404 \"Business user role not found\" if the " +
 			"business has none with this id.",
-		Params:   []httpapi.Param{businessID, {Name: "relation_id", In: "path", Type: "integer"}},
+		Params:   []httpapi.Param{businessID, {Name: "relation_id", In: "path", Type: "integer", Place: tenancy.PlaceBusinessRelation}},
 		Response: BusinessDeleted{}, ReadModels: models, Handler: h.removeUserRole})
 }
 

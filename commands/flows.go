@@ -255,6 +255,9 @@ func (h *Flows) checkFlowInput(ctx context.Context, caller auth.Principal, in Fl
 	if in.OrgID != nil {
 		placement.OrgID = *in.OrgID
 	}
+	if err := placedInTenant(ctx, h.Pool, placement); err != nil {
+		return content, placement, err
+	}
 	if placement.ProjectID != nil {
 		return content, placement, ownProject(ctx, h.Pool, caller, *placement.ProjectID)
 	}
@@ -263,6 +266,15 @@ func (h *Flows) checkFlowInput(ctx context.Context, caller auth.Principal, in Fl
 		placement.ProjectID = &p
 	}
 	return content, placement, err
+}
+
+// placedInTenant checks that a flow's business and org (0: none) are of
+// the flow's tenant (the system tenant when it has none): a flow of tenant
+// A is never filed under a business or org of tenant B.
+func placedInTenant(ctx context.Context, pool *pgxpool.Pool, p domain.FlowPlacement) error {
+	return tenancy.InTenant(ctx, pool, tenancy.OrSystem(p.TenantID),
+		tenancy.Place{Kind: tenancy.PlaceBusiness, ID: p.BusinessID, Where: []any{"body", "business_id"}},
+		tenancy.Place{Kind: tenancy.PlaceOrg, ID: p.OrgID, Where: []any{"body", "org_id"}})
 }
 
 var (
@@ -623,8 +635,14 @@ func (h *Flows) update(c *gin.Context) {
 				return nil, err
 			}
 		}
+		change := flowChange(body, f)
+		if change.Placement != nil {
+			if err := placedInTenant(ctx, h.Pool, *change.Placement); err != nil {
+				return nil, err
+			}
+		}
 		was := heldNames(f)
-		if err := f.Edit(flowChange(body, f)); err != nil {
+		if err := f.Edit(change); err != nil {
 			return nil, err
 		}
 		claims, err := h.claimsFor(ctx, f, heldNames(f), was)

@@ -91,8 +91,8 @@ type OrgMemberUpdate struct {
 // Routes registers the write operations of organisations (#162, #164,
 // #165, #167, #170, #171): orgs.write/modify/delete in the tenant (access.Tenant).
 func (h *Orgs) Routes(s *httpapi.Server) {
-	orgID := httpapi.Param{Name: "org_id", In: "path", Type: "integer"}
-	memberID := httpapi.Param{Name: "member_id", In: "path", Type: "integer"}
+	orgID := httpapi.Param{Name: "org_id", In: "path", Type: "integer", Place: tenancy.PlaceOrg}
+	memberID := httpapi.Param{Name: "member_id", In: "path", Type: "integer", Place: tenancy.PlaceOrgMember}
 	tenant := readapi.OrgTenantParam
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/orgs", Access: access.Tenant("orgs", "write"), Tag: "Organization", Summary: "Add Org",
 		Description: "Add an org to the tenant, under parent_org_id (0 or null: a root org). Its org_level is one more " +

@@ -23,6 +23,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/readapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // Projects serves the write side of projects (Langflow's folders),
@@ -284,12 +285,22 @@ func (h *Projects) moveFlows(ctx context.Context, caller auth.Principal, project
 	return out, nil
 }
 
+// projectPlacedIn checks that a project's org (0: none) is of the
+// project's tenant (the system tenant: projects are personal).
+func projectPlacedIn(ctx context.Context, pool *pgxpool.Pool, tenant *uuid.UUID, org int64) error {
+	return tenancy.InTenant(ctx, pool, tenancy.OrSystem(tenant),
+		tenancy.Place{Kind: tenancy.PlaceOrg, ID: org, Where: []any{"body", "org_id"}})
+}
+
 // CreateProject creates a project of caller with fields (its name made
 // unique) and moves the caller's flows among move into it, atomically.
 func (h *Projects) CreateProject(ctx context.Context, caller auth.Principal, fields domain.ProjectFields, move []uuid.UUID, md eventstore.Metadata) (uuid.UUID, eventstore.AppendResult, error) {
 	id := uuid.New()
 	var res eventstore.AppendResult
 	if err := domain.ValidProjectName(fields.Name); err != nil {
+		return id, res, err
+	}
+	if err := projectPlacedIn(ctx, h.Pool, fields.TenantID, fields.OrgID); err != nil {
 		return id, res, err
 	}
 	for attempt := 0; ; attempt++ {
@@ -392,6 +403,11 @@ func (h *Projects) update(c *gin.Context) {
 		p, err := loadOwnProject(ctx, h.Repo, caller, id)
 		if err != nil {
 			return err
+		}
+		if change.OrgID != nil {
+			if err := projectPlacedIn(ctx, h.Pool, p.Fields().TenantID, *change.OrgID); err != nil {
+				return err
+			}
 		}
 		old, err := p.Update(change)
 		if err != nil {

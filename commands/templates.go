@@ -110,6 +110,9 @@ func (h *Templates) CreateTemplate(ctx context.Context, caller auth.Principal, f
 	if err != nil {
 		return uuid.Nil, eventstore.AppendResult{}, err
 	}
+	if err := templateBusinessIn(ctx, h.Pool, f.Placement().TenantID, business); err != nil {
+		return uuid.Nil, eventstore.AppendResult{}, err
+	}
 	if f.Deleted() {
 		return uuid.Nil, eventstore.AppendResult{}, domain.NotFoundf(msgFlowNotFound)
 	}
@@ -210,6 +213,11 @@ func (h *Templates) update(c *gin.Context) {
 		return
 	}
 	id, res, err := h.templateOp(c, func(t *domain.FlowTemplate) error {
+		if body.BusinessID != nil {
+			if err := templateBusinessIn(c.Request.Context(), h.Pool, t.TenantID(), *body.BusinessID); err != nil {
+				return err
+			}
+		}
 		return t.Update(domain.TemplateChange{
 			Name: body.Name, Description: body.Description, FlowSkill: body.FlowSkill, Icon: body.Icon,
 			IconBgColor: body.IconBgColor, Gradient: body.Gradient, FlowType: body.FlowType, Data: nullToNil(body.Data),
@@ -230,6 +238,13 @@ func (h *Templates) delete(c *gin.Context) {
 	}
 	h.Server.Written(c, res.Last())
 	c.JSON(http.StatusOK, Detail{Detail: msgTemplateDeleted})
+}
+
+// templateBusinessIn checks that a business template's business (0: none)
+// is of the template's tenant (the system tenant when it has none).
+func templateBusinessIn(ctx context.Context, pool *pgxpool.Pool, tenant *uuid.UUID, business int64) error {
+	return tenancy.InTenant(ctx, pool, tenancy.OrSystem(tenant),
+		tenancy.Place{Kind: tenancy.PlaceBusiness, ID: business, Where: []any{"body", "business_id"}})
 }
 
 // answer answers a write on a template with its row, once the read model

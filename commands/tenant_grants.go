@@ -93,9 +93,8 @@ const grantAttempts = 20
 
 // Routes registers the write operations of tenant role grants.
 func (h *TenantGrants) Routes(s *httpapi.Server) {
-	tenant := httpapi.Param{Name: "tenant_id", In: "query", Format: "uuid",
+	tenant := httpapi.Param{Name: "tenant_id", In: "query", Format: "uuid", Place: tenancy.PlaceTenant,
 		Description: "The tenant (not in the contract; else the X-Tenant-Id header, else the system tenant)."}
-	rel := []httpapi.Param{{Name: "relation_id", In: "path", Type: "integer"}, tenant}
 	type kind struct {
 		path, what, subject string
 		body, resp          any
@@ -111,6 +110,9 @@ func (h *TenantGrants) Routes(s *httpapi.Server) {
 			readapi.TenantOrgRoleReadModels, h.addOrg},
 	} {
 		kindName := map[string]string{"User": domain.GrantUser, "Group": domain.GrantGroup, "Org": domain.GrantOrg}[k.what]
+		rel := []httpapi.Param{{Name: "relation_id", In: "path", Type: "integer", Place: tenancy.PlaceTenantUserRelation}, tenant}
+		rel[0].Place = map[string]string{domain.GrantUser: tenancy.PlaceTenantUserRelation,
+			domain.GrantGroup: tenancy.PlaceTenantGroupRelation, domain.GrantOrg: tenancy.PlaceTenantOrgRelation}[kindName]
 		s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/tenants/" + k.path, Tag: "Tenants",
 			Summary: "Add Tenant " + k.what + " Role",
 			Description: "Grant a role of the permission catalogue (404 if unknown) in tenant tenant_id to " + k.subject +

@@ -20,6 +20,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/readapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // SystemTenantName is the name the system tenant gets at first start.
@@ -65,7 +66,7 @@ type TenantUpdate struct {
 // Routes registers the write operations of tenants.
 func (h *Tenants) Routes(s *httpapi.Server) {
 	models := readapi.TenantReadModels
-	tenantID := []httpapi.Param{{Name: "tenant_id", In: "path", Format: "uuid"}}
+	tenantID := []httpapi.Param{{Name: "tenant_id", In: "path", Format: "uuid", Place: tenancy.PlaceTenant}}
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/tenants", Access: access.Superuser(), Tag: "Tenants", Summary: "Add Tenant",
 		Description: "Create a tenant (superusers). tenant_name (1 to 64 characters) is unique across the platform, " +
 			"case-insensitively (409 \"Tenant name already exists\"). tenant_id may be chosen by the client; an id " +

@@ -78,10 +78,10 @@ type ugTenantQuery struct {
 // Routes registers the write operations of user groups.
 func (h *UserGroups) Routes(s *httpapi.Server) {
 	models := readapi.UserGroupReadModels
-	tenant := httpapi.Param{Name: "tenant-id", In: "query", Format: "uuid",
+	tenant := httpapi.Param{Name: "tenant-id", In: "query", Format: "uuid", Place: tenancy.PlaceTenant,
 		Description: "The tenant (default: the X-Tenant-Id header, else the system tenant)."}
-	group := []httpapi.Param{{Name: "group_id", In: "path", Type: "integer"}, tenant}
-	member := []httpapi.Param{{Name: "member_id", In: "path", Type: "integer"}, tenant}
+	group := []httpapi.Param{{Name: "group_id", In: "path", Type: "integer", Place: tenancy.PlaceGroup}, tenant}
+	member := []httpapi.Param{{Name: "member_id", In: "path", Type: "integer", Place: tenancy.PlaceGroupMember}, tenant}
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/user-groups", Access: access.Tenant("user_groups", "write"), Tag: "Organization", Summary: "Add User Group",
 		Description: "Add a user group to the tenant tenant_id. Names are unique in a tenant, case-insensitively (409).",
 		Body:        UserGroupCreate{}, Response: readapi.UserGroupRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.addGroup})

@@ -10,7 +10,11 @@ import (
 )
 
 // The answers about missing relations, by kind.
-var msgRelationNotFound = map[string]string{
+var msgRelationNotFound = MsgRelationNotFound
+
+// MsgRelationNotFound is the 404 detail of a tenant role relation that is
+// not there, by kind.
+var MsgRelationNotFound = map[string]string{
 	GrantUser:  "Tenant user role not found",
 	GrantGroup: "Tenant group role not found",
 	GrantOrg:   "Tenant org role not found",

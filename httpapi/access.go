@@ -84,6 +84,16 @@ func AccessOf(c *gin.Context) (Access, bool) {
 	return rt.op.Access, true
 }
 
+// ParamsOf returns the declared parameters of the operation c serves
+// (path parameters first, each with its Place where it names one).
+func ParamsOf(c *gin.Context) []Param {
+	rt, ok := routeOf(c)
+	if !ok {
+		return nil
+	}
+	return rt.params
+}
+
 func (s *Server) authorize(c *gin.Context) {
 	rt, ok := routeOf(c)
 	if s.opts.Authorizer == nil || !ok {

@@ -124,9 +124,11 @@ func paramDoc(p Param) *openapi3.ParameterRef {
 	for _, e := range p.Enum {
 		enumOf.Enum = append(enumOf.Enum, e)
 	}
-	return &openapi3.ParameterRef{Value: &openapi3.Parameter{
-		Name: p.Name, In: p.In, Description: p.Description, Required: p.Required, Schema: schema.NewRef(),
-	}}
+	doc := &openapi3.Parameter{Name: p.Name, In: p.In, Description: p.Description, Required: p.Required, Schema: schema.NewRef()}
+	if p.Place != "" {
+		doc.Extensions = map[string]any{"x-place": p.Place}
+	}
+	return &openapi3.ParameterRef{Value: doc}
 }
 
 // schemaFor generates the schema of v's type. Types that refer to

@@ -69,7 +69,20 @@ type Param struct {
 	Enum []string
 	// Description documents the parameter.
 	Description string
+	// Place is what the parameter names when it identifies a place of a
+	// tenant (tenancy.PlaceBusiness, PlaceOrg …; PlaceTenant for the
+	// tenant itself). The Authorizer resolves every place a request names
+	// and refuses one that lies outside the tenant the request acts in. A
+	// parameter whose name looks like a place's id (PlaceLike) must declare
+	// it, or Handle refuses the operation; the document shows it as
+	// x-place.
+	Place string
 }
+
+// PlaceLike matches the parameter and field names that identify a place
+// of a tenant: tenant_id, business-id, first-business-id, org_id,
+// parent_org_id, group-id, member_id, relation_id …
+var PlaceLike = regexp.MustCompile(`(^|[-_])(tenant|business|org|group|member|relation)[-_]id$`)
 
 // pathParams returns op's parameters with every path parameter declared,
 // in path order, followed by the others.
@@ -103,6 +116,9 @@ func pathParams(op Operation) ([]Param, error) {
 	for _, p := range params {
 		if !slices.Contains([]string{"", "string", "integer", "boolean", "number", "array"}, p.Type) {
 			return nil, fmt.Errorf("parameter %q: unknown type %q", p.Name, p.Type)
+		}
+		if p.Place == "" && p.In != "header" && PlaceLike.MatchString(p.Name) {
+			return nil, fmt.Errorf("parameter %q names a place of a tenant: declare which (Param.Place)", p.Name)
 		}
 	}
 	return params, nil

@@ -253,7 +253,7 @@ func (s *Server) handle(op Operation) (err error) {
 			err = fmt.Errorf("router: %v", r)
 		}
 	}()
-	s.engine.Handle(op.Method, gp, s.chain(&route{op: op, rename: rename})...)
+	s.engine.Handle(op.Method, gp, s.chain(&route{op: op, params: params, rename: rename})...)
 
 	s.keys[key] = true
 	if op.Hidden {
@@ -328,6 +328,7 @@ func normalizePath(path string) string {
 // route is what the handlers of one operation share.
 type route struct {
 	op     Operation
+	params []Param
 	rename map[string]string
 }
 

@@ -36,7 +36,7 @@ const AccessName = "access"
 // whatever order of events led there; Explain Permission reads the paths.
 func Access() *Projection {
 	p := New(AccessName, "access_role_privs", "access_grants", "access_business_roles", "access_businesses",
-		"access_orgs", "access_org_members", "access_group_members", "access_paths", "access_privileges")
+		"access_orgs", "access_org_members", "access_groups", "access_group_members", "access_paths", "access_privileges")
 	accessCatalogue(p)
 	accessGrants(p)
 	accessBusinesses(p)
@@ -44,7 +44,7 @@ func Access() *Projection {
 	accessGroups(p)
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.TenantDeleted) error {
 		for _, t := range []string{"access_grants", "access_business_roles", "access_businesses", "access_orgs",
-			"access_org_members", "access_group_members", "access_paths", "access_privileges"} {
+			"access_org_members", "access_groups", "access_group_members", "access_paths", "access_privileges"} {
 			tx.Queue(`DELETE FROM `+t+` WHERE tenant_id = $1`, e.TenantID)
 		}
 		return nil
@@ -243,6 +243,16 @@ func accessOrgs(p *Projection) {
 }
 
 func accessGroups(p *Projection) {
+	// Groups themselves grant nothing (their grants and members do): they
+	// are kept only to resolve a group a request names to its tenant.
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.UserGroupCreated) error {
+		tx.Queue(`INSERT INTO access_groups (group_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`, e.GroupID, e.TenantID)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.UserGroupRemoved) error {
+		tx.Queue(`DELETE FROM access_groups WHERE group_id = $1`, e.GroupID)
+		return nil
+	})
 	On(p, func(_ context.Context, tx *Tx, _ eventstore.RecordedEvent, e domain.UserGroupMemberAdded) error {
 		return changeTenant(tx, e.TenantID, `INSERT INTO access_group_members (member_id, tenant_id, group_id, uid) VALUES ($1, $2, $3, $4)`,
 			e.MemberID, e.TenantID, e.GroupID, e.UID)

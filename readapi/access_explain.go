@@ -13,6 +13,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/projections"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // ExplainQuery is the query of Explain Permission.
@@ -113,8 +114,8 @@ func RegisterAccessExplain(s *httpapi.Server, pool *pgxpool.Pool) {
 			{Name: "uid", In: "query", Type: "integer", Required: true},
 			{Name: "module_id", In: "query", Required: true},
 			{Name: "priv_id", In: "query", Required: true},
-			{Name: "tenant_id", In: "query", Format: "uuid"},
-			{Name: "business_id", In: "query", Type: "integer", Default: 0},
+			{Name: "tenant_id", In: "query", Format: "uuid", Place: tenancy.PlaceTenant},
+			{Name: "business_id", In: "query", Type: "integer", Default: 0, Place: tenancy.PlaceBusiness},
 		},
 		Response: Explanation{}, ReadModels: []string{projections.AccessName, PermissionReadModels[0], "users"},
 		Handler: func(c *gin.Context) {

@@ -182,8 +182,8 @@ type BusinessCandidatesQuery struct {
 // business (business_users: users holding at least one business role
 // there, Upsert Business User Roles): UserCandidates' search, order and
 // item shape.
-func ListBusinessCandidates(ctx context.Context, pool *pgxpool.Pool, business int64, q BusinessCandidatesQuery) (Candidates, error) {
-	return UserCandidates(ctx, pool, `EXISTS (SELECT 1 FROM business_users m WHERE m.business_id = $1 AND m.uid = u.id)`,
+func ListBusinessCandidates(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, business int64, q BusinessCandidatesQuery) (Candidates, error) {
+	return UserCandidates(ctx, pool, tenant, `EXISTS (SELECT 1 FROM business_users m WHERE m.business_id = $1 AND m.uid = u.id)`,
 		[]any{business}, q.Search, q.Skip, q.Limit)
 }
 
@@ -271,15 +271,15 @@ type businessReads struct {
 func RegisterBusinessReads(s *httpapi.Server, pool *pgxpool.Pool) {
 	h := &businessReads{pool: pool}
 	filters := []httpapi.Param{
-		{Name: "tenant-id", In: "query", Format: "uuid", Description: "The tenant (default: X-Tenant-Id, else the system tenant)."},
+		{Name: "tenant-id", In: "query", Format: "uuid", Place: tenancy.PlaceTenant, Description: "The tenant (default: X-Tenant-Id, else the system tenant)."},
 		{Name: "level", In: "query", Type: "integer", Default: 0, Description: "Only businesses of this level (1..3); 0: all."},
 		{Name: "is-enable", In: "query", Type: "boolean", Description: "Only enabled (true) or disabled (false) businesses."},
-		{Name: "first-business-id", In: "query", Type: "integer",
+		{Name: "first-business-id", In: "query", Type: "integer", Place: tenancy.PlaceBusiness,
 			Description: "Only businesses with this first_business_id: a level-1 business and everything under it."},
-		{Name: "second-business-id", In: "query", Type: "integer",
+		{Name: "second-business-id", In: "query", Type: "integer", Place: tenancy.PlaceBusiness,
 			Description: "Only businesses with this second_business_id: a level-2 business and its children."},
 	}
-	businessID := httpapi.Param{Name: "business_id", In: "path", Type: "integer"}
+	businessID := httpapi.Param{Name: "business_id", In: "path", Type: "integer", Place: tenancy.PlaceBusiness}
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/businesses", Access: access.Tenant("businesses", "read"), Tag: "Business", Summary: "Read Businesses",
 		Description: "The tenant's businesses that pass every filter given, in the tree's order (depth first, siblings by id). " +
 			"first/second/third_business_id are the ids of a business's ancestors and of itself at each level, 0 below its level.",
@@ -351,10 +351,11 @@ func (h *businessReads) candidates(c *gin.Context) {
 	if !httpapi.BindQuery(c, &q) {
 		return
 	}
-	if _, ok := VisibleBusiness(c, h.pool, id); !ok {
+	b, ok := VisibleBusiness(c, h.pool, id)
+	if !ok {
 		return
 	}
-	out, err := ListBusinessCandidates(c.Request.Context(), h.pool, id, q)
+	out, err := ListBusinessCandidates(c.Request.Context(), h.pool, b.TenantID, id, q)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -460,7 +461,7 @@ func RegisterBusinessUserRoleReads(s *httpapi.Server, pool *pgxpool.Pool) {
 		Description: "The business's user role relations: relation id, user (uid, username, nickname), role (role_id, " +
 			"role_name), c_uid and ctime. search: case-insensitive substring of username, nickname or role name; sort_by " +
 			"uid (default), username, nickname, role_id or role_name, ties by relation id.",
-		Params: []httpapi.Param{{Name: "business_id", In: "path", Type: "integer"},
+		Params: []httpapi.Param{{Name: "business_id", In: "path", Type: "integer", Place: tenancy.PlaceBusiness},
 			{Name: "search", In: "query", Description: "Substring of username, nickname or role name (case-insensitive)."},
 			{Name: "sort_by", In: "query", Default: "uid", Enum: []string{"uid", "username", "nickname", "role_id", "role_name"}},
 			{Name: "sort_order", In: "query", Default: "asc", Enum: []string{"asc", "desc"}},

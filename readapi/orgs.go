@@ -18,6 +18,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/projections"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // OrgReadModels are the read models of orgs (the orgs table and the
@@ -216,7 +217,7 @@ func OrgCandidates(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q 
 	if _, err := OrgByID(ctx, pool, tenant, *q.OrgID); err != nil {
 		return Candidates{Users: []UserCandidate{}}, err
 	}
-	return UserCandidates(ctx, pool, `EXISTS (SELECT 1 FROM org_members m WHERE m.org_id = $1 AND m.uid = u.id)`,
+	return UserCandidates(ctx, pool, tenant, `EXISTS (SELECT 1 FROM org_members m WHERE m.org_id = $1 AND m.uid = u.id)`,
 		[]any{*q.OrgID}, q.Search, q.Skip, q.Limit)
 }
 
@@ -252,7 +253,7 @@ WHERE `+strings.Join(where, " AND ")+` ORDER BY `+orgMemberSorts[q.SortBy]+` `+d
 
 // OrgTenantParam documents the optional tenant-id query parameter of org
 // operations.
-var OrgTenantParam = httpapi.Param{Name: "tenant-id", In: "query", Format: "uuid",
+var OrgTenantParam = httpapi.Param{Name: "tenant-id", In: "query", Format: "uuid", Place: tenancy.PlaceTenant,
 	Description: "The tenant (default: the X-Tenant-Id header, else the system tenant)."}
 
 // RegisterOrgReads registers the reads of organisations (#161, #163,
@@ -263,7 +264,7 @@ func RegisterOrgReads(s *httpapi.Server, pool *pgxpool.Pool) {
 	search := func(what string) httpapi.Param {
 		return httpapi.Param{Name: "search", In: "query", Description: "Case-insensitive substring of " + what + "."}
 	}
-	orgID := httpapi.Param{Name: "org-id", In: "query", Type: "integer", Required: true, Description: "The org."}
+	orgID := httpapi.Param{Name: "org-id", In: "query", Type: "integer", Place: tenancy.PlaceOrg, Required: true, Description: "The org."}
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/orgs", Access: access.Tenant("orgs", "read"), Tag: "Organization", Summary: "Read Orgs",
 		Description: "The tenant's orgs, by org_id. one_org_id .. six_org_id are the org's ancestors by level (its own " +
 			"id at its own level, 0 below it).",

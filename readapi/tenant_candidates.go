@@ -12,6 +12,7 @@ import (
 
 	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // The tenant candidates (#74–76) list who or what could be granted a role
@@ -42,7 +43,7 @@ type TenantCandidatesQuery struct {
 // tenant (in none of its orgs, in none of its user groups, holding no user
 // role in it), with UserCandidates' search, order and item shape.
 func TenantUserCandidates(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, q TenantCandidatesQuery) (Candidates, error) {
-	return UserCandidates(ctx, pool, `EXISTS (SELECT 1 FROM org_members m JOIN orgs o ON o.org_id = m.org_id
+	return UserCandidates(ctx, pool, tenant, `EXISTS (SELECT 1 FROM org_members m JOIN orgs o ON o.org_id = m.org_id
         WHERE o.tenant_id = $1 AND m.uid = u.id)
     OR EXISTS (SELECT 1 FROM user_group_members m JOIN user_groups g ON g.group_id = m.group_id
         WHERE g.tenant_id = $1 AND m.uid = u.id)
@@ -142,7 +143,7 @@ func tenantCandidates[T any](ctx context.Context, pool *pgxpool.Pool, from strin
 func RegisterTenantCandidates(s *httpapi.Server, pool *pgxpool.Pool) {
 	params := func(tenantDoc, searchDoc string) []httpapi.Param {
 		return []httpapi.Param{
-			{Name: "tenant_id", In: "query", Format: "uuid", Description: tenantDoc},
+			{Name: "tenant_id", In: "query", Format: "uuid", Place: tenancy.PlaceTenant, Description: tenantDoc},
 			{Name: "search", In: "query", Description: searchDoc},
 			{Name: "skip", In: "query", Type: "integer", Default: 0},
 			{Name: "limit", In: "query", Type: "integer", Default: 10, Description: "1..500."},

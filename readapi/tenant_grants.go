@@ -188,7 +188,7 @@ type TenantGrantsQuery struct {
 func RegisterTenantGrantReads(s *httpapi.Server, pool *pgxpool.Pool) {
 	params := func(sorts string) []httpapi.Param {
 		return []httpapi.Param{
-			{Name: "tenant_id", In: "query", Format: "uuid", Description: "The tenant (else the X-Tenant-Id header, else the system tenant)."},
+			{Name: "tenant_id", In: "query", Format: "uuid", Place: tenancy.PlaceTenant, Description: "The tenant (else the X-Tenant-Id header, else the system tenant)."},
 			{Name: "search", In: "query", Description: "Case-insensitive substring of the subject's name(s), the role's name or id."},
 			{Name: "sort_by", In: "query", Default: "id", Description: "One of " + sorts + "."},
 			{Name: "sort_order", In: "query", Default: "asc", Description: "asc or desc."},

@@ -104,7 +104,7 @@ func RegisterTenantReads(s *httpapi.Server, pool *pgxpool.Pool) {
 		Response: []TenantRead{}, ReadModels: TenantReadModels, Handler: h.list})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/tenants/{tenant_id}", Access: access.Tenant("tenants", "read"), Tag: "Tenants", Summary: "Read Tenant",
 		Description: "One tenant. 404 \"Tenant not found\"; a disabled tenant is 403 \"Tenant is disabled\" except for superusers.",
-		Params:      []httpapi.Param{{Name: "tenant_id", In: "path", Format: "uuid"}},
+		Params:      []httpapi.Param{{Name: "tenant_id", In: "path", Format: "uuid", Place: tenancy.PlaceTenant}},
 		Response:    TenantRead{}, ReadModels: TenantReadModels, Handler: h.read})
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/projections"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // UserGroupReadModels are the read models user group operations read:
@@ -187,7 +188,7 @@ func UserGroupCandidates(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UU
 	if _, err := UserGroupByID(ctx, pool, tenant, *q.GroupID); err != nil {
 		return Candidates{Users: []UserCandidate{}}, err
 	}
-	return UserCandidates(ctx, pool, `EXISTS (SELECT 1 FROM user_group_members m WHERE m.group_id = $1 AND m.uid = u.id)`,
+	return UserCandidates(ctx, pool, tenant, `EXISTS (SELECT 1 FROM user_group_members m WHERE m.group_id = $1 AND m.uid = u.id)`,
 		[]any{*q.GroupID}, q.Search, q.Skip, q.Limit)
 }
 
@@ -227,7 +228,7 @@ WHERE `+strings.Join(where, " AND ")+` ORDER BY `+userGroupUserSorts[q.SortBy]+`
 }
 
 // ugTenantParam documents the optional tenant-id query parameter.
-var ugTenantParam = httpapi.Param{Name: "tenant-id", In: "query", Format: "uuid",
+var ugTenantParam = httpapi.Param{Name: "tenant-id", In: "query", Format: "uuid", Place: tenancy.PlaceTenant,
 	Description: "The tenant (default: the X-Tenant-Id header, else the system tenant)."}
 
 // RegisterUserGroupReads registers the reads of user groups (#172, #176,
@@ -238,7 +239,7 @@ func RegisterUserGroupReads(s *httpapi.Server, pool *pgxpool.Pool) {
 	search := func(what string) httpapi.Param {
 		return httpapi.Param{Name: "search", In: "query", Description: "Case-insensitive substring of " + what + "."}
 	}
-	groupID := httpapi.Param{Name: "group-id", In: "query", Type: "integer", Required: true, Description: "The group."}
+	groupID := httpapi.Param{Name: "group-id", In: "query", Type: "integer", Place: tenancy.PlaceGroup, Required: true, Description: "The group."}
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/user-groups", Access: access.Tenant("user_groups", "read"), Tag: "Organization", Summary: "Read User Groups",
 		Description: "The tenant's user groups, filtered by search (the name) and is-enable, ordered by sort_by " +
 			"(ties by group_id).",

@@ -290,31 +290,66 @@ type Candidates struct {
 	Users      []UserCandidate `json:"users"`
 }
 
-// UserCandidates returns a page of the active users (alias u) that are not
-// excluded: exclude is an SQL condition on u that is true for the users to
-// leave out (those already members), written with the placeholders $1..$n
-// of args; "" excludes nobody. search is a case-insensitive substring of
-// the username, nickname, email or mobile; users go by id; total_count
-// counts every match, users is the page (skip, limit).
-func UserCandidates(ctx context.Context, pool *pgxpool.Pool, exclude string, args []any, search string, skip, limit int) (Candidates, error) {
+// TenantMember is an SQL condition on users u: u is a member of the
+// tenant the placeholder tenant names — holds a user role there, is a
+// member of one of its orgs or user groups, or holds a role in one of its
+// businesses.
+func TenantMember(tenant string) string {
+	return `(EXISTS (SELECT 1 FROM tenant_role_relations r WHERE r.tenant_id = ` + tenant + ` AND r.kind = 'user' AND r.subject_id = u.id)
+    OR EXISTS (SELECT 1 FROM org_members m WHERE m.tenant_id = ` + tenant + ` AND m.uid = u.id)
+    OR EXISTS (SELECT 1 FROM user_group_members m WHERE m.tenant_id = ` + tenant + ` AND m.uid = u.id)
+    OR EXISTS (SELECT 1 FROM business_users m WHERE m.tenant_id = ` + tenant + ` AND m.uid = u.id))`
+}
+
+// UserCandidates returns a page of the active users (alias u) of tenant
+// that are not excluded: exclude is an SQL condition on u that is true for
+// the users to leave out (those already members), written with the
+// placeholders $1..$n of args; "" excludes nobody. Users go by id;
+// total_count counts every match, users is the page (skip, limit).
+//
+// Who is listed: a tenant sees its own members (TenantMember), found by a
+// case-insensitive substring of the username, nickname, email or mobile,
+// with their contact details. A user outside the tenant is listed only
+// when search is exactly their username or e-mail (case-insensitively:
+// an invitation by name), and then without e-mail or mobile (""). So a
+// tenant cannot browse, or search by fragments of, the accounts of other
+// tenants. Superusers (the caller in ctx) see every user with details.
+func UserCandidates(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, exclude string, args []any, search string, skip, limit int) (Candidates, error) {
 	args = append([]any(nil), args...)
 	arg := func(v any) string {
 		args = append(args, v)
 		return fmt.Sprintf("$%d", len(args))
 	}
+	p, _ := auth.PrincipalFrom(ctx)
+	member := "true"
+	if !p.IsSuperuser {
+		member = TenantMember(arg(tenant) + "::uuid")
+	}
 	from := ` FROM users u WHERE u.is_active`
 	if exclude != "" {
 		from += ` AND NOT (` + exclude + `)`
 	}
+	var like string
 	if search != "" {
-		p := arg("%" + EscapeLike(search) + "%")
-		from += fmt.Sprintf(` AND (u.username ILIKE %[1]s OR u.nickname ILIKE %[1]s OR u.email ILIKE %[1]s OR u.mobile ILIKE %[1]s)`, p)
+		like = arg("%" + EscapeLike(search) + "%")
+	}
+	switch {
+	case p.IsSuperuser && search == "":
+	case p.IsSuperuser:
+		from += fmt.Sprintf(` AND (u.username ILIKE %[1]s OR u.nickname ILIKE %[1]s OR u.email ILIKE %[1]s OR u.mobile ILIKE %[1]s)`, like)
+	case search == "":
+		from += ` AND ` + member
+	default:
+		exact := arg(strings.ToLower(search))
+		from += fmt.Sprintf(` AND ((%[1]s AND (u.username ILIKE %[2]s OR u.nickname ILIKE %[2]s OR u.email ILIKE %[2]s OR u.mobile ILIKE %[2]s))
+    OR lower(u.username) = %[3]s OR lower(u.email) = %[3]s)`, member, like, exact)
 	}
 	out := Candidates{Users: []UserCandidate{}}
 	if err := pool.QueryRow(ctx, `SELECT count(*)`+from, args...).Scan(&out.TotalCount); err != nil {
 		return out, fmt.Errorf("count candidates: %w", err)
 	}
-	rows, _ := pool.Query(ctx, `SELECT u.id, u.username, u.nickname, u.email, u.mobile, u.profile_image`+from+
+	rows, _ := pool.Query(ctx, `SELECT u.id, u.username, u.nickname,
+    CASE WHEN `+member+` THEN u.email ELSE '' END, CASE WHEN `+member+` THEN u.mobile ELSE '' END, u.profile_image`+from+
 		` ORDER BY u.id OFFSET `+arg(skip)+` LIMIT `+arg(limit), args...)
 	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (UserCandidate, error) {
 		var u UserCandidate
