@@ -318,7 +318,9 @@ type accOp struct {
 	access       string // x-access; "" for public ones
 	public       bool
 	params       map[string]string // name -> in (path, query, header)
+	places       map[string]string // name -> x-place of the parameters that name a place
 	body         bool
+	bodyFields   []string // the top-level fields of an object body
 }
 
 func (o accOp) key() string { return o.method + " " + o.path }
@@ -330,12 +332,13 @@ func accOps(t testing.TB, w *accWorld) []accOp {
 	t.Helper()
 	r := w.call(t, http.MethodGet, "/openapi.json", nil, "")
 	require.Equal(t, http.StatusOK, r.status, r.raw)
-	paths := r.obj(t)["paths"].(map[string]any)
+	doc := r.obj(t)
+	paths := doc["paths"].(map[string]any)
 	var out []accOp
 	for path, item := range paths {
 		for method, raw := range item.(map[string]any) {
 			op := raw.(map[string]any)
-			o := accOp{method: strings.ToUpper(method), path: path, params: map[string]string{}}
+			o := accOp{method: strings.ToUpper(method), path: path, params: map[string]string{}, places: map[string]string{}}
 			_, secured := op["security"]
 			o.public = !secured
 			o.access, _ = op["x-access"].(string)
@@ -346,8 +349,12 @@ func accOps(t testing.TB, w *accWorld) []accOp {
 			for _, p := range ps {
 				pm := p.(map[string]any)
 				o.params[pm["name"].(string)] = pm["in"].(string)
+				if place, ok := pm["x-place"].(string); ok {
+					o.places[pm["name"].(string)] = place
+				}
 			}
 			_, o.body = op["requestBody"]
+			o.bodyFields = accBodyFields(doc, op)
 			out = append(out, o)
 		}
 	}
@@ -357,6 +364,27 @@ func accOps(t testing.TB, w *accWorld) []accOp {
 		}
 		return out[i].method < out[j].method
 	})
+	return out
+}
+
+// accBodyFields lists the properties of op's JSON request body schema
+// (resolving a $ref into doc's components); none for other bodies.
+func accBodyFields(doc map[string]any, op map[string]any) []string {
+	rb, _ := op["requestBody"].(map[string]any)
+	content, _ := rb["content"].(map[string]any)
+	media, _ := content["application/json"].(map[string]any)
+	schema, _ := media["schema"].(map[string]any)
+	if ref, ok := schema["$ref"].(string); ok {
+		comps, _ := doc["components"].(map[string]any)
+		schemas, _ := comps["schemas"].(map[string]any)
+		schema, _ = schemas[strings.TrimPrefix(ref, "#/components/schemas/")].(map[string]any)
+	}
+	props, _ := schema["properties"].(map[string]any)
+	var out []string
+	for name := range props {
+		out = append(out, name)
+	}
+	sort.Strings(out)
 	return out
 }
 
