@@ -55,6 +55,22 @@ func (e *env) open(ctx context.Context, modules []app.Module) (*app.App, error) 
 	return app.Open(ctx, e.cfg, e.log, modules...)
 }
 
+// openMigrated opens the App and, unless SKILLFLAW_AUTO_MIGRATE=false,
+// applies pending migrations (for commands that write).
+func (e *env) openMigrated(ctx context.Context, modules []app.Module) (*app.App, error) {
+	a, err := e.open(ctx, modules)
+	if err != nil {
+		return nil, err
+	}
+	if e.cfg.AutoMigrate {
+		if err := a.Migrate(ctx); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
 func (e *env) serve(ctx context.Context, modules []app.Module) error {
 	a, err := e.open(ctx, modules)
 	if err != nil {
@@ -251,16 +267,11 @@ func (e *env) users(ctx context.Context, args []string, stdin io.Reader, stdout 
 	if *username == "" || password == "" {
 		return usageError("a username (--username or SKILLFLAW_SUPERUSER) and a password (--password-stdin or SKILLFLAW_SUPERUSER_PASSWORD) are needed")
 	}
-	a, err := e.open(ctx, modules)
+	a, err := e.openMigrated(ctx, modules)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if e.cfg.AutoMigrate {
-		if err := a.Migrate(ctx); err != nil {
-			return err
-		}
-	}
 	d := a.Deps()
 	created, err := commands.EnsureSuperuser(ctx, d.Repository, commands.NewSequences(d.Pool),
 		auth.NewPasswords(e.cfg.PasswordHashCost), *username, password)
@@ -281,16 +292,11 @@ func (e *env) unlock(ctx context.Context, args []string, stdout io.Writer, modul
 	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
 		return usageError("users unlock NAME")
 	}
-	a, err := e.open(ctx, modules)
+	a, err := e.openMigrated(ctx, modules)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if e.cfg.AutoMigrate {
-		if err := a.Migrate(ctx); err != nil {
-			return err
-		}
-	}
 	d := a.Deps()
 	res, err := commands.UnlockUser(ctx, d.Repository, app.LoginThrottle(d), args[0],
 		eventstore.Metadata{CausationID: "cli:users unlock", OccurredAt: time.Now().UTC()})
