@@ -216,7 +216,7 @@ func (u *User) SetLocked(locked bool) error {
 	switch {
 	case locked && !u.isLocked:
 		u.record(UserLocked{UserID: u.id, Reason: "admin"})
-	case !locked && (u.isLocked || u.failedLogins > 0):
+	case !locked && u.isLocked:
 		u.record(UserUnlocked{UserID: u.id})
 	}
 	return nil
