@@ -122,7 +122,7 @@ func (h *Identity) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/login", Tag: "Login", Summary: "Login To Get Access Token",
 		Description: "OAuth2 password form (username, password). Sets the access_token_lf, refresh_token_lf and apikey_tkn_lflw cookies. " +
 			"After SKILLFLAW_MAX_LOGIN_ATTEMPTS failed logins of a username from one address, that address gets 429 with Retry-After for a while.",
-		Public:      true, Params: []httpapi.Param{
+		Public: true, Params: []httpapi.Param{
 			{Name: "username", In: "query", Description: "Form field (application/x-www-form-urlencoded body), not a query parameter."},
 			{Name: "password", In: "query", Description: "Form field (application/x-www-form-urlencoded body), not a query parameter."},
 		}, Response: auth.Pair{}, ReadModels: withProjects, Handler: h.login})
