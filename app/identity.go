@@ -19,6 +19,10 @@ import (
 // installs the server's Authenticator, so every module registered with it
 // gets authenticated callers.
 type Identity struct {
+	// Clock, if set, replaces the process clock for tokens, sessions and
+	// the login throttle (tests of expiry and back-off move it on).
+	Clock func() time.Time
+
 	passwords *auth.Passwords
 }
 
@@ -41,10 +45,15 @@ func (*Identity) Projections() []*projections.Projection {
 func (m *Identity) Routes(s *httpapi.Server, d Deps) {
 	cfg := d.Config
 	m.passwords = auth.NewPasswords(cfg.PasswordHashCost)
+	clock := d.Clock
+	if m.Clock != nil {
+		clock = m.Clock
+	}
 	tokens := auth.NewTokens(auth.NewSecret(cfg.SecretKey, d.Pool),
 		time.Duration(cfg.AccessTokenExpireSeconds)*time.Second,
-		time.Duration(cfg.RefreshTokenExpireSeconds)*time.Second, d.Clock)
-	authn := auth.NewAuthenticator(tokens, auth.NewDirectory(d.Pool), cfg.AutoLogin)
+		time.Duration(cfg.RefreshTokenExpireSeconds)*time.Second, clock)
+	dir := auth.NewDirectory(d.Pool)
+	authn := auth.NewAuthenticator(tokens, dir, cfg.AutoLogin)
 	s.SetAuthenticator(authn)
 	// Who may do what follows from who is calling: the effective
 	// permissions (projection "access", part of every App) decide.
@@ -56,7 +65,8 @@ func (m *Identity) Routes(s *httpapi.Server, d Deps) {
 	})}})
 	cmds := &commands.Identity{
 		Server: s, Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Passwords: m.passwords,
-		Tokens: tokens, Auth: authn, Pool: d.Pool, Config: cfg, Clock: d.Clock,
+		Tokens: tokens, Sessions: auth.NewSessions(d.Pool, tokens, dir, cfg.SessionMaxLifetime),
+		Throttle: LoginThrottle(d), Auth: authn, Pool: d.Pool, Config: cfg, Clock: clock, Log: d.Logger,
 	}
 	cmds.Routes(s)
 	readapi.RegisterUsers(s, d.Pool)
@@ -78,6 +88,14 @@ func (m *Identity) Bootstrap(ctx context.Context, d Deps) error {
 		d.Logger.Info("superuser created", "username", cfg.Superuser)
 	}
 	return nil
+}
+
+// LoginThrottle is the failed-login throttle of the configuration (the
+// CLI clears it).
+func LoginThrottle(d Deps) *auth.LoginThrottle {
+	return auth.NewLoginThrottle(d.Pool, auth.ThrottlePolicy{
+		MaxFailures: d.Config.MaxLoginAttempts, Lockout: d.Config.LoginLockout, MaxLockout: d.Config.LoginLockoutMax,
+	})
 }
 
 func (m *Identity) passwordsOf(cost int) *auth.Passwords {

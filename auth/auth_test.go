@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -24,15 +25,17 @@ func TestTokens_TypesExpiryAndSignature(t *testing.T) {
 	clock := func() time.Time { return now }
 	tokens := auth.NewTokens(auth.NewSecret(key, nil), time.Hour, 24*time.Hour, clock)
 
-	pair, err := tokens.Issue(ctx, 42)
+	fam := uuid.New()
+	pair, err := tokens.Issue(ctx, auth.Grant{User: 42, Generation: 3, Family: fam, NotAfter: now.Add(90 * time.Minute)}, "r1")
 	require.NoError(t, err)
 	assert.Equal(t, "bearer", pair.TokenType)
-	id, err := tokens.Verify(ctx, pair.AccessToken, auth.AccessToken)
+	c, err := tokens.Verify(ctx, pair.AccessToken, auth.AccessToken)
 	require.NoError(t, err)
-	assert.Equal(t, int64(42), id)
-	id, err = tokens.Verify(ctx, *pair.RefreshToken, auth.RefreshToken)
+	assert.Equal(t, auth.Claims{User: 42, Type: auth.AccessToken, Generation: 3, Family: fam, ExpiresAt: now.Add(time.Hour)}, c)
+	c, err = tokens.Verify(ctx, *pair.RefreshToken, auth.RefreshToken)
 	require.NoError(t, err)
-	assert.Equal(t, int64(42), id)
+	assert.Equal(t, auth.Claims{User: 42, Type: auth.RefreshToken, Generation: 3, Family: fam, ID: "r1",
+		ExpiresAt: now.Add(90 * time.Minute)}, c, "no token outlives its grant")
 
 	_, err = tokens.Verify(ctx, *pair.RefreshToken, auth.AccessToken)
 	assert.ErrorIs(t, err, auth.ErrTokenType, "a refresh token is no access token")
@@ -55,10 +58,32 @@ func TestTokens_TypesExpiryAndSignature(t *testing.T) {
 	_, err = tokens.Verify(ctx, none, auth.AccessToken)
 	assert.ErrorIs(t, err, auth.ErrTokenMalformed, `alg "none" is refused`)
 
+	// Tokens from before generations and families: generation 0, no
+	// family; bad values of the new claims are refused.
+	legacy := signed(t, jwt.MapClaims{"sub": "42", "type": "access", "exp": now.Add(time.Hour).Unix()})
+	c, err = tokens.Verify(ctx, legacy, auth.AccessToken)
+	require.NoError(t, err)
+	assert.Equal(t, auth.Claims{User: 42, Type: auth.AccessToken, ExpiresAt: now.Add(time.Hour)}, c)
+	for name, claims := range map[string]jwt.MapClaims{
+		"negative gen": {"gen": -1}, "fractional gen": {"gen": 1.5}, "text gen": {"gen": "1"},
+		"bad family": {"fam": "x"}, "nil family": {"fam": uuid.Nil.String()}, "empty jti": {"jti": ""},
+	} {
+		claims["sub"], claims["type"], claims["exp"] = "42", "access", now.Add(time.Hour).Unix()
+		_, err = tokens.Verify(ctx, signed(t, claims), auth.AccessToken)
+		assert.ErrorIs(t, err, auth.ErrTokenDetails, name)
+	}
+
 	noType, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "42", "exp": now.Add(time.Hour).Unix()}).SignedString([]byte(key))
 	require.NoError(t, err)
 	_, err = tokens.Verify(ctx, noType, auth.AccessToken)
 	assert.ErrorIs(t, err, auth.ErrTokenDetails)
+}
+
+func signed(t *testing.T, claims jwt.MapClaims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(key))
+	require.NoError(t, err)
+	return s
 }
 
 func TestSecret_GeneratedOnceAndShared(t *testing.T) {

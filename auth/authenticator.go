@@ -96,14 +96,14 @@ func (a *Authenticator) principal(r *http.Request) (Principal, error) {
 }
 
 func (a *Authenticator) byToken(ctx context.Context, token string) (Principal, error) {
-	id, err := a.tokens.Verify(ctx, token, AccessToken)
+	claims, err := a.tokens.Verify(ctx, token, AccessToken)
 	if err != nil {
 		if isTokenError(err) {
 			return Principal{}, unauthorized(err.Error())
 		}
 		return Principal{}, err
 	}
-	acc, ok, err := a.dir.ByID(ctx, id)
+	acc, ok, err := a.dir.ByID(ctx, claims.User, claims.Family)
 	switch {
 	case err != nil:
 		return Principal{}, err
@@ -111,12 +111,22 @@ func (a *Authenticator) byToken(ctx context.Context, token string) (Principal, e
 		return Principal{}, unauthorized(msgUserInactive)
 	case acc.IsLocked:
 		return Principal{}, unauthorized(msgLocked)
+	case !current(claims, acc):
+		return Principal{}, unauthorized(ErrTokenRevoked.Error())
 	}
 	return Principal{UserID: acc.ID, Username: acc.Username, IsSuperuser: acc.IsSuperuser, Via: "jwt"}, nil
 }
 
+// current tells whether a token of these claims is still valid for acc:
+// issued in the account's token generation (a newer one only while the
+// read model lags behind the login that issued it) and, within a refresh
+// family, one that was not revoked.
+func current(c Claims, acc Account) bool {
+	return c.Generation >= acc.TokenGeneration && acc.FamilyLive
+}
+
 func isTokenError(err error) bool {
-	for _, e := range []error{ErrTokenMalformed, ErrTokenType, ErrTokenExpired, ErrTokenDetails} {
+	for _, e := range []error{ErrTokenMalformed, ErrTokenType, ErrTokenExpired, ErrTokenDetails, ErrTokenRevoked} {
 		if errors.Is(err, e) {
 			return true
 		}

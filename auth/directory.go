@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -19,6 +20,12 @@ type Account struct {
 	IsActive    bool
 	IsSuperuser bool
 	IsLocked    bool
+	// TokenGeneration is the generation the account's tokens must carry at
+	// least: older ones were revoked.
+	TokenGeneration int64
+	// FamilyLive tells whether the refresh family asked for (ByID) exists
+	// for this account and was not revoked; true when none was asked for.
+	FamilyLive bool
 }
 
 // Directory looks accounts up for the Authenticator.
@@ -29,11 +36,15 @@ type Directory struct {
 // NewDirectory reads the users and api_keys read models of pool.
 func NewDirectory(pool *pgxpool.Pool) *Directory { return &Directory{pool: pool} }
 
-const accountColumns = `u.id, u.username, u.is_active, u.is_superuser, u.is_locked`
+const accountColumns = `u.id, u.username, u.is_active, u.is_superuser, u.is_locked, u.token_generation`
 
-// ByID returns the account of user id; ok is false when there is none.
-func (d *Directory) ByID(ctx context.Context, id int64) (Account, bool, error) {
-	return d.one(ctx, `SELECT `+accountColumns+` FROM users u WHERE u.id = $1`, id)
+// ByID returns the account of user id and whether its refresh family is
+// live (family uuid.Nil: none asked for), in one statement; ok is false
+// when there is no such account.
+func (d *Directory) ByID(ctx context.Context, id int64, family uuid.UUID) (Account, bool, error) {
+	return d.one(ctx, `SELECT `+accountColumns+`, $2::uuid IS NULL OR EXISTS (
+    SELECT 1 FROM refresh_families f WHERE f.id = $2 AND f.user_id = u.id AND f.revoked_at IS NULL)
+FROM users u WHERE u.id = $1`, id, uuid.NullUUID{UUID: family, Valid: family != uuid.Nil})
 }
 
 // ByAPIKey returns the account owning the key with this hash and counts
@@ -46,12 +57,13 @@ func (d *Directory) ByAPIKey(ctx context.Context, hash string) (Account, bool, e
     SELECT id, 1, now() FROM k
     ON CONFLICT (api_key_id) DO UPDATE SET total_uses = x.total_uses + 1, last_used_at = excluded.last_used_at
 )
-SELECT `+accountColumns+` FROM k JOIN users u ON u.id = k.user_id`, hash)
+SELECT `+accountColumns+`, true FROM k JOIN users u ON u.id = k.user_id`, hash)
 }
 
-func (d *Directory) one(ctx context.Context, sql string, arg any) (Account, bool, error) {
+func (d *Directory) one(ctx context.Context, sql string, args ...any) (Account, bool, error) {
 	var a Account
-	err := d.pool.QueryRow(ctx, sql, arg).Scan(&a.ID, &a.Username, &a.IsActive, &a.IsSuperuser, &a.IsLocked)
+	err := d.pool.QueryRow(ctx, sql, args...).Scan(&a.ID, &a.Username, &a.IsActive, &a.IsSuperuser, &a.IsLocked,
+		&a.TokenGeneration, &a.FamilyLive)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return Account{}, false, nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -31,10 +33,13 @@ type Identity struct {
 	IDs       IDs
 	Passwords *auth.Passwords
 	Tokens    *auth.Tokens
+	Sessions  *auth.Sessions
+	Throttle  *auth.LoginThrottle
 	Auth      *auth.Authenticator
 	Pool      *pgxpool.Pool
 	Config    config.Config
 	Clock     func() time.Time
+	Log       *slog.Logger
 }
 
 // Langflow's messages of the user operations.
@@ -43,7 +48,7 @@ const (
 	msgSignupDisabled   = "Public user registration is disabled."
 	msgPermissionDenied = "Permission denied"
 	msgBadLogin         = "Incorrect username or password"
-	msgBadRefresh       = "Invalid refresh token"
+	msgThrottled        = "Too many failed logins. Try again later."
 )
 
 // UserCreate is the body of Add User.
@@ -115,8 +120,9 @@ func (h *Identity) Routes(s *httpapi.Server) {
 		Params: userID, Body: UserUpdate{}, Response: readapi.UserRead{}, ReadModels: models, Handler: h.resetPassword})
 
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/login", Tag: "Login", Summary: "Login To Get Access Token",
-		Description: "OAuth2 password form (username, password). Sets the access_token_lf, refresh_token_lf and apikey_tkn_lflw cookies.",
-		Public:      true, Params: []httpapi.Param{
+		Description: "OAuth2 password form (username, password). Sets the access_token_lf, refresh_token_lf and apikey_tkn_lflw cookies. " +
+			"After SKILLFLAW_MAX_LOGIN_ATTEMPTS failed logins of a username from one address, that address gets 429 with Retry-After for a while.",
+		Public: true, Params: []httpapi.Param{
 			{Name: "username", In: "query", Description: "Form field (application/x-www-form-urlencoded body), not a query parameter."},
 			{Name: "password", In: "query", Description: "Form field (application/x-www-form-urlencoded body), not a query parameter."},
 		}, Response: auth.Pair{}, ReadModels: withProjects, Handler: h.login})
@@ -124,9 +130,11 @@ func (h *Identity) Routes(s *httpapi.Server) {
 		Description: "With SKILLFLAW_AUTO_LOGIN: a one-year access token of the superuser, for local use.",
 		Public:      true, Response: auth.Pair{}, ReadModels: models, Handler: h.autoLogin})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/refresh", Tag: "Login", Summary: "Refresh Token",
-		Description: "New tokens from the refresh_token_lf cookie.", Public: true, Response: auth.Pair{}, Handler: h.refresh})
+		Description: "New tokens from the refresh_token_lf cookie, which is spent: presenting it again revokes every token of its login.",
+		Public:      true, Response: auth.Pair{}, Handler: h.refresh})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/logout", Tag: "Login", Summary: "Logout",
-		Description: "Clears the auth cookies.", Public: true, Response: Message{}, Handler: h.logout})
+		Description: "Revokes every access and refresh token of the caller's account issued before, and clears the auth cookies.",
+		Public:      true, Response: Message{}, ReadModels: models, Handler: h.logout})
 
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/api_key/", Access: access.SignedIn(), Tag: "APIKey", Summary: "Create Api Key Route",
 		Description: "A new API key of the caller; the key is shown in full only in this answer.",
@@ -339,12 +347,17 @@ func (h *Identity) patchUser(c *gin.Context) {
 			return
 		}
 	}
-	var res eventstore.AppendResult
+	var (
+		res    eventstore.AppendResult
+		user   *domain.User
+		before int64 // the account's token generation before the change
+	)
 	err := retryOnRace(func() error {
-		user := domain.LoadUser(id)
+		user = domain.LoadUser(id)
 		if err := h.Repo.Load(ctx, user); err != nil {
 			return notFoundUser(err)
 		}
+		before = user.TokenGeneration()
 		if user.Deleted() {
 			return domain.NotFoundf("User not found")
 		}
@@ -361,7 +374,27 @@ func (h *Identity) patchUser(c *gin.Context) {
 		res, err = h.Repo.SaveAll(ctx, httpapi.Metadata(c, h.Clock()), aggs...)
 		return err
 	})
+	if err == nil {
+		err = h.renewOwnSession(c, caller, user, before)
+	}
 	h.answerUser(c, id, res, usernameTaken(err), http.StatusOK)
+}
+
+// renewOwnSession gives callers whose own change ended their sessions (a
+// new password, a superuser role given up) a new session in the cookies,
+// so that the browser they made the change from stays signed in while
+// every other session of the account ends. Callers by API key, and Bearer
+// clients that ignore cookies, log in again.
+func (h *Identity) renewOwnSession(c *gin.Context, caller auth.Principal, user *domain.User, before int64) error {
+	if caller.UserID != user.ID() || caller.Via != "jwt" || !user.CanLogIn() || user.TokenGeneration() == before {
+		return nil
+	}
+	pair, err := h.Sessions.Start(c.Request.Context(), user.ID(), user.TokenGeneration())
+	if err != nil {
+		return err
+	}
+	h.setTokenCookies(c, pair)
+	return nil
 }
 
 // changesAccountFlags reports whether body changes a field only
@@ -537,12 +570,17 @@ func (h *Identity) resetPassword(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	var res eventstore.AppendResult
+	var (
+		res    eventstore.AppendResult
+		user   *domain.User
+		before int64 // the account's token generation before the change
+	)
 	err = retryOnRace(func() error {
-		user := domain.LoadUser(id)
+		user = domain.LoadUser(id)
 		if err := h.Repo.Load(ctx, user); err != nil {
 			return notFoundUser(err)
 		}
+		before = user.TokenGeneration()
 		if caller.UserID == id {
 			if h.Passwords.Verify(user.PasswordHash(), *body.Password) {
 				return badRequest("You can't use your current password")
@@ -556,6 +594,9 @@ func (h *Identity) resetPassword(c *gin.Context) {
 		res, err = h.Repo.Save(ctx, user, httpapi.Metadata(c, h.Clock()))
 		return err
 	})
+	if err == nil {
+		err = h.renewOwnSession(c, caller, user, before)
+	}
 	h.answerUser(c, id, res, err, http.StatusOK)
 }
 
@@ -569,60 +610,129 @@ type LoginForm struct {
 	ClientSecret string `form:"client_secret"`
 }
 
-// Login checks a username and password and records the outcome: a success
-// resets the failure count, a failure counts towards the lock. Unknown
-// names, wrong passwords and locked accounts all get the same 401.
-func (h *Identity) Login(ctx context.Context, username, password string, md eventstore.Metadata) (int64, eventstore.Position, error) {
-	bad := auth.Unauthorized(msgBadLogin)
+// LoginResult is a successful login: the account, the token generation
+// its tokens carry, and the position of the login's events.
+type LoginResult struct {
+	UserID     int64
+	Generation int64
+	Position   eventstore.Position
+}
+
+// Login checks a username and password and records the outcome (a login
+// or a failed login on the account). Unknown names, wrong passwords and
+// locked accounts all get the same 401. Failed logins are throttled per
+// (name, client address): an address locked out gets 429 with
+// Retry-After, whatever its password, before it is compared, or after
+// when the lockout began meanwhile (then nothing is recorded).
+func (h *Identity) Login(ctx context.Context, username, password string, md eventstore.Metadata) (LoginResult, error) {
+	now := md.OccurredAt
+	wait, err := h.Throttle.Check(ctx, username, md.ClientIP, now)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if wait > 0 {
+		return LoginResult{}, throttled(wait)
+	}
+	settle := func(id int64, matched bool) error {
+		o := auth.Failed
+		if matched {
+			o = auth.Passed
+		}
+		wait, lockout, err := h.Throttle.Settle(ctx, username, md.ClientIP, o, now)
+		switch {
+		case err != nil:
+			return err
+		case lockout > 0:
+			h.Log.WarnContext(ctx, "failed logins: address locked out", "user_id", id, "client_ip", md.ClientIP,
+				"lockout", lockout.String())
+		case wait > 0:
+			return throttled(wait)
+		}
+		return nil
+	}
+	res, err := h.checkLogin(ctx, username, password, md, settle)
+	if errors.Is(err, errBadLogin) {
+		err = auth.Unauthorized(msgBadLogin)
+	}
+	return res, err
+}
+
+// throttled is the answer to a login attempt from an address locked out.
+func throttled(wait time.Duration) error {
+	return &httpapi.StatusError{Status: http.StatusTooManyRequests, Detail: msgThrottled,
+		Header: http.Header{"Retry-After": {strconv.FormatInt(int64(math.Ceil(wait.Seconds())), 10)}}}
+}
+
+// errBadLogin is a wrong password, an unknown name or an account that may
+// not log in.
+var errBadLogin = errors.New("bad login")
+
+// checkLogin compares the password, settles the comparison with the
+// throttle (before anything is recorded or answered), and records the
+// outcome on the account.
+func (h *Identity) checkLogin(ctx context.Context, username, password string, md eventstore.Metadata,
+	settle func(id int64, matched bool) error) (res LoginResult, err error) {
 	id, err := UserIDByName(ctx, h.Repo, username)
 	if err != nil {
-		return 0, eventstore.Position{}, err
+		return res, err
 	}
+	res.UserID = id
 	md.ActorUserID = id // a login attempt is the account's own act
 	// The password is checked once; a lost race on the account's stream
 	// (concurrent logins) only redoes the bookkeeping, unless the hash
 	// changed meanwhile.
 	var (
 		checkedHash string
-		matches     bool
+		matched     bool
 	)
 	for attempt := 0; ; attempt++ {
 		user := domain.LoadUser(id)
 		if id != 0 {
 			if err := h.Repo.Load(ctx, user); err != nil && !errors.Is(err, domain.ErrNotFound) {
-				return id, eventstore.Position{}, err
+				return res, err
 			}
 		}
 		if id == 0 || user.Deleted() || user.IsLocked() {
 			h.Passwords.Verify("", password) // same cost as a real check
-			return id, eventstore.Position{}, bad
+			if attempt == 0 {
+				if err := settle(id, false); err != nil {
+					return res, err
+				}
+			}
+			return res, errBadLogin
 		}
 		if attempt == 0 || user.PasswordHash() != checkedHash {
-			checkedHash, matches = user.PasswordHash(), h.Passwords.Verify(user.PasswordHash(), password)
+			checkedHash, matched = user.PasswordHash(), h.Passwords.Verify(user.PasswordHash(), password)
+			if attempt == 0 {
+				if err := settle(id, matched); err != nil {
+					return res, err
+				}
+			}
 		}
 		var answer error
 		switch {
-		case !matches:
-			user.LoginFailed(h.Config.MaxLoginAttempts)
-			answer = bad
+		case !matched:
+			user.LoginFailed()
+			answer = errBadLogin
 		case !user.IsActive() && !user.EverLoggedIn():
-			return id, eventstore.Position{}, badRequest("Waiting for approval")
+			return res, badRequest("Waiting for approval")
 		case !user.IsActive():
-			return id, eventstore.Position{}, auth.Unauthorized("Inactive user")
+			return res, auth.Unauthorized("Inactive user")
 		default:
 			user.LoginSucceeded()
 		}
-		res, err := h.Repo.Save(ctx, user, md)
+		saved, err := h.Repo.Save(ctx, user, md)
 		if errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
 			if err := backoff(ctx, attempt); err != nil {
-				return id, eventstore.Position{}, err
+				return res, err
 			}
 			continue
 		}
 		if err != nil {
-			return id, eventstore.Position{}, err
+			return res, err
 		}
-		return id, res.Last(), answer
+		res.Generation, res.Position = user.TokenGeneration(), saved.Last()
+		return res, answer
 	}
 }
 
@@ -649,18 +759,19 @@ func (h *Identity) login(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	md := httpapi.Metadata(c, h.Clock())
-	id, pos, err := h.Login(ctx, form.Username, form.Password, md)
+	res, err := h.Login(ctx, form.Username, form.Password, md)
+	pos := res.Position
 	if err == nil {
 		// An account older than projects gets its default project now.
 		own := md
-		own.ActorUserID = id
+		own.ActorUserID = res.UserID
 		var created eventstore.AppendResult
-		if created, err = EnsureDefaultProject(ctx, h.Repo, h.Pool, id, h.Config.DefaultProjectName, own); len(created.Positions) > 0 {
+		if created, err = EnsureDefaultProject(ctx, h.Repo, h.Pool, res.UserID, h.Config.DefaultProjectName, own); len(created.Positions) > 0 {
 			pos = created.Last()
 		}
 	}
 	if !pos.IsZero() {
-		// The outcome (login time, failure count, lock) is what the next
+		// The outcome (login time, failure count) is what the next
 		// request is judged on: make it visible first.
 		h.Server.Written(c, pos)
 	}
@@ -668,13 +779,13 @@ func (h *Identity) login(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	pair, err := h.Tokens.Issue(ctx, id)
+	pair, err := h.Sessions.Start(ctx, res.UserID, res.Generation)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
 	}
 	h.setTokenCookies(c, pair)
-	h.setStoreCookie(c, id)
+	h.setStoreCookie(c, res.UserID)
 	c.JSON(http.StatusOK, pair)
 }
 
@@ -697,9 +808,12 @@ func (h *Identity) autoLogin(c *gin.Context) {
 		httpapi.Fail(c, badRequest("Super user hasn't been created"))
 		return
 	}
-	var res eventstore.AppendResult
+	var (
+		res  eventstore.AppendResult
+		user *domain.User
+	)
 	for attempt := 0; ; attempt++ {
-		user := domain.LoadUser(id)
+		user = domain.LoadUser(id)
 		if err = h.Repo.Load(ctx, user); err == nil && !user.CanLogIn() {
 			err = badRequest("Super user hasn't been created")
 		}
@@ -719,7 +833,10 @@ func (h *Identity) autoLogin(c *gin.Context) {
 		return
 	}
 	h.Server.Written(c, res.Last())
-	token, err := h.Tokens.Sign(ctx, id, auth.AccessToken, 365*24*time.Hour)
+	// No refresh family: the token is the whole session (a logout or a
+	// password change still revokes it, by its generation).
+	token, err := h.Tokens.Sign(ctx, auth.Claims{User: id, Type: auth.AccessToken, Generation: user.TokenGeneration(),
+		ExpiresAt: h.Tokens.Now().Add(365 * 24 * time.Hour)})
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -731,34 +848,15 @@ func (h *Identity) autoLogin(c *gin.Context) {
 
 func (h *Identity) refresh(c *gin.Context) {
 	ctx := c.Request.Context()
-	cookie, err := c.Request.Cookie(auth.RefreshCookie)
-	if err != nil || cookie.Value == "" {
-		httpapi.Fail(c, auth.Unauthorized(msgBadRefresh))
-		return
+	token := ""
+	if cookie, err := c.Request.Cookie(auth.RefreshCookie); err == nil {
+		token = cookie.Value
 	}
-	id, err := h.Tokens.Verify(ctx, cookie.Value, auth.RefreshToken)
-	if err != nil {
-		if errors.Is(err, auth.ErrTokenMalformed) || errors.Is(err, auth.ErrTokenType) ||
-			errors.Is(err, auth.ErrTokenExpired) || errors.Is(err, auth.ErrTokenDetails) {
-			err = auth.Unauthorized(msgBadRefresh)
-		}
-		httpapi.Fail(c, err)
-		return
+	pair, err := h.Sessions.Refresh(ctx, token)
+	if reuse, ok := errors.AsType[*auth.RefreshReuseError](err); ok {
+		h.Log.WarnContext(ctx, "refresh token reused: its login's tokens are revoked", "user_id", reuse.User,
+			"family", reuse.Family.String(), "client_ip", c.ClientIP())
 	}
-	u, err := readapi.UserByID(ctx, h.Pool, id)
-	switch {
-	case errors.Is(err, domain.ErrNotFound):
-		err = auth.Unauthorized(msgBadRefresh)
-	case err == nil && !u.IsActive:
-		err = auth.Unauthorized("User account is inactive")
-	case err == nil && u.IsLocked:
-		err = auth.Unauthorized("User is locked.")
-	}
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	pair, err := h.Tokens.Issue(ctx, id)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -767,17 +865,60 @@ func (h *Identity) refresh(c *gin.Context) {
 	c.JSON(http.StatusOK, pair)
 }
 
+// logout ends every session of the caller's account (the access token's,
+// or an API key's, or the refresh cookie's when the access token is gone)
+// and clears the cookies. Without valid credentials it only clears them.
 func (h *Identity) logout(c *gin.Context) {
-	for _, name := range []string{auth.RefreshCookie, auth.AccessCookie, auth.StoreCookie} {
-		http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: "", Path: "/", MaxAge: -1, Domain: h.Config.CookieDomain})
+	ctx := c.Request.Context()
+	var id int64
+	if p, ok := h.Auth.Optional(c.Request); ok {
+		id = p.UserID
+	} else if ck, err := c.Request.Cookie(auth.RefreshCookie); err == nil && ck.Value != "" {
+		if id, _, err = h.Sessions.Holder(ctx, ck.Value); err != nil {
+			httpapi.Fail(c, err)
+			return
+		}
+	}
+	if id != 0 {
+		md := httpapi.Metadata(c, h.Clock())
+		md.ActorUserID = id
+		var res eventstore.AppendResult
+		err := retryOnRace(func() error {
+			user := domain.LoadUser(id)
+			if err := h.Repo.Load(ctx, user); err != nil {
+				return err
+			}
+			if err := user.RevokeSessions("logout"); err != nil {
+				return err
+			}
+			var err error
+			res, err = h.Repo.Save(ctx, user, md)
+			return err
+		})
+		if err != nil {
+			httpapi.Fail(c, err)
+			return
+		}
+		h.Server.Written(c, res.Last())
+	}
+	for _, ck := range []struct{ name, path string }{
+		{auth.RefreshCookie, refreshCookiePath}, {auth.RefreshCookie, "/"}, // and where older releases set it
+		{auth.AccessCookie, "/"}, {auth.StoreCookie, "/"},
+	} {
+		http.SetCookie(c.Writer, &http.Cookie{Name: ck.name, Value: "", Path: ck.path, MaxAge: -1, Domain: h.Config.CookieDomain})
 	}
 	c.JSON(http.StatusOK, Message{Message: "Logout successful"})
 }
 
+// refreshCookiePath limits the refresh cookie to the one route that reads
+// it: no other request carries it.
+const refreshCookiePath = "/api/v1/refresh"
+
 func (h *Identity) setTokenCookies(c *gin.Context, p auth.Pair) {
 	cfg := h.Config
 	if p.RefreshToken != nil {
-		h.setCookie(c, auth.RefreshCookie, *p.RefreshToken, h.Tokens.RefreshTTL(), true, cfg.RefreshCookieSecure, cfg.RefreshCookieSameSite)
+		h.setCookieAt(c, refreshCookiePath, auth.RefreshCookie, *p.RefreshToken, h.Tokens.RefreshTTL(), true,
+			cfg.RefreshCookieSecure, cfg.RefreshCookieSameSite)
 	}
 	h.setCookie(c, auth.AccessCookie, p.AccessToken, h.Tokens.AccessTTL(), false, cfg.AccessCookieSecure, cfg.AccessCookieSameSite)
 }
@@ -794,7 +935,12 @@ func (h *Identity) setStoreCookie(c *gin.Context, id int64) {
 
 // setCookie sets a cookie at path /; ttl 0 makes a session cookie.
 func (h *Identity) setCookie(c *gin.Context, name, value string, ttl time.Duration, httpOnly, secure bool, sameSite string) {
-	ck := &http.Cookie{Name: name, Value: value, Path: "/", Domain: h.Config.CookieDomain, HttpOnly: httpOnly, Secure: secure}
+	h.setCookieAt(c, "/", name, value, ttl, httpOnly, secure, sameSite)
+}
+
+// setCookieAt sets a cookie at path; ttl 0 makes a session cookie.
+func (h *Identity) setCookieAt(c *gin.Context, path, name, value string, ttl time.Duration, httpOnly, secure bool, sameSite string) {
+	ck := &http.Cookie{Name: name, Value: value, Path: path, Domain: h.Config.CookieDomain, HttpOnly: httpOnly, Secure: secure}
 	switch sameSite {
 	case "strict":
 		ck.SameSite = http.SameSiteStrictMode

@@ -69,8 +69,14 @@ type Config struct {
 	NewUserIsActive bool
 	// EnableSignup allows anonymous POST /api/v1/users/.
 	EnableSignup bool
-	// MaxLoginAttempts consecutive failed logins lock an account (0: never).
-	MaxLoginAttempts int
+	// MaxLoginAttempts consecutive failed logins of one name from one
+	// client address lock that address out of that name for LoginLockout,
+	// doubling with each further failure up to LoginLockoutMax (0: never).
+	MaxLoginAttempts              int
+	LoginLockout, LoginLockoutMax time.Duration
+	// SessionMaxLifetime bounds a session from its login: refreshes
+	// cannot extend it.
+	SessionMaxLifetime time.Duration
 	// PasswordHashCost is the bcrypt cost of password hashes.
 	PasswordHashCost int
 	// Cookie attributes of the access (and API key) and refresh cookies.
@@ -259,8 +265,14 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.NewUserIsActive }},
 		{Variable: v("SKILLFLAW_ENABLE_SIGNUP", "true", "Allow anonymous sign-up (POST /api/v1/users/); superusers can always add users."),
 			field: func(c *Config) any { return &c.EnableSignup }},
-		{Variable: v("SKILLFLAW_MAX_LOGIN_ATTEMPTS", "5", "Consecutive failed logins that lock an account (is_locked); 0 never locks."),
+		{Variable: v("SKILLFLAW_MAX_LOGIN_ATTEMPTS", "5", "Consecutive failed logins of one username from one client address after which that address is refused for that username (429, Retry-After) for SKILLFLAW_LOGIN_LOCKOUT, doubling with each further failure; other addresses and open sessions are unaffected; 0 turns this off."),
 			field: func(c *Config) any { return &c.MaxLoginAttempts }, max: 1000},
+		{Variable: v("SKILLFLAW_LOGIN_LOCKOUT", "1m", "First lockout of an address after SKILLFLAW_MAX_LOGIN_ATTEMPTS failed logins (Go duration); each further failure doubles it."),
+			field: func(c *Config) any { return &c.LoginLockout }},
+		{Variable: v("SKILLFLAW_LOGIN_LOCKOUT_MAX", "15m", "Longest lockout of an address after failed logins (Go duration): failed logins never lock anyone for good."),
+			field: func(c *Config) any { return &c.LoginLockoutMax }},
+		{Variable: v("SKILLFLAW_SESSION_MAX_LIFETIME", "720h", "Absolute lifetime of a session from its login (Go duration; 720h is 30 days): refreshing tokens cannot extend it."),
+			field: func(c *Config) any { return &c.SessionMaxLifetime }},
 		{Variable: v("SKILLFLAW_PASSWORD_HASH_COST", "12", "bcrypt cost of password hashes (4-31; each step doubles the work)."),
 			field: func(c *Config) any { return &c.PasswordHashCost }, min: 4, max: 31},
 		{Variable: v("SKILLFLAW_ACCESS_COOKIE_SECURE", "false", "Secure attribute of the access_token_lf and apikey_tkn_lflw cookies."),
@@ -269,7 +281,7 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.AccessCookieSameSite }, enum: []string{"lax", "strict", "none"}},
 		{Variable: v("SKILLFLAW_REFRESH_COOKIE_SECURE", "true", "Secure attribute of the refresh_token_lf cookie."),
 			field: func(c *Config) any { return &c.RefreshCookieSecure }},
-		{Variable: v("SKILLFLAW_REFRESH_COOKIE_SAMESITE", "none", "SameSite of the refresh_token_lf cookie: lax, strict or none."),
+		{Variable: v("SKILLFLAW_REFRESH_COOKIE_SAMESITE", "strict", "SameSite of the refresh_token_lf cookie (path /api/v1/refresh): lax, strict or none (only for a frontend on another site than the API)."),
 			field: func(c *Config) any { return &c.RefreshCookieSameSite }, enum: []string{"lax", "strict", "none"}},
 		{Variable: v("SKILLFLAW_COOKIE_DOMAIN", "", "Domain attribute of the auth cookies; empty: the request's host."),
 			field: func(c *Config) any { return &c.CookieDomain }},

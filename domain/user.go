@@ -34,9 +34,13 @@ type User struct {
 	isSSO        bool
 	resetPasswd  bool
 	failedLogins int
-	loggedIn     bool
-	deleted      bool
-	profile      UserProfile
+	// tokenGeneration counts the events that ended the account's sessions
+	// (EndsSessions); every token carries the generation it was issued in,
+	// and one issued in an older generation is refused.
+	tokenGeneration int64
+	loggedIn        bool
+	deleted         bool
+	profile         UserProfile
 }
 
 // Registration is what a new account starts with.
@@ -92,6 +96,10 @@ func (u *User) Deleted() bool        { return u.deleted }
 func (u *User) ResetPasswd() bool    { return u.resetPasswd }
 func (u *User) IsSSO() bool          { return u.isSSO }
 func (u *User) EverLoggedIn() bool   { return u.loggedIn }
+
+// TokenGeneration is the generation the account's tokens must carry: every
+// event that ends its sessions (EndsSessions) moves it on.
+func (u *User) TokenGeneration() int64 { return u.tokenGeneration }
 
 // exists fails for a deleted account.
 func (u *User) exists() error {
@@ -208,7 +216,7 @@ func (u *User) SetLocked(locked bool) error {
 	switch {
 	case locked && !u.isLocked:
 		u.record(UserLocked{UserID: u.id, Reason: "admin"})
-	case !locked && (u.isLocked || u.failedLogins > 0):
+	case !locked && u.isLocked:
 		u.record(UserUnlocked{UserID: u.id})
 	}
 	return nil
@@ -252,17 +260,37 @@ func (u *User) CanLogIn() bool { return !u.deleted && u.isActive && !u.isLocked 
 // LoginSucceeded records a successful login.
 func (u *User) LoginSucceeded() { u.record(UserLoggedIn{UserID: u.id}) }
 
-// LoginFailed records a wrong password; the maxAttempts-th consecutive
-// failure locks the account (maxAttempts <= 0: never).
-func (u *User) LoginFailed(maxAttempts int) {
+// LoginFailed records a wrong password. It never locks the account: a
+// stranger who knows the name could otherwise lock anyone out (failed
+// logins are throttled per client address instead, outside the domain).
+func (u *User) LoginFailed() {
 	if u.deleted || u.isLocked {
 		return
 	}
-	n := u.failedLogins + 1
-	u.record(UserLoginFailed{UserID: u.id, FailedAttempts: n})
-	if maxAttempts > 0 && n >= maxAttempts {
-		u.record(UserLocked{UserID: u.id, Reason: "failed_logins"})
+	u.record(UserLoginFailed{UserID: u.id, FailedAttempts: u.failedLogins + 1})
+}
+
+// RevokeSessions ends every session of the account: the tokens issued
+// before stop working (reason: "logout").
+func (u *User) RevokeSessions(reason string) error {
+	if err := u.exists(); err != nil {
+		return err
 	}
+	u.record(UserSessionsRevoked{UserID: u.id, Reason: reason})
+	return nil
+}
+
+// EndsSessions tells whether e revokes every token of the account issued
+// before it: a new password (chosen or reset), a lost superuser role, a
+// lock, a deactivation and an explicit revocation (logout). The token
+// generation counts these events, in the aggregate and in the users read
+// model alike.
+func EndsSessions(e Event) bool {
+	switch e.(type) {
+	case UserPasswordChanged, UserPasswordReset, UserSuperuserRevoked, UserLocked, UserDeactivated, UserSessionsRevoked:
+		return true
+	}
+	return false
 }
 
 // Delete removes the account.
@@ -281,6 +309,9 @@ func (u *User) record(e Event) {
 
 // Apply implements commands.Aggregate.
 func (u *User) Apply(e Event) {
+	if EndsSessions(e) {
+		u.tokenGeneration++
+	}
 	switch e := e.(type) {
 	case UserRegistered:
 		u.id, u.username, u.passwordHash = e.UserID, e.Username, e.PasswordHash

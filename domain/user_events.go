@@ -54,8 +54,9 @@ type UserDeactivated struct {
 	UserID int64 `json:"user_id"`
 }
 
-// UserLocked records a lock: by a superuser (reason "admin") or after too
-// many failed logins (reason "failed_logins").
+// UserLocked records a lock: by a superuser (reason "admin"). Streams
+// written before failed logins were throttled may also hold locks after too
+// many failed logins (reason "failed_logins"); none are recorded any more.
 type UserLocked struct {
 	UserID int64  `json:"user_id"`
 	Reason string `json:"reason"`
@@ -94,6 +95,13 @@ type UserLoginFailed struct {
 	FailedAttempts int   `json:"failed_attempts"`
 }
 
+// UserSessionsRevoked records the end of every session of the account
+// (Reason "logout"): the tokens issued before it are refused.
+type UserSessionsRevoked struct {
+	UserID int64  `json:"user_id"`
+	Reason string `json:"reason"`
+}
+
 // UserDeleted records the removal of an account.
 type UserDeleted struct {
 	UserID   int64  `json:"user_id"`
@@ -113,6 +121,7 @@ func (UserSuperuserRevoked) EventType() string { return "user.superuser_revoked"
 func (UserFlagsChanged) EventType() string     { return "user.flags_changed" }
 func (UserLoggedIn) EventType() string         { return "user.logged_in" }
 func (UserLoginFailed) EventType() string      { return "user.login_failed" }
+func (UserSessionsRevoked) EventType() string  { return "user.sessions_revoked" }
 func (UserDeleted) EventType() string          { return "user.deleted" }
 
 // APIKeyCreated records a new API key. Only a hash of the key is kept; the
@@ -144,7 +153,7 @@ func IdentityEvents() []Schema {
 		UserRegistered{}, UserProfileChanged{}, UserPasswordChanged{}, UserPasswordReset{},
 		UserActivated{}, UserDeactivated{}, UserLocked{}, UserUnlocked{},
 		UserSuperuserGranted{}, UserSuperuserRevoked{}, UserFlagsChanged{},
-		UserLoggedIn{}, UserLoginFailed{}, UserDeleted{},
+		UserLoggedIn{}, UserLoginFailed{}, UserDeleted{}, UserSessionsRevoked{},
 		APIKeyCreated{}, APIKeyRevoked{},
 	)
 }

@@ -73,31 +73,94 @@ func TestUser_ProfileRecordsOnlyChanges(t *testing.T) {
 	assert.ErrorIs(t, err, domain.ErrInvalid)
 }
 
-func TestUser_LocksAfterConsecutiveFailures(t *testing.T) {
+// Failed logins are recorded but never lock the account: anyone who knows
+// a name could otherwise lock its owner out (they are throttled per client
+// address instead).
+func TestUser_FailedLoginsNeverLock(t *testing.T) {
 	t.Parallel()
 	u := newUser(t)
-	u.LoginFailed(3)
-	u.LoginFailed(3)
-	u.LoginSucceeded() // resets the count
-	u.LoginFailed(3)
-	u.LoginFailed(3)
+	for range 50 {
+		u.LoginFailed()
+	}
 	assert.False(t, u.IsLocked())
-	u.LoginFailed(3)
-	assert.True(t, u.IsLocked())
-	assert.False(t, u.CanLogIn())
-	u.LoginFailed(3) // locked: nothing more is recorded
+	assert.True(t, u.CanLogIn())
+	assert.NotContains(t, types(u.Root().Pending()), "user.locked")
+	u.LoginSucceeded()
+
+	// An administrative lock stays until it is lifted; failures meanwhile
+	// record nothing.
+	require.NoError(t, u.SetLocked(true))
+	n := len(u.Root().Pending())
+	u.LoginFailed()
+	assert.Len(t, u.Root().Pending(), n)
 	got := replay(t, u)
 	assert.True(t, got.IsLocked(), "the lock survives a replay")
 	require.NoError(t, got.SetLocked(false))
 	assert.True(t, got.CanLogIn())
-	got.LoginFailed(3)
-	assert.False(t, got.IsLocked(), "unlocking resets the failure count")
 
-	never := newUser(t)
-	for range 10 {
-		never.LoginFailed(0)
+	// A lock recorded by an older release after failed logins folds as a
+	// lock, which SetLocked(false) lifts.
+	old := domain.LoadUser(7)
+	for i, e := range []domain.Event{
+		domain.UserRegistered{UserID: 7, Username: "ada", PasswordHash: "h", IsActive: true},
+		domain.UserLoginFailed{UserID: 7, FailedAttempts: 1},
+		domain.UserLocked{UserID: 7, Reason: "failed_logins"},
+	} {
+		old.Apply(e)
+		old.Root().Replayed(uint64(i))
 	}
-	assert.False(t, never.IsLocked(), "0 attempts never locks")
+	assert.True(t, old.IsLocked())
+	require.NoError(t, old.SetLocked(false))
+	assert.False(t, old.IsLocked())
+}
+
+// The token generation moves with every event that ends the account's
+// sessions, and with no other.
+func TestUser_TokenGeneration(t *testing.T) {
+	t.Parallel()
+	u := newUser(t)
+	assert.Zero(t, u.TokenGeneration())
+	nick := "Ada"
+	_, err := u.ChangeProfile(domain.ProfileChange{Nickname: &nick})
+	require.NoError(t, err)
+	u.LoginSucceeded()
+	u.LoginFailed()
+	require.NoError(t, u.SetSuperuser(true))
+	require.NoError(t, u.SetLocked(false))
+	require.NoError(t, u.SetActive(true))
+	assert.Zero(t, u.TokenGeneration(), "profile, logins, grants and no-ops keep the sessions")
+
+	steps := []struct {
+		name string
+		do   func() error
+	}{
+		{"password changed", func() error { return u.ChangePassword("h2") }},
+		{"password reset", func() error { return u.ResetPassword("h3", true) }},
+		{"superuser revoked", func() error { return u.SetSuperuser(false) }},
+		{"locked", func() error { return u.SetLocked(true) }},
+		{"deactivated", func() error { return u.SetActive(false) }},
+		{"logout", func() error { return u.RevokeSessions("logout") }},
+	}
+	for i, step := range steps {
+		require.NoError(t, step.do(), step.name)
+		assert.Equal(t, int64(i+1), u.TokenGeneration(), step.name)
+	}
+	require.NoError(t, u.SetLocked(false))
+	require.NoError(t, u.SetActive(true))
+	assert.Equal(t, int64(len(steps)), u.TokenGeneration(), "unlocking and reactivating revive no session")
+	assert.Equal(t, u.TokenGeneration(), replay(t, u).TokenGeneration(), "the fold gives the same generation")
+
+	for _, e := range u.Root().Pending() {
+		switch e.(type) {
+		case domain.UserPasswordChanged, domain.UserPasswordReset, domain.UserSuperuserRevoked,
+			domain.UserLocked, domain.UserDeactivated, domain.UserSessionsRevoked:
+			assert.True(t, domain.EndsSessions(e), e.EventType())
+		default:
+			assert.False(t, domain.EndsSessions(e), e.EventType())
+		}
+	}
+	require.NoError(t, u.Delete())
+	assert.ErrorIs(t, u.RevokeSessions("logout"), domain.ErrNotFound)
 }
 
 func TestUser_FlagsAndDeletion(t *testing.T) {

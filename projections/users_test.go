@@ -26,6 +26,7 @@ func TestUsers_RebuildGivesIdenticalRows(t *testing.T) {
 	repo := commands.NewRepository(e.store, e.reg)
 	ctx := testCtx(t)
 	var last eventstore.Position
+	generations := map[int64]int64{} // of the accounts not deleted, from the fold
 	save := func(md eventstore.Metadata, aggs ...commands.Aggregate) {
 		res, err := repo.SaveAll(ctx, md, aggs...)
 		require.NoError(t, err)
@@ -41,10 +42,16 @@ func TestUsers_RebuildGivesIdenticalRows(t *testing.T) {
 		require.NoError(t, u.SetLocked(i%3 == 0))
 		require.NoError(t, u.SetSuperuser(i == 1))
 		u.LoginSucceeded()
+		if i%2 == 1 {
+			require.NoError(t, u.ChangePassword("h2"))
+			require.NoError(t, u.RevokeSessions("logout"))
+		}
 		k, err := domain.CreateAPIKey(uuid.New(), i, domain.NewAPIKey{Name: "k", KeyHash: fmt.Sprint(i), KeyPrefix: "sk-", KeyLength: 46})
 		require.NoError(t, err)
 		if i%4 == 0 {
 			require.NoError(t, u.Delete())
+		} else {
+			generations[i] = u.TokenGeneration()
 		}
 		save(eventstore.Metadata{ActorUserID: i}, u, k)
 		if i%5 == 0 {
@@ -57,10 +64,24 @@ func TestUsers_RebuildGivesIdenticalRows(t *testing.T) {
 	users, keys := rows(t, e, "users"), rows(t, e, "api_keys")
 	require.Len(t, users, 9, "three of twelve were deleted")
 	require.Len(t, keys, 7, "keys of deleted users and revoked keys are gone")
+	readGenerations := func() map[int64]int64 {
+		got := map[int64]int64{}
+		rows, err := e.pool.Query(ctx, `SELECT id, token_generation FROM users`)
+		require.NoError(t, err)
+		for rows.Next() {
+			var id, gen int64
+			require.NoError(t, rows.Scan(&id, &gen))
+			got[id] = gen
+		}
+		require.NoError(t, rows.Err())
+		return got
+	}
+	assert.Equal(t, generations, readGenerations(), "the read model's token generation is the aggregate's")
 
 	_, err := e.pool.Exec(ctx, `UPDATE users SET nickname = 'spoiled'`)
 	require.NoError(t, err)
 	require.NoError(t, rt.Rebuild(ctx, "users", nil))
 	assert.Equal(t, users, rows(t, e, "users"))
 	assert.Equal(t, keys, rows(t, e, "api_keys"))
+	assert.Equal(t, generations, readGenerations())
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/blob"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/config"
+	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -52,6 +53,22 @@ func newEnv(getenv func(string) string, stderr io.Writer) (*env, error) {
 
 func (e *env) open(ctx context.Context, modules []app.Module) (*app.App, error) {
 	return app.Open(ctx, e.cfg, e.log, modules...)
+}
+
+// openMigrated opens the App and, unless SKILLFLAW_AUTO_MIGRATE=false,
+// applies pending migrations (for commands that write).
+func (e *env) openMigrated(ctx context.Context, modules []app.Module) (*app.App, error) {
+	a, err := e.open(ctx, modules)
+	if err != nil {
+		return nil, err
+	}
+	if e.cfg.AutoMigrate {
+		if err := a.Migrate(ctx); err != nil {
+			a.Close()
+			return nil, err
+		}
+	}
+	return a, nil
 }
 
 func (e *env) serve(ctx context.Context, modules []app.Module) error {
@@ -224,10 +241,13 @@ func progressLine(p projections.RebuildProgress) string {
 		p.Projection, p.Position.Commit, p.Target.Commit, 100*min(done/total, 1), rate, eta.Round(time.Second))
 }
 
-// users runs "users create-superuser".
+// users runs "users create-superuser" and "users unlock".
 func (e *env) users(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, modules []app.Module) error {
+	if len(args) > 0 && args[0] == "unlock" {
+		return e.unlock(ctx, args[1:], stdout, modules)
+	}
 	if len(args) == 0 || args[0] != "create-superuser" {
-		return usageError("users needs create-superuser")
+		return usageError("users needs create-superuser or unlock")
 	}
 	fs := flag.NewFlagSet("users create-superuser", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -247,16 +267,11 @@ func (e *env) users(ctx context.Context, args []string, stdin io.Reader, stdout 
 	if *username == "" || password == "" {
 		return usageError("a username (--username or SKILLFLAW_SUPERUSER) and a password (--password-stdin or SKILLFLAW_SUPERUSER_PASSWORD) are needed")
 	}
-	a, err := e.open(ctx, modules)
+	a, err := e.openMigrated(ctx, modules)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if e.cfg.AutoMigrate {
-		if err := a.Migrate(ctx); err != nil {
-			return err
-		}
-	}
 	d := a.Deps()
 	created, err := commands.EnsureSuperuser(ctx, d.Repository, commands.NewSequences(d.Pool),
 		auth.NewPasswords(e.cfg.PasswordHashCost), *username, password)
@@ -267,6 +282,32 @@ func (e *env) users(ctx context.Context, args []string, stdin io.Reader, stdout 
 		return fmt.Errorf("user %q already exists", *username)
 	}
 	fmt.Fprintf(stdout, "superuser %s created\n", *username)
+	return nil
+}
+
+// unlock runs "users unlock NAME": the account's failed logins are
+// forgotten from every address and its administrative lock is lifted (an
+// event whose actor is the system, caused by the CLI).
+func (e *env) unlock(ctx context.Context, args []string, stdout io.Writer, modules []app.Module) error {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		return usageError("users unlock NAME")
+	}
+	a, err := e.openMigrated(ctx, modules)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	d := a.Deps()
+	res, err := commands.UnlockUser(ctx, d.Repository, app.LoginThrottle(d), args[0],
+		eventstore.Metadata{CausationID: "cli:users unlock", OccurredAt: time.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	lock := "it was not locked"
+	if res.AdminLockLifted {
+		lock = "its lock is lifted"
+	}
+	fmt.Fprintf(stdout, "user %s unlocked: failed logins forgotten from %d addresses; %s\n", args[0], res.Addresses, lock)
 	return nil
 }
 

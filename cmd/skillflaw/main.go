@@ -5,6 +5,7 @@
 //	skillflaw projections status [--json]    where each projector is, its lag and last error
 //	skillflaw projections rebuild NAME|--all replay read models from the start of the log
 //	skillflaw users create-superuser         create a superuser (name and password from flags, env or stdin)
+//	skillflaw users unlock NAME              forget NAME's failed logins and lift its lock
 //	skillflaw audit replay --tenant ID --until TIME|POSITION [--out FILE]
 //	                                         a tenant's state as of an instant, replayed from the log
 //	skillflaw version                        print the version
@@ -59,6 +60,8 @@ commands:
   users create-superuser [--username NAME] [--password-stdin]
                                    create a superuser; defaults: SKILLFLAW_SUPERUSER and
                                    SKILLFLAW_SUPERUSER_PASSWORD
+  users unlock NAME                forget the failed logins of NAME from every address and
+                                   lift its administrative lock
   audit replay --tenant ID --until TIME|POSITION [--out FILE]
                                    a tenant's entities as of an instant, replayed from the log
   files sweep [--older-than 1h]    remove stored contents no file names (left by a crash

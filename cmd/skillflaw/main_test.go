@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	neturl "net/url"
@@ -192,58 +193,13 @@ func TestCLI_AuditReplay(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := testkit.DatabaseURL(t)
-	vars := map[string]string{"SKILLFLAW_DATABASE_URL": url, "HOME": t.TempDir(), "SKILLFLAW_PASSWORD_HASH_COST": "4",
-		"SKILLFLAW_SUPERUSER": "root", "SKILLFLAW_SUPERUSER_PASSWORD": "root-password-1"}
-	cfg, err := config.Load(func(k string) string { return vars[k] })
-	require.NoError(t, err)
-	serveCtx, stop := context.WithCancel(ctx)
-	a, err := app.Open(serveCtx, cfg, slog.New(slog.DiscardHandler), modules()...)
-	require.NoError(t, err)
-	require.NoError(t, a.Bootstrap(serveCtx))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- a.Serve(serveCtx, ln) }()
-	t.Cleanup(func() {
-		stop()
-		assert.NoError(t, <-done)
-		a.Close()
-	})
-	base := "http://" + ln.Addr().String()
-	store := postgres.New(a.Pool(), postgres.Options{})
-	t.Cleanup(store.Close)
-	head, err := store.Head(ctx)
-	require.NoError(t, err)
-	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	require.NoError(t, a.Runtime().WaitFor(waitCtx, head))
-
+	_, base := serveBinary(t, map[string]string{"SKILLFLAW_DATABASE_URL": url, "SKILLFLAW_SUPERUSER": "root",
+		"SKILLFLAW_SUPERUSER_PASSWORD": "root-password-1"})
 	call := func(method, path, token string, body any) (map[string]any, http.Header) {
 		t.Helper()
-		var rd io.Reader
-		ctype := "application/json"
-		switch b := body.(type) {
-		case nil:
-		case neturl.Values:
-			rd, ctype = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
-		default:
-			raw, err := json.Marshal(b)
-			require.NoError(t, err)
-			rd = bytes.NewReader(raw)
-		}
-		req, err := http.NewRequestWithContext(ctx, method, base+path, rd)
-		require.NoError(t, err)
-		req.Header.Set("Content-Type", ctype)
-		if token != "" {
-			req.Header.Set("Authorization", "Bearer "+token)
-		}
-		res, err := http.DefaultClient.Do(req)
-		require.NoError(t, err)
-		defer res.Body.Close()
-		var out map[string]any
-		require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
-		require.Less(t, res.StatusCode, 300, "%s %s: %v", method, path, out)
-		return out, res.Header
+		status, out, h := request(t, base, method, path, token, body)
+		require.Less(t, status, 300, "%s %s: %v", method, path, out)
+		return out, h
 	}
 	login, _ := call(http.MethodPost, "/api/v1/login", "", neturl.Values{"username": {"root"}, "password": {"root-password-1"}})
 	token := login["access_token"].(string)
@@ -285,6 +241,136 @@ func TestCLI_AuditReplay(t *testing.T) {
 	for _, args := range [][]string{{"audit"}, {"audit", "nope"}, {"audit", "replay"}, {"audit", "replay", "--tenant", tid},
 		{"audit", "replay", "--tenant", "x", "--until", "1"}, {"audit", "replay", "--tenant", tid, "--until", "yesterday"},
 		{"audit", "replay", "--tenant", tid, "--until", "1", "extra"}} {
+		_, _, err := c.run(ctx, args...)
+		require.ErrorIs(t, err, errUsage, "%v", args)
+	}
+}
+
+// serveBinary serves an App of the binary's modules on vars (on top of a
+// temporary HOME and bcrypt cost 4) until the test ends, once its read
+// models show what the bootstrap wrote; it returns the App and its URL.
+func serveBinary(t *testing.T, vars map[string]string) (*app.App, string) {
+	t.Helper()
+	ctx := context.Background()
+	env := map[string]string{"HOME": t.TempDir(), "SKILLFLAW_PASSWORD_HASH_COST": "4"}
+	maps.Copy(env, vars)
+	cfg, err := config.Load(func(k string) string { return env[k] })
+	require.NoError(t, err)
+	serveCtx, stop := context.WithCancel(ctx)
+	a, err := app.Open(serveCtx, cfg, slog.New(slog.DiscardHandler), modules()...)
+	require.NoError(t, err)
+	require.NoError(t, a.Bootstrap(serveCtx))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- a.Serve(serveCtx, ln) }()
+	t.Cleanup(func() {
+		stop()
+		assert.NoError(t, <-done)
+		a.Close()
+	})
+	store := postgres.New(a.Pool(), postgres.Options{})
+	t.Cleanup(store.Close)
+	head, err := store.Head(ctx)
+	require.NoError(t, err)
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	require.NoError(t, a.Runtime().WaitFor(waitCtx, head))
+	return a, "http://" + ln.Addr().String()
+}
+
+// request sends body (nil; url.Values as a form; else JSON) to base+path
+// as token ("": anonymous) and decodes the JSON answer.
+func request(t *testing.T, base, method, path, token string, body any) (int, map[string]any, http.Header) {
+	t.Helper()
+	var rd io.Reader
+	ctype := "application/json"
+	switch b := body.(type) {
+	case nil:
+	case neturl.Values:
+		rd, ctype = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
+	default:
+		raw, err := json.Marshal(b)
+		require.NoError(t, err)
+		rd = bytes.NewReader(raw)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, base+path, rd)
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", ctype)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var out map[string]any
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
+	return res.StatusCode, out, res.Header
+}
+
+// users unlock forgets a name's failed logins from every address and
+// lifts its administrative lock, as an event of the CLI; it is the way
+// back in for any account, superusers included.
+func TestCLI_UsersUnlock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testkit.DatabaseURL(t)
+	a, base := serveBinary(t, map[string]string{"SKILLFLAW_DATABASE_URL": url, "SKILLFLAW_SUPERUSER": "root",
+		"SKILLFLAW_SUPERUSER_PASSWORD": "root-password-1", "SKILLFLAW_MAX_LOGIN_ATTEMPTS": "2"})
+	login := func(name, password string) (int, map[string]any) {
+		t.Helper()
+		status, out, _ := request(t, base, http.MethodPost, "/api/v1/login", "", neturl.Values{"username": {name}, "password": {password}})
+		return status, out
+	}
+	status, out := login("root", "root-password-1")
+	require.Equal(t, http.StatusOK, status, out)
+	root := out["access_token"].(string)
+	status, out, _ = request(t, base, http.MethodPost, "/api/v1/users/", root, map[string]any{"username": "ops", "password": "ops-password-1"})
+	require.Equal(t, http.StatusCreated, status, out)
+	opsID := int64(out["id"].(float64))
+	status, out, _ = request(t, base, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", opsID), root,
+		map[string]any{"is_active": true, "is_superuser": true})
+	require.Equal(t, http.StatusOK, status, out)
+	status, out = login("ops", "ops-password-1")
+	require.Equal(t, http.StatusOK, status, out)
+	ops := out["access_token"].(string)
+
+	// ops locks root out (an administrative lock), and someone at root's
+	// address has guessed twice: root is refused.
+	status, out, _ = request(t, base, http.MethodGet, "/api/v1/users/whoami", root, nil)
+	require.Equal(t, http.StatusOK, status, out)
+	rootID := int64(out["id"].(float64))
+	status, out, _ = request(t, base, http.MethodPatch, fmt.Sprintf("/api/v1/users/%d", rootID), ops, map[string]any{"is_locked": true})
+	require.Equal(t, http.StatusOK, status, out)
+	for range 2 {
+		status, out = login("root", "a-guess")
+		require.Equal(t, http.StatusUnauthorized, status, out)
+	}
+	status, out = login("Root", "root-password-1")
+	require.Equal(t, http.StatusTooManyRequests, status, out)
+
+	c := newCLI(t, url)
+	c.modules = modules()
+	stdout, _, err := c.run(ctx, "users", "unlock", "ROOT")
+	require.NoError(t, err)
+	assert.Equal(t, "user ROOT unlocked: failed logins forgotten from 1 addresses; its lock is lifted\n", stdout)
+	var event string
+	require.NoError(t, a.Pool().QueryRow(ctx, `SELECT event_type || ' ' || coalesce(metadata->>'actor_user_id', 'system') || ' ' || (metadata->>'causation_id')
+FROM events WHERE stream_id = $1 ORDER BY global_position DESC LIMIT 1`, fmt.Sprintf("user-%d", rootID)).Scan(&event))
+	assert.Equal(t, "user.unlocked system cli:users unlock", event)
+	status, out = login("root", "root-password-1")
+	require.Equal(t, http.StatusOK, status, out)
+	status, out, _ = request(t, base, http.MethodGet, "/api/v1/users/whoami", out["access_token"].(string), nil)
+	require.Equal(t, http.StatusOK, status, out)
+	assert.Equal(t, false, out["is_locked"])
+
+	// Again: nothing left to do, and it says so.
+	stdout, _, err = c.run(ctx, "users", "unlock", "root")
+	require.NoError(t, err)
+	assert.Equal(t, "user root unlocked: failed logins forgotten from 0 addresses; it was not locked\n", stdout)
+	_, _, err = c.run(ctx, "users", "unlock", "ghost")
+	require.ErrorContains(t, err, `no user is named "ghost"`)
+	for _, args := range [][]string{{"users", "unlock"}, {"users", "unlock", "a", "b"}, {"users", "unlock", "--all"}, {"users", "nope"}} {
 		_, _, err := c.run(ctx, args...)
 		require.ErrorIs(t, err, errUsage, "%v", args)
 	}
