@@ -18,12 +18,21 @@
 //     tenancy.Authorize with a resource's tenant and business before they
 //     show or change somebody else's resource;
 //   - Tenant operations: the privilege in the tenant the request names,
-//     held tenant-wide (business 0), or in the business the request names
-//     (business_id / business-id; a business role holds in every business
-//     below its own); a request naming no tenant needs the privilege
-//     somewhere, and the handler checks the tenant it resolves (the body's
-//     tenant_id, else the system tenant) through tenancy.Check, which asks
-//     tenancy.Authorize for a tenant-wide hold.
+//     held tenant-wide (business 0), or — for an operation on one business,
+//     whose path names it — in that business (a business role holds in
+//     every business below its own); a request naming no tenant needs the
+//     privilege somewhere, and the handler checks the tenant it resolves
+//     (the body's tenant_id, else the system tenant) through
+//     tenancy.Check, which asks tenancy.Authorize for a tenant-wide hold.
+//
+// Before any of that, every place the request names in a declared
+// parameter (httpapi.Param.Place: business, org, group, member, relation)
+// must lie in the tenant the request acts in — its tenant parameter, else
+// X-Tenant-Id, else the system tenant — or the request is answered 404 as
+// if the place did not exist (tenancy.Locate). So a privilege held in a
+// business of tenant B never counts for tenant A: it is checked only in
+// its own business, inside its own tenant (request.Place compares the
+// tenant too).
 //
 // A missing privilege is 403 with Langflow's detail followed by what is
 // missing: "The user doesn't have enough privileges: missing
