@@ -307,13 +307,17 @@ type (
 )
 
 // chain is the per-route part of the middleware: route info, body limit,
-// authentication, the X-Min-Position wait, then the handler.
+// the JSON content type of operations with a JSON body, authentication,
+// the X-Min-Position wait, then the handler.
 func (s *Server) chain(rt *route) []gin.HandlerFunc {
 	limit := s.opts.MaxBodyBytes
 	if rt.op.MaxBodyBytes > 0 {
 		limit = rt.op.MaxBodyBytes
 	}
 	h := []gin.HandlerFunc{rt.enter, limitBody(limit)}
+	if rt.op.Body != nil {
+		h = append(h, requireJSON)
+	}
 	if !rt.op.Public {
 		h = append(h, s.authenticate, s.authorize)
 	}
