@@ -83,9 +83,20 @@ func (h *flowReads) read(c *gin.Context) {
 		h.log.readAsOf(c, asOf)
 		return
 	}
-	if f, ok := OwnFlow(c, h.pool); ok {
-		c.JSON(http.StatusOK, f)
+	f, ok := OwnFlow(c, h.pool)
+	if !ok {
+		return
 	}
+	err := secretsOf(c).flow(&f)
+	respond(c, f, err)
+}
+
+// secretsOf decides who sees the password values of flows for the request
+// of c (see flowSecrets).
+func secretsOf(c *gin.Context) *flowSecrets {
+	ctx := c.Request.Context()
+	caller, _ := auth.PrincipalFrom(ctx) // none: an anonymous reader, who sees no secret
+	return newFlowSecrets(ctx, caller)
 }
 
 func (h *flowReads) public(c *gin.Context) {
@@ -97,6 +108,8 @@ func (h *flowReads) public(c *gin.Context) {
 	if err == nil && (f.AccessType != domain.AccessPublic || f.IsDeleted) {
 		err = domain.NotFoundf("Flow not found")
 	}
+	// Anyone reads a public flow; nobody changes it without signing in.
+	f.Data = domain.MaskPasswordFields(f.Data)
 	respond(c, f, err)
 }
 
@@ -130,7 +143,9 @@ func (h *flowReads) withVersion(c *gin.Context, f FlowRead, where string, args .
 		httpapi.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, WithVersionContent(f, v))
+	f = WithVersionContent(f, v)
+	err = secretsOf(c).flow(&f)
+	respond(c, f, err)
 }
 
 // WithVersionContent is f showing version v's content.
@@ -148,6 +163,12 @@ func (h *flowReads) versions(c *gin.Context) {
 		return
 	}
 	out, err := FlowVersions(c.Request.Context(), h.pool, f.ID)
+	secrets := secretsOf(c)
+	for i := range out {
+		if err == nil {
+			out[i].Data, err = secrets.graph(out[i].Data, f.UserID, f.TenantID, f.BusinessID)
+		}
+	}
 	respond(c, out, err)
 }
 
