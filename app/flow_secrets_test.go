@@ -24,12 +24,14 @@ func secretGraph(key string) map[string]any {
 
 // TestFlowSecrets_masked_for_readers_who_cannot_write proves that the
 // values of password fields reach only those who may change the flow —
-// its owner (bea, developer in b2), holders of flows.write where it lives
-// (olga, developer tenant-wide) and superusers — on every read of its
+// its owner (bea, developer in b2), holders of flows.write or
+// flows.modify where it lives (olga, developer tenant-wide; tom, a role
+// with modify) and superusers — on every read of its
 // graph: the flow, the list, as_of, versions, online and release reads,
 // the version diff, while a viewer (gina, flows.read only) gets them
-// emptied there, and in the history and the audit trail; the public read
-// empties them for everyone.
+// emptied there, and in the history and the audit trail; so does a holder
+// of flows.delete alone (mona), in the answers of her changes too; the
+// public read empties them for everyone.
 func TestFlowSecrets_masked_for_readers_who_cannot_write(t *testing.T) {
 	t.Parallel()
 	w := rbacStart(t)
@@ -104,6 +106,29 @@ func TestFlowSecrets_masked_for_readers_who_cannot_write(t *testing.T) {
 		assert.Contains(t, audit.raw, "gpt-4o", "the audit trail shows the graphs")
 		assert.NotContains(t, audit.raw, "SECRET", "the audit trail shows no key to %s", who.name)
 	}
+	// A role that may take flows offline (flows.delete) but neither write
+	// nor change them sees no key, in its reads nor in the answers of its
+	// changes; one that may change them (flows.modify) sees them, so that
+	// what it saves back keeps them.
+	for role, privs := range map[string][]string{"flow_closer": {"read", "delete"}, "flow_tuner": {"read", "modify"}} {
+		w.admin201(t, http.MethodPost, "/api/v1/permissions/roles", map[string]any{"role_id": role, "role_name": role})
+		for _, priv := range privs {
+			w.admin201(t, http.MethodPost, "/api/v1/permissions/roles/"+role+"/privs", map[string]any{"module_id": "flows", "priv_id": priv})
+		}
+	}
+	mona, tom := w.newUser(t, "mona", bizPassword), w.newUser(t, "tom", bizPassword)
+	w.grantRole(t, w.admin.token, w.tenant, mona.id, "flow_closer")
+	w.grantRole(t, w.admin.token, w.tenant, tom.id, "flow_tuner")
+	r = w.call(t, http.MethodDelete, flow+"/online", nil, mona.token)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Contains(t, r.raw, "gpt-4o")
+	assert.NotContains(t, r.raw, "SECRET", "the answer of mona's change")
+	assert.NotContains(t, read(mona, "flow").raw, "SECRET")
+	r = w.call(t, http.MethodPatch, flow, map[string]any{"description": "tuned"}, tom.token)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Contains(t, r.raw, second, "the answer of tom's change")
+	assert.Contains(t, read(tom, "flow").raw, second)
+
 	public := w.get(t, "/api/v1/flows/public_flow/"+id, "", uuid.Nil)
 	require.Equal(t, http.StatusOK, public.status, public.raw)
 	assert.NotContains(t, public.raw, "SECRET")

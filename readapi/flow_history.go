@@ -270,7 +270,7 @@ func (h *flowLog) readAsOf(c *gin.Context, raw string) {
 		return
 	}
 	out := f.read(names[f.flow.UserID()])
-	out.Data, err = secretsOf(c).ofFlow(now, out.Data)
+	out.Data, err = secretsFor(c.Request.Context()).ofFlow(now, out.Data)
 	respond(c, out, err)
 }
 
@@ -490,7 +490,7 @@ func (h *flowLog) diff(c *gin.Context) {
 	}
 	// A reader who may not see the password values compares the versions
 	// as shown to them: a changed secret is no change.
-	secrets := secretsOf(c)
+	secrets := secretsFor(c.Request.Context())
 	contents := map[int64]domain.FlowContent{}
 	f := domain.LoadFlow(id)
 	for _, e := range events {
