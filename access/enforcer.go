@@ -334,3 +334,12 @@ func (r *request) authorizeBusiness(ctx context.Context, tenant uuid.UUID, busin
 	}
 	return err
 }
+
+// ScopeOf implements tenancy's question about a privilege other than the
+// route's: where in tenant the caller holds module.priv.
+func (r *request) ScopeOf(ctx context.Context, module, priv string, tenant uuid.UUID) (tenancy.Scope, error) {
+	if r.caller.IsSuperuser {
+		return tenancy.Scope{All: true}, nil
+	}
+	return r.checker.Scope(ctx, r.caller.UserID, tenant, module, priv)
+}

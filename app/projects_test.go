@@ -539,3 +539,47 @@ func TestProjects_Rebuild(t *testing.T) {
 	assert.Equal(t, before, rows())
 	assert.NotContains(t, strings.Join(before, ""), `"k"`, "secrets are not in the read model")
 }
+
+// TestProjects_nested_auth_settings_secrets proves that auth_settings
+// secrets are masked at any depth in every answer and in the read model,
+// and that masks sent back at any depth keep the stored secrets.
+func TestProjects_nested_auth_settings_secrets(t *testing.T) {
+	t.Parallel()
+	s := projStart(t, nil)
+	token, _ := s.projUser(t, "nest")
+	settings := map[string]any{"auth_type": "oauth",
+		"oauth": map[string]any{"client_id": "cid", "client_secret": "nested-cs", "token_url": "https://idp/token"},
+		"providers": []any{
+			map[string]any{"name": "a", "api_key": "nested-k-a"},
+			map[string]any{"name": "b", "headers": map[string]any{"Authorization": "Bearer nested-bearer"}}},
+	}
+	masked := map[string]any{"auth_type": "oauth",
+		"oauth": map[string]any{"client_id": "cid", "client_secret": "*******", "token_url": "https://idp/token"},
+		"providers": []any{
+			map[string]any{"name": "a", "api_key": "*******"},
+			map[string]any{"name": "b", "headers": map[string]any{"Authorization": "*******"}}},
+	}
+	p := s.projCreate(t, token, map[string]any{"name": "Nested", "auth_settings": settings})
+	assert.Equal(t, masked, p["auth_settings"])
+	for _, path := range []string{"/api/v1/projects/", projPath(p["id"])} {
+		r := s.call(t, http.MethodGet, path, nil, token)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		assert.NotContains(t, r.raw, "nested-", path)
+	}
+	rows := s.textRows(t, `SELECT auth_settings::text FROM projects WHERE id = $1`, p["id"])
+	assert.NotContains(t, strings.Join(rows, ""), "nested-", "the read model keeps no secret")
+
+	// The shown settings sent back with a change keep every masked secret.
+	back := masked
+	back["oauth"].(map[string]any)["client_id"] = "cid-2"
+	r := s.call(t, http.MethodPatch, projPath(p["id"]), map[string]any{"auth_settings": back}, token)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, "cid-2", r.obj(t)["auth_settings"].(map[string]any)["oauth"].(map[string]any)["client_id"])
+	assert.NotContains(t, r.raw, "nested-")
+	agg := domain.LoadProject(uuid.MustParse(p["id"].(string)))
+	require.NoError(t, s.app.Deps().Repository.Load(context.Background(), agg))
+	var stored map[string]any
+	require.NoError(t, json.Unmarshal(agg.Fields().AuthSettings, &stored))
+	settings["oauth"].(map[string]any)["client_id"] = "cid-2"
+	assert.Equal(t, settings, stored, "the log keeps the secrets the masks stood for")
+}

@@ -429,3 +429,29 @@ func TestTemplates_Rebuild(t *testing.T) {
 	require.NoError(t, s.app.Runtime().Rebuild(ctx, "flow_templates", nil))
 	assert.JSONEq(t, before, s.tplRows(t))
 }
+
+// TestTemplates_carry_no_password_values proves that a template, shared
+// with its scope, never shows the values of password fields: not copied
+// from the flow, and emptied when read (for data a PATCH put there).
+func TestTemplates_carry_no_password_values(t *testing.T) {
+	t.Parallel()
+	s := tplStart(t)
+	ada := s.tplSignUp(t, "ada")
+	bob := s.tplSignUp(t, "bob")
+	flow := s.createFlow(t, ada.token, map[string]any{"name": "Keyed", "data": secretGraph("sk-flow-SECRET")})
+	tpl := s.tplCreate(t, ada, flow["id"], "Keyed starter", "")
+	assert.NotContains(t, fmt.Sprint(tpl), "SECRET")
+	assert.Contains(t, fmt.Sprint(tpl), "gpt-4o")
+	path := fmt.Sprintf("/api/v1/flow-templates/%s", tpl["id"])
+	r := s.call(t, http.MethodPatch, path, map[string]any{"data": secretGraph("sk-patched-SECRET")}, ada.token)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.NotContains(t, r.raw, "SECRET")
+	for _, who := range []tplUser{ada, bob} {
+		for _, p := range []string{path, "/api/v1/flows/basic_examples/"} {
+			r := s.call(t, http.MethodGet, p, nil, who.token)
+			require.Equal(t, http.StatusOK, r.status, r.raw)
+			assert.Contains(t, r.raw, "gpt-4o", "%s reads %s", who.name, p)
+			assert.NotContains(t, r.raw, "SECRET", "%s reads %s", who.name, p)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/skillflaw/skillflaw-go/access"
+	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/tenancy"
@@ -63,7 +64,8 @@ type StateQuery struct {
 func Register(s *httpapi.Server, r *Replayer) {
 	h := &handlers{r: r}
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/audit/events", Access: access.Tenant("audit", "read"), Tag: "Audit", Summary: "Read Audit Events",
-		Description: "Every change of a tenant (events that carry it), in log order: who, when, what. " +
+		Description: "Every change of a tenant (events that carry it), in log order: who, when, what; the values of " +
+			"flows' password fields are emptied. " +
 			"Filters: from/to (RFC 3339), actor (user id), stream, type; cursor-paginated (next_cursor).",
 		Params: []httpapi.Param{
 			{Name: "tenant_id", In: "query", Format: "uuid", Required: true, Place: tenancy.PlaceTenant},
@@ -138,6 +140,8 @@ WHERE `+where+` ORDER BY a.commit_position, a.prepare_position LIMIT @limit`, ar
 			&e.OccurredAt, &e.CorrelationID, &e.ClientIP, (*[]byte)(&e.Data))
 		e.Position = eventstoreAt(cp, pp)
 		e.OccurredAt = e.OccurredAt.UTC()
+		// Auditors read what changed, not the secrets of flows' graphs.
+		e.Data = domain.MaskPasswordFields(e.Data)
 		return e, err
 	})
 	if err != nil {

@@ -530,6 +530,9 @@ func (h *Flows) answerFlows(c *gin.Context, ids []uuid.UUID, last eventstore.Pos
 	out := make([]readapi.FlowRead, 0, len(ids))
 	for _, id := range ids {
 		f, err := readapi.FlowByID(c.Request.Context(), h.Pool, id)
+		if err == nil {
+			err = readapi.AsSeen(c.Request.Context(), &f)
+		}
 		if err != nil {
 			httpapi.Fail(c, err)
 			return
@@ -543,7 +546,11 @@ func (h *Flows) answerFlows(c *gin.Context, ids []uuid.UUID, last eventstore.Pos
 // shows the write.
 func (h *Flows) answerFlow(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
 	answerWrite(c, h.Server, res, err, status, func(ctx context.Context) (readapi.FlowRead, error) {
-		return readapi.FlowByID(ctx, h.Pool, id)
+		f, err := readapi.FlowByID(ctx, h.Pool, id)
+		if err == nil {
+			err = readapi.AsSeen(ctx, &f)
+		}
+		return f, err
 	})
 }
 

@@ -100,12 +100,13 @@ func (h *Projects) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/projects/", Access: access.Own("projects", "write"), Tag: "Projects", Summary: "Create Project",
 		Description: "Create a project of the caller. A name the caller already uses gets Langflow's \" (n)\" suffix. " +
 			"The caller's flows listed in components_list and flows_list move into the new project. " +
-			"The secrets of auth_settings (oauth_client_secret, api_key) are shown masked.",
+			"The secrets of auth_settings (api_key, client_secret, password, token … and keys ending in _secret, _token, " +
+			"_password, _api_key, at any depth) are shown masked.",
 		Body: ProjectCreate{}, Response: readapi.ProjectRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.create})
 	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/projects/{project_id}", Access: access.Own("projects", "modify"), Tag: "Projects", Summary: "Update Project",
 		Description: "Update a project of the caller; absent or null fields stay as they are. A name another project of the " +
 			"caller has is 400. The caller's flows listed in components and flows move into the project. A masked " +
-			"secret sent back in auth_settings keeps the stored one.",
+			"secret sent back in auth_settings keeps the one stored at the same place (arrays by index).",
 		Params: projectID, Body: ProjectUpdate{}, Response: readapi.ProjectRead{}, ReadModels: models, Handler: h.update})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/projects/{project_id}", Access: access.Own("projects", "delete"), Tag: "Projects", Summary: "Delete Project",
 		Description: "Delete a project of the caller and its flows (both soft: is_deleted becomes true, names are free again); " +

@@ -32,9 +32,10 @@ type Config struct {
 	LogLevel slog.Level
 	// LogFormat is "json" or "text".
 	LogFormat string
-	// CORSOrigins are the allowed browser origins; "*" allows any.
+	// CORSOrigins are the allowed browser origins; "*" allows any other
+	// origin, without credentials.
 	CORSOrigins []string
-	// CORSAllowCredentials lets browsers send cookies cross-origin.
+	// CORSAllowCredentials lets the origins listed by name send cookies.
 	CORSAllowCredentials bool
 	// TrustedProxies are the proxy addresses or CIDRs whose
 	// X-Forwarded-For header is believed; empty trusts none.
@@ -231,9 +232,9 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.LogLevel }, enum: []string{"debug", "info", "warn", "error"}},
 		{Variable: v("SKILLFLAW_LOG_FORMAT", "json", "Log format: json or text."),
 			field: func(c *Config) any { return &c.LogFormat }, enum: []string{"json", "text"}},
-		{Variable: v("SKILLFLAW_CORS_ORIGINS", "*", "Comma-separated browser origins allowed by CORS (http(s)://host[:port]); * allows any."),
+		{Variable: v("SKILLFLAW_CORS_ORIGINS", "*", "Comma-separated browser origins allowed by CORS (http(s)://host[:port]); * allows any other origin, answered with Access-Control-Allow-Origin: * and never with credentials; the origin null is never allowed."),
 			field: func(c *Config) any { return &c.CORSOrigins }, check: checkOrigin},
-		{Variable: v("SKILLFLAW_CORS_ALLOW_CREDENTIALS", "true", "Allow cookies on cross-origin requests; with * the request's origin is echoed."),
+		{Variable: v("SKILLFLAW_CORS_ALLOW_CREDENTIALS", "true", "Allow cookies (Access-Control-Allow-Credentials: true) from the origins SKILLFLAW_CORS_ORIGINS lists by name; never from * or null."),
 			field: func(c *Config) any { return &c.CORSAllowCredentials }},
 		{Variable: v("SKILLFLAW_TRUSTED_PROXIES", "", "Comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed for the client IP; empty trusts none."),
 			field: func(c *Config) any { return &c.TrustedProxies }, check: checkProxy},
@@ -482,10 +483,17 @@ func RedactURL(raw string) string {
 }
 
 func checkOrigin(raw string) error {
-	if raw == "*" || strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "https://") {
+	if raw == "*" {
 		return nil
 	}
-	return fmt.Errorf("origin %q must be * or start with http:// or https://", raw)
+	if !strings.HasPrefix(raw, "http://") && !strings.HasPrefix(raw, "https://") {
+		return fmt.Errorf("origin %q must be * or start with http:// or https://", raw)
+	}
+	u, err := url.Parse(strings.TrimSuffix(raw, "/"))
+	if err != nil || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("origin %q must be scheme://host[:port], without a path", raw)
+	}
+	return nil
 }
 
 func checkProxy(raw string) error {

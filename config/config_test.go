@@ -190,6 +190,7 @@ func TestLoad_invalid_values(t *testing.T) {
 		{"bad_level", "SKILLFLAW_LOG_LEVEL", "verbose", `SKILLFLAW_LOG_LEVEL="verbose": must be one of debug, info, warn, error`},
 		{"bad_enum", "SKILLFLAW_EVENT_DELIVERY", "carrier-pigeon", `SKILLFLAW_EVENT_DELIVERY="carrier-pigeon": must be one of streaming, polling, direct`},
 		{"bad_origin", "SKILLFLAW_CORS_ORIGINS", "example.com", `SKILLFLAW_CORS_ORIGINS="example.com": origin "example.com" must be * or start with http:// or https://`},
+		{"origin_with_path", "SKILLFLAW_CORS_ORIGINS", "https://a.example/app", `SKILLFLAW_CORS_ORIGINS="https://a.example/app": origin "https://a.example/app" must be scheme://host[:port], without a path`},
 		{"bad_proxy", "SKILLFLAW_TRUSTED_PROXIES", "proxy.local", `SKILLFLAW_TRUSTED_PROXIES="proxy.local": "proxy.local" is neither an IP address nor a CIDR`},
 		{"bad_scheme", "SKILLFLAW_DATABASE_URL", "mysql://u@h/db", `SKILLFLAW_DATABASE_URL="mysql://u@h/db": scheme "mysql" is not postgres:// or postgresql://`},
 	}

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"bytes"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -16,13 +15,6 @@ const MaxProjectNameLength = 255
 // ProjectNameScope is the Claim scope that keeps project names unique per
 // user: the claimed value is "<user_id>/<name>".
 const ProjectNameScope = "project_name"
-
-// SecretMask replaces the secrets of auth_settings wherever a project is
-// shown; an update that sends it back keeps the stored secret.
-const SecretMask = "*******"
-
-// authSecrets are the keys of auth_settings whose values are secrets.
-var authSecrets = []string{"oauth_client_secret", "api_key"}
 
 // defaultProjectSpace derives the ids of default projects from user ids.
 var defaultProjectSpace = uuid.MustParse("0b6c3f5e-4a3d-5d8e-9f61-2c7d3a9e5b10")
@@ -252,58 +244,4 @@ func validAuthSettings(raw json.RawMessage) error {
 		return Invalidf("auth_settings must be an object")
 	}
 	return nil
-}
-
-// keepMaskedSecrets returns next with every secret that is SecretMask
-// (a client sending a shown project back) replaced by the stored one.
-func keepMaskedSecrets(next, stored json.RawMessage) json.RawMessage {
-	var n, s map[string]json.RawMessage
-	if json.Unmarshal(next, &n) != nil || n == nil {
-		return next
-	}
-	_ = json.Unmarshal(stored, &s) // no stored settings: nothing to keep
-	mask, _ := json.Marshal(SecretMask)
-	kept := false
-	for _, k := range authSecrets {
-		if v, ok := n[k]; ok && bytes.Equal(compactJSON(v), mask) {
-			if old, ok := s[k]; ok {
-				n[k], kept = old, true
-			}
-		}
-	}
-	if !kept {
-		return next
-	}
-	out, err := json.Marshal(n)
-	if err != nil {
-		return next
-	}
-	return out
-}
-
-// MaskAuthSettings returns auth_settings with the values of its secrets
-// (oauth_client_secret, api_key) replaced by SecretMask; empty and null
-// values stay as they are.
-func MaskAuthSettings(raw json.RawMessage) json.RawMessage {
-	var m map[string]json.RawMessage
-	if len(raw) == 0 || json.Unmarshal(raw, &m) != nil || m == nil {
-		return raw
-	}
-	mask, _ := json.Marshal(SecretMask)
-	masked := false
-	for _, k := range authSecrets {
-		if v, ok := m[k]; ok {
-			if c := string(compactJSON(v)); c != "null" && c != `""` {
-				m[k], masked = mask, true
-			}
-		}
-	}
-	if !masked {
-		return raw
-	}
-	out, err := json.Marshal(m)
-	if err != nil {
-		return raw
-	}
-	return out
 }

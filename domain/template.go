@@ -58,11 +58,13 @@ type NewFlowTemplate struct {
 }
 
 // TemplateContentOf is the part of a flow's content a template named name
-// captures.
+// captures. A template is shared with its scope, so it does not capture
+// the values of the flow's password fields (MaskPasswordFields), as
+// Langflow empties API keys in what it shares.
 func TemplateContentOf(name string, c FlowContent) TemplateContent {
 	return TemplateContent{
 		Name: name, Description: c.Description, FlowSkill: c.FlowSkill, Icon: c.Icon, IconBgColor: c.IconBgColor,
-		Gradient: c.Gradient, Data: c.Data, Tags: slices.Clone(c.Tags), FlowType: c.FlowType,
+		Gradient: c.Gradient, Data: MaskPasswordFields(c.Data), Tags: slices.Clone(c.Tags), FlowType: c.FlowType,
 	}
 }
 

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"strings"
@@ -117,4 +118,29 @@ func limitBody(limit int64) gin.HandlerFunc {
 		}
 		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
 	}
+}
+
+// requireJSON answers 415 to a body that is not labelled JSON
+// (application/json or any */*+json, parameters such as charset allowed),
+// before authentication and before anything reads it. It runs on the
+// operations whose Body is JSON, so that a page of another site cannot
+// write through them with a form: browsers post forms cross-site without a
+// preflight only as text/plain, application/x-www-form-urlencoded or
+// multipart/form-data. A body without a Content-Type is read as JSON, as
+// FastAPI reads it: browsers always label what a page sends, so only other
+// clients send none. Operations that take forms or files declare no Body
+// and are not concerned.
+func requireJSON(c *gin.Context) {
+	if c.Request.Body == nil || c.Request.Body == http.NoBody || c.Request.ContentLength == 0 {
+		return
+	}
+	ct := c.GetHeader("Content-Type")
+	if ct == "" {
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(ct); err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")) {
+		return
+	}
+	Fail(c, &StatusError{Status: http.StatusUnsupportedMediaType,
+		Detail: "Unsupported Media Type: the request body must be JSON (Content-Type: application/json)"})
 }

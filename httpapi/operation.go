@@ -30,8 +30,10 @@ type Operation struct {
 	// Params documents path, query and header parameters. Path parameters
 	// not listed are documented as required strings.
 	Params []Param
-	// Body is a prototype of the JSON request body (nil: none); its schema
-	// is generated from its type, `binding:"required"` and the like included.
+	// Body is a prototype of the JSON request body (nil: none, or a form
+	// or file the handler reads itself); its schema is generated from its
+	// type, `binding:"required"` and the like included. A body labelled
+	// other than JSON is refused with 415 before the handler runs.
 	Body any
 	// Response is a prototype of the success body (nil: unspecified JSON).
 	Response any

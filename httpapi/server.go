@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/gin-contrib/cors"
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
 
@@ -27,11 +26,12 @@ const DefaultReadYourWritesTimeout = 5 * time.Second
 type Options struct {
 	// Logger receives the access log, panics and 5xx errors; nil discards.
 	Logger *slog.Logger
-	// CORSOrigins are the allowed browser origins; "*" allows any. Empty
-	// disables CORS.
+	// CORSOrigins are the allowed browser origins; "*" allows any other
+	// origin, answered with "Access-Control-Allow-Origin: *" and never
+	// with credentials. Empty disables CORS.
 	CORSOrigins []string
-	// CORSAllowCredentials lets browsers send cookies; combined with "*"
-	// the request's origin is echoed, as Starlette does.
+	// CORSAllowCredentials lets browsers send cookies from the origins
+	// listed by name (never from "*" or the origin "null").
 	CORSAllowCredentials bool
 	// TrustedProxies are the IPs or CIDRs whose X-Forwarded-For is believed
 	// for the client IP; empty trusts none.
@@ -127,10 +127,10 @@ func New(opts Options) *Server {
 	e.NoMethod(func(c *gin.Context) { c.JSON(http.StatusMethodNotAllowed, gin.H{"detail": "Method Not Allowed"}) })
 	e.Use(s.requestID, s.accessLog, s.recoverPanic)
 	if len(opts.CORSOrigins) > 0 {
-		if mw, err := corsMiddleware(opts.CORSOrigins, opts.CORSAllowCredentials); err != nil {
+		if p, err := newCORSPolicy(opts.CORSOrigins, opts.CORSAllowCredentials); err != nil {
 			s.errs = append(s.errs, err)
 		} else {
-			e.Use(mw)
+			e.Use(p.middleware)
 		}
 	}
 	s.Handle(Operation{Method: http.MethodGet, Path: "/openapi.json", Public: true, Hidden: true,
@@ -175,37 +175,6 @@ func (s *Server) Routes() gin.RoutesInfo { return s.engine.Routes() }
 
 // Logger is the server's logger, for handlers that log beside Fail.
 func (s *Server) Logger() *slog.Logger { return s.log }
-
-// corsMiddleware allows the given origins. Starlette's allow_headers=["*"]
-// is imitated by echoing the requested headers, because browsers read a
-// literal "*" when credentials are allowed.
-func corsMiddleware(origins []string, credentials bool) (gin.HandlerFunc, error) {
-	cfg := cors.Config{
-		AllowMethods:     []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"},
-		AllowCredentials: credentials,
-		ExposeHeaders:    []string{HeaderRequestID, HeaderEventPosition, HeaderReadModelLag},
-		MaxAge:           10 * time.Minute,
-	}
-	switch {
-	case slices.Contains(origins, "*") && credentials:
-		cfg.AllowOriginFunc = func(string) bool { return true }
-	case slices.Contains(origins, "*"):
-		cfg.AllowAllOrigins = true
-	default:
-		cfg.AllowOrigins = origins
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("cors: %w", err)
-	}
-	allow := cors.New(cfg)
-	return func(c *gin.Context) {
-		if h := c.GetHeader("Access-Control-Request-Headers"); h != "" && c.Request.Method == http.MethodOptions {
-			c.Header("Access-Control-Allow-Headers", h)
-			c.Writer.Header().Add("Vary", "Access-Control-Request-Headers")
-		}
-		allow(c)
-	}, nil
-}
 
 // Handle registers op with the router and, unless it is Hidden, with the
 // OpenAPI document. A failure (duplicate method and path, bad path, bad
@@ -339,13 +308,17 @@ type (
 )
 
 // chain is the per-route part of the middleware: route info, body limit,
-// authentication, the X-Min-Position wait, then the handler.
+// the JSON content type of operations with a JSON body, authentication,
+// the X-Min-Position wait, then the handler.
 func (s *Server) chain(rt *route) []gin.HandlerFunc {
 	limit := s.opts.MaxBodyBytes
 	if rt.op.MaxBodyBytes > 0 {
 		limit = rt.op.MaxBodyBytes
 	}
 	h := []gin.HandlerFunc{rt.enter, limitBody(limit)}
+	if rt.op.Body != nil {
+		h = append(h, requireJSON)
+	}
 	if !rt.op.Public {
 		h = append(h, s.authenticate, s.authorize)
 	}

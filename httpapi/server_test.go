@@ -427,59 +427,6 @@ func TestServer_read_your_writes(t *testing.T) {
 	})
 }
 
-func TestServer_cors(t *testing.T) {
-	t.Parallel()
-	newServer := func(origins []string, credentials bool) *httptest.Server {
-		s := httpapi.New(httpapi.Options{CORSOrigins: origins, CORSAllowCredentials: credentials})
-		s.Handle(httpapi.Operation{Method: "POST", Path: "/things", Summary: "Create", Public: true, Handler: ok})
-		s.Handle(httpapi.Operation{Method: "GET", Path: "/things", Summary: "List", Public: true, Handler: ok})
-		return serve(t, s)
-	}
-	preflight := []string{
-		"Origin", "https://app.example",
-		"Access-Control-Request-Method", "POST",
-		"Access-Control-Request-Headers", "authorization,x-api-key",
-	}
-
-	t.Run("any_origin_with_credentials_echoes_the_origin", func(t *testing.T) {
-		t.Parallel()
-		ts := newServer([]string{"*"}, true)
-		r := do(t, "OPTIONS", ts.URL+"/things", nil, preflight...)
-		assert.Equal(t, http.StatusNoContent, r.status)
-		assert.Equal(t, "https://app.example", r.header.Get("Access-Control-Allow-Origin"))
-		assert.Equal(t, "true", r.header.Get("Access-Control-Allow-Credentials"))
-		assert.Contains(t, r.header.Get("Access-Control-Allow-Methods"), "POST")
-		assert.Equal(t, "authorization,x-api-key", r.header.Get("Access-Control-Allow-Headers"))
-
-		r = do(t, "GET", ts.URL+"/things", nil, "Origin", "https://app.example")
-		assert.Equal(t, http.StatusOK, r.status)
-		assert.Equal(t, "https://app.example", r.header.Get("Access-Control-Allow-Origin"))
-		assert.Contains(t, r.header.Get("Access-Control-Expose-Headers"), httpapi.HeaderEventPosition)
-	})
-	t.Run("any_origin_without_credentials_is_a_wildcard", func(t *testing.T) {
-		t.Parallel()
-		ts := newServer([]string{"*"}, false)
-		r := do(t, "OPTIONS", ts.URL+"/things", nil, preflight...)
-		assert.Equal(t, http.StatusNoContent, r.status)
-		assert.Equal(t, "*", r.header.Get("Access-Control-Allow-Origin"))
-	})
-	t.Run("listed_origins_only", func(t *testing.T) {
-		t.Parallel()
-		ts := newServer([]string{"https://app.example"}, true)
-		r := do(t, "OPTIONS", ts.URL+"/things", nil, preflight...)
-		assert.Equal(t, http.StatusNoContent, r.status)
-		assert.Equal(t, "https://app.example", r.header.Get("Access-Control-Allow-Origin"))
-
-		r = do(t, "OPTIONS", ts.URL+"/things", nil, "Origin", "https://evil.example", "Access-Control-Request-Method", "POST")
-		assert.Empty(t, r.header.Get("Access-Control-Allow-Origin"))
-	})
-	t.Run("bad_origin_fails_the_build", func(t *testing.T) {
-		t.Parallel()
-		_, err := httpapi.New(httpapi.Options{CORSOrigins: []string{"app.example"}}).Handler()
-		assert.ErrorContains(t, err, "cors")
-	})
-}
-
 func TestServer_access_log_redacts_the_query(t *testing.T) {
 	t.Parallel()
 	logs := &testkit.SyncBuffer{}

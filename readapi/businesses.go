@@ -241,7 +241,7 @@ func ListBusinessResources(ctx context.Context, pool *pgxpool.Pool, caller auth.
 		if err != nil {
 			return nil, fmt.Errorf("flows of business %d: %w", b.BusinessID, err)
 		}
-		return nonNil(flows), nil
+		return nonNil(flows), newFlowSecrets(ctx, caller).flows(flows)
 	case "project":
 		where, order, args := filter("p")
 		rows, _ := pool.Query(ctx, `SELECT `+projectColumns+projectFrom+where+order, args...)

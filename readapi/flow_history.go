@@ -136,59 +136,56 @@ type loggedEvent struct {
 // ownStream reads the stream of the flow in the path for the caller: the
 // owner, a superuser, or a holder of the route's privilege where the flow
 // lives gets it; for anyone else, and when the stream is empty, the flow
-// does not exist. ok false: the request was answered.
-func (h *flowLog) ownStream(c *gin.Context) (id uuid.UUID, events []loggedEvent, ok bool) {
+// does not exist. now is the flow as it is now (every event folded). ok
+// false: the request was answered.
+func (h *flowLog) ownStream(c *gin.Context) (id uuid.UUID, events []loggedEvent, now *domain.Flow, ok bool) {
 	caller, ok := auth.CallerOf(c)
 	if !ok {
-		return uuid.Nil, nil, false
+		return uuid.Nil, nil, nil, false
 	}
 	if id, ok = httpapi.PathUUID(c, "flow_id"); !ok {
-		return uuid.Nil, nil, false
+		return uuid.Nil, nil, nil, false
 	}
-	events, err := h.readStream(c.Request.Context(), id, caller)
+	events, now, err := h.readStream(c.Request.Context(), id, caller)
 	if err != nil {
 		httpapi.Fail(c, err)
-		return uuid.Nil, nil, false
+		return uuid.Nil, nil, nil, false
 	}
-	return id, events, true
+	return id, events, now, true
 }
 
-// readStream reads and decodes flow id's stream for caller (see ownStream).
-func (h *flowLog) readStream(ctx context.Context, id uuid.UUID, caller auth.Principal) ([]loggedEvent, error) {
+// readStream reads and decodes flow id's stream for caller (see
+// ownStream), and folds all of it into now.
+func (h *flowLog) readStream(ctx context.Context, id uuid.UUID, caller auth.Principal) (events []loggedEvent, now *domain.Flow, err error) {
 	recs, err := h.store.ReadStream(ctx, domain.FlowStream(id), 0, eventstore.MaxRevision)
 	if err != nil {
-		return nil, fmt.Errorf("read flow %s: %w", id, err)
+		return nil, nil, fmt.Errorf("read flow %s: %w", id, err)
 	}
-	events := make([]loggedEvent, len(recs))
+	if len(recs) == 0 {
+		return nil, nil, domain.NotFoundf("Flow not found")
+	}
+	events = make([]loggedEvent, len(recs))
+	now = domain.LoadFlow(id)
 	for i, rec := range recs {
 		e, err := h.reg.Decode(rec)
 		if _, unknown := errors.AsType[*eventstore.UnknownEventTypeError](err); err != nil && !unknown {
-			return nil, fmt.Errorf("read flow %s: %w", id, err)
+			return nil, nil, fmt.Errorf("read flow %s: %w", id, err)
 		}
 		events[i] = loggedEvent{rec: rec, event: e}
+		if e != nil {
+			now.Apply(e)
+		}
 	}
-	var created domain.FlowCreated
-	if len(events) > 0 {
-		created, _ = events[0].event.(domain.FlowCreated)
-	}
-	if len(events) == 0 {
-		return nil, domain.NotFoundf("Flow not found")
-	}
+	created, _ := events[0].event.(domain.FlowCreated)
 	if created.UserID != caller.UserID && !caller.IsSuperuser {
 		// Somebody else's flow: readable where the caller holds the
 		// route's privilege (where the flow is now), else not revealed.
-		f := domain.LoadFlow(id)
-		for _, e := range events {
-			if e.event != nil {
-				f.Apply(e.event)
-			}
-		}
-		p := f.Placement()
+		p := now.Placement()
 		if tenancy.Authorize(ctx, tenancy.OrSystem(p.TenantID), p.BusinessID) != nil {
-			return nil, domain.NotFoundf("Flow not found")
+			return nil, nil, domain.NotFoundf("Flow not found")
 		}
 	}
-	return events, nil
+	return events, now, nil
 }
 
 // foldedFlow is a flow folded from a prefix of its stream.
@@ -254,7 +251,7 @@ func (h *flowLog) readAsOf(c *gin.Context, raw string) {
 		return
 	}
 	ctx := c.Request.Context()
-	events, err := h.readStream(ctx, id, caller)
+	events, now, err := h.readStream(ctx, id, caller)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -272,7 +269,9 @@ func (h *flowLog) readAsOf(c *gin.Context, raw string) {
 		httpapi.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, f.read(names[f.flow.UserID()]))
+	out := f.read(names[f.flow.UserID()])
+	out.Data, err = secretsFor(c.Request.Context()).ofFlow(now, out.Data)
+	respond(c, out, err)
 }
 
 // read is the folded flow as FlowRead shows it, built as the flows
@@ -341,7 +340,7 @@ func (h *flowLog) history(c *gin.Context) {
 	if _, ok := httpapi.PathUUID(c, "flow_id"); !ok || !httpapi.BindQuery(c, &q) {
 		return
 	}
-	id, events, ok := h.ownStream(c)
+	id, events, _, ok := h.ownStream(c)
 	if !ok {
 		return
 	}
@@ -485,10 +484,13 @@ func (h *flowLog) diff(c *gin.Context) {
 	if !ok {
 		return
 	}
-	id, events, ok := h.ownStream(c)
+	id, events, now, ok := h.ownStream(c)
 	if !ok {
 		return
 	}
+	// A reader who may not see the password values compares the versions
+	// as shown to them: a changed secret is no change.
+	secrets := secretsFor(c.Request.Context())
 	contents := map[int64]domain.FlowContent{}
 	f := domain.LoadFlow(id)
 	for _, e := range events {
@@ -498,7 +500,13 @@ func (h *flowLog) diff(c *gin.Context) {
 		}
 		f.Apply(e.event)
 		if v, ok := e.event.(domain.FlowVersionCreated); ok && (v.VersionID == from || v.VersionID == to) {
-			contents[v.VersionID] = f.Content()
+			content := f.Content()
+			var err error
+			if content.Data, err = secrets.ofFlow(now, content.Data); err != nil {
+				httpapi.Fail(c, err)
+				return
+			}
+			contents[v.VersionID] = content
 		}
 		if len(contents) == 2 || len(contents) == 1 && from == to {
 			break

@@ -293,7 +293,8 @@ func filterFlows(caller auth.Principal, q FlowListQuery) *flowFilter {
 }
 
 // ListFlows answers Read Flows for caller: a []FlowRead or []FlowHeader
-// (get_all), else a FlowPage of either.
+// (get_all), else a FlowPage of either. The graphs show password values
+// only where the caller may see them (flowSecrets).
 func ListFlows(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, q FlowListQuery) (any, error) {
 	f := filterFlows(caller, q)
 	cols := FlowColumns
@@ -302,11 +303,9 @@ func ListFlows(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, q
 	}
 	if q.GetAll {
 		rows, _ := pool.Query(ctx, `SELECT `+cols+FlowFrom+f.where+f.order, f.args...)
-		flows, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (FlowRead, error) {
-			return ScanFlow(flowRow{row, nil})
-		})
+		flows, err := collectFlows(ctx, caller, rows, nil)
 		if err != nil {
-			return nil, fmt.Errorf("list flows: %w", err)
+			return nil, err
 		}
 		if q.HeaderFlows {
 			return headers(flows), nil
@@ -326,11 +325,9 @@ func ListFlows(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, q
 		f.where + f.order + ` LIMIT ` + f.args.add(q.Size) + ` OFFSET ` + f.args.add(offset) + `) page ON page.id = f.id` + f.order
 	var total int64
 	rows, _ := pool.Query(ctx, pageSQL, f.args...)
-	flows, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (FlowRead, error) {
-		return ScanFlow(flowRow{row, &total})
-	})
+	flows, err := collectFlows(ctx, caller, rows, &total)
 	if err != nil {
-		return nil, fmt.Errorf("list flows: %w", err)
+		return nil, err
 	}
 	if len(flows) == 0 && q.Page > 1 { // past the last page: count alone
 		if err := pool.QueryRow(ctx, `SELECT count(*) FROM flows f`+f.where, f.args[:filterArgs]...).Scan(&total); err != nil {
@@ -342,6 +339,18 @@ func ListFlows(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, q
 		return FlowPage[FlowHeader]{Items: headers(flows), Total: total, Page: q.Page, Size: q.Size, Pages: pages}, nil
 	}
 	return FlowPage[FlowRead]{Items: nonNil(flows), Total: total, Page: q.Page, Size: q.Size, Pages: pages}, nil
+}
+
+// collectFlows reads the rows of a list (see flowRow for total), their
+// graphs as caller may see them (flowSecrets).
+func collectFlows(ctx context.Context, caller auth.Principal, rows pgx.Rows, total *int64) ([]FlowRead, error) {
+	flows, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (FlowRead, error) {
+		return ScanFlow(flowRow{row, total})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list flows: %w", err)
+	}
+	return flows, newFlowSecrets(ctx, caller).flows(flows)
 }
 
 // flowRow adapts a row of the list for ScanFlow: if total is not nil, the

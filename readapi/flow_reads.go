@@ -36,12 +36,14 @@ func RegisterFlowReads(s *httpapi.Server, pool *pgxpool.Pool, store eventstore.S
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}", Access: access.Own("flows", "read"), Tag: "Flows", Summary: "Read Flow",
 		Description: "A flow of the caller (deleted ones too, with is_deleted true). With as_of, the flow as it was then, " +
 			"folded from the event log: the events at or before a position (an X-Event-Position), or that occurred at or " +
-			"before an RFC 3339 time; 404 if the flow did not exist yet.",
+			"before an RFC 3339 time; 404 if the flow did not exist yet. The values of template fields marked password " +
+			"are emptied unless the caller owns the flow, is a superuser or holds flows.write or flows.modify where it " +
+			"lives (so on every read of a flow's graph).",
 		Params: append(flowID, httpapi.Param{Name: "as_of", In: "query",
 			Description: "An event position (e.g. 42) or an RFC 3339 time (e.g. 2026-01-02T15:04:05.123456Z)."}),
 		Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.read})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/public_flow/{flow_id}", Tag: "Flows",
-		Summary: "Read Public Flow", Description: "A PUBLIC flow, for anyone; any other flow is not found.",
+		Summary: "Read Public Flow", Description: "A PUBLIC flow, for anyone (values of password fields emptied); any other flow is not found.",
 		Public: true, Params: flowID, Response: FlowRead{}, ReadModels: FlowReadModels, Handler: h.public})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/flows/{flow_id}/online", Access: access.Own("flows", "read"), Tag: "Flows",
 		Summary: "Read Online Flow", Description: "The flow with the content of its online version; 404 when none is online.",
@@ -83,9 +85,12 @@ func (h *flowReads) read(c *gin.Context) {
 		h.log.readAsOf(c, asOf)
 		return
 	}
-	if f, ok := OwnFlow(c, h.pool); ok {
-		c.JSON(http.StatusOK, f)
+	f, ok := OwnFlow(c, h.pool)
+	if !ok {
+		return
 	}
+	err := secretsFor(c.Request.Context()).flow(&f)
+	respond(c, f, err)
 }
 
 func (h *flowReads) public(c *gin.Context) {
@@ -97,6 +102,8 @@ func (h *flowReads) public(c *gin.Context) {
 	if err == nil && (f.AccessType != domain.AccessPublic || f.IsDeleted) {
 		err = domain.NotFoundf("Flow not found")
 	}
+	// Anyone reads a public flow; nobody changes it without signing in.
+	f.Data = domain.MaskPasswordFields(f.Data)
 	respond(c, f, err)
 }
 
@@ -130,7 +137,9 @@ func (h *flowReads) withVersion(c *gin.Context, f FlowRead, where string, args .
 		httpapi.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, WithVersionContent(f, v))
+	f = WithVersionContent(f, v)
+	err = secretsFor(c.Request.Context()).flow(&f)
+	respond(c, f, err)
 }
 
 // WithVersionContent is f showing version v's content.
@@ -148,6 +157,12 @@ func (h *flowReads) versions(c *gin.Context) {
 		return
 	}
 	out, err := FlowVersions(c.Request.Context(), h.pool, f.ID)
+	secrets := secretsFor(c.Request.Context())
+	for i := range out {
+		if err == nil {
+			out[i].Data, err = secrets.graph(out[i].Data, f.UserID, f.TenantID, f.BusinessID)
+		}
+	}
 	respond(c, out, err)
 }
 

@@ -81,6 +81,9 @@ func scanProject(row pgx.CollectableRow) (ProjectRead, error) {
 	if len(p.AuthSettings) == 0 {
 		p.AuthSettings = nil
 	}
+	// The projection stores them masked; masking again covers rows written
+	// before secrets were masked at every depth.
+	p.AuthSettings = domain.MaskAuthSettings(p.AuthSettings)
 	return p, err
 }
 

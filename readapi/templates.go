@@ -104,6 +104,9 @@ func scanTemplate(row pgx.CollectableRow) (templateRow, error) {
 		return r, err
 	}
 	t.CreateAt, t.UpdatedAt = t.CreateAt.UTC(), t.UpdatedAt.UTC()
+	// Templates are shared: their graphs never show password values (those
+	// copied before templates stopped capturing them included).
+	t.Data = domain.MaskPasswordFields(t.Data)
 	return r, dataAndTags(&t.Data, tags, &t.Tags)
 }
 

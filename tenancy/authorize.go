@@ -2,6 +2,7 @@ package tenancy
 
 import (
 	"context"
+	"slices"
 
 	"github.com/google/uuid"
 )
@@ -88,4 +89,32 @@ func place(ctx context.Context, tenant uuid.UUID, business int64) error {
 		return a.Place(ctx, tenant, business)
 	}
 	return nil
+}
+
+// privilegeScoper is an Authorizer that also answers for a privilege
+// other than the route's (the access package's does).
+type privilegeScoper interface {
+	// ScopeOf returns where in tenant the caller holds module.priv.
+	ScopeOf(ctx context.Context, module, priv string, tenant uuid.UUID) (Scope, error)
+}
+
+// ScopeOf returns where in tenant the caller holds module.priv, a
+// privilege other than the route's: what a read shows may depend on it
+// (the values of a flow's password fields need flows.write where the flow
+// lives). Everything without an Authorizer, as Readable; nothing when the
+// request's Authorizer cannot tell.
+func ScopeOf(ctx context.Context, module, priv string, tenant uuid.UUID) (Scope, error) {
+	a, ok := ctx.Value(authorizerKey{}).(Authorizer)
+	if !ok {
+		return Scope{All: true}, nil
+	}
+	if s, ok := a.(privilegeScoper); ok {
+		return s.ScopeOf(ctx, module, priv, tenant)
+	}
+	return Scope{}, nil
+}
+
+// Holds reports whether s covers business (0: the tenant as a whole).
+func (s Scope) Holds(business int64) bool {
+	return s.All || business != 0 && slices.Contains(s.Businesses, business)
 }
