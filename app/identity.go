@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -52,7 +53,19 @@ func (m *Identity) Routes(s *httpapi.Server, d Deps) {
 	tokens := auth.NewTokens(auth.NewSecret(cfg.SecretKey, d.Pool),
 		time.Duration(cfg.AccessTokenExpireSeconds)*time.Second,
 		time.Duration(cfg.RefreshTokenExpireSeconds)*time.Second, clock)
-	dir := auth.NewDirectory(d.Pool)
+	dir := auth.NewDirectory(d.Pool, func(ctx context.Context, id int64) (auth.Account, bool, error) {
+		u := domain.LoadUser(id)
+		if err := d.Repository.Load(ctx, u); errors.Is(err, domain.ErrNotFound) {
+			return auth.Account{}, false, nil
+		} else if err != nil {
+			return auth.Account{}, false, err
+		}
+		if u.Deleted() {
+			return auth.Account{}, false, nil
+		}
+		return auth.Account{ID: u.ID(), Username: u.Username(), IsActive: u.IsActive(), IsSuperuser: u.IsSuperuser(),
+			IsLocked: u.IsLocked(), TokenGeneration: u.TokenGeneration()}, true, nil
+	})
 	authn := auth.NewAuthenticator(tokens, dir, cfg.AutoLogin)
 	s.SetAuthenticator(authn)
 	// Who may do what follows from who is calling: the effective

@@ -782,6 +782,22 @@ func TestIdentity_LoginTokenUsableAtOnce(t *testing.T) {
 	assert.Equal(t, http.StatusOK, r.status, "the refresh token of a successful login is refused: %s", r.raw)
 }
 
+// A token is usable even where the users read model does not show its
+// account yet (a node behind the log): the account is folded from its
+// stream. The row is taken out of the read model here, which is what such
+// a node sees.
+func TestIdentity_TokenUsableWhileReadModelLags(t *testing.T) {
+	t.Parallel()
+	s := startIdentity(t, nil)
+	tk := s.login(t, idAdmin, idAdminPassword)
+	_, err := s.app.Pool().Exec(context.Background(), `DELETE FROM users WHERE username = $1`, idAdmin)
+	require.NoError(t, err)
+	r := s.do(t, http.MethodGet, "/api/v1/api_key/", nil, bearer(tk.access))
+	require.Equal(t, http.StatusOK, r.status, "the token of an account the read model lacks: %s", r.raw)
+	r = s.do(t, http.MethodPost, "/api/v1/refresh", nil, http.Header{"Cookie": {"refresh_token_lf=" + tk.refresh}})
+	assert.Equal(t, http.StatusOK, r.status, "its refresh token: %s", r.raw)
+}
+
 // concurrently sends the n requests at once and counts the answers by
 // "status detail".
 func concurrently(t *testing.T, reqs []*http.Request) map[string]int {

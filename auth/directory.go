@@ -30,11 +30,19 @@ type Account struct {
 
 // Directory looks accounts up for the Authenticator.
 type Directory struct {
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	fromLog func(ctx context.Context, id int64) (Account, bool, error)
 }
 
-// NewDirectory reads the users and api_keys read models of pool.
-func NewDirectory(pool *pgxpool.Pool) *Directory { return &Directory{pool: pool} }
+// NewDirectory reads the users and api_keys read models of pool. fromLog,
+// if not nil, answers for an account the users read model does not show
+// (yet): a token is only ever issued for an account that exists, so a
+// missing row means the read model lags behind the registration that made
+// it (a node catching up, a long backlog); the account is then folded
+// from its own stream, and the token works at once.
+func NewDirectory(pool *pgxpool.Pool, fromLog func(ctx context.Context, id int64) (Account, bool, error)) *Directory {
+	return &Directory{pool: pool, fromLog: fromLog}
+}
 
 const accountColumns = `u.id, u.username, u.is_active, u.is_superuser, u.is_locked, u.token_generation`
 
@@ -42,9 +50,22 @@ const accountColumns = `u.id, u.username, u.is_active, u.is_superuser, u.is_lock
 // live (family uuid.Nil: none asked for), in one statement; ok is false
 // when there is no such account.
 func (d *Directory) ByID(ctx context.Context, id int64, family uuid.UUID) (Account, bool, error) {
-	return d.one(ctx, `SELECT `+accountColumns+`, $2::uuid IS NULL OR EXISTS (
+	fam := uuid.NullUUID{UUID: family, Valid: family != uuid.Nil}
+	a, ok, err := d.one(ctx, `SELECT `+accountColumns+`, $2::uuid IS NULL OR EXISTS (
     SELECT 1 FROM refresh_families f WHERE f.id = $2 AND f.user_id = u.id AND f.revoked_at IS NULL)
-FROM users u WHERE u.id = $1`, id, uuid.NullUUID{UUID: family, Valid: family != uuid.Nil})
+FROM users u WHERE u.id = $1`, id, fam)
+	if ok || err != nil || d.fromLog == nil {
+		return a, ok, err
+	}
+	if a, ok, err = d.fromLog(ctx, id); !ok || err != nil {
+		return Account{}, false, err
+	}
+	err = d.pool.QueryRow(ctx, `SELECT $2::uuid IS NULL OR EXISTS (
+    SELECT 1 FROM refresh_families f WHERE f.id = $2 AND f.user_id = $1 AND f.revoked_at IS NULL)`, id, fam).Scan(&a.FamilyLive)
+	if err != nil {
+		return Account{}, false, fmt.Errorf("look up refresh family: %w", err)
+	}
+	return a, true, nil
 }
 
 // ByAPIKey returns the account owning the key with this hash and counts
