@@ -67,8 +67,9 @@ func (s *Server) Written(c *gin.Context, pos eventstore.Position) {
 }
 
 // awaitMinPosition holds a request that sent X-Min-Position until the
-// operation's read models reached it: 422 for a malformed position, 503
-// with Retry-After when they do not catch up in time.
+// operation's read models, and those its authorisation reads, reached it:
+// 422 for a malformed position, 503 with Retry-After when they do not
+// catch up in time.
 func (s *Server) awaitMinPosition(c *gin.Context) {
 	raw := c.GetHeader(HeaderMinPosition)
 	if raw == "" {
@@ -88,7 +89,7 @@ func (s *Server) awaitMinPosition(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.ReadYourWritesTimeout)
 	defer cancel()
-	if err := s.opts.Waiter.WaitFor(ctx, pos, rt.op.ReadModels...); err != nil {
+	if err := s.opts.Waiter.WaitFor(ctx, pos, rt.awaited...); err != nil {
 		if ctx.Err() != nil {
 			Fail(c, &StatusError{
 				Status: http.StatusServiceUnavailable,
@@ -97,6 +98,6 @@ func (s *Server) awaitMinPosition(c *gin.Context) {
 			})
 			return
 		}
-		Fail(c, fmt.Errorf("wait for read models %s at %s: %w", strings.Join(rt.op.ReadModels, ","), pos, err))
+		Fail(c, fmt.Errorf("wait for read models %s at %s: %w", strings.Join(rt.awaited, ","), pos, err))
 	}
 }

@@ -49,6 +49,10 @@ type Options struct {
 	// Authorizer enforces each non-public operation's Access after
 	// authentication; nil leaves authorisation to the handlers.
 	Authorizer Authorizer
+	// AccessReadModels are the read models the Authorizer decides from for
+	// operations that need a privilege (AccessOwn, AccessTenant): their
+	// X-Min-Position waits for these too, before authorisation.
+	AccessReadModels []string
 	// Title and Version go into the OpenAPI document's info (defaults
 	// "SkillFlaw" and "dev").
 	Title, Version string
@@ -253,7 +257,7 @@ func (s *Server) handle(op Operation) (err error) {
 			err = fmt.Errorf("router: %v", r)
 		}
 	}()
-	s.engine.Handle(op.Method, gp, s.chain(&route{op: op, rename: rename})...)
+	s.engine.Handle(op.Method, gp, s.chain(&route{op: op, rename: rename, awaited: s.awaited(op)})...)
 
 	s.keys[key] = true
 	if op.Hidden {
@@ -327,8 +331,9 @@ func normalizePath(path string) string {
 
 // route is what the handlers of one operation share.
 type route struct {
-	op     Operation
-	rename map[string]string
+	op      Operation
+	rename  map[string]string
+	awaited []string // see Server.awaited
 }
 
 type (
@@ -338,7 +343,8 @@ type (
 )
 
 // chain is the per-route part of the middleware: route info, body limit,
-// authentication, the X-Min-Position wait, then the handler.
+// authentication, the X-Min-Position wait, authorisation (which may read
+// a read model the wait covered), then the handler.
 func (s *Server) chain(rt *route) []gin.HandlerFunc {
 	limit := s.opts.MaxBodyBytes
 	if rt.op.MaxBodyBytes > 0 {
@@ -346,12 +352,29 @@ func (s *Server) chain(rt *route) []gin.HandlerFunc {
 	}
 	h := []gin.HandlerFunc{rt.enter, limitBody(limit)}
 	if !rt.op.Public {
-		h = append(h, s.authenticate, s.authorize)
+		h = append(h, s.authenticate)
 	}
-	if len(rt.op.ReadModels) > 0 {
+	if len(rt.awaited) > 0 {
 		h = append(h, s.awaitMinPosition)
 	}
+	if !rt.op.Public {
+		h = append(h, s.authorize)
+	}
 	return append(h, rt.op.Handler)
+}
+
+// awaited is what X-Min-Position waits for on op: its read models, and
+// those its authorisation reads.
+func (s *Server) awaited(op Operation) []string {
+	out := slices.Clone(op.ReadModels)
+	if !op.Public && (op.Access.Kind == AccessOwn || op.Access.Kind == AccessTenant) {
+		for _, m := range s.opts.AccessReadModels {
+			if !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
 }
 
 func (rt *route) enter(c *gin.Context) {
