@@ -10,10 +10,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// leaseNamespace is the first key of every projection lease, a
-// session-level advisory lock (pg_try_advisory_lock(leaseNamespace,
-// hashtext(name))); "SFPJ".
-const leaseNamespace int32 = 0x5346504a
+// LeaseNamespace is the first key of every projection lease, a
+// session-level advisory lock: pg_try_advisory_lock(LeaseNamespace,
+// hashtext(name)) ("SFPJ"). A session that holds one keeps every process
+// from running that projector (tests hold them to keep a read model
+// behind).
+const LeaseNamespace int32 = 0x5346504a
 
 // leases are this process's leases on its projections: a projector runs
 // only in the process that holds its lease, so two server processes on
@@ -165,7 +167,7 @@ func (l *leases) poll(ctx context.Context, conn *pgx.Conn) error {
 		return err
 	}
 	rows, _ := conn.Query(ctx, `SELECT n FROM unnest($2::text[]) AS n WHERE pg_try_advisory_lock($1, hashtext(n))`,
-		leaseNamespace, want)
+		LeaseNamespace, want)
 	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		return fmt.Errorf("take projection leases: %w", err)

@@ -53,7 +53,13 @@ var fastRetries = projections.Config{
 // start runs a runtime over ps until the test ends.
 func (e *env) start(t *testing.T, ps ...*projections.Projection) *projections.Runtime {
 	t.Helper()
-	rt, err := projections.NewRuntime(e.pool, e.store, e.reg, ps, fastRetries)
+	return e.startWith(t, fastRetries, ps...)
+}
+
+// startWith is start with cfg.
+func (e *env) startWith(t *testing.T, cfg projections.Config, ps ...*projections.Projection) *projections.Runtime {
+	t.Helper()
+	rt, err := projections.NewRuntime(e.pool, e.store, e.reg, ps, cfg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -101,7 +101,7 @@ func (r *Runtime) Status(ctx context.Context) ([]Status, error) {
 	if err := r.pool.QueryRow(ctx, `SELECT coalesce(max(global_position), 0) FROM events`).Scan(&head); err != nil {
 		return nil, fmt.Errorf("projection status: %w", err)
 	}
-	rows, err := r.pool.Query(ctx, statusSQL, types, r.reg.Types(), int64(uint32(leaseNamespace)))
+	rows, err := r.pool.Query(ctx, statusSQL, types, r.reg.Types(), int64(uint32(LeaseNamespace)))
 	if err != nil {
 		return nil, fmt.Errorf("projection status: %w", err)
 	}
