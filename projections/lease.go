@@ -138,7 +138,12 @@ func (l *leases) session(ctx context.Context) error {
 	// Closing the session releases every lock it holds.
 	defer conn.Close(context.Background()) //nolint:errcheck // closing
 	for {
-		if err := l.poll(ctx, conn); err != nil {
+		// A connection that stopped answering (a network partition) counts
+		// as lost: its leases are, or soon will be, another process's.
+		pollCtx, cancel := context.WithTimeout(ctx, max(5*time.Second, 2*l.rt.cfg.LeasePoll))
+		err := l.poll(pollCtx, conn)
+		cancel()
+		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
