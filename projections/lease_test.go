@@ -30,6 +30,16 @@ type process struct {
 const countedTables = `CREATE TABLE counted (id uuid PRIMARY KEY, n bigint NOT NULL DEFAULT 0);
 CREATE TABLE openings (id uuid PRIMARY KEY)`
 
+// countedEnv is a test database with the tables of countedProjection and
+// openingsProjection.
+func countedEnv(t *testing.T) (*env, context.Context) {
+	t.Helper()
+	e, ctx := newEnv(t), testCtx(t)
+	_, err := e.pool.Exec(ctx, countedTables)
+	require.NoError(t, err)
+	return e, ctx
+}
+
 // countedProjection counts increments per tally; applied counts every
 // call of its handlers (a rolled-back attempt too).
 func countedProjection(applied *atomic.Int64) *projections.Projection {
@@ -128,10 +138,7 @@ func holder(t *testing.T, ps ...*process) *process {
 // passed over without saving its checkpoint included.
 func TestLease_OneProcessRunsEachProjector(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	ctx := testCtx(t)
-	_, err := e.pool.Exec(ctx, countedTables)
-	require.NoError(t, err)
+	e, ctx := countedEnv(t)
 	one, two := e.startProcess(t, "one"), e.startProcess(t, "two")
 	h := holder(t, one, two)
 	other := one
@@ -168,10 +175,7 @@ func TestLease_OneProcessRunsEachProjector(t *testing.T) {
 // applies what follows exactly once.
 func TestLease_TakeOverWhenTheHolderDies(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	ctx := testCtx(t)
-	_, err := e.pool.Exec(ctx, countedTables)
-	require.NoError(t, err)
+	e, ctx := countedEnv(t)
 	one := e.startProcess(t, "one")
 	holder(t, one)
 	two := e.startProcess(t, "two")
@@ -180,7 +184,7 @@ func TestLease_TakeOverWhenTheHolderDies(t *testing.T) {
 
 	// "one" loses its own connections; its pool stays, as a process
 	// whose connection to the database broke would keep nothing.
-	_, err = e.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'skillflaw one'`)
+	_, err := e.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'skillflaw one'`)
 	require.NoError(t, err)
 	died := time.Now()
 	require.Eventually(t, func() bool { return two.rt.Holds("counted") && !one.rt.Holds("counted") }, 10*time.Second, 5*time.Millisecond)
@@ -207,10 +211,7 @@ func TestLease_TakeOverWhenTheHolderDies(t *testing.T) {
 // over events it does not handle.
 func TestStatus_HeadAndIdleLag(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
-	ctx := testCtx(t)
-	_, err := e.pool.Exec(ctx, countedTables)
-	require.NoError(t, err)
+	e, ctx := countedEnv(t)
 	p := e.startProcess(t, "solo")
 	_, last := e.writeTallies(t, 2, 10)
 	require.NoError(t, p.rt.WaitFor(ctx, last))

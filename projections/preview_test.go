@@ -3,7 +3,6 @@ package projections_test
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,11 +78,7 @@ func TestPreview_LeavesOutAnEventThatFails(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := testCtx(t)
-	_, err := e.pool.Exec(ctx, `CREATE TABLE poisoned (id uuid PRIMARY KEY, name text NOT NULL)`)
-	require.NoError(t, err)
-	var broken atomic.Bool
-	broken.Store(true)
-	rt := e.start(t, poisonProjection(&broken, false))
+	rt := e.start(t, poisonProjection(e.poisonTable(t), false))
 	_, _ = e.open(t, "poison")
 	_, pos := e.open(t, "good")
 	var names []string
