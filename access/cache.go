@@ -11,15 +11,14 @@ import (
 const maxCached = 100_000
 
 // Cache keeps a Checker's answers for as long as the access read model, as
-// this process's projections runtime has processed it, stays at one
-// position of the log: every answer is tagged with the position read
-// before it was computed, and a new position empties the cache. Read your
-// writes holds as it does for every read model: a grant waits for this
-// process's "access" projection before it answers, which moves the
-// position. Another node's grant is seen once this process's runtime has
-// caught up with it (the LISTEN notification, milliseconds) — the bound
-// X-Min-Position gives every read. Without a running runtime (position
-// unknown) nothing is cached.
+// this process's projections runtime knows it, stays at one position of
+// the log: every answer is tagged with the position read before it was
+// computed, and a new position empties the cache. The runtime follows the
+// projection wherever it runs (the process holding its lease publishes its
+// progress to the others), so a grant moves the position in every
+// process: a grant waits for the projection before it answers, and a
+// request with X-Min-Position waits for it before it is authorised.
+// Without a running runtime (position unknown) nothing is cached.
 type Cache struct {
 	position func() (eventstore.Position, bool)
 

@@ -140,6 +140,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 		MaxBodyBytes:          cfg.MaxBodyBytes(),
 		ReadYourWritesTimeout: cfg.ReadYourWritesTimeout,
 		Waiter:                a.runtime,
+		AccessReadModels:      []string{projections.AccessName},
 		Title:                 "SkillFlaw",
 		Version:               Version,
 	})

@@ -4,17 +4,65 @@ import (
 	"context"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
-// answerWrite answers a write with status and the row read returns, once
-// the operation's read models show what res appended (a write that
-// appended nothing waits for nothing); a failed write (err) or read fails
+// previewer is the projections runtime as write answers use it
+// (projections.Runtime.Preview).
+type previewer interface {
+	Preview(ctx context.Context, pos eventstore.Position, names []string, read func(context.Context, pgx.Tx) error) error
+}
+
+// readBack reads the answer of a write that reached pos (the zero
+// position: it appended nothing) with read: from db (the pool) once the
+// operation's read models show the write (httpapi.Server.Written), and
+// from a preview of them at pos when they have not caught up in time. So a
+// write answers what the command decided, never "not found" for what it
+// just created because a projector is behind (or runs in another process
+// that died).
+func readBack[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos eventstore.Position,
+	read func(ctx context.Context, db readapi.DB) (T, error)) (T, error) {
+	ctx := c.Request.Context()
+	var lagging []string
+	if !pos.IsZero() {
+		lagging = s.Written(c, pos)
+	}
+	if p, ok := s.Waiter().(previewer); ok && len(lagging) > 0 {
+		var out T
+		err := p.Preview(ctx, pos, lagging, func(ctx context.Context, tx pgx.Tx) (err error) {
+			out, err = read(ctx, tx)
+			return err
+		})
+		return out, err
+	}
+	return read(ctx, db)
+}
+
+// answerWrite answers a write with status and the row read returns (see
+// readBack); a failed write (err) or read fails the request.
+func answerWrite[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, res eventstore.AppendResult, err error, status int,
+	read func(ctx context.Context, db readapi.DB) (T, error)) {
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	row, err := readBack(c, s, db, res.Last(), read)
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
+	}
+	c.JSON(status, row)
+}
+
+// answerValue answers a write with status and v, what the command decided
+// (no read model is read for it), once the operation's read models show
+// the write or the wait for them timed out; a failed write (err) fails
 // the request.
-func answerWrite[T any](c *gin.Context, s *httpapi.Server, res eventstore.AppendResult, err error, status int,
-	read func(ctx context.Context) (T, error)) {
+func answerValue[T any](c *gin.Context, s *httpapi.Server, res eventstore.AppendResult, err error, status int, v T) {
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -22,10 +70,5 @@ func answerWrite[T any](c *gin.Context, s *httpapi.Server, res eventstore.Append
 	if len(res.Positions) > 0 {
 		s.Written(c, res.Last())
 	}
-	row, err := read(c.Request.Context())
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, row)
+	c.JSON(status, v)
 }

@@ -115,18 +115,12 @@ func (h *Businesses) decide(ctx context.Context, tenant uuid.UUID, business int6
 	return decideAgain(ctx, h.Repo, businessSaveAttempts, func() *domain.BusinessTree { return domain.LoadBusinessTree(tenant) }, fn, md)
 }
 
-// answer answers a write on business id with its row, once the read
-// models show the write.
+// answer answers a write on business id with its row, as the read
+// models show the write (readBack).
 func (h *Businesses) answer(c *gin.Context, id int64, res eventstore.AppendResult, status int) {
-	if len(res.Positions) > 0 {
-		h.Server.Written(c, res.Last())
-	}
-	b, err := readapi.BusinessByID(c.Request.Context(), h.Pool, id)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, b)
+	answerWrite(c, h.Server, h.Pool, res, nil, status, func(ctx context.Context, db readapi.DB) (readapi.BusinessRead, error) {
+		return readapi.BusinessByID(ctx, db, id)
+	})
 }
 
 func (h *Businesses) add(c *gin.Context) {
@@ -370,15 +364,9 @@ func (h *Businesses) setUserRoles(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	if len(res.Positions) > 0 {
-		h.Server.Written(c, res.Last())
-	}
-	out, err := readapi.ListBusinessUserRoles(ctx, h.Pool, b.BusinessID, uid, readapi.BusinessUserRolesQuery{SortBy: "role_id"})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, out)
+	answerWrite(c, h.Server, h.Pool, res, nil, http.StatusOK, func(ctx context.Context, db readapi.DB) ([]readapi.BusinessUserRoleRead, error) {
+		return readapi.ListBusinessUserRoles(ctx, db, b.BusinessID, uid, readapi.BusinessUserRolesQuery{SortBy: "role_id"})
+	})
 }
 
 // dropUserRoles removes relation ids of business b; it answers how many

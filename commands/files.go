@@ -524,10 +524,11 @@ func (h *Files) uploadUserFile(c *gin.Context) {
 	h.answerFile(c, caller, id, res.Last(), http.StatusCreated)
 }
 
-// answerFile waits for the read model to show pos and answers file id.
+// answerFile answers file id as the read model shows it at pos (readBack).
 func (h *Files) answerFile(c *gin.Context, caller auth.Principal, id uuid.UUID, pos eventstore.Position, status int) {
-	h.Server.Written(c, pos)
-	f, err := readapi.UserFileOf(c.Request.Context(), h.Pool, caller.UserID, id)
+	f, err := readBack(c, h.Server, h.Pool, pos, func(ctx context.Context, db readapi.DB) (readapi.FileRead, error) {
+		return readapi.UserFileOf(ctx, db, caller.UserID, id)
+	})
 	if err != nil {
 		httpapi.Fail(c, err)
 		return

@@ -259,7 +259,7 @@ func (h *Flows) checkFlowInput(ctx context.Context, caller auth.Principal, in Fl
 		return content, placement, err
 	}
 	if placement.ProjectID != nil {
-		return content, placement, ownProject(ctx, h.Pool, caller, *placement.ProjectID)
+		return content, placement, ownProject(ctx, h.Pool, h.Repo, caller, *placement.ProjectID)
 	}
 	p, err := DefaultProjectOf(ctx, h.Pool, caller.UserID)
 	if err == nil && p != uuid.Nil {
@@ -436,15 +436,27 @@ func inTenant(md eventstore.Metadata, f *domain.Flow) eventstore.Metadata {
 
 // ownProject checks that project id exists, is not deleted and belongs to
 // caller (superusers may use any): Langflow's 400 "Project not found"
-// otherwise.
-func ownProject(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, id uuid.UUID) error {
+// otherwise. The read model answers first; what it does not show is
+// looked up in the log, where a project created a moment ago (by the same
+// request, when a project is imported) already is.
+func ownProject(ctx context.Context, pool *pgxpool.Pool, repo *Repository, caller auth.Principal, id uuid.UUID) error {
 	var ok bool
 	err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM projects WHERE id = $1 AND NOT is_deleted AND (user_id = $2 OR $3))`,
 		id, caller.UserID, caller.IsSuperuser).Scan(&ok)
 	if err != nil {
 		return fmt.Errorf("check project %s: %w", id, err)
 	}
-	if !ok {
+	if ok {
+		return nil
+	}
+	p := domain.LoadProject(id)
+	err = repo.Load(ctx, p)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return badRequest("Project not found")
+	case err != nil:
+		return fmt.Errorf("check project %s: %w", id, err)
+	case p.Deleted() || p.UserID() != caller.UserID && !caller.IsSuperuser:
 		return badRequest("Project not found")
 	}
 	return nil
@@ -522,22 +534,26 @@ func batchItemError(i int, err error) error {
 	return err
 }
 
-// answerFlows answers with the flows' rows once the read model shows them.
+// answerFlows answers with the flows' rows as the read model shows them at
+// last (readBack).
 func (h *Flows) answerFlows(c *gin.Context, ids []uuid.UUID, last eventstore.Position, status int) {
-	if !last.IsZero() {
-		h.Server.Written(c, last)
-	}
-	out := make([]readapi.FlowRead, 0, len(ids))
-	for _, id := range ids {
-		f, err := readapi.FlowByID(c.Request.Context(), h.Pool, id)
-		if err == nil {
-			err = readapi.AsSeen(c.Request.Context(), &f)
+	out, err := readBack(c, h.Server, h.Pool, last, func(ctx context.Context, db readapi.DB) ([]readapi.FlowRead, error) {
+		out := make([]readapi.FlowRead, 0, len(ids))
+		for _, id := range ids {
+			f, err := readapi.FlowByID(ctx, db, id)
+			if err == nil {
+				err = readapi.AsSeen(ctx, &f)
+			}
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, f)
 		}
-		if err != nil {
-			httpapi.Fail(c, err)
-			return
-		}
-		out = append(out, f)
+		return out, nil
+	})
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
 	}
 	c.JSON(status, out)
 }
@@ -545,8 +561,8 @@ func (h *Flows) answerFlows(c *gin.Context, ids []uuid.UUID, last eventstore.Pos
 // answerFlow answers a write on a flow with its row, once the read model
 // shows the write.
 func (h *Flows) answerFlow(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	answerWrite(c, h.Server, res, err, status, func(ctx context.Context) (readapi.FlowRead, error) {
-		f, err := readapi.FlowByID(ctx, h.Pool, id)
+	answerWrite(c, h.Server, h.Pool, res, err, status, func(ctx context.Context, db readapi.DB) (readapi.FlowRead, error) {
+		f, err := readapi.FlowByID(ctx, db, id)
 		if err == nil {
 			err = readapi.AsSeen(ctx, &f)
 		}
@@ -633,7 +649,7 @@ func (h *Flows) update(c *gin.Context) {
 		}
 		caller, _ := auth.Caller(ctx)
 		if body.ProjectID != nil {
-			if err := ownProject(ctx, h.Pool, caller, *body.ProjectID); err != nil {
+			if err := ownProject(ctx, h.Pool, h.Repo, caller, *body.ProjectID); err != nil {
 				return nil, err
 			}
 		}
@@ -789,8 +805,9 @@ func (h *Flows) createVersion(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	h.Server.Written(c, res.Last())
-	out, err := readapi.FlowVersionByID(c.Request.Context(), h.Pool, id, v.ID)
+	out, err := readBack(c, h.Server, h.Pool, res.Last(), func(ctx context.Context, db readapi.DB) (readapi.FlowVersionRead, error) {
+		return readapi.FlowVersionByID(ctx, db, id, v.ID)
+	})
 	if err != nil {
 		httpapi.Fail(c, err)
 		return

@@ -585,9 +585,9 @@ func (m *Messages) createSession(c *gin.Context) {
 		n.Name = *body.SessionName
 	}
 	stream, pos, err := m.CreateSession(ctx, httpapi.Metadata(c, m.Clock()), n)
-	answerWrite(c, m.Server, eventstore.AppendResult{Positions: []eventstore.Position{pos}}, err, http.StatusCreated,
-		func(ctx context.Context) (readapi.SessionRead, error) {
-			return readapi.SessionByStream(ctx, m.Pool, stream)
+	answerWrite(c, m.Server, m.Pool, eventstore.AppendResult{Positions: []eventstore.Position{pos}}, err, http.StatusCreated,
+		func(ctx context.Context, db readapi.DB) (readapi.SessionRead, error) {
+			return readapi.SessionByStream(ctx, db, stream)
 		})
 }
 
@@ -662,8 +662,10 @@ func (m *Messages) updateMessage(c *gin.Context) {
 	if !pos.IsZero() {
 		res.Positions = []eventstore.Position{pos}
 	}
-	answerWrite(c, m.Server, res, err, http.StatusOK,
-		func(ctx context.Context) (readapi.MessageRead, error) { return readapi.MessageByID(ctx, m.Pool, id) })
+	answerWrite(c, m.Server, m.Pool, res, err, http.StatusOK,
+		func(ctx context.Context, db readapi.DB) (readapi.MessageRead, error) {
+			return readapi.MessageByID(ctx, db, id)
+		})
 }
 
 func (m *Messages) renameSession(c *gin.Context) {
@@ -692,9 +694,9 @@ func (m *Messages) renameSession(c *gin.Context) {
 	if !pos.IsZero() {
 		res.Positions = []eventstore.Position{pos}
 	}
-	answerWrite(c, m.Server, res, err, http.StatusOK,
-		func(ctx context.Context) ([]readapi.MessageRead, error) {
-			return readapi.MessagesOfStreams(ctx, m.Pool, streams)
+	answerWrite(c, m.Server, m.Pool, res, err, http.StatusOK,
+		func(ctx context.Context, db readapi.DB) ([]readapi.MessageRead, error) {
+			return readapi.MessagesOfStreams(ctx, db, streams)
 		})
 }
 

@@ -163,14 +163,6 @@ func (h *Orgs) orgTenantParam(c *gin.Context) (uuid.UUID, bool) {
 	return t.ID, ok
 }
 
-// written reports a write (when something was written) so that the read
-// models serving the answer show it.
-func (h *Orgs) written(c *gin.Context, res eventstore.AppendResult) {
-	if len(res.Positions) > 0 {
-		h.Server.Written(c, res.Last())
-	}
-}
-
 func (h *Orgs) create(c *gin.Context) {
 	var body OrgCreate
 	if !httpapi.BindJSON(c, &body) {
@@ -196,48 +188,46 @@ func (h *Orgs) create(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	h.written(c, res)
-	h.answerOrg(c, tenant, id, http.StatusCreated)
+	h.answerOrg(c, tenant, id, res, http.StatusCreated)
 }
 
-func (h *Orgs) answerOrg(c *gin.Context, tenant uuid.UUID, id int64, status int) {
-	o, err := readapi.OrgByID(c.Request.Context(), h.Pool, tenant, id)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, o)
+// answerOrg answers a write on org id with its row, as the read models
+// show the write (readBack).
+func (h *Orgs) answerOrg(c *gin.Context, tenant uuid.UUID, id int64, res eventstore.AppendResult, status int) {
+	answerWrite(c, h.Server, h.Pool, res, nil, status, func(ctx context.Context, db readapi.DB) (readapi.OrgRead, error) {
+		return readapi.OrgByID(ctx, db, tenant, id)
+	})
 }
 
 // byID runs a write on /{param} of the tenant's org tree: the manager
 // check, the path id, the tenant, the body (when body is not nil), then
-// decide. It answers every failure, and returns the tenant and id of a
-// success once the read models show it.
-func (h *Orgs) byID(c *gin.Context, param string, body any, decide func(t *domain.OrgTree, id int64) error) (uuid.UUID, int64, bool) {
+// decide. It answers every failure, and returns the tenant, the id and
+// what was appended of a success.
+func (h *Orgs) byID(c *gin.Context, param string, body any, decide func(t *domain.OrgTree, id int64) error) (uuid.UUID, int64, eventstore.AppendResult, bool) {
+	var none eventstore.AppendResult
 	id, ok := httpapi.PathInt(c, param)
 	if !ok {
-		return uuid.Nil, 0, false
+		return uuid.Nil, 0, none, false
 	}
 	tenant, ok := h.orgTenantParam(c)
 	if !ok {
-		return uuid.Nil, 0, false
+		return uuid.Nil, 0, none, false
 	}
 	if body != nil && !httpapi.BindJSON(c, body) {
-		return uuid.Nil, 0, false
+		return uuid.Nil, 0, none, false
 	}
 	res, err := h.ChangeOrgs(c.Request.Context(), tenant, httpapi.Metadata(c, h.Clock()),
 		func(t *domain.OrgTree) error { return decide(t, id) })
 	if err != nil {
 		httpapi.Fail(c, err)
-		return uuid.Nil, 0, false
+		return uuid.Nil, 0, none, false
 	}
-	h.written(c, res)
-	return tenant, id, true
+	return tenant, id, res, true
 }
 
 func (h *Orgs) update(c *gin.Context) {
 	var body OrgUpdate
-	tenant, id, ok := h.byID(c, "org_id", &body, func(t *domain.OrgTree, id int64) error {
+	tenant, id, res, ok := h.byID(c, "org_id", &body, func(t *domain.OrgTree, id int64) error {
 		ch := domain.OrgChange{OrgName: body.OrgName, OrgCode: body.OrgCode, IsEnable: body.IsEnable, Note: body.Note}
 		if err := t.ChangeOrg(id, ch); err != nil || body.ParentOrgID == nil {
 			return err
@@ -245,13 +235,13 @@ func (h *Orgs) update(c *gin.Context) {
 		return t.MoveOrg(id, *body.ParentOrgID)
 	})
 	if ok {
-		h.answerOrg(c, tenant, id, http.StatusOK)
+		h.answerOrg(c, tenant, id, res, http.StatusOK)
 	}
 }
 
 func (h *Orgs) remove(c *gin.Context) {
-	if _, _, ok := h.byID(c, "org_id", nil, func(t *domain.OrgTree, id int64) error { return t.RemoveOrg(id) }); ok {
-		c.JSON(http.StatusOK, Detail{Detail: msgOrgDeleted})
+	if _, _, res, ok := h.byID(c, "org_id", nil, func(t *domain.OrgTree, id int64) error { return t.RemoveOrg(id) }); ok {
+		answerValue(c, h.Server, res, nil, http.StatusOK, Detail{Detail: msgOrgDeleted})
 	}
 }
 
@@ -346,33 +336,25 @@ func (h *Orgs) addMembers(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	h.written(c, res)
-	members, err := readapi.OrgMembersByIDs(ctx, h.Pool, tenant, ids)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, members)
+	answerWrite(c, h.Server, h.Pool, res, nil, http.StatusCreated, func(ctx context.Context, db readapi.DB) ([]readapi.OrgMemberRead, error) {
+		return readapi.OrgMembersByIDs(ctx, db, tenant, ids)
+	})
 }
 
 func (h *Orgs) updateMember(c *gin.Context) {
 	var body OrgMemberUpdate
-	tenant, id, ok := h.byID(c, "member_id", &body, func(t *domain.OrgTree, id int64) error {
+	tenant, id, res, ok := h.byID(c, "member_id", &body, func(t *domain.OrgTree, id int64) error {
 		return t.ChangeMember(id, domain.OrgMemberChange{Position: body.Position, Job: body.Job, IsLeader: body.IsLeader})
 	})
-	if !ok {
-		return
+	if ok {
+		answerWrite(c, h.Server, h.Pool, res, nil, http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.OrgMemberRead, error) {
+			return readapi.OrgMemberByID(ctx, db, tenant, id)
+		})
 	}
-	m, err := readapi.OrgMemberByID(c.Request.Context(), h.Pool, tenant, id)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusOK, m)
 }
 
 func (h *Orgs) removeMember(c *gin.Context) {
-	if _, _, ok := h.byID(c, "member_id", nil, func(t *domain.OrgTree, id int64) error { return t.RemoveMember(id) }); ok {
-		c.JSON(http.StatusOK, Detail{Detail: msgOrgMemberDeleted})
+	if _, _, res, ok := h.byID(c, "member_id", nil, func(t *domain.OrgTree, id int64) error { return t.RemoveMember(id) }); ok {
+		answerValue(c, h.Server, res, nil, http.StatusOK, Detail{Detail: msgOrgMemberDeleted})
 	}
 }

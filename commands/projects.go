@@ -370,8 +370,8 @@ func authSettings(m map[string]json.RawMessage) (json.RawMessage, error) {
 // answerProject answers a write on a project with its row, once the read
 // models show the write.
 func (h *Projects) answerProject(c *gin.Context, caller auth.Principal, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	answerWrite(c, h.Server, res, err, status, func(ctx context.Context) (readapi.ProjectRead, error) {
-		return readapi.OwnProject(ctx, h.Pool, caller.UserID, id)
+	answerWrite(c, h.Server, h.Pool, res, err, status, func(ctx context.Context, db readapi.DB) (readapi.ProjectRead, error) {
+		return readapi.OwnProject(ctx, db, caller.UserID, id)
 	})
 }
 
@@ -547,9 +547,6 @@ func (h *Projects) upload(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	// Creating a flow checks its project in the read model: let it show
-	// the new project first.
-	h.Server.Written(c, res.Last())
 	for i := range flows {
 		flows[i].ProjectID = &id
 	}

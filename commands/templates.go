@@ -250,7 +250,7 @@ func templateBusinessIn(ctx context.Context, pool *pgxpool.Pool, tenant *uuid.UU
 // answer answers a write on a template with its row, once the read model
 // shows the write (a change that changed nothing wrote nothing).
 func (h *Templates) answer(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	answerWrite(c, h.Server, res, err, status, func(ctx context.Context) (readapi.FlowTemplateRead, error) {
-		return readapi.TemplateByID(ctx, h.Pool, id)
+	answerWrite(c, h.Server, h.Pool, res, err, status, func(ctx context.Context, db readapi.DB) (readapi.FlowTemplateRead, error) {
+		return readapi.TemplateByID(ctx, db, id)
 	})
 }

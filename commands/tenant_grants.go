@@ -181,7 +181,7 @@ func (h *TenantGrants) roleExists(ctx context.Context, role string) error {
 // subject's id (and refuses a bad one), read answers the new relation.
 func add[T any](h *TenantGrants, c *gin.Context, tenantID uuid.UUID, role, kind string,
 	subject func(ctx context.Context, tenant uuid.UUID) (int64, error),
-	read func(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id int64) (T, error)) {
+	read func(ctx context.Context, db readapi.DB, tenant uuid.UUID, id int64) (T, error)) {
 	t, md, ok := h.begin(c, &tenantID)
 	if !ok {
 		return
@@ -209,7 +209,7 @@ func add[T any](h *TenantGrants, c *gin.Context, tenantID uuid.UUID, role, kind 
 		}
 		return g.Grant(id, kind, sid, role)
 	})
-	answerWrite(c, h.Server, res, err, http.StatusCreated, func(ctx context.Context) (T, error) { return read(ctx, h.Pool, t.ID, id) })
+	answerWrite(c, h.Server, h.Pool, res, err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (T, error) { return read(ctx, db, t.ID, id) })
 }
 
 func subjectLabel(kind string, id int64) string {
@@ -343,9 +343,7 @@ func (h *TenantGrants) removeOne(kind string) gin.HandlerFunc {
 			return
 		}
 		res, err := h.decide(c.Request.Context(), t.ID, md, func(g *domain.TenantGrants) error { return g.Revoke(kind, id) })
-		answerWrite(c, h.Server, res, err, http.StatusOK, func(context.Context) (TenantGrantDetail, error) {
-			return TenantGrantDetail{Detail: "Tenant " + kind + " role deleted"}, nil
-		})
+		answerValue(c, h.Server, res, err, http.StatusOK, TenantGrantDetail{Detail: "Tenant " + kind + " role deleted"})
 	}
 }
 
@@ -368,8 +366,6 @@ func (h *TenantGrants) removeMany(kind string) gin.HandlerFunc {
 			n = g.RevokeAll(kind, body.IDs)
 			return nil
 		})
-		answerWrite(c, h.Server, res, err, http.StatusOK, func(context.Context) (TenantRolesDeleted, error) {
-			return TenantRolesDeleted{DeletedCount: n}, nil
-		})
+		answerValue(c, h.Server, res, err, http.StatusOK, TenantRolesDeleted{DeletedCount: n})
 	}
 }

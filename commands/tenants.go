@@ -194,22 +194,12 @@ func (h *Tenants) add(c *gin.Context) {
 	h.answer(c, id, res, err, http.StatusCreated)
 }
 
-// answer answers a write on tenant id with its row, once the read model
-// shows the write.
+// answer answers a write on tenant id with its row, as the read model
+// shows the write (readBack).
 func (h *Tenants) answer(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	if len(res.Positions) > 0 {
-		h.Server.Written(c, res.Last())
-	}
-	t, err := readapi.TenantByID(c.Request.Context(), h.Pool, id)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, t)
+	answerWrite(c, h.Server, h.Pool, res, err, status, func(ctx context.Context, db readapi.DB) (readapi.TenantRead, error) {
+		return readapi.TenantByID(ctx, db, id)
+	})
 }
 
 func (h *Tenants) patch(c *gin.Context) {

@@ -137,33 +137,20 @@ func (h *UserGroups) begin(c *gin.Context, param *uuid.UUID) (uuid.UUID, eventst
 	return t.ID, md, true
 }
 
-// written waits for the read models to show res (if anything was written).
-func (h *UserGroups) written(c *gin.Context, res eventstore.AppendResult) {
-	if len(res.Positions) > 0 {
-		h.Server.Written(c, res.Last())
-	}
-}
-
-// answerGroup answers group id of tenant from the read model.
+// answerGroup answers group id of tenant as the read model shows res
+// (readBack).
 func (h *UserGroups) answerGroup(c *gin.Context, tenant uuid.UUID, id int64, res eventstore.AppendResult, status int) {
-	h.written(c, res)
-	g, err := readapi.UserGroupByID(c.Request.Context(), h.Pool, tenant, id)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, g)
+	answerWrite(c, h.Server, h.Pool, res, nil, status, func(ctx context.Context, db readapi.DB) (readapi.UserGroupRead, error) {
+		return readapi.UserGroupByID(ctx, db, tenant, id)
+	})
 }
 
-// answerMember answers member id of tenant from the read model.
+// answerMember answers member id of tenant as the read model shows res
+// (readBack).
 func (h *UserGroups) answerMember(c *gin.Context, tenant uuid.UUID, id int64, res eventstore.AppendResult, status int) {
-	h.written(c, res)
-	m, err := readapi.UserGroupMemberByID(c.Request.Context(), h.Pool, tenant, id)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, m)
+	answerWrite(c, h.Server, h.Pool, res, nil, status, func(ctx context.Context, db readapi.DB) (readapi.UserGroupMemberRead, error) {
+		return readapi.UserGroupMemberByID(ctx, db, tenant, id)
+	})
 }
 
 func (h *UserGroups) addGroup(c *gin.Context) {
@@ -246,8 +233,7 @@ func (h *UserGroups) patchGroup(c *gin.Context) {
 
 func (h *UserGroups) removeGroup(c *gin.Context) {
 	if _, _, res, ok := h.byID(c, "group_id", nil, func(g *domain.UserGroups, id int64) error { return g.RemoveGroup(id) }); ok {
-		h.written(c, res)
-		c.JSON(http.StatusOK, UserGroupsDetail{Detail: msgUserGroupDeleted})
+		answerValue(c, h.Server, res, nil, http.StatusOK, UserGroupsDetail{Detail: msgUserGroupDeleted})
 	}
 }
 
@@ -322,7 +308,6 @@ func (h *UserGroups) patchMember(c *gin.Context) {
 
 func (h *UserGroups) removeMember(c *gin.Context) {
 	if _, _, res, ok := h.byID(c, "member_id", nil, func(g *domain.UserGroups, id int64) error { return g.RemoveMember(id) }); ok {
-		h.written(c, res)
-		c.JSON(http.StatusOK, UserGroupsDetail{Detail: msgUserGroupMemberDeleted})
+		answerValue(c, h.Server, res, nil, http.StatusOK, UserGroupsDetail{Detail: msgUserGroupMemberDeleted})
 	}
 }

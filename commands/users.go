@@ -294,8 +294,8 @@ func (h *Identity) addUser(c *gin.Context) {
 // answerUser answers a write on an account with its row, once the read
 // model shows the write.
 func (h *Identity) answerUser(c *gin.Context, id int64, res eventstore.AppendResult, err error, status int) {
-	answerWrite(c, h.Server, res, err, status, func(ctx context.Context) (readapi.UserRead, error) {
-		return readapi.UserByID(ctx, h.Pool, id)
+	answerWrite(c, h.Server, h.Pool, res, err, status, func(ctx context.Context, db readapi.DB) (readapi.UserRead, error) {
+		return readapi.UserByID(ctx, db, id)
 	})
 }
 

@@ -32,12 +32,14 @@ const (
 // waits, at most ReadYourWritesTimeout, until the operation's ReadModels
 // have reached pos, so that the client's next read sees the write. A
 // timeout does not fail the write; it lists the lagging read models in
-// X-Read-Model-Lag. Call it before writing the response body.
-func (s *Server) Written(c *gin.Context, pos eventstore.Position) {
+// X-Read-Model-Lag and returns them: an answer read from them must not
+// take their word (commands read it from a preview of them at pos). Call
+// it before writing the response body.
+func (s *Server) Written(c *gin.Context, pos eventstore.Position) (lagging []string) {
 	c.Header(HeaderEventPosition, pos.String())
 	rt, ok := routeOf(c)
 	if !ok || s.opts.Waiter == nil || len(rt.op.ReadModels) == 0 {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.ReadYourWritesTimeout)
 	defer cancel()
@@ -55,7 +57,6 @@ func (s *Server) Written(c *gin.Context, pos eventstore.Position) {
 		})
 	}
 	wg.Wait()
-	var lagging []string
 	for i, b := range behind {
 		if b {
 			lagging = append(lagging, rt.op.ReadModels[i])
@@ -64,11 +65,16 @@ func (s *Server) Written(c *gin.Context, pos eventstore.Position) {
 	if len(lagging) > 0 {
 		c.Header(HeaderReadModelLag, strings.Join(lagging, ","))
 	}
+	return lagging
 }
 
+// Waiter returns the Waiter the server waits with (nil if none).
+func (s *Server) Waiter() Waiter { return s.opts.Waiter }
+
 // awaitMinPosition holds a request that sent X-Min-Position until the
-// operation's read models reached it: 422 for a malformed position, 503
-// with Retry-After when they do not catch up in time.
+// operation's read models, and those its authorisation reads, reached it:
+// 422 for a malformed position, 503 with Retry-After when they do not
+// catch up in time.
 func (s *Server) awaitMinPosition(c *gin.Context) {
 	raw := c.GetHeader(HeaderMinPosition)
 	if raw == "" {
@@ -88,7 +94,7 @@ func (s *Server) awaitMinPosition(c *gin.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.ReadYourWritesTimeout)
 	defer cancel()
-	if err := s.opts.Waiter.WaitFor(ctx, pos, rt.op.ReadModels...); err != nil {
+	if err := s.opts.Waiter.WaitFor(ctx, pos, rt.awaited...); err != nil {
 		if ctx.Err() != nil {
 			Fail(c, &StatusError{
 				Status: http.StatusServiceUnavailable,
@@ -97,6 +103,6 @@ func (s *Server) awaitMinPosition(c *gin.Context) {
 			})
 			return
 		}
-		Fail(c, fmt.Errorf("wait for read models %s at %s: %w", strings.Join(rt.op.ReadModels, ","), pos, err))
+		Fail(c, fmt.Errorf("wait for read models %s at %s: %w", strings.Join(rt.awaited, ","), pos, err))
 	}
 }

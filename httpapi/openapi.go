@@ -79,8 +79,10 @@ func (s *Server) describe(op Operation, params []Param) (*openapi3.Operation, er
 			o.Extensions = map[string]any{}
 		}
 		o.Extensions["x-read-models"] = op.ReadModels
+	}
+	if len(s.awaited(op)) > 0 {
 		o.Parameters = append(o.Parameters, paramDoc(Param{Name: HeaderMinPosition, In: "header",
-			Description: "Wait (bounded) until the read models serving this operation reached this event position, " +
+			Description: "Wait (bounded) until the read models serving this operation (and the permissions it is checked against) reached this event position, " +
 				"e.g. the X-Event-Position of an earlier write; 503 if they do not in time."}))
 	}
 	if op.Body != nil {

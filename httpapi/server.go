@@ -49,6 +49,10 @@ type Options struct {
 	// Authorizer enforces each non-public operation's Access after
 	// authentication; nil leaves authorisation to the handlers.
 	Authorizer Authorizer
+	// AccessReadModels are the read models the Authorizer decides from for
+	// operations that need a privilege (AccessOwn, AccessTenant): their
+	// X-Min-Position waits for these too, before authorisation.
+	AccessReadModels []string
 	// Title and Version go into the OpenAPI document's info (defaults
 	// "SkillFlaw" and "dev").
 	Title, Version string
@@ -222,7 +226,7 @@ func (s *Server) handle(op Operation) (err error) {
 			err = fmt.Errorf("router: %v", r)
 		}
 	}()
-	s.engine.Handle(op.Method, gp, s.chain(&route{op: op, params: params, rename: rename})...)
+	s.engine.Handle(op.Method, gp, s.chain(&route{op: op, params: params, rename: rename, awaited: s.awaited(op)})...)
 
 	s.keys[key] = true
 	if op.Hidden {
@@ -296,9 +300,10 @@ func normalizePath(path string) string {
 
 // route is what the handlers of one operation share.
 type route struct {
-	op     Operation
-	params []Param
-	rename map[string]string
+	op      Operation
+	params  []Param
+	rename  map[string]string
+	awaited []string // see Server.awaited
 }
 
 type (
@@ -309,7 +314,8 @@ type (
 
 // chain is the per-route part of the middleware: route info, body limit,
 // the JSON content type of operations with a JSON body, authentication,
-// the X-Min-Position wait, then the handler.
+// the X-Min-Position wait, authorisation (which may read a read model the
+// wait covered), then the handler.
 func (s *Server) chain(rt *route) []gin.HandlerFunc {
 	limit := s.opts.MaxBodyBytes
 	if rt.op.MaxBodyBytes > 0 {
@@ -320,12 +326,29 @@ func (s *Server) chain(rt *route) []gin.HandlerFunc {
 		h = append(h, requireJSON)
 	}
 	if !rt.op.Public {
-		h = append(h, s.authenticate, s.authorize)
+		h = append(h, s.authenticate)
 	}
-	if len(rt.op.ReadModels) > 0 {
+	if len(rt.awaited) > 0 {
 		h = append(h, s.awaitMinPosition)
 	}
+	if !rt.op.Public {
+		h = append(h, s.authorize)
+	}
 	return append(h, rt.op.Handler)
+}
+
+// awaited is what X-Min-Position waits for on op: its read models, and
+// those its authorisation reads.
+func (s *Server) awaited(op Operation) []string {
+	out := slices.Clone(op.ReadModels)
+	if !op.Public && (op.Access.Kind == AccessOwn || op.Access.Kind == AccessTenant) {
+		for _, m := range s.opts.AccessReadModels {
+			if !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
 }
 
 func (rt *route) enter(c *gin.Context) {

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -617,4 +619,73 @@ func TestServer_openapi_document(t *testing.T) {
 			assert.Contains(t, r.body, s)
 		}
 	})
+}
+
+// moving is a Waiter whose "access" projection reaches its target a little
+// later (as another process's projector publishes it).
+type moving struct {
+	mu      sync.Mutex
+	access  eventstore.Position
+	reached chan struct{}
+}
+
+func (m *moving) at() eventstore.Position {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.access
+}
+
+func (m *moving) WaitFor(ctx context.Context, pos eventstore.Position, names ...string) error {
+	if !slices.Contains(names, "access") || !m.at().Less(pos) {
+		return nil
+	}
+	select {
+	case <-m.reached:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// grantAt is an Authorizer that reads the access read model: the grant
+// it looks for is there from position 7.
+type grantAt struct{ m *moving }
+
+func (g grantAt) Authorize(_ *gin.Context, a httpapi.Access) error {
+	if a.Kind == httpapi.AccessSignedIn || !g.m.at().Less(eventstore.At(7)) {
+		return nil
+	}
+	return &httpapi.StatusError{Status: http.StatusForbidden, Detail: "not granted"}
+}
+
+// X-Min-Position waits for the read model authorisation reads, and before
+// authorising: a grant written at 7 holds for a request that names 7,
+// even where the access projection is still behind when it arrives.
+func TestServer_min_position_covers_authorization(t *testing.T) {
+	t.Parallel()
+	m := &moving{access: eventstore.At(3), reached: make(chan struct{})}
+	s := httpapi.New(httpapi.Options{ReadYourWritesTimeout: 5 * time.Second, Waiter: m, Authorizer: grantAt{m},
+		AccessReadModels: []string{"access"}})
+	s.Handle(httpapi.Operation{Method: "GET", Path: "/orgs", Summary: "Orgs", Access: httpapi.Access{Kind: httpapi.AccessTenant, Module: "orgs", Priv: "read"},
+		Handler: ok})
+	s.Handle(httpapi.Operation{Method: "GET", Path: "/flows", Summary: "Flows", ReadModels: []string{"flows"},
+		Access: httpapi.Access{Kind: httpapi.AccessOwn, Module: "flows", Priv: "read"}, Handler: ok})
+	s.Handle(httpapi.Operation{Method: "GET", Path: "/me", Summary: "Me", Access: signedIn, Handler: ok})
+	ts := serve(t, s)
+
+	r := do(t, "GET", ts.URL+"/me", nil, httpapi.HeaderMinPosition, "99")
+	assert.Equal(t, http.StatusOK, r.status, "signed-in routes read no permissions: nothing to wait for")
+	r = do(t, "GET", ts.URL+"/orgs", nil)
+	assert.Equal(t, http.StatusForbidden, r.status, "without X-Min-Position: the grant is not there yet")
+
+	time.AfterFunc(30*time.Millisecond, func() {
+		m.mu.Lock()
+		m.access = eventstore.At(7)
+		m.mu.Unlock()
+		close(m.reached)
+	})
+	for _, path := range []string{"/orgs", "/flows"} {
+		r = do(t, "GET", ts.URL+path, nil, httpapi.HeaderMinPosition, "7")
+		assert.Equal(t, http.StatusOK, r.status, path)
+	}
 }

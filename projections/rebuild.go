@@ -177,6 +177,6 @@ func (c *consumer) swap(ctx context.Context) error {
 		return fmt.Errorf("rebuild %s: swap: %w", c.p.name, err)
 	}
 	c.job.report(c.memPos)
-	c.rt.progress[c.p.name].advance(c.memPos)
+	c.rt.advanced(c.p.name, c.memPos)
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,16 @@ type Config struct {
 	// CheckpointInterval is how often a projector that only passes over
 	// events it does not handle saves its position [1s].
 	CheckpointInterval time.Duration
+	// LeasePoll is how often a process tries to take the leases of the
+	// projectors it does not run (see leases) [1s]: another process takes
+	// over a dead one's projectors within about this time.
+	LeasePoll time.Duration
+	// PollInterval is how often the checkpoints are read, in case a
+	// notification of another process's progress was lost [1s].
+	PollInterval time.Duration
+	// Instance names this process in the lease holders' list of `projections
+	// status` (the application_name of its connections) [host:pid].
+	Instance string
 }
 
 func (c *Config) setDefaults() {
@@ -53,6 +64,16 @@ func (c *Config) setDefaults() {
 	if c.CheckpointInterval <= 0 {
 		c.CheckpointInterval = time.Second
 	}
+	if c.LeasePoll <= 0 {
+		c.LeasePoll = time.Second
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	if c.Instance == "" {
+		host, _ := os.Hostname()
+		c.Instance = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
 }
 
 // Runtime runs a set of projections against one event store and database.
@@ -66,6 +87,8 @@ type Runtime struct {
 	cfg         Config
 	log         *slog.Logger
 	running     atomic.Bool
+	leases      *leases
+	kick        chan struct{} // progress to publish
 }
 
 // NewRuntime checks the projections' definitions against the registry and
@@ -76,6 +99,7 @@ func NewRuntime(pool *pgxpool.Pool, store eventstore.Store, reg *eventstore.Regi
 		pool: pool, store: store, reg: reg, projections: projections, cfg: cfg, log: cfg.Logger,
 		byName:   make(map[string]*Projection, len(projections)),
 		progress: make(map[string]*progress, len(projections)),
+		kick:     make(chan struct{}, 1),
 	}
 	for _, p := range projections {
 		if err := p.check(reg); err != nil {
@@ -87,6 +111,7 @@ func NewRuntime(pool *pgxpool.Pool, store eventstore.Store, reg *eventstore.Regi
 		r.byName[p.name] = p
 		r.progress[p.name] = newProgress()
 	}
+	r.leases = newLeases(r, r.Names())
 	return r, nil
 }
 
@@ -100,7 +125,9 @@ func (r *Runtime) Names() []string {
 }
 
 // Run catches every projection up from its checkpoint and follows the log
-// until ctx ends.
+// until ctx ends. Each projector runs only while this process holds its
+// lease (other processes on the database may run it meanwhile); the
+// others' progress is followed all the same (see progressChannel).
 func (r *Runtime) Run(ctx context.Context) error {
 	if len(r.projections) == 0 {
 		r.running.Store(true)
@@ -111,10 +138,29 @@ func (r *Runtime) Run(ctx context.Context) error {
 	if err := r.ensureCheckpoints(ctx); err != nil {
 		return err
 	}
-	router, err := r.newRouter(&logSubscriber{rt: r}, r.projections)
+	sub := &logSubscriber{rt: r}
+	router, err := r.newRouter(sub, r.projections)
 	if err != nil {
 		return err
 	}
+	// The leases outlive the projectors: they stop before another process
+	// may take over.
+	bgCtx, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	var bg sync.WaitGroup
+	bg.Go(func() { r.leases.run(bgCtx) })
+	bg.Go(func() { r.publish(bgCtx) })
+	bg.Go(func() { r.listen(bgCtx) })
+	bg.Go(func() { r.pollCheckpoints(bgCtx) })
+	defer func() {
+		_ = sub.Close()
+		held := len(r.leases.heldNames()) > 0
+		stopBackground()
+		bg.Wait()
+		if held {
+			r.released()
+		}
+	}()
+
 	stop := context.AfterFunc(ctx, func() { _ = router.Close() })
 	defer stop()
 	r.running.Store(true)
@@ -151,8 +197,9 @@ func (r *Runtime) WaitFor(ctx context.Context, pos eventstore.Position, names ..
 	return nil
 }
 
-// Position returns how far the named projection has processed the log in
-// this process.
+// Position returns how far the named projection has processed the log, as
+// this process knows it: its own progress where it holds the lease, what
+// the holder published (or saved) otherwise.
 func (r *Runtime) Position(name string) (eventstore.Position, bool) {
 	p, ok := r.progress[name]
 	if !ok {
@@ -160,6 +207,10 @@ func (r *Runtime) Position(name string) (eventstore.Position, bool) {
 	}
 	return p.get(), true
 }
+
+// Holds reports whether this process holds the named projection's lease
+// (and so runs its projector).
+func (r *Runtime) Holds(name string) bool { return r.leases.holds(name) }
 
 func (r *Runtime) newRouter(sub message.Subscriber, projections []*Projection) (*message.Router, error) {
 	logger := watermill.NewSlogLoggerWithLevelMapping(r.log, map[slog.Level]slog.Level{slog.LevelInfo: slog.LevelDebug})
@@ -200,8 +251,8 @@ func (r *Runtime) dispatch(p *Projection) message.NoPublishHandlerFunc {
 	}
 }
 
-// progress is how far a projection has got in this process, with a
-// broadcast for waiters.
+// progress is how far a projection has got as this process knows it, with
+// a broadcast for waiters.
 type progress struct {
 	mu      sync.Mutex
 	pos     eventstore.Position
@@ -217,16 +268,17 @@ func (p *progress) get() eventstore.Position {
 }
 
 // advance moves the position forward (never back: a read model that has
-// shown position N keeps showing at least N).
-func (p *progress) advance(pos eventstore.Position) {
+// shown position N keeps showing at least N) and reports whether it moved.
+func (p *progress) advance(pos eventstore.Position) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.pos.Less(pos) {
-		return
+		return false
 	}
 	p.pos = pos
 	close(p.changed)
 	p.changed = make(chan struct{})
+	return true
 }
 
 func (p *progress) wait(ctx context.Context, pos eventstore.Position) error {

@@ -53,7 +53,13 @@ var fastRetries = projections.Config{
 // start runs a runtime over ps until the test ends.
 func (e *env) start(t *testing.T, ps ...*projections.Projection) *projections.Runtime {
 	t.Helper()
-	rt, err := projections.NewRuntime(e.pool, e.store, e.reg, ps, fastRetries)
+	return e.startWith(t, fastRetries, ps...)
+}
+
+// startWith is start with cfg.
+func (e *env) startWith(t *testing.T, cfg projections.Config, ps ...*projections.Projection) *projections.Runtime {
+	t.Helper()
+	rt, err := projections.NewRuntime(e.pool, e.store, e.reg, ps, cfg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -200,17 +206,25 @@ func poisonProjection(broken *atomic.Bool, panics bool) *projections.Projection 
 	return p
 }
 
+// poisonTable creates the table of poisonProjection and returns its switch,
+// on.
+func (e *env) poisonTable(t *testing.T) *atomic.Bool {
+	t.Helper()
+	_, err := e.pool.Exec(testCtx(t), `CREATE TABLE poisoned (id uuid PRIMARY KEY, name text NOT NULL)`)
+	require.NoError(t, err)
+	var broken atomic.Bool
+	broken.Store(true)
+	return &broken
+}
+
 func TestRuntime_FailingEventIsRetriedRecordedAndIsolated(t *testing.T) {
 	for _, panics := range []bool{false, true} {
 		t.Run(fmt.Sprintf("panics=%v", panics), func(t *testing.T) {
 			t.Parallel()
 			e := newEnv(t)
 			ctx := testCtx(t)
-			_, err := e.pool.Exec(ctx, `CREATE TABLE poisoned (id uuid PRIMARY KEY, name text NOT NULL)`)
-			require.NoError(t, err)
-			var broken atomic.Bool
-			broken.Store(true)
-			rt := e.start(t, testkit.TallyProjection(), poisonProjection(&broken, panics))
+			broken := e.poisonTable(t)
+			rt := e.start(t, testkit.TallyProjection(), poisonProjection(broken, panics))
 
 			good, _ := e.open(t, "good-1")
 			_, poisonPos := e.open(t, "poison")

@@ -139,7 +139,25 @@ type consumer struct {
 	warned         map[string]bool
 }
 
+// run feeds a live projection while this process holds its lease, and a
+// rebuild until it is done.
 func (c *consumer) run(ctx context.Context) {
+	if c.job != nil {
+		c.follow(ctx)
+		return
+	}
+	for ctx.Err() == nil {
+		held, release, err := c.rt.leases.acquire(ctx, c.p.name)
+		if err != nil {
+			return
+		}
+		c.follow(held)
+		release()
+	}
+}
+
+// follow catches up from the checkpoint and follows the log until ctx ends.
+func (c *consumer) follow(ctx context.Context) {
 	pause := c.rt.cfg.FailureBackoff
 	for ctx.Err() == nil {
 		if err := c.load(ctx); err != nil {
@@ -189,7 +207,7 @@ func (c *consumer) load(ctx context.Context) error {
 		return err
 	}
 	c.dbPos, c.memPos, c.unknown, c.lastSave = cp.pos, cp.pos, cp.unknown, time.Now()
-	c.rt.progress[c.p.name].advance(cp.pos)
+	c.rt.advanced(c.p.name, cp.pos)
 	return nil
 }
 
@@ -264,7 +282,7 @@ func (c *consumer) apply(ctx context.Context, events []eventstore.RecordedEvent,
 	c.unknown, c.failures = unknown, 0
 	c.dbPos, c.memPos, c.lastSave = last, last, time.Now()
 	if c.job == nil {
-		c.rt.progress[c.p.name].advance(last)
+		c.rt.advanced(c.p.name, last)
 	}
 	return nil
 }
@@ -380,7 +398,7 @@ func (c *consumer) commit(ctx context.Context, tx *Tx, last eventstore.Position,
 
 func (c *consumer) saveSkippedEvery(ctx context.Context) error {
 	if c.job == nil && time.Since(c.lastSave) < c.rt.cfg.CheckpointInterval {
-		c.rt.progress[c.p.name].advance(c.memPos)
+		c.rt.advanced(c.p.name, c.memPos)
 		return nil
 	}
 	return c.saveSkipped(ctx)
@@ -401,7 +419,7 @@ func (c *consumer) saveSkipped(ctx context.Context) error {
 		return errReposition
 	}
 	c.dbPos, c.lastSave = c.memPos, time.Now()
-	c.rt.progress[c.p.name].advance(c.memPos)
+	c.rt.advanced(c.p.name, c.memPos)
 	return nil
 }
 

@@ -54,8 +54,8 @@ func scanBusiness(row pgx.CollectableRow) (BusinessRead, error) {
 
 // BusinessByID reads business id, whatever its tenant: 404 "Business not
 // found" if there is none.
-func BusinessByID(ctx context.Context, pool *pgxpool.Pool, id int64) (BusinessRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+businessColumns+` FROM businesses WHERE business_id = $1`, id)
+func BusinessByID(ctx context.Context, db DB, id int64) (BusinessRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+businessColumns+` FROM businesses WHERE business_id = $1`, id)
 	b, err := pgx.CollectExactlyOneRow(rows, scanBusiness)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return b, domain.NotFoundf(domain.MsgBusinessNotFound)
@@ -421,7 +421,7 @@ var businessUserRoleSort = map[string]string{"uid": "r.uid", "username": "lower(
 // only, unless uid is 0) whose username, nickname or role name contains
 // q.Search (case-insensitive), ordered by q.SortBy and q.SortOrder, ties
 // by relation id ascending.
-func ListBusinessUserRoles(ctx context.Context, pool *pgxpool.Pool, business, uid int64, q BusinessUserRolesQuery) ([]BusinessUserRoleRead, error) {
+func ListBusinessUserRoles(ctx context.Context, db DB, business, uid int64, q BusinessUserRolesQuery) ([]BusinessUserRoleRead, error) {
 	args := sqlArgs{business}
 	conds := []string{"r.business_id = $1"}
 	if uid != 0 {
@@ -439,7 +439,7 @@ func ListBusinessUserRoles(ctx context.Context, pool *pgxpool.Pool, business, ui
 	if q.SortOrder == "desc" {
 		dir = "DESC"
 	}
-	rows, _ := pool.Query(ctx, `SELECT r.id, r.business_id, r.uid, coalesce(u.username, ''), coalesce(u.nickname, ''),
+	rows, _ := db.Query(ctx, `SELECT r.id, r.business_id, r.uid, coalesce(u.username, ''), coalesce(u.nickname, ''),
     r.role_id, coalesce(p.role_name, ''), r.c_uid, r.ctime
 FROM business_user_roles r LEFT JOIN users u ON u.id = r.uid LEFT JOIN perm_roles p ON p.role_id = r.role_id
 WHERE `+strings.Join(conds, " AND ")+` ORDER BY `+col+` `+dir+`, r.id`, args...)

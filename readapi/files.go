@@ -79,8 +79,8 @@ func ScanFile(row pgx.CollectableRow) (FileRead, error) {
 	return f, err
 }
 
-func queryFiles(ctx context.Context, pool *pgxpool.Pool, where string, args ...any) ([]FileRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+FileColumns+` FROM files WHERE `+where, args...)
+func queryFiles(ctx context.Context, db DB, where string, args ...any) ([]FileRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+FileColumns+` FROM files WHERE `+where, args...)
 	files, err := pgx.CollectRows(rows, ScanFile)
 	if err != nil {
 		return nil, fmt.Errorf("read files: %w", err)
@@ -89,8 +89,8 @@ func queryFiles(ctx context.Context, pool *pgxpool.Pool, where string, args ...a
 }
 
 // FileByID reads file id: 404 "File not found" if there is none.
-func FileByID(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID) (FileRead, error) {
-	files, err := queryFiles(ctx, pool, `id = $1`, id)
+func FileByID(ctx context.Context, db DB, id uuid.UUID) (FileRead, error) {
+	files, err := queryFiles(ctx, db, `id = $1`, id)
 	if err != nil {
 		return FileRead{}, err
 	}
@@ -102,8 +102,8 @@ func FileByID(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID) (FileRead, 
 
 // UserFileOf reads user file id of user: a file of anyone else, or a flow
 // file, is "File not found" (never revealed).
-func UserFileOf(ctx context.Context, pool *pgxpool.Pool, user int64, id uuid.UUID) (FileRead, error) {
-	f, err := FileByID(ctx, pool, id)
+func UserFileOf(ctx context.Context, db DB, user int64, id uuid.UUID) (FileRead, error) {
+	f, err := FileByID(ctx, db, id)
 	if err == nil && (f.UserID != user || f.Kind != domain.FileKindUser) {
 		return FileRead{}, domain.NotFoundf("File not found")
 	}
@@ -132,8 +132,8 @@ func UserFilesByIDs(ctx context.Context, pool *pgxpool.Pool, user int64, ids []u
 }
 
 // FlowFileByName reads the file name of flow: 404 "File not found".
-func FlowFileByName(ctx context.Context, pool *pgxpool.Pool, flow uuid.UUID, name string) (FileRead, error) {
-	files, err := queryFiles(ctx, pool, `flow_id = $1 AND kind = 'flow' AND name = $2 ORDER BY created_at LIMIT 1`, flow, name)
+func FlowFileByName(ctx context.Context, db DB, flow uuid.UUID, name string) (FileRead, error) {
+	files, err := queryFiles(ctx, db, `flow_id = $1 AND kind = 'flow' AND name = $2 ORDER BY created_at LIMIT 1`, flow, name)
 	if err != nil {
 		return FileRead{}, err
 	}

@@ -94,8 +94,8 @@ func dataAndTags(data *json.RawMessage, tags []byte, into *[]string) error {
 }
 
 // FlowByID reads one flow; a missing one is Langflow's 404 "Flow not found".
-func FlowByID(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID) (FlowRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+FlowColumns+FlowFrom+` WHERE f.id = $1`, id)
+func FlowByID(ctx context.Context, db DB, id uuid.UUID) (FlowRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+FlowColumns+FlowFrom+` WHERE f.id = $1`, id)
 	f, err := pgx.CollectExactlyOneRow(rows, ScanFlow)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return FlowRead{}, domain.NotFoundf("Flow not found")
@@ -181,12 +181,12 @@ func ScanVersion(row pgx.CollectableRow) (FlowVersionRead, error) {
 }
 
 // FlowVersionByID reads version id of flow.
-func FlowVersionByID(ctx context.Context, pool *pgxpool.Pool, flow uuid.UUID, id int64) (FlowVersionRead, error) {
-	return oneVersion(ctx, pool, ` WHERE v.flow_id = $1 AND v.version_id = $2`, flow, id)
+func FlowVersionByID(ctx context.Context, db DB, flow uuid.UUID, id int64) (FlowVersionRead, error) {
+	return oneVersion(ctx, db, ` WHERE v.flow_id = $1 AND v.version_id = $2`, flow, id)
 }
 
-func oneVersion(ctx context.Context, pool *pgxpool.Pool, where string, args ...any) (FlowVersionRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+VersionColumns+VersionFrom+where, args...)
+func oneVersion(ctx context.Context, db DB, where string, args ...any) (FlowVersionRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+VersionColumns+VersionFrom+where, args...)
 	v, err := pgx.CollectExactlyOneRow(rows, ScanVersion)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return FlowVersionRead{}, domain.NotFoundf("Flow version not found")

@@ -105,8 +105,8 @@ func scanSession(row pgx.CollectableRow) (SessionRead, error) {
 }
 
 // SessionByStream reads the session of stream (404 when there is none).
-func SessionByStream(ctx context.Context, pool *pgxpool.Pool, stream string) (SessionRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+sessionColumns+` WHERE s.stream = $1`, stream)
+func SessionByStream(ctx context.Context, db DB, stream string) (SessionRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+sessionColumns+` WHERE s.stream = $1`, stream)
 	s, err := pgx.CollectExactlyOneRow(rows, scanSession)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return s, domain.NotFoundf("Message session not found")
@@ -116,8 +116,8 @@ func SessionByStream(ctx context.Context, pool *pgxpool.Pool, stream string) (Se
 
 // MessageByID reads message id (404 "Message not found" when there is
 // none).
-func MessageByID(ctx context.Context, pool *pgxpool.Pool, id int64) (MessageRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+messageColumns+` FROM messages m WHERE m.id = $1`, id)
+func MessageByID(ctx context.Context, db DB, id int64) (MessageRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+messageColumns+` FROM messages m WHERE m.id = $1`, id)
 	m, err := pgx.CollectExactlyOneRow(rows, scanMessage)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return m, domain.NotFoundf("Message not found")
@@ -126,8 +126,8 @@ func MessageByID(ctx context.Context, pool *pgxpool.Pool, id int64) (MessageRead
 }
 
 // MessagesOfStreams reads the messages of the sessions of streams, by id.
-func MessagesOfStreams(ctx context.Context, pool *pgxpool.Pool, streams []string) ([]MessageRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+messageColumns+` FROM messages m WHERE m.session_stream = ANY($1) ORDER BY m.id`, streams)
+func MessagesOfStreams(ctx context.Context, db DB, streams []string) ([]MessageRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+messageColumns+` FROM messages m WHERE m.session_stream = ANY($1) ORDER BY m.id`, streams)
 	out, err := pgx.CollectRows(rows, scanMessage)
 	if out == nil {
 		out = []MessageRead{}

@@ -100,8 +100,8 @@ func scanOrgMember(row pgx.CollectableRow) (OrgMemberRead, error) {
 
 // OrgByID reads org id of tenant: 404 "Org not found" if the tenant has
 // no such org.
-func OrgByID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id int64) (OrgRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+orgColumns+` FROM orgs o WHERE o.tenant_id = $1 AND o.org_id = $2`, tenant, id)
+func OrgByID(ctx context.Context, db DB, tenant uuid.UUID, id int64) (OrgRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+orgColumns+` FROM orgs o WHERE o.tenant_id = $1 AND o.org_id = $2`, tenant, id)
 	o, err := pgx.CollectExactlyOneRow(rows, scanOrg)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return o, domain.NotFoundf(domain.MsgOrgNotFound)
@@ -114,8 +114,8 @@ func OrgByID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id int64
 
 // OrgMemberByID reads member id of an org of tenant: 404 "Org member not
 // found" if there is none.
-func OrgMemberByID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id int64) (OrgMemberRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+orgMemberColumns+orgMemberFrom+` WHERE m.tenant_id = $1 AND m.id = $2`, tenant, id)
+func OrgMemberByID(ctx context.Context, db DB, tenant uuid.UUID, id int64) (OrgMemberRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+orgMemberColumns+orgMemberFrom+` WHERE m.tenant_id = $1 AND m.id = $2`, tenant, id)
 	m, err := pgx.CollectExactlyOneRow(rows, scanOrgMember)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return m, domain.NotFoundf(domain.MsgOrgMemberNotFound)
@@ -127,8 +127,8 @@ func OrgMemberByID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id
 }
 
 // OrgMembersByIDs reads the members ids of tenant, ordered by id.
-func OrgMembersByIDs(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, ids []int64) ([]OrgMemberRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+orgMemberColumns+orgMemberFrom+` WHERE m.tenant_id = $1 AND m.id = ANY($2) ORDER BY m.id`,
+func OrgMembersByIDs(ctx context.Context, db DB, tenant uuid.UUID, ids []int64) ([]OrgMemberRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+orgMemberColumns+orgMemberFrom+` WHERE m.tenant_id = $1 AND m.id = ANY($2) ORDER BY m.id`,
 		tenant, ids)
 	return collectAll(rows, scanOrgMember, "read org members")
 }

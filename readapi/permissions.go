@@ -152,20 +152,20 @@ func PermModuleByID(ctx context.Context, pool *pgxpool.Pool, id string) (PermMod
 }
 
 // PermPrivByID reads privilege priv of module: 404 naming it.
-func PermPrivByID(ctx context.Context, pool *pgxpool.Pool, module, priv string) (PermPrivRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+permPrivColumns+` FROM perm_privs p WHERE p.module_id = $1 AND p.priv_id = $2`, module, priv)
+func PermPrivByID(ctx context.Context, db DB, module, priv string) (PermPrivRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+permPrivColumns+` FROM perm_privs p WHERE p.module_id = $1 AND p.priv_id = $2`, module, priv)
 	return exactlyOne(rows, scanPermPriv, domain.NotFoundf("Privilege %q of module %q not found", priv, module), "privilege")
 }
 
 // PermRoleByID reads role id: 404 naming it.
-func PermRoleByID(ctx context.Context, pool *pgxpool.Pool, id string) (PermRoleRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+permRoleColumns+` FROM perm_roles r WHERE r.role_id = $1`, id)
+func PermRoleByID(ctx context.Context, db DB, id string) (PermRoleRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+permRoleColumns+` FROM perm_roles r WHERE r.role_id = $1`, id)
 	return exactlyOne(rows, scanPermRole, domain.NotFoundf("Role %q not found", id), "role")
 }
 
 // PermRolePrivByID reads the item (role, module, priv): 404 naming it.
-func PermRolePrivByID(ctx context.Context, pool *pgxpool.Pool, role, module, priv string) (PermRolePrivRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+permRolePrivColumns+permRolePrivFrom+` WHERE i.role_id = $1 AND i.module_id = $2 AND i.priv_id = $3`,
+func PermRolePrivByID(ctx context.Context, db DB, role, module, priv string) (PermRolePrivRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+permRolePrivColumns+permRolePrivFrom+` WHERE i.role_id = $1 AND i.module_id = $2 AND i.priv_id = $3`,
 		role, module, priv)
 	return exactlyOne(rows, scanPermRolePriv,
 		domain.NotFoundf("Role %q does not hold privilege %q of module %q", role, priv, module), "role privilege item")

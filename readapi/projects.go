@@ -89,8 +89,8 @@ func scanProject(row pgx.CollectableRow) (ProjectRead, error) {
 
 // OwnProject reads project id of user (not deleted); anything else is
 // Langflow's 404 "Project not found".
-func OwnProject(ctx context.Context, pool *pgxpool.Pool, user int64, id uuid.UUID) (ProjectRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.id = $1 AND p.user_id = $2 AND NOT p.is_deleted`, id, user)
+func OwnProject(ctx context.Context, db DB, user int64, id uuid.UUID) (ProjectRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+projectColumns+projectFrom+` WHERE p.id = $1 AND p.user_id = $2 AND NOT p.is_deleted`, id, user)
 	p, err := pgx.CollectExactlyOneRow(rows, scanProject)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return ProjectRead{}, domain.NotFoundf(MsgProjectNotFound)

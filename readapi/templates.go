@@ -126,8 +126,8 @@ func (r templateRow) asFlow() FlowRead {
 // TemplateByID reads template id whoever may see it (for the answers of
 // writes, whose caller was already allowed); a missing one is 404
 // "Template not found".
-func TemplateByID(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID) (FlowTemplateRead, error) {
-	return oneTemplate(ctx, pool, ` WHERE t.id = @id`, pgx.NamedArgs{"id": id})
+func TemplateByID(ctx context.Context, db DB, id uuid.UUID) (FlowTemplateRead, error) {
+	return oneTemplate(ctx, db, ` WHERE t.id = @id`, pgx.NamedArgs{"id": id})
 }
 
 // VisibleTemplate reads template id if caller may see it, else 404
@@ -147,8 +147,8 @@ func TemplateVisible(ctx context.Context, pool *pgxpool.Pool, caller auth.Princi
 	return err == nil, err
 }
 
-func oneTemplate(ctx context.Context, pool *pgxpool.Pool, where string, args pgx.NamedArgs) (FlowTemplateRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+templateColumns+templateFrom+where, args)
+func oneTemplate(ctx context.Context, db DB, where string, args pgx.NamedArgs) (FlowTemplateRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+templateColumns+templateFrom+where, args)
 	r, err := pgx.CollectExactlyOneRow(rows, scanTemplate)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return FlowTemplateRead{}, domain.NotFoundf(msgTemplateNotFound)

@@ -133,8 +133,8 @@ var orgGrants = grantKind[TenantOrgRoleRead]{
 	notFound: "Tenant org role not found",
 }
 
-func (k grantKind[T]) byID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id int64) (T, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+grantCols+`, `+k.cols+grantFrom+k.join+
+func (k grantKind[T]) byID(ctx context.Context, db DB, tenant uuid.UUID, id int64) (T, error) {
+	rows, _ := db.Query(ctx, `SELECT `+grantCols+`, `+k.cols+grantFrom+k.join+
 		` WHERE r.tenant_id = $1 AND r.kind = $2 AND r.id = $3`, tenant, k.kind, id)
 	g, err := pgx.CollectExactlyOneRow(rows, k.scan)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -159,18 +159,18 @@ func (k grantKind[T]) list(ctx context.Context, pool *pgxpool.Pool, tenant uuid.
 }
 
 // TenantUserRoleByID reads user relation id of tenant (404 if none).
-func TenantUserRoleByID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id int64) (TenantUserRoleRead, error) {
-	return userGrants.byID(ctx, pool, tenant, id)
+func TenantUserRoleByID(ctx context.Context, db DB, tenant uuid.UUID, id int64) (TenantUserRoleRead, error) {
+	return userGrants.byID(ctx, db, tenant, id)
 }
 
 // TenantGroupRoleByID reads group relation id of tenant (404 if none).
-func TenantGroupRoleByID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id int64) (TenantGroupRoleRead, error) {
-	return groupGrants.byID(ctx, pool, tenant, id)
+func TenantGroupRoleByID(ctx context.Context, db DB, tenant uuid.UUID, id int64) (TenantGroupRoleRead, error) {
+	return groupGrants.byID(ctx, db, tenant, id)
 }
 
 // TenantOrgRoleByID reads org relation id of tenant (404 if none).
-func TenantOrgRoleByID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id int64) (TenantOrgRoleRead, error) {
-	return orgGrants.byID(ctx, pool, tenant, id)
+func TenantOrgRoleByID(ctx context.Context, db DB, tenant uuid.UUID, id int64) (TenantOrgRoleRead, error) {
+	return orgGrants.byID(ctx, db, tenant, id)
 }
 
 // TenantGrantsQuery is the query string of the three lists; SortBy is

@@ -37,8 +37,8 @@ func scanTenant(row pgx.CollectableRow) (TenantRead, error) {
 }
 
 // TenantByID reads tenant id: 404 "Tenant not found" if there is none.
-func TenantByID(ctx context.Context, pool *pgxpool.Pool, id uuid.UUID) (TenantRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE tenant_id = $1`, id)
+func TenantByID(ctx context.Context, db DB, id uuid.UUID) (TenantRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+tenantColumns+` FROM tenants WHERE tenant_id = $1`, id)
 	t, err := pgx.CollectExactlyOneRow(rows, scanTenant)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, domain.NotFoundf(domain.MsgTenantNotFound)

@@ -78,8 +78,8 @@ func scanUserGroupMember(row pgx.CollectableRow) (UserGroupMemberRead, error) {
 
 // UserGroupByID reads group id of tenant: 404 "User group not found" if
 // the tenant has no such group.
-func UserGroupByID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id int64) (UserGroupRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+userGroupColumns+` FROM user_groups g WHERE g.tenant_id = $1 AND g.group_id = $2`, tenant, id)
+func UserGroupByID(ctx context.Context, db DB, tenant uuid.UUID, id int64) (UserGroupRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+userGroupColumns+` FROM user_groups g WHERE g.tenant_id = $1 AND g.group_id = $2`, tenant, id)
 	g, err := pgx.CollectExactlyOneRow(rows, scanUserGroup)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return g, domain.NotFoundf(domain.MsgUserGroupNotFound)
@@ -92,8 +92,8 @@ func UserGroupByID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id
 
 // UserGroupMemberByID reads member id of a group of tenant: 404 "User
 // group member not found" if there is none.
-func UserGroupMemberByID(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, id int64) (UserGroupMemberRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+userGroupMemberColumns+userGroupMemberFrom+` WHERE m.tenant_id = $1 AND m.id = $2`, tenant, id)
+func UserGroupMemberByID(ctx context.Context, db DB, tenant uuid.UUID, id int64) (UserGroupMemberRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+userGroupMemberColumns+userGroupMemberFrom+` WHERE m.tenant_id = $1 AND m.id = $2`, tenant, id)
 	m, err := pgx.CollectExactlyOneRow(rows, scanUserGroupMember)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return m, domain.NotFoundf(domain.MsgUserGroupMemberNotFound)

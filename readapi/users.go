@@ -63,8 +63,8 @@ func scanUser(row pgx.CollectableRow) (UserRead, error) {
 
 // UserByID reads one account from the users read model; a missing one is
 // domain.ErrNotFound with Langflow's "User not found".
-func UserByID(ctx context.Context, pool *pgxpool.Pool, id int64) (UserRead, error) {
-	rows, _ := pool.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+func UserByID(ctx context.Context, db DB, id int64) (UserRead, error) {
+	rows, _ := db.Query(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
 	u, err := pgx.CollectExactlyOneRow(rows, scanUser)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return UserRead{}, domain.NotFoundf("User not found")

@@ -168,7 +168,7 @@ func printStatus(w io.Writer, st []projections.Status) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tPOSITION\tHEAD\tLAG EVENTS\tLAG SECONDS\tUPDATED\tERRORS\tLAST ERROR")
+	fmt.Fprintln(tw, "NAME\tPOSITION\tHEAD\tLAG EVENTS\tLAG SECONDS\tUPDATED\tRUNS IN\tERRORS\tLAST ERROR")
 	for _, s := range st {
 		name := s.Name
 		if !s.Registered {
@@ -185,8 +185,12 @@ func printStatus(w io.Writer, st []projections.Status) error {
 		if !s.UpdatedAt.IsZero() {
 			updated = s.UpdatedAt.UTC().Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.1f\t%s\t%d\t%s\n",
-			name, s.Position, s.Head, s.LagEvents, s.LagSeconds, updated, s.ErrorCount, lastErr)
+		holder := "-"
+		if s.Holder != "" {
+			holder = s.Holder
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%.1f\t%s\t%s\t%d\t%s\n",
+			name, s.Position, s.Head, s.LagEvents, s.LagSeconds, updated, holder, s.ErrorCount, lastErr)
 	}
 	return tw.Flush()
 }

@@ -147,6 +147,10 @@ func TestCLI_ProjectionsStatusAndRebuild(t *testing.T) {
 	assert.Equal(t, "tallies", st[1]["name"])
 	assert.Equal(t, "50", st[1]["position"])
 	assert.Equal(t, float64(0), st[1]["lag_events"])
+	for _, s := range st {
+		assert.Equal(t, "50", s["head"], "the head of the log, for every row")
+	}
+	assert.Equal(t, float64(0), st[0]["lag_events"], "access handles no tally event: nothing to do")
 
 	out, _, err = c.run(ctx, "projections", "rebuild", "--all")
 	require.NoError(t, err)
