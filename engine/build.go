@@ -1,0 +1,355 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Build is a component's view of one build of its vertex: its resolved
+// parameters, the outputs wanted, and what it may do in the run (send
+// messages, stream tokens, switch a branch off).
+type Build struct {
+	Vertex *Vertex
+	run    *run
+	res    *VertexResult
+	params map[string]Value
+	wants  []string
+}
+
+// newBuild resolves v's parameters for this run (§11.2 of the runtime
+// reference) and the outputs to compute: those with outgoing edges, or
+// all of them when none has.
+func (r *run) newBuild(ctx context.Context, v *Vertex, res *VertexResult) (*Build, error) {
+	params, err := r.staticParams(ctx, v)
+	if err != nil {
+		return nil, err
+	}
+	fed := map[string]bool{}
+	for _, e := range v.In {
+		if !e.LoopBack {
+			fed[e.TargetField] = true
+		}
+	}
+	if _, has := v.Template["session_id"]; has && !fed["session_id"] {
+		if s, _ := params["session_id"].(string); s == "" || r.in.SessionOverride {
+			params["session_id"] = r.in.Session
+		}
+	}
+	if v.IsInput && r.in.InputValue != nil && r.takesInput(v) {
+		params["input_value"] = *r.in.InputValue
+		if v.Spec.ChatInput && r.in.Files != nil {
+			params["files"] = slices.Clone(r.in.Files)
+		}
+	}
+	r.mu.Lock()
+	for _, e := range v.In {
+		if e.LoopBack {
+			continue
+		}
+		src := r.results[e.Source]
+		var val Value
+		if src != nil {
+			val = src.Outputs[e.SourceOutput]
+		}
+		if r.isList(v, e.TargetField) {
+			list, _ := params[e.TargetField].([]Value)
+			params[e.TargetField] = append(list, val)
+		} else {
+			params[e.TargetField] = val
+		}
+	}
+	r.mu.Unlock()
+	for _, f := range v.Spec.Fields {
+		if _, ok := params[f.Name]; !ok && f.Default != nil {
+			params[f.Name] = f.Default
+		}
+	}
+	b := &Build{Vertex: v, run: r, res: res, params: params}
+	for _, e := range v.Out {
+		if !slices.Contains(b.wants, e.SourceOutput) {
+			b.wants = append(b.wants, e.SourceOutput)
+		}
+	}
+	if len(b.wants) == 0 {
+		for _, o := range v.Spec.Outputs {
+			b.wants = append(b.wants, o.Name)
+		}
+	}
+	return b, nil
+}
+
+// takesInput reports whether input vertex v receives the run's input
+// value: Langflow matches the input type as a substring of the
+// lower-cased vertex id ("any" matches all), and the input components,
+// when given, by id or display name.
+func (r *run) takesInput(v *Vertex) bool {
+	if t := r.in.InputType; t != "any" && !strings.Contains(strings.ToLower(v.ID), t) {
+		return false
+	}
+	return len(r.in.InputComponents) == 0 || slices.Contains(r.in.InputComponents, v.ID) ||
+		slices.Contains(r.in.InputComponents, v.DisplayName)
+}
+
+func (r *run) isList(v *Vertex, field string) bool {
+	if f, ok := v.Template[field]; ok && f.List {
+		return true
+	}
+	f, ok := v.Spec.Field(field)
+	return ok && f.List
+}
+
+// Param returns parameter name as resolved (nil, false when absent).
+func (b *Build) Param(name string) (Value, bool) {
+	v, ok := b.params[name]
+	return v, ok && v != nil
+}
+
+// Str returns parameter name as text (a connected message's text), ""
+// when absent: Langflow's MessageTextInput coercion.
+func (b *Build) Str(name string) string {
+	v, _ := b.Param(name)
+	return Text(v)
+}
+
+// Message returns parameter name as a message (text becomes a message;
+// an absent one is an empty message): Langflow's MessageInput coercion.
+func (b *Build) Message(name string) *Message {
+	v, _ := b.Param(name)
+	return AsMessage(v)
+}
+
+// Bool returns parameter name as a boolean (false when absent).
+func (b *Build) Bool(name string) bool {
+	v, _ := b.Param(name)
+	if x, ok := v.(bool); ok {
+		return x
+	}
+	return truthy(v)
+}
+
+// Int returns parameter name as an integer; ok is false when it is absent
+// or not a number.
+func (b *Build) Int(name string) (int64, bool) {
+	v, ok := b.Param(name)
+	if !ok {
+		return 0, false
+	}
+	return toInt(v)
+}
+
+// Float returns parameter name as a number; ok is false when it is absent
+// or not a number.
+func (b *Build) Float(name string) (float64, bool) {
+	v, ok := b.Param(name)
+	if !ok {
+		return 0, false
+	}
+	return toFloat(v)
+}
+
+// Params returns every parameter (a Prompt's variables are the ones its
+// spec does not declare).
+func (b *Build) Params() map[string]Value { return b.params }
+
+// Wants reports whether output name is to be computed.
+func (b *Build) Wants(name string) bool { return slices.Contains(b.wants, name) }
+
+// Set sets the value of output name.
+func (b *Build) Set(name string, v Value) { b.res.Outputs[name] = v }
+
+// SetStatus sets what the component reports as its status.
+func (b *Build) SetStatus(v Value) { b.res.Status = v }
+
+// Session returns the session the vertex works in: its session_id
+// parameter, else the run's.
+func (b *Build) Session() string {
+	if s := b.Str("session_id"); s != "" {
+		return s
+	}
+	return b.run.in.Session
+}
+
+// Run returns the run this build belongs to.
+func (b *Build) Run() RunInfo { return b.run.info }
+
+// Env returns the run's ports.
+func (b *Build) Env() *Env { return &b.run.env }
+
+// Now returns the run's clock reading.
+func (b *Build) Now() time.Time { return b.run.env.now() }
+
+// Emit reports an event of this build (build_start and build_end of a
+// component run as a tool …).
+func (b *Build) Emit(ev Event) { b.run.emit(ev) }
+
+// NextTo reports whether a vertex whose id contains s is joined to this
+// one by an edge, either way (Langflow's test for streaming to a chat
+// output and for sending messages).
+func (b *Build) NextTo(s string) bool {
+	for _, e := range b.Vertex.In {
+		if strings.Contains(e.Source, s) {
+			return true
+		}
+	}
+	for _, e := range b.Vertex.Out {
+		if strings.Contains(e.Target, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Source returns the vertex of the first edge into field (nil if none).
+func (b *Build) Source(field string) *Vertex {
+	for _, e := range b.Vertex.In {
+		if e.TargetField == field {
+			v, _ := b.run.g.Vertex(e.Source)
+			return v
+		}
+	}
+	return nil
+}
+
+// State returns the run's state under key for this vertex (a router's
+// iteration count …); Store sets it.
+func (b *Build) State(key string) (any, bool) {
+	return b.run.graphData.Load(b.Vertex.ID + "_" + key)
+}
+
+// StoreState sets the run's state under key for this vertex.
+func (b *Build) StoreState(key string, v any) { b.run.graphData.Store(b.Vertex.ID+"_"+key, v) }
+
+// Stop switches off the branch of output: every vertex reached through
+// the edges leaving that output, and everything below them. They do not
+// build in this run and are reported as inactivated.
+func (b *Build) Stop(output string) {
+	seen := map[string]bool{}
+	var stack []string
+	for _, e := range b.Vertex.Out {
+		if e.SourceOutput == output && !e.LoopBack && !seen[e.Target] {
+			seen[e.Target] = true
+			stack = append(stack, e.Target)
+		}
+	}
+	for len(stack) > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if !slices.Contains(b.res.Inactivated, id) {
+			b.res.Inactivated = append(b.res.Inactivated, id)
+		}
+		v, _ := b.run.g.Vertex(id)
+		for _, t := range targets(v.Out) {
+			if !seen[t] {
+				seen[t] = true
+				stack = append(stack, t)
+			}
+		}
+	}
+}
+
+// sends reports whether a message of this vertex reaches the playground:
+// Langflow sends only from input and output vertices and from the
+// neighbours of a chat output.
+func (b *Build) sends(m *Message) bool {
+	return m.Error || b.Vertex.IsInput || b.Vertex.IsOutput || b.NextTo("ChatOutput")
+}
+
+// fill gives m the run's defaults: session, sender, flow.
+func (b *Build) fill(m *Message) {
+	if m.SessionID == "" {
+		m.SessionID = b.Session()
+	}
+	if m.Sender == "" {
+		m.Sender = SenderMachine
+	}
+	if m.SenderName == "" {
+		m.SenderName = SenderNameMachine
+	}
+	if m.FlowID == "" {
+		m.FlowID = b.run.in.FlowID
+	}
+	if m.Category == "" {
+		m.Category = "message"
+	}
+	if m.Properties.State == "" {
+		m.Properties.State = "complete"
+	}
+}
+
+// Send records m (a message of this component: Langflow's send_message)
+// and reports it as add_message; it returns the message as recorded. A
+// message that already has an id is updated. Messages of vertices that do
+// not reach the playground are returned unrecorded.
+func (b *Build) Send(ctx context.Context, m *Message) (*Message, error) {
+	if !b.sends(m) {
+		return m, nil
+	}
+	b.fill(m)
+	stored, err := b.store(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	b.res.Messages = append(b.res.Messages, stored)
+	if stored.Error {
+		b.run.emit(ErrorRaised{Message: stored})
+	} else {
+		b.run.emit(MessageAdded{Message: stored})
+	}
+	return stored, nil
+}
+
+func (b *Build) store(ctx context.Context, m *Message) (*Message, error) {
+	if b.run.env.Recorder == nil {
+		return m, nil
+	}
+	stored, err := b.run.env.Recorder.StoreMessage(ctx, b.run.info, m)
+	if err != nil {
+		return nil, fmt.Errorf("record the message: %w", err)
+	}
+	return stored, nil
+}
+
+// SendStream records m as a message being written (state "partial"),
+// then streams its text: produce calls its argument with each chunk; the
+// first is reported with add_message, every one with token; at the end
+// the message is updated with the whole text (state "complete") and
+// returned. Tokens are live only: what is recorded is the final text.
+func (b *Build) SendStream(ctx context.Context, m *Message, produce func(onChunk func(string) error) (string, error)) (*Message, error) {
+	b.fill(m)
+	m.Properties.State = "partial"
+	text := m.Text
+	m.Text = ""
+	stored, err := b.store(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	first := true
+	full, err := produce(func(chunk string) error {
+		if first {
+			first = false
+			head := stored.Clone()
+			head.Text = chunk
+			b.run.emit(MessageAdded{Message: head})
+		}
+		b.run.emit(Token{Chunk: chunk, ID: stored.ID})
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if full == "" {
+		full = text
+	}
+	final := stored.Clone()
+	final.Text = full
+	final.Properties.State = "complete"
+	final, err = b.store(ctx, final)
+	if err != nil {
+		return nil, err
+	}
+	b.res.Messages = append(b.res.Messages, final)
+	return final, nil
+}

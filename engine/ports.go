@@ -1,0 +1,125 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// The ports of the engine: what a run needs from the rest of the server,
+// declared here where they are used. The app wires them to the command
+// API (recording), the messages read model (history), the model clients
+// and the variables; tests give in-memory ones.
+
+// RunInfo names the run a port is called for.
+type RunInfo struct {
+	RunID    string
+	FlowID   string
+	FlowName string
+	UserID   int64
+	Session  string
+}
+
+// Recorder records what a run does. Every call must be safe to make from
+// several goroutines (branches build in parallel).
+type Recorder interface {
+	// StoreMessage records m, a message a component sent, and returns it
+	// as recorded (with its id and timestamp). A message that already has
+	// an id was recorded before (a model stored its streamed answer): it
+	// is updated.
+	StoreMessage(ctx context.Context, run RunInfo, m *Message) (*Message, error)
+	// VertexBuilt records the build of one vertex (success or failure).
+	VertexBuilt(ctx context.Context, run RunInfo, r *VertexResult) error
+}
+
+// History reads the messages of a session (the Memory component).
+type History interface {
+	Messages(ctx context.Context, q HistoryQuery) ([]*Message, error)
+}
+
+// HistoryQuery selects messages of a session: newest last.
+type HistoryQuery struct {
+	User      int64
+	SessionID string
+	ContextID string
+	// Sender filters on the sender ("" for any); SenderName likewise.
+	Sender, SenderName string
+	// Limit keeps the last Limit messages (0: none, <0: all).
+	Limit int
+}
+
+// Variables resolves the variable a load_from_db field names.
+type Variables interface {
+	// Lookup returns the value of variable name for user; ok is false when
+	// there is none.
+	Lookup(ctx context.Context, user int64, name string) (value string, ok bool, err error)
+}
+
+// Models opens chat model clients for model components.
+type Models interface {
+	Open(ctx context.Context, sel ModelSelection) (ChatModel, error)
+}
+
+// ModelSelection is what a model component asks for.
+type ModelSelection struct {
+	// Provider is the provider's name ("OpenAI", "Anthropic" …); Name the
+	// model's.
+	Provider string
+	Name     string
+	// Class is the model class of the 1.7 model field's metadata
+	// (ChatOpenAI …), "" when unknown.
+	Class string
+	// APIKey and BaseURL come from the node (or its variables); empty
+	// means the provider's configured ones.
+	APIKey  string
+	BaseURL string
+}
+
+// ChatModel is an open client of one chat model.
+type ChatModel interface {
+	// Chat sends messages and returns the answer. With onChunk not nil
+	// the answer is streamed: onChunk gets each piece of text as it comes
+	// (an error from it stops the stream), and the whole text is returned
+	// at the end.
+	Chat(ctx context.Context, req ChatRequest, onChunk func(string) error) (string, error)
+}
+
+// ChatRequest is one call of a chat model.
+type ChatRequest struct {
+	Messages    []ChatMessage
+	Temperature *float64
+	MaxTokens   *int64
+	Seed        *int64
+	JSONMode    bool
+}
+
+// ChatMessage is one message of a chat model's conversation.
+type ChatMessage struct {
+	// Role is system, user or assistant.
+	Role    string
+	Content string
+}
+
+// FrozenCache keeps the results of frozen vertices between runs.
+type FrozenCache interface {
+	Get(flowID, vertexID string) (*VertexResult, bool)
+	Put(flowID, vertexID string, r *VertexResult)
+}
+
+// Env is what a run is given besides its graph and input: the ports
+// (nil ones are refused only when a component needs them) and the clock.
+type Env struct {
+	Recorder  Recorder
+	History   History
+	Variables Variables
+	Models    Models
+	Frozen    FrozenCache
+	// Clock is the time source (time.Now when nil).
+	Clock func() time.Time
+}
+
+func (e *Env) now() time.Time {
+	if e.Clock != nil {
+		return e.Clock().UTC()
+	}
+	return time.Now().UTC()
+}
