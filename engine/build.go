@@ -175,6 +175,16 @@ func (b *Build) Session() string {
 // Run returns the run this build belongs to.
 func (b *Build) Run() RunInfo { return b.run.info }
 
+// Variable resolves variable name the way a load_from_db field is
+// resolved: the request's variables (X-LANGFLOW-GLOBAL-VAR-* headers),
+// then the Variables port, then — when the engine allows it — the
+// process environment. An unknown variable is an *ErrVariableNotFound.
+// Model components use it for their provider's key variable
+// (OPENAI_API_KEY …) when their api_key field is empty.
+func (b *Build) Variable(ctx context.Context, name string) (string, error) {
+	return b.run.variable(ctx, name)
+}
+
 // Env returns the run's ports.
 func (b *Build) Env() *Env { return &b.run.env }
 

@@ -72,6 +72,12 @@ type ModelSelection struct {
 	// means the provider's configured ones.
 	APIKey  string
 	BaseURL string
+	// MaxRetries, when not nil, is how often a failed call is retried
+	// (OpenAIModel's max_retries); nil: the client's default.
+	MaxRetries *int
+	// Timeout bounds one call (OpenAIModel's timeout); 0: the client's
+	// default.
+	Timeout time.Duration
 }
 
 // ChatModel is an open client of one chat model.
@@ -90,6 +96,10 @@ type ChatRequest struct {
 	MaxTokens   *int64
 	Seed        *int64
 	JSONMode    bool
+	// Extra are further body parameters of the call (OpenAIModel's
+	// model_kwargs); they never replace the model, the messages or the
+	// streaming switch.
+	Extra map[string]any
 }
 
 // ChatMessage is one message of a chat model's conversation.

@@ -1,0 +1,241 @@
+// Package models opens the chat models the engine's model components
+// call (engine.Models). Every model goes through one client: OpenAI's
+// Chat Completions API (github.com/openai/openai-go/v3), for OpenAI itself
+// and for any OpenAI-compatible endpoint (a node's openai_api_base, or a
+// provider the server names in Providers).
+//
+// The client never reads the server's environment: the API key and the
+// base URL are always passed explicitly, so the library's own fallbacks
+// (OPENAI_API_KEY, OPENAI_BASE_URL, OPENAI_ORG_ID, OPENAI_PROJECT_ID,
+// OPENAI_CUSTOM_HEADERS) never apply. A node without a key gets its
+// provider's variable through the engine's variable resolution instead,
+// which reaches the process environment only when the server allows it.
+package models
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/option"
+	"github.com/openai/openai-go/v3/packages/ssestream"
+	"github.com/openai/openai-go/v3/shared"
+
+	"github.com/skillflaw/skillflaw-go/engine"
+)
+
+// DefaultBaseURL is OpenAI's public API.
+const DefaultBaseURL = "https://api.openai.com/v1"
+
+// ProviderOpenAI is the provider name of OpenAI models (the 1.7 model
+// field's "provider").
+const ProviderOpenAI = "OpenAI"
+
+// OpenAI implements engine.Models over OpenAI-compatible Chat Completions
+// endpoints. The zero value serves the OpenAI provider at DefaultBaseURL
+// with no retries.
+type OpenAI struct {
+	// BaseURL is the OpenAI provider's endpoint when a node names none
+	// (SKILLFLAW_OPENAI_BASE_URL); empty: DefaultBaseURL.
+	BaseURL string
+	// Providers are further OpenAI-compatible providers by name (as the
+	// model field's "provider" says), with their endpoints. Other
+	// providers are refused.
+	Providers map[string]string
+	// HTTPClient makes the calls (nil: a client of its own).
+	HTTPClient *http.Client
+	// MaxRetries is how often a call that failed before its answer began
+	// (connection errors, 408, 409, 429, 5xx) is retried when the node
+	// does not say.
+	MaxRetries int
+	// Timeout bounds one call when the node does not say (0: only the
+	// run's own limits).
+	Timeout time.Duration
+}
+
+// Open returns a client of the model sel names. A provider this server
+// cannot call (Anthropic, Google, Ollama …) is refused with an error
+// naming it; a base URL that is not an http(s) URL is refused too.
+func (o *OpenAI) Open(_ context.Context, sel engine.ModelSelection) (engine.ChatModel, error) {
+	if sel.Name == "" {
+		return nil, errors.New("no model name was given")
+	}
+	base := sel.BaseURL
+	if base == "" {
+		switch configured, ok := o.Providers[sel.Provider]; {
+		case sel.Provider == ProviderOpenAI:
+			base = o.BaseURL
+			if base == "" {
+				base = DefaultBaseURL
+			}
+		case ok:
+			base = configured
+		default:
+			return nil, fmt.Errorf("the %s provider is not supported by this server: SkillFlaw calls OpenAI and OpenAI-compatible endpoints only "+
+				"(for a compatible server, use the OpenAI component with its OpenAI API Base set)", providerName(sel.Provider))
+		}
+	} else if sel.Provider != ProviderOpenAI {
+		if _, ok := o.Providers[sel.Provider]; !ok {
+			return nil, fmt.Errorf("the %s provider is not supported by this server: SkillFlaw calls OpenAI and OpenAI-compatible endpoints only", providerName(sel.Provider))
+		}
+	}
+	if err := checkBaseURL(base); err != nil {
+		return nil, err
+	}
+	hc := o.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	retries := o.MaxRetries
+	if sel.MaxRetries != nil {
+		retries = max(*sel.MaxRetries, 0)
+	}
+	opts := []option.RequestOption{
+		option.WithHTTPClient(hc),
+		option.WithBaseURL(base),
+		option.WithAPIKey(sel.APIKey),
+		option.WithMaxRetries(retries),
+	}
+	timeout := o.Timeout
+	if sel.Timeout > 0 {
+		timeout = sel.Timeout
+	}
+	if timeout > 0 {
+		opts = append(opts, option.WithRequestTimeout(timeout))
+	}
+	// NewChatCompletionService, not openai.NewClient: the client would
+	// start from the environment's OPENAI_* settings.
+	return &chatModel{svc: openai.NewChatCompletionService(opts...), model: sel.Name, provider: providerName(sel.Provider)}, nil
+}
+
+func providerName(p string) string {
+	if p == "" {
+		return "(unnamed)"
+	}
+	return p
+}
+
+func checkBaseURL(base string) error {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("the base URL %q is not an http(s) URL", base)
+	}
+	return nil
+}
+
+// chatModel is one model of one endpoint.
+type chatModel struct {
+	svc      openai.ChatCompletionService
+	model    string
+	provider string
+}
+
+// reservedExtra are the body keys extra parameters never replace.
+var reservedExtra = regexp.MustCompile(`^(model|messages|stream|stream_options)$`)
+
+// Chat implements engine.ChatModel.
+func (m *chatModel) Chat(ctx context.Context, req engine.ChatRequest, onChunk func(string) error) (string, error) {
+	params := openai.ChatCompletionNewParams{Model: shared.ChatModel(m.model)}
+	for _, msg := range req.Messages {
+		switch msg.Role {
+		case "system":
+			params.Messages = append(params.Messages, openai.SystemMessage(msg.Content))
+		case "assistant":
+			params.Messages = append(params.Messages, openai.AssistantMessage(msg.Content))
+		case "user":
+			params.Messages = append(params.Messages, openai.UserMessage(msg.Content))
+		default:
+			return "", fmt.Errorf("a chat message has the unknown role %q", msg.Role)
+		}
+	}
+	if req.Temperature != nil {
+		params.Temperature = openai.Float(*req.Temperature)
+	}
+	if req.MaxTokens != nil {
+		// Like langchain-openai's ChatOpenAI: max_completion_tokens,
+		// OpenAI's current name (reasoning models refuse max_tokens).
+		params.MaxCompletionTokens = openai.Int(*req.MaxTokens)
+	}
+	if req.Seed != nil {
+		params.Seed = openai.Int(*req.Seed)
+	}
+	if req.JSONMode {
+		params.ResponseFormat.OfJSONObject = &shared.ResponseFormatJSONObjectParam{}
+	}
+	var opts []option.RequestOption
+	for k, v := range req.Extra {
+		if !reservedExtra.MatchString(k) {
+			opts = append(opts, option.WithJSONSet(k, v))
+		}
+	}
+	if onChunk == nil {
+		resp, err := m.svc.New(ctx, params, opts...)
+		if err != nil {
+			return "", m.fail(ctx, err)
+		}
+		if len(resp.Choices) == 0 {
+			return "", fmt.Errorf("%s model %s answered without a choice", m.provider, m.model)
+		}
+		return resp.Choices[0].Message.Content, nil
+	}
+	stream := m.svc.NewStreaming(ctx, params, opts...)
+	defer stream.Close()
+	var text strings.Builder
+	for stream.Next() {
+		chunk := stream.Current()
+		if len(chunk.Choices) == 0 {
+			continue
+		}
+		piece := chunk.Choices[0].Delta.Content
+		if piece == "" {
+			continue
+		}
+		text.WriteString(piece)
+		if err := onChunk(piece); err != nil {
+			return "", err
+		}
+	}
+	if err := stream.Err(); err != nil {
+		return "", m.fail(ctx, err)
+	}
+	return text.String(), nil
+}
+
+// fail words an error of a call: the run's end when the context ended,
+// the provider's status and message for an API error, the message of an
+// error reported in the middle of a stream.
+func (m *chatModel) fail(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%s model %s: call stopped: %w", m.provider, m.model, context.Cause(ctx))
+	}
+	var apiErr *openai.Error
+	if errors.As(err, &apiErr) {
+		msg := apiErr.Message
+		if msg == "" {
+			msg = strings.TrimSpace(apiErr.RawJSON())
+		}
+		return fmt.Errorf("%s model %s: error code %d (%s): %s", m.provider, m.model, apiErr.StatusCode,
+			http.StatusText(apiErr.StatusCode), msg)
+	}
+	var streamErr *ssestream.StreamError
+	if errors.As(err, &streamErr) {
+		var body struct {
+			Error struct {
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		msg := streamErr.Message
+		if json.Unmarshal(streamErr.Event.Data, &body) == nil && body.Error.Message != "" {
+			msg = body.Error.Message
+		}
+		return fmt.Errorf("%s model %s: the answer broke off: %s", m.provider, m.model, msg)
+	}
+	return fmt.Errorf("%s model %s: %w", m.provider, m.model, err)
+}
