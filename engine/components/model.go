@@ -1,0 +1,161 @@
+package components
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/skillflaw/skillflaw-go/engine"
+)
+
+// Model is the value of a model component's model_output (Langflow's
+// LanguageModel handle): which model, with the component's call
+// settings, for components that call it themselves (agents, structured
+// output) through the run's engine.Models.
+type Model struct {
+	Selection   engine.ModelSelection
+	Temperature *float64
+	MaxTokens   *int64
+	Seed        *int64
+	JSONMode    bool
+	Extra       map[string]any
+}
+
+// Request returns a call of msgs with the model's settings.
+func (m *Model) Request(msgs []engine.ChatMessage) engine.ChatRequest {
+	return engine.ChatRequest{Messages: msgs, Temperature: m.Temperature, MaxTokens: m.MaxTokens, Seed: m.Seed,
+		JSONMode: m.JSONMode, Extra: m.Extra}
+}
+
+// providerKeyVariables name the variable holding each provider's API key
+// (Langflow's credential variables).
+var providerKeyVariables = map[string]string{
+	"OpenAI":               "OPENAI_API_KEY",
+	"Anthropic":            "ANTHROPIC_API_KEY",
+	"Google Generative AI": "GOOGLE_API_KEY",
+	"IBM WatsonX":          "WATSONX_APIKEY",
+}
+
+// resolveKey returns the API key of sel's provider: key (the node's
+// api_key field, its variable already resolved) or, when empty, the
+// provider's variable (OPENAI_API_KEY …) resolved as a load_from_db field
+// is. A missing variable fails with Langflow's "<NAME> variable not
+// found." — unless the provider is one this server cannot call at all,
+// which is said first.
+func resolveKey(ctx context.Context, b *engine.Build, sel engine.ModelSelection, key string) (string, error) {
+	if key != "" || sel.Provider == "Ollama" {
+		return key, nil
+	}
+	name, ok := providerKeyVariables[sel.Provider]
+	if ok {
+		v, err := b.Variable(ctx, name)
+		var notFound *engine.ErrVariableNotFound
+		if errors.As(err, &notFound) {
+			if models := b.Env().Models; models != nil {
+				if _, openErr := models.Open(ctx, sel); openErr != nil {
+					return "", openErr
+				}
+			}
+		}
+		if err != nil {
+			return "", err
+		}
+		key = v
+	}
+	if key == "" {
+		upper := strings.ToUpper(strings.ReplaceAll(sel.Provider, " ", "_"))
+		return "", fmt.Errorf("%s API key is required when using %s provider. Please provide it in the component or configure it globally as %s_API_KEY.",
+			sel.Provider, sel.Provider, upper)
+	}
+	return key, nil
+}
+
+// chatMessages assembles a model call as Langflow's LCModelComponent
+// does: the system message first (when not empty), then the input — a
+// prompt's message or a user's as a user message, a message of any other
+// sender (another model, a chat output) as an assistant message, text as
+// a user message.
+func chatMessages(b *engine.Build) ([]engine.ChatMessage, error) {
+	system := b.Str("system_message")
+	in, present := b.Param("input_value")
+	if !present && system == "" {
+		return nil, errors.New("The message you want to send to the model is empty.")
+	}
+	var msgs []engine.ChatMessage
+	if system != "" {
+		msgs = append(msgs, engine.ChatMessage{Role: "system", Content: system})
+	}
+	if present {
+		role := "user"
+		if m, ok := in.(*engine.Message); ok {
+			if _, fromPrompt := m.Data["template"]; !fromPrompt && m.Sender != "" && m.Sender != engine.SenderUser {
+				role = "assistant"
+			}
+		}
+		msgs = append(msgs, engine.ChatMessage{Role: role, Content: engine.Text(in)})
+	}
+	return msgs, nil
+}
+
+// runModel builds a model component's outputs: model_output is the model
+// itself; text_output its answer to the vertex's messages. With stream on
+// and a chat output next to the vertex, the answer is streamed (token
+// events) into a message this vertex records, which the chat output then
+// completes; otherwise it is one call.
+func runModel(ctx context.Context, b *engine.Build, m *Model, source string) error {
+	if b.Wants("model_output") {
+		b.Set("model_output", m)
+	}
+	if !b.Wants("text_output") {
+		return nil
+	}
+	msgs, err := chatMessages(b)
+	if err != nil {
+		return err
+	}
+	models := b.Env().Models
+	if models == nil {
+		return errors.New("no model client is configured on this server")
+	}
+	chat, err := models.Open(ctx, m.Selection)
+	if err != nil {
+		return err
+	}
+	req := m.Request(msgs)
+	if b.Bool("stream") && b.NextTo("ChatOutput") {
+		msg := engine.NewMessage("")
+		msg.Sender, msg.SenderName = engine.SenderMachine, engine.SenderNameMachine
+		msg.SessionID = b.Session()
+		icon := b.Vertex.Spec.Icon
+		msg.Properties.Icon = &icon
+		msg.Properties.Source = engine.SourceOf(b.Vertex.ID, b.Vertex.Spec.DisplayName, source)
+		final, err := b.SendStream(ctx, msg, func(onChunk func(string) error) (string, error) {
+			return chat.Chat(ctx, req, onChunk)
+		})
+		if err != nil {
+			return err
+		}
+		b.Set("text_output", final)
+		b.SetStatus(final.Text)
+		return nil
+	}
+	text, err := chat.Chat(ctx, req, nil)
+	if err != nil {
+		return err
+	}
+	setText(b, "text_output", text)
+	return nil
+}
+
+// modelOutputs are the two outputs of a model component.
+func modelOutputs() []engine.OutputSpec {
+	return []engine.OutputSpec{
+		output("text_output", "Model Response", "text_response"),
+		output("model_output", "Language Model", "build_model", "LanguageModel"),
+	}
+}
+
+// isReasoning reports whether name is among the reasoning models.
+func isReasoning(name string, reasoning []string) bool { return slices.Contains(reasoning, name) }
