@@ -78,8 +78,11 @@ func formatField(field string, lookup func(string) (string, bool), strict bool) 
 		return "", fmt.Errorf("the template field {%s} reads an attribute or an index; SkillFlaw supports plain fields only", field)
 	}
 	v, ok := lookup(name)
-	if !ok && strict {
+	switch {
+	case !ok && strict:
 		return "", &missingFieldError{Name: name}
+	case !ok:
+		return "", nil
 	}
 	return v, nil
 }
