@@ -110,8 +110,8 @@ func Call(id, name, arguments string) ToolCall {
 
 // Reply is what the server answers to one call.
 type Reply struct {
-	// Text is the answer. Streamed, it is sent as Chunks, or (when Chunks
-	// is empty) cut after every space.
+	// Text is the answer (Chunks joined when empty). Streamed, it is sent
+	// as Chunks, or (when Chunks is empty) cut after every space.
 	Text   string
 	Chunks []string
 	// ToolCalls makes the answer a request to call tools (finish reason
@@ -255,12 +255,16 @@ func toolCallsJSON(calls []ToolCall) []map[string]any {
 }
 
 func writeCompletion(w http.ResponseWriter, model string, r Reply) {
-	msg := map[string]any{"role": "assistant", "content": r.Text, "refusal": nil}
+	text := r.Text
+	if text == "" {
+		text = strings.Join(r.Chunks, "")
+	}
+	msg := map[string]any{"role": "assistant", "content": text, "refusal": nil}
 	finish := "stop"
 	if len(r.ToolCalls) > 0 {
 		msg["tool_calls"] = toolCallsJSON(r.ToolCalls)
 		finish = "tool_calls"
-		if r.Text == "" {
+		if text == "" {
 			msg["content"] = nil
 		}
 	}
