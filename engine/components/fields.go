@@ -90,7 +90,12 @@ func hidden(f *engine.FieldSpec) {
 
 func info(s string) fieldOpt { return func(f *engine.FieldSpec) { f.Info = s } }
 
-func inputTypes(t ...string) fieldOpt { return func(f *engine.FieldSpec) { f.InputTypes = t } }
+func inputTypes(t ...string) fieldOpt {
+	if t == nil {
+		t = []string{} // no handle
+	}
+	return func(f *engine.FieldSpec) { f.InputTypes = t }
+}
 
 func withOptions(o ...string) fieldOpt { return func(f *engine.FieldSpec) { f.Options = o } }
 
