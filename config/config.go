@@ -125,6 +125,10 @@ type Config struct {
 	// ProfilePicturesDir holds profile pictures (People/, Space/) that
 	// replace the built-in ones.
 	ProfilePicturesDir string
+
+	// OpenAIBaseURL is the OpenAI provider's endpoint for model components
+	// whose node names none (openai_api_base).
+	OpenAIBaseURL string
 }
 
 // Variable documents one environment variable.
@@ -322,6 +326,8 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.StorageDir }},
 		{Variable: v("SKILLFLAW_PROFILE_PICTURES_DIR", "", "Directory of profile pictures (People/, Space/) served instead of the built-in ones; empty: SKILLFLAW_CONFIG_DIR/profile_pictures."),
 			field: func(c *Config) any { return &c.ProfilePicturesDir }},
+		{Variable: v("SKILLFLAW_OPENAI_BASE_URL", "https://api.openai.com/v1", "Endpoint (http(s) URL) of the OpenAI provider's Chat Completions API for model components whose node sets no OpenAI API Base; the server's own OPENAI_BASE_URL is never used."),
+			field: func(c *Config) any { return &c.OpenAIBaseURL }, check: checkHTTPURL},
 	}
 }
 
@@ -480,6 +486,14 @@ func RedactURL(raw string) string {
 		u.RawQuery = q.Encode()
 	}
 	return u.Redacted()
+}
+
+func checkHTTPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return errors.New("must be an http(s) URL such as https://api.openai.com/v1")
+	}
+	return nil
 }
 
 func checkOrigin(raw string) error {

@@ -58,6 +58,7 @@ func TestLoad_defaults(t *testing.T) {
 		SerializationMaxItemsLength: 1000,
 		SerializationMaxTextLength:  20000,
 		DefaultProjectName:          "Starter Project",
+		OpenAIBaseURL:               "https://api.openai.com/v1",
 	}, c)
 	assert.Equal(t, "127.0.0.1:7860", c.Addr())
 	assert.Equal(t, int64(64<<20), c.MaxBodyBytes())
@@ -171,6 +172,7 @@ func TestLoad_overrides(t *testing.T) {
 		HideGettingStartedProgress:  true,
 		VoiceModeAvailable:          true,
 		MVPComponents:               true,
+		OpenAIBaseURL:               "https://api.openai.com/v1",
 	}, c)
 	assert.Equal(t, "0.0.0.0:8080", c.Addr())
 }
@@ -276,4 +278,13 @@ func TestVariables_cover_every_field(t *testing.T) {
 		names[variable.Name] = true
 	}
 	assert.Len(t, names, v.NumField())
+}
+
+func TestOpenAIBaseURL(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_OPENAI_BASE_URL": "http://127.0.0.1:8080/v1"}))
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8080/v1", c.OpenAIBaseURL)
+	_, err = Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_OPENAI_BASE_URL": "ftp://x"}))
+	assert.ErrorContains(t, err, `SKILLFLAW_OPENAI_BASE_URL="ftp://x": must be an http(s) URL`)
 }
