@@ -127,6 +127,10 @@ func (r *run) variable(ctx context.Context, name string) (string, error) {
 // unescape_string does for every str field.
 func unescape(s string) string { return strings.ReplaceAll(s, `\n`, "\n") }
 
+// Truthy is Python's bool() of a parameter value: None, False, "", empty
+// lists and dicts and zero are false.
+func Truthy(v any) bool { return truthy(v) }
+
 func truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:

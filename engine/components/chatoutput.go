@@ -92,17 +92,12 @@ func (ChatOutput) Build(ctx context.Context, b *engine.Build) error {
 // toChatText is ChatOutput's convert_to_string: the input checked and
 // converted.
 func toChatText(in engine.Value, cleanData bool) (string, error) {
-	var items []engine.Value
-	switch x := in.(type) {
-	case []engine.Value:
-		items = x
-	case []any:
-		for _, e := range x {
-			items = append(items, e)
+	items, isList := asList(in)
+	if !isList {
+		switch in.(type) {
+		case *engine.Message, *engine.Data, *engine.DataFrame, string:
+			return safeConvert(in, false)
 		}
-	case *engine.Message, *engine.Data, *engine.DataFrame, string:
-		return safeConvert(in, false)
-	default:
 		return "", fmt.Errorf("Expected Data or DataFrame or Message or str, Generator or None, got %s", pyTypeName(in))
 	}
 	var bad []string

@@ -13,11 +13,7 @@
 // *engine.Build (parameters, ports, the run's state).
 package components
 
-import (
-	"encoding/json"
-
-	"github.com/skillflaw/skillflaw-go/engine"
-)
+import "github.com/skillflaw/skillflaw-go/engine"
 
 // All returns every component of this package, for engine.NewRegistry.
 func All() []engine.Component {
@@ -30,30 +26,6 @@ func All() []engine.Component {
 
 // Registry returns a registry of every component of this package.
 func Registry() (*engine.Registry, error) { return engine.NewRegistry(All()...) }
-
-// truthy is Python's bool() of a JSON-like value.
-func truthy(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	case []any:
-		return len(x) > 0
-	case map[string]any:
-		return len(x) > 0
-	case json.Number:
-		f, err := x.Float64()
-		return err != nil || f != 0
-	case float64:
-		return x != 0
-	case int64:
-		return x != 0
-	}
-	return true
-}
 
 // classDisplayName is the display name of the Python class a vertex's
 // node runs in Langflow: starter flows' "Prompt" nodes carry the older
@@ -76,7 +48,7 @@ func sourceOf(v *engine.Vertex) engine.Source {
 	name := classDisplayName(v)
 	source := name
 	for _, attr := range []string{"model_name", "model_id", "model"} {
-		if f, ok := v.Template[attr]; ok && f.Show && truthy(f.Value) {
+		if f, ok := v.Template[attr]; ok && f.Show && engine.Truthy(f.Value) {
 			source = engine.PyStr(f.Value)
 			break
 		}

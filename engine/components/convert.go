@@ -58,6 +58,22 @@ func safeConvert(v engine.Value, cleanData bool) (string, error) {
 	return cleanString(engine.PyStr(jsonable(v))), nil
 }
 
+// asList returns v's items when it is a list ([]engine.Value from a list
+// field, or a decoded JSON list).
+func asList(v engine.Value) ([]engine.Value, bool) {
+	switch x := v.(type) {
+	case []engine.Value:
+		return x, true
+	case []any:
+		items := make([]engine.Value, len(x))
+		for i, e := range x {
+			items[i] = e
+		}
+		return items, true
+	}
+	return nil, false
+}
+
 // jsonable turns engine values inside a value into JSON-like ones
 // (FastAPI's jsonable_encoder): a message becomes its fields, a Data its
 // dict, a DataFrame its rows.
@@ -79,15 +95,10 @@ func jsonable(v any) any {
 			out[k] = jsonable(e)
 		}
 		return out
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = jsonable(e)
-		}
-		return out
-	case []engine.Value:
-		out := make([]any, len(x))
-		for i, e := range x {
+	case []any, []engine.Value:
+		items, _ := asList(x)
+		out := make([]any, len(items))
+		for i, e := range items {
 			out[i] = jsonable(e)
 		}
 		return out

@@ -123,7 +123,7 @@ func messageData(m *engine.Message) map[string]any {
 		for k, v := range inner {
 			out[k] = v
 		}
-	} else if truthy(fields["error"]) {
+	} else if engine.Truthy(fields["error"]) {
 		out["text"] = fields["error"]
 	}
 	out["data"] = fields

@@ -127,15 +127,8 @@ type nanText struct{}
 func (nanText) String() string { return "nan" }
 
 func stringify(in engine.Value, legacy, cleanData bool) (string, error) {
-	var items []engine.Value
-	switch x := in.(type) {
-	case []engine.Value:
-		items = x
-	case []any:
-		for _, e := range x {
-			items = append(items, e)
-		}
-	default:
+	items, isList := asList(in)
+	if !isList {
 		if legacy {
 			return legacyConvert(in, cleanData), nil
 		}

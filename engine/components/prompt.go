@@ -81,19 +81,14 @@ func knownVariables(b *engine.Build) string {
 // promptText is a variable's text as Langflow's dict_values_to_string
 // makes it.
 func promptText(v engine.Value) string {
+	if list, ok := asList(v); ok {
+		items := make([]any, len(list))
+		for i, e := range list {
+			items[i] = promptItem(e)
+		}
+		return engine.PyStr(items)
+	}
 	switch x := v.(type) {
-	case []engine.Value:
-		items := make([]any, len(x))
-		for i, e := range x {
-			items[i] = promptItem(e)
-		}
-		return engine.PyStr(items)
-	case []any:
-		items := make([]any, len(x))
-		for i, e := range x {
-			items[i] = promptItem(e)
-		}
-		return engine.PyStr(items)
 	case *engine.Message, *engine.Data, string:
 		return engine.Text(x)
 	}
