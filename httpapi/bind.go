@@ -92,6 +92,15 @@ const formMemory = 64 << 10
 // Form parameters (OAuth2PasswordRequestForm) read it; errors are located at
 // ["body", name].
 func BindForm(c *gin.Context, dst any) bool {
+	// ParseMultipartForm would hide why a urlencoded body failed to arrive
+	// (it answers ErrNotMultipart); its syntax errors stay ignored, as
+	// there (what parses is bound, the rest is missing).
+	if err := c.Request.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*BodyError](err); ok {
+			Fail(c, err)
+			return false
+		}
+	}
 	if err := c.Request.ParseMultipartForm(formMemory); err != nil && !errors.Is(err, http.ErrNotMultipart) {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			Fail(c, err)
