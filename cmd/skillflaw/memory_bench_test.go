@@ -19,6 +19,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/internal/testkit"
 )
 
@@ -39,8 +40,8 @@ func TestMain(m *testing.M) {
 // 6; S = SKILLFLAW_BENCH_BODY_MIB, default the flow body limit less 1 MiB
 // of envelope), through Create Flow (JSON) and Upload File (multipart). It
 // reports the server's resident set before (baseline_rss_MiB), at its peak
-// (peak_rss_MiB, VmHWM) and once every request was answered
-// (after_rss_MiB). It measures; it does not time.
+// (peak_rss_MiB, VmHWM) and once every request was answered and the
+// server is idle again (after_rss_MiB). It measures; it does not time.
 func BenchmarkRequestMemory(b *testing.B) {
 	bodies := envInt(b, "SKILLFLAW_BENCH_BODIES", 6)
 	mib := envInt(b, "SKILLFLAW_BENCH_BODY_MIB", 0)
@@ -143,6 +144,25 @@ func (s *memServer) token(b *testing.B) string {
 	return out.AccessToken
 }
 
+// awaitIdle waits until the server used no CPU for a second: the
+// projectors folded (or passed over) what the requests wrote.
+func (s *memServer) awaitIdle(b *testing.B) {
+	b.Helper()
+	ticks := func() string {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+		require.NoError(b, err)
+		f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
+		return f[11] + "+" + f[12] // utime, stime (fields 14 and 15)
+	}
+	last, since := ticks(), time.Now()
+	require.Eventually(b, func() bool {
+		if now := ticks(); now != last {
+			last, since = now, time.Now()
+		}
+		return time.Since(since) >= time.Second
+	}, 10*time.Minute, 100*time.Millisecond, "the server goes idle")
+}
+
 // bigFlowData is a flow graph of about size bytes of JSON: nodes whose
 // templates carry a long text.
 func bigFlowData(size int) json.RawMessage {
@@ -212,10 +232,11 @@ func measureRequestMemory(b *testing.B, route string, n, mib int) {
 	}
 	wg.Wait()
 	b.StopTimer()
-	peak, after := s.status(b, "VmHWM"), s.status(b, "VmRSS")
 	for i, st := range statuses {
 		require.Equal(b, http.StatusCreated, st, "request %d: %s", i, answers[i])
 	}
+	s.awaitIdle(b)
+	peak, after := s.status(b, "VmHWM"), s.status(b, "VmRSS")
 	b.ReportMetric(float64(n), "bodies")
 	b.ReportMetric(float64(len(data))/(1<<20), "MiB/body")
 	b.ReportMetric(baseline, "baseline_rss_MiB")
@@ -224,16 +245,16 @@ func measureRequestMemory(b *testing.B, route string, n, mib int) {
 	b.ReportMetric(0, "ns/op")
 }
 
-// flowLimitMiB is the largest body Create Flow takes, from /api/v1/config
-// when the server says, else the old 64 MiB limit of every route.
+// flowLimitMiB is the largest body Create Flow takes
+// (SKILLFLAW_MAX_FLOW_BODY_SIZE, as the server reads it).
 func (s *memServer) flowLimitMiB(b *testing.B) int {
 	b.Helper()
-	return envIntOr(os.Getenv("SKILLFLAW_MAX_FLOW_BODY_SIZE"), 64)
-}
-
-func envIntOr(raw string, def int) int {
-	if n, err := strconv.Atoi(raw); err == nil {
-		return n
-	}
-	return def
+	cfg, err := config.Load(func(k string) string {
+		if k == "HOME" {
+			return b.TempDir()
+		}
+		return os.Getenv(k)
+	})
+	require.NoError(b, err)
+	return cfg.MaxFlowBodySizeMB
 }
