@@ -259,15 +259,7 @@ func (w *accWorld) hostileRequest(t *testing.T, op accOp, h hostileReq) *http.Re
 	case h.body != nil:
 		body, contentType = bytes.NewReader(h.body), "application/json"
 	}
-	req, err := http.NewRequest(op.method, w.base+target, body)
-	require.NoError(t, err)
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	return req
+	return w.request(t, op.method, target, body, contentType, header)
 }
 
 // hostileBodySchemas reads the top-level fields of every operation's

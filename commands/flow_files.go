@@ -276,9 +276,7 @@ func decodeFlow(raw json.RawMessage, loc []any) (FlowInput, error) {
 
 // tooManyFlows is the 422 too_long of an import of n flows at loc.
 func tooManyFlows(loc []any, n int) error {
-	return &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "too_long", Loc: append([]any{"body", "file"}, loc...),
-		Msg: fmt.Sprintf("List should have at most %d items after validation, not %d", MaxFlowsPerBatch, n),
-		Ctx: map[string]any{"field_type": "List", "max_length": MaxFlowsPerBatch, "actual_length": n}}}}
+	return httpapi.TooManyItems(MaxFlowsPerBatch, n, append([]any{"body", "file"}, loc...)...)
 }
 
 // uploadInvalid is a 422 about the uploaded file's content at loc.

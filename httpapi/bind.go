@@ -740,28 +740,12 @@ func ruleError(fe validator.FieldError) ErrorItem {
 	if err != nil {
 		n = 0 // the rule's parameter is not a count; n is not read then
 	}
-	plural := func(word string) string {
-		if n == 1 {
-			return word
-		}
-		return word + "s"
-	}
 	fieldType := "List"
 	if kind == reflect.Map {
 		fieldType = "Dictionary"
 	}
-	// size words a length rule: side "short" or "long", at "least" or
-	// "most", key "min_length" or "max_length".
-	size := func(side, at, key string) {
-		if text {
-			it.Type, it.Msg, it.Ctx = "string_too_"+side, "String should have at "+at+" "+p+" "+plural("character"), map[string]any{key: n}
-		} else {
-			it.Type, it.Ctx = "too_"+side, map[string]any{"field_type": fieldType, key: n, "actual_length": length()}
-			it.Msg = fmt.Sprintf("%s should have at %s %s %s after validation, not %d", fieldType, at, p, plural("item"), length())
-		}
-	}
-	tooShort := func() { size("short", "least", "min_length") }
-	tooLong := func() { size("long", "most", "max_length") }
+	tooShort := func() { it = sizeError(text, fieldType, "short", n, length(), fe.Value()) }
+	tooLong := func() { it = sizeError(text, fieldType, "long", n, length(), fe.Value()) }
 	bound := func(typ, words, key string) {
 		it.Type, it.Msg, it.Ctx = typ, "Input should be "+words+" "+p, map[string]any{key: json.Number(p)}
 		if _, err := strconv.ParseFloat(p, 64); err != nil {

@@ -92,14 +92,14 @@ func limitErrors(v reflect.Value, tag string, loc []any, fields func(reflect.Typ
 		}
 	case reflect.Slice, reflect.Array:
 		if free && v.Kind() == reflect.Slice && v.Len() > DefaultMaxItems {
-			return here(listTooLong("List", v.Len(), DefaultMaxItems, nil))
+			return here(sizeError(false, "List", "long", DefaultMaxItems, v.Len(), nil))
 		}
 		for i := range v.Len() {
 			items = append(items, limitErrors(v.Index(i), elems, append(slices.Clip(loc), i), fields, name)...)
 		}
 	case reflect.Map:
 		if free && v.Len() > DefaultMaxItems {
-			return here(listTooLong("Dictionary", v.Len(), DefaultMaxItems, nil))
+			return here(sizeError(false, "Dictionary", "long", DefaultMaxItems, v.Len(), nil))
 		}
 		iter := v.MapRange()
 		for iter.Next() {
@@ -121,18 +121,39 @@ func sortByLoc(items []ErrorItem) {
 	slices.SortStableFunc(items, func(a, b ErrorItem) int { return strings.Compare(fmt.Sprint(a.Loc), fmt.Sprint(b.Loc)) })
 }
 
-// stringTooLong is pydantic's string_too_long for s over max characters.
-func stringTooLong(s string, max int) *ErrorItem {
-	return &ErrorItem{Type: "string_too_long", Msg: fmt.Sprintf("String should have at most %d characters", max),
-		Input: s, Ctx: map[string]any{"max_length": max}}
+// sizeError is pydantic's error of a string (text) or a list (or a
+// dictionary: fieldType) of length that is too "long" or too "short"
+// (side) for limit.
+func sizeError(text bool, fieldType, side string, limit, length int, input any) ErrorItem {
+	at, key, unit := "most", "max_length", "item"
+	if side == "short" {
+		at, key = "least", "min_length"
+	}
+	if text {
+		unit = "character"
+	}
+	if limit != 1 {
+		unit += "s"
+	}
+	if text {
+		return ErrorItem{Type: "string_too_" + side, Msg: fmt.Sprintf("String should have at %s %d %s", at, limit, unit),
+			Input: input, Ctx: map[string]any{key: limit}}
+	}
+	return ErrorItem{Type: "too_" + side, Input: input,
+		Msg: fmt.Sprintf("%s should have at %s %d %s after validation, not %d", fieldType, at, limit, unit, length),
+		Ctx: map[string]any{"field_type": fieldType, key: limit, "actual_length": length}}
 }
 
-// listTooLong is pydantic's too_long for a list (or dictionary) of n
-// items over max.
-func listTooLong(fieldType string, n, max int, input any) ErrorItem {
-	return ErrorItem{Type: "too_long", Input: input,
-		Msg: fmt.Sprintf("%s should have at most %d items after validation, not %d", fieldType, max, n),
-		Ctx: map[string]any{"field_type": fieldType, "max_length": max, "actual_length": n}}
+// TooManyItems is the 422 too_long of a list of n items over limit at
+// loc, for lists a handler counts itself (the flows of an import).
+func TooManyItems(limit, n int, loc ...any) *ValidationError {
+	return &ValidationError{Items: []ErrorItem{at(sizeError(false, "List", "long", limit, n, nil), loc...)}}
+}
+
+// stringTooLong is string_too_long for s over max characters.
+func stringTooLong(s string, max int) *ErrorItem {
+	it := sizeError(true, "", "long", max, 0, s)
+	return &it
 }
 
 // jsonTooLong is too_long for a free-form JSON value of n bytes over max
