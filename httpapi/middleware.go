@@ -132,11 +132,14 @@ func (s *Server) limitBody(limit int64) gin.HandlerFunc {
 			db := &deadlineBody{rc: http.NewResponseController(c.Writer), start: time.Now(), timeout: d}
 			if db.extend(0) {
 				db.r, body = body, db
+				c.Set(deadlineKey{}, db)
 			}
 		}
 		c.Request.Body = readCloser{Reader: clientBody{body}, Closer: body}
 	}
 }
+
+type deadlineKey struct{}
 
 type readCloser struct {
 	io.Reader
@@ -167,6 +170,13 @@ func (d *deadlineBody) extend(n int) bool {
 	}
 	d.deadline = next
 	return d.rc.SetReadDeadline(next) == nil
+}
+
+// restart starts the body's time again (after a wait for room, which
+// must not eat into it).
+func (d *deadlineBody) restart() {
+	d.start, d.deadline = time.Now(), time.Time{}
+	d.extend(0)
 }
 
 func (d *deadlineBody) Read(p []byte) (int, error) {
@@ -231,6 +241,9 @@ func (s *Server) admitBody(limit int64) gin.HandlerFunc {
 			Fail(c, &StatusError{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"1"}},
 				Detail: "Too many large requests at once; retry later"})
 			return
+		}
+		if v, ok := c.Get(deadlineKey{}); ok {
+			v.(*deadlineBody).restart()
 		}
 		s.largeBodies.Add(1)
 		defer func() {
