@@ -138,6 +138,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 		CORSAllowCredentials:  cfg.CORSAllowCredentials,
 		TrustedProxies:        cfg.TrustedProxies,
 		MaxBodyBytes:          cfg.MaxBodyBytes(),
+		LargeBodyBytes:        cfg.MaxFlowBodyBytes(),
+		LargeBodyMemory:       int64(cfg.MaxBodyMemoryMB) << 20,
+		BodyReadTimeout:       cfg.ReadTimeout,
 		ReadYourWritesTimeout: cfg.ReadYourWritesTimeout,
 		Waiter:                a.runtime,
 		AccessReadModels:      []string{projections.AccessName},
@@ -219,9 +222,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	runtimeDone := make(chan error, 1)
 	go func() { runtimeDone <- a.runtime.Run(runCtx) }()
 
+	// No ReadTimeout or WriteTimeout: they would cut streaming answers.
+	// Bodies get their own read deadline (httpapi.Options.BodyReadTimeout).
 	srv := &http.Server{
 		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: a.cfg.ReadHeaderTimeout,
+		IdleTimeout:       a.cfg.IdleTimeout,
+		MaxHeaderBytes:    a.cfg.MaxHeaderSizeKB << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	served := make(chan error, 1)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
-	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
@@ -117,10 +116,9 @@ func (h *handlers) events(c *gin.Context) {
 		args["type"] = q.Type
 	}
 	if q.Cursor != "" {
-		pos, err := eventstore.ParsePosition(q.Cursor)
+		pos, err := httpapi.ParsePosition(q.Cursor, "query", "cursor")
 		if err != nil {
-			httpapi.Fail(c, &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error",
-				Loc: []any{"query", "cursor"}, Msg: "Value error, " + err.Error(), Input: q.Cursor}}})
+			httpapi.Fail(c, err)
 			return
 		}
 		where += ` AND (a.commit_position, a.prepare_position) > (@cc, @cp)`

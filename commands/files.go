@@ -166,10 +166,13 @@ func openUpload(c *gin.Context) (Upload, error) {
 			if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
 				return Upload{}, mbe
 			}
+			if be, ok := errors.AsType[*httpapi.BodyError](err); ok && be.Timeout() {
+				return Upload{}, be
+			}
 			return Upload{}, missingFile
 		}
 		if part.FormName() != "file" {
-			if _, err := io.Copy(io.Discard, part); err != nil {
+			if _, err := io.Copy(io.Discard, httpapi.ClientBody(part)); err != nil {
 				return Upload{}, err
 			}
 			continue
@@ -182,7 +185,9 @@ func openUpload(c *gin.Context) (Upload, error) {
 		if err := domain.ValidFileName(name); err != nil {
 			return Upload{}, err
 		}
-		return Upload{Name: name, Body: part}, nil
+		// A part cut short (no closing boundary) fails as the client's
+		// (*httpapi.BodyError), not as the blob store's.
+		return Upload{Name: name, Body: httpapi.ClientBody(part)}, nil
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"path"
 	"strings"
@@ -53,7 +52,7 @@ func (h *FlowFiles) Routes(s *httpapi.Server) {
 			{Name: "file", In: "query", Description: "Multipart form field (multipart/form-data body), not a query parameter."},
 		},
 		Response: []readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: readapi.ProjectReadModels,
-		MaxBodyBytes: uploadLimit(h.Config), Handler: h.upload})
+		LargeBody: true, Handler: h.upload})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/download/", Access: access.Own("flows", "read"), Tag: "Flows", Summary: "Download Multiple File",
 		Description: "Download the caller's flows among the given ids: one flow as its JSON (an attachment \"{name}.json\"), " +
 			"several as a zip of \"{name}.json\" files. None of the caller's: 404.",
@@ -64,71 +63,81 @@ func (h *FlowFiles) Routes(s *httpapi.Server) {
 type uploadFile struct {
 	name string
 	zip  bool
-	data []byte      // a JSON file's content
-	zr   *zip.Reader // a zip's directory
-	file io.Closer   // the zip's file
+	data []byte      // the file's content
+	zr   *zip.Reader // a zip's directory, over data
 }
 
-// Close closes the zip's file.
-func (u *uploadFile) Close() {
-	if u.file != nil {
-		_ = u.file.Close() // read only: nothing to lose
+// importLimit bounds an import's file, and the JSON a zip unpacks to:
+// SKILLFLAW_MAX_FILE_SIZE_UPLOAD and the route's body limit (the flow
+// body limit), whichever is smaller. Both are held in memory.
+func importLimit(c *gin.Context, cfg config.Config) int64 {
+	limit := uploadLimit(cfg)
+	if route := httpapi.BodyLimit(c); route > 0 {
+		limit = min(limit, route)
 	}
+	return limit
 }
 
-// readUpload reads the multipart field "file": a zip is opened in place
-// (large ones stay in the temporary file the form parser made), anything
-// else is read as JSON.
+// readUpload reads the multipart field "file" whole, from the request as
+// it streams (no copy of the form in memory or on disk): a zip, opened in
+// place, or a JSON document, checked for text that is not (NUL, invalid
+// UTF-8) and for nesting. A file over limit is 413.
 func readUpload(c *gin.Context, limit int64) (*uploadFile, error) {
-	fh, err := c.FormFile("file")
+	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, mbe
-		}
-		if strings.Contains(err.Error(), "request body too large") {
-			return nil, &http.MaxBytesError{Limit: limit}
-		}
 		return nil, badRequest("No file provided")
 	}
-	if fh.Size == 0 {
-		return nil, badRequest("The uploaded file is empty")
-	}
-	f, err := fh.Open()
-	if err != nil {
-		return nil, fmt.Errorf("open uploaded file: %w", err)
-	}
-	u := &uploadFile{name: fh.Filename}
-	head := make([]byte, 4)
-	n, _ := io.ReadFull(f, head)
-	u.zip = looksLikeZip(head[:n], fh)
-	if u.zip {
-		if u.zr, err = zip.NewReader(f, fh.Size); err != nil {
-			_ = f.Close()
-			return nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
+	for {
+		part, err := mr.NextPart()
+		if err != nil {
+			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+				return nil, err
+			}
+			if be, ok := errors.AsType[*httpapi.BodyError](err); ok && be.Timeout() {
+				return nil, err
+			}
+			return nil, badRequest("No file provided")
 		}
-		u.file = f
+		if part.FormName() != "file" || part.FileName() == "" {
+			if _, err := io.Copy(io.Discard, httpapi.ClientBody(part)); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// The part is shorter than the body: a buffer of the body's size
+		// never grows.
+		buf := bytes.NewBuffer(make([]byte, 0, min(max(c.Request.ContentLength, 0), limit)+bytes.MinRead))
+		if _, err := buf.ReadFrom(io.LimitReader(httpapi.ClientBody(part), limit+1)); err != nil {
+			return nil, err
+		}
+		if int64(buf.Len()) > limit {
+			return nil, &http.MaxBytesError{Limit: limit}
+		}
+		u := &uploadFile{name: part.FileName(), data: buf.Bytes()}
+		if len(bytes.TrimSpace(u.data)) == 0 {
+			return nil, badRequest("The uploaded file is empty")
+		}
+		u.zip = looksLikeZip(u.data, u.name, part.Header.Get("Content-Type"))
+		if u.zip {
+			if u.zr, err = zip.NewReader(bytes.NewReader(u.data), int64(len(u.data))); err != nil {
+				return nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
+			}
+			return u, nil
+		}
+		if err := httpapi.CheckJSON(u.data, "body", "file"); err != nil {
+			return nil, err
+		}
 		return u, nil
 	}
-	defer f.Close()
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("read uploaded file: %w", err)
-	}
-	if u.data, err = io.ReadAll(f); err != nil {
-		return nil, fmt.Errorf("read uploaded file: %w", err)
-	}
-	if len(bytes.TrimSpace(u.data)) == 0 {
-		return nil, badRequest("The uploaded file is empty")
-	}
-	return u, nil
 }
 
 // looksLikeZip tells a zip by its signature, its name or its type.
-func looksLikeZip(head []byte, fh *multipart.FileHeader) bool {
-	if bytes.HasPrefix(head, []byte("PK\x03\x04")) || bytes.HasPrefix(head, []byte("PK\x05\x06")) {
+func looksLikeZip(data []byte, filename, contentType string) bool {
+	if bytes.HasPrefix(data, []byte("PK\x03\x04")) || bytes.HasPrefix(data, []byte("PK\x05\x06")) {
 		return true
 	}
-	ct := strings.ToLower(fh.Header.Get("Content-Type"))
-	return strings.HasSuffix(strings.ToLower(fh.Filename), ".zip") ||
+	ct := strings.ToLower(contentType)
+	return strings.HasSuffix(strings.ToLower(filename), ".zip") ||
 		strings.Contains(ct, "application/zip") || strings.Contains(ct, "x-zip-compressed")
 }
 
@@ -170,6 +179,9 @@ func (u *uploadFile) zipJSONFiles(limit int64) (names []string, files [][]byte, 
 			return nil, nil, &httpapi.StatusError{Status: http.StatusRequestEntityTooLarge,
 				Detail: fmt.Sprintf("The ZIP archive's contents exceed %d MiB", limit>>20)}
 		}
+		if err := httpapi.CheckJSON(data, "body", "file", f.Name); err != nil {
+			return nil, nil, err
+		}
 		names, files = append(names, f.Name), append(files, data)
 	}
 	return names, files, nil
@@ -208,21 +220,17 @@ func (u *uploadFile) zipFlows(limit int64) ([]FlowInput, error) {
 }
 
 // flowsDocument reads a flows upload's JSON: {"flows": [...]} or one flow.
+// It decodes only one level generically: a flow's graph stays raw.
 func flowsDocument(data []byte) ([]FlowInput, error) {
-	var v any
-	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, badRequest("Invalid JSON file: " + err.Error())
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
+		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
+			return nil, badRequest("Invalid JSON file: " + err.Error())
+		}
 		return nil, &httpapi.StatusError{Status: http.StatusUnprocessableEntity, Detail: msgInvalidJSONDoc}
 	}
-	if _, ok := obj["flows"]; ok {
-		var doc struct {
-			Flows json.RawMessage `json:"flows"`
-		}
-		_ = json.Unmarshal(data, &doc) // an object: it decodes
-		return flowList(doc.Flows, []any{"flows"})
+	if flows, ok := obj["flows"]; ok {
+		return flowList(flows, []any{"flows"})
 	}
 	in, err := decodeFlow(data, nil)
 	if err != nil {
@@ -236,6 +244,9 @@ func flowList(raw json.RawMessage, loc []any) ([]FlowInput, error) {
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
 		return nil, &httpapi.StatusError{Status: http.StatusUnprocessableEntity, Detail: msgFlowsNotList}
+	}
+	if len(items) > MaxFlowsPerBatch {
+		return nil, tooManyFlows(loc, len(items))
 	}
 	out := make([]FlowInput, 0, len(items))
 	for i, item := range items {
@@ -263,6 +274,11 @@ func decodeFlow(raw json.RawMessage, loc []any) (FlowInput, error) {
 	return in, nil
 }
 
+// tooManyFlows is the 422 too_long of an import of n flows at loc.
+func tooManyFlows(loc []any, n int) error {
+	return httpapi.TooManyItems(MaxFlowsPerBatch, n, append([]any{"body", "file"}, loc...)...)
+}
+
 // uploadInvalid is a 422 about the uploaded file's content at loc.
 func uploadInvalid(loc []any, msg string) error {
 	return &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error",
@@ -271,11 +287,18 @@ func uploadInvalid(loc []any, msg string) error {
 
 // checkImports checks every flow of an import before any is created, so
 // that a bad one fails the upload without writing the others (names are
-// made unique on creation, so they cannot fail then).
-func checkImports(flows []FlowInput) error {
+// made unique on creation, so they cannot fail then): at most
+// MaxFlowsPerBatch flows, each within FlowCreate's rules and size bounds.
+func checkImports(s *httpapi.Server, flows []FlowInput) error {
+	if len(flows) > MaxFlowsPerBatch {
+		return tooManyFlows([]any{"flows"}, len(flows))
+	}
 	for i, in := range flows {
 		if err := domain.ValidFlowContent(withDefaults(flowContentOf(in))); err != nil {
 			return uploadInvalid([]any{"flows", i}, err.Error())
+		}
+		if err := s.Validate(&in, "body", "file", "flows", i); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -293,13 +316,12 @@ func (h *FlowFiles) upload(c *gin.Context) {
 	if !httpapi.BindQuery(c, &q) {
 		return
 	}
-	limit := uploadLimit(h.Config)
+	limit := importLimit(c, h.Config)
 	file, err := readUpload(c, limit)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
 	}
-	defer file.Close()
 	var flows []FlowInput
 	if file.zip {
 		flows, err = file.zipFlows(limit)
@@ -317,7 +339,7 @@ func (h *FlowFiles) upload(c *gin.Context) {
 		}
 	}
 	if err == nil {
-		err = checkImports(flows)
+		err = checkImports(h.Flows.Server, flows)
 	}
 	if err != nil {
 		httpapi.Fail(c, err)

@@ -55,12 +55,12 @@ type FlowCreate struct {
 	Icon              *string         `json:"icon"`
 	IconBgColor       *string         `json:"icon_bg_color"`
 	Gradient          *string         `json:"gradient"`
-	Data              json.RawMessage `json:"data"`
+	Data              json.RawMessage `json:"data" binding:"maxbody"`
 	IsComponent       *bool           `json:"is_component"`
 	UpdatedAt         *string         `json:"updated_at"`
 	Webhook           *bool           `json:"webhook"`
 	EndpointName      *string         `json:"endpoint_name"`
-	Tags              []string        `json:"tags"`
+	Tags              []string        `json:"tags" binding:"max=100,dive,max=255"`
 	Locked            *bool           `json:"locked"`
 	IsOnline          *bool           `json:"is_online"`
 	IsVersion         *bool           `json:"is_version"`
@@ -95,10 +95,10 @@ type FlowUpdate struct {
 	Icon               *string         `json:"icon"`
 	IconBgColor        *string         `json:"icon_bg_color"`
 	Gradient           *string         `json:"gradient"`
-	Data               json.RawMessage `json:"data"`
+	Data               json.RawMessage `json:"data" binding:"maxbody"`
 	IsComponent        *bool           `json:"is_component"`
 	Webhook            *bool           `json:"webhook"`
-	Tags               *[]string       `json:"tags"`
+	Tags               *[]string       `json:"tags" binding:"omitnil,max=100,dive,max=255"`
 	LastKnownUpdatedAt *time.Time      `json:"last_known_updated_at"`
 	TenantID           *uuid.UUID      `json:"tenant_id"`
 	BusinessID         *int64          `json:"business_id"`
@@ -121,9 +121,13 @@ type FlowUpdate struct {
 	FSPath             *string         `json:"fs_path"`
 }
 
+// MaxFlowsPerBatch bounds the flows of a batch create and of an import
+// (a {"flows": [...]} document, or the JSON files of a zip).
+const MaxFlowsPerBatch = 500
+
 // FlowsCreate is the body of Create Flows (batch).
 type FlowsCreate struct {
-	Flows []FlowCreate `json:"flows" binding:"required,dive"`
+	Flows []FlowCreate `json:"flows" binding:"required,max=500,dive"`
 }
 
 // VersionCreate is the body of Create Flow Version.
@@ -144,14 +148,14 @@ func (h *Flows) Routes(s *httpapi.Server) {
 	versionParams := []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}, {Name: "version_id", In: "path", Type: "integer"}}
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/", Access: access.Own("flows", "write"), Tag: "Flows", Summary: "Create Flow",
 		Description: "Create a flow of the caller. A name the caller already uses gets Langflow's \" (n)\" suffix, an endpoint name \"-n\".",
-		Body:        FlowCreate{}, Response: readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.create})
+		Body:        FlowCreate{}, Response: readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: models, LargeBody: true, Handler: h.create})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/batch/", Access: access.Own("flows", "write"), Tag: "Flows", Summary: "Create Flows",
 		Description: "Create several flows at once (names are made unique as on create).",
-		Body:        FlowsCreate{}, Response: []readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.createBatch})
+		Body:        FlowsCreate{}, Response: []readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: models, LargeBody: true, Handler: h.createBatch})
 	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/flows/{flow_id}", Access: access.Own("flows", "modify"), Tag: "Flows", Summary: "Update Flow",
 		Description: "Update a flow. With last_known_updated_at older than the flow's updated_at the answer is 409; " +
 			"of two concurrent updates one wins and the other gets 409. A locked flow answers 423 unless the update unlocks it.",
-		Params: flowID, Body: FlowUpdate{}, Response: readapi.FlowRead{}, ReadModels: models, Handler: h.update})
+		Params: flowID, Body: FlowUpdate{}, Response: readapi.FlowRead{}, ReadModels: models, LargeBody: true, Handler: h.update})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/{flow_id}", Access: access.Own("flows", "delete"), Tag: "Flows", Summary: "Delete Flow",
 		Description: "Delete a flow (is_deleted becomes true; its name and endpoint name are free again).",
 		Params:      flowID, Response: Message{}, ReadModels: models, Handler: h.delete})

@@ -506,7 +506,7 @@ type SessionCreate struct {
 // MessageUpdate is Update Message's body (#70): absent and null fields
 // stay as they are.
 type MessageUpdate struct {
-	Text        *string        `json:"text"`
+	Text        *string        `json:"text" binding:"omitnil,maxbody"`
 	Sender      *string        `json:"sender"`
 	SenderName  *string        `json:"sender_name"`
 	SessionID   *string        `json:"session_id"`

@@ -118,7 +118,7 @@ func (h *Projects) Routes(s *httpapi.Server) {
 			"after the zip file). Project and flow names are made unique; imported flows get new ids.",
 		Params:   []httpapi.Param{{Name: "file", In: "query", Description: "Multipart form field (multipart/form-data body), not a query parameter."}},
 		Response: []readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: models,
-		MaxBodyBytes: uploadLimit(h.Config), Handler: h.upload})
+		LargeBody: true, Handler: h.upload})
 }
 
 // uploadLimit is the largest upload, from SKILLFLAW_MAX_FILE_SIZE_UPLOAD.
@@ -507,13 +507,12 @@ func (h *Projects) upload(c *gin.Context) {
 	if !ok {
 		return
 	}
-	limit := uploadLimit(h.Config)
+	limit := importLimit(c, h.Config)
 	file, err := readUpload(c, limit)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
 	}
-	defer file.Close()
 	var (
 		fields domain.ProjectFields
 		flows  []FlowInput
@@ -537,7 +536,7 @@ func (h *Projects) upload(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	if err := checkImports(flows); err != nil {
+	if err := checkImports(h.Server, flows); err != nil {
 		httpapi.Fail(c, err)
 		return
 	}
@@ -577,8 +576,7 @@ func projectNameOfFile(filename string) string {
 func projectDocument(data []byte) (domain.ProjectFields, []FlowInput, error) {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(data, &doc); err != nil {
-		var probe any
-		if json.Unmarshal(data, &probe) != nil {
+		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
 			return domain.ProjectFields{}, nil, badRequest("Invalid JSON file: " + err.Error())
 		}
 	}

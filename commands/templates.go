@@ -58,8 +58,8 @@ type TemplateUpdate struct {
 	Icon        *string         `json:"icon"`
 	IconBgColor *string         `json:"icon_bg_color"`
 	Gradient    *string         `json:"gradient"`
-	Data        json.RawMessage `json:"data"`
-	Tags        *[]string       `json:"tags"`
+	Data        json.RawMessage `json:"data" binding:"maxbody"`
+	Tags        *[]string       `json:"tags" binding:"omitnil,max=100,dive,max=255"`
 	BusinessID  *int64          `json:"business_id" binding:"omitempty,min=0"`
 	IsSelf      *bool           `json:"is_self"`
 }
@@ -79,7 +79,7 @@ func (h *Templates) Routes(s *httpapi.Server) {
 		Summary: "Update Flow Template",
 		Description: "Change a template (its creator or a superuser). Someone else gets 403 if the template is visible " +
 			"to them, 404 if not.",
-		Params: templateID, Body: TemplateUpdate{}, Response: readapi.FlowTemplateRead{}, ReadModels: models, Handler: h.update})
+		Params: templateID, Body: TemplateUpdate{}, Response: readapi.FlowTemplateRead{}, ReadModels: models, LargeBody: true, Handler: h.update})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flow-templates/{template_id}", Access: access.Own("templates", "delete"), Tag: "Flows",
 		Summary: "Delete Flow Template",
 		Description: "Delete a template (its creator or a superuser; others as for update). " +

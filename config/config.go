@@ -42,6 +42,19 @@ type Config struct {
 	TrustedProxies []string
 	// MaxBodySizeMB bounds JSON request bodies, in MiB.
 	MaxBodySizeMB int
+	// MaxFlowBodySizeMB bounds the bodies of the routes that take flow
+	// graphs (create, batch create, update, upload), in MiB.
+	MaxFlowBodySizeMB int
+	// MaxBodyMemoryMB bounds the flow bodies over MaxBodySizeMB held in
+	// memory at once, in MiB; more wait their turn.
+	MaxBodyMemoryMB int
+	// ReadHeaderTimeout bounds the arrival of a request's headers,
+	// ReadTimeout that of its body (plus a second per 64 KiB received),
+	// IdleTimeout how long a keep-alive connection waits for the next
+	// request.
+	ReadHeaderTimeout, ReadTimeout, IdleTimeout time.Duration
+	// MaxHeaderSizeKB bounds a request's line and headers, in KiB.
+	MaxHeaderSizeKB int
 	// ReadYourWritesTimeout bounds how long a request waits for read models
 	// to catch up with a position.
 	ReadYourWritesTimeout time.Duration
@@ -147,6 +160,9 @@ func (c Config) Addr() string { return net.JoinHostPort(c.Host, strconv.Itoa(c.P
 // MaxBodyBytes is MaxBodySizeMB in bytes.
 func (c Config) MaxBodyBytes() int64 { return int64(c.MaxBodySizeMB) << 20 }
 
+// MaxFlowBodyBytes is MaxFlowBodySizeMB in bytes.
+func (c Config) MaxFlowBodyBytes() int64 { return int64(c.MaxFlowBodySizeMB) << 20 }
+
 // Variables lists every variable Load reads, in a stable order.
 func Variables() []Variable {
 	specs := specs()
@@ -242,8 +258,20 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.CORSAllowCredentials }},
 		{Variable: v("SKILLFLAW_TRUSTED_PROXIES", "", "Comma-separated proxy IPs or CIDRs whose X-Forwarded-For is believed for the client IP; empty trusts none."),
 			field: func(c *Config) any { return &c.TrustedProxies }, check: checkProxy},
-		{Variable: v("SKILLFLAW_MAX_BODY_SIZE", "64", "Largest JSON request body in MiB; larger bodies get 413."),
+		{Variable: v("SKILLFLAW_MAX_BODY_SIZE", "2", "Largest JSON request body in MiB; larger bodies get 413 (flows: SKILLFLAW_MAX_FLOW_BODY_SIZE)."),
 			field: func(c *Config) any { return &c.MaxBodySizeMB }, min: 1, max: 1 << 20},
+		{Variable: v("SKILLFLAW_MAX_FLOW_BODY_SIZE", "16", "Largest body in MiB of the routes that take flow graphs (create, batch create, update, upload, template update)."),
+			field: func(c *Config) any { return &c.MaxFlowBodySizeMB }, min: 1, max: 1 << 20},
+		{Variable: v("SKILLFLAW_MAX_BODY_MEMORY", "32", "Flow bodies over SKILLFLAW_MAX_BODY_SIZE held in memory at once, in MiB; more wait (up to SKILLFLAW_READ_TIMEOUT, then 503)."),
+			field: func(c *Config) any { return &c.MaxBodyMemoryMB }, min: 1, max: 1 << 20},
+		{Variable: v("SKILLFLAW_READ_HEADER_TIMEOUT", "10s", "How long a request's line and headers may take to arrive (Go duration)."),
+			field: func(c *Config) any { return &c.ReadHeaderTimeout }},
+		{Variable: v("SKILLFLAW_READ_TIMEOUT", "60s", "How long a request body may take to arrive, plus a second per 64 KiB received; slower bodies get 408 (Go duration)."),
+			field: func(c *Config) any { return &c.ReadTimeout }},
+		{Variable: v("SKILLFLAW_IDLE_TIMEOUT", "120s", "How long an idle keep-alive connection stays open (Go duration)."),
+			field: func(c *Config) any { return &c.IdleTimeout }},
+		{Variable: v("SKILLFLAW_MAX_HEADER_SIZE", "64", "Largest request line and headers in KiB; larger get 431."),
+			field: func(c *Config) any { return &c.MaxHeaderSizeKB }, min: 1, max: 1 << 20},
 		{Variable: v("SKILLFLAW_READ_YOUR_WRITES_TIMEOUT", "5s", "How long a request waits for read models to reach a written position (Go duration)."),
 			field: func(c *Config) any { return &c.ReadYourWritesTimeout }},
 		{Variable: v("SKILLFLAW_SHUTDOWN_TIMEOUT", "15s", "How long a graceful shutdown may take (Go duration)."),

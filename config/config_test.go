@@ -29,7 +29,13 @@ func TestLoad_defaults(t *testing.T) {
 		LogFormat:                   "json",
 		CORSOrigins:                 []string{"*"},
 		CORSAllowCredentials:        true,
-		MaxBodySizeMB:               64,
+		MaxBodySizeMB:               2,
+		MaxFlowBodySizeMB:           16,
+		MaxBodyMemoryMB:             32,
+		ReadHeaderTimeout:           10 * time.Second,
+		ReadTimeout:                 time.Minute,
+		IdleTimeout:                 2 * time.Minute,
+		MaxHeaderSizeKB:             64,
 		ReadYourWritesTimeout:       5 * time.Second,
 		ShutdownTimeout:             15 * time.Second,
 		DBMaxConns:                  20,
@@ -61,7 +67,8 @@ func TestLoad_defaults(t *testing.T) {
 		OpenAIBaseURL:               "https://api.openai.com/v1",
 	}, c)
 	assert.Equal(t, "127.0.0.1:7860", c.Addr())
-	assert.Equal(t, int64(64<<20), c.MaxBodyBytes())
+	assert.Equal(t, int64(2<<20), c.MaxBodyBytes())
+	assert.Equal(t, int64(16<<20), c.MaxFlowBodyBytes())
 	if runtime.GOOS == "linux" {
 		assert.Equal(t, filepath.FromSlash("/home/ada/.cache/skillflaw"), c.ConfigDir)
 	}
@@ -80,6 +87,12 @@ func TestLoad_overrides(t *testing.T) {
 		"SKILLFLAW_CORS_ALLOW_CREDENTIALS":         "false",
 		"SKILLFLAW_TRUSTED_PROXIES":                "10.0.0.0/8,127.0.0.1",
 		"SKILLFLAW_MAX_BODY_SIZE":                  "2",
+		"SKILLFLAW_MAX_FLOW_BODY_SIZE":             "8",
+		"SKILLFLAW_MAX_BODY_MEMORY":                "16",
+		"SKILLFLAW_READ_HEADER_TIMEOUT":            "2s",
+		"SKILLFLAW_READ_TIMEOUT":                   "30s",
+		"SKILLFLAW_IDLE_TIMEOUT":                   "5s",
+		"SKILLFLAW_MAX_HEADER_SIZE":                "16",
 		"SKILLFLAW_READ_YOUR_WRITES_TIMEOUT":       "750ms",
 		"SKILLFLAW_SHUTDOWN_TIMEOUT":               "1m",
 		"SKILLFLAW_DB_MAX_CONNS":                   "4",
@@ -133,6 +146,12 @@ func TestLoad_overrides(t *testing.T) {
 		CORSAllowCredentials:        false,
 		TrustedProxies:              []string{"10.0.0.0/8", "127.0.0.1"},
 		MaxBodySizeMB:               2,
+		MaxFlowBodySizeMB:           8,
+		MaxBodyMemoryMB:             16,
+		ReadHeaderTimeout:           2 * time.Second,
+		ReadTimeout:                 30 * time.Second,
+		IdleTimeout:                 5 * time.Second,
+		MaxHeaderSizeKB:             16,
 		ReadYourWritesTimeout:       750 * time.Millisecond,
 		ShutdownTimeout:             time.Minute,
 		DBMaxConns:                  4,

@@ -156,8 +156,8 @@ func (f *File) Apply(e Event) {
 
 // ValidFileName checks a name a client gives a file (an upload's file
 // name, a rename, a name in a path): not blank, at most MaxFileNameLength
-// bytes of valid UTF-8, no control characters (NUL included), no path
-// separators, not "." or "..", no drive prefix ("C:") — and none of that
+// bytes of valid UTF-8, no control characters (NUL included) nor
+// invisible bidirectional or separator characters, no path separators, not "." or "..", no drive prefix ("C:") — and none of that
 // hidden behind percent-encoding ("%2e%2e%2f", "%00", double encodings),
 // so a name can never step out of where it is stored.
 func ValidFileName(name string) error {
@@ -190,9 +190,26 @@ func plainName(s string) bool {
 		return false
 	}
 	for _, r := range s {
-		if unicode.IsControl(r) {
+		if unicode.IsControl(r) || invisibleFormat(r) {
 			return false
 		}
+	}
+	return true
+}
+
+// invisibleFormat reports the characters that change how a name reads
+// without showing: bidirectional overrides, embeddings, isolates and marks
+// ("invoice\u202Efdp.exe" reads "invoiceexe.pdf"), line and paragraph
+// separators, and the interlinear annotation and byte-order marks.
+func invisibleFormat(r rune) bool {
+	switch {
+	case r == 0x061C, r == 0x200E, r == 0x200F: // Arabic letter mark, LRM, RLM
+	case r >= 0x202A && r <= 0x202E: // LRE, RLE, PDF, LRO, RLO
+	case r >= 0x2066 && r <= 0x2069: // LRI, RLI, FSI, PDI
+	case r == 0x2028, r == 0x2029: // line and paragraph separators
+	case r == 0xFEFF, r >= 0xFFF9 && r <= 0xFFFB: // BOM, interlinear annotations
+	default:
+		return false
 	}
 	return true
 }

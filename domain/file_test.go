@@ -14,12 +14,16 @@ import (
 
 func TestValidFileName(t *testing.T) {
 	t.Parallel()
-	for _, ok := range []string{"report.pdf", "a..b.txt", "naïve résumé.md", "100% done.txt", "x (1).csv", ".env", "C", "C-3PO:notes"} {
+	for _, ok := range []string{"report.pdf", "a..b.txt", "naïve résumé.md", "100% done.txt", "x (1).csv", ".env", "C", "C-3PO:notes",
+		"تقرير.pdf", "עברית.txt", "👨\u200D👩\u200D👧.png"} {
 		assert.NoError(t, domain.ValidFileName(ok), ok)
 	}
 	for _, bad := range []string{"", "  ", ".", "..", "../x", "a/b", `a\b`, "/etc/passwd", "x\x00.txt", "x\n.txt",
 		"%2e%2e", "%2e%2e%2fx", "..%2fx", "%252e%252e%252fx", "%25252e%25252e", "x%00.txt", "%5c", "C:x", "c:\\x",
-		"\xff\xfe", strings.Repeat("a", 256)} {
+		"\xff\xfe", strings.Repeat("a", 256),
+		// Bidirectional controls and invisible separators, plain and percent-encoded.
+		"invoice\u202Efdp.exe", "a\u202Ab", "a\u202Bb", "a\u202Cb", "a\u202Db", "a\u2066b", "a\u2067b", "a\u2068b",
+		"a\u2069b", "a\u200Eb", "a\u200Fb", "a\u061Cb", "a\u2028b", "a\u2029b", "\uFEFFa", "a%E2%80%AEb"} {
 		err := domain.ValidFileName(bad)
 		assert.True(t, errors.Is(err, domain.ErrInvalid), "%q: %v", bad, err)
 	}

@@ -20,23 +20,54 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
 	"github.com/google/uuid"
+
+	"github.com/skillflaw/skillflaw-go/eventstore"
 )
 
 // BindJSON decodes the JSON request body into dst, a pointer, and checks
-// dst's `binding` rules (go-playground/validator, as gin uses them). On
-// failure it answers like FastAPI through Fail — 422 with pydantic's error
-// types and locations (json_invalid, missing, int_parsing, string_too_long,
+// dst's `binding` rules (go-playground/validator, as gin uses them) and
+// the default size bounds (limits.go). On failure it answers like FastAPI
+// through Fail — 422 with pydantic's error types and locations
+// (json_invalid, missing, int_parsing, string_too_long, string_unicode,
 // enum …), 413 for an oversized body — and returns false.
 //
 // Fields are named by their json tags. Note that `binding:"required"`
 // rejects zero values, as in gin: use a pointer for a required field whose
 // zero value is valid (false, 0).
 func BindJSON(c *gin.Context, dst any) bool {
-	if err := decodeJSON(c.Request.Body, dst, serverOf(c).validate); err != nil {
+	body, err := readBody(c.Request.Body, c.Request.ContentLength)
+	if err == nil {
+		err = decodeJSON(body, dst, serverOf(c).validate)
+	}
+	if err != nil {
 		Fail(c, err)
 		return false
 	}
 	return true
+}
+
+// readBody reads a body whole. A declared length (which limitBody held
+// to the route's limit) sizes the buffer once: the body costs its size,
+// not io.ReadAll's doubling growth and its garbage.
+func readBody(r io.Reader, declared int64) ([]byte, error) {
+	var body []byte
+	var err error
+	switch {
+	case r == nil || declared == 0:
+		return nil, nil
+	case declared > 0:
+		body = make([]byte, declared)
+		_, err = io.ReadFull(r, body)
+	default:
+		body, err = io.ReadAll(r)
+	}
+	if err != nil {
+		if _, ok := errors.AsType[*BodyError](err); !ok {
+			err = &BodyError{Err: err}
+		}
+		return nil, err
+	}
+	return body, nil
 }
 
 // BindQuery fills dst, a pointer to a struct, from the query string. A
@@ -52,14 +83,31 @@ func BindQuery(c *gin.Context, dst any) bool {
 	return true
 }
 
+// formMemory is how much of a multipart form's files BindForm keeps in
+// memory; the rest goes to temporary files (which net/http removes).
+const formMemory = 64 << 10
+
 // BindForm fills dst, like BindQuery, from a form-encoded request body
 // (application/x-www-form-urlencoded or multipart/form-data), as FastAPI's
 // Form parameters (OAuth2PasswordRequestForm) read it; errors are located at
 // ["body", name].
 func BindForm(c *gin.Context, dst any) bool {
-	if err := c.Request.ParseMultipartForm(32 << 20); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-		if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			Fail(c, mbe)
+	// ParseMultipartForm would hide why a urlencoded body failed to arrive
+	// (it answers ErrNotMultipart); its syntax errors stay ignored, as
+	// there (what parses is bound, the rest is missing).
+	if err := c.Request.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*BodyError](err); ok {
+			Fail(c, err)
+			return false
+		}
+	}
+	if err := c.Request.ParseMultipartForm(formMemory); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			Fail(c, err)
+			return false
+		}
+		if be, ok := errors.AsType[*BodyError](err); ok && be.Timeout() {
+			Fail(c, be)
 			return false
 		}
 		Fail(c, &ValidationError{Items: []ErrorItem{{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, malformed form body"}}})
@@ -76,7 +124,11 @@ func BindForm(c *gin.Context, dst any) bool {
 // is answered with 422 int_parsing at ["path", name] and ok false.
 func PathInt(c *gin.Context, name string) (id int64, ok bool) {
 	raw := c.Param(name)
-	if it := intError(reflect.TypeFor[int64](), raw, raw); it != nil {
+	it := paramError(raw)
+	if it == nil {
+		it = intError(reflect.TypeFor[int64](), raw, raw)
+	}
+	if it != nil {
 		Fail(c, &ValidationError{Items: []ErrorItem{at(*it, "path", name)}})
 		return 0, false
 	}
@@ -88,6 +140,10 @@ func PathInt(c *gin.Context, name string) (id int64, ok bool) {
 // answered with 422 uuid_parsing at ["path", name] and ok false.
 func PathUUID(c *gin.Context, name string) (id uuid.UUID, ok bool) {
 	raw := c.Param(name)
+	if it := paramError(raw); it != nil {
+		Fail(c, &ValidationError{Items: []ErrorItem{at(*it, "path", name)}})
+		return uuid.Nil, false
+	}
 	id, err := uuid.Parse(raw)
 	if err != nil {
 		Fail(c, &ValidationError{Items: []ErrorItem{at(mismatch(reflect.TypeFor[uuid.UUID](), raw, err), "path", name)}})
@@ -96,122 +152,209 @@ func PathUUID(c *gin.Context, name string) (id uuid.UUID, ok bool) {
 	return id, true
 }
 
+// ParsePosition reads an event position a client sent (X-Min-Position, a
+// cursor): 422 located at loc when it is malformed (value_error) or
+// beyond any position of the log (less_than_equal: PostgreSQL keeps them
+// as bigint, so larger ones would wrap around in a query).
+func ParsePosition(raw string, loc ...any) (eventstore.Position, error) {
+	pos, err := eventstore.ParsePosition(raw)
+	if err != nil {
+		return pos, &ValidationError{Items: []ErrorItem{at(ErrorItem{Type: "value_error", Msg: "Value error, " + err.Error(), Input: raw}, loc...)}}
+	}
+	if pos.Commit > math.MaxInt64 || pos.Prepare > math.MaxInt64 {
+		return pos, &ValidationError{Items: []ErrorItem{at(ErrorItem{Type: "less_than_equal", Input: raw,
+			Msg: fmt.Sprintf("Input should be less than or equal to %d", int64(math.MaxInt64)),
+			Ctx: map[string]any{"le": json.Number(strconv.FormatInt(math.MaxInt64, 10))}}, loc...)}}
+	}
+	return pos, nil
+}
+
 func newValidator() *validator.Validate {
 	v := validator.New(validator.WithRequiredStructEnabled())
 	v.SetTagName("binding")
+	// maxbody marks fields only the body limit bounds (limits.go); as a
+	// rule it always passes. Registering a new name cannot fail.
+	_ = v.RegisterValidation(ruleMaxBody, func(validator.FieldLevel) bool { return true })
 	return v
 }
 
-func decodeJSON(r io.Reader, dst any, v *validator.Validate) error {
-	body, err := io.ReadAll(r)
-	if err != nil {
-		return fmt.Errorf("read request body: %w", err)
-	}
+// maxEchoedInput bounds the JSON a type error echoes as its input: a
+// bigger list or object where a scalar belongs is answered without it.
+const maxEchoedInput = 64 << 10
+
+// decodeJSON decodes body into dst and checks it. The body is decoded
+// once, into dst; only when that fails is it walked again (typeErrors),
+// value by value, to locate every mismatch as pydantic does.
+func decodeJSON(body []byte, dst any, v *validator.Validate) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &ValidationError{Items: []ErrorItem{{Type: "missing", Loc: []any{"body"}, Msg: "Field required"}}}
 	}
-	// The typed decode alone is enough for a good body (one pass: a big
-	// flow graph is not also built as maps). A bad one is decoded
-	// generically: that finds syntax errors with their offset, and gives the
-	// input that typeErrors compares with dst's type.
-	if err := json.Unmarshal(body, dst); err == nil {
-		return validateStruct(v, dst, "body", jsonName)
-	}
-	var generic any
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := dec.Decode(&generic); err != nil {
-		offset := len(body) // the input ended early
-		if se, ok := errors.AsType[*json.SyntaxError](err); ok {
-			offset = int(max(se.Offset-1, 0)) // Offset counts the bad byte
-		}
-		return jsonInvalid(offset, err.Error())
-	}
-	if rest := body[dec.InputOffset():]; len(bytes.TrimSpace(rest)) > 0 {
-		return jsonInvalid(len(body)-len(bytes.TrimLeft(rest, " \t\r\n")), "extra data after the JSON value")
+	if err := CheckJSON(body, "body"); err != nil {
+		return err
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
+		if se, ok := errors.AsType[*json.SyntaxError](err); ok {
+			return syntaxError(body, se, []any{"body"})
+		}
 		if _, ok := errors.AsType[*json.InvalidUnmarshalError](err); ok {
 			return fmt.Errorf("bind JSON: %w", err)
 		}
-		items := typeErrors(reflect.TypeOf(dst).Elem(), generic, []any{"body"})
+		items := typeErrors(reflect.TypeOf(dst).Elem(), body, []any{"body"})
 		if len(items) == 0 {
-			items = []ErrorItem{{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, " + err.Error(), Input: generic}}
+			items = []ErrorItem{{Type: "value_error", Loc: []any{"body"}, Msg: "Value error, " + err.Error()}}
 		}
 		return &ValidationError{Items: items}
 	}
-	return validateStruct(v, dst, "body", jsonName)
+	return checkDecoded(v, dst, []any{"body"}, jsonFields, jsonName)
 }
 
-func jsonInvalid(offset int, reason string) error {
+// Validate checks dst, decoded from JSON by a handler itself (a flow of
+// an uploaded file), as BindJSON does: its binding rules and the default
+// size bounds, errors located under root.
+func (s *Server) Validate(dst any, root ...any) error {
+	return checkDecoded(s.validate, dst, root, jsonFields, jsonName)
+}
+
+// checkDecoded runs dst's binding rules and the default bounds.
+func checkDecoded(v *validator.Validate, dst any, root []any, fields func(reflect.Type) []reflect.StructField,
+	name func(reflect.StructField) string) error {
+	var items []ErrorItem
+	err := validateStruct(v, dst, root, name)
+	if ve, ok := errors.AsType[*ValidationError](err); ok {
+		items = ve.Items
+	} else if err != nil {
+		return err
+	}
+	items = append(items, limitErrors(reflect.ValueOf(dst), "", root, fields, name)...)
+	if len(items) > 0 {
+		return &ValidationError{Items: items}
+	}
+	return nil
+}
+
+// syntaxError is json_invalid at the offset of se in body.
+func syntaxError(body []byte, se *json.SyntaxError, root []any) error {
+	msg := se.Error()
+	switch {
+	case strings.HasPrefix(msg, "unexpected end of JSON input"):
+		return jsonInvalid(root, len(body), "unexpected EOF")
+	case strings.Contains(msg, "after top-level value"):
+		return jsonInvalid(root, int(max(se.Offset-1, 0)), "extra data after the JSON value")
+	}
+	return jsonInvalid(root, int(max(se.Offset-1, 0)), msg) // Offset counts the bad byte
+}
+
+func jsonInvalid(root []any, offset int, reason string) error {
 	return &ValidationError{Items: []ErrorItem{{
-		Type: "json_invalid", Loc: []any{"body", offset}, Msg: "JSON decode error",
+		Type: "json_invalid", Loc: append(append([]any{}, root...), offset), Msg: "JSON decode error",
 		Input: map[string]any{}, Ctx: map[string]any{"error": reason},
 	}}}
 }
 
-// typeErrors lists where v, decoded generically (numbers as json.Number),
-// does not fit t the way encoding/json decodes it. encoding/json reports
-// only its first error, and without list indices or the field of a failed
-// UnmarshalText; this walk reports them all, located like pydantic.
-func typeErrors(t reflect.Type, v any, loc []any) []ErrorItem {
-	if v == nil { // null leaves the zero value
+// echo is raw decoded generically (numbers as json.Number), as an error's
+// input; nil for null and for values over maxEchoedInput.
+func echo(raw []byte) any {
+	if len(raw) > maxEchoedInput {
+		return nil
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if dec.Decode(&v) != nil {
+		return nil
+	}
+	return finiteNumbers(v)
+}
+
+// finiteNumbers turns the numbers of v that no float64 holds (1e309) into
+// strings: echoed as numbers, they would make the answer itself
+// unreadable to most JSON parsers.
+func finiteNumbers(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		return number(string(v))
+	case []any:
+		for i := range v {
+			v[i] = finiteNumbers(v[i])
+		}
+	case map[string]any:
+		for k := range v {
+			v[k] = finiteNumbers(v[k])
+		}
+	}
+	return v
+}
+
+// number is raw as a JSON number when a float64 holds it, else as text.
+func number(raw string) any {
+	if _, err := strconv.ParseFloat(raw, 64); err != nil {
+		return raw
+	}
+	return json.Number(raw)
+}
+
+// typeErrors lists where raw, a valid JSON value, does not fit t the way
+// encoding/json decodes it. encoding/json reports only its first error,
+// and without list indices or the field of a failed UnmarshalText; this
+// walk reports them all, located like pydantic. It decodes one level at a
+// time and only as deep as t goes, so a large body is never built as maps.
+func typeErrors(t reflect.Type, raw []byte, loc []any) []ErrorItem {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" { // null leaves the zero value
 		return nil
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	here := func(cause error) []ErrorItem { return []ErrorItem{at(mismatch(t, echo(raw), cause), loc...)} }
 	switch pt := reflect.PointerTo(t); {
 	case pt.Implements(reflect.TypeFor[json.Unmarshaler]()):
-		raw, err := json.Marshal(v)
-		if err == nil {
-			err = reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw)
-		}
-		if err != nil {
-			return []ErrorItem{at(mismatch(t, v, err), loc...)}
+		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw); err != nil {
+			return here(err)
 		}
 		return nil
 	case pt.Implements(reflect.TypeFor[encoding.TextUnmarshaler]()):
-		s, ok := v.(string)
-		var err error
-		if ok {
-			err = reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s))
+		var s string
+		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
+			return here(nil)
 		}
-		if !ok || err != nil {
-			return []ErrorItem{at(mismatch(t, v, err), loc...)}
+		if err := reflect.New(t).Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(s)); err != nil {
+			return []ErrorItem{at(mismatch(t, s, err), loc...)}
+		}
+		return nil
+	}
+	isNumber := raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9'
+	check := func(ok bool) []ErrorItem {
+		if !ok {
+			return here(nil)
 		}
 		return nil
 	}
 	var items []ErrorItem
-	check := func(ok bool) []ErrorItem {
-		if !ok {
-			return []ErrorItem{at(mismatch(t, v, nil), loc...)}
-		}
-		return nil
-	}
 	switch t.Kind() {
 	case reflect.String:
-		_, ok := v.(string)
-		return check(ok)
+		return check(raw[0] == '"')
 	case reflect.Bool:
-		_, ok := v.(bool)
-		return check(ok)
+		return check(string(raw) == "true" || string(raw) == "false")
 	case reflect.Float32, reflect.Float64:
-		_, ok := v.(json.Number)
-		return check(ok)
+		if !isNumber {
+			return here(nil)
+		}
+		if _, err := strconv.ParseFloat(string(raw), t.Bits()); err != nil {
+			return []ErrorItem{at(ErrorItem{Type: "finite_number", Msg: "Input should be a finite number", Input: number(string(raw))}, loc...)}
+		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
 		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		n, ok := v.(json.Number)
-		if !ok {
-			return check(false)
+		if !isNumber {
+			return here(nil)
 		}
-		if it := intError(t, n.String(), v); it != nil {
+		if it := intError(t, string(raw), number(string(raw))); it != nil {
 			return []ErrorItem{at(*it, loc...)}
 		}
 	case reflect.Struct:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return check(false)
+		var m map[string]json.RawMessage
+		if raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
+			return here(nil)
 		}
 		fields := jsonFields(t)
 		for _, key := range sortedKeys(m) {
@@ -224,21 +367,20 @@ func typeErrors(t reflect.Type, v any, loc []any) []ErrorItem {
 			}
 		}
 	case reflect.Map:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return check(false)
+		var m map[string]json.RawMessage
+		if raw[0] != '{' || json.Unmarshal(raw, &m) != nil {
+			return here(nil)
 		}
 		for _, key := range sortedKeys(m) {
 			items = append(items, typeErrors(t.Elem(), m[key], append(slices.Clip(loc), key))...)
 		}
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 { // []byte is a base64 string
-			_, ok := v.(string)
-			return check(ok)
+			return check(raw[0] == '"')
 		}
-		list, ok := v.([]any)
-		if !ok {
-			return check(false)
+		var list []json.RawMessage
+		if raw[0] != '[' || json.Unmarshal(raw, &list) != nil {
+			return here(nil)
 		}
 		for i, el := range list {
 			items = append(items, typeErrors(t.Elem(), el, append(slices.Clip(loc), i))...)
@@ -339,7 +481,7 @@ func at(it ErrorItem, loc ...any) ErrorItem {
 	return it
 }
 
-func sortedKeys(m map[string]any) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -397,11 +539,8 @@ func decodeValues(q url.Values, dst any, v *validator.Validate, root string) err
 	}
 	rv = rv.Elem()
 	var items []ErrorItem
-	for _, f := range reflect.VisibleFields(rv.Type()) {
-		tag, ok := f.Tag.Lookup("form")
-		if !ok || tag == "-" || !f.IsExported() {
-			continue
-		}
+	for _, f := range formFields(rv.Type()) {
+		tag := f.Tag.Get("form")
 		name := formName(f)
 		values, present := q[name]
 		if !present {
@@ -412,6 +551,10 @@ func decodeValues(q url.Values, dst any, v *validator.Validate, root string) err
 			}
 			values = []string{def}
 		}
+		if i := slices.IndexFunc(values, func(s string) bool { return textError(s) != nil }); i >= 0 {
+			items = append(items, at(*textError(values[i]), root, name))
+			continue
+		}
 		if it := setQueryField(rv.FieldByIndex(f.Index), values); it != nil {
 			items = append(items, at(*it, root, name))
 		}
@@ -419,7 +562,18 @@ func decodeValues(q url.Values, dst any, v *validator.Validate, root string) err
 	if len(items) > 0 {
 		return &ValidationError{Items: items}
 	}
-	return validateStruct(v, dst, root, formName)
+	return checkDecoded(v, dst, []any{root}, formFields, formName)
+}
+
+// formFields lists the fields decodeValues fills.
+func formFields(t reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for _, f := range reflect.VisibleFields(t) {
+		if tag, ok := f.Tag.Lookup("form"); ok && tag != "-" && f.IsExported() {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func setQueryField(fv reflect.Value, values []string) *ErrorItem {
@@ -495,7 +649,7 @@ func setScalar(fv reflect.Value, raw string) *ErrorItem {
 
 // validateStruct runs dst's `binding` rules and translates the failures
 // into pydantic's terms, located under root with fields named by name.
-func validateStruct(v *validator.Validate, dst any, root string, name func(reflect.StructField) string) error {
+func validateStruct(v *validator.Validate, dst any, root []any, name func(reflect.StructField) string) error {
 	t := reflect.TypeOf(dst)
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -507,7 +661,7 @@ func validateStruct(v *validator.Validate, dst any, root string, name func(refle
 	fes, ok := errors.AsType[validator.ValidationErrors](err)
 	if !ok {
 		if err != nil {
-			return fmt.Errorf("validate %s: %w", root, err)
+			return fmt.Errorf("validate %v: %w", root, err)
 		}
 		return nil
 	}
@@ -520,8 +674,8 @@ func validateStruct(v *validator.Validate, dst any, root string, name func(refle
 
 // fieldLoc turns validator's "Type.Field[0].Inner" into pydantic's
 // [root, "field", 0, "inner"], skipping flattened embedded structs.
-func fieldLoc(t reflect.Type, namespace, root string, name func(reflect.StructField) string) []any {
-	loc := []any{root}
+func fieldLoc(t reflect.Type, namespace string, root []any, name func(reflect.StructField) string) []any {
+	loc := slices.Clone(root)
 	rest := namespace
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -586,28 +740,12 @@ func ruleError(fe validator.FieldError) ErrorItem {
 	if err != nil {
 		n = 0 // the rule's parameter is not a count; n is not read then
 	}
-	plural := func(word string) string {
-		if n == 1 {
-			return word
-		}
-		return word + "s"
-	}
 	fieldType := "List"
 	if kind == reflect.Map {
 		fieldType = "Dictionary"
 	}
-	// size words a length rule: side "short" or "long", at "least" or
-	// "most", key "min_length" or "max_length".
-	size := func(side, at, key string) {
-		if text {
-			it.Type, it.Msg, it.Ctx = "string_too_"+side, "String should have at "+at+" "+p+" "+plural("character"), map[string]any{key: n}
-		} else {
-			it.Type, it.Ctx = "too_"+side, map[string]any{"field_type": fieldType, key: n, "actual_length": length()}
-			it.Msg = fmt.Sprintf("%s should have at %s %s %s after validation, not %d", fieldType, at, p, plural("item"), length())
-		}
-	}
-	tooShort := func() { size("short", "least", "min_length") }
-	tooLong := func() { size("long", "most", "max_length") }
+	tooShort := func() { it = sizeError(text, fieldType, "short", n, length(), fe.Value()) }
+	tooLong := func() { it = sizeError(text, fieldType, "long", n, length(), fe.Value()) }
 	bound := func(typ, words, key string) {
 		it.Type, it.Msg, it.Ctx = typ, "Input should be "+words+" "+p, map[string]any{key: json.Number(p)}
 		if _, err := strconv.ParseFloat(p, 64); err != nil {
@@ -615,6 +753,9 @@ func ruleError(fe validator.FieldError) ErrorItem {
 		}
 	}
 	switch tag := fe.Tag(); {
+	case fe.Type() == rawMessageType && (tag == "max" || tag == "lte"):
+		raw, _ := fe.Value().(json.RawMessage)
+		it = jsonTooLong(len(raw), n)
 	case strings.HasPrefix(tag, "required"):
 		it.Type, it.Msg, it.Input = "missing", "Field required", nil
 	case (tag == "min" || tag == "gte") && (text || list):

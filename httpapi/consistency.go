@@ -80,12 +80,9 @@ func (s *Server) awaitMinPosition(c *gin.Context) {
 	if raw == "" {
 		return
 	}
-	pos, err := eventstore.ParsePosition(raw)
+	pos, err := ParsePosition(raw, "header", strings.ToLower(HeaderMinPosition))
 	if err != nil {
-		Fail(c, &ValidationError{Items: []ErrorItem{{
-			Type: "value_error", Loc: []any{"header", strings.ToLower(HeaderMinPosition)},
-			Msg: "Value error, " + err.Error(), Input: raw,
-		}}})
+		Fail(c, err)
 		return
 	}
 	rt, ok := routeOf(c)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 
@@ -59,12 +61,50 @@ func (e *StatusError) Error() string {
 	return fmt.Sprintf("%d %s: %v", e.Status, http.StatusText(e.Status), e.Detail)
 }
 
+// BodyError is a request body that could not be read whole: cut short,
+// malformed (a multipart body without its closing boundary), too slow to
+// arrive, or over the limit. Fail answers it 400, 408 when it timed out,
+// 413 when it is an *http.MaxBytesError — the client's doing, never 500.
+type BodyError struct {
+	Err error
+}
+
+func (e *BodyError) Error() string { return "read request body: " + e.Err.Error() }
+
+func (e *BodyError) Unwrap() error { return e.Err }
+
+// Timeout reports a body that did not arrive before its read deadline.
+func (e *BodyError) Timeout() bool {
+	ne, ok := errors.AsType[net.Error](e.Err)
+	return ok && ne.Timeout()
+}
+
+// ClientBody wraps a reader of the request body, or of a part of it (a
+// multipart file), so that its failures are *BodyError: handlers that
+// stream the body somewhere pass the client's mistakes to Fail as such.
+// The route chain wraps every request's body already.
+func ClientBody(r io.Reader) io.Reader { return clientBody{r} }
+
+type clientBody struct{ r io.Reader }
+
+func (b clientBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		if _, ok := errors.AsType[*BodyError](err); !ok {
+			err = &BodyError{Err: err}
+		}
+	}
+	return n, err
+}
+
 // Fail answers the request with err's status and FastAPI-shaped body and
 // aborts the handler chain. It is the one mapping of errors to responses:
 //
 //   - *ValidationError: 422 {"detail": [items]}
 //   - *StatusError: its status, detail and headers
 //   - *http.MaxBytesError: 413
+//   - *BodyError: 408 when the body timed out (the connection closes),
+//     else 400 {"detail": "There was an error parsing the body"}
 //   - domain.ErrInvalid: 422 with one value_error item at ["body"]
 //   - domain.ErrForbidden 403, ErrNotFound 404, ErrConflict 409, ErrLocked
 //     423, with the
@@ -109,6 +149,12 @@ func errorResponse(err error) (status int, detail any, header http.Header) {
 	}
 	if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large (limit %d bytes)", mbe.Limit), nil
+	}
+	if be, ok := errors.AsType[*BodyError](err); ok {
+		if be.Timeout() {
+			return http.StatusRequestTimeout, "The request body did not arrive in time", http.Header{"Connection": {"close"}}
+		}
+		return http.StatusBadRequest, "There was an error parsing the body", nil // Starlette's words
 	}
 	switch {
 	case errors.Is(err, domain.ErrInvalid):

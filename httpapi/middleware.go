@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -103,20 +105,158 @@ func (s *Server) recoverPanic(c *gin.Context) {
 	c.Next()
 }
 
+// MinBodyRate is the slowest a body may arrive once BodyReadTimeout has
+// passed: each 64 KiB received grants a second more. Large uploads on
+// slow links go through; a body that trickles in is cut.
+const MinBodyRate = 64 << 10 // bytes per second
+
 // limitBody refuses a declared Content-Length above limit before anything
 // reads the body, and caps bodies of unknown length (chunked) so that
 // reading past the limit fails with *http.MaxBytesError, which Fail and
-// the Bind helpers answer with 413.
-func limitBody(limit int64) gin.HandlerFunc {
+// the Bind helpers answer with 413. It sets the body's read deadline
+// (Options.BodyReadTimeout, see MinBodyRate) and makes every read failure
+// a *BodyError, so that a client's broken body is never a 500.
+func (s *Server) limitBody(limit int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if limit <= 0 || c.Request.Body == nil || c.Request.Body == http.NoBody {
+		if c.Request.Body == nil || c.Request.Body == http.NoBody {
 			return
 		}
-		if c.Request.ContentLength > limit {
+		if limit > 0 && c.Request.ContentLength > limit {
 			Fail(c, &http.MaxBytesError{Limit: limit})
 			return
 		}
-		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		body := c.Request.Body
+		if limit > 0 {
+			body = http.MaxBytesReader(c.Writer, body, limit)
+		}
+		if d := s.opts.BodyReadTimeout; d > 0 {
+			db := &deadlineBody{rc: http.NewResponseController(c.Writer), start: time.Now(), timeout: d}
+			if db.extend(0) {
+				db.r, body = body, db
+				c.Set(deadlineKey{}, db)
+			}
+		}
+		c.Request.Body = readCloser{Reader: clientBody{body}, Closer: body}
+	}
+}
+
+type deadlineKey struct{}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// deadlineBody moves the connection's read deadline as its body arrives:
+// start + timeout + a second per MinBodyRate bytes received. At the end
+// of the body it lifts the deadline: the handler may then take its time
+// (and stream its answer) without the server's background read failing.
+type deadlineBody struct {
+	r        io.ReadCloser
+	rc       *http.ResponseController
+	start    time.Time
+	timeout  time.Duration
+	read     int64
+	deadline time.Time
+}
+
+// extend sets the deadline earned so far when it moved by a second or
+// more; false when the connection has no deadlines (HTTP/2 through some
+// proxies, test recorders).
+func (d *deadlineBody) extend(n int) bool {
+	d.read += int64(n)
+	next := d.start.Add(d.timeout + time.Duration(d.read/MinBodyRate)*time.Second)
+	if next.Sub(d.deadline) < time.Second {
+		return true
+	}
+	d.deadline = next
+	return d.rc.SetReadDeadline(next) == nil
+}
+
+// restart starts the body's time again (after a wait for room, which
+// must not eat into it).
+func (d *deadlineBody) restart() {
+	d.start, d.deadline = time.Now(), time.Time{}
+	d.extend(0)
+}
+
+func (d *deadlineBody) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err == io.EOF {
+		_ = d.rc.SetReadDeadline(time.Time{}) // nothing left to read on time
+	} else if n > 0 {
+		d.extend(n)
+	}
+	return n, err
+}
+
+func (d *deadlineBody) Close() error { return d.r.Close() }
+
+// checkParams answers 422 for path and query parameters that are not
+// text (invalid UTF-8, NUL) or longer than DefaultMaxStringLength, before
+// authentication or a handler reads them: handlers read some raw
+// (c.Param), and PostgreSQL refuses such text.
+func (s *Server) checkParams(c *gin.Context) {
+	var items []ErrorItem
+	for _, p := range c.Params {
+		if it := paramError(p.Value); it != nil {
+			items = append(items, at(*it, "path", p.Key))
+		}
+	}
+	q := c.Request.URL.Query()
+	for _, k := range sortedKeys(q) {
+		if it := paramError(k); it != nil {
+			items = append(items, at(*it, "query", strings.ToValidUTF8(k, "\uFFFD")))
+			continue
+		}
+		for _, v := range q[k] {
+			if it := paramError(v); it != nil {
+				items = append(items, at(*it, "query", k))
+				break
+			}
+		}
+	}
+	if len(items) > 0 {
+		Fail(c, &ValidationError{Items: items})
+	}
+}
+
+// admitBody holds a large body (over Options.MaxBodyBytes: flows) until
+// the bodies of that size being handled leave room for it within
+// Options.LargeBodyMemory, so that their memory stays bounded however many
+// arrive at once; past the body read timeout it answers 503. The room is
+// given back when the request ends. Small bodies pass at once.
+func (s *Server) admitBody(limit int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		n := c.Request.ContentLength
+		if n < 0 { // chunked: it may be as long as the limit
+			n = limit
+		}
+		if n <= s.opts.MaxBodyBytes || s.bodies == nil {
+			return
+		}
+		n = min(n, s.opts.LargeBodyMemory)
+		ctx, cancel := context.WithTimeout(c.Request.Context(), cmp.Or(s.opts.BodyReadTimeout, DefaultBodyReadTimeout))
+		defer cancel()
+		if err := s.bodies.Acquire(ctx, n); err != nil {
+			Fail(c, &StatusError{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"1"}},
+				Detail: "Too many large requests at once; retry later"})
+			return
+		}
+		if v, ok := c.Get(deadlineKey{}); ok {
+			v.(*deadlineBody).restart()
+		}
+		s.largeBodies.Add(1)
+		defer func() {
+			s.bodies.Release(n)
+			if s.largeBodies.Add(-1) == 0 {
+				// The last large request is done: give the memory it took
+				// back to the system now rather than over minutes (the
+				// runtime's scavenger is slow to once the heap is idle).
+				go debug.FreeOSMemory()
+			}
+		}()
+		c.Next()
 	}
 }
 

@@ -86,7 +86,7 @@ func (s *Server) describe(op Operation, params []Param) (*openapi3.Operation, er
 				"e.g. the X-Event-Position of an earlier write; 503 if they do not in time."}))
 	}
 	if op.Body != nil {
-		ref, err := s.schemaFor(op.Body)
+		ref, err := s.schemaFor(op.Body, true)
 		if err != nil {
 			return nil, fmt.Errorf("request body schema: %w", err)
 		}
@@ -95,7 +95,7 @@ func (s *Server) describe(op Operation, params []Param) (*openapi3.Operation, er
 	ok := openapi3.NewResponse().WithDescription("Successful Response")
 	switch {
 	case op.Response != nil:
-		ref, err := s.schemaFor(op.Response)
+		ref, err := s.schemaFor(op.Response, false)
 		if err != nil {
 			return nil, fmt.Errorf("response schema: %w", err)
 		}
@@ -134,9 +134,27 @@ func paramDoc(p Param) *openapi3.ParameterRef {
 }
 
 // schemaFor generates the schema of v's type. Types that refer to
-// themselves land in the document's components.
-func (s *Server) schemaFor(v any) (*openapi3.SchemaRef, error) {
-	return openapi3gen.NewSchemaRefForValue(v, s.doc.Components.Schemas, openapi3gen.SchemaCustomizer(customizeSchema))
+// themselves land in the document's components. A request body's schema
+// states the binder's default bounds too (limits.go).
+func (s *Server) schemaFor(v any, request bool) (*openapi3.SchemaRef, error) {
+	customize := customizeSchema
+	if request {
+		customize = func(name string, t reflect.Type, tag reflect.StructTag, schema *openapi3.Schema) error {
+			if err := customizeSchema(name, t, tag, schema); err != nil {
+				return err
+			}
+			own, _ := fieldRules(tag.Get("binding"))
+			switch {
+			case bounded(own):
+			case t.Kind() == reflect.String:
+				schema.MaxLength = new(uint64(DefaultMaxStringLength))
+			case t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8:
+				schema.MaxItems = new(uint64(DefaultMaxItems))
+			}
+			return nil
+		}
+	}
+	return openapi3gen.NewSchemaRefForValue(v, s.doc.Components.Schemas, openapi3gen.SchemaCustomizer(customize))
 }
 
 // customizeSchema adds what openapi3gen does not know: UUIDs are strings,

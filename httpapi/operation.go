@@ -44,6 +44,10 @@ type Operation struct {
 	ReadModels []string
 	// MaxBodyBytes raises the server's body limit for this route (uploads).
 	MaxBodyBytes int64
+	// LargeBody operations take flow graphs: their bodies may reach the
+	// server's LargeBodyBytes, and those over its MaxBodyBytes wait for
+	// room within LargeBodyMemory.
+	LargeBody bool
 	// Hidden routes are served but left out of the document.
 	Hidden bool
 	// Access is what the caller needs (see Access); required unless Public.

@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gin-gonic/gin"
 	"github.com/go-playground/validator/v10"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/skillflaw/skillflaw-go/eventstore"
 )
@@ -21,6 +23,10 @@ import (
 // DefaultReadYourWritesTimeout bounds read-model waits when Options leaves
 // ReadYourWritesTimeout zero.
 const DefaultReadYourWritesTimeout = 5 * time.Second
+
+// DefaultBodyReadTimeout bounds the wait for room for a large body when
+// Options leaves BodyReadTimeout zero.
+const DefaultBodyReadTimeout = time.Minute
 
 // Options configures a Server.
 type Options struct {
@@ -37,8 +43,18 @@ type Options struct {
 	// for the client IP; empty trusts none.
 	TrustedProxies []string
 	// MaxBodyBytes bounds request bodies (0: unbounded); an Operation may
-	// raise it with its own MaxBodyBytes.
+	// raise it with its own MaxBodyBytes, or take LargeBodyBytes.
 	MaxBodyBytes int64
+	// LargeBodyBytes bounds the bodies of LargeBody operations (flows).
+	LargeBodyBytes int64
+	// LargeBodyMemory bounds the bytes of large bodies (over MaxBodyBytes,
+	// on LargeBody operations) handled at once; more wait (see admitBody).
+	// 0: unbounded.
+	LargeBodyMemory int64
+	// BodyReadTimeout bounds how long a body takes to arrive (see
+	// MinBodyRate); 0: no deadline. Headers and idle connections are the
+	// http.Server's business (ReadHeaderTimeout, IdleTimeout).
+	BodyReadTimeout time.Duration
 	// ReadYourWritesTimeout bounds read-model waits (default 5s).
 	ReadYourWritesTimeout time.Duration
 	// Waiter tells when read models reached a position; nil skips waiting.
@@ -91,9 +107,13 @@ type Server struct {
 	// wildcards maps a gin path prefix to the parameter name gin knows at
 	// the position after it (see ginPath).
 	wildcards map[string]string
-	errs      []error
-	docJSON   []byte
-	docsHTML  []byte
+	// bodies is the room large bodies take (Options.LargeBodyMemory);
+	// largeBodies counts the requests holding some.
+	bodies      *semaphore.Weighted
+	largeBodies atomic.Int64
+	errs        []error
+	docJSON     []byte
+	docsHTML    []byte
 }
 
 // New builds a Server with its middleware and the hidden /openapi.json and
@@ -118,6 +138,9 @@ func New(opts Options) *Server {
 		hidden:    map[string]bool{},
 		opIDs:     map[string]bool{},
 		wildcards: map[string]string{},
+	}
+	if opts.LargeBodyMemory > 0 {
+		s.bodies = semaphore.NewWeighted(opts.LargeBodyMemory)
 	}
 	e := s.engine
 	e.HandleMethodNotAllowed = true
@@ -312,16 +335,14 @@ type (
 	requestIDKey struct{}
 )
 
-// chain is the per-route part of the middleware: route info, body limit,
-// the JSON content type of operations with a JSON body, authentication,
-// the X-Min-Position wait, authorisation (which may read a read model the
-// wait covered), then the handler.
+// chain is the per-route part of the middleware: route info, the check of
+// path and query parameters, body limit and read deadline, the JSON
+// content type of operations with a JSON body, authentication, the
+// X-Min-Position wait, authorisation (which may read a read model the wait
+// covered), the wait for room for a large body, then the handler.
 func (s *Server) chain(rt *route) []gin.HandlerFunc {
-	limit := s.opts.MaxBodyBytes
-	if rt.op.MaxBodyBytes > 0 {
-		limit = rt.op.MaxBodyBytes
-	}
-	h := []gin.HandlerFunc{rt.enter, limitBody(limit)}
+	limit := s.bodyLimit(rt.op)
+	h := []gin.HandlerFunc{rt.enter, s.checkParams, s.limitBody(limit)}
 	if rt.op.Body != nil {
 		h = append(h, requireJSON)
 	}
@@ -333,6 +354,9 @@ func (s *Server) chain(rt *route) []gin.HandlerFunc {
 	}
 	if !rt.op.Public {
 		h = append(h, s.authorize)
+	}
+	if rt.op.LargeBody {
+		h = append(h, s.admitBody(limit))
 	}
 	return append(h, rt.op.Handler)
 }
@@ -349,6 +373,27 @@ func (s *Server) awaited(op Operation) []string {
 		}
 	}
 	return out
+}
+
+// bodyLimit is op's body limit: its own MaxBodyBytes, else the large one
+// for LargeBody operations, else the server's.
+func (s *Server) bodyLimit(op Operation) int64 {
+	switch {
+	case op.MaxBodyBytes > 0:
+		return op.MaxBodyBytes
+	case op.LargeBody && s.opts.LargeBodyBytes > 0:
+		return max(s.opts.LargeBodyBytes, s.opts.MaxBodyBytes)
+	}
+	return s.opts.MaxBodyBytes
+}
+
+// BodyLimit is the body limit of the operation c serves (0: unbounded).
+func BodyLimit(c *gin.Context) int64 {
+	rt, ok := routeOf(c)
+	if !ok {
+		return 0
+	}
+	return serverOf(c).bodyLimit(rt.op)
 }
 
 func (rt *route) enter(c *gin.Context) {

@@ -72,7 +72,7 @@ type FlowHistoryPage struct {
 
 // FlowHistoryQuery is the query string of Read Flow History.
 type FlowHistoryQuery struct {
-	Page int `form:"page,default=1" binding:"gte=1"`
+	Page int `form:"page,default=1" binding:"gte=1,lte=1000000000"`
 	Size int `form:"size,default=50" binding:"gte=1,lte=100"`
 }
 

@@ -41,7 +41,7 @@ type FlowListQuery struct {
 	IncludeDescendantOrgs     bool       `form:"include_descendant_orgs,default=false"`
 	FilterBusinessID          *int64     `form:"filter-business-id"`
 	IncludeSubBusinesses      bool       `form:"include-sub-businesses,default=false"`
-	Page                      int64      `form:"page,default=1" binding:"gte=1"`
+	Page                      int64      `form:"page,default=1" binding:"gte=1,lte=1000000000"`
 	Size                      int64      `form:"size,default=50" binding:"gte=1,lte=100"`
 
 	// Tenant is the tenant the request names (X-Tenant-Id), nil for none;

@@ -483,7 +483,7 @@ FROM vertex_builds WHERE flow_id = $1 ORDER BY timestamp, seq`, flow)
 func (h *monitorReads) transactions(c *gin.Context) {
 	var q struct {
 		FlowID uuid.UUID `form:"flow_id" binding:"required"`
-		Page   int64     `form:"page,default=1" binding:"gte=1"`
+		Page   int64     `form:"page,default=1" binding:"gte=1,lte=1000000000"`
 		Size   int64     `form:"size,default=50" binding:"gte=1,lte=100"`
 	}
 	f, ok := h.monitoredFlow(c, &q, func() uuid.UUID { return q.FlowID })

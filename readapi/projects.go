@@ -124,7 +124,7 @@ ORDER BY p.is_default DESC, `+col+` `+dir+`, p.id `+dir, user)
 
 // ProjectQuery is the query of Read Project.
 type ProjectQuery struct {
-	Page        *int64 `form:"page" binding:"omitempty,gte=1"`
+	Page        *int64 `form:"page" binding:"omitempty,gte=1,lte=1000000000"`
 	Size        *int64 `form:"size" binding:"omitempty,gte=1,lte=100"`
 	IsComponent bool   `form:"is_component,default=false"`
 	IsFlow      bool   `form:"is_flow,default=false"`

@@ -178,7 +178,7 @@ func emptyDatabase(t *testing.T) string {
 	return url
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)

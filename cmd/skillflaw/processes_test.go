@@ -24,7 +24,8 @@ import (
 
 // envChild makes the test binary run `skillflaw ARGS` (the binary's real
 // modules) instead of the tests: the child processes of
-// TestServe_TwoProcessesTakeOverADeadOnesProjectors.
+// TestServe_TwoProcessesTakeOverADeadOnesProjectors and of
+// BenchmarkRequestMemory (a process that holds nothing but the server).
 const envChild = "SKILLFLAW_TEST_CHILD_ARGS"
 
 func TestMain(m *testing.M) {
