@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/engine"
@@ -24,6 +25,8 @@ type Runs struct {
 	// Env gives runs their ports beyond recording and history (models,
 	// variables, frozen results); a nil Frozen gets an in-memory cache.
 	Env engine.Env
+	// Clock is the runs' time source (Deps.Clock when nil; tests pin it).
+	Clock func() time.Time
 
 	svc *runs.Service
 }
@@ -54,6 +57,13 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 	eng := engine.New(reg, engine.Limits{WallTime: cfg.RunWallTime, MaxVertices: cfg.RunMaxVertices,
 		Parallelism: cfg.RunParallelism, MaxOutputBytes: cfg.RunMaxOutputMB << 20, VariablesFromEnv: cfg.RunVariablesFromEnv})
 	env := m.Env
+	clock := m.Clock
+	if clock == nil {
+		clock = d.Clock
+	}
+	if env.Clock == nil {
+		env.Clock = clock
+	}
 	if env.History == nil {
 		env.History = runs.History{Pool: d.Pool}
 	}
@@ -67,7 +77,7 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 		WaitForRuns: func(ctx context.Context, pos eventstore.Position) error {
 			return d.Runtime.WaitFor(ctx, pos, projections.RunsName)
 		},
-		Logger: d.Logger, Clock: d.Clock,
+		Logger: d.Logger, Clock: clock,
 	})
 	runs.Register(s, m.svc)
 }
