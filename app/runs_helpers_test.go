@@ -195,14 +195,42 @@ func (rtTool) Build(_ context.Context, b *engine.Build) error {
 	return nil
 }
 
-// rtGate blocks until released (or the run is cancelled): started gets
-// the vertex id when it starts.
+// rtGate blocks until its vertex is opened (or the run is cancelled):
+// started gets the vertex id when it starts.
 type rtGate struct {
 	started chan string
-	release chan struct{}
+	mu      sync.Mutex
+	gates   map[string]chan struct{}
 }
 
-func newGate() *rtGate { return &rtGate{started: make(chan string, 100), release: make(chan struct{})} }
+func newGate() *rtGate { return &rtGate{started: make(chan string, 100), gates: map[string]chan struct{}{}} }
+
+func (g *rtGate) gate(id string) chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.gates[id] == nil {
+		g.gates[id] = make(chan struct{})
+	}
+	return g.gates[id]
+}
+
+// open lets the builds of vertex id through.
+func (g *rtGate) open(id string) { close(g.gate(id)) }
+
+// waitStarted waits until vertex id started building.
+func (g *rtGate) waitStarted(t testing.TB, id string) {
+	t.Helper()
+	for {
+		select {
+		case got := <-g.started:
+			if got == id {
+				return
+			}
+		case <-time.After(10 * time.Second):
+			require.FailNow(t, "the gate did not start", id)
+		}
+	}
+}
 
 func (*rtGate) Spec() *engine.Spec {
 	return &engine.Spec{Type: "TGate", DisplayName: "Gate",
@@ -211,14 +239,21 @@ func (*rtGate) Spec() *engine.Spec {
 }
 
 func (g *rtGate) Build(ctx context.Context, b *engine.Build) error {
+	release := g.gate(b.Vertex.ID)
 	g.started <- b.Vertex.ID
 	select {
-	case <-g.release:
+	case <-release:
 		b.Set("out", engine.NewMessage("opened "+b.Vertex.ID))
 		return nil
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
+}
+
+// rtGated is ChatInput → gate (vertex id gate) → ChatOutput.
+func rtGated(gate string) map[string]any {
+	return rtFlowData([]rtNode{node("ChatInput-AAAAA:ChatInput", nil), node(gate+":TGate", nil), node("ChatOutput-DDDDD:ChatOutput", nil)},
+		"ChatInput-AAAAA.message>"+gate+".input_value", gate+".out>ChatOutput-DDDDD.input_value")
 }
 
 // rtRoute sends its input down "yes" when it contains "y", else "no".
@@ -264,7 +299,7 @@ func node(spec string, vals map[string]any) rtNode {
 // their templates (fields of the values given) and outputs, and edges
 // "src.output>tgt.field" with dict handles.
 func rtFlowData(nodes []rtNode, edges ...string) map[string]any {
-	var ns, es []any
+	ns, es := []any{}, []any{}
 	types := map[string]string{}
 	for _, n := range nodes {
 		types[n.id] = n.typ

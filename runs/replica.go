@@ -35,29 +35,9 @@ func (s *Service) replica(ctx context.Context, r Reader, id uuid.UUID) (*replica
 		}
 		return rep, nil
 	}
-	stream := domain.RunStream(id)
-	head, err := s.store.Head(ctx)
+	events, err := s.runStream(ctx, id)
 	if err != nil {
 		return nil, err
-	}
-	events, err := s.store.ReadStream(ctx, stream, 0, eventstore.MaxRevision)
-	if err != nil {
-		return nil, err
-	}
-	if len(events) == 0 {
-		// A job started a moment ago on another process: its run is in
-		// the log after its first flush.
-		if at, ok := startedAt(id); ok {
-			deadline := at.Add(2*s.opts.FlushInterval + 2*time.Second)
-			if now := s.now(); now.Before(deadline) && at.Before(now.Add(time.Second)) {
-				if events, err = s.awaitStream(ctx, stream, head, deadline.Sub(now)); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-	if len(events) == 0 {
-		return nil, &JobNotFoundError{JobID: id.String()}
 	}
 	first, err := s.opts.Messages.Registry.Decode(events[0])
 	if err != nil {
@@ -94,6 +74,36 @@ func (s *Service) replica(ctx context.Context, r Reader, id uuid.UUID) (*replica
 		s.forgetLater(id, rep)
 	}
 	return rep, nil
+}
+
+// runStream reads the stream of run id. A job started a moment ago on
+// another process is in the log after its first flush: for a job id made
+// less than two flush intervals (and two seconds) ago, it waits for it.
+// No stream: a JobNotFoundError.
+func (s *Service) runStream(ctx context.Context, id uuid.UUID) ([]eventstore.RecordedEvent, error) {
+	stream := domain.RunStream(id)
+	head, err := s.store.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	events, err := s.store.ReadStream(ctx, stream, 0, eventstore.MaxRevision)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 {
+		if at, ok := startedAt(id); ok {
+			deadline := at.Add(2*s.opts.FlushInterval + 2*time.Second)
+			if now := s.now(); now.Before(deadline) && at.Before(now.Add(time.Second)) {
+				if events, err = s.awaitStream(ctx, stream, head, deadline.Sub(now)); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if len(events) == 0 {
+		return nil, &JobNotFoundError{JobID: id.String()}
+	}
+	return events, nil
 }
 
 // awaitStream waits (at most wait) for stream's first events after head.

@@ -395,6 +395,9 @@ func (s *Service) Cancel(ctx context.Context, r Reader, id string) (bool, error)
 		j.cancel(domain.RunCancelRequested)
 		return true, nil
 	}
+	if _, err := s.runStream(ctx, jobID); err != nil {
+		return false, err
+	}
 	run, err := s.loadRun(ctx, jobID)
 	if err != nil {
 		return false, err
