@@ -144,7 +144,7 @@ WHERE metadata->>'correlation_id' = 'req-recorded-1'`).Scan(&events, &txs))
 	assert.Equal(t, "sess-1", msgs[1]["session_id"])
 	builds := get("/api/v1/monitor/builds?flow_id=" + flow).obj(t)["vertex_builds"].(map[string]any)
 	assert.Len(t, builds, 4)
-	assert.Equal(t, float64(4), get("/api/v1/monitor/transactions?flow_id="+flow).obj(t)["total"])
+	assert.Equal(t, float64(4), get("/api/v1/monitor/transactions?flow_id=" + flow).obj(t)["total"])
 	sessions := get("/api/v1/monitor/messages/sessions?flow_id=" + flow).objects(t)
 	require.Len(t, sessions, 1)
 

@@ -203,7 +203,9 @@ type rtGate struct {
 	gates   map[string]chan struct{}
 }
 
-func newGate() *rtGate { return &rtGate{started: make(chan string, 100), gates: map[string]chan struct{}{}} }
+func newGate() *rtGate {
+	return &rtGate{started: make(chan string, 100), gates: map[string]chan struct{}{}}
+}
 
 func (g *rtGate) gate(id string) chan struct{} {
 	g.mu.Lock()
