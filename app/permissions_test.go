@@ -247,7 +247,7 @@ func TestPermission_PrivsCRUDAndProtections(t *testing.T) {
 	requireDetail(t, s.call(t, http.MethodDelete, privs+"/export", nil, s.admin), http.StatusOK, "Privilege deleted")
 	requireDetail(t, s.call(t, http.MethodDelete, privs+"/export", nil, s.admin),
 		http.StatusNotFound, `Privilege "export" of module "flows" not found`)
-	assert.Equal(t, []any{"delete", "modify", "peek", "read", "write"}, permField(s.permGet(t, privs, nil), "priv_id"))
+	assert.Equal(t, []any{"delete", "modify", "peek", "read", "run", "write"}, permField(s.permGet(t, privs, nil), "priv_id"))
 }
 
 func TestPermission_RolesAndItems(t *testing.T) {
@@ -355,13 +355,13 @@ func TestPermission_ListsSortsAndTrees(t *testing.T) {
 	// Privileges of a module.
 	privs := "/api/v1/permissions/modules/flows/privs"
 	assert.Equal(t, []any{"export"}, permField(s.permGet(t, privs, url.Values{"is_sys_priv": {"false"}}), "priv_id"))
-	assert.Len(t, s.permGet(t, privs, url.Values{"is_sys_priv": {"true"}}), 4)
-	assert.Equal(t, []any{"READ", "WRITE", "MODIFY", "DELETE", "DELETE"},
+	assert.Len(t, s.permGet(t, privs, url.Values{"is_sys_priv": {"true"}}), 5, "flows.run beside the four")
+	assert.Equal(t, []any{"READ", "WRITE", "WRITE", "MODIFY", "DELETE", "DELETE"},
 		permField(s.permGet(t, privs, url.Values{"sort_by": {"priv_opr_type"}}), "priv_opr_type"))
-	assert.Equal(t, []any{"export", "write", "read", "modify", "delete"},
+	assert.Equal(t, []any{"export", "write", "run", "read", "modify", "delete"},
 		permField(s.permGet(t, privs, url.Values{"sort_by": {"priv_name"}, "sort_order": {"desc"}}), "priv_id"))
 	sysFirst := permField(s.permGet(t, privs, url.Values{"sort_by": {"is_sys_priv"}, "sort_order": {"desc"}}), "is_sys_priv")
-	assert.Equal(t, []any{true, true, true, true, false}, sysFirst)
+	assert.Equal(t, []any{true, true, true, true, true, false}, sysFirst)
 	assert.Equal(t, []any{"export"}, permField(s.permGet(t, privs, url.Values{"search": {"zEXP"}}), "priv_id"))
 	requireDetail(t, s.call(t, http.MethodGet, "/api/v1/permissions/modules/nope/privs", nil, s.admin),
 		http.StatusNotFound, `Permission module "nope" not found`)

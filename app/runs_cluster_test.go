@@ -95,13 +95,9 @@ func TestBuild_CancelAndDisconnect(t *testing.T) {
 		res.Body.Close()
 		var job string
 		require.Eventually(t, func() bool {
-			var id uuid.UUID
-			if err := s.app.Pool().QueryRow(context.Background(), `SELECT e.stream_id FROM events e
-WHERE e.event_type = 'run.cancelled' AND e.data->>'reason' = $1`, domain.RunClientGone).Scan(&job); err != nil {
-				return false
-			}
-			_ = id
-			return true
+			err := s.app.Pool().QueryRow(context.Background(), `SELECT e.stream_id FROM events e
+WHERE e.event_type = 'run.cancelled' AND e.data->>'reason' = $1`, domain.RunClientGone).Scan(&job)
+			return err == nil
 		}, 10*time.Second, 10*time.Millisecond, "the run is recorded as cancelled by its client's going away")
 		assert.True(t, strings.HasPrefix(job, "run-"))
 	})

@@ -81,9 +81,6 @@ func TestRun_RecordedAsEvents(t *testing.T) {
 	flowRecs, err := s.app.Deps().Store.ReadStream(context.Background(), domain.FlowStream(uuid.MustParse(flow)), 0, eventstore.MaxRevision)
 	require.NoError(t, err)
 	assert.Equal(t, flowRecs[len(flowRecs)-1].StreamVersion, *start.FlowRevision)
-	stored, err := json.Marshal(created["data"])
-	require.NoError(t, err)
-	_ = stored
 	assert.Len(t, start.GraphHash, 64)
 	assert.JSONEq(t, `{"input_value":"hi","session":"sess-1"}`, string(start.Inputs))
 	assert.Equal(t, "sess-1", start.Session)

@@ -1,12 +1,10 @@
 package app_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 
-	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -129,6 +127,4 @@ func TestBuild_TruncatesBuildData(t *testing.T) {
 	chatIn := fs[2]
 	assert.Contains(t, chatIn, `"outputs": {"message": {"message": "abcdefghabcd...", "type": "text"}}`)
 	assert.Contains(t, fs[1], `"text": "`+long+`"`, "add_message keeps the whole text")
-	_ = uuid.Nil
-	_ = context.Background
 }
