@@ -157,6 +157,20 @@ WHERE metadata->>'correlation_id' = 'req-recorded-1'`).Scan(&events, &txs))
 	require.NoError(t, s.app.Pool().QueryRow(ctx, `SELECT status FROM runs WHERE run_id = $1`, job).Scan(&status))
 	assert.Equal(t, "finished", status)
 
+	// The monitor changes the session between two runs of the chat: the
+	// next run's flush meets a newer session than the one it kept, reads
+	// it again and records its messages all the same.
+	del := s.do(t, http.MethodDelete, "/api/v1/monitor/messages", []int64{int64(msgs[0]["id"].(float64))}, bearer(root))
+	require.Equal(t, http.StatusOK, del.status, del.raw)
+	again := s.build(t, root, flow, "event_delivery=direct", inputs("again", "sess-1"))
+	require.True(t, strings.HasSuffix(again.raw, "{\"event\": \"end\", \"data\": {}}\n\n"), again.raw)
+	head = s.head(t).String()
+	texts := []string{}
+	for _, m := range get("/api/v1/monitor/messages?flow_id=" + flow).objects(t) {
+		texts = append(texts, m["text"].(string))
+	}
+	assert.Equal(t, []string{"echo: Answer: hi", "again", "echo: Answer: again"}, texts)
+
 	// log_builds=false: no vertex builds, the rest as before.
 	r = s.do(t, http.MethodPost, "/api/v1/build/"+flow+"/flow?log_builds=false", inputs("hi", "sess-2"), http.Header{
 		"Authorization": {"Bearer " + root}, "X-Request-ID": {"req-recorded-2"}})

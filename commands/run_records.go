@@ -40,8 +40,8 @@ type RunRecords struct {
 	md    eventstore.Metadata
 	log   *slog.Logger
 
-	flushMu  sync.Mutex                     // one flush at a time
-	sessions map[string]*domain.ChatSession // as stored after the last flush
+	flushMu  sync.Mutex    // one flush at a time
+	sessions *SessionCache // sessions as stored after the last flushes
 
 	mu     sync.Mutex // guards what follows
 	run    *domain.Run
@@ -62,13 +62,18 @@ type messageOp struct {
 // NewRunRecords returns the records of run, a run of the flow place
 // whose records are keyed by flow. md is the metadata of every event
 // (who, correlation, client address; the placement and the time of each
-// flush are filled in).
-func (m *Messages) NewRunRecords(run *domain.Run, flow uuid.UUID, place MonitoredFlow, md eventstore.Metadata, log *slog.Logger) *RunRecords {
+// flush are filled in). sessions is shared by the runs of a process (nil:
+// the run's own).
+func (m *Messages) NewRunRecords(run *domain.Run, flow uuid.UUID, place MonitoredFlow, md eventstore.Metadata, sessions *SessionCache,
+	log *slog.Logger) *RunRecords {
 	placeMD(&md, place.TenantID, place.BusinessID)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &RunRecords{m: m, flow: flow, place: place, md: md, log: log, run: run, sessions: map[string]*domain.ChatSession{}}
+	if sessions == nil {
+		sessions = NewSessionCache(64)
+	}
+	return &RunRecords{m: m, flow: flow, place: place, md: md, log: log, run: run, sessions: sessions}
 }
 
 // Run decides on the run's own aggregate (start it, emit its progress,
@@ -215,10 +220,10 @@ func (r *RunRecords) Flush(ctx context.Context, now time.Time) (eventstore.Appen
 		if !errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
 			break
 		}
-		clear(r.sessions) // someone else wrote a session: decide again on what is stored
+		// Someone else wrote a session: decide again on what is stored
+		// (the sessions decided on are not given back to the cache).
 	}
 	if err != nil {
-		clear(r.sessions)
 		r.mu.Lock()
 		r.ops, r.builds, r.txs = append(ops, r.ops...), append(builds, r.builds...), append(txs, r.txs...)
 		r.mu.Unlock()
@@ -229,16 +234,15 @@ func (r *RunRecords) Flush(ctx context.Context, now time.Time) (eventstore.Appen
 		res := results[i]
 		all.NextExpectedVersion = res.NextExpectedVersion
 		all.Positions = append(all.Positions, res.Positions...)
-		for key, s := range decided {
+		for _, s := range decided {
 			if s.StreamID() == a.Stream {
 				r.m.Repo.saved(ctx, s, res.NextExpectedVersion, md)
-				r.sessions[key] = s
 			}
 		}
 	}
-	for key, s := range decided {
-		if _, ok := r.sessions[key]; !ok && len(s.Root().Pending()) == 0 {
-			r.sessions[key] = s // nothing to write (every message refused): as stored
+	for _, s := range decided {
+		if len(s.Root().Pending()) == 0 { // saved, or nothing to write (every message refused): as stored
+			r.sessions.put(s)
 		}
 	}
 	r.mu.Lock()
@@ -295,14 +299,13 @@ func (r *RunRecords) decide(ctx context.Context, ops []messageOp, md eventstore.
 }
 
 // session returns the session sessionID of the run's flow: as stored
-// after the last flush, else loaded (a copy is decided on: a failed flush
-// leaves the stored one as it was).
+// after the last flush of a run in it (lent by the cache, given back
+// after a successful flush), else loaded.
 func (r *RunRecords) session(ctx context.Context, sessionID string) (*domain.ChatSession, error) {
-	if s, ok := r.sessions[sessionID]; ok && len(s.Root().Pending()) == 0 {
-		delete(r.sessions, sessionID) // decided on now; put back after a successful flush
+	flow := r.flow
+	if s := r.sessions.take(domain.ChatSessionStream(&flow, sessionID)); s != nil && len(s.Root().Pending()) == 0 {
 		return s, nil
 	}
-	flow := r.flow
 	return r.m.loadSession(ctx, SessionKey{FlowID: &flow, SessionID: sessionID})
 }
 
@@ -383,4 +386,43 @@ func (r *RunRecords) appendAll(ctx context.Context, appends []eventstore.StreamA
 		return nil, fmt.Errorf("record the run: %w", err)
 	}
 	return results, nil
+}
+
+// SessionCache keeps chat sessions as the flushes of runs left them, so
+// that the next run in the same session (a chat goes on) decides on it
+// without reading it again. A session is lent to one flush at a time; one
+// that someone else wrote meanwhile (the monitor, another process) is
+// caught by its append's expected revision and read again. It holds at
+// most max sessions (an arbitrary one is forgotten past that).
+type SessionCache struct {
+	mu  sync.Mutex
+	m   map[string]*domain.ChatSession
+	max int
+}
+
+// NewSessionCache returns an empty cache of at most max sessions.
+func NewSessionCache(max int) *SessionCache {
+	return &SessionCache{m: map[string]*domain.ChatSession{}, max: max}
+}
+
+// take lends the session of stream (nil: not cached).
+func (c *SessionCache) take(stream string) *domain.ChatSession {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.m[stream]
+	delete(c.m, stream)
+	return s
+}
+
+// put gives a session back, as stored.
+func (c *SessionCache) put(s *domain.ChatSession) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.m) >= c.max {
+		for k := range c.m {
+			delete(c.m, k)
+			break
+		}
+	}
+	c.m[s.StreamID()] = s
 }

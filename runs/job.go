@@ -45,16 +45,44 @@ type job struct {
 	flushMu    sync.Mutex
 	flushArmed bool
 	closing    bool
+
+	// What Wait tells, set before done is closed.
+	done       chan struct{}
+	outcome    Outcome
+	statsMu    sync.Mutex
+	appended   int
+	flushCount int
+}
+
+// Outcome is how a job ended.
+type Outcome struct {
+	// Status is finished, failed or cancelled.
+	Status string
+	// Engine is the time the engine took to run the graph; Total the
+	// job's, its recording included.
+	Engine, Total time.Duration
+	// Events is how many events the job appended, in Flushes appends.
+	Events, Flushes int
+}
+
+// Wait waits until the job ended and was recorded, and tells how.
+func (j *Job) Wait(ctx context.Context) (Outcome, error) {
+	select {
+	case <-j.j.done:
+		return j.j.outcome, nil
+	case <-ctx.Done():
+		return Outcome{}, ctx.Err()
+	}
 }
 
 func (s *Service) newJob(id uuid.UUID, cmd StartBuild, start domain.RunStarted, place commands.MonitoredFlow, g *engine.Graph,
 	compileErr error, key string) *job {
 	j := &job{s: s, id: id, key: key, cmd: cmd, start: start, graph: g, compile: compileErr, feed: newFeed(),
-		results: map[string]*engine.VertexResult{}}
+		results: map[string]*engine.VertexResult{}, done: make(chan struct{})}
 	j.ctx, j.cancelRun = context.WithCancel(s.base)
 	md := cmd.Metadata
 	md.OccurredAt = time.Time{}
-	j.records = s.opts.Messages.NewRunRecords(domain.LoadRun(id), start.RecordsFlowID, place, md, s.log)
+	j.records = s.opts.Messages.NewRunRecords(domain.LoadRun(id), start.RecordsFlowID, place, md, s.sessions, s.log)
 	return j
 }
 
@@ -80,8 +108,10 @@ func (j *job) cancelReason() string {
 // run runs the job to its end and records it.
 func (j *job) run() {
 	defer j.s.finished(j)
+	defer close(j.done)
 	defer j.cancelRun()
 	began := j.s.now()
+	wall := time.Now()
 	if err := j.records.Run(func(r *domain.Run) error { return r.Start(j.start) }); err != nil {
 		j.s.log.Error("start a run", "job_id", j.id, "error", err.Error())
 		j.feed.end(false)
@@ -93,6 +123,7 @@ func (j *job) run() {
 		end = domain.RunFailed{Error: j.compile.Error()}
 	} else {
 		res := j.s.opts.Engine.Run(j.ctx, j.graph, j.input(), j.env(), j)
+		j.outcome.Engine = time.Since(wall)
 		failed := 0
 		for _, r := range res.Results {
 			if !r.Valid {
@@ -117,6 +148,18 @@ func (j *job) run() {
 		j.s.log.Error("close a run", "job_id", j.id, "error", err.Error())
 	}
 	j.finalFlush()
+	j.outcome.Total = time.Since(wall)
+	j.statsMu.Lock()
+	j.outcome.Events, j.outcome.Flushes = j.appended, j.flushCount
+	j.statsMu.Unlock()
+	switch end.(type) {
+	case domain.RunFinished:
+		j.outcome.Status = "finished"
+	case domain.RunCancelled:
+		j.outcome.Status = "cancelled"
+	default:
+		j.outcome.Status = "failed"
+	}
 	// The end event is shown once everything the run did is in the log:
 	// a client that saw the end never loses what it was shown.
 	_, finished := end.(domain.RunFinished)
@@ -345,7 +388,13 @@ func (j *job) armFlush() {
 func (j *job) flush() error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(j.ctx), 30*time.Second)
 	defer cancel()
-	_, err := j.records.Flush(ctx, j.s.now())
+	res, err := j.records.Flush(ctx, j.s.now())
+	if n := len(res.Positions); n > 0 {
+		j.statsMu.Lock()
+		j.appended += n
+		j.flushCount++
+		j.statsMu.Unlock()
+	}
 	return err
 }
 

@@ -66,7 +66,10 @@ type Service struct {
 	stop   context.CancelFunc
 	jobsWG sync.WaitGroup
 
+	sessions *commands.SessionCache
+
 	mu       sync.Mutex
+	flows    map[uuid.UUID]*flowEntry
 	jobs     map[uuid.UUID]*job
 	replicas map[uuid.UUID]*replica
 	active   map[string]int
@@ -96,6 +99,7 @@ func New(opts Options) *Service {
 	opts.Serialization = opts.Serialization.withDefaults()
 	base, stop := context.WithCancel(context.Background())
 	return &Service{opts: opts, log: opts.Logger, store: opts.Messages.Store, base: base, stop: stop,
+		sessions: commands.NewSessionCache(maxCached), flows: map[uuid.UUID]*flowEntry{},
 		jobs: map[uuid.UUID]*job{}, replicas: map[uuid.UUID]*replica{}, active: map[string]int{}}
 }
 
@@ -190,10 +194,11 @@ type Job struct {
 // "Flow with id <id> not found"), one it reads but may not run is 403. A
 // public client may run a public flow only ("Flow is not public").
 func (s *Service) StartBuild(ctx context.Context, cmd StartBuild) (*Job, error) {
-	f, err := s.loadFlow(ctx, cmd)
+	fe, err := s.loadFlow(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
+	f := fe.flow
 	place := commands.MonitoredFlow{ID: cmd.FlowID, OwnerID: f.UserID(), TenantID: f.Placement().TenantID,
 		BusinessID: f.Placement().BusinessID, Public: f.Content().AccessType == domain.AccessPublic}
 	records := cmd.FlowID
@@ -214,7 +219,7 @@ func (s *Service) StartBuild(ctx context.Context, cmd StartBuild) (*Job, error) 
 		data = cmd.Data
 	}
 	if cmd.Data == nil || cmd.Public != nil {
-		rev, _ := f.Root().Revision()
+		rev := fe.rev
 		start.Source, start.FlowRevision = "draft", &rev
 	} else {
 		start.Source = "data"
@@ -232,7 +237,15 @@ func (s *Service) StartBuild(ctx context.Context, cmd StartBuild) (*Job, error) 
 	if err := domain.ValidSessionID("session", start.Session); err != nil {
 		return nil, err
 	}
-	g, compileErr := s.opts.Engine.Compile(data)
+	var (
+		g          *engine.Graph
+		compileErr error
+	)
+	if start.Source == "draft" {
+		g, compileErr = fe.graph(s.opts.Engine)
+	} else {
+		g, compileErr = s.opts.Engine.Compile(data)
+	}
 
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -257,27 +270,79 @@ func (s *Service) StartBuild(ctx context.Context, cmd StartBuild) (*Job, error) 
 	return &Job{ID: id, j: j}, nil
 }
 
-// loadFlow folds the flow from the log (a flow created a moment ago runs
-// at once) and checks the caller may run it.
-func (s *Service) loadFlow(ctx context.Context, cmd StartBuild) (*domain.Flow, error) {
-	f := domain.LoadFlow(cmd.FlowID)
-	err := s.opts.Messages.Repo.Load(ctx, f)
+// maxCached bounds the flows and chat sessions a process keeps folded.
+const maxCached = 10000
+
+// flowEntry is a flow as folded at a revision, with its draft compiled
+// once: a Graph may run many times at once.
+type flowEntry struct {
+	flow *domain.Flow
+	rev  uint64
+
+	once       sync.Once
+	g          *engine.Graph
+	compileErr error
+}
+
+func (e *flowEntry) graph(eng *engine.Engine) (*engine.Graph, error) {
+	e.once.Do(func() { e.g, e.compileErr = eng.Compile(e.flow.Content().Data) })
+	return e.g, e.compileErr
+}
+
+// flow returns flow id folded from the log (a flow created a moment ago
+// runs at once): the one folded before when its stream has no event past
+// it (one read), else folded again.
+func (s *Service) flow(ctx context.Context, id uuid.UUID) (*flowEntry, error) {
+	s.mu.Lock()
+	e := s.flows[id]
+	s.mu.Unlock()
+	if e != nil {
+		newer, err := s.store.ReadStream(ctx, domain.FlowStream(id), e.rev+1, eventstore.MaxRevision)
+		if err != nil {
+			return nil, err
+		}
+		if len(newer) == 0 {
+			return e, nil
+		}
+	}
+	f := domain.LoadFlow(id)
+	if err := s.opts.Messages.Repo.Load(ctx, f); err != nil {
+		return nil, err
+	}
+	rev, _ := f.Root().Revision()
+	e = &flowEntry{flow: f, rev: rev}
+	s.mu.Lock()
+	if len(s.flows) >= maxCached {
+		for k := range s.flows {
+			delete(s.flows, k)
+			break
+		}
+	}
+	s.flows[id] = e
+	s.mu.Unlock()
+	return e, nil
+}
+
+// loadFlow returns the flow to run and checks the caller may run it.
+func (s *Service) loadFlow(ctx context.Context, cmd StartBuild) (*flowEntry, error) {
+	e, err := s.flow(ctx, cmd.FlowID)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return nil, err
 	}
-	found := err == nil && !f.Deleted()
+	found := err == nil && !e.flow.Deleted()
 	if cmd.Public != nil {
-		if !found || f.Content().AccessType != domain.AccessPublic {
+		if !found || e.flow.Content().AccessType != domain.AccessPublic {
 			return nil, domain.Forbiddenf("Flow is not public")
 		}
-		return f, nil
+		return e, nil
 	}
 	notFound := domain.NotFoundf("Flow with id %s not found", cmd.FlowID)
 	if !found {
 		return nil, notFound
 	}
+	f := e.flow
 	if f.UserID() == cmd.UserID {
-		return f, nil
+		return e, nil
 	}
 	pl := f.Placement()
 	tenant := tenancy.OrSystem(pl.TenantID)
@@ -289,7 +354,7 @@ func (s *Service) loadFlow(ctx context.Context, cmd StartBuild) (*domain.Flow, e
 		}
 		return nil, notFound
 	}
-	return f, nil
+	return e, nil
 }
 
 // Reader is who reads or cancels a job: a signed-in user, or the
