@@ -53,12 +53,8 @@ func TestBuild_CancelAndDisconnect(t *testing.T) {
 	auth := bearer(root)
 
 	t.Run("cancel_during_streaming", func(t *testing.T) {
-		flow := s.flow(t, root, rtGated("TGate-C1"), nil)
-		job := s.job(t, root, flow, inputs("hi", ""))
-		ch, closeStream := s.streamLines(t, "/api/v1/build/"+job+"/events", auth)
+		job, ch, closeStream := s.gatedJob(t, "TGate-C1")
 		defer closeStream()
-		assert.Contains(t, next(t, ch), `"event": "vertices_sorted"`)
-		s.gate.waitStarted(t, "TGate-C1")
 		c := s.call(t, http.MethodPost, "/api/v1/build/"+job+"/cancel", nil, root)
 		require.Equal(t, http.StatusOK, c.status, c.raw)
 		assert.Equal(t, map[string]any{"success": true, "message": "Flow build cancelled successfully"}, c.body)
@@ -70,11 +66,7 @@ func TestBuild_CancelAndDisconnect(t *testing.T) {
 	})
 
 	t.Run("streaming_client_gone", func(t *testing.T) {
-		flow := s.flow(t, root, rtGated("TGate-C2"), nil)
-		job := s.job(t, root, flow, inputs("hi", ""))
-		ch, closeStream := s.streamLines(t, "/api/v1/build/"+job+"/events", auth)
-		next(t, ch)
-		s.gate.waitStarted(t, "TGate-C2")
+		job, _, closeStream := s.gatedJob(t, "TGate-C2")
 		closeStream()
 		s.gate.open("TGate-C2")
 		all := s.events(t, root, job, "")
@@ -163,12 +155,9 @@ func TestRun_StartupSweepClosesInterruptedRuns(t *testing.T) {
 	t.Parallel()
 	one := rtStart(t, false, nil, "")
 	root := one.root.token
-	flow := one.flow(t, root, rtGated("TGate-S1"), nil)
-	live := one.job(t, root, flow, inputs("hi", ""))
-	one.gate.waitStarted(t, "TGate-S1")
-	ch, closeStream := one.streamLines(t, "/api/v1/build/"+live+"/events", bearer(root))
+	live, ch, closeStream := one.gatedJob(t, "TGate-S1")
 	defer closeStream()
-	next(t, ch)
+	flow := one.flow(t, root, rtBasic(false), nil)
 	require.Eventually(t, func() bool { return one.lastEvent(t, live) != nil }, 10*time.Second, 10*time.Millisecond, "flushed")
 
 	// A run of a process that is gone (its instance holds no lock).
@@ -206,13 +195,8 @@ func TestRun_StartupSweepClosesInterruptedRuns(t *testing.T) {
 func TestRun_ShutdownRecordsCancelled(t *testing.T) {
 	t.Parallel()
 	s := rtStart(t, false, nil, "")
-	root := s.root.token
-	flow := s.flow(t, root, rtGated("TGate-D1"), nil)
-	job := s.job(t, root, flow, inputs("hi", ""))
-	s.gate.waitStarted(t, "TGate-D1")
-	ch, closeStream := s.streamLines(t, "/api/v1/build/"+job+"/events", bearer(root))
+	job, ch, closeStream := s.gatedJob(t, "TGate-D1")
 	defer closeStream()
-	next(t, ch)
 	s.stop() // graceful: the harness checks Serve returned no error
 	drain(t, ch)
 

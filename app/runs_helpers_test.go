@@ -510,6 +510,19 @@ func (s *rtServer) streamLines(t testing.TB, path string, header http.Header) (<
 	return out, func() { once.Do(cancel) }
 }
 
+// gatedJob runs a gated flow (rtGated(gate)) as the superuser, waits
+// until the gate started, and opens the job's stream (its first frame
+// read): the job id, the stream and the function that closes it.
+func (s *rtServer) gatedJob(t testing.TB, gate string) (string, <-chan string, func()) {
+	t.Helper()
+	flow := s.flow(t, s.root.token, rtGated(gate), nil)
+	job := s.job(t, s.root.token, flow, inputs("hi", ""))
+	s.gate.waitStarted(t, gate)
+	ch, closeStream := s.streamLines(t, "/api/v1/build/"+job+"/events", bearer(s.root.token))
+	require.Contains(t, next(t, ch), `"event": "vertices_sorted"`)
+	return job, ch, closeStream
+}
+
 // next waits for the next frame of ch (failing after 10 s).
 func next(t testing.TB, ch <-chan string) string {
 	t.Helper()

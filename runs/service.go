@@ -380,21 +380,31 @@ func allowed(ctx context.Context, r Reader, info runInfo) bool {
 	return r.UserID != 0 && tenancy.Authorize(ctx, tenancy.OrSystem(info.TenantID), info.BusinessID) == nil
 }
 
+// localJob parses job id and returns the job if it runs (or ran) on this
+// process, nil if not; one r may not see is not found.
+func (s *Service) localJob(ctx context.Context, r Reader, id string) (uuid.UUID, *job, error) {
+	jobID, err := uuid.Parse(id)
+	if err != nil {
+		return uuid.Nil, nil, &JobNotFoundError{JobID: id}
+	}
+	s.mu.Lock()
+	j := s.jobs[jobID]
+	s.mu.Unlock()
+	if j != nil && !allowed(ctx, r, j.start) {
+		return uuid.Nil, nil, &JobNotFoundError{JobID: id}
+	}
+	return jobID, j, nil
+}
+
 // Events returns the feed of job id for r: the job's own on this
 // process, else the run's events in the log, followed live while it runs
 // on another process. A job r may not see is not found.
 func (s *Service) Events(ctx context.Context, r Reader, id string) (*Events, error) {
-	jobID, err := uuid.Parse(id)
+	jobID, j, err := s.localJob(ctx, r, id)
 	if err != nil {
-		return nil, &JobNotFoundError{JobID: id}
+		return nil, err
 	}
-	s.mu.Lock()
-	j, local := s.jobs[jobID]
-	s.mu.Unlock()
-	if local {
-		if !allowed(ctx, r, j.start) {
-			return nil, &JobNotFoundError{JobID: id}
-		}
+	if j != nil {
 		return &Events{s: s, id: jobID, f: j.feed, j: j}, nil
 	}
 	rep, err := s.replica(ctx, r, jobID)
@@ -446,17 +456,11 @@ func (e *Events) CancelIfRunning(ctx context.Context, reason string) {
 // already over). A job of another process is cancelled by that process;
 // an open run whose process is gone is closed as interrupted.
 func (s *Service) Cancel(ctx context.Context, r Reader, id string) (bool, error) {
-	jobID, err := uuid.Parse(id)
+	jobID, j, err := s.localJob(ctx, r, id)
 	if err != nil {
-		return false, &JobNotFoundError{JobID: id}
+		return false, err
 	}
-	s.mu.Lock()
-	j, local := s.jobs[jobID]
-	s.mu.Unlock()
-	if local {
-		if !allowed(ctx, r, j.start) {
-			return false, &JobNotFoundError{JobID: id}
-		}
+	if j != nil {
 		j.cancel(domain.RunCancelRequested)
 		return true, nil
 	}
