@@ -171,6 +171,29 @@ WHERE metadata->>'correlation_id' = 'req-recorded-1'`).Scan(&events, &txs))
 	}
 	assert.Equal(t, []string{"echo: Answer: hi", "again", "echo: Answer: again"}, texts)
 
+	// A streamed answer flushed before it was complete is completed by
+	// an update that does not mark it edited.
+	paused := rtFlowData([]rtNode{node("ChatInput-AAAAA:ChatInput", nil),
+		node("TModel-PAUSE:TModel", map[string]any{"stream": true, "pause": true}), node("ChatOutput-DDDDD:ChatOutput", nil)},
+		"ChatInput-AAAAA.message>TModel-PAUSE.input_value", "TModel-PAUSE.text_output>ChatOutput-DDDDD.input_value")
+	pflow := s.flow(t, root, paused, nil)
+	pjob := s.job(t, root, pflow, inputs("slow", "sess-p"))
+	s.gate.waitStarted(t, "TModel-PAUSE")
+	require.Eventually(t, func() bool {
+		var n int
+		err := s.app.Pool().QueryRow(context.Background(), `SELECT count(*) FROM events WHERE stream_id = $1 AND event_type = 'run.message_sent'`,
+			"run-"+pjob).Scan(&n)
+		return err == nil && n == 2
+	}, 10*time.Second, 10*time.Millisecond, "the partial answer is flushed while the model waits")
+	s.gate.open("TModel-PAUSE")
+	s.events(t, root, pjob, "")
+	head = s.head(t).String()
+	pm := get("/api/v1/monitor/messages?flow_id=" + pflow).objects(t)
+	require.Len(t, pm, 2)
+	assert.Equal(t, "echo: slow", pm[1]["text"])
+	assert.Equal(t, false, pm[1]["edit"], "completed, not edited")
+	assert.Equal(t, "complete", pm[1]["properties"].(map[string]any)["state"])
+
 	// log_builds=false: no vertex builds, the rest as before.
 	r = s.do(t, http.MethodPost, "/api/v1/build/"+flow+"/flow?log_builds=false", inputs("hi", "sess-2"), http.Header{
 		"Authorization": {"Bearer " + root}, "X-Request-ID": {"req-recorded-2"}})

@@ -77,17 +77,18 @@ func (rtPrompt) Build(_ context.Context, b *engine.Build) error {
 
 // rtModel is an instant model: "echo: <input>"; with stream=true next to
 // a chat output it streams its answer word by word (add_message, then a
-// token per chunk).
-type rtModel struct{}
+// token per chunk); with pause=true too it waits after the first chunk
+// until its vertex's gate opens.
+type rtModel struct{ gate *rtGate }
 
 func (rtModel) Spec() *engine.Spec {
 	return &engine.Spec{Type: "TModel", DisplayName: "Test Model",
 		Fields: []engine.FieldSpec{{Name: "input_value", Type: "str", Input: "MessageTextInput", InputTypes: []string{"Message"}},
-			{Name: "stream", Type: "bool"}},
+			{Name: "stream", Type: "bool"}, {Name: "pause", Type: "bool"}},
 		Outputs: []engine.OutputSpec{{Name: "text_output", Types: []string{"Message"}}}}
 }
 
-func (rtModel) Build(ctx context.Context, b *engine.Build) error {
+func (mod rtModel) Build(ctx context.Context, b *engine.Build) error {
 	answer := "echo: " + b.Str("input_value")
 	if !b.Bool("stream") || !b.NextTo("ChatOutput") {
 		b.Set("text_output", engine.NewMessage(answer))
@@ -98,9 +99,18 @@ func (rtModel) Build(ctx context.Context, b *engine.Build) error {
 	m.Properties.Source = src
 	sent, err := b.SendStream(ctx, m, func(onChunk func(string) error) (string, error) {
 		words := strings.SplitAfter(answer, " ")
-		for _, w := range words {
+		for i, w := range words {
 			if err := onChunk(w); err != nil {
 				return "", err
+			}
+			if i == 0 && b.Bool("pause") {
+				release := mod.gate.gate(b.Vertex.ID)
+				mod.gate.started <- b.Vertex.ID
+				select {
+				case <-release:
+				case <-ctx.Done():
+					return "", context.Cause(ctx)
+				}
 			}
 		}
 		return answer, nil
@@ -281,7 +291,7 @@ func (rtRoute) Build(_ context.Context, b *engine.Build) error {
 
 // rtComponents are the components of the bench, with gate.
 func rtComponents(gate *rtGate) []engine.Component {
-	return []engine.Component{rtChatIn{}, rtPrompt{}, rtModel{}, rtChatOut{}, rtFail{}, rtErr{}, rtTool{}, gate, rtRoute{}}
+	return []engine.Component{rtChatIn{}, rtPrompt{}, rtModel{gate: gate}, rtChatOut{}, rtFail{}, rtErr{}, rtTool{}, gate, rtRoute{}}
 }
 
 // Flows.

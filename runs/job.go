@@ -319,7 +319,7 @@ func (j *job) StoreMessage(ctx context.Context, _ engine.RunInfo, m *engine.Mess
 		}
 		files := slices.Clone(stored.Files)
 		j.records.UpdateMessage(stored.SessionID, id, domain.MessageChange{Text: &stored.Text, Sender: &stored.Sender,
-			SenderName: &stored.SenderName, Files: &files, Error: &stored.Error, Properties: props})
+			SenderName: &stored.SenderName, Files: &files, Error: &stored.Error, Properties: props, Completes: true})
 	}
 	j.armFlush()
 	return stored, nil
