@@ -45,6 +45,7 @@ type accOwned struct {
 	flow, flowDel, flowBulk, flowOff string // flow has versions 1 and 2, 1 published; flowOff is online
 	tpl, tplDel                      string
 	proj, projDel                    string
+	job                              string // a finished job of flow (the build API)
 }
 
 // accWorld is the served App and the fixture of tenant A: ids of its
@@ -68,7 +69,7 @@ func accModules() []app.Module {
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
 		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{},
-		&app.Audit{},
+		&app.Runs{}, &app.Audit{},
 	}
 }
 
@@ -301,9 +302,21 @@ func accSetup(t testing.TB, w *accWorld) {
 		o.tplDel = template(tok, o.flow, "own template del "+who, "")
 		o.proj = project(tok, "own project "+who)
 		o.projDel = project(tok, "own project del "+who)
+		o.job = w.accJob(t, tok, o.flow)
 		w.own[who] = o
 	}
+	w.keep("job", w.accJob(t, root, w.ids["flow"]))
 	accSetupFM(t, w)
+}
+
+// accJob runs flow as token (the build API) and reads its events to their
+// end, so that the job is recorded when the fixture is done.
+func (w *accWorld) accJob(t testing.TB, token, flow string) string {
+	t.Helper()
+	r := w.as(t, token, http.StatusOK, http.MethodPost, "/api/v1/build/"+flow+"/flow", map[string]any{"inputs": map[string]any{"input_value": "acc"}}, "")
+	job := r.obj(t)["job_id"].(string)
+	w.as(t, token, http.StatusOK, http.MethodGet, "/api/v1/build/"+job+"/events", nil, "")
+	return job
 }
 
 func intOf(s string) int64 {

@@ -43,6 +43,10 @@ import (
 //     404 as Langflow hides another user's workspace). "own": the
 //     caller's own resources, naming no tenant: allowed for every
 //     signed-in caller.
+//   - the build API's jobs ({job_id}) follow their flow: variant A is a
+//     job the superuser ran of its flow placed in A, "own" a job the
+//     caller ran of its own flow (the rule of "own resources, or
+//     flows.run");
 //   - the files and monitor routes (v1 flow files, v2 user files, the
 //     monitor, the public chat's messages) have rules and a third variant
 //     of their own: see access_fm_test.go.
@@ -126,6 +130,7 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 		"tenant_id":   w.A,
 		"user_id":     fmt.Sprint(w.users[self].id),
 		"api_key_id":  uuid.NewString(),
+		"job_id":      w.ids["job"],
 	}
 	p := c.op.path
 	switch {
@@ -168,7 +173,7 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 	}
 	if c.variant == "own" {
 		o := w.own[self]
-		ids["flow_id"], ids["template_id"], ids["project_id"] = o.flow, o.tpl, o.proj
+		ids["flow_id"], ids["template_id"], ids["project_id"], ids["job_id"] = o.flow, o.tpl, o.proj, o.job
 		switch {
 		case strings.HasSuffix(p, "/online") && del:
 			ids["flow_id"] = o.flowOff
@@ -223,6 +228,8 @@ func (w *accWorld) accBody(c accCase) any {
 		return []string{w.ids["flow"]}
 	case "POST /api/v1/flows/":
 		return tenant(map[string]any{"name": "acc new flow " + tag})
+	case "POST /api/v1/build/{flow_id}/flow", "POST /api/v1/build_public_tmp/{flow_id}/flow":
+		return map[string]any{"inputs": map[string]any{"input_value": "acc " + tag}}
 	case "POST /api/v1/flows/batch/":
 		return map[string]any{"flows": []any{tenant(map[string]any{"name": "acc batch flow " + tag})}}
 	case "PATCH /api/v1/flows/{flow_id}", "PATCH /api/v1/flow-templates/{template_id}", "PATCH /api/v1/projects/{project_id}":

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -45,6 +46,14 @@ type Module interface {
 // and before serving (seeding, first superuser); it must be idempotent.
 type Bootstrapper interface {
 	Bootstrap(ctx context.Context, d Deps) error
+}
+
+// Runner is a Module with work of its own while the process serves (the
+// flow runs). Serve starts Run before it accepts requests and, at
+// shutdown, stops it (cancelling ctx) and waits for it to return before
+// the HTTP server drains: Run must end what it started, recorded.
+type Runner interface {
+	Run(ctx context.Context, d Deps) error
 }
 
 // Deps is what a module's handlers may use.
@@ -206,6 +215,29 @@ func (a *App) Migrate(ctx context.Context) error {
 	return err
 }
 
+// startRunners runs every Runner module until the returned function is
+// called; that function waits for them to return (idempotent).
+func (a *App) startRunners(ctx context.Context) func() {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for _, m := range a.modules {
+		if r, ok := m.(Runner); ok {
+			wg.Go(func() {
+				if err := r.Run(ctx, a.deps); err != nil {
+					a.log.Error("module stopped", "error", err.Error())
+				}
+			})
+		}
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			cancel()
+			wg.Wait()
+		})
+	}
+}
+
 // Handler returns the HTTP handler of every registered operation.
 func (a *App) Handler() (http.Handler, error) { return a.server.Handler() }
 
@@ -221,6 +253,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopRuntime()
 	runtimeDone := make(chan error, 1)
 	go func() { runtimeDone <- a.runtime.Run(runCtx) }()
+	stopRunners := a.startRunners(context.WithoutCancel(ctx))
+	defer stopRunners()
 
 	// No ReadTimeout or WriteTimeout: they would cut streaming answers.
 	// Bodies get their own read deadline (httpapi.Options.BodyReadTimeout).
@@ -245,6 +279,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		_ = srv.Close()
 	case <-ctx.Done():
 		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
+		stopRunners() // flow runs are cancelled and recorded; their streams end
 		shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 		defer cancel()
 		err = srv.Shutdown(shutCtx)

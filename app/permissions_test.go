@@ -119,6 +119,13 @@ func TestPermission_SeedIdempotentAndMatrix(t *testing.T) {
 	assert.Equal(t, "audit", modules[0]["module_id"], "sorted by module_id")
 	for _, m := range domain.PermSeedModules {
 		privs := s.permGet(t, "/api/v1/permissions/modules/"+m.ModuleID+"/privs", nil)
+		if m.ModuleID == "flows" { // flows.run beside the four of every module
+			require.Len(t, privs, 5, m.ModuleID)
+			assert.Equal(t, []any{"delete", "modify", "read", "run", "write"}, permField(privs, "priv_id"))
+			assert.Equal(t, []any{"DELETE", "MODIFY", "READ", "WRITE", "WRITE"}, permField(privs, "priv_opr_type"))
+			assert.Equal(t, "Run", privs[3]["priv_name"])
+			continue
+		}
 		require.Len(t, privs, 4, m.ModuleID)
 		assert.Equal(t, []any{"delete", "modify", "read", "write"}, permField(privs, "priv_id"))
 		assert.Equal(t, []any{true, true, true, true}, permField(privs, "is_sys_priv"))
@@ -143,13 +150,18 @@ func TestPermission_SeedIdempotentAndMatrix(t *testing.T) {
 			assert.Equal(t, p == "read", held["viewer"][k], k)
 		}
 	}
+	// flows.run: tenant and business admins and developers, not viewers.
+	assert.True(t, held["tenant_admin"]["flows/run"])
+	assert.True(t, held["business_admin"]["flows/run"])
+	assert.True(t, held["developer"]["flows/run"])
+	assert.False(t, held["viewer"]["flows/run"])
 	for _, r := range held {
 		total += len(r)
 	}
-	assert.Equal(t, 64+58+37+16, total)
+	assert.Equal(t, 65+59+38+16, total)
 
 	n := s.permStreamLen(t)
-	assert.Equal(t, 16+64+4+total, n)
+	assert.Equal(t, 16+65+4+total, n)
 	require.NoError(t, s.app.Bootstrap(ctx), "a second bootstrap")
 	assert.Equal(t, n, s.permStreamLen(t), "appends nothing")
 
@@ -235,7 +247,7 @@ func TestPermission_PrivsCRUDAndProtections(t *testing.T) {
 	requireDetail(t, s.call(t, http.MethodDelete, privs+"/export", nil, s.admin), http.StatusOK, "Privilege deleted")
 	requireDetail(t, s.call(t, http.MethodDelete, privs+"/export", nil, s.admin),
 		http.StatusNotFound, `Privilege "export" of module "flows" not found`)
-	assert.Equal(t, []any{"delete", "modify", "peek", "read", "write"}, permField(s.permGet(t, privs, nil), "priv_id"))
+	assert.Equal(t, []any{"delete", "modify", "peek", "read", "run", "write"}, permField(s.permGet(t, privs, nil), "priv_id"))
 }
 
 func TestPermission_RolesAndItems(t *testing.T) {
@@ -343,13 +355,13 @@ func TestPermission_ListsSortsAndTrees(t *testing.T) {
 	// Privileges of a module.
 	privs := "/api/v1/permissions/modules/flows/privs"
 	assert.Equal(t, []any{"export"}, permField(s.permGet(t, privs, url.Values{"is_sys_priv": {"false"}}), "priv_id"))
-	assert.Len(t, s.permGet(t, privs, url.Values{"is_sys_priv": {"true"}}), 4)
-	assert.Equal(t, []any{"READ", "WRITE", "MODIFY", "DELETE", "DELETE"},
+	assert.Len(t, s.permGet(t, privs, url.Values{"is_sys_priv": {"true"}}), 5, "flows.run beside the four")
+	assert.Equal(t, []any{"READ", "WRITE", "WRITE", "MODIFY", "DELETE", "DELETE"},
 		permField(s.permGet(t, privs, url.Values{"sort_by": {"priv_opr_type"}}), "priv_opr_type"))
-	assert.Equal(t, []any{"export", "write", "read", "modify", "delete"},
+	assert.Equal(t, []any{"export", "write", "run", "read", "modify", "delete"},
 		permField(s.permGet(t, privs, url.Values{"sort_by": {"priv_name"}, "sort_order": {"desc"}}), "priv_id"))
 	sysFirst := permField(s.permGet(t, privs, url.Values{"sort_by": {"is_sys_priv"}, "sort_order": {"desc"}}), "is_sys_priv")
-	assert.Equal(t, []any{true, true, true, true, false}, sysFirst)
+	assert.Equal(t, []any{true, true, true, true, true, false}, sysFirst)
 	assert.Equal(t, []any{"export"}, permField(s.permGet(t, privs, url.Values{"search": {"zEXP"}}), "priv_id"))
 	requireDetail(t, s.call(t, http.MethodGet, "/api/v1/permissions/modules/nope/privs", nil, s.admin),
 		http.StatusNotFound, `Permission module "nope" not found`)
@@ -383,7 +395,7 @@ func TestPermission_ListsSortsAndTrees(t *testing.T) {
 		}
 	}
 	require.NotNil(t, flows)
-	assert.Equal(t, []any{"delete", "export", "modify", "read", "write"}, permField(permObjects(flows["privs"]), "priv_id"))
+	assert.Equal(t, []any{"delete", "export", "modify", "read", "run", "write"}, permField(permObjects(flows["privs"]), "priv_id"))
 	tree = s.permGet(t, "/api/v1/permissions/module-privs/tree", url.Values{"search": {"zexport"}})
 	require.Len(t, tree, 1)
 	assert.Equal(t, []any{"export"}, permField(permObjects(tree[0]["privs"]), "priv_id"), "only the matching privileges")
@@ -528,13 +540,14 @@ func TestPermission_SeedAppendsOnlyWhatIsMissing(t *testing.T) {
 	require.Len(t, mods, 1)
 	assert.Equal(t, "Flows (old name)", mods[0]["module_name"], "kept")
 	privs := s.permGet(t, "/api/v1/permissions/modules/flows/privs", nil)
-	assert.Equal(t, []any{"delete", "modify", "read", "write"}, permField(privs, "priv_id"))
+	assert.Equal(t, []any{"delete", "modify", "read", "run", "write"}, permField(privs, "priv_id"))
 	assert.Equal(t, "Read (old)", privs[2]["priv_name"])
 	held := permHeld(t, s.permGet(t, "/api/v1/permissions/role-privs/tree", nil))
 	assert.Empty(t, held["viewer"], "the custom role with a built-in id gets no items")
-	assert.Len(t, held["developer"], 37, "the existing system role gets its items")
-	assert.Len(t, held["tenant_admin"], 64)
-	// 4 events before; the bootstrap added 15 modules, 63 privileges, 2
-	// roles and the items of the three system roles.
-	assert.Equal(t, 4+15+63+2+37+64+58, s.permStreamLen(t))
+	assert.Len(t, held["developer"], 38, "the existing system role gets its items")
+	assert.Len(t, held["tenant_admin"], 65)
+	// 4 events before; the bootstrap added 15 modules, 64 privileges (60
+	// of the modules it added, flows.run, 3 of flows), 2 roles and the
+	// items of the three system roles.
+	assert.Equal(t, 4+15+64+2+38+65+59, s.permStreamLen(t))
 }

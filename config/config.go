@@ -142,6 +142,21 @@ type Config struct {
 	// OpenAIBaseURL is the OpenAI provider's endpoint for model components
 	// whose node names none (openai_api_base).
 	OpenAIBaseURL string
+	// Limits of flow runs (engine.Limits): wall time, components,
+	// vertices building at once, size of one output in MiB, and whether a
+	// load_from_db variable may come from the process environment.
+	RunWallTime         time.Duration
+	RunMaxVertices      int
+	RunParallelism      int
+	RunMaxOutputMB      int
+	RunVariablesFromEnv bool
+	// RunMaxConcurrentPerUser bounds the jobs of a user running at once on
+	// a process (429 beyond); RunFeedRetention is how long a finished
+	// job's events stay in memory; RunFlushInterval how long a run's
+	// records may wait before they are appended.
+	RunMaxConcurrentPerUser int
+	RunFeedRetention        time.Duration
+	RunFlushInterval        time.Duration
 }
 
 // Variable documents one environment variable.
@@ -352,6 +367,22 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.MVPComponents }},
 		{Variable: v("SKILLFLAW_STORAGE_DIR", "", "Directory of uploaded files' contents (the local blob store); empty: SKILLFLAW_CONFIG_DIR/storage."),
 			field: func(c *Config) any { return &c.StorageDir }},
+		{Variable: v("SKILLFLAW_RUN_WALL_TIME", "10m", "Longest a flow run may take (Go duration); a run past it fails."),
+			field: func(c *Config) any { return &c.RunWallTime }},
+		{Variable: v("SKILLFLAW_RUN_MAX_VERTICES", "1000", "Most components a flow may have to be run."),
+			field: func(c *Config) any { return &c.RunMaxVertices }, min: 1, max: 1000000},
+		{Variable: v("SKILLFLAW_RUN_PARALLELISM", "8", "Most components of one run building at once (independent branches run in parallel)."),
+			field: func(c *Config) any { return &c.RunParallelism }, min: 1, max: 1024},
+		{Variable: v("SKILLFLAW_RUN_MAX_OUTPUT_SIZE", "8", "Largest output of one component of a run, in MiB; a component producing more fails."),
+			field: func(c *Config) any { return &c.RunMaxOutputMB }, min: 1, max: 1 << 20},
+		{Variable: v("SKILLFLAW_RUN_VARIABLES_FROM_ENV", "true", "A component field naming a global variable (load_from_db) that the request does not give falls back to the server's environment variable of that name, as Langflow's fallback_to_env_var; false keeps the server's environment private."),
+			field: func(c *Config) any { return &c.RunVariablesFromEnv }},
+		{Variable: v("SKILLFLAW_RUN_MAX_CONCURRENT_PER_USER", "8", "Most flow runs of one user (or, for a public flow, of its anonymous visitors) running at once on a server process; more are refused with 429 and Retry-After."),
+			field: func(c *Config) any { return &c.RunMaxConcurrentPerUser }, min: 1, max: 100000},
+		{Variable: v("SKILLFLAW_RUN_FEED_RETENTION", "10m", "How long a finished run's events (with its live tokens) stay in the memory of the process that ran it (Go duration); later reads replay them from the log, without the tokens."),
+			field: func(c *Config) any { return &c.RunFeedRetention }},
+		{Variable: v("SKILLFLAW_RUN_FLUSH_INTERVAL", "250ms", "Longest a run's events, messages and builds wait in memory before they are appended together (Go duration); a run's end appends what is left. Other processes see a running job this much later."),
+			field: func(c *Config) any { return &c.RunFlushInterval }},
 		{Variable: v("SKILLFLAW_PROFILE_PICTURES_DIR", "", "Directory of profile pictures (People/, Space/) served instead of the built-in ones; empty: SKILLFLAW_CONFIG_DIR/profile_pictures."),
 			field: func(c *Config) any { return &c.ProfilePicturesDir }},
 		{Variable: v("SKILLFLAW_OPENAI_BASE_URL", "https://api.openai.com/v1", "Endpoint (http(s) URL) of the OpenAI provider's Chat Completions API for model components whose node sets no OpenAI API Base; the server's own OPENAI_BASE_URL is never used."),

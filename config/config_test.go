@@ -65,6 +65,14 @@ func TestLoad_defaults(t *testing.T) {
 		SerializationMaxTextLength:  20000,
 		DefaultProjectName:          "Starter Project",
 		OpenAIBaseURL:               "https://api.openai.com/v1",
+		RunWallTime:                 10 * time.Minute,
+		RunMaxVertices:              1000,
+		RunParallelism:              8,
+		RunMaxOutputMB:              8,
+		RunVariablesFromEnv:         true,
+		RunMaxConcurrentPerUser:     8,
+		RunFeedRetention:            10 * time.Minute,
+		RunFlushInterval:            250 * time.Millisecond,
 	}, c)
 	assert.Equal(t, "127.0.0.1:7860", c.Addr())
 	assert.Equal(t, int64(2<<20), c.MaxBodyBytes())
@@ -132,6 +140,14 @@ func TestLoad_overrides(t *testing.T) {
 		"SKILLFLAW_REFRESH_COOKIE_SECURE":          "false",
 		"SKILLFLAW_REFRESH_COOKIE_SAMESITE":        "lax",
 		"SKILLFLAW_COOKIE_DOMAIN":                  "example.com",
+		"SKILLFLAW_RUN_WALL_TIME":                  "30s",
+		"SKILLFLAW_RUN_MAX_VERTICES":               "50",
+		"SKILLFLAW_RUN_PARALLELISM":                "2",
+		"SKILLFLAW_RUN_MAX_OUTPUT_SIZE":            "1",
+		"SKILLFLAW_RUN_VARIABLES_FROM_ENV":         "false",
+		"SKILLFLAW_RUN_MAX_CONCURRENT_PER_USER":    "3",
+		"SKILLFLAW_RUN_FEED_RETENTION":             "1m",
+		"SKILLFLAW_RUN_FLUSH_INTERVAL":             "50ms",
 	}))
 	require.NoError(t, err)
 
@@ -192,6 +208,14 @@ func TestLoad_overrides(t *testing.T) {
 		VoiceModeAvailable:          true,
 		MVPComponents:               true,
 		OpenAIBaseURL:               "https://api.openai.com/v1",
+		RunWallTime:                 30 * time.Second,
+		RunMaxVertices:              50,
+		RunParallelism:              2,
+		RunMaxOutputMB:              1,
+		RunVariablesFromEnv:         false,
+		RunMaxConcurrentPerUser:     3,
+		RunFeedRetention:            time.Minute,
+		RunFlushInterval:            50 * time.Millisecond,
 	}, c)
 	assert.Equal(t, "0.0.0.0:8080", c.Addr())
 }

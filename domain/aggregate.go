@@ -37,6 +37,15 @@ func (r *Root) Saved(revision uint64) {
 	r.revision, r.exists, r.pending = revision, true, nil
 }
 
+// SavedUpTo notes that the first n pending events were stored, the last
+// at revision; the events recorded after them stay pending (an aggregate
+// that keeps recording while its earlier events are being appended: a
+// run).
+func (r *Root) SavedUpTo(n int, revision uint64) {
+	r.revision, r.exists = revision, true
+	r.pending = append([]Event(nil), r.pending[n:]...)
+}
+
 // Schema pairs an event type with the schema version this binary writes,
 // for the event registry.
 type Schema struct {

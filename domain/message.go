@@ -196,11 +196,14 @@ type MessageChange struct {
 	Properties                        json.RawMessage
 	ContextID, IPAddress, FlowVersion *string
 	StartTime, EndTime                *time.Time
+	// Completes is a change by the flow that sent the message (a streamed
+	// answer's whole text): a new text does not mark it edited.
+	Completes bool
 }
 
 // Update records the fields of ch that differ from message id's, in one
-// event; as Langflow does, a new text marks the message edited. It
-// returns false when nothing changed (no event).
+// event; as Langflow does, a new text marks the message edited (unless
+// ch Completes it). It returns false when nothing changed (no event).
 func (s *ChatSession) Update(id int64, ch MessageChange) (bool, error) {
 	cur, ok := s.messages[id]
 	if !s.open || !ok {
@@ -235,7 +238,7 @@ func (s *ChatSession) Update(id int64, ch MessageChange) (bool, error) {
 		e.Text, changed = ch.Text, true
 	}
 	edit := ch.Edit
-	if e.Text != nil {
+	if e.Text != nil && !ch.Completes {
 		edit = new(true)
 	}
 	str(&e.Sender, ch.Sender, cur.Sender)

@@ -37,6 +37,19 @@ var PermSeedPrivs = []struct{ ID, Name, Type string }{
 	{"delete", "Delete", PrivDelete},
 }
 
+// PermSeedModulePrivs are the built-in privileges of one module beside
+// the four every module has: flows.run (run a flow: the build API, later
+// the run API), of type WRITE because a run writes — its messages,
+// builds and transactions — though it never changes the flow.
+var PermSeedModulePrivs = map[string][]struct{ ID, Name, Type string }{
+	"flows": {{"run", "Run", PrivWrite}},
+}
+
+// permSeedPrivsOf lists the built-in privileges of module.
+func permSeedPrivsOf(module string) []struct{ ID, Name, Type string } {
+	return append(slices.Clone(PermSeedPrivs), PermSeedModulePrivs[module]...)
+}
+
 // PermSeedRole is a built-in role and the privileges it holds: Holds
 // answers for each (module, privilege) whether the role has it.
 type PermSeedRole struct {
@@ -53,8 +66,9 @@ var developerWrites = []string{"flows", "projects", "files", "messages", "templa
 //   - business_admin: every privilege except write/modify/delete of
 //     tenants and permissions (it reads them);
 //   - developer: read on every module, write/modify/delete on flows,
-//     projects, files, messages, templates, components and mcp;
-//   - viewer: read on every module.
+//     projects, files, messages, templates, components and mcp, and
+//     flows.run;
+//   - viewer: read on every module (not flows.run).
 var PermSeedRoles = []PermSeedRole{
 	{Role: PermRoleState{RoleID: "tenant_admin", RoleName: "Tenant Admin", IsSysRole: true},
 		Holds: func(string, string) bool { return true }},
@@ -78,7 +92,7 @@ func SeedPermissionCatalogue(p *PermissionCatalogue) error {
 				return err
 			}
 		}
-		for _, pr := range PermSeedPrivs {
+		for _, pr := range permSeedPrivsOf(m.ModuleID) {
 			if _, ok := p.Priv(m.ModuleID, pr.ID); ok {
 				continue
 			}
@@ -100,7 +114,7 @@ func SeedPermissionCatalogue(p *PermissionCatalogue) error {
 			continue // a custom role took the id before the seed had it: leave it alone
 		}
 		for _, m := range PermSeedModules {
-			for _, pr := range PermSeedPrivs {
+			for _, pr := range permSeedPrivsOf(m.ModuleID) {
 				if r.Holds(m.ModuleID, pr.ID) && !p.HasItem(cur.RoleID, m.ModuleID, pr.ID) {
 					if err := p.AddRolePriv(cur.RoleID, m.ModuleID, pr.ID, true); err != nil {
 						return err

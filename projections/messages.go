@@ -12,8 +12,11 @@ import (
 // session, keyed by its stream) and messages (one row per message, with
 // its session's flow, owner, user and placement copied in, so the monitor
 // filters on one table). A deleted session takes its messages with it.
+// MessagesName names the read model of chat sessions and messages.
+const MessagesName = "messages"
+
 func Messages() *Projection {
-	p := New("messages", "chat_sessions", "messages")
+	p := New(MessagesName, "chat_sessions", "messages")
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.ChatSessionCreated) error {
 		tx.Queue(`INSERT INTO chat_sessions (stream, id, flow_id, session_id, session_name, owner_id, user_id, tenant_id,
     business_id, is_active, create_at, updated_at)

@@ -23,6 +23,7 @@ import (
 	"syscall"
 
 	"github.com/skillflaw/skillflaw-go/app"
+	"github.com/skillflaw/skillflaw-go/engine/components"
 )
 
 func main() {
@@ -46,6 +47,7 @@ func modules() []app.Module {
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
 		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{},
+		&app.Runs{Components: components.All()},
 		&app.Audit{},
 	}
 }

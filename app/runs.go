@@ -1,0 +1,109 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/engine"
+	"github.com/skillflaw/skillflaw-go/engine/models"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/projections"
+	"github.com/skillflaw/skillflaw-go/runs"
+)
+
+// Runs is the module that runs flows: the engine over Components, the
+// run service (package runs) and the build API (#1, #2, #4–#7), runs as
+// events (stream run-<id>) and their read model ("runs"). It records
+// through the monitor's command API, so it needs Identity, Flows and
+// Messages registered before it, and Audit after it.
+type Runs struct {
+	// Components are the engine's components (main passes the native
+	// ones; tests their own).
+	Components []engine.Component
+	// Env gives runs their ports beyond recording and history (models,
+	// variables, frozen results); a nil Frozen gets an in-memory cache, nil
+	// Models the OpenAI-compatible client at SKILLFLAW_OPENAI_BASE_URL.
+	Env engine.Env
+	// Clock is the runs' time source (Deps.Clock when nil; tests pin it).
+	Clock func() time.Time
+
+	svc *runs.Service
+}
+
+var (
+	_ Module = (*Runs)(nil)
+	_ Runner = (*Runs)(nil)
+)
+
+// Register implements Module.
+func (m *Runs) Register(reg *eventstore.Registry) error {
+	return registerEvents(reg, domain.RunEvents())
+}
+
+// Projections implements Module.
+func (m *Runs) Projections() []*projections.Projection {
+	return []*projections.Projection{projections.Runs()}
+}
+
+// Routes implements Module: it builds the engine and the service.
+func (m *Runs) Routes(s *httpapi.Server, d Deps) {
+	reg, err := engine.NewRegistry(m.Components...)
+	if err != nil {
+		s.Misconfigured(fmt.Errorf("flow components: %w", err))
+		reg, _ = engine.NewRegistry()
+	}
+	cfg := d.Config
+	eng := engine.New(reg, engine.Limits{WallTime: cfg.RunWallTime, MaxVertices: cfg.RunMaxVertices,
+		Parallelism: cfg.RunParallelism, MaxOutputBytes: cfg.RunMaxOutputMB << 20, VariablesFromEnv: cfg.RunVariablesFromEnv})
+	env := m.Env
+	clock := m.Clock
+	if clock == nil {
+		clock = d.Clock
+	}
+	if env.Clock == nil {
+		env.Clock = clock
+	}
+	if env.History == nil {
+		env.History = runs.History{Pool: d.Pool}
+	}
+	if env.Frozen == nil {
+		env.Frozen = runs.NewFrozenCache()
+	}
+	if env.Models == nil {
+		// Every OpenAI-compatible model, at the configured endpoint unless
+		// the node names one; keys always explicit (engine/models).
+		env.Models = &models.OpenAI{BaseURL: cfg.OpenAIBaseURL, MaxRetries: 2}
+	}
+	m.svc = runs.New(runs.Options{
+		Engine: eng, Messages: MessagesCommands(s, d), Env: env,
+		Serialization:        runs.Serialization{MaxText: cfg.SerializationMaxTextLength, MaxItems: cfg.SerializationMaxItemsLength},
+		MaxConcurrentPerUser: cfg.RunMaxConcurrentPerUser, Retention: cfg.RunFeedRetention, FlushInterval: cfg.RunFlushInterval,
+		WaitForRuns: func(ctx context.Context, pos eventstore.Position) error {
+			return d.Runtime.WaitFor(ctx, pos, projections.RunsName)
+		},
+		WaitForHistory: func(ctx context.Context) error {
+			head, err := d.Store.Head(ctx)
+			if err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(ctx, cfg.ReadYourWritesTimeout)
+			defer cancel()
+			return d.Runtime.WaitFor(ctx, head, projections.MessagesName)
+		},
+		Logger: d.Logger, Clock: clock,
+	})
+	runs.Register(s, m.svc)
+}
+
+// Run implements Runner: the service's part of the cluster (liveness,
+// cancels from other processes, the startup sweep) until ctx ends, then
+// the jobs are cancelled and recorded.
+func (m *Runs) Run(ctx context.Context, d Deps) error {
+	return m.svc.Run(ctx, d.Config.ShutdownTimeout)
+}
+
+// Service returns the run service (after Routes).
+func (m *Runs) Service() *runs.Service { return m.svc }

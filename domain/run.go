@@ -1,0 +1,104 @@
+package domain
+
+import "github.com/google/uuid"
+
+// RunStream names the stream of run id.
+func RunStream(id uuid.UUID) string { return "run-" + id.String() }
+
+// Run is one run of a flow (stream RunStream): started once, then the
+// events of the build API it sent, then closed once — finished, failed or
+// cancelled. Nothing follows its end.
+type Run struct {
+	root    Root
+	id      uuid.UUID
+	started bool
+	start   RunStarted
+	ended   Event // RunFinished, RunFailed or RunCancelled; nil while open
+}
+
+// LoadRun returns an empty run to fold stream RunStream(id) into.
+func LoadRun(id uuid.UUID) *Run { return &Run{id: id} }
+
+// StreamID implements commands.Aggregate.
+func (r *Run) StreamID() string { return RunStream(r.id) }
+
+// Root implements commands.Aggregate.
+func (r *Run) Root() *Root { return &r.root }
+
+// Started returns the run's start; ok is false before it started.
+func (r *Run) Started() (RunStarted, bool) { return r.start, r.started }
+
+// End returns the event that closed the run (RunFinished, RunFailed or
+// RunCancelled), nil while it is open.
+func (r *Run) End() Event { return r.ended }
+
+// Open reports whether the run started and has not ended.
+func (r *Run) Open() bool { return r.started && r.ended == nil }
+
+// Start records the run's start; a run starts once.
+func (r *Run) Start(s RunStarted) error {
+	if r.started {
+		return Conflictf("Run %s already started", r.id)
+	}
+	if s.RunID != r.id {
+		return Invalidf("run id %s is not %s", s.RunID, r.id)
+	}
+	r.record(s)
+	return nil
+}
+
+// Emit records an event of the run's progress (RunVerticesSorted,
+// RunMessageSent, RunErrorRaised, RunVertexBuilt, RunEventEmitted); only
+// an open run progresses.
+func (r *Run) Emit(e Event) error {
+	if err := r.mustBeOpen(); err != nil {
+		return err
+	}
+	switch e.(type) {
+	case RunVerticesSorted, RunMessageSent, RunErrorRaised, RunVertexBuilt, RunEventEmitted:
+	default:
+		return Invalidf("%s is not an event of a run's progress", e.EventType())
+	}
+	r.record(e)
+	return nil
+}
+
+// Close records the run's end (RunFinished, RunFailed or RunCancelled);
+// only an open run ends.
+func (r *Run) Close(e Event) error {
+	if err := r.mustBeOpen(); err != nil {
+		return err
+	}
+	switch e.(type) {
+	case RunFinished, RunFailed, RunCancelled:
+	default:
+		return Invalidf("%s does not end a run", e.EventType())
+	}
+	r.record(e)
+	return nil
+}
+
+func (r *Run) mustBeOpen() error {
+	switch {
+	case !r.started:
+		return NotFoundf("Run %s not found", r.id)
+	case r.ended != nil:
+		return Conflictf("Run %s has ended", r.id)
+	}
+	return nil
+}
+
+func (r *Run) record(e Event) {
+	r.Apply(e)
+	r.root.Record(e)
+}
+
+// Apply implements commands.Aggregate.
+func (r *Run) Apply(e Event) {
+	switch e := e.(type) {
+	case RunStarted:
+		r.started, r.start = true, e
+	case RunFinished, RunFailed, RunCancelled:
+		r.ended = e
+	}
+}

@@ -1,0 +1,48 @@
+package domain_test
+
+import (
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skillflaw/skillflaw-go/domain"
+)
+
+// A run starts once, progresses while open, ends once; nothing follows.
+func TestRun_Lifecycle(t *testing.T) {
+	id := uuid.New()
+	r := domain.LoadRun(id)
+	assert.Equal(t, "run-"+id.String(), r.StreamID())
+	require.ErrorIs(t, r.Emit(domain.RunVerticesSorted{Data: "{}"}), domain.ErrNotFound, "not started")
+	require.ErrorIs(t, r.Start(domain.RunStarted{RunID: uuid.New()}), domain.ErrInvalid, "another run's start")
+	require.NoError(t, r.Start(domain.RunStarted{RunID: id, Session: "s"}))
+	require.ErrorIs(t, r.Start(domain.RunStarted{RunID: id}), domain.ErrConflict)
+	assert.True(t, r.Open())
+	require.NoError(t, r.Emit(domain.RunVerticesSorted{Data: "{}"}))
+	require.NoError(t, r.Emit(domain.RunMessageSent{MessageID: 1, Data: "{}"}))
+	require.ErrorIs(t, r.Emit(domain.RunFinished{}), domain.ErrInvalid, "an end is not progress")
+	require.ErrorIs(t, r.Close(domain.RunVertexBuilt{}), domain.ErrInvalid, "progress is not an end")
+	require.NoError(t, r.Close(domain.RunCancelled{Reason: domain.RunCancelRequested}))
+	assert.False(t, r.Open())
+	assert.Equal(t, domain.RunCancelled{Reason: domain.RunCancelRequested}, r.End())
+	require.ErrorIs(t, r.Close(domain.RunFailed{Error: domain.RunInterrupted}), domain.ErrConflict, "ended once")
+	require.ErrorIs(t, r.Emit(domain.RunErrorRaised{}), domain.ErrConflict)
+	assert.Len(t, r.Root().Pending(), 4)
+
+	// Replayed, it is the same run; saved in part, the rest stays pending.
+	again := domain.LoadRun(id)
+	for i, e := range r.Root().Pending() {
+		again.Apply(e)
+		again.Root().Replayed(uint64(i))
+	}
+	start, ok := again.Started()
+	assert.True(t, ok)
+	assert.Equal(t, "s", start.Session)
+	assert.False(t, again.Open())
+	r.Root().SavedUpTo(3, 2)
+	rev, _ := r.Root().Revision()
+	assert.EqualValues(t, 2, rev)
+	assert.Equal(t, []domain.Event{domain.RunCancelled{Reason: domain.RunCancelRequested}}, r.Root().Pending())
+}

@@ -1,0 +1,288 @@
+package runs
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/skillflaw/skillflaw-go/engine"
+)
+
+// The build API's events are written by Python's json.dumps with its
+// defaults: ", " between items, ": " after keys, every character outside
+// printable ASCII escaped as \uXXXX (a surrogate pair beyond the BMP),
+// floats as Python's repr, and Infinity/NaN for the floats JSON lacks.
+// Key order is the order the values were built in, so objects are obj
+// (ordered) where it matters; Go maps are written with sorted keys.
+
+// obj is a JSON object whose keys keep their order.
+type obj []kv
+
+type kv struct {
+	k string
+	v any
+}
+
+// set appends k: v (obj is built in order; no lookup).
+func (o *obj) set(k string, v any) { *o = append(*o, kv{k, v}) }
+
+// pyDumps returns v as Python's json.dumps writes it.
+func pyDumps(v any) []byte {
+	var b bytes.Buffer
+	writePy(&b, v)
+	return b.Bytes()
+}
+
+func writePy(b *bytes.Buffer, v any) {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		if x {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	case string:
+		writePyString(b, x)
+	case int:
+		b.WriteString(strconv.Itoa(x))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case uint64:
+		b.WriteString(strconv.FormatUint(x, 10))
+	case float64:
+		b.WriteString(pyJSONFloat(x))
+	case json.Number:
+		writePyNumber(b, x)
+	case json.RawMessage:
+		if err := transcode(b, x); err != nil {
+			writePyString(b, string(x)) // not JSON: shown as text rather than lost
+		}
+	case obj:
+		b.WriteByte('{')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writePyString(b, e.k)
+			b.WriteString(": ")
+			writePy(b, e.v)
+		}
+		b.WriteByte('}')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		o := make(obj, len(keys))
+		for i, k := range keys {
+			o[i] = kv{k, x[k]}
+		}
+		writePy(b, o)
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writePy(b, e)
+		}
+		b.WriteByte(']')
+	case []string:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writePyString(b, e)
+		}
+		b.WriteByte(']')
+	default:
+		writePyReflect(b, v)
+	}
+}
+
+// writePyReflect writes the other slices and maps, and numbers of other
+// kinds; anything else is written as its text.
+func writePyReflect(b *bytes.Buffer, v any) {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		items := make([]any, rv.Len())
+		for i := range items {
+			items[i] = rv.Index(i).Interface()
+		}
+		writePy(b, items)
+	case reflect.Map:
+		if rv.Type().Key().Kind() == reflect.String {
+			m := map[string]any{}
+			for it := rv.MapRange(); it.Next(); {
+				m[it.Key().String()] = it.Value().Interface()
+			}
+			writePy(b, m)
+			return
+		}
+		writePyString(b, fmt.Sprint(v))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32:
+		b.WriteString(strconv.FormatInt(rv.Int(), 10))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		b.WriteString(strconv.FormatUint(rv.Uint(), 10))
+	case reflect.Float32:
+		b.WriteString(pyJSONFloat(rv.Float()))
+	case reflect.Pointer:
+		if rv.IsNil() {
+			b.WriteString("null")
+			return
+		}
+		writePy(b, rv.Elem().Interface())
+	default:
+		writePyString(b, fmt.Sprint(v))
+	}
+}
+
+// pyJSONFloat is a float as json.dumps writes it: its repr, or Infinity,
+// -Infinity, NaN.
+func pyJSONFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case math.IsNaN(f):
+		return "NaN"
+	}
+	return engine.PyFloat(f)
+}
+
+// writePyNumber writes a JSON number as Python reads and writes it back:
+// integers as they are, other numbers as floats.
+func writePyNumber(b *bytes.Buffer, n json.Number) {
+	s := string(n)
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		b.WriteString(s)
+		return
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if !bytes.ContainsAny([]byte(s), ".eE") { // a big integer: Python keeps it whole
+			b.WriteString(s)
+			return
+		}
+		b.WriteString(pyJSONFloat(f))
+		return
+	}
+	b.WriteString(s)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// writePyString writes s as json.dumps does with ensure_ascii: ", \ and
+// the short escapes \n \r \t \b \f, every other character outside
+// space..~ as \uXXXX (lower-case hex; a surrogate pair beyond the BMP).
+// Bytes that are not UTF-8 are U+FFFD.
+func writePyString(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r >= 0x20 && r <= 0x7e:
+			b.WriteByte(byte(r))
+		case r > 0xffff:
+			r -= 0x10000
+			writeU(b, 0xd800+(r>>10))
+			writeU(b, 0xdc00+(r&0x3ff))
+		default:
+			if r == utf8.RuneError {
+				r = 0xfffd
+			}
+			writeU(b, r)
+		}
+	}
+	b.WriteByte('"')
+}
+
+func writeU(b *bytes.Buffer, r rune) {
+	b.WriteString(`\u`)
+	b.WriteByte(hexDigits[r>>12&0xf])
+	b.WriteByte(hexDigits[r>>8&0xf])
+	b.WriteByte(hexDigits[r>>4&0xf])
+	b.WriteByte(hexDigits[r&0xf])
+}
+
+// transcode writes the JSON document raw in Python's form, keeping its
+// key order (Python's json.loads then json.dumps does the same).
+func transcode(b *bytes.Buffer, raw json.RawMessage) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var out bytes.Buffer
+	if err := transcodeValue(&out, dec); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("extra data after the JSON value")
+	}
+	b.Write(out.Bytes())
+	return nil
+}
+
+func transcodeValue(b *bytes.Buffer, dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		closing := json.Delim(']')
+		if t == '{' {
+			closing = '}'
+		}
+		b.WriteByte(byte(t))
+		for i := 0; dec.More(); i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if t == '{' {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				writePyString(b, k.(string))
+				b.WriteString(": ")
+			}
+			if err := transcodeValue(b, dec); err != nil {
+				return err
+			}
+		}
+		end, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if end != closing {
+			return fmt.Errorf("unbalanced JSON")
+		}
+		b.WriteByte(byte(closing))
+	default:
+		writePy(b, t)
+	}
+	return nil
+}

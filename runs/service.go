@@ -1,0 +1,552 @@
+package runs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/engine"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/tenancy"
+)
+
+// Options configure a Service.
+type Options struct {
+	// Engine runs the graphs (its Limits bound every run).
+	Engine *engine.Engine
+	// Messages is the command API runs record through.
+	Messages *commands.Messages
+	// Env gives runs their ports (history, variables, models, frozen
+	// results); Recorder is the run's own and is ignored here.
+	Env engine.Env
+	// Serialization limits the build data.
+	Serialization Serialization
+	// MaxConcurrentPerUser bounds the jobs a user runs at once on this
+	// process (public runs count per flow); 0: 8.
+	MaxConcurrentPerUser int
+	// Retention is how long a finished job's feed (with its tokens) stays
+	// in memory; later reads replay it from the log. 0: 10 minutes.
+	Retention time.Duration
+	// FlushInterval bounds how long what a run did waits in memory
+	// before it is appended (it is appended at the run's end anyway).
+	// 0: 250 ms.
+	FlushInterval time.Duration
+	// WaitForRuns waits until the runs read model reached a position
+	// (the startup sweep reads it); nil: no wait.
+	WaitForRuns func(ctx context.Context, pos eventstore.Position) error
+	// WaitForHistory waits (bounded) until the messages read model has
+	// caught up with the log, before a component reads a session's history;
+	// nil: no wait.
+	WaitForHistory func(ctx context.Context) error
+	// Instance names this process (its runs carry it); zero: a new one.
+	Instance uuid.UUID
+	Logger   *slog.Logger
+	// Clock is the time source (time.Now when nil).
+	Clock func() time.Time
+}
+
+// Service runs flows as jobs: it starts them (StartBuild), keeps each
+// job's feed of events for any number of readers (Events), cancels them
+// (Cancel), records them as events, and serves the jobs of other
+// processes sharing the database from the log. It has no HTTP: the build
+// API (Routes), and later the run API, webhooks, MCP and the CLI call it.
+type Service struct {
+	opts  Options
+	log   *slog.Logger
+	store eventstore.Store
+
+	base   context.Context
+	stop   context.CancelFunc
+	jobsWG sync.WaitGroup
+
+	sessions *commands.SessionCache
+
+	mu       sync.Mutex
+	flows    map[uuid.UUID]*flowEntry
+	jobs     map[uuid.UUID]*job
+	replicas map[uuid.UUID]*replica
+	active   map[string]int
+	stopping bool
+}
+
+// New returns a Service.
+func New(opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.MaxConcurrentPerUser <= 0 {
+		opts.MaxConcurrentPerUser = 8
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = 10 * time.Minute
+	}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = 250 * time.Millisecond
+	}
+	if opts.Instance == uuid.Nil {
+		opts.Instance = uuid.New()
+	}
+	opts.Serialization = opts.Serialization.withDefaults()
+	base, stop := context.WithCancel(context.Background())
+	return &Service{opts: opts, log: opts.Logger, store: opts.Messages.Store, base: base, stop: stop,
+		sessions: commands.NewSessionCache(maxCached), flows: map[uuid.UUID]*flowEntry{},
+		jobs: map[uuid.UUID]*job{}, replicas: map[uuid.UUID]*replica{}, active: map[string]int{}}
+}
+
+// Instance is the id of this process's runs.
+func (s *Service) Instance() uuid.UUID { return s.opts.Instance }
+
+func (s *Service) now() time.Time { return s.opts.Clock().UTC() }
+
+// Errors of the build API's use cases.
+var (
+	// ErrStopping refuses new jobs while the server shuts down.
+	ErrStopping = errors.New("the server is shutting down")
+	// ErrNoEventTask is the answer for a job whose run is open in the log
+	// while the process running it is gone (until it is closed as
+	// interrupted).
+	ErrNoEventTask = errors.New("No event task found for job")
+)
+
+// JobNotFoundError is a job nobody may see: unknown, or not the reader's.
+type JobNotFoundError struct{ JobID string }
+
+func (e *JobNotFoundError) Error() string {
+	return "Job not found: Job queue not found for job_id: " + e.JobID
+}
+
+// BusyError refuses a job over the limit of jobs running at once.
+type BusyError struct{ Limit int }
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("Too many flow builds running at once: at most %d; retry when one has finished", e.Limit)
+}
+
+// Inputs is the build API's InputValueRequest.
+type Inputs struct {
+	InputValue *string `json:"input_value"`
+	// Session is the chat session (default: the flow id).
+	Session           *string  `json:"session"`
+	Components        []string `json:"components"`
+	Type              *string  `json:"type" binding:"omitempty,oneof=chat text any"`
+	ClientRequestTime *int64   `json:"client_request_time"`
+}
+
+// Public names the anonymous client of a public flow (its client_id
+// cookie).
+type Public struct{ ClientID string }
+
+func (p Public) hash() string {
+	sum := sha256.Sum256([]byte(p.ClientID))
+	return hex.EncodeToString(sum[:])
+}
+
+// VirtualFlowID is the flow id a public client's run is recorded under,
+// as Langflow makes it: uuid5(NAMESPACE_DNS, "<client_id>_<flow_id>").
+func VirtualFlowID(clientID string, flow uuid.UUID) uuid.UUID {
+	return uuid.NewSHA1(uuid.NameSpaceDNS, []byte(clientID+"_"+flow.String()))
+}
+
+// StartBuild is the build API's command: run a flow as a job.
+type StartBuild struct {
+	FlowID uuid.UUID
+	// UserID is the signed-in caller; Public the anonymous client of a
+	// public flow (then the run runs as the flow's owner).
+	UserID int64
+	Public *Public
+	// Inputs are the request's inputs (nil: none); InputsRaw them as sent,
+	// for the record.
+	Inputs    *Inputs
+	InputsRaw json.RawMessage
+	// Data is a graph to run instead of the stored flow (ignored for
+	// public clients: they run the flow as stored).
+	Data      json.RawMessage
+	Files     []string
+	StartID   string
+	StopID    string
+	FlowName  string
+	LogBuilds bool
+	// Variables are the request's variables (X-LANGFLOW-GLOBAL-VAR-*).
+	Variables map[string]string
+	// Metadata says who asks, from where, in which correlation.
+	Metadata eventstore.Metadata
+}
+
+// Job is a started job.
+type Job struct {
+	ID uuid.UUID
+	j  *job
+}
+
+// StartBuild authorises the caller, starts the job and returns it. The
+// caller must own the flow or hold the request's privilege (flows.run)
+// where it lives; a flow the caller may not even read is not found (404
+// "Flow with id <id> not found"), one it reads but may not run is 403. A
+// public client may run a public flow only ("Flow is not public").
+func (s *Service) StartBuild(ctx context.Context, cmd StartBuild) (*Job, error) {
+	fe, err := s.loadFlow(ctx, cmd)
+	if err != nil {
+		return nil, err
+	}
+	f := fe.flow
+	place := commands.MonitoredFlow{ID: cmd.FlowID, OwnerID: f.UserID(), TenantID: f.Placement().TenantID,
+		BusinessID: f.Placement().BusinessID, Public: f.Content().AccessType == domain.AccessPublic}
+	records := cmd.FlowID
+	user := cmd.UserID
+	start := domain.RunStarted{FlowID: cmd.FlowID, FlowName: cmd.FlowName, OwnerID: place.OwnerID, TenantID: place.TenantID,
+		BusinessID: place.BusinessID, Inputs: cmd.InputsRaw, Files: cmd.Files, StartComponentID: cmd.StartID,
+		StopComponentID: cmd.StopID, LogBuilds: cmd.LogBuilds, Instance: s.opts.Instance}
+	key := "user:" + strconv.FormatInt(user, 10)
+	data := f.Content().Data
+	if cmd.Public != nil {
+		records, user = VirtualFlowID(cmd.Public.ClientID, cmd.FlowID), f.UserID()
+		start.Public, start.ClientHash = true, cmd.Public.hash()
+		if start.FlowName == "" {
+			start.FlowName = cmd.Public.ClientID + "_" + cmd.FlowID.String()
+		}
+		key = "public:" + cmd.FlowID.String()
+	} else if cmd.Data != nil {
+		data = cmd.Data
+	}
+	if cmd.Data == nil || cmd.Public != nil {
+		rev := fe.rev
+		start.Source, start.FlowRevision = "draft", &rev
+	} else {
+		start.Source = "data"
+	}
+	if start.FlowName == "" {
+		start.FlowName = f.Content().Name
+	}
+	sum := sha256.Sum256(data)
+	start.GraphHash = hex.EncodeToString(sum[:])
+	start.RecordsFlowID, start.UserID = records, user
+	start.Session = records.String()
+	if cmd.Inputs != nil && cmd.Inputs.Session != nil && *cmd.Inputs.Session != "" {
+		start.Session = *cmd.Inputs.Session
+	}
+	if err := domain.ValidSessionID("session", start.Session); err != nil {
+		return nil, err
+	}
+	var (
+		g          *engine.Graph
+		compileErr error
+	)
+	if start.Source == "draft" {
+		g, compileErr = fe.graph(s.opts.Engine)
+	} else {
+		g, compileErr = s.opts.Engine.Compile(data)
+	}
+
+	id, err := uuid.NewV7()
+	if err != nil {
+		return nil, fmt.Errorf("job id: %w", err)
+	}
+	start.RunID = id
+	s.mu.Lock()
+	switch {
+	case s.stopping:
+		s.mu.Unlock()
+		return nil, ErrStopping
+	case s.active[key] >= s.opts.MaxConcurrentPerUser:
+		s.mu.Unlock()
+		return nil, &BusyError{Limit: s.opts.MaxConcurrentPerUser}
+	}
+	s.active[key]++
+	j := s.newJob(id, cmd, start, place, g, compileErr, key)
+	s.jobs[id] = j
+	s.jobsWG.Add(1)
+	s.mu.Unlock()
+	go j.run()
+	return &Job{ID: id, j: j}, nil
+}
+
+// maxCached bounds the flows and chat sessions a process keeps folded.
+const maxCached = 10000
+
+// flowEntry is a flow as folded at a revision, with its draft compiled
+// once: a Graph may run many times at once.
+type flowEntry struct {
+	flow *domain.Flow
+	rev  uint64
+
+	once       sync.Once
+	g          *engine.Graph
+	compileErr error
+}
+
+func (e *flowEntry) graph(eng *engine.Engine) (*engine.Graph, error) {
+	e.once.Do(func() { e.g, e.compileErr = eng.Compile(e.flow.Content().Data) })
+	return e.g, e.compileErr
+}
+
+// flow returns flow id folded from the log (a flow created a moment ago
+// runs at once): the one folded before when its stream has no event past
+// it (one read), else folded again.
+func (s *Service) flow(ctx context.Context, id uuid.UUID) (*flowEntry, error) {
+	s.mu.Lock()
+	e := s.flows[id]
+	s.mu.Unlock()
+	if e != nil {
+		newer, err := s.store.ReadStream(ctx, domain.FlowStream(id), e.rev+1, eventstore.MaxRevision)
+		if err != nil {
+			return nil, err
+		}
+		if len(newer) == 0 {
+			return e, nil
+		}
+	}
+	f := domain.LoadFlow(id)
+	if err := s.opts.Messages.Repo.Load(ctx, f); err != nil {
+		return nil, err
+	}
+	rev, _ := f.Root().Revision()
+	e = &flowEntry{flow: f, rev: rev}
+	s.mu.Lock()
+	if len(s.flows) >= maxCached {
+		for k := range s.flows {
+			delete(s.flows, k)
+			break
+		}
+	}
+	s.flows[id] = e
+	s.mu.Unlock()
+	return e, nil
+}
+
+// loadFlow returns the flow to run and checks the caller may run it.
+func (s *Service) loadFlow(ctx context.Context, cmd StartBuild) (*flowEntry, error) {
+	e, err := s.flow(ctx, cmd.FlowID)
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
+		return nil, err
+	}
+	found := err == nil && !e.flow.Deleted()
+	if cmd.Public != nil {
+		if !found || e.flow.Content().AccessType != domain.AccessPublic {
+			return nil, domain.Forbiddenf("Flow is not public")
+		}
+		return e, nil
+	}
+	notFound := domain.NotFoundf("Flow with id %s not found", cmd.FlowID)
+	if !found {
+		return nil, notFound
+	}
+	f := e.flow
+	if f.UserID() == cmd.UserID {
+		return e, nil
+	}
+	pl := f.Placement()
+	tenant := tenancy.OrSystem(pl.TenantID)
+	if err := tenancy.Authorize(ctx, tenant, pl.BusinessID); err != nil {
+		// Refused: a caller who may read the flow is told so; for anyone
+		// else the flow does not exist.
+		if scope, serr := tenancy.ScopeOf(ctx, "flows", "read", tenant); serr == nil && scope.Holds(pl.BusinessID) {
+			return nil, err
+		}
+		return nil, notFound
+	}
+	return e, nil
+}
+
+// Reader is who reads or cancels a job: a signed-in user, or the
+// anonymous client of a public flow.
+type Reader struct {
+	UserID int64
+	Public *Public
+}
+
+// runInfo is what reads and cancels need of a run: its start.
+type runInfo = domain.RunStarted
+
+// allowed tells whether r may read and cancel the run that started as
+// info: its public client, or a signed-in user who runs it, owns the flow
+// or holds the request's privilege (flows.run) where the flow lives.
+func allowed(ctx context.Context, r Reader, info runInfo) bool {
+	if r.Public != nil {
+		return info.Public && info.ClientHash == r.Public.hash()
+	}
+	if r.UserID != 0 && (r.UserID == info.UserID && !info.Public || r.UserID == info.OwnerID) {
+		return true
+	}
+	return r.UserID != 0 && tenancy.Authorize(ctx, tenancy.OrSystem(info.TenantID), info.BusinessID) == nil
+}
+
+// localJob parses job id and returns the job if it runs (or ran) on this
+// process, nil if not; one r may not see is not found.
+func (s *Service) localJob(ctx context.Context, r Reader, id string) (uuid.UUID, *job, error) {
+	jobID, err := uuid.Parse(id)
+	if err != nil {
+		return uuid.Nil, nil, &JobNotFoundError{JobID: id}
+	}
+	s.mu.Lock()
+	j := s.jobs[jobID]
+	s.mu.Unlock()
+	if j != nil && !allowed(ctx, r, j.start) {
+		return uuid.Nil, nil, &JobNotFoundError{JobID: id}
+	}
+	return jobID, j, nil
+}
+
+// Events returns the feed of job id for r: the job's own on this
+// process, else the run's events in the log, followed live while it runs
+// on another process. A job r may not see is not found.
+func (s *Service) Events(ctx context.Context, r Reader, id string) (*Events, error) {
+	jobID, j, err := s.localJob(ctx, r, id)
+	if err != nil {
+		return nil, err
+	}
+	if j != nil {
+		return &Events{s: s, id: jobID, f: j.feed, j: j}, nil
+	}
+	rep, err := s.replica(ctx, r, jobID)
+	if err != nil {
+		return nil, err
+	}
+	return &Events{s: s, id: jobID, f: rep.feed}, nil
+}
+
+// Events is a reader's view of a job's feed.
+type Events struct {
+	s  *Service
+	id uuid.UUID
+	f  *feed
+	j  *job // the local job, nil for one of another process
+}
+
+// Stream calls write with every frame of the job from its first, as they
+// come, until the job ends; it returns ctx's error if ctx ends first.
+func (e *Events) Stream(ctx context.Context, write func([]byte) error) error {
+	return e.f.stream(ctx, write)
+}
+
+// Poll answers a poll (see feed.poll).
+func (e *Events) Poll(ctx context.Context) ([]byte, error) { return e.f.poll(ctx) }
+
+// Done reports whether the job's feed ended.
+func (e *Events) Done() bool {
+	_, done, _ := e.f.since(1 << 62)
+	return done
+}
+
+// CancelIfRunning cancels the job for reason (a direct client gone): the
+// local job only; for another process's, it asks that process.
+func (e *Events) CancelIfRunning(ctx context.Context, reason string) {
+	if e.Done() {
+		return
+	}
+	if e.j != nil {
+		e.j.cancel(reason)
+		return
+	}
+	if err := e.s.notifyCancel(ctx, e.id, reason); err != nil {
+		e.s.log.Warn("cancel a run on another process", "job_id", e.id, "error", err.Error())
+	}
+}
+
+// Cancel cancels job id for r and tells whether it is cancelled (or
+// already over). A job of another process is cancelled by that process;
+// an open run whose process is gone is closed as interrupted.
+func (s *Service) Cancel(ctx context.Context, r Reader, id string) (bool, error) {
+	jobID, j, err := s.localJob(ctx, r, id)
+	if err != nil {
+		return false, err
+	}
+	if j != nil {
+		j.cancel(domain.RunCancelRequested)
+		return true, nil
+	}
+	if _, err := s.runStream(ctx, jobID); err != nil {
+		return false, err
+	}
+	run, err := s.loadRun(ctx, jobID)
+	if err != nil {
+		return false, err
+	}
+	info, started := run.Started()
+	if !started || !allowed(ctx, r, info) {
+		return false, &JobNotFoundError{JobID: id}
+	}
+	if !run.Open() {
+		return true, nil
+	}
+	alive, err := s.alive(ctx, info.Instance)
+	if err != nil {
+		return false, err
+	}
+	if alive {
+		return true, s.notifyCancel(ctx, jobID, domain.RunCancelRequested)
+	}
+	return true, s.interrupt(ctx, jobID)
+}
+
+// loadRun folds run id from the log (not found: a JobNotFoundError).
+func (s *Service) loadRun(ctx context.Context, id uuid.UUID) (*domain.Run, error) {
+	run := domain.LoadRun(id)
+	if err := s.opts.Messages.Repo.Load(ctx, run); err != nil {
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil, &JobNotFoundError{JobID: id.String()}
+		}
+		return nil, err
+	}
+	return run, nil
+}
+
+// finished forgets a job's running slot, and its feed after the
+// retention.
+func (s *Service) finished(j *job) {
+	s.mu.Lock()
+	s.active[j.key]--
+	if s.active[j.key] <= 0 {
+		delete(s.active, j.key)
+	}
+	s.mu.Unlock()
+	time.AfterFunc(s.opts.Retention, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.jobs[j.id] == j {
+			delete(s.jobs, j.id)
+		}
+	})
+	s.jobsWG.Done()
+}
+
+// Shutdown refuses new jobs, cancels the running ones (recorded as
+// cancelled by the server's shutdown) and waits until they are recorded
+// or ctx ends.
+func (s *Service) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	running := make([]*job, 0, len(s.jobs))
+	for _, j := range s.jobs {
+		running = append(running, j)
+	}
+	s.mu.Unlock()
+	for _, j := range running {
+		j.cancel(domain.RunShutdown)
+	}
+	done := make(chan struct{})
+	go func() {
+		s.jobsWG.Wait()
+		close(done)
+	}()
+	defer s.stop()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("runs still recording at shutdown: %w", ctx.Err())
+	}
+}
