@@ -44,8 +44,8 @@ func drain(t testing.TB, ch <-chan string) []string {
 
 // Cancelling a job during its stream: the stream ends without an end
 // event, the run is recorded as cancelled, a second cancel still answers
-// success. A streaming client that goes away leaves the job running; a
-// direct one cancels it.
+// success. The last streaming client that goes away cancels the job, as
+// a direct one does.
 func TestBuild_CancelAndDisconnect(t *testing.T) {
 	t.Parallel()
 	s := rtStart(t, false, nil, "")
@@ -66,13 +66,29 @@ func TestBuild_CancelAndDisconnect(t *testing.T) {
 	})
 
 	t.Run("streaming_client_gone", func(t *testing.T) {
-		job, _, closeStream := s.gatedJob(t, "TGate-C2")
-		closeStream()
-		s.gate.open("TGate-C2")
-		all := s.events(t, root, job, "")
-		fs := frames(t, all.raw)
-		assert.Equal(t, "end", names(t, fs)[len(fs)-1], "the job ran to its end")
-		assert.Equal(t, "run.finished", s.lastEvent(t, job).EventType())
+		// Two readers stream the job: the first going away leaves it
+		// running; the last one going away cancels it, as Langflow does.
+		job, _, closeFirst := s.gatedJob(t, "TGate-C2")
+		ch, closeLast := s.streamLines(t, "/api/v1/build/"+job+"/events", auth)
+		require.Contains(t, next(t, ch), `"event": "vertices_sorted"`)
+		closeFirst()
+		c := s.call(t, http.MethodGet, "/api/v1/flows/", nil, root) // a request after the first reader left
+		require.Equal(t, http.StatusOK, c.status, c.raw)
+		closeLast()
+		require.Eventually(t, func() bool {
+			e := s.lastEvent(t, job)
+			return e != nil && e.EventType() == "run.cancelled"
+		}, 10*time.Second,
+			10*time.Millisecond, "the last streaming reader's going away cancels the job")
+		assert.Equal(t, domain.RunCancelled{Reason: domain.RunClientGone}, s.lastEvent(t, job))
+
+		// A job whose streaming reader stays to the end runs to its end.
+		job2, ch2, close2 := s.gatedJob(t, "TGate-C4")
+		defer close2()
+		s.gate.open("TGate-C4")
+		rest := drain(t, ch2)
+		assert.Contains(t, rest[len(rest)-1], `"event": "end"`)
+		assert.Equal(t, "run.finished", s.lastEvent(t, job2).EventType())
 	})
 
 	t.Run("direct_client_gone", func(t *testing.T) {

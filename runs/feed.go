@@ -22,6 +22,8 @@ type feed struct {
 	wake     chan struct{}
 	polled   int
 	touched  time.Time
+	// streamers counts the readers streaming the feed now.
+	streamers int
 }
 
 func newFeed() *feed { return &feed{wake: make(chan struct{}), touched: time.Now()} }
@@ -69,6 +71,14 @@ func (f *feed) since(i int) ([][]byte, bool, <-chan struct{}) {
 // stream calls write with every frame from the start, as they come, until
 // the feed ends (nil) or ctx does (its error) or write fails.
 func (f *feed) stream(ctx context.Context, write func([]byte) error) error {
+	f.mu.Lock()
+	f.streamers++
+	f.mu.Unlock()
+	defer func() {
+		f.mu.Lock()
+		f.streamers--
+		f.mu.Unlock()
+	}()
 	next := 0
 	for {
 		frames, done, wake := f.since(next)
@@ -90,6 +100,13 @@ func (f *feed) stream(ctx context.Context, write func([]byte) error) error {
 			return ctx.Err()
 		}
 	}
+}
+
+// streaming reports how many readers stream the feed now.
+func (f *feed) streaming() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.streamers
 }
 
 // endFrame is the end event.

@@ -290,9 +290,11 @@ func (p *port) events(public bool) gin.HandlerFunc {
 	}
 }
 
-// stream writes the job's events as they come. Under direct delivery a
-// client that goes away cancels the job, as Langflow does; under
-// streaming the job goes on (its events stay readable).
+// stream writes the job's events as they come. A client that goes away
+// cancels the job, as Langflow does: under direct delivery always, under
+// streaming when it was the last reader streaming the job on this process
+// (several may follow one job here; the job goes on while one does). A
+// job cancelled so is recorded as cancelled, with what it did until then.
 func stream(c *gin.Context, ev *Events, direct bool) {
 	c.Status(http.StatusOK)
 	c.Header("Content-Type", ndjson)
@@ -308,8 +310,12 @@ func stream(c *gin.Context, ev *Events, direct bool) {
 		c.Writer.Flush()
 		return nil
 	})
-	if err != nil && direct {
+	switch {
+	case err == nil:
+	case direct:
 		ev.CancelIfRunning(context.WithoutCancel(ctx), domain.RunClientGone)
+	default:
+		ev.LastStreamerGone(context.WithoutCancel(ctx))
 	}
 }
 

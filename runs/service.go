@@ -441,6 +441,16 @@ func (e *Events) Done() bool {
 	return done
 }
 
+// LastStreamerGone cancels the job for a streaming client that went away
+// when no other reader streams it on this process and it still runs, as
+// Langflow cancels a build whose event stream is closed. A job of another
+// process is left alone: this process cannot know who else follows it.
+func (e *Events) LastStreamerGone(ctx context.Context) {
+	if e.j != nil && e.f.streaming() == 0 {
+		e.CancelIfRunning(ctx, domain.RunClientGone)
+	}
+}
+
 // CancelIfRunning cancels the job for reason (a direct client gone): the
 // local job only; for another process's, it asks that process.
 func (e *Events) CancelIfRunning(ctx context.Context, reason string) {
