@@ -387,7 +387,7 @@ func TestTemplates_StarterProjects(t *testing.T) {
 		assert.NotEmpty(t, data["nodes"])
 		names[i] = g["name"]
 	}
-	assert.Equal(t, []any{"Basic Prompting", "Memory Chatbot", "Document Q&A", "Vector Store RAG"}, names)
+	assert.Equal(t, []any{"Basic Prompting", "Memory Chatbot", "Basic Prompt Chaining", "Twitter Thread Generator"}, names)
 	assert.Equal(t, http.StatusForbidden, s.call(t, http.MethodGet, "/api/v1/starter-projects/", nil, "").status)
 
 	doc := s.call(t, http.MethodGet, "/openapi.json", nil, "").obj(t)

@@ -152,7 +152,11 @@ func TestStarters_WellFormed(t *testing.T) {
 				require.True(t, ok, "edge %d: %s has no field %q", i, e.Target, th.FieldName)
 				var f testField
 				require.NoError(t, json.Unmarshal(rawField, &f))
-				assert.Equal(t, f.Type, th.Type, "edge %d: field type", i)
+				// Langflow's own flows say "str" on edges into handle-only
+				// ("other") fields, such as ChatOutput's input; both read alike.
+				if !(f.Type == "other" && th.Type == "str") {
+					assert.Equal(t, f.Type, th.Type, "edge %d: field type", i)
+				}
 				assert.Equal(t, f.InputTypes, th.InputTypes, "edge %d: input types", i)
 				assert.True(t, slices.ContainsFunc(sh.OutputTypes, func(s string) bool { return slices.Contains(th.InputTypes, s) }),
 					"edge %d: %v does not accept %v", i, th.InputTypes, sh.OutputTypes)
@@ -174,7 +178,7 @@ func TestStarters_AllIsStable(t *testing.T) {
 	b, err := starters.All()
 	require.NoError(t, err)
 	assert.Equal(t, a, b)
-	want := []string{"Basic Prompting", "Memory Chatbot", "Document Q&A", "Vector Store RAG"}
+	want := []string{"Basic Prompting", "Memory Chatbot", "Basic Prompt Chaining", "Twitter Thread Generator"}
 	got := make([]string, len(a))
 	for i, g := range a {
 		got[i] = g.Name

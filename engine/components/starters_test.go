@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -149,64 +148,33 @@ func TestStarter_TwitterThreadGenerator(t *testing.T) {
 	assert.Contains(t, h.fake.Last(t).Chat.Messages[0].Text(), "Format: Announce the launch")
 }
 
-// The server's own starter projects: those made of these components run;
-// those with File, embeddings or vector stores are refused when compiled,
-// naming each node without a Go implementation.
+// The server's own starter projects are made of these components: every
+// one compiles and runs to its chat output (model calls go to the fake
+// server with the key from the OPENAI_API_KEY variable).
 func TestStarters_ServerProjects(t *testing.T) {
 	projects, err := starters.All()
 	require.NoError(t, err)
+	require.Len(t, projects, 4)
 	h := newHarness(t)
-	compiled := map[string]bool{}
+	h.fake.Reply("", fakeopenai.Reply{Text: "fine, thanks"})
 	for _, p := range projects {
 		data, err := json.Marshal(p.Data)
 		require.NoError(t, err)
-		_, err = h.eng.Compile(data)
-		switch p.Name {
-		case "Document Q&A":
-			var inv *engine.InvalidFlowError
-			require.ErrorAs(t, err, &inv)
-			require.Len(t, inv.Problems, 1, err.Error())
-			assert.Equal(t, `File-zuVtY: component type "File" has no Go implementation on this server; SkillFlaw runs only its built-in components, never a node's Python code`,
-				inv.Problems[0].String())
-		case "Vector Store RAG":
-			var inv *engine.InvalidFlowError
-			require.ErrorAs(t, err, &inv)
-			var got []string
-			for _, pr := range inv.Problems {
-				got = append(got, pr.Node+": "+strings.SplitN(pr.Msg, ";", 2)[0])
-			}
-			assert.ElementsMatch(t, []string{
-				`File-Uy0BQ: component type "File" has no Go implementation on this server`,
-				`OpenAIEmbeddings-ogNCA: component type "OpenAIEmbeddings" has no Go implementation on this server`,
-				`Chroma-pxTnH: component type "Chroma" has no Go implementation on this server`,
-			}, got)
-		default:
-			require.NoError(t, err, p.Name)
-			compiled[p.Name] = true
-		}
-	}
-	assert.Len(t, compiled, 2, "Basic Prompting and Memory Chatbot compile")
-
-	// They run: OpenAIModel nodes whose api_key names OPENAI_API_KEY.
-	h.fake.Reply("", fakeopenai.Reply{Text: "fine, thanks"})
-	for _, p := range projects {
-		if !compiled[p.Name] {
-			continue
-		}
-		data, _ := json.Marshal(p.Data)
+		calls := len(h.fake.Requests())
 		in := "how are you?"
 		res, _ := h.run(t, data, engine.RunInput{InputValue: &in, Session: "starter-" + p.Name})
 		require.NoError(t, res.Err, p.Name)
-		for _, r := range res.Results {
-			require.True(t, r.Valid, "%s: %s: %v", p.Name, r.Vertex.ID, r.Err)
-		}
 		var answer string
 		for _, r := range res.Results {
+			require.True(t, r.Valid, "%s: %s: %v", p.Name, r.Vertex.ID, r.Err)
 			if r.Vertex.Type == "ChatOutput" {
 				answer = engine.Text(r.Outputs["message"])
 			}
 		}
-		assert.Equal(t, "fine, thanks", answer, p.Name)
-		assert.Equal(t, "Bearer sk-from-variable", h.fake.Last(t).Header.Get("Authorization"))
+		assert.NotEmpty(t, answer, p.Name)
+		if len(h.fake.Requests()) > calls {
+			assert.Equal(t, "fine, thanks", answer, p.Name)
+			assert.Equal(t, "Bearer sk-from-variable", h.fake.Last(t).Header.Get("Authorization"), p.Name)
+		}
 	}
 }
