@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 
 	"github.com/skillflaw/skillflaw-go/engine"
 )
@@ -128,96 +126,7 @@ func dataJSON(m map[string]any) (string, error) {
 
 // pyJSONDumps is Python's json.dumps with its defaults: ", " and ": "
 // separators, non-ASCII escaped as \uXXXX, keys sorted (see dataJSON).
-func pyJSONDumps(v any) string {
-	var b strings.Builder
-	var write func(v any)
-	write = func(v any) {
-		switch x := v.(type) {
-		case nil:
-			b.WriteString("null")
-		case bool:
-			b.WriteString(strconv.FormatBool(x))
-		case string:
-			b.WriteString(pyJSONString(x))
-		case json.Number:
-			b.WriteString(x.String())
-		case float64:
-			switch {
-			case math.IsNaN(x):
-				b.WriteString("NaN")
-			case math.IsInf(x, 1):
-				b.WriteString("Infinity")
-			case math.IsInf(x, -1):
-				b.WriteString("-Infinity")
-			default:
-				b.WriteString(engine.PyFloat(x))
-			}
-		case int, int64:
-			fmt.Fprint(&b, x)
-		case map[string]any:
-			keys := make([]string, 0, len(x))
-			for k := range x {
-				keys = append(keys, k)
-			}
-			slices.Sort(keys)
-			b.WriteByte('{')
-			for i, k := range keys {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString(pyJSONString(k))
-				b.WriteString(": ")
-				write(x[k])
-			}
-			b.WriteByte('}')
-		case []any:
-			b.WriteByte('[')
-			for i, e := range x {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				write(e)
-			}
-			b.WriteByte(']')
-		default:
-			b.WriteString(pyJSONString(fmt.Sprint(x)))
-		}
-	}
-	write(jsonable(v))
-	return b.String()
-}
-
-func pyJSONString(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"':
-			b.WriteString(`\"`)
-		case r == '\\':
-			b.WriteString(`\\`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\b':
-			b.WriteString(`\b`)
-		case r == '\f':
-			b.WriteString(`\f`)
-		case r < 0x20 || (r >= 0x7f && r <= 0xffff):
-			fmt.Fprintf(&b, `\u%04x`, r)
-		case r > 0xffff:
-			r1, r2 := utf16.EncodeRune(r)
-			fmt.Fprintf(&b, `\u%04x\u%04x`, r1, r2)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+func pyJSONDumps(v any) string { return string(engine.PyDumps(jsonable(v))) }
 
 // pyTypeName is the Python type name of a value, for error messages.
 func pyTypeName(v engine.Value) string {

@@ -1,0 +1,304 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+)
+
+// Python's json.dumps with its defaults, which Langflow's wire formats
+// (the build API's events, the run API's streams) and some components'
+// texts are written with: ", " between items, ": " after keys, every
+// character outside printable ASCII escaped as \uXXXX (a surrogate pair
+// beyond the BMP), floats as Python's repr, and Infinity/NaN for the
+// floats JSON lacks. Key order is the order the values were built in, so
+// objects are PyObject (ordered) where it matters; Go maps are written
+// with sorted keys.
+
+// PyOrdered is a JSON object whose keys keep their order: PyDumps writes
+// its members in the order PyEach gives them.
+type PyOrdered interface {
+	PyEach(func(k string, v any))
+}
+
+// PyObject is a PyOrdered built member by member.
+type PyObject []PyField
+
+// PyField is one member of a PyObject.
+type PyField struct {
+	K string
+	V any
+}
+
+// Set appends k: v (a PyObject is built in order; no lookup).
+func (o *PyObject) Set(k string, v any) { *o = append(*o, PyField{K: k, V: v}) }
+
+// PyEach implements PyOrdered.
+func (o PyObject) PyEach(f func(k string, v any)) {
+	for _, m := range o {
+		f(m.K, m.V)
+	}
+}
+
+// PyDumps returns v as Python's json.dumps writes it.
+func PyDumps(v any) []byte {
+	var b bytes.Buffer
+	writePy(&b, v)
+	return b.Bytes()
+}
+
+func writePy(b *bytes.Buffer, v any) {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case bool:
+		if x {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	case string:
+		WritePyString(b, x)
+	case int:
+		b.WriteString(strconv.Itoa(x))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case uint64:
+		b.WriteString(strconv.FormatUint(x, 10))
+	case float64:
+		b.WriteString(PyJSONFloat(x))
+	case json.Number:
+		writePyNumber(b, x)
+	case json.RawMessage:
+		if err := transcode(b, x); err != nil {
+			WritePyString(b, string(x)) // not JSON: shown as text rather than lost
+		}
+	case PyOrdered:
+		b.WriteByte('{')
+		first := true
+		x.PyEach(func(k string, v any) {
+			if !first {
+				b.WriteString(", ")
+			}
+			first = false
+			WritePyString(b, k)
+			b.WriteString(": ")
+			writePy(b, v)
+		})
+		b.WriteByte('}')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		o := make(PyObject, len(keys))
+		for i, k := range keys {
+			o[i] = PyField{K: k, V: x[k]}
+		}
+		writePy(b, o)
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			writePy(b, e)
+		}
+		b.WriteByte(']')
+	case []string:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			WritePyString(b, e)
+		}
+		b.WriteByte(']')
+	default:
+		writePyReflect(b, v)
+	}
+}
+
+// writePyReflect writes the other slices and maps, and numbers of other
+// kinds; anything else is written as its text.
+func writePyReflect(b *bytes.Buffer, v any) {
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Array:
+		items := make([]any, rv.Len())
+		for i := range items {
+			items[i] = rv.Index(i).Interface()
+		}
+		writePy(b, items)
+	case reflect.Map:
+		if rv.Type().Key().Kind() == reflect.String {
+			m := map[string]any{}
+			for it := rv.MapRange(); it.Next(); {
+				m[it.Key().String()] = it.Value().Interface()
+			}
+			writePy(b, m)
+			return
+		}
+		WritePyString(b, fmt.Sprint(v))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32:
+		b.WriteString(strconv.FormatInt(rv.Int(), 10))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32:
+		b.WriteString(strconv.FormatUint(rv.Uint(), 10))
+	case reflect.Float32:
+		b.WriteString(PyJSONFloat(rv.Float()))
+	case reflect.Pointer:
+		if rv.IsNil() {
+			b.WriteString("null")
+			return
+		}
+		writePy(b, rv.Elem().Interface())
+	default:
+		WritePyString(b, fmt.Sprint(v))
+	}
+}
+
+// PyJSONFloat is a float as json.dumps writes it: its repr, or Infinity,
+// -Infinity, NaN.
+func PyJSONFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case math.IsNaN(f):
+		return "NaN"
+	}
+	return PyFloat(f)
+}
+
+// writePyNumber writes a JSON number as Python reads and writes it back:
+// integers as they are, other numbers as floats.
+func writePyNumber(b *bytes.Buffer, n json.Number) {
+	s := string(n)
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		b.WriteString(s)
+		return
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if !bytes.ContainsAny([]byte(s), ".eE") { // a big integer: Python keeps it whole
+			b.WriteString(s)
+			return
+		}
+		b.WriteString(PyJSONFloat(f))
+		return
+	}
+	b.WriteString(s)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// WritePyString writes s as json.dumps does with ensure_ascii: ", \ and
+// the short escapes \n \r \t \b \f, every other character outside
+// space..~ as \uXXXX (lower-case hex; a surrogate pair beyond the BMP).
+// Bytes that are not UTF-8 are U+FFFD.
+func WritePyString(b *bytes.Buffer, s string) {
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\b':
+			b.WriteString(`\b`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r >= 0x20 && r <= 0x7e:
+			b.WriteByte(byte(r))
+		case r > 0xffff:
+			r -= 0x10000
+			writeU(b, 0xd800+(r>>10))
+			writeU(b, 0xdc00+(r&0x3ff))
+		default:
+			if r == utf8.RuneError {
+				r = 0xfffd
+			}
+			writeU(b, r)
+		}
+	}
+	b.WriteByte('"')
+}
+
+func writeU(b *bytes.Buffer, r rune) {
+	b.WriteString(`\u`)
+	b.WriteByte(hexDigits[r>>12&0xf])
+	b.WriteByte(hexDigits[r>>8&0xf])
+	b.WriteByte(hexDigits[r>>4&0xf])
+	b.WriteByte(hexDigits[r&0xf])
+}
+
+// transcode writes the JSON document raw in Python's form, keeping its
+// key order (Python's json.loads then json.dumps does the same).
+func transcode(b *bytes.Buffer, raw json.RawMessage) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var out bytes.Buffer
+	if err := transcodeValue(&out, dec); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("extra data after the JSON value")
+	}
+	b.Write(out.Bytes())
+	return nil
+}
+
+func transcodeValue(b *bytes.Buffer, dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		closing := json.Delim(']')
+		if t == '{' {
+			closing = '}'
+		}
+		b.WriteByte(byte(t))
+		for i := 0; dec.More(); i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if t == '{' {
+				k, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				WritePyString(b, k.(string))
+				b.WriteString(": ")
+			}
+			if err := transcodeValue(b, dec); err != nil {
+				return err
+			}
+		}
+		end, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if end != closing {
+			return fmt.Errorf("unbalanced JSON")
+		}
+		b.WriteByte(byte(closing))
+	default:
+		writePy(b, t)
+	}
+	return nil
+}
