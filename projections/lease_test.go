@@ -185,7 +185,10 @@ func TestLease_TakeOverWhenTheHolderDies(t *testing.T) {
 
 	// "one" loses its own connections; its pool stays, as a process
 	// whose connection to the database broke would keep nothing.
-	_, err := e.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'skillflaw one'`)
+	// Only this test's database: tests running beside it have processes
+	// named "one" too.
+	_, err := e.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+WHERE application_name = 'skillflaw one' AND datname = current_database()`)
 	require.NoError(t, err)
 	died := time.Now()
 	require.Eventually(t, func() bool { return two.rt.Holds("counted") && !one.rt.Holds("counted") }, 10*time.Second, 5*time.Millisecond)
