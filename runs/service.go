@@ -24,7 +24,7 @@ import (
 // Options configure a Service.
 type Options struct {
 	// Engine runs the graphs (its Limits bound every run).
-	Engine *engine.Engine
+	Engine Engine
 	// Messages is the command API runs record through.
 	Messages *commands.Messages
 	// Env gives runs their ports (history, variables, models, frozen
@@ -55,6 +55,16 @@ type Options struct {
 	// Clock is the time source (time.Now when nil).
 	Clock func() time.Time
 }
+
+// Engine is what the service needs of the flow engine (*engine.Engine):
+// the doors onto the engine depend on this interface, not on its type.
+type Engine interface {
+	Compile(data []byte) (*engine.Graph, error)
+	Run(ctx context.Context, g *engine.Graph, in engine.RunInput, env engine.Env, sink engine.Sink) *engine.RunResult
+	Limits() engine.Limits
+}
+
+var _ Engine = (*engine.Engine)(nil)
 
 // Service runs flows as jobs: it starts them (StartBuild), keeps each
 // job's feed of events for any number of readers (Events), cancels them
@@ -288,7 +298,7 @@ type flowEntry struct {
 	compileErr error
 }
 
-func (e *flowEntry) graph(eng *engine.Engine) (*engine.Graph, error) {
+func (e *flowEntry) graph(eng Engine) (*engine.Graph, error) {
 	e.once.Do(func() { e.g, e.compileErr = eng.Compile(e.flow.Content().Data) })
 	return e.g, e.compileErr
 }
