@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/egress"
 	"github.com/skillflaw/skillflaw-go/engine"
 	"github.com/skillflaw/skillflaw-go/engine/models"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -74,8 +75,13 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 	}
 	if env.Models == nil {
 		// Every OpenAI-compatible model, at the configured endpoint unless
-		// the node names one; keys always explicit (engine/models).
-		env.Models = &models.OpenAI{BaseURL: cfg.OpenAIBaseURL, MaxRetries: 2}
+		// the node names one (then through the egress policy); keys always
+		// explicit (engine/models).
+		policy, err := egress.New(cfg.EgressAllow)
+		if err != nil {
+			s.Misconfigured(fmt.Errorf("SKILLFLAW_EGRESS_ALLOW: %w", err))
+		}
+		env.Models = &models.OpenAI{BaseURL: cfg.OpenAIBaseURL, MaxRetries: 2, Egress: policy}
 	}
 	m.svc = runs.New(runs.Options{
 		Engine: eng, Messages: MessagesCommands(s, d), Env: env,

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/skillflaw/skillflaw-go/egress"
 )
 
 // Config is every setting of a SkillFlaw process. The fields after
@@ -142,6 +144,10 @@ type Config struct {
 	// OpenAIBaseURL is the OpenAI provider's endpoint for model components
 	// whose node names none (openai_api_base).
 	OpenAIBaseURL string
+	// EgressAllow are the internal hosts and networks flows may reach
+	// (egress.Policy): a node's own model endpoint today, the URL, API
+	// request and MCP components later.
+	EgressAllow []string
 	// Limits of flow runs (engine.Limits): wall time, components,
 	// vertices building at once, size of one output in MiB, and whether a
 	// load_from_db variable may come from the process environment.
@@ -387,6 +393,8 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.ProfilePicturesDir }},
 		{Variable: v("SKILLFLAW_OPENAI_BASE_URL", "https://api.openai.com/v1", "Endpoint (http(s) URL) of the OpenAI provider's Chat Completions API for model components whose node sets no OpenAI API Base; the server's own OPENAI_BASE_URL is never used."),
 			field: func(c *Config) any { return &c.OpenAIBaseURL }, check: checkHTTPURL},
+		{Variable: v("SKILLFLAW_EGRESS_ALLOW", "", "Comma-separated hosts, addresses or CIDRs that flows may reach although they are loopback, private, link-local or metadata addresses (a node's own model endpoint, later URL, API request and MCP components); empty: none. Endpoints the operator configures are not limited."),
+			field: func(c *Config) any { return &c.EgressAllow }, check: checkEgress},
 	}
 }
 
@@ -567,6 +575,11 @@ func checkOrigin(raw string) error {
 		return fmt.Errorf("origin %q must be scheme://host[:port], without a path", raw)
 	}
 	return nil
+}
+
+func checkEgress(raw string) error {
+	_, err := egress.New([]string{raw})
+	return err
 }
 
 func checkProxy(raw string) error {

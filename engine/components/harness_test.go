@@ -13,6 +13,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/skillflaw/skillflaw-go/egress"
 	"github.com/skillflaw/skillflaw-go/engine"
 	"github.com/skillflaw/skillflaw-go/engine/models"
 	"github.com/skillflaw/skillflaw-go/internal/testkit/fakeopenai"
@@ -153,9 +154,18 @@ func newHarness(t *testing.T) *harness {
 		vars: memVars{"OPENAI_API_KEY": "sk-from-variable"}, reg: reg}
 }
 
+// loopback lets flows' own model endpoints reach the fake server.
+func loopback() *egress.Policy {
+	p, err := egress.New([]string{"127.0.0.0/8"})
+	if err != nil {
+		panic(err) // a literal that parses
+	}
+	return p
+}
+
 func (h *harness) env() engine.Env {
 	return engine.Env{Recorder: h.store, History: h.store, Variables: h.vars,
-		Models: &models.OpenAI{BaseURL: h.fake.URL}, Clock: func() time.Time { return time.Unix(0, 0) }}
+		Models: &models.OpenAI{BaseURL: h.fake.URL, Egress: loopback()}, Clock: func() time.Time { return time.Unix(0, 0) }}
 }
 
 // run compiles data and runs it; the run must compile.

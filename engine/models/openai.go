@@ -28,6 +28,7 @@ import (
 	"github.com/openai/openai-go/v3/packages/ssestream"
 	"github.com/openai/openai-go/v3/shared"
 
+	"github.com/skillflaw/skillflaw-go/egress"
 	"github.com/skillflaw/skillflaw-go/engine"
 )
 
@@ -49,8 +50,14 @@ type OpenAI struct {
 	// model field's "provider" says), with their endpoints. Other
 	// providers are refused.
 	Providers map[string]string
-	// HTTPClient makes the calls (nil: a client of its own).
+	// HTTPClient makes the calls to the endpoints the operator configured
+	// (BaseURL, Providers; nil: a client of its own).
 	HTTPClient *http.Client
+	// Egress decides what a node's own endpoint (openai_api_base: the
+	// flow's author's choice, not the operator's) may reach: calls to it go
+	// through Egress's client, so loopback, private, link-local and
+	// metadata addresses are refused unless allow-listed (nil: refused).
+	Egress *egress.Policy
 	// MaxRetries is how often a call that failed before its answer began
 	// (connection errors, 408, 409, 429, 5xx) is retried when the node
 	// does not say.
@@ -90,7 +97,10 @@ func (o *OpenAI) Open(_ context.Context, sel engine.ModelSelection) (engine.Chat
 		return nil, err
 	}
 	hc := o.HTTPClient
-	if hc == nil {
+	switch {
+	case sel.BaseURL != "":
+		hc = o.Egress.HTTPClient()
+	case hc == nil:
 		hc = &http.Client{}
 	}
 	retries := o.MaxRetries

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skillflaw/skillflaw-go/egress"
 	"github.com/skillflaw/skillflaw-go/engine"
 	"github.com/skillflaw/skillflaw-go/engine/models"
 	"github.com/skillflaw/skillflaw-go/internal/testkit/fakeopenai"
@@ -46,12 +48,44 @@ func TestOpenAI_KeyAndBaseURLAreExplicit(t *testing.T) {
 	assert.Empty(t, req.Header.Get("OpenAI-Project"))
 	assert.Empty(t, req.Header.Get("X-Leak"))
 
-	// The node's base URL wins over the configured one.
-	o = &models.OpenAI{BaseURL: "http://127.0.0.1:9/v1"}
+	// The node's base URL wins over the configured one (the fake server,
+	// on loopback, allow-listed for the flows' egress).
+	o = &models.OpenAI{BaseURL: "http://127.0.0.1:9/v1", Egress: loopbackAllowed(t)}
 	m = open(t, o, engine.ModelSelection{Provider: "OpenAI", Name: "gpt-4o-mini", APIKey: "sk-node2", BaseURL: fake.URL})
 	_, err = m.Chat(context.Background(), userSays("again"), nil)
 	require.NoError(t, err)
 	assert.Equal(t, "Bearer sk-node2", fake.Last(t).Header.Get("Authorization"))
+}
+
+// loopbackAllowed is an egress policy letting flows reach the loopback
+// interface (the fake server).
+func loopbackAllowed(t *testing.T) *egress.Policy {
+	t.Helper()
+	p, err := egress.New([]string{"127.0.0.0/8"})
+	require.NoError(t, err)
+	return p
+}
+
+// A node's own endpoint (the flow's choice, not the operator's) goes
+// through the egress policy: loopback, private and metadata addresses are
+// refused unless allow-listed, and the key never leaves; the configured
+// endpoint is the operator's and is not limited.
+func TestOpenAI_NodeEndpointPassesTheEgressPolicy(t *testing.T) {
+	fake := fakeopenai.New(t)
+	for _, base := range []string{fake.URL, "http://169.254.169.254/v1", "http://[::1]:9/v1", "http://10.0.0.1:9/v1",
+		"http://localhost:9/v1"} {
+		o := &models.OpenAI{BaseURL: fake.URL}
+		m := open(t, o, engine.ModelSelection{Provider: "OpenAI", Name: "gpt-4o-mini", APIKey: "sk-node", BaseURL: base})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_, err := m.Chat(ctx, userSays("hi"), nil)
+		cancel()
+		require.ErrorIs(t, err, egress.ErrRefused, base)
+	}
+	assert.Empty(t, fake.Requests(), "nothing reached the server")
+	m := open(t, &models.OpenAI{BaseURL: fake.URL, Egress: loopbackAllowed(t)},
+		engine.ModelSelection{Provider: "OpenAI", Name: "gpt-4o-mini", APIKey: "sk-node", BaseURL: fake.URL})
+	_, err := m.Chat(context.Background(), userSays("hi"), nil)
+	require.NoError(t, err, "allow-listed")
 }
 
 func TestOpenAI_RequestParameters(t *testing.T) {
