@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -85,13 +86,7 @@ ORDER BY c.name`
 func (r *Runtime) Status(ctx context.Context) ([]Status, error) {
 	handles := make(map[string][]string, len(r.projections))
 	for _, p := range r.projections {
-		handles[p.name] = slices.Sorted(func(yield func(string) bool) {
-			for t := range p.handlers {
-				if !yield(t) {
-					return
-				}
-			}
-		})
+		handles[p.name] = slices.Sorted(maps.Keys(p.handlers))
 	}
 	types, err := json.Marshal(handles)
 	if err != nil {
