@@ -42,15 +42,16 @@ func readBack[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos event
 	return read(ctx, db)
 }
 
-// answerWrite answers a write with status and the row read returns (see
-// readBack); a failed write (err) or read fails the request.
-func answerWrite[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, res eventstore.AppendResult, err error, status int,
+// answerWrite answers a write that reached pos (the zero position: it
+// appended nothing) with status and the row read returns (see readBack);
+// a failed write (err) or read fails the request.
+func answerWrite[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos eventstore.Position, err error, status int,
 	read func(ctx context.Context, db readapi.DB) (T, error)) {
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
 	}
-	row, err := readBack(c, s, db, res.Last(), read)
+	row, err := readBack(c, s, db, pos, read)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -58,17 +59,17 @@ func answerWrite[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, res ev
 	c.JSON(status, row)
 }
 
-// answerValue answers a write with status and v, what the command decided
-// (no read model is read for it), once the operation's read models show
-// the write or the wait for them timed out; a failed write (err) fails
-// the request.
-func answerValue[T any](c *gin.Context, s *httpapi.Server, res eventstore.AppendResult, err error, status int, v T) {
+// answerValue answers a write that reached pos (the zero position: it
+// appended nothing) with status and v, what the command decided (no read
+// model is read for it), once the operation's read models show the write
+// or the wait for them timed out; a failed write (err) fails the request.
+func answerValue[T any](c *gin.Context, s *httpapi.Server, pos eventstore.Position, err error, status int, v T) {
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
 	}
-	if len(res.Positions) > 0 {
-		s.Written(c, res.Last())
+	if !pos.IsZero() {
+		s.Written(c, pos)
 	}
 	c.JSON(status, v)
 }

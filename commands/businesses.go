@@ -118,7 +118,7 @@ func (h *Businesses) decide(ctx context.Context, tenant uuid.UUID, business int6
 // answer answers a write on business id with its row, as the read
 // models show the write (readBack).
 func (h *Businesses) answer(c *gin.Context, id int64, res eventstore.AppendResult, status int) {
-	answerWrite(c, h.Server, h.Pool, res, nil, status, func(ctx context.Context, db readapi.DB) (readapi.BusinessRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), nil, status, func(ctx context.Context, db readapi.DB) (readapi.BusinessRead, error) {
 		return readapi.BusinessByID(ctx, db, id)
 	})
 }
@@ -209,12 +209,7 @@ func (h *Businesses) remove(c *gin.Context) {
 	}
 	res, err := h.decide(c.Request.Context(), b.TenantID, b.BusinessID, httpapi.Metadata(c, h.Clock()),
 		func(t *domain.BusinessTree) error { return t.Remove(b.BusinessID) })
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Server.Written(c, res.Last())
-	c.JSON(http.StatusOK, BusinessDeleted{Detail: "Business deleted"})
+	answerValue(c, h.Server, res.Last(), err, http.StatusOK, BusinessDeleted{Detail: "Business deleted"})
 }
 
 func (h *Businesses) removeUser(c *gin.Context) {
@@ -229,14 +224,7 @@ func (h *Businesses) removeUser(c *gin.Context) {
 			n, err = t.RemoveUser(b.BusinessID, uid)
 			return err
 		})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	if len(res.Positions) > 0 {
-		h.Server.Written(c, res.Last())
-	}
-	c.JSON(http.StatusOK, BusinessUserDeleted{DeletedCount: n})
+	answerValue(c, h.Server, res.Last(), err, http.StatusOK, BusinessUserDeleted{DeletedCount: n})
 }
 
 // BusinessUserRolesUpsert is the body of Upsert Business User Roles: the
@@ -364,7 +352,7 @@ func (h *Businesses) setUserRoles(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	answerWrite(c, h.Server, h.Pool, res, nil, http.StatusOK, func(ctx context.Context, db readapi.DB) ([]readapi.BusinessUserRoleRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), nil, http.StatusOK, func(ctx context.Context, db readapi.DB) ([]readapi.BusinessUserRoleRead, error) {
 		return readapi.ListBusinessUserRoles(ctx, db, b.BusinessID, uid, readapi.BusinessUserRolesQuery{SortBy: "role_id"})
 	})
 }

@@ -358,12 +358,7 @@ func (h *Files) deleteFlowFile(c *gin.Context) {
 		md.TenantID = *fl.TenantID
 	}
 	pos, err := h.DeleteFiles(ctx, []uuid.UUID{f.ID}, md)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Server.Written(c, pos)
-	c.JSON(http.StatusOK, gin.H{"message": fmt.Sprintf("File %s deleted successfully", name)})
+	answerValue(c, h.Server, pos, err, http.StatusOK, gin.H{"message": fmt.Sprintf("File %s deleted successfully", name)})
 }
 
 // DeleteFiles deletes files ids in one atomic append (all or none), then
@@ -653,10 +648,5 @@ func (h *Files) deleteOne(c *gin.Context) {
 		return
 	}
 	pos, err := h.DeleteFiles(c.Request.Context(), []uuid.UUID{f.ID}, httpapi.Metadata(c, h.Clock()))
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Server.Written(c, pos)
-	c.JSON(http.StatusOK, FileDeletedDetail{Detail: fmt.Sprintf("File %s deleted successfully", f.Name)})
+	answerValue(c, h.Server, pos, err, http.StatusOK, FileDeletedDetail{Detail: fmt.Sprintf("File %s deleted successfully", f.Name)})
 }

@@ -565,7 +565,7 @@ func (h *Flows) answerFlows(c *gin.Context, ids []uuid.UUID, last eventstore.Pos
 // answerFlow answers a write on a flow with its row, once the read model
 // shows the write.
 func (h *Flows) answerFlow(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	answerWrite(c, h.Server, h.Pool, res, err, status, func(ctx context.Context, db readapi.DB) (readapi.FlowRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), err, status, func(ctx context.Context, db readapi.DB) (readapi.FlowRead, error) {
 		f, err := readapi.FlowByID(ctx, db, id)
 		if err == nil {
 			err = readapi.AsSeen(ctx, &f)
@@ -729,12 +729,7 @@ func (h *Flows) delete(c *gin.Context) {
 	if errors.Is(err, errAnswered) {
 		return
 	}
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Server.Written(c, res.Last())
-	c.JSON(http.StatusOK, Message{Message: "Flow deleted successfully"})
+	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Message{Message: "Flow deleted successfully"})
 }
 
 // DeleteFlows deletes the caller's flows among ids (others, unknown or
@@ -778,14 +773,7 @@ func (h *Flows) deleteMany(c *gin.Context) {
 		return
 	}
 	n, last, err := h.DeleteFlows(ctx, caller, ids, httpapi.Metadata(c, h.Clock()))
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	if !last.IsZero() {
-		h.Server.Written(c, last)
-	}
-	c.JSON(http.StatusOK, DeletedCount{Deleted: n})
+	answerValue(c, h.Server, last, err, http.StatusOK, DeletedCount{Deleted: n})
 }
 
 func (h *Flows) createVersion(c *gin.Context) {

@@ -585,7 +585,7 @@ func (m *Messages) createSession(c *gin.Context) {
 		n.Name = *body.SessionName
 	}
 	stream, pos, err := m.CreateSession(ctx, httpapi.Metadata(c, m.Clock()), n)
-	answerWrite(c, m.Server, m.Pool, eventstore.AppendResult{Positions: []eventstore.Position{pos}}, err, http.StatusCreated,
+	answerWrite(c, m.Server, m.Pool, pos, err, http.StatusCreated,
 		func(ctx context.Context, db readapi.DB) (readapi.SessionRead, error) {
 			return readapi.SessionByStream(ctx, db, stream)
 		})
@@ -616,17 +616,10 @@ func (m *Messages) deleteMessages(c *gin.Context) {
 }
 
 func (m *Messages) answerDeleted(c *gin.Context, deleted []int64, pos eventstore.Position, err error) {
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	if !pos.IsZero() {
-		m.Server.Written(c, pos)
-	}
 	if deleted == nil {
 		deleted = []int64{}
 	}
-	c.JSON(http.StatusOK, Deleted[int64]{Detail: deleted})
+	answerValue(c, m.Server, pos, err, http.StatusOK, Deleted[int64]{Detail: deleted})
 }
 
 func (m *Messages) updateMessage(c *gin.Context) {
@@ -658,11 +651,7 @@ func (m *Messages) updateMessage(c *gin.Context) {
 		}
 	}
 	pos, err := m.UpdateMessage(ctx, httpapi.Metadata(c, m.Clock()), keyOf(found[0]), ch, body.SessionID)
-	var res eventstore.AppendResult
-	if !pos.IsZero() {
-		res.Positions = []eventstore.Position{pos}
-	}
-	answerWrite(c, m.Server, m.Pool, res, err, http.StatusOK,
+	answerWrite(c, m.Server, m.Pool, pos, err, http.StatusOK,
 		func(ctx context.Context, db readapi.DB) (readapi.MessageRead, error) {
 			return readapi.MessageByID(ctx, db, id)
 		})
@@ -690,11 +679,7 @@ func (m *Messages) renameSession(c *gin.Context) {
 		keys[i], streams[i] = keyOf(p).SessionKey, p.Stream
 	}
 	pos, err := m.RenameSessions(ctx, httpapi.Metadata(c, m.Clock()), keys, q.Name)
-	var res eventstore.AppendResult
-	if !pos.IsZero() {
-		res.Positions = []eventstore.Position{pos}
-	}
-	answerWrite(c, m.Server, m.Pool, res, err, http.StatusOK,
+	answerWrite(c, m.Server, m.Pool, pos, err, http.StatusOK,
 		func(ctx context.Context, db readapi.DB) ([]readapi.MessageRead, error) {
 			return readapi.MessagesOfStreams(ctx, db, streams)
 		})
@@ -733,14 +718,7 @@ func (m *Messages) deleteBuilds(c *gin.Context) {
 		return
 	}
 	ids, pos, err := m.DeleteVertexBuilds(ctx, httpapi.Metadata(c, m.Clock()), q.FlowID)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	if !pos.IsZero() {
-		m.Server.Written(c, pos)
-	}
-	c.JSON(http.StatusOK, Deleted[uuid.UUID]{Detail: ids})
+	answerValue(c, m.Server, pos, err, http.StatusOK, Deleted[uuid.UUID]{Detail: ids})
 }
 
 func utc(t *time.Time) *time.Time {

@@ -194,7 +194,7 @@ func (h *Orgs) create(c *gin.Context) {
 // answerOrg answers a write on org id with its row, as the read models
 // show the write (readBack).
 func (h *Orgs) answerOrg(c *gin.Context, tenant uuid.UUID, id int64, res eventstore.AppendResult, status int) {
-	answerWrite(c, h.Server, h.Pool, res, nil, status, func(ctx context.Context, db readapi.DB) (readapi.OrgRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), nil, status, func(ctx context.Context, db readapi.DB) (readapi.OrgRead, error) {
 		return readapi.OrgByID(ctx, db, tenant, id)
 	})
 }
@@ -241,7 +241,7 @@ func (h *Orgs) update(c *gin.Context) {
 
 func (h *Orgs) remove(c *gin.Context) {
 	if _, _, res, ok := h.byID(c, "org_id", nil, func(t *domain.OrgTree, id int64) error { return t.RemoveOrg(id) }); ok {
-		answerValue(c, h.Server, res, nil, http.StatusOK, Detail{Detail: msgOrgDeleted})
+		answerValue(c, h.Server, res.Last(), nil, http.StatusOK, Detail{Detail: msgOrgDeleted})
 	}
 }
 
@@ -336,7 +336,7 @@ func (h *Orgs) addMembers(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	answerWrite(c, h.Server, h.Pool, res, nil, http.StatusCreated, func(ctx context.Context, db readapi.DB) ([]readapi.OrgMemberRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), nil, http.StatusCreated, func(ctx context.Context, db readapi.DB) ([]readapi.OrgMemberRead, error) {
 		return readapi.OrgMembersByIDs(ctx, db, tenant, ids)
 	})
 }
@@ -347,7 +347,7 @@ func (h *Orgs) updateMember(c *gin.Context) {
 		return t.ChangeMember(id, domain.OrgMemberChange{Position: body.Position, Job: body.Job, IsLeader: body.IsLeader})
 	})
 	if ok {
-		answerWrite(c, h.Server, h.Pool, res, nil, http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.OrgMemberRead, error) {
+		answerWrite(c, h.Server, h.Pool, res.Last(), nil, http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.OrgMemberRead, error) {
 			return readapi.OrgMemberByID(ctx, db, tenant, id)
 		})
 	}
@@ -355,6 +355,6 @@ func (h *Orgs) updateMember(c *gin.Context) {
 
 func (h *Orgs) removeMember(c *gin.Context) {
 	if _, _, res, ok := h.byID(c, "member_id", nil, func(t *domain.OrgTree, id int64) error { return t.RemoveMember(id) }); ok {
-		answerValue(c, h.Server, res, nil, http.StatusOK, Detail{Detail: msgOrgMemberDeleted})
+		answerValue(c, h.Server, res.Last(), nil, http.StatusOK, Detail{Detail: msgOrgMemberDeleted})
 	}
 }

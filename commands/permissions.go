@@ -158,7 +158,7 @@ func (h *Permissions) decide(c *gin.Context, fn func(*domain.PermissionCatalogue
 // removed answers a removal with {"detail": msg} once the read model shows
 // it.
 func (h *Permissions) removed(c *gin.Context, res eventstore.AppendResult, err error, msg string) {
-	answerValue(c, h.Server, res, err, http.StatusOK, PermDetail{Detail: msg})
+	answerValue(c, h.Server, res.Last(), err, http.StatusOK, PermDetail{Detail: msg})
 }
 
 func (h *Permissions) addPriv(c *gin.Context) {
@@ -176,7 +176,7 @@ func (h *Permissions) addPriv(c *gin.Context) {
 		s.PrivOprType = *body.PrivOprType
 	}
 	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error { return p.AddPriv(s, false) })
-	answerWrite(c, h.Server, h.Pool, res, err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (readapi.PermPrivRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (readapi.PermPrivRead, error) {
 		return readapi.PermPrivByID(ctx, db, module, s.PrivID)
 	})
 }
@@ -193,7 +193,7 @@ func (h *Permissions) patchPriv(c *gin.Context) {
 	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error {
 		return p.ChangePriv(module, priv, domain.PermPrivChange{PrivName: body.PrivName, IsSysPriv: body.IsSysPriv, PrivOprType: body.PrivOprType})
 	})
-	answerWrite(c, h.Server, h.Pool, res, err, http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.PermPrivRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), err, http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.PermPrivRead, error) {
 		return readapi.PermPrivByID(ctx, db, module, priv)
 	})
 }
@@ -217,7 +217,7 @@ func (h *Permissions) addRole(c *gin.Context) {
 	}
 	r := domain.PermRoleState{RoleID: *body.RoleID, RoleName: *body.RoleName, IsSysRole: body.IsSysRole != nil && *body.IsSysRole}
 	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error { return p.AddRole(r, false) })
-	answerWrite(c, h.Server, h.Pool, res, err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (readapi.PermRoleRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (readapi.PermRoleRead, error) {
 		return readapi.PermRoleByID(ctx, db, r.RoleID)
 	})
 }
@@ -237,7 +237,7 @@ func (h *Permissions) patchRole(c *gin.Context) {
 		return
 	}
 	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error { return p.ChangeRole(role, body.RoleName, body.IsSysRole) })
-	answerWrite(c, h.Server, h.Pool, res, err, http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.PermRoleRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), err, http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.PermRoleRead, error) {
 		return readapi.PermRoleByID(ctx, db, role)
 	})
 }
@@ -261,7 +261,7 @@ func (h *Permissions) addRolePriv(c *gin.Context) {
 	}
 	role, module, priv := c.Param("role_id"), *body.ModuleID, *body.PrivID
 	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error { return p.AddRolePriv(role, module, priv, false) })
-	answerWrite(c, h.Server, h.Pool, res, err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (readapi.PermRolePrivRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (readapi.PermRolePrivRead, error) {
 		return readapi.PermRolePrivByID(ctx, db, role, module, priv)
 	})
 }

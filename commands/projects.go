@@ -370,7 +370,7 @@ func authSettings(m map[string]json.RawMessage) (json.RawMessage, error) {
 // answerProject answers a write on a project with its row, once the read
 // models show the write.
 func (h *Projects) answerProject(c *gin.Context, caller auth.Principal, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	answerWrite(c, h.Server, h.Pool, res, err, status, func(ctx context.Context, db readapi.DB) (readapi.ProjectRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), err, status, func(ctx context.Context, db readapi.DB) (readapi.ProjectRead, error) {
 		return readapi.OwnProject(ctx, db, caller.UserID, id)
 	})
 }
@@ -442,12 +442,7 @@ func (h *Projects) delete(c *gin.Context) {
 	}
 	md := httpapi.Metadata(c, h.Clock())
 	deleted, last, err := h.DeleteProject(ctx, caller, id, md)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Server.Written(c, last)
-	c.JSON(http.StatusOK, DeletedFlows{Detail: deleted})
+	answerValue(c, h.Server, last, err, http.StatusOK, DeletedFlows{Detail: deleted})
 }
 
 // DeleteProject deletes project id of caller and its flows (soft deletes;

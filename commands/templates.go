@@ -232,12 +232,7 @@ func (h *Templates) delete(c *gin.Context) {
 		return
 	}
 	_, res, err := h.templateOp(c, func(t *domain.FlowTemplate) error { return t.Delete() })
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Server.Written(c, res.Last())
-	c.JSON(http.StatusOK, Detail{Detail: msgTemplateDeleted})
+	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: msgTemplateDeleted})
 }
 
 // templateBusinessIn checks that a business template's business (0: none)
@@ -250,7 +245,7 @@ func templateBusinessIn(ctx context.Context, pool *pgxpool.Pool, tenant *uuid.UU
 // answer answers a write on a template with its row, once the read model
 // shows the write (a change that changed nothing wrote nothing).
 func (h *Templates) answer(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	answerWrite(c, h.Server, h.Pool, res, err, status, func(ctx context.Context, db readapi.DB) (readapi.FlowTemplateRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), err, status, func(ctx context.Context, db readapi.DB) (readapi.FlowTemplateRead, error) {
 		return readapi.TemplateByID(ctx, db, id)
 	})
 }

@@ -209,7 +209,7 @@ func add[T any](h *TenantGrants, c *gin.Context, tenantID uuid.UUID, role, kind 
 		}
 		return g.Grant(id, kind, sid, role)
 	})
-	answerWrite(c, h.Server, h.Pool, res, err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (T, error) { return read(ctx, db, t.ID, id) })
+	answerWrite(c, h.Server, h.Pool, res.Last(), err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (T, error) { return read(ctx, db, t.ID, id) })
 }
 
 func subjectLabel(kind string, id int64) string {
@@ -343,7 +343,7 @@ func (h *TenantGrants) removeOne(kind string) gin.HandlerFunc {
 			return
 		}
 		res, err := h.decide(c.Request.Context(), t.ID, md, func(g *domain.TenantGrants) error { return g.Revoke(kind, id) })
-		answerValue(c, h.Server, res, err, http.StatusOK, TenantGrantDetail{Detail: "Tenant " + kind + " role deleted"})
+		answerValue(c, h.Server, res.Last(), err, http.StatusOK, TenantGrantDetail{Detail: "Tenant " + kind + " role deleted"})
 	}
 }
 
@@ -366,6 +366,6 @@ func (h *TenantGrants) removeMany(kind string) gin.HandlerFunc {
 			n = g.RevokeAll(kind, body.IDs)
 			return nil
 		})
-		answerValue(c, h.Server, res, err, http.StatusOK, TenantRolesDeleted{DeletedCount: n})
+		answerValue(c, h.Server, res.Last(), err, http.StatusOK, TenantRolesDeleted{DeletedCount: n})
 	}
 }

@@ -197,7 +197,7 @@ func (h *Tenants) add(c *gin.Context) {
 // answer answers a write on tenant id with its row, as the read model
 // shows the write (readBack).
 func (h *Tenants) answer(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	answerWrite(c, h.Server, h.Pool, res, err, status, func(ctx context.Context, db readapi.DB) (readapi.TenantRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), err, status, func(ctx context.Context, db readapi.DB) (readapi.TenantRead, error) {
 		return readapi.TenantByID(ctx, db, id)
 	})
 }
@@ -268,12 +268,7 @@ func (h *Tenants) remove(c *gin.Context) {
 		res, err = h.Repo.SaveAll(ctx, md, append([]Aggregate{t}, claims...)...)
 		return err
 	})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Server.Written(c, res.Last())
-	c.JSON(http.StatusOK, Detail{Detail: msgTenantDeleted})
+	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: msgTenantDeleted})
 }
 
 // tenantResource is a read model whose rows belong to a tenant (column

@@ -140,7 +140,7 @@ func (h *UserGroups) begin(c *gin.Context, param *uuid.UUID) (uuid.UUID, eventst
 // answerGroup answers group id of tenant as the read model shows res
 // (readBack).
 func (h *UserGroups) answerGroup(c *gin.Context, tenant uuid.UUID, id int64, res eventstore.AppendResult, status int) {
-	answerWrite(c, h.Server, h.Pool, res, nil, status, func(ctx context.Context, db readapi.DB) (readapi.UserGroupRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), nil, status, func(ctx context.Context, db readapi.DB) (readapi.UserGroupRead, error) {
 		return readapi.UserGroupByID(ctx, db, tenant, id)
 	})
 }
@@ -148,7 +148,7 @@ func (h *UserGroups) answerGroup(c *gin.Context, tenant uuid.UUID, id int64, res
 // answerMember answers member id of tenant as the read model shows res
 // (readBack).
 func (h *UserGroups) answerMember(c *gin.Context, tenant uuid.UUID, id int64, res eventstore.AppendResult, status int) {
-	answerWrite(c, h.Server, h.Pool, res, nil, status, func(ctx context.Context, db readapi.DB) (readapi.UserGroupMemberRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), nil, status, func(ctx context.Context, db readapi.DB) (readapi.UserGroupMemberRead, error) {
 		return readapi.UserGroupMemberByID(ctx, db, tenant, id)
 	})
 }
@@ -233,7 +233,7 @@ func (h *UserGroups) patchGroup(c *gin.Context) {
 
 func (h *UserGroups) removeGroup(c *gin.Context) {
 	if _, _, res, ok := h.byID(c, "group_id", nil, func(g *domain.UserGroups, id int64) error { return g.RemoveGroup(id) }); ok {
-		answerValue(c, h.Server, res, nil, http.StatusOK, UserGroupsDetail{Detail: msgUserGroupDeleted})
+		answerValue(c, h.Server, res.Last(), nil, http.StatusOK, UserGroupsDetail{Detail: msgUserGroupDeleted})
 	}
 }
 
@@ -308,6 +308,6 @@ func (h *UserGroups) patchMember(c *gin.Context) {
 
 func (h *UserGroups) removeMember(c *gin.Context) {
 	if _, _, res, ok := h.byID(c, "member_id", nil, func(g *domain.UserGroups, id int64) error { return g.RemoveMember(id) }); ok {
-		answerValue(c, h.Server, res, nil, http.StatusOK, UserGroupsDetail{Detail: msgUserGroupMemberDeleted})
+		answerValue(c, h.Server, res.Last(), nil, http.StatusOK, UserGroupsDetail{Detail: msgUserGroupMemberDeleted})
 	}
 }

@@ -294,7 +294,7 @@ func (h *Identity) addUser(c *gin.Context) {
 // answerUser answers a write on an account with its row, once the read
 // model shows the write.
 func (h *Identity) answerUser(c *gin.Context, id int64, res eventstore.AppendResult, err error, status int) {
-	answerWrite(c, h.Server, h.Pool, res, err, status, func(ctx context.Context, db readapi.DB) (readapi.UserRead, error) {
+	answerWrite(c, h.Server, h.Pool, res.Last(), err, status, func(ctx context.Context, db readapi.DB) (readapi.UserRead, error) {
 		return readapi.UserByID(ctx, db, id)
 	})
 }
@@ -534,12 +534,7 @@ func (h *Identity) deleteUser(c *gin.Context) {
 		res, err = h.Repo.SaveAll(ctx, httpapi.Metadata(c, h.Clock()), user, claim)
 		return err
 	})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Server.Written(c, res.Last())
-	c.JSON(http.StatusOK, Detail{Detail: "User deleted"})
+	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: "User deleted"})
 }
 
 func (h *Identity) resetPassword(c *gin.Context) {
@@ -977,13 +972,8 @@ func (h *Identity) createAPIKey(c *gin.Context) {
 	}
 	md := httpapi.Metadata(c, h.Clock())
 	res, err := h.Repo.Save(ctx, agg, md)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Server.Written(c, res.Last())
-	c.JSON(http.StatusOK, UnmaskedAPIKeyRead{ID: id, Name: body.Name, APIKey: key, UserID: caller.UserID,
-		CreatedAt: md.OccurredAt, IsActive: true})
+	answerValue(c, h.Server, res.Last(), err, http.StatusOK, UnmaskedAPIKeyRead{ID: id, Name: body.Name, APIKey: key,
+		UserID: caller.UserID, CreatedAt: md.OccurredAt, IsActive: true})
 }
 
 func (h *Identity) deleteAPIKey(c *gin.Context) {
@@ -1010,10 +1000,5 @@ func (h *Identity) deleteAPIKey(c *gin.Context) {
 		return
 	}
 	res, err := h.Repo.Save(ctx, agg, httpapi.Metadata(c, h.Clock()))
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Server.Written(c, res.Last())
-	c.JSON(http.StatusOK, Detail{Detail: "API Key deleted"})
+	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: "API Key deleted"})
 }

@@ -114,20 +114,7 @@ func (l *leases) poke() {
 // each LeasePoll it tries to take the leases it does not hold. Losing the
 // connection ends every lease it held.
 func (l *leases) run(ctx context.Context) {
-	pause := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := l.session(ctx)
-		l.dropAll()
-		if ctx.Err() != nil {
-			return
-		}
-		l.rt.log.Warn("projections: lease connection lost; projectors stopped until it is back",
-			"error", err, "retry_in", pause)
-		if sleep(ctx, pause) != nil {
-			return
-		}
-		pause = min(2*pause, 10*time.Second)
-	}
+	l.rt.reconnecting(ctx, "projections: lease connection lost; projectors stopped until it is back", l.session)
 }
 
 func (l *leases) session(ctx context.Context) error {
@@ -135,8 +122,13 @@ func (l *leases) session(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	// Closing the session releases every lock it holds.
-	defer conn.Close(context.Background()) //nolint:errcheck // closing
+	defer func() {
+		// The projectors stop before the locks go (with the session), so
+		// that another process taking them over rarely meets a batch of
+		// this one's in flight (its checkpoint update would then fail).
+		l.dropAll()
+		conn.Close(context.Background()) //nolint:errcheck // closing
+	}()
 	for {
 		// A connection that stopped answering (a network partition) counts
 		// as lost: its leases are, or soon will be, another process's.

@@ -8,13 +8,13 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 )
 
+// MessagesName names the read model of chat sessions and messages.
+const MessagesName = "messages"
+
 // Messages builds the chat read models: chat_sessions (one row per open
 // session, keyed by its stream) and messages (one row per message, with
 // its session's flow, owner, user and placement copied in, so the monitor
 // filters on one table). A deleted session takes its messages with it.
-// MessagesName names the read model of chat sessions and messages.
-const MessagesName = "messages"
-
 func Messages() *Projection {
 	p := New(MessagesName, "chat_sessions", "messages")
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.ChatSessionCreated) error {

@@ -65,7 +65,7 @@ func (r *Runtime) preview(ctx context.Context, pos eventstore.Position, names []
 	if err != nil {
 		return err
 	}
-	events, err := r.readUpTo(ctx, from, pos)
+	events, err := r.readUpTo(ctx, names, from, pos)
 	if err != nil {
 		return err
 	}
@@ -126,8 +126,9 @@ func checkpointsBehind(ctx context.Context, db interface {
 	return behind, from, nil
 }
 
-// readUpTo reads the log after from, up to and including pos.
-func (r *Runtime) readUpTo(ctx context.Context, from, pos eventstore.Position) ([]eventstore.RecordedEvent, error) {
+// readUpTo reads the log after from, up to and including pos, and keeps
+// the events that a projection of names handles.
+func (r *Runtime) readUpTo(ctx context.Context, names []string, from, pos eventstore.Position) ([]eventstore.RecordedEvent, error) {
 	var events []eventstore.RecordedEvent
 	for from.Less(pos) {
 		batch, err := r.store.ReadAll(ctx, from, 1000)
@@ -138,7 +139,9 @@ func (r *Runtime) readUpTo(ctx context.Context, from, pos eventstore.Position) (
 			if pos.Less(e.Position) {
 				return events, nil
 			}
-			events = append(events, e)
+			if slices.ContainsFunc(names, func(n string) bool { _, ok := r.byName[n].handlers[e.Type]; return ok }) {
+				events = append(events, e)
+			}
 			from = e.Position
 		}
 		if err := ctx.Err(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -54,8 +55,8 @@ func (s Status) MarshalJSON() ([]byte, error) {
 // statusSQL reads every checkpoint row, plus a zero row for each
 // registered projection ($1: name → handled types) that has none yet,
 // with its lag: the events after its position it handles or whose type
-// the registry ($2) does not know. $3 is the lease namespace (see
-// leaseKey): the holder is the application name of the session holding
+// the registry ($2) does not know. $3 is LeaseNamespace as pg_locks
+// shows it: the holder is the application name of the session holding
 // the projection's lease.
 const statusSQL = `WITH h AS (
     SELECT key AS name, ARRAY(SELECT jsonb_array_elements_text(value)) AS types FROM jsonb_each($1::jsonb)
@@ -85,13 +86,7 @@ ORDER BY c.name`
 func (r *Runtime) Status(ctx context.Context) ([]Status, error) {
 	handles := make(map[string][]string, len(r.projections))
 	for _, p := range r.projections {
-		handles[p.name] = slices.Sorted(func(yield func(string) bool) {
-			for t := range p.handlers {
-				if !yield(t) {
-					return
-				}
-			}
-		})
+		handles[p.name] = slices.Sorted(maps.Keys(p.handlers))
 	}
 	types, err := json.Marshal(handles)
 	if err != nil {

@@ -117,17 +117,29 @@ func (r *Runtime) notify(ctx context.Context, conn **pgx.Conn, payload string) e
 // listen follows the other processes' progress until ctx ends,
 // reconnecting with backoff.
 func (r *Runtime) listen(ctx context.Context) {
-	pause := 100 * time.Millisecond
+	r.reconnecting(ctx, "projections: LISTEN connection lost, reconnecting", r.listenOnce)
+}
+
+// reconnecting runs session until ctx ends, again after each failure
+// (logged with msg) after a pause that doubles from 100ms to 10s, and
+// starts from 100ms again after a session that lasted longer than that.
+func (r *Runtime) reconnecting(ctx context.Context, msg string, session func(context.Context) error) {
+	const first, most = 100 * time.Millisecond, 10 * time.Second
+	pause := first
 	for ctx.Err() == nil {
-		err := r.listenOnce(ctx)
+		began := time.Now()
+		err := session(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		r.log.Warn("projections: LISTEN connection lost, reconnecting", "error", err, "retry_in", pause)
+		if time.Since(began) > most {
+			pause = first
+		}
+		r.log.Warn(msg, "error", err, "retry_in", pause)
 		if sleep(ctx, pause) != nil {
 			return
 		}
-		pause = min(2*pause, 10*time.Second)
+		pause = min(2*pause, most)
 	}
 }
 
