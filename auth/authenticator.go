@@ -27,6 +27,7 @@ const (
 	msgInactive       = "Inactive user"
 	msgLocked         = "User is locked."
 	msgNotSuperuser   = "The user doesn't have enough privileges"
+	msgTokenRevoked   = "Token has been revoked." // ours: Langflow never revokes
 	msgAutoLoginNoKey = "With SKILLFLAW_AUTO_LOGIN, requests still need credentials: call GET /api/v1/auto_login for a token, or pass an API key."
 )
 
@@ -112,7 +113,7 @@ func (a *Authenticator) byToken(ctx context.Context, token string) (Principal, e
 	case acc.IsLocked:
 		return Principal{}, unauthorized(msgLocked)
 	case !current(claims, acc):
-		return Principal{}, unauthorized(ErrTokenRevoked.Error())
+		return Principal{}, unauthorized(msgTokenRevoked)
 	}
 	return Principal{UserID: acc.ID, Username: acc.Username, IsSuperuser: acc.IsSuperuser, Via: "jwt"}, nil
 }
@@ -126,7 +127,7 @@ func current(c Claims, acc Account) bool {
 }
 
 func isTokenError(err error) bool {
-	for _, e := range []error{ErrTokenMalformed, ErrTokenType, ErrTokenExpired, ErrTokenDetails, ErrTokenRevoked} {
+	for _, e := range []error{ErrTokenMalformed, ErrTokenType, ErrTokenExpired, ErrTokenDetails} {
 		if errors.Is(err, e) {
 			return true
 		}

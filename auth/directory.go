@@ -46,22 +46,24 @@ func NewDirectory(pool *pgxpool.Pool, fromLog func(ctx context.Context, id int64
 
 const accountColumns = `u.id, u.username, u.is_active, u.is_superuser, u.is_locked, u.token_generation`
 
+// familyLive tells whether refresh family $2 (NULL: none asked for) is
+// one of account $1's and was not revoked.
+const familyLive = `$2::uuid IS NULL OR EXISTS (
+    SELECT 1 FROM refresh_families f WHERE f.id = $2 AND f.user_id = $1 AND f.revoked_at IS NULL)`
+
 // ByID returns the account of user id and whether its refresh family is
 // live (family uuid.Nil: none asked for), in one statement; ok is false
 // when there is no such account.
 func (d *Directory) ByID(ctx context.Context, id int64, family uuid.UUID) (Account, bool, error) {
 	fam := uuid.NullUUID{UUID: family, Valid: family != uuid.Nil}
-	a, ok, err := d.one(ctx, `SELECT `+accountColumns+`, $2::uuid IS NULL OR EXISTS (
-    SELECT 1 FROM refresh_families f WHERE f.id = $2 AND f.user_id = u.id AND f.revoked_at IS NULL)
-FROM users u WHERE u.id = $1`, id, fam)
+	a, ok, err := d.one(ctx, `SELECT `+accountColumns+`, `+familyLive+` FROM users u WHERE u.id = $1`, id, fam)
 	if ok || err != nil || d.fromLog == nil {
 		return a, ok, err
 	}
 	if a, ok, err = d.fromLog(ctx, id); !ok || err != nil {
 		return Account{}, false, err
 	}
-	err = d.pool.QueryRow(ctx, `SELECT $2::uuid IS NULL OR EXISTS (
-    SELECT 1 FROM refresh_families f WHERE f.id = $2 AND f.user_id = $1 AND f.revoked_at IS NULL)`, id, fam).Scan(&a.FamilyLive)
+	err = d.pool.QueryRow(ctx, `SELECT `+familyLive, id, fam).Scan(&a.FamilyLive)
 	if err != nil {
 		return Account{}, false, fmt.Errorf("look up refresh family: %w", err)
 	}

@@ -117,7 +117,7 @@ func (t *LoginThrottle) Check(ctx context.Context, name, address string, now tim
 	}
 	var lockedUntil *time.Time
 	err := t.pool.QueryRow(ctx, `SELECT locked_until FROM login_throttle WHERE name_hash = $1 AND address = $2`,
-		throttleName(name), ThrottleAddress(address)).Scan(&lockedUntil)
+		throttleName(name), throttleAddress(address)).Scan(&lockedUntil)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return 0, fmt.Errorf("login throttle: %w", err)
 	}
@@ -160,7 +160,7 @@ func (t *LoginThrottle) Clear(ctx context.Context, name string) (int64, error) {
 // change applies fn to the row of (name, address) in one transaction that
 // holds the row; a row back to its zero state is removed.
 func (t *LoginThrottle) change(ctx context.Context, name, address string, fn func(throttleState) throttleState) error {
-	key, addr := throttleName(name), ThrottleAddress(address)
+	key, addr := throttleName(name), throttleAddress(address)
 	tx, err := t.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("login throttle: %w", err)
@@ -199,10 +199,10 @@ WHERE name_hash = $1 AND address = $2`, key, addr, st.failures, orNull(st.lastFa
 // mistyped passwords, so they are never kept in clear.
 func throttleName(name string) string { return sha256Hex(domain.ClaimKey(name)) }
 
-// ThrottleAddress is the address failed logins are counted by: the IPv4
+// throttleAddress is the address failed logins are counted by: the IPv4
 // address, or the /64 of an IPv6 one (a single host commonly holds a whole
 // /64, so counting its addresses one by one would count nothing).
-func ThrottleAddress(ip string) string {
+func throttleAddress(ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ip

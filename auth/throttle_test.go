@@ -100,6 +100,6 @@ func TestThrottleAddress(t *testing.T) {
 		"":                     "",
 		"not-an-address":       "not-an-address",
 	} {
-		assert.Equal(t, want, ThrottleAddress(in), in)
+		assert.Equal(t, want, throttleAddress(in), in)
 	}
 }

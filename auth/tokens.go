@@ -121,14 +121,12 @@ func (t *Tokens) Sign(ctx context.Context, c Claims) (string, error) {
 	return s, nil
 }
 
-// Token problems, each with Langflow's message (ErrTokenRevoked is ours:
-// Langflow never revokes).
+// Token problems, each with Langflow's message.
 var (
 	ErrTokenMalformed = errors.New("Could not validate credentials")
 	ErrTokenType      = errors.New("Token is invalid.")
 	ErrTokenExpired   = errors.New("Token has expired.")
 	ErrTokenDetails   = errors.New("Invalid token details.")
-	ErrTokenRevoked   = errors.New("Token has been revoked.")
 )
 
 // Verify checks a token's signature, expiry and type and returns its

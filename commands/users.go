@@ -875,21 +875,7 @@ func (h *Identity) logout(c *gin.Context) {
 		}
 	}
 	if id != 0 {
-		md := httpapi.Metadata(c, h.Clock())
-		md.ActorUserID = id
-		var res eventstore.AppendResult
-		err := retryOnRace(func() error {
-			user := domain.LoadUser(id)
-			if err := h.Repo.Load(ctx, user); err != nil {
-				return err
-			}
-			if err := user.RevokeSessions("logout"); err != nil {
-				return err
-			}
-			var err error
-			res, err = h.Repo.Save(ctx, user, md)
-			return err
-		})
+		res, err := LogOut(ctx, h.Repo, id, httpapi.Metadata(c, h.Clock()))
 		if err != nil {
 			httpapi.Fail(c, err)
 			return
@@ -903,6 +889,27 @@ func (h *Identity) logout(c *gin.Context) {
 		http.SetCookie(c.Writer, &http.Cookie{Name: ck.name, Value: "", Path: ck.path, MaxAge: -1, Domain: h.Config.CookieDomain})
 	}
 	c.JSON(http.StatusOK, Message{Message: "Logout successful"})
+}
+
+// LogOut ends every session of account id: every access and refresh token
+// issued before is refused (user.sessions_revoked, recorded with md as the
+// account's own act).
+func LogOut(ctx context.Context, repo *Repository, id int64, md eventstore.Metadata) (eventstore.AppendResult, error) {
+	md.ActorUserID = id
+	var res eventstore.AppendResult
+	err := retryOnRace(func() error {
+		user := domain.LoadUser(id)
+		if err := repo.Load(ctx, user); err != nil {
+			return err
+		}
+		if err := user.RevokeSessions("logout"); err != nil {
+			return err
+		}
+		var err error
+		res, err = repo.Save(ctx, user, md)
+		return err
+	})
+	return res, err
 }
 
 // refreshCookiePath limits the refresh cookie to the one route that reads
