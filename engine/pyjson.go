@@ -127,7 +127,7 @@ func writePy(b *bytes.Buffer, v any) {
 }
 
 // writePyReflect writes the other slices and maps, and numbers of other
-// kinds; anything else is written as its text.
+// kinds; anything else is written as its text (pyObjectStr).
 func writePyReflect(b *bytes.Buffer, v any) {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
@@ -146,7 +146,7 @@ func writePyReflect(b *bytes.Buffer, v any) {
 			writePy(b, m)
 			return
 		}
-		WritePyString(b, fmt.Sprint(v))
+		WritePyString(b, pyObjectStr(v))
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32:
 		b.WriteString(strconv.FormatInt(rv.Int(), 10))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32:
@@ -158,9 +158,13 @@ func writePyReflect(b *bytes.Buffer, v any) {
 			b.WriteString("null")
 			return
 		}
+		if _, ok := v.(fmt.Stringer); ok {
+			WritePyString(b, pyObjectStr(v))
+			return
+		}
 		writePy(b, rv.Elem().Interface())
 	default:
-		WritePyString(b, fmt.Sprint(v))
+		WritePyString(b, pyObjectStr(v))
 	}
 }
 

@@ -248,6 +248,29 @@ func TestOpenAIModel(t *testing.T) {
 	assert.Equal(t, "NOPE variable not found.", failure(t, res, "OpenAIModel-m"))
 }
 
+// A model vertex without outgoing edges builds its model_output too; its
+// text (what the build events and the event log show) names the model,
+// never its key.
+func TestModel_OutputHidesKey(t *testing.T) {
+	h := newHarness(t)
+	h.vars["MY_KEY"] = "sk-very-secret"
+	in := "hi"
+	for typ, vals := range map[string]map[string]any{
+		"OpenAIModel":            {"api_key": "MY_KEY", "model_name": "gpt-4o"},
+		"LanguageModelComponent": {"api_key": "MY_KEY", "model": gpt("gpt-4o")},
+	} {
+		data := h.flow(t).node("ChatInput-i", "", nil).node(typ+"-m", typ, vals).
+			edge("ChatInput-i", "message", typ+"-m", "input_value").bytes()
+		res, _ := h.run(t, data, engine.RunInput{InputValue: &in})
+		require.NoError(t, res.Err)
+		model := outValue(t, res, typ+"-m", "model_output")
+		require.IsType(t, &Model{}, model)
+		assert.Equal(t, "sk-very-secret", model.(*Model).Selection.APIKey, "the model keeps its key for its callers")
+		assert.Equal(t, "ChatOpenAI(model_name='gpt-4o')", engine.PyStr(model), typ)
+		assert.NotContains(t, string(engine.PyDumps(map[string]any{"m": model})), "sk-very-secret", typ)
+	}
+}
+
 // A model error fails the vertex cleanly: no panic, its chat output does
 // not build, the run ends; mid-stream the tokens already sent stay sent.
 func TestModel_Errors(t *testing.T) {

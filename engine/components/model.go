@@ -23,6 +23,17 @@ type Model struct {
 	Extra       map[string]any
 }
 
+// String is the model as the text of a model_output names it (in the
+// build events and the event log): its class (or provider) and name,
+// never its API key.
+func (m *Model) String() string {
+	class := m.Selection.Class
+	if class == "" {
+		class = m.Selection.Provider
+	}
+	return class + "(model_name=" + engine.PyRepr(m.Selection.Name) + ")"
+}
+
 // Request returns a call of msgs with the model's settings.
 func (m *Model) Request(msgs []engine.ChatMessage) engine.ChatRequest {
 	return engine.ChatRequest{Messages: msgs, Temperature: m.Temperature, MaxTokens: m.MaxTokens, Seed: m.Seed,
