@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -81,7 +80,7 @@ func (r *run) fieldValue(ctx context.Context, f Field) (Value, bool, error) {
 		case string:
 			return x != "", true, nil // Python's bool(str)
 		}
-		return truthy(v), true, nil
+		return Truthy(v), true, nil
 	case "dict", "NestedDict":
 		if list, ok := v.([]any); ok {
 			merged := map[string]any{}
@@ -96,7 +95,7 @@ func (r *run) fieldValue(ctx context.Context, f Field) (Value, bool, error) {
 		}
 		return v, true, nil
 	case "prompt", "tab", "model", "sortableList", "mcp", "tools", "query", "table", "auth", "connect":
-		return v, truthy(v), nil
+		return v, Truthy(v), nil
 	}
 	return v, true, nil
 }
@@ -129,9 +128,7 @@ func unescape(s string) string { return strings.ReplaceAll(s, `\n`, "\n") }
 
 // Truthy is Python's bool() of a parameter value: None, False, "", empty
 // lists and dicts and zero are false.
-func Truthy(v any) bool { return truthy(v) }
-
-func truthy(v any) bool {
+func Truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return false
@@ -198,21 +195,4 @@ func toFloat(v any) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
-}
-
-// describe formats a value for an error message.
-func describe(v Value) string {
-	switch v.(type) {
-	case *Message:
-		return "Message"
-	case *Data:
-		return "Data"
-	case *DataFrame:
-		return "DataFrame"
-	case string:
-		return "str"
-	case nil:
-		return "None"
-	}
-	return fmt.Sprintf("%T", v)
 }
