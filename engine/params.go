@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -100,10 +101,22 @@ func (r *run) fieldValue(ctx context.Context, f Field) (Value, bool, error) {
 	return v, true, nil
 }
 
+// serverEnvPrefixes start the names of the server's own configuration
+// (SKILLFLAW_DATABASE_URL …) and of the PostgreSQL client's, which pgx
+// reads (PGPASSWORD …): no flow reads them from the environment.
+var serverEnvPrefixes = []string{"SKILLFLAW_", "PG"}
+
+// serverEnv reports whether name is one of the server's own variables.
+func serverEnv(name string) bool {
+	name = strings.ToUpper(name)
+	return slices.ContainsFunc(serverEnvPrefixes, func(p string) bool { return strings.HasPrefix(name, p) })
+}
+
 // variable resolves a load_from_db variable: the request's variables
 // (X-LANGFLOW-GLOBAL-VAR-* headers, by upper-cased name), then the
 // Variables port, then — when the engine allows it — the process
-// environment.
+// environment, but for the server's own configuration: a flow's author
+// would otherwise read the database's password into an output.
 func (r *run) variable(ctx context.Context, name string) (string, error) {
 	if v, ok := r.in.Variables[strings.ToUpper(name)]; ok {
 		return v, nil
@@ -114,7 +127,7 @@ func (r *run) variable(ctx context.Context, name string) (string, error) {
 			return v, err
 		}
 	}
-	if r.e.limits.VariablesFromEnv {
+	if r.e.limits.VariablesFromEnv && !serverEnv(name) {
 		if v, ok := os.LookupEnv(name); ok {
 			return v, nil
 		}

@@ -248,6 +248,25 @@ func TestOpenAIModel(t *testing.T) {
 	assert.Equal(t, "NOPE variable not found.", failure(t, res, "OpenAIModel-m"))
 }
 
+// With VariablesFromEnv, a load_from_db field falls back to the process
+// environment, but never to the server's own configuration.
+func TestVariables_FromEnvironment(t *testing.T) {
+	h := newHarness(t)
+	h.eng = engine.New(h.reg, engine.Limits{VariablesFromEnv: true})
+	t.Setenv("FLOW_TEST_VARIABLE", "from-env")
+	t.Setenv("SKILLFLAW_TEST_SECRET", "postgres://u:secret@db/x")
+	t.Setenv("PGTEST_SECRET", "secret")
+	text := func(name string) []byte {
+		return h.flow(t).node("TextInput-a", "", map[string]any{"input_value": fieldSpec("value", name, "load_from_db", true)}).bytes()
+	}
+	res, _ := h.run(t, text("FLOW_TEST_VARIABLE"), engine.RunInput{})
+	assert.Equal(t, "from-env", outText(t, res, "TextInput-a", "text"))
+	for _, name := range []string{"SKILLFLAW_TEST_SECRET", "PGTEST_SECRET"} {
+		res, _ = h.run(t, text(name), engine.RunInput{})
+		assert.Equal(t, name+" variable not found.", failure(t, res, "TextInput-a"))
+	}
+}
+
 // A model vertex without outgoing edges builds its model_output too; its
 // text (what the build events and the event log show) names the model,
 // never its key.
