@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Build is a component's view of one build of its vertex: its resolved
@@ -124,10 +123,7 @@ func (b *Build) Message(name string) *Message {
 // Bool returns parameter name as a boolean (false when absent).
 func (b *Build) Bool(name string) bool {
 	v, _ := b.Param(name)
-	if x, ok := v.(bool); ok {
-		return x
-	}
-	return truthy(v)
+	return Truthy(v)
 }
 
 // Int returns parameter name as an integer; ok is false when it is absent
@@ -187,9 +183,6 @@ func (b *Build) Variable(ctx context.Context, name string) (string, error) {
 
 // Env returns the run's ports.
 func (b *Build) Env() *Env { return &b.run.env }
-
-// Now returns the run's clock reading.
-func (b *Build) Now() time.Time { return b.run.env.now() }
 
 // Emit reports an event of this build (build_start and build_end of a
 // component run as a tool …).

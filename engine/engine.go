@@ -20,7 +20,8 @@ type Limits struct {
 	MaxOutputBytes int
 	// VariablesFromEnv lets a load_from_db field fall back to the process
 	// environment (on by default in the server's config, as Langflow's
-	// fallback_to_env_vars; off keeps the server's environment private).
+	// fallback_to_env_vars; off keeps the server's environment private),
+	// never to the server's own configuration (SKILLFLAW_*, PG*).
 	VariablesFromEnv bool
 }
 

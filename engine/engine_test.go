@@ -434,3 +434,39 @@ func TestRun_BigGraph(t *testing.T) {
 	assert.EqualValues(t, 200, built.Load())
 	assert.Len(t, outText(t, res, "j99", "out"), 199)
 }
+
+// A lattice (every vertex fed by both of the layer above) behind the chat
+// input's successor: finding what became runnable visits each pending
+// ancestor once, not once per path (2^40 here).
+func TestRun_LatticeBehindChatInput(t *testing.T) {
+	w := newWorld(t, engine.Limits{})
+	close(w.gate.release) // gates pass at once, their output their id
+	const layers = 40
+	nodes := []string{"ChatInput-c:ChatInput", "ta:TIn", "tb:TIn", "end:Join"}
+	edges := []string{"ChatInput-c.message>end.in"}
+	prev := []string{"ta.text", "tb.text"}
+	for i := range layers {
+		cur := []string{fmt.Sprintf("l%da", i), fmt.Sprintf("l%db", i)}
+		for _, id := range cur {
+			nodes = append(nodes, id+":Gate")
+			for _, p := range prev {
+				edges = append(edges, p+">"+id+".in")
+			}
+		}
+		prev = []string{cur[0] + ".out", cur[1] + ".out"}
+	}
+	for _, p := range prev {
+		edges = append(edges, p+">end.in")
+	}
+	g, err := w.eng.Compile(flow(nodes, edges, map[string]any{"ChatInput-c.input_value": "hi"}))
+	require.NoError(t, err)
+	done := make(chan *engine.RunResult, 1)
+	go func() { done <- w.eng.Run(context.Background(), g, engine.RunInput{}, engine.Env{}, nil) }()
+	select {
+	case res := <-done:
+		require.NoError(t, res.Err)
+		assert.Len(t, res.Results, 4+2*layers)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the run did not end")
+	}
+}

@@ -3,8 +3,8 @@ package engine
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -81,7 +81,7 @@ func (r *run) fieldValue(ctx context.Context, f Field) (Value, bool, error) {
 		case string:
 			return x != "", true, nil // Python's bool(str)
 		}
-		return truthy(v), true, nil
+		return Truthy(v), true, nil
 	case "dict", "NestedDict":
 		if list, ok := v.([]any); ok {
 			merged := map[string]any{}
@@ -96,15 +96,27 @@ func (r *run) fieldValue(ctx context.Context, f Field) (Value, bool, error) {
 		}
 		return v, true, nil
 	case "prompt", "tab", "model", "sortableList", "mcp", "tools", "query", "table", "auth", "connect":
-		return v, truthy(v), nil
+		return v, Truthy(v), nil
 	}
 	return v, true, nil
+}
+
+// serverEnvPrefixes start the names of the server's own configuration
+// (SKILLFLAW_DATABASE_URL …) and of the PostgreSQL client's, which pgx
+// reads (PGPASSWORD …): no flow reads them from the environment.
+var serverEnvPrefixes = []string{"SKILLFLAW_", "PG"}
+
+// serverEnv reports whether name is one of the server's own variables.
+func serverEnv(name string) bool {
+	name = strings.ToUpper(name)
+	return slices.ContainsFunc(serverEnvPrefixes, func(p string) bool { return strings.HasPrefix(name, p) })
 }
 
 // variable resolves a load_from_db variable: the request's variables
 // (X-LANGFLOW-GLOBAL-VAR-* headers, by upper-cased name), then the
 // Variables port, then — when the engine allows it — the process
-// environment.
+// environment, but for the server's own configuration: a flow's author
+// would otherwise read the database's password into an output.
 func (r *run) variable(ctx context.Context, name string) (string, error) {
 	if v, ok := r.in.Variables[strings.ToUpper(name)]; ok {
 		return v, nil
@@ -115,7 +127,7 @@ func (r *run) variable(ctx context.Context, name string) (string, error) {
 			return v, err
 		}
 	}
-	if r.e.limits.VariablesFromEnv {
+	if r.e.limits.VariablesFromEnv && !serverEnv(name) {
 		if v, ok := os.LookupEnv(name); ok {
 			return v, nil
 		}
@@ -129,9 +141,7 @@ func unescape(s string) string { return strings.ReplaceAll(s, `\n`, "\n") }
 
 // Truthy is Python's bool() of a parameter value: None, False, "", empty
 // lists and dicts and zero are false.
-func Truthy(v any) bool { return truthy(v) }
-
-func truthy(v any) bool {
+func Truthy(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return false
@@ -198,21 +208,4 @@ func toFloat(v any) (float64, bool) {
 		return f, err == nil
 	}
 	return 0, false
-}
-
-// describe formats a value for an error message.
-func describe(v Value) string {
-	switch v.(type) {
-	case *Message:
-		return "Message"
-	case *Data:
-		return "Data"
-	case *DataFrame:
-		return "DataFrame"
-	case string:
-		return "str"
-	case nil:
-		return "None"
-	}
-	return fmt.Sprintf("%T", v)
 }

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"errors"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -24,4 +26,17 @@ func TestPyStr(t *testing.T) {
 	assert.Equal(t, `["it's"]`, PyStr([]any{"it's"}))
 	assert.Equal(t, "None", PyStr(nil))
 	assert.Equal(t, "hi", PyStr("hi"))
+}
+
+// A Go object is shown as Python shows an object without __str__, not
+// with its fields (a component's object can hold a secret).
+func TestPyStr_GoObjects(t *testing.T) {
+	type holder struct{ Key string }
+	secret := &holder{Key: "sk-secret"}
+	assert.Equal(t, "<engine.holder object>", PyStr(secret))
+	assert.Equal(t, "<engine.holder object>", PyStr(*secret))
+	assert.Equal(t, `{"h": "<engine.holder object>", "n": null}`, string(PyDumps(map[string]any{"h": secret, "n": (*holder)(nil)})))
+	assert.Equal(t, "None", PyStr((*holder)(nil)))
+	assert.Equal(t, "boom", PyStr(errors.New("boom")))
+	assert.Equal(t, "1.5s", PyStr(1500*time.Millisecond))
 }

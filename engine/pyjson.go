@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -18,32 +19,13 @@ import (
 // character outside printable ASCII escaped as \uXXXX (a surrogate pair
 // beyond the BMP), floats as Python's repr, and Infinity/NaN for the
 // floats JSON lacks. Key order is the order the values were built in, so
-// objects are PyObject (ordered) where it matters; Go maps are written
-// with sorted keys.
+// objects are PyOrdered where it matters; Go maps are written with sorted
+// keys.
 
 // PyOrdered is a JSON object whose keys keep their order: PyDumps writes
 // its members in the order PyEach gives them.
 type PyOrdered interface {
 	PyEach(func(k string, v any))
-}
-
-// PyObject is a PyOrdered built member by member.
-type PyObject []PyField
-
-// PyField is one member of a PyObject.
-type PyField struct {
-	K string
-	V any
-}
-
-// Set appends k: v (a PyObject is built in order; no lookup).
-func (o *PyObject) Set(k string, v any) { *o = append(*o, PyField{K: k, V: v}) }
-
-// PyEach implements PyOrdered.
-func (o PyObject) PyEach(f func(k string, v any)) {
-	for _, m := range o {
-		f(m.K, m.V)
-	}
 }
 
 // PyDumps returns v as Python's json.dumps writes it.
@@ -80,29 +62,13 @@ func writePy(b *bytes.Buffer, v any) {
 			WritePyString(b, string(x)) // not JSON: shown as text rather than lost
 		}
 	case PyOrdered:
-		b.WriteByte('{')
-		first := true
-		x.PyEach(func(k string, v any) {
-			if !first {
-				b.WriteString(", ")
-			}
-			first = false
-			WritePyString(b, k)
-			b.WriteString(": ")
-			writePy(b, v)
-		})
-		b.WriteByte('}')
+		writePyObject(b, x.PyEach)
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		o := make(PyObject, len(keys))
-		for i, k := range keys {
-			o[i] = PyField{K: k, V: x[k]}
-		}
-		writePy(b, o)
+		writePyObject(b, func(f func(k string, v any)) {
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				f(k, x[k])
+			}
+		})
 	case []any:
 		b.WriteByte('[')
 		for i, e := range x {
@@ -126,8 +92,24 @@ func writePy(b *bytes.Buffer, v any) {
 	}
 }
 
+// writePyObject writes the members each gives as a JSON object.
+func writePyObject(b *bytes.Buffer, each func(func(k string, v any))) {
+	b.WriteByte('{')
+	first := true
+	each(func(k string, v any) {
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		WritePyString(b, k)
+		b.WriteString(": ")
+		writePy(b, v)
+	})
+	b.WriteByte('}')
+}
+
 // writePyReflect writes the other slices and maps, and numbers of other
-// kinds; anything else is written as its text.
+// kinds; anything else is written as its text (pyObjectStr).
 func writePyReflect(b *bytes.Buffer, v any) {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
@@ -146,7 +128,7 @@ func writePyReflect(b *bytes.Buffer, v any) {
 			writePy(b, m)
 			return
 		}
-		WritePyString(b, fmt.Sprint(v))
+		WritePyString(b, pyObjectStr(v))
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32:
 		b.WriteString(strconv.FormatInt(rv.Int(), 10))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32:
@@ -158,9 +140,13 @@ func writePyReflect(b *bytes.Buffer, v any) {
 			b.WriteString("null")
 			return
 		}
+		if _, ok := v.(fmt.Stringer); ok {
+			WritePyString(b, pyObjectStr(v))
+			return
+		}
 		writePy(b, rv.Elem().Interface())
 	default:
-		WritePyString(b, fmt.Sprint(v))
+		WritePyString(b, pyObjectStr(v))
 	}
 }
 

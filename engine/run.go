@@ -212,20 +212,20 @@ func (r *run) ready(v *Vertex) bool {
 
 // runnable returns what to start for successor v of a vertex that just
 // built: v if it is ready; else those of its predecessors that are ready
-// and not started (Langflow's get_next_runnable_vertices). Called with
-// r.mu held.
-func (r *run) runnable(v *Vertex, out []string) []string {
-	if r.state[v.ID] != pending || slices.Contains(out, v.ID) {
+// and not started (Langflow's get_next_runnable_vertices). seen holds the
+// vertices already visited for this build, so each pending ancestor is
+// visited once, not once per path to it. Called with r.mu held.
+func (r *run) runnable(v *Vertex, out []string, seen map[string]bool) []string {
+	if r.state[v.ID] != pending || seen[v.ID] {
 		return out
 	}
+	seen[v.ID] = true
 	if r.ready(v) {
 		return append(out, v.ID)
 	}
 	for _, id := range r.preds(v, nil) {
 		p, _ := r.g.Vertex(id)
-		if r.state[id] == pending {
-			out = r.runnable(p, out)
-		}
+		out = r.runnable(p, out, seen)
 	}
 	return out
 }
@@ -359,9 +359,10 @@ func (r *run) finish(ctx context.Context, cancel context.CancelFunc, v *Vertex, 
 	}
 	var next []string
 	if res.Valid && ctx.Err() == nil {
+		seen := map[string]bool{}
 		for _, id := range targets(v.Out) {
 			t, _ := r.g.Vertex(id)
-			next = r.runnable(t, next)
+			next = r.runnable(t, next, seen)
 		}
 	}
 	if r.first[v.ID] {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -229,12 +230,13 @@ func PyStr(v any) string {
 	case *Message:
 		return x.Text
 	case *Data:
-		return pyRepr(x.Map)
+		return PyRepr(x.Map)
 	}
-	return pyRepr(v)
+	return PyRepr(v)
 }
 
-func pyRepr(v any) string {
+// PyRepr formats v as Python's repr() would (strings quoted; see PyStr).
+func PyRepr(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "None"
@@ -256,7 +258,7 @@ func pyRepr(v any) string {
 	case []any:
 		parts := make([]string, len(x))
 		for i, e := range x {
-			parts[i] = pyRepr(e)
+			parts[i] = PyRepr(e)
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
 	case []string:
@@ -273,11 +275,35 @@ func pyRepr(v any) string {
 		slices.Sort(keys)
 		parts := make([]string, len(keys))
 		for i, k := range keys {
-			parts[i] = pyQuote(k) + ": " + pyRepr(x[k])
+			parts[i] = pyQuote(k) + ": " + PyRepr(x[k])
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case *Message:
 		return pyQuote(x.Text)
+	}
+	return pyObjectStr(v)
+}
+
+// pyObjectStr is Python's str() of a value of none of the JSON-like
+// types: its Error (or String) method's text; else, for a struct or a
+// pointer, Python's default "<Type object>", never its fields (a
+// component's object can hold a secret: a model's API key); else Go's
+// text of it (a number of a named type …).
+func pyObjectStr(v any) string {
+	switch x := v.(type) {
+	case error:
+		return x.Error()
+	case fmt.Stringer:
+		return x.String()
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer:
+		if rv.IsNil() {
+			return "None"
+		}
+		return "<" + rv.Type().Elem().String() + " object>"
+	case reflect.Struct, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return "<" + rv.Type().String() + " object>"
 	}
 	return fmt.Sprint(v)
 }

@@ -1,6 +1,7 @@
 package components
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -64,13 +65,7 @@ func (ChatOutput) Build(ctx context.Context, b *engine.Build) error {
 		m = engine.NewMessage(text)
 	}
 	m.Sender, m.SenderName = b.Str("sender"), b.Str("sender_name")
-	m.SessionID = b.Str("session_id")
-	if m.SessionID == "" {
-		m.SessionID = existingSession
-	}
-	if m.SessionID == "" {
-		m.SessionID = b.Run().Session
-	}
+	m.SessionID = cmp.Or(b.Str("session_id"), existingSession, b.Run().Session)
 	m.ContextID = b.Str("context_id")
 	m.FlowID = b.Run().FlowID
 	if len(b.Vertex.In) > 0 {

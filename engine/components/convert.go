@@ -17,12 +17,12 @@ import (
 // Data, the markdown table of a DataFrame.
 
 // pySpace is Python's \s (str.isspace) as a character class.
-const pySpace = `\t\n\v\f\r \x1c-\x1f\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}`
+const pySpace = "[" + pySpaceChars + "]"
 
 var (
-	blankLines   = regexp.MustCompile(`(?m)^[` + pySpace + `]*$`)
+	blankLines   = regexp.MustCompile(`(?m)^` + pySpace + `*$`)
 	manyNewlines = regexp.MustCompile(`\n{3,}`)
-	blankCell    = regexp.MustCompile(`^[` + pySpace + `]*$`)
+	blankCell    = regexp.MustCompile(`^` + pySpace + `*$`)
 	newlineRuns  = regexp.MustCompile(`\n+`)
 )
 
@@ -425,5 +425,5 @@ func pyFloat(s string) (float64, bool) {
 	return f, true
 }
 
-// pySpaceChars are the characters of pySpace, for strings.Trim.
+// pySpaceChars are the characters of Python's \s (str.isspace).
 const pySpaceChars = "\t\n\v\f\r \x1c\x1d\x1e\x1f\u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"

@@ -89,7 +89,7 @@ func selectedModel(ctx context.Context, b *engine.Build, raw engine.Value) (*Mod
 	sel.APIKey = key
 	m := &Model{Selection: sel}
 	if t, ok := b.Float("temperature"); ok && !isReasoning(name, reasoning) {
-		m.Temperature = &t
+		m.Settings.Temperature = &t
 	}
 	return m, nil
 }

@@ -1,6 +1,7 @@
 package components
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -186,8 +187,8 @@ func storeMessage(ctx context.Context, b *engine.Build) error {
 	if s := b.Str("session_id"); s != "" {
 		m.SessionID = s
 	}
-	m.Sender = firstOf(b.Str("sender"), m.Sender, engine.SenderMachine)
-	m.SenderName = firstOf(b.Str("sender_name"), m.SenderName, engine.SenderNameMachine)
+	m.Sender = cmp.Or(b.Str("sender"), m.Sender, engine.SenderMachine)
+	m.SenderName = cmp.Or(b.Str("sender_name"), m.SenderName, engine.SenderNameMachine)
 	m.FlowID = b.Run().FlowID
 	if m.SessionID == "" {
 		return errors.New("All of session_id, sender, and sender_name must be provided.")
@@ -206,13 +207,4 @@ func storeMessage(ctx context.Context, b *engine.Build) error {
 	b.Set("stored_messages", stored[len(stored)-1])
 	b.SetStatus(stored[len(stored)-1])
 	return nil
-}
-
-func firstOf(s ...string) string {
-	for _, x := range s {
-		if x != "" {
-			return x
-		}
-	}
-	return ""
 }

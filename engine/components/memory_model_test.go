@@ -248,6 +248,48 @@ func TestOpenAIModel(t *testing.T) {
 	assert.Equal(t, "NOPE variable not found.", failure(t, res, "OpenAIModel-m"))
 }
 
+// With VariablesFromEnv, a load_from_db field falls back to the process
+// environment, but never to the server's own configuration.
+func TestVariables_FromEnvironment(t *testing.T) {
+	h := newHarness(t)
+	h.eng = engine.New(h.reg, engine.Limits{VariablesFromEnv: true})
+	t.Setenv("FLOW_TEST_VARIABLE", "from-env")
+	t.Setenv("SKILLFLAW_TEST_SECRET", "postgres://u:secret@db/x")
+	t.Setenv("PGTEST_SECRET", "secret")
+	text := func(name string) []byte {
+		return h.flow(t).node("TextInput-a", "", map[string]any{"input_value": fieldSpec("value", name, "load_from_db", true)}).bytes()
+	}
+	res, _ := h.run(t, text("FLOW_TEST_VARIABLE"), engine.RunInput{})
+	assert.Equal(t, "from-env", outText(t, res, "TextInput-a", "text"))
+	for _, name := range []string{"SKILLFLAW_TEST_SECRET", "PGTEST_SECRET"} {
+		res, _ = h.run(t, text(name), engine.RunInput{})
+		assert.Equal(t, name+" variable not found.", failure(t, res, "TextInput-a"))
+	}
+}
+
+// A model vertex without outgoing edges builds its model_output too; its
+// text (what the build events and the event log show) names the model,
+// never its key.
+func TestModel_OutputHidesKey(t *testing.T) {
+	h := newHarness(t)
+	h.vars["MY_KEY"] = "sk-very-secret"
+	in := "hi"
+	for typ, vals := range map[string]map[string]any{
+		"OpenAIModel":            {"api_key": "MY_KEY", "model_name": "gpt-4o"},
+		"LanguageModelComponent": {"api_key": "MY_KEY", "model": gpt("gpt-4o")},
+	} {
+		data := h.flow(t).node("ChatInput-i", "", nil).node(typ+"-m", typ, vals).
+			edge("ChatInput-i", "message", typ+"-m", "input_value").bytes()
+		res, _ := h.run(t, data, engine.RunInput{InputValue: &in})
+		require.NoError(t, res.Err)
+		model := outValue(t, res, typ+"-m", "model_output")
+		require.IsType(t, &Model{}, model)
+		assert.Equal(t, "sk-very-secret", model.(*Model).Selection.APIKey, "the model keeps its key for its callers")
+		assert.Equal(t, "ChatOpenAI(model_name='gpt-4o')", engine.PyStr(model), typ)
+		assert.NotContains(t, string(engine.PyDumps(map[string]any{"m": model})), "sk-very-secret", typ)
+	}
+}
+
 // A model error fails the vertex cleanly: no panic, its chat output does
 // not build, the run ends; mid-stream the tokens already sent stay sent.
 func TestModel_Errors(t *testing.T) {

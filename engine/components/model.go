@@ -15,18 +15,28 @@ import (
 // settings, for components that call it themselves (agents, structured
 // output) through the run's engine.Models.
 type Model struct {
-	Selection   engine.ModelSelection
-	Temperature *float64
-	MaxTokens   *int64
-	Seed        *int64
-	JSONMode    bool
-	Extra       map[string]any
+	Selection engine.ModelSelection
+	// Settings are the component's call settings (temperature, max
+	// tokens …); their Messages are unused.
+	Settings engine.ChatRequest
+}
+
+// String is the model as the text of a model_output names it (in the
+// build events and the event log): its class (or provider) and name,
+// never its API key.
+func (m *Model) String() string {
+	class := m.Selection.Class
+	if class == "" {
+		class = m.Selection.Provider
+	}
+	return class + "(model_name=" + engine.PyRepr(m.Selection.Name) + ")"
 }
 
 // Request returns a call of msgs with the model's settings.
 func (m *Model) Request(msgs []engine.ChatMessage) engine.ChatRequest {
-	return engine.ChatRequest{Messages: msgs, Temperature: m.Temperature, MaxTokens: m.MaxTokens, Seed: m.Seed,
-		JSONMode: m.JSONMode, Extra: m.Extra}
+	req := m.Settings
+	req.Messages = msgs
+	return req
 }
 
 // providerKeyVariables name the variable holding each provider's API key

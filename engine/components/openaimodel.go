@@ -74,14 +74,14 @@ func (OpenAIModel) Build(ctx context.Context, b *engine.Build) error {
 	if n, ok := b.Int("timeout"); ok && n > 0 {
 		sel.Timeout = time.Duration(n) * time.Second
 	}
-	m := &Model{Selection: sel, JSONMode: b.Bool("json_mode")}
+	m := &Model{Selection: sel, Settings: engine.ChatRequest{JSONMode: b.Bool("json_mode")}}
 	if n, ok := b.Int("max_tokens"); ok && n > 0 {
-		m.MaxTokens = &n
+		m.Settings.MaxTokens = &n
 	}
 	if kw, ok := b.Param("model_kwargs"); ok {
 		if kwm, ok := kw.(map[string]any); ok && len(kwm) > 0 {
-			m.Extra = maps.Clone(kwm)
-			delete(m.Extra, "api_key")
+			m.Settings.Extra = maps.Clone(kwm)
+			delete(m.Settings.Extra, "api_key")
 		}
 	}
 	if !isReasoning(name, openAIReasoningModels) {
@@ -89,9 +89,9 @@ func (OpenAIModel) Build(ctx context.Context, b *engine.Build) error {
 		if !ok {
 			t = 0.1
 		}
-		m.Temperature = &t
+		m.Settings.Temperature = &t
 		if s, ok := b.Int("seed"); ok {
-			m.Seed = &s
+			m.Settings.Seed = &s
 		}
 	}
 	return runModel(ctx, b, m, name)
