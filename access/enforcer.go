@@ -197,14 +197,7 @@ func (e *Enforcer) placesOf(c *gin.Context) (acting, error) {
 	at := acting{tenant: tenancy.SystemTenantID}
 	var places []tenancy.Place
 	for _, p := range httpapi.ParamsOf(c) {
-		raw := ""
-		switch p.In {
-		case "path":
-			raw = c.Param(p.Name)
-		case "query":
-			raw = c.Query(p.Name)
-		}
-		switch {
+		switch raw := httpapi.ParamValue(c, p); {
 		case raw == "" || p.Place == "":
 		case p.Place == tenancy.PlaceTenant:
 			if id, err := uuid.Parse(raw); err == nil && !at.named {

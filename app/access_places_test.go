@@ -294,3 +294,42 @@ func (w *accWorld) accPlacesRequest(op accOp, who, header string, b *accB) accRe
 	}
 	return accRequest{method: op.method, path: path, header: h, body: body}
 }
+
+// TestAccessPlaces_repeated_parameters: a parameter sent twice is checked
+// as its handler reads it (the last value), so that B's admin cannot name
+// B first for the check and A last for the handler.
+func TestAccessPlaces_repeated_parameters(t *testing.T) {
+	t.Parallel()
+	w := accStart(t, options{})
+	tenant := func(name string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": name}, "")
+		return r.obj(t)["tenant_id"].(string)
+	}
+	a, b := tenant(w.named("tenant")), tenant("repeated B")
+	org := func(tenant, name string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/orgs", map[string]any{"tenant_id": tenant, "org_name": name, "parent_org_id": 0}, "")
+		return accNum(t, r.obj(t)["org_id"])
+	}
+	orgA, orgB := org(a, w.named("org")), org(b, "repeated B org")
+	admin := w.newUser(t, "repeated_b_admin", accPassword, nil)
+	w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/tenants/user-roles", map[string]any{"tenant_id": b, "uid": admin.id, "role_id": "tenant_admin"}, "")
+
+	for _, c := range []struct {
+		path string
+		want int
+	}{
+		{"/api/v1/audit/events?tenant_id=" + b + "&tenant_id=" + a, http.StatusForbidden},
+		{"/api/v1/audit/state?as_of=2999-01-01T00:00:00Z&tenant_id=" + b + "&tenant_id=" + a, http.StatusForbidden},
+		{"/api/v1/orgs?tenant-id=" + b + "&tenant-id=" + a, http.StatusForbidden},
+		{"/api/v1/org-members?tenant-id=" + b + "&org-id=" + orgB + "&org-id=" + orgA, http.StatusNotFound},
+		// The last value is the one that counts, both ways.
+		{"/api/v1/audit/events?tenant_id=" + a + "&tenant_id=" + b, http.StatusOK},
+		{"/api/v1/org-members?tenant-id=" + b + "&org-id=" + orgA + "&org-id=" + orgB, http.StatusOK},
+	} {
+		r := w.do(t, http.MethodGet, c.path, nil, withToken(admin.token))
+		assert.Equal(t, c.want, r.status, "%s: %.300s", c.path, r.raw)
+		for _, m := range w.markers {
+			assert.NotContains(t, r.raw, m, "%s shows A's data", c.path)
+		}
+	}
+}
