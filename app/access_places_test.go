@@ -3,16 +3,24 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skillflaw/skillflaw-go/access"
+	"github.com/skillflaw/skillflaw-go/app"
+	"github.com/skillflaw/skillflaw-go/config"
+	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/internal/testkit"
+	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
@@ -332,4 +340,31 @@ func TestAccessPlaces_repeated_parameters(t *testing.T) {
 			assert.NotContains(t, r.raw, m, "%s shows A's data", c.path)
 		}
 	}
+}
+
+// misplacedModule declares a parameter with a kind of place tenancy does
+// not know (a typo the Authorizer would take for a place that does not
+// exist, and let pass).
+type misplacedModule struct{}
+
+func (misplacedModule) Register(*eventstore.Registry) error    { return nil }
+func (misplacedModule) Projections() []*projections.Projection { return nil }
+func (misplacedModule) Routes(s *httpapi.Server, _ app.Deps) {
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/_test/misplaced/{business_id}", Tag: "Test", Summary: "Misplaced",
+		Access: access.Tenant("businesses", "read"), Handler: func(*gin.Context) {},
+		Params: []httpapi.Param{{Name: "business_id", In: "path", Type: "integer", Place: "buisness"}}})
+}
+
+// TestAccessPlaces_unknown_kind_stops_the_server: a parameter declaring a
+// kind of place that is not one is a configuration error.
+func TestAccessPlaces_unknown_kind_stops_the_server(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"SKILLFLAW_DATABASE_URL": testkit.DatabaseURL(t), "HOME": t.TempDir()}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	require.NoError(t, err)
+	a, err := app.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), misplacedModule{})
+	require.NoError(t, err)
+	defer a.Close()
+	_, err = a.Handler()
+	require.ErrorContains(t, err, `unknown kind of place "buisness"`)
 }
