@@ -134,7 +134,7 @@ func (e *Enforcer) Authorize(c *gin.Context, a httpapi.Access) error {
 		_, err := auth.RequireSuperuser(ctx)
 		return err
 	}
-	where, err := e.placesOf(c)
+	where, err := e.placesOf(c, caller.IsSuperuser)
 	if err != nil || caller.IsSuperuser {
 		return err
 	}
@@ -193,18 +193,11 @@ type acting struct {
 // no other place outside the body, or name the tenant too.) Malformed and
 // unknown values are left to the handler (its 422 or 404). Only declared
 // parameters count: a stray query parameter is read by nobody.
-func (e *Enforcer) placesOf(c *gin.Context) (acting, error) {
+func (e *Enforcer) placesOf(c *gin.Context, superuser bool) (acting, error) {
 	at := acting{tenant: tenancy.SystemTenantID}
 	var places []tenancy.Place
 	for _, p := range httpapi.ParamsOf(c) {
-		raw := ""
-		switch p.In {
-		case "path":
-			raw = c.Param(p.Name)
-		case "query":
-			raw = c.Query(p.Name)
-		}
-		switch {
+		switch raw := httpapi.ParamValue(c, p); {
 		case raw == "" || p.Place == "":
 		case p.Place == tenancy.PlaceTenant:
 			if id, err := uuid.Parse(raw); err == nil && !at.named {
@@ -221,7 +214,7 @@ func (e *Enforcer) placesOf(c *gin.Context) (acting, error) {
 			at.tenant, at.named = id, true
 		}
 	}
-	if !at.named && e.superuser(c) {
+	if !at.named && superuser {
 		return at, nil // superusers act in any tenant: naming none, they reach every place
 	}
 	located, err := tenancy.Locate(c.Request.Context(), e.Checker.Pool, places)
@@ -238,11 +231,6 @@ func (e *Enforcer) placesOf(c *gin.Context) (acting, error) {
 		}
 	}
 	return at, nil
-}
-
-func (e *Enforcer) superuser(c *gin.Context) bool {
-	p, ok := auth.PrincipalFrom(c.Request.Context())
-	return ok && p.IsSuperuser
 }
 
 // request is the tenancy.Authorizer of one request: the caller and the

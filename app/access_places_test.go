@@ -3,16 +3,24 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skillflaw/skillflaw-go/access"
+	"github.com/skillflaw/skillflaw-go/app"
+	"github.com/skillflaw/skillflaw-go/config"
+	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/internal/testkit"
+	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
@@ -293,4 +301,70 @@ func (w *accWorld) accPlacesRequest(op accOp, who, header string, b *accB) accRe
 		path += "?" + q.Encode()
 	}
 	return accRequest{method: op.method, path: path, header: h, body: body}
+}
+
+// TestAccessPlaces_repeated_parameters: a parameter sent twice is checked
+// as its handler reads it (the last value), so that B's admin cannot name
+// B first for the check and A last for the handler.
+func TestAccessPlaces_repeated_parameters(t *testing.T) {
+	t.Parallel()
+	w := accStart(t, options{})
+	tenant := func(name string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": name}, "")
+		return r.obj(t)["tenant_id"].(string)
+	}
+	a, b := tenant(w.named("tenant")), tenant("repeated B")
+	org := func(tenant, name string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/orgs", map[string]any{"tenant_id": tenant, "org_name": name, "parent_org_id": 0}, "")
+		return accNum(t, r.obj(t)["org_id"])
+	}
+	orgA, orgB := org(a, w.named("org")), org(b, "repeated B org")
+	admin := w.newUser(t, "repeated_b_admin", accPassword, nil)
+	w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/tenants/user-roles", map[string]any{"tenant_id": b, "uid": admin.id, "role_id": "tenant_admin"}, "")
+
+	for _, c := range []struct {
+		path string
+		want int
+	}{
+		{"/api/v1/audit/events?tenant_id=" + b + "&tenant_id=" + a, http.StatusForbidden},
+		{"/api/v1/audit/state?as_of=2999-01-01T00:00:00Z&tenant_id=" + b + "&tenant_id=" + a, http.StatusForbidden},
+		{"/api/v1/orgs?tenant-id=" + b + "&tenant-id=" + a, http.StatusForbidden},
+		{"/api/v1/org-members?tenant-id=" + b + "&org-id=" + orgB + "&org-id=" + orgA, http.StatusNotFound},
+		// The last value is the one that counts, both ways.
+		{"/api/v1/audit/events?tenant_id=" + a + "&tenant_id=" + b, http.StatusOK},
+		{"/api/v1/org-members?tenant-id=" + b + "&org-id=" + orgA + "&org-id=" + orgB, http.StatusOK},
+	} {
+		r := w.do(t, http.MethodGet, c.path, nil, withToken(admin.token))
+		assert.Equal(t, c.want, r.status, "%s: %.300s", c.path, r.raw)
+		for _, m := range w.markers {
+			assert.NotContains(t, r.raw, m, "%s shows A's data", c.path)
+		}
+	}
+}
+
+// misplacedModule declares a parameter with a kind of place tenancy does
+// not know (a typo the Authorizer would take for a place that does not
+// exist, and let pass).
+type misplacedModule struct{}
+
+func (misplacedModule) Register(*eventstore.Registry) error    { return nil }
+func (misplacedModule) Projections() []*projections.Projection { return nil }
+func (misplacedModule) Routes(s *httpapi.Server, _ app.Deps) {
+	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/_test/misplaced/{business_id}", Tag: "Test", Summary: "Misplaced",
+		Access: access.Tenant("businesses", "read"), Handler: func(*gin.Context) {},
+		Params: []httpapi.Param{{Name: "business_id", In: "path", Type: "integer", Place: "buisness"}}})
+}
+
+// TestAccessPlaces_unknown_kind_stops_the_server: a parameter declaring a
+// kind of place that is not one is a configuration error.
+func TestAccessPlaces_unknown_kind_stops_the_server(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"SKILLFLAW_DATABASE_URL": testkit.DatabaseURL(t), "HOME": t.TempDir()}
+	cfg, err := config.Load(func(k string) string { return vars[k] })
+	require.NoError(t, err)
+	a, err := app.Open(context.Background(), cfg, slog.New(slog.DiscardHandler), misplacedModule{})
+	require.NoError(t, err)
+	defer a.Close()
+	_, err = a.Handler()
+	require.ErrorContains(t, err, `unknown kind of place "buisness"`)
 }

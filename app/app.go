@@ -22,6 +22,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/migrations"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // snapshotEvery is how many events of a snapshotting aggregate (a flow)
@@ -166,7 +167,23 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 	for _, m := range modules {
 		m.Routes(a.server, a.deps)
 	}
+	checkPlaces(a.server)
 	return a, nil
+}
+
+// checkPlaces refuses to serve (Handler fails) an operation whose
+// parameter declares a kind of place tenancy does not locate: the
+// Authorizer would pass it unchecked, as a place that does not exist.
+func checkPlaces(s *httpapi.Server) {
+	for path, item := range s.OpenAPI().Paths.Map() {
+		for method, op := range item.Operations() {
+			for _, p := range op.Parameters {
+				if kind, ok := p.Value.Extensions["x-place"].(string); ok && !tenancy.KnownPlace(kind) {
+					s.Misconfigured(fmt.Errorf("%s %s: parameter %q declares an unknown kind of place %q", method, path, p.Value.Name, kind))
+				}
+			}
+		}
+	}
 }
 
 // Bootstrap runs every module's Bootstrap (after Migrate, before Serve).

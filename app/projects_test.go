@@ -483,6 +483,9 @@ func TestFlowFiles_UploadDownload(t *testing.T) {
 	assert.Contains(t, r.detail(), "Too many files")
 	r = s.projUpload(t, "/api/v1/flows/upload/", token, "file", "big.json", []byte(`{"name": "`+strings.Repeat("x", 5<<20)+`"}`))
 	require.Equal(t, http.StatusRequestEntityTooLarge, r.status, "SKILLFLAW_MAX_FILE_SIZE_UPLOAD bounds uploads")
+	r = s.projUpload(t, "/api/v1/flows/upload/", token, "file", "bomb.zip",
+		projZip(t, [2]string{"a.json", `{"name": "a"}`}, [2]string{"b.json", `{"name": "` + strings.Repeat("x", 5<<20) + `"}`}))
+	requireDetail(t, r, http.StatusRequestEntityTooLarge, "The ZIP archive's contents exceed 4 MiB")
 	r = s.projUpload(t, "/api/v1/flows/upload/", token, "", "", nil)
 	requireDetail(t, r, http.StatusBadRequest, "No file provided")
 

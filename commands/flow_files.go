@@ -144,7 +144,9 @@ func looksLikeZip(data []byte, filename, contentType string) bool {
 // zipJSONFiles reads the JSON files of a zip (not directories, not macOS
 // resource forks): more than maxZipJSONFiles is refused, files over
 // maxZipEntryBytes are skipped, and all of them together must stay within
-// limit.
+// limit. Sizes are taken from the zip's directory before anything is
+// unpacked (archive/zip fails an entry whose data is longer or shorter
+// than its directory says), so no more than limit is ever held.
 func (u *uploadFile) zipJSONFiles(limit int64) (names []string, files [][]byte, err error) {
 	var entries []*zip.File
 	for _, f := range u.zr.File {
@@ -160,25 +162,27 @@ func (u *uploadFile) zipJSONFiles(limit int64) (names []string, files [][]byte, 
 	}
 	var total int64
 	for _, f := range entries {
-		if f.UncompressedSize64 > maxZipEntryBytes {
+		size := f.UncompressedSize64
+		if size > maxZipEntryBytes {
 			continue
+		}
+		if total += int64(size); total > limit {
+			return nil, nil, &httpapi.StatusError{Status: http.StatusRequestEntityTooLarge,
+				Detail: fmt.Sprintf("The ZIP archive's contents exceed %d MiB", limit>>20)}
 		}
 		rc, err := f.Open()
 		if err != nil {
 			return nil, nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
 		}
-		data, err := io.ReadAll(io.LimitReader(rc, maxZipEntryBytes+1))
+		// Read to the end, past size: archive/zip checks the size and the
+		// checksum there.
+		buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+		_, err = buf.ReadFrom(io.LimitReader(rc, int64(size)+1))
 		rc.Close()
 		if err != nil {
 			return nil, nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
 		}
-		if len(data) > maxZipEntryBytes {
-			continue // its header understated its size
-		}
-		if total += int64(len(data)); total > limit {
-			return nil, nil, &httpapi.StatusError{Status: http.StatusRequestEntityTooLarge,
-				Detail: fmt.Sprintf("The ZIP archive's contents exceed %d MiB", limit>>20)}
-		}
+		data := buf.Bytes()
 		if err := httpapi.CheckJSON(data, "body", "file", f.Name); err != nil {
 			return nil, nil, err
 		}

@@ -94,6 +94,23 @@ func ParamsOf(c *gin.Context) []Param {
 	return rt.params
 }
 
+// ParamValue is the raw value of the declared parameter p in c's request
+// as its handler binds it: the path parameter, or the last repetition of
+// a query parameter (BindQuery's rule for scalars: ?tenant_id=B&tenant_id=A
+// is A), so that what the Authorizer checks is what the handler reads; ""
+// when absent.
+func ParamValue(c *gin.Context, p Param) string {
+	switch p.In {
+	case "path":
+		return c.Param(p.Name)
+	case "query":
+		if values := c.QueryArray(p.Name); len(values) > 0 {
+			return values[len(values)-1]
+		}
+	}
+	return ""
+}
+
 func (s *Server) authorize(c *gin.Context) {
 	rt, ok := routeOf(c)
 	if s.opts.Authorizer == nil || !ok {

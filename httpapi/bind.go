@@ -76,11 +76,36 @@ func readBody(r io.Reader, declared int64) ([]byte, error) {
 // slices take every repetition, scalars the last. Parse failures and
 // `binding` rules answer 422 at ["query", name] through Fail.
 func BindQuery(c *gin.Context, dst any) bool {
-	if err := decodeQuery(c.Request.URL.Query(), dst, serverOf(c).validate); err != nil {
+	err := undeclaredPlace(c, dst)
+	if err == nil {
+		err = decodeQuery(c.Request.URL.Query(), dst, serverOf(c).validate)
+	}
+	if err != nil {
 		Fail(c, err)
 		return false
 	}
 	return true
+}
+
+// undeclaredPlace refuses (a 500: the handler's mistake) to bind a query
+// parameter named like a place of a tenant (PlaceLike) that the operation
+// does not declare with its Place: the Authorizer checks the declared
+// ones only, so the handler would read a place nobody checked.
+func undeclaredPlace(c *gin.Context, dst any) error {
+	rt, ok := routeOf(c)
+	t := reflect.TypeOf(dst)
+	if !ok || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return nil // outside a route, or not a struct (decodeValues says so)
+	}
+	for _, f := range formFields(t.Elem()) {
+		name := formName(f)
+		if PlaceLike.MatchString(name) && !slices.ContainsFunc(rt.params, func(p Param) bool {
+			return p.In == "query" && p.Name == name && p.Place != ""
+		}) {
+			return fmt.Errorf("bind query: %s %s reads %q, a place it does not declare (Param.Place)", rt.op.Method, rt.op.Path, name)
+		}
+	}
+	return nil
 }
 
 // formMemory is how much of a multipart form's files BindForm keeps in

@@ -293,6 +293,34 @@ func TestBindQuery_and_PathUUID(t *testing.T) {
 	})
 }
 
+// A handler that binds a query parameter named like a place its operation
+// does not declare is refused (500): the Authorizer checks declared places
+// only.
+func TestBindQuery_refuses_undeclared_places(t *testing.T) {
+	t.Parallel()
+	type query struct {
+		OrgID int64 `form:"org_id"`
+	}
+	bind := func(c *gin.Context) {
+		var q query
+		if httpapi.BindQuery(c, &q) {
+			c.JSON(http.StatusOK, q)
+		}
+	}
+	s := httpapi.New(httpapi.Options{})
+	s.Handle(httpapi.Operation{Method: "GET", Path: "/declared", Summary: "Declared", Public: true, Handler: bind,
+		Params: []httpapi.Param{{Name: "org_id", In: "query", Type: "integer", Place: "org"}}})
+	s.Handle(httpapi.Operation{Method: "GET", Path: "/undeclared", Summary: "Undeclared", Public: true, Handler: bind})
+	ts := serve(t, s)
+
+	r := do(t, "GET", ts.URL+"/declared?org_id=7", nil)
+	assert.Equal(t, http.StatusOK, r.status, r.body)
+	for _, q := range []string{"", "?org_id=7"} {
+		r = do(t, "GET", ts.URL+"/undeclared"+q, nil)
+		assert.Equal(t, http.StatusInternalServerError, r.status, r.body)
+	}
+}
+
 func TestFail(t *testing.T) {
 	t.Parallel()
 	logs := &testkit.SyncBuffer{}
