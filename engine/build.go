@@ -16,13 +16,16 @@ type Build struct {
 	res    *VertexResult
 	params map[string]Value
 	wants  []string
+	// fromServer are the parameters whose value the server's environment
+	// gave (a secret field's variable).
+	fromServer map[string]bool
 }
 
 // newBuild resolves v's parameters for this run (§11.2 of the runtime
 // reference) and the outputs to compute: those with outgoing edges, or
 // all of them when none has.
 func (r *run) newBuild(ctx context.Context, v *Vertex, res *VertexResult) (*Build, error) {
-	params, err := r.staticParams(ctx, v)
+	params, fromServer, err := r.staticParams(ctx, v)
 	if err != nil {
 		return nil, err
 	}
@@ -30,6 +33,7 @@ func (r *run) newBuild(ctx context.Context, v *Vertex, res *VertexResult) (*Buil
 	for _, e := range v.In {
 		if !e.LoopBack {
 			fed[e.TargetField] = true
+			delete(fromServer, e.TargetField)
 		}
 	}
 	if _, has := v.Template["session_id"]; has && !fed["session_id"] {
@@ -66,7 +70,7 @@ func (r *run) newBuild(ctx context.Context, v *Vertex, res *VertexResult) (*Buil
 			params[f.Name] = f.Default
 		}
 	}
-	b := &Build{Vertex: v, run: r, res: res, params: params}
+	b := &Build{Vertex: v, run: r, res: res, params: params, fromServer: fromServer}
 	for _, e := range v.Out {
 		if !slices.Contains(b.wants, e.SourceOutput) {
 			b.wants = append(b.wants, e.SourceOutput)
@@ -171,15 +175,21 @@ func (b *Build) Session() string {
 // Run returns the run this build belongs to.
 func (b *Build) Run() RunInfo { return b.run.info }
 
-// Variable resolves variable name the way a load_from_db field is
-// resolved: the request's variables (X-LANGFLOW-GLOBAL-VAR-* headers),
-// then the Variables port, then — when the engine allows it — the
-// process environment. An unknown variable is an *ErrVariableNotFound.
-// Model components use it for their provider's key variable
-// (OPENAI_API_KEY …) when their api_key field is empty.
-func (b *Build) Variable(ctx context.Context, name string) (string, error) {
-	return b.run.variable(ctx, name)
+// Variable resolves the secret variable name the way a secret
+// load_from_db field is resolved: the request's variables
+// (X-LANGFLOW-GLOBAL-VAR-* headers), then the Variables port, then — when
+// the engine allows it — the process environment; fromServer tells a
+// value the environment gave. An unknown variable is an
+// *ErrVariableNotFound. Model components use it for their provider's key
+// variable (OPENAI_API_KEY …) when their api_key field is empty.
+func (b *Build) Variable(ctx context.Context, name string) (value string, fromServer bool, err error) {
+	return b.run.variable(ctx, name, true)
 }
+
+// ParamFromServer reports whether parameter name holds a secret of the
+// server's own, read from its environment: a component sends it only to
+// endpoints the operator configured, never to one a flow names.
+func (b *Build) ParamFromServer(name string) bool { return b.fromServer[name] }
 
 // Env returns the run's ports.
 func (b *Build) Env() *Env { return &b.run.env }

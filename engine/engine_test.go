@@ -470,3 +470,51 @@ func TestRun_LatticeBehindChatInput(t *testing.T) {
 		t.Fatal("the run did not end")
 	}
 }
+
+// memFrozen is a FrozenCache of a map.
+type memFrozen struct {
+	mu sync.Mutex
+	m  map[string]*engine.VertexResult
+}
+
+func (c *memFrozen) key(run engine.RunInfo, v string) string {
+	return fmt.Sprintf("%s/%d/%s", run.FlowID, run.UserID, v)
+}
+
+func (c *memFrozen) Get(run engine.RunInfo, v string) (*engine.VertexResult, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.m[c.key(run, v)]
+	return r, ok
+}
+
+func (c *memFrozen) Put(run engine.RunInfo, v string, r *engine.VertexResult) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[c.key(run, v)] = r
+}
+
+// A frozen vertex reuses its last result (used_frozen_result), for the
+// same user only.
+func TestRun_FrozenVertex(t *testing.T) {
+	w := newWorld(t, engine.Limits{})
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal(flow([]string{"a:TIn", "j:Join"}, []string{"a.text>j.in"}, map[string]any{"a.input_value": "x"}), &raw))
+	raw["nodes"].([]any)[1].(map[string]any)["data"].(map[string]any)["node"].(map[string]any)["frozen"] = true
+	data, _ := json.Marshal(raw)
+	g, err := w.eng.Compile(data)
+	require.NoError(t, err)
+	env := engine.Env{Frozen: &memFrozen{m: map[string]*engine.VertexResult{}}}
+	run := func(user int64) *engine.VertexResult {
+		res := w.eng.Run(context.Background(), g, engine.RunInput{FlowID: "f", UserID: user}, env, nil)
+		require.NoError(t, res.Err)
+		return res.Result("j")
+	}
+	assert.False(t, run(1).UsedFrozen)
+	second := run(1)
+	assert.True(t, second.UsedFrozen)
+	assert.Equal(t, "x", engine.Text(second.Outputs["out"]))
+	assert.Equal(t, 1, w.join.calls["j"], "built once for user 1")
+	assert.False(t, run(2).UsedFrozen, "another user's run builds it")
+	assert.Equal(t, 2, w.join.calls["j"])
+}

@@ -25,63 +25,80 @@ func (e *ErrVariableNotFound) Error() string { return e.Name + " variable not fo
 // staticParams returns v's parameters from its stored template (no edges,
 // no run input): the part that is the same for every run of a graph but
 // the variables, resolved per run.
-func (r *run) staticParams(ctx context.Context, v *Vertex) (map[string]Value, error) {
-	params := map[string]Value{}
+//
+// Only a field the component declares secret (a SecretStrInput: an API
+// key) may take its variable from the server's environment; fromServer
+// names those that did, so that their values go only where the operator
+// configured (see Build.ParamFromServer).
+func (r *run) staticParams(ctx context.Context, v *Vertex) (params map[string]Value, fromServer map[string]bool, err error) {
+	params, fromServer = map[string]Value{}, map[string]bool{}
 	for name, f := range v.Template {
 		if name == "code" || !f.Show || f.Type == "other" {
 			continue
 		}
-		val, keep, err := r.fieldValue(ctx, f)
+		spec, _ := v.Spec.Field(name)
+		val, keep, server, err := r.fieldValue(ctx, f, spec.Password)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if keep {
 			params[name] = val
 		}
+		if server {
+			fromServer[name] = true
+		}
 	}
-	return params, nil
+	return params, fromServer, nil
 }
 
 // fieldValue converts a stored field value by the field's type; keep is
 // false when the field gives no parameter (an empty value of a type that
-// passes only truthy ones, a null).
-func (r *run) fieldValue(ctx context.Context, f Field) (Value, bool, error) {
+// passes only truthy ones, a null). A load_from_db field's variable may
+// come from the server's environment only when secret is true; fromServer
+// says whether it did.
+func (r *run) fieldValue(ctx context.Context, f Field, secret bool) (val Value, keep, fromServer bool, err error) {
 	v := f.Value
 	if f.Type == "file" {
 		v = f.FilePath
 	}
 	if v == nil {
-		return nil, false, nil
+		return nil, false, false, nil
 	}
+	if s, ok := v.(string); ok && f.Type == "str" && f.LoadFromDB && s != "" {
+		val, fromServer, err := r.variable(ctx, s, secret)
+		return val, err == nil, fromServer, err
+	}
+	val, keep = convertField(f, v)
+	return val, keep, false, nil
+}
+
+// convertField converts a stored value by the field's type.
+func convertField(f Field, v any) (Value, bool) {
 	switch f.Type {
 	case "str":
 		s, ok := v.(string)
 		if !ok {
-			return v, true, nil
+			return v, true
 		}
-		if f.LoadFromDB && s != "" {
-			val, err := r.variable(ctx, s)
-			return val, err == nil, err
-		}
-		return unescape(s), true, nil
+		return unescape(s), true
 	case "int":
 		if n, ok := toInt(v); ok {
-			return n, true, nil
+			return n, true
 		}
-		return v, true, nil
+		return v, true
 	case "float", "slider":
 		if x, ok := toFloat(v); ok {
-			return x, true, nil
+			return x, true
 		}
-		return v, true, nil
+		return v, true
 	case "bool":
 		switch x := v.(type) {
 		case bool:
-			return x, true, nil
+			return x, true
 		case string:
-			return x != "", true, nil // Python's bool(str)
+			return x != "", true // Python's bool(str)
 		}
-		return Truthy(v), true, nil
+		return Truthy(v), true
 	case "dict", "NestedDict":
 		if list, ok := v.([]any); ok {
 			merged := map[string]any{}
@@ -92,13 +109,13 @@ func (r *run) fieldValue(ctx context.Context, f Field) (Value, bool, error) {
 					}
 				}
 			}
-			return merged, true, nil
+			return merged, true
 		}
-		return v, true, nil
+		return v, true
 	case "prompt", "tab", "model", "sortableList", "mcp", "tools", "query", "table", "auth", "connect":
-		return v, Truthy(v), nil
+		return v, Truthy(v)
 	}
-	return v, true, nil
+	return v, true
 }
 
 // serverEnvPrefixes start the names of the server's own configuration
@@ -114,25 +131,27 @@ func serverEnv(name string) bool {
 
 // variable resolves a load_from_db variable: the request's variables
 // (X-LANGFLOW-GLOBAL-VAR-* headers, by upper-cased name), then the
-// Variables port, then — when the engine allows it — the process
-// environment, but for the server's own configuration: a flow's author
-// would otherwise read the database's password into an output.
-func (r *run) variable(ctx context.Context, name string) (string, error) {
+// Variables port, then — when the engine allows it and server is true —
+// the process environment, but for the server's own configuration: a
+// flow's author would otherwise read the database's password into an
+// output. fromServer tells a value the environment gave: a secret of the
+// server's, which its caller sends only where the operator configured.
+func (r *run) variable(ctx context.Context, name string, server bool) (value string, fromServer bool, err error) {
 	if v, ok := r.in.Variables[strings.ToUpper(name)]; ok {
-		return v, nil
+		return v, false, nil
 	}
 	if r.env.Variables != nil {
 		v, ok, err := r.env.Variables.Lookup(ctx, r.in.UserID, name)
 		if err != nil || ok {
-			return v, err
+			return v, false, err
 		}
 	}
-	if r.e.limits.VariablesFromEnv && !serverEnv(name) {
+	if server && r.e.limits.VariablesFromEnv && !serverEnv(name) {
 		if v, ok := os.LookupEnv(name); ok {
-			return v, nil
+			return v, true, nil
 		}
 	}
-	return "", &ErrVariableNotFound{Name: name}
+	return "", false, &ErrVariableNotFound{Name: name}
 }
 
 // unescape turns the two characters \n into a newline, as Langflow's

@@ -109,10 +109,13 @@ type ChatMessage struct {
 	Content string
 }
 
-// FrozenCache keeps the results of frozen vertices between runs.
+// FrozenCache keeps the results of frozen vertices between runs. A result
+// is the run's user's: it is kept by flow, user and vertex, so that a
+// frozen vertex never shows one user what it computed for another (a
+// Memory's history, a model's answer).
 type FrozenCache interface {
-	Get(flowID, vertexID string) (*VertexResult, bool)
-	Put(flowID, vertexID string, r *VertexResult)
+	Get(run RunInfo, vertexID string) (*VertexResult, bool)
+	Put(run RunInfo, vertexID string, r *VertexResult)
 }
 
 // Env is what a run is given besides its graph and input: the ports

@@ -267,7 +267,7 @@ func (r *run) build(ctx context.Context, cancel context.CancelFunc, v *Vertex) {
 // buildVertex runs v's component (or reuses a frozen result).
 func (r *run) buildVertex(ctx context.Context, v *Vertex, res *VertexResult) {
 	if v.Frozen && r.env.Frozen != nil {
-		if prev, ok := r.env.Frozen.Get(r.in.FlowID, v.ID); ok {
+		if prev, ok := r.env.Frozen.Get(r.info, v.ID); ok {
 			res.Outputs, res.Status, res.UsedFrozen = prev.Outputs, prev.Status, true
 			return
 		}
@@ -284,7 +284,7 @@ func (r *run) buildVertex(ctx context.Context, v *Vertex, res *VertexResult) {
 		return
 	}
 	if v.Frozen && r.env.Frozen != nil {
-		r.env.Frozen.Put(r.in.FlowID, v.ID, res)
+		r.env.Frozen.Put(r.info, v.ID, res)
 	}
 }
 

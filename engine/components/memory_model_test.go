@@ -248,8 +248,11 @@ func TestOpenAIModel(t *testing.T) {
 	assert.Equal(t, "NOPE variable not found.", failure(t, res, "OpenAIModel-m"))
 }
 
-// With VariablesFromEnv, a load_from_db field falls back to the process
-// environment, but never to the server's own configuration.
+// The server's environment is a store of the server's own secrets: with
+// VariablesFromEnv, only a secret field (a model's api_key) may take its
+// variable from it, never the server's configuration (SKILLFLAW_*, PG*),
+// and the key goes only to the endpoint the operator configured, never to
+// one the node names, where the flow's author could collect it.
 func TestVariables_FromEnvironment(t *testing.T) {
 	h := newHarness(t)
 	h.eng = engine.New(h.reg, engine.Limits{VariablesFromEnv: true})
@@ -260,11 +263,27 @@ func TestVariables_FromEnvironment(t *testing.T) {
 		return h.flow(t).node("TextInput-a", "", map[string]any{"input_value": fieldSpec("value", name, "load_from_db", true)}).bytes()
 	}
 	res, _ := h.run(t, text("FLOW_TEST_VARIABLE"), engine.RunInput{})
-	assert.Equal(t, "from-env", outText(t, res, "TextInput-a", "text"))
-	for _, name := range []string{"SKILLFLAW_TEST_SECRET", "PGTEST_SECRET"} {
-		res, _ = h.run(t, text(name), engine.RunInput{})
-		assert.Equal(t, name+" variable not found.", failure(t, res, "TextInput-a"))
+	assert.Equal(t, "FLOW_TEST_VARIABLE variable not found.", failure(t, res, "TextInput-a"), "not a secret field")
+
+	in := "hi"
+	key := func(name, base string) map[string]any {
+		return map[string]any{"model_name": "gpt-4o", "api_key": name, "openai_api_base": base}
 	}
+	res, _ = h.run(t, modelFlow(h, t, "OpenAIModel", key("FLOW_TEST_VARIABLE", "")), engine.RunInput{InputValue: &in})
+	require.NoError(t, res.Err)
+	assert.Equal(t, "Bearer from-env", h.fake.Last(t).Header.Get("Authorization"), "a secret field, to the configured endpoint")
+	for _, name := range []string{"SKILLFLAW_TEST_SECRET", "PGTEST_SECRET"} {
+		res, _ = h.run(t, modelFlow(h, t, "OpenAIModel", key(name, "")), engine.RunInput{InputValue: &in})
+		assert.Equal(t, name+" variable not found.", failure(t, res, "OpenAIModel-m"))
+	}
+	calls := len(h.fake.Requests())
+	t.Setenv("OPENAI_API_KEY", "sk-server-own")
+	delete(h.vars, "OPENAI_API_KEY")                          // the user's own variable would be theirs to send
+	for _, name := range []string{"FLOW_TEST_VARIABLE", ""} { // the field's variable, then the provider's
+		res, _ = h.run(t, modelFlow(h, t, "OpenAIModel", key(name, h.fake.URL)), engine.RunInput{InputValue: &in})
+		assert.Contains(t, failure(t, res, "OpenAIModel-m"), "the server's own OpenAI API key is sent only to the endpoint the operator configured")
+	}
+	assert.Len(t, h.fake.Requests(), calls, "nothing was sent to the node's endpoint")
 }
 
 // A model vertex without outgoing edges builds its model_output too; its

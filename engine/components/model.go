@@ -48,19 +48,18 @@ var providerKeyVariables = map[string]string{
 	"IBM WatsonX":          "WATSONX_APIKEY",
 }
 
-// resolveKey returns the API key of sel's provider: key (the node's
-// api_key field, its variable already resolved) or, when empty, the
-// provider's variable (OPENAI_API_KEY …) resolved as a load_from_db field
-// is. A missing variable fails with Langflow's "<NAME> variable not
-// found." — unless the provider is one this server cannot call at all,
-// which is said first.
-func resolveKey(ctx context.Context, b *engine.Build, sel engine.ModelSelection, key string) (string, error) {
-	if key != "" || sel.Provider == "Ollama" {
-		return key, nil
-	}
-	name, ok := providerKeyVariables[sel.Provider]
-	if ok {
-		v, err := b.Variable(ctx, name)
+// resolveKey returns the API key of sel's provider: the node's api_key
+// field (its variable already resolved) or, when empty, the provider's
+// variable (OPENAI_API_KEY …) resolved as a secret load_from_db field is.
+// A missing variable fails with Langflow's "<NAME> variable not found." —
+// unless the provider is one this server cannot call at all, which is
+// said first. A key the server's environment gave is the server's own: it
+// goes only to the endpoint the operator configured, never to one the
+// node names (openai_api_base), where a flow's author could collect it.
+func resolveKey(ctx context.Context, b *engine.Build, sel engine.ModelSelection) (string, error) {
+	key, fromServer := b.Str("api_key"), b.ParamFromServer("api_key")
+	if name, ok := providerKeyVariables[sel.Provider]; ok && key == "" {
+		v, server, err := b.Variable(ctx, name)
 		var notFound *engine.ErrVariableNotFound
 		if errors.As(err, &notFound) {
 			if models := b.Env().Models; models != nil {
@@ -72,12 +71,16 @@ func resolveKey(ctx context.Context, b *engine.Build, sel engine.ModelSelection,
 		if err != nil {
 			return "", err
 		}
-		key = v
+		key, fromServer = v, server
 	}
-	if key == "" {
+	switch {
+	case key == "" && sel.Provider != "Ollama":
 		upper := strings.ToUpper(strings.ReplaceAll(sel.Provider, " ", "_"))
 		return "", fmt.Errorf("%s API key is required when using %s provider. Please provide it in the component or configure it globally as %s_API_KEY.",
 			sel.Provider, sel.Provider, upper)
+	case fromServer && sel.BaseURL != "":
+		return "", fmt.Errorf("the server's own %s API key is sent only to the endpoint the operator configured, not to %s: give this component an API key of its own",
+			sel.Provider, sel.BaseURL)
 	}
 	return key, nil
 }
