@@ -130,3 +130,19 @@ func TestBuild_NativeStarterProjects(t *testing.T) {
 		assert.NotContains(t, r.raw, `"valid": false`, name)
 	}
 }
+
+// A public flow's anonymous visitor runs the flow as its owner stored it:
+// the visitor's X-LANGFLOW-GLOBAL-VAR-* headers do not replace the
+// variables of the owner, whose flow runs with the owner's secrets.
+func TestBuild_NativePublicVisitorVariables(t *testing.T) {
+	fake := fakeopenai.New(t)
+	fake.Handle(func(fakeopenai.Request) fakeopenai.Reply { return fakeopenai.Reply{Text: "ok"} })
+	s := natStart(t, fake, false)
+	flow := s.flow(t, s.root.token, starterData(t, "basic-prompting"), map[string]any{"access_type": "PUBLIC"})
+	h := http.Header{"Cookie": {"client_id=visitor-1"}, "X-Langflow-Global-Var-Openai_api_key": {"sk-visitor"}}
+	r := s.do(t, http.MethodPost, "/api/v1/build_public_tmp/"+flow+"/flow?event_delivery=direct", inputs("hi", ""), h)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	for _, req := range fake.Requests() {
+		assert.NotEqual(t, "Bearer sk-visitor", req.Header.Get("Authorization"), "a visitor's variable")
+	}
+}

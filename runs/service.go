@@ -190,7 +190,9 @@ type StartBuild struct {
 	StopID    string
 	FlowName  string
 	LogBuilds bool
-	// Variables are the request's variables (X-LANGFLOW-GLOBAL-VAR-*).
+	// Variables are the request's variables (X-LANGFLOW-GLOBAL-VAR-*),
+	// which come before the runner's own (ignored for public clients: they
+	// would replace the owner's, whose flow runs with the owner's secrets).
 	Variables map[string]string
 	// Metadata says who asks, from where, in which correlation.
 	Metadata eventstore.Metadata
@@ -228,6 +230,7 @@ func (s *Service) StartBuild(ctx context.Context, cmd StartBuild) (*Job, error) 
 		if start.FlowName == "" {
 			start.FlowName = cmd.Public.ClientID + "_" + cmd.FlowID.String()
 		}
+		cmd.Variables = nil
 		key = "public:" + cmd.FlowID.String()
 	} else if cmd.Data != nil {
 		data = cmd.Data
