@@ -186,6 +186,9 @@ func (j *job) env() engine.Env {
 	env := j.s.opts.Env
 	env.Recorder = j
 	j.history = &jobHistory{base: env.History, wait: j.s.opts.WaitForHistory}
+	if j.start.Public {
+		j.history.flow = j.start.RecordsFlowID.String()
+	}
 	env.History = j.history
 	if env.Clock == nil {
 		env.Clock = j.s.opts.Clock
