@@ -226,10 +226,9 @@ func (s *Service) StartBuild(ctx context.Context, cmd StartBuild) (*Job, error) 
 	data := f.Content().Data
 	if cmd.Public != nil {
 		records, user = VirtualFlowID(cmd.Public.ClientID, cmd.FlowID), f.UserID()
+		// The flow's own name, not Langflow's "<client_id>_<flow_id>": the
+		// cookie names the visitor, and only its hash is recorded.
 		start.Public, start.ClientHash = true, cmd.Public.hash()
-		if start.FlowName == "" {
-			start.FlowName = cmd.Public.ClientID + "_" + cmd.FlowID.String()
-		}
 		cmd.Variables = nil
 		key = "public:" + cmd.FlowID.String()
 	} else if cmd.Data != nil {
