@@ -44,6 +44,13 @@ func (h *jobHistory) recorded(m *engine.Message) {
 	h.own = append(h.own, m.Clone())
 }
 
+// forget lets go of the run's own messages (the run is over).
+func (h *jobHistory) forget() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.own = nil
+}
+
 // Messages implements engine.History.
 func (h *jobHistory) Messages(ctx context.Context, q engine.HistoryQuery) ([]*engine.Message, error) {
 	if q.Limit == 0 {
