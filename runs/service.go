@@ -82,12 +82,13 @@ type Service struct {
 
 	sessions *commands.SessionCache
 
-	mu       sync.Mutex
-	flows    map[uuid.UUID]*flowEntry
-	jobs     map[uuid.UUID]*job
-	replicas map[uuid.UUID]*replica
-	active   map[string]int
-	stopping bool
+	mu        sync.Mutex
+	flows     map[uuid.UUID]*flowEntry
+	flowBytes int // the size of the cached flows' data
+	jobs      map[uuid.UUID]*job
+	replicas  map[uuid.UUID]*replica
+	active    map[string]int
+	stopping  bool
 }
 
 // New returns a Service.
@@ -286,14 +287,21 @@ func (s *Service) StartBuild(ctx context.Context, cmd StartBuild) (*Job, error) 
 	return &Job{ID: id, j: j}, nil
 }
 
-// maxCached bounds the flows and chat sessions a process keeps folded.
-const maxCached = 10000
+// maxCached bounds the flows and chat sessions a process keeps folded;
+// maxCachedFlowBytes bounds the flows by the size of their data too (a
+// flow of components with their code weighs hundreds of kilobytes, its
+// compiled graph a few times that).
+const (
+	maxCached          = 10000
+	maxCachedFlowBytes = 64 << 20
+)
 
 // flowEntry is a flow as folded at a revision, with its draft compiled
 // once: a Graph may run many times at once.
 type flowEntry struct {
 	flow *domain.Flow
 	rev  uint64
+	size int // of its data
 
 	once       sync.Once
 	g          *engine.Graph
@@ -326,16 +334,22 @@ func (s *Service) flow(ctx context.Context, id uuid.UUID) (*flowEntry, error) {
 		return nil, err
 	}
 	rev, _ := f.Root().Revision()
-	e = &flowEntry{flow: f, rev: rev}
+	e = &flowEntry{flow: f, rev: rev, size: len(f.Content().Data)}
 	s.mu.Lock()
-	if len(s.flows) >= maxCached {
-		for k := range s.flows {
-			delete(s.flows, k)
+	defer s.mu.Unlock()
+	if old := s.flows[id]; old != nil {
+		delete(s.flows, id)
+		s.flowBytes -= old.size
+	}
+	for k, old := range s.flows { // arbitrary ones go
+		if len(s.flows) < maxCached && s.flowBytes+e.size <= maxCachedFlowBytes {
 			break
 		}
+		delete(s.flows, k)
+		s.flowBytes -= old.size
 	}
 	s.flows[id] = e
-	s.mu.Unlock()
+	s.flowBytes += e.size
 	return e, nil
 }
 
