@@ -149,6 +149,11 @@ func TestBuild_PublicFlow(t *testing.T) {
 	virtual := uuid.NewSHA1(uuid.NameSpaceDNS, []byte("visitor-1_"+pub)).String()
 	assert.Contains(t, fs[1], `"session_id": "`+virtual+`"`, "the session defaults to the virtual flow id")
 	assert.Contains(t, fs[1], `"flow_id": "`+virtual+`"`)
+	recs, _ := s.runEvents(t, job)
+	require.NotEmpty(t, recs)
+	for _, rec := range recs {
+		assert.NotContains(t, string(rec.Data), "visitor-1", "%s: the client_id cookie is never stored", rec.Type)
+	}
 
 	// Another client, no client, a signed-in stranger: not found.
 	notFound := "Job not found: Job queue not found for job_id: " + job

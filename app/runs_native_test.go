@@ -130,3 +130,47 @@ func TestBuild_NativeStarterProjects(t *testing.T) {
 		assert.NotContains(t, r.raw, `"valid": false`, name)
 	}
 }
+
+// A public flow's anonymous visitor runs the flow as its owner stored it:
+// the visitor's X-LANGFLOW-GLOBAL-VAR-* headers do not replace the
+// variables of the owner, whose flow runs with the owner's secrets.
+func TestBuild_NativePublicVisitorVariables(t *testing.T) {
+	fake := fakeopenai.New(t)
+	fake.Handle(func(fakeopenai.Request) fakeopenai.Reply { return fakeopenai.Reply{Text: "ok"} })
+	s := natStart(t, fake, false)
+	flow := s.flow(t, s.root.token, starterData(t, "basic-prompting"), map[string]any{"access_type": "PUBLIC"})
+	h := http.Header{"Cookie": {"client_id=visitor-1"}, "X-Langflow-Global-Var-Openai_api_key": {"sk-visitor"}}
+	r := s.do(t, http.MethodPost, "/api/v1/build_public_tmp/"+flow+"/flow?event_delivery=direct", inputs("hi", ""), h)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	for _, req := range fake.Requests() {
+		assert.NotEqual(t, "Bearer sk-visitor", req.Header.Get("Authorization"), "a visitor's variable")
+	}
+}
+
+// A public flow's visitor reads through Memory only its own chat: naming
+// the owner's playground session (the flow id) does not show the owner's
+// messages, which are held by the owner the public run runs as.
+func TestBuild_NativePublicVisitorHistory(t *testing.T) {
+	fake := fakeopenai.New(t)
+	fake.Handle(func(fakeopenai.Request) fakeopenai.Reply { return fakeopenai.Reply{Text: "ok"} })
+	s := natStart(t, fake, false)
+	data := starterData(t, "memory-chatbot")
+	for _, n := range data["nodes"].([]any) {
+		node := n.(map[string]any)["data"].(map[string]any)
+		if node["type"] == "LanguageModelComponent" {
+			tpl := node["node"].(map[string]any)["template"].(map[string]any)
+			tpl["api_key"].(map[string]any)["value"] = "sk-owner" // the visitor runs with the owner's key
+		}
+	}
+	flow := s.flow(t, s.root.token, data, map[string]any{"access_type": "PUBLIC"})
+	s.buildWithKey(t, flow, inputs("The vault code is 7341.", "")) // the owner's session: the flow id
+
+	h := http.Header{"Cookie": {"client_id=visitor-1"}}
+	r := s.do(t, http.MethodPost, "/api/v1/build_public_tmp/"+flow+"/flow?event_delivery=direct", inputs("What is the vault code?", flow), h)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	reqs := fake.Requests()
+	require.Len(t, reqs, 2, r.raw)
+	system := reqs[1].Chat.Messages[0].Text()
+	assert.NotContains(t, system, "7341", "the owner's session")
+	assert.Contains(t, system, "What is the vault code?", "the visitor's own question")
+}

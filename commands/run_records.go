@@ -150,8 +150,8 @@ func mergeChange(f *domain.MessageFields, ch domain.MessageChange) {
 	}
 }
 
-// VertexBuild queues a build of a vertex (a new build id and the flush's
-// time when not given).
+// VertexBuild queues a build of a vertex (a new build id and the time it
+// is queued when not given).
 func (r *RunRecords) VertexBuild(b domain.VertexBuildRecorded) error {
 	b.FlowID = r.flow
 	if err := runRecord(b.VertexID, &b.BuildID, &b.Timestamp, eventstore.Metadata{OccurredAt: time.Now()}); err != nil {

@@ -37,17 +37,17 @@ var PermSeedPrivs = []struct{ ID, Name, Type string }{
 	{"delete", "Delete", PrivDelete},
 }
 
-// PermSeedModulePrivs are the built-in privileges of one module beside
+// permSeedModulePrivs are the built-in privileges of one module beside
 // the four every module has: flows.run (run a flow: the build API, later
 // the run API), of type WRITE because a run writes — its messages,
 // builds and transactions — though it never changes the flow.
-var PermSeedModulePrivs = map[string][]struct{ ID, Name, Type string }{
+var permSeedModulePrivs = map[string][]struct{ ID, Name, Type string }{
 	"flows": {{"run", "Run", PrivWrite}},
 }
 
 // permSeedPrivsOf lists the built-in privileges of module.
 func permSeedPrivsOf(module string) []struct{ ID, Name, Type string } {
-	return append(slices.Clone(PermSeedPrivs), PermSeedModulePrivs[module]...)
+	return append(slices.Clone(PermSeedPrivs), permSeedModulePrivs[module]...)
 }
 
 // PermSeedRole is a built-in role and the privileges it holds: Holds

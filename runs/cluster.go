@@ -44,16 +44,10 @@ func lockKey(instance uuid.UUID) int64 {
 // then it shuts the jobs down (cancelled, recorded), waiting at most
 // shutdown for them.
 func (s *Service) Run(ctx context.Context, shutdown time.Duration) error {
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdown)
-		defer cancel()
-		if err := s.Shutdown(sctx); err != nil {
-			s.log.Error("shut the runs down", "error", err.Error())
-		}
-	}()
+	defer s.shutdownWithin(ctx, shutdown) // when the lock was not held at the end
 	swept := false
 	for ctx.Err() == nil {
-		err := s.serve(ctx, &swept)
+		err := s.serve(ctx, &swept, shutdown)
 		if ctx.Err() != nil {
 			break
 		}
@@ -66,16 +60,32 @@ func (s *Service) Run(ctx context.Context, shutdown time.Duration) error {
 	return nil
 }
 
+// shutdownWithin shuts the jobs down (Shutdown), waiting at most d.
+func (s *Service) shutdownWithin(ctx context.Context, d time.Duration) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	defer cancel()
+	if err := s.Shutdown(sctx); err != nil {
+		s.log.Error("shut the runs down", "error", err.Error())
+	}
+}
+
 // serve holds the lock and listens on one connection until it fails or
-// ctx ends; the first time, it sweeps.
-func (s *Service) serve(ctx context.Context, swept *bool) error {
+// ctx ends; the first time, it sweeps. When ctx ends it shuts the jobs
+// down before it lets the lock go: a process that saw the lock gone
+// meanwhile would close them as interrupted under their final records.
+func (s *Service) serve(ctx context.Context, swept *bool, shutdown time.Duration) error {
 	cfg := s.opts.Messages.Pool.Config().ConnConfig.Copy()
 	cfg.RuntimeParams["application_name"] = "skillflaw runs " + s.opts.Instance.String()
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.WithoutCancel(ctx)) //nolint:errcheck // closing
+	defer func() {
+		if ctx.Err() != nil {
+			s.shutdownWithin(ctx, shutdown)
+		}
+		conn.Close(context.WithoutCancel(ctx)) //nolint:errcheck // closing
+	}()
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1::int4, $2::int4)`, lockClass, lockKey(s.opts.Instance)); err != nil {
 		return fmt.Errorf("liveness lock: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/skillflaw/skillflaw-go/engine"
 )
@@ -50,7 +51,7 @@ func (s Serialization) withDefaults() Serialization {
 func (s Serialization) truncate(v any) any {
 	switch x := v.(type) {
 	case string:
-		if utf8Len(x) > s.MaxText {
+		if utf8.RuneCountInString(x) > s.MaxText {
 			return string([]rune(x)[:s.MaxText]) + "..."
 		}
 		return x
@@ -81,41 +82,27 @@ func (s Serialization) truncate(v any) any {
 		}
 		return out
 	case []string:
-		items := make([]any, len(x))
-		for i, e := range x {
-			items[i] = e
-		}
-		return s.truncate(items)
+		return s.truncate(strs(x))
 	}
 	return v
 }
 
-func utf8Len(s string) int {
-	n := 0
-	for range s {
-		n++
-	}
-	return n
-}
-
 // pyISO is Python's datetime.isoformat() of an aware UTC time:
 // 2025-12-01T10:00:00.123456+00:00 (no fraction when it is zero).
-func pyISO(t time.Time) string {
-	t = t.UTC()
-	if t.Nanosecond()/1000 == 0 {
-		return t.Format("2006-01-02T15:04:05") + "+00:00"
-	}
-	return t.Format("2006-01-02T15:04:05.000000") + "+00:00"
-}
+func pyISO(t time.Time) string { return isoMicros(t) + "+00:00" }
 
 // pydanticTime is a UTC time as pydantic's JSON writes it:
 // 2025-12-01T10:00:00.123456Z (no fraction when it is zero).
-func pydanticTime(t time.Time) string {
+func pydanticTime(t time.Time) string { return isoMicros(t) + "Z" }
+
+// isoMicros is t in UTC to the microsecond, without a zone and without a
+// fraction when it is zero.
+func isoMicros(t time.Time) string {
 	t = t.UTC()
 	if t.Nanosecond()/1000 == 0 {
-		return t.Format("2006-01-02T15:04:05") + "Z"
+		return t.Format("2006-01-02T15:04:05")
 	}
-	return t.Format("2006-01-02T15:04:05.000000") + "Z"
+	return t.Format("2006-01-02T15:04:05.000000")
 }
 
 // formatElapsed is Langflow's format_elapsed_time: "<n> ms" under a
@@ -183,14 +170,6 @@ func contentBlocks(cbs []engine.ContentBlock) []any {
 	return out
 }
 
-func files(fs []string) []any {
-	out := make([]any, len(fs))
-	for i, f := range fs {
-		out[i] = f
-	}
-	return out
-}
-
 // messageData is the data of a stored message as add_message (and error)
 // events carry it: the stored row's fields, id and flow id. The id is the
 // monitor's integer message id, as a string (the token events' id names
@@ -202,7 +181,7 @@ func messageData(m *engine.Message) obj {
 	}
 	o = append(o, obj{
 		{"sender", m.Sender}, {"sender_name", m.SenderName}, {"session_id", m.SessionID}, {"context_id", m.ContextID},
-		{"text", m.Text}, {"files", files(m.Files)}, {"error", m.Error}, {"edit", m.Edit},
+		{"text", m.Text}, {"files", strs(m.Files)}, {"error", m.Error}, {"edit", m.Edit},
 		{"properties", properties(m.Properties)}, {"category", m.Category}, {"content_blocks", contentBlocks(m.ContentBlocks)},
 	}...)
 	if m.ID != "" {
@@ -236,7 +215,7 @@ func messageDump(m *engine.Message) obj {
 	}
 	return obj{
 		{"text_key", "text"}, {"data", data}, {"default_value", ""}, {"text", m.Text}, {"sender", m.Sender},
-		{"sender_name", m.SenderName}, {"files", files(m.Files)}, {"session_id", m.SessionID}, {"context_id", m.ContextID},
+		{"sender_name", m.SenderName}, {"files", strs(m.Files)}, {"session_id", m.SessionID}, {"context_id", m.ContextID},
 		{"timestamp", ts}, {"flow_id", flow}, {"error", m.Error}, {"edit", m.Edit}, {"properties", properties(m.Properties)},
 		{"category", m.Category}, {"content_blocks", contentBlocks(m.ContentBlocks)}, {"duration", duration},
 	}

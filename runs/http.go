@@ -110,7 +110,8 @@ func Register(s *httpapi.Server, svc *Service) {
 		Summary: "Build Public Tmp", Public: true,
 		Description: "Run a PUBLIC flow for an anonymous client named by its client_id cookie (400 without it; 403 \"Flow " +
 			"is not public\" for any other flow), as the flow's owner, recorded under the client's virtual flow id " +
-			"uuid5(NAMESPACE_DNS, \"<client_id>_<flow_id>\"). The stored flow runs: data in the body is ignored.",
+			"uuid5(NAMESPACE_DNS, \"<client_id>_<flow_id>\"). The stored flow runs, with the owner's variables: data in " +
+			"the body and X-LANGFLOW-GLOBAL-VAR-* headers are ignored.",
 		Params: buildParams, Body: BuildBody{}, Response: JobResponse{}, Handler: p.buildPublic})
 	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/build_public_tmp/{job_id}/events", Tag: "Chat",
 		Summary: "Get Public Build Events", Public: true,

@@ -149,6 +149,7 @@ func (j *job) run() {
 		j.s.log.Error("close a run", "job_id", j.id, "error", err.Error())
 	}
 	j.finalFlush()
+	j.release()
 	j.outcome.Total = time.Since(wall)
 	j.statsMu.Lock()
 	j.outcome.Events, j.outcome.Flushes = j.appended, j.flushCount
@@ -170,6 +171,20 @@ func (j *job) run() {
 	j.feed.end(finished)
 }
 
+// release lets go of what the run built (its results, whole, and the
+// graph a request sent) once it is recorded: a finished job stays for its
+// feed only, for the retention time.
+func (j *job) release() {
+	j.mu.Lock()
+	j.results = nil
+	j.mu.Unlock()
+	j.builds.Clear()
+	if j.history != nil {
+		j.history.forget()
+	}
+	j.graph, j.cmd.Data = nil, nil
+}
+
 // input is the engine's input of the run: the request's input value goes
 // to the chat input only, as /build does.
 func (j *job) input() engine.RunInput {
@@ -186,6 +201,9 @@ func (j *job) env() engine.Env {
 	env := j.s.opts.Env
 	env.Recorder = j
 	j.history = &jobHistory{base: env.History, wait: j.s.opts.WaitForHistory}
+	if j.start.Public {
+		j.history.flow = j.start.RecordsFlowID.String()
+	}
 	env.History = j.history
 	if env.Clock == nil {
 		env.Clock = j.s.opts.Clock

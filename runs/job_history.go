@@ -15,9 +15,17 @@ import (
 // recorded, which it holds before its next flush — so a Memory after a
 // ChatInput sees the question just asked, as in Langflow, and the
 // answers of the session's previous runs.
+//
+// A public run runs as the flow's owner, whose messages are the history's;
+// its visitor names the session, so flow keeps it to the messages of its
+// own (virtual) flow: naming the owner's playground session (the flow id)
+// must not show the owner's chat. The filter follows the read, whose
+// window a session shared with other flows may thin; only such a session
+// loses messages by it.
 type jobHistory struct {
 	base engine.History
 	wait func(ctx context.Context) error
+	flow string // public runs: only this flow's messages; "": any
 
 	mu  sync.Mutex
 	own []*engine.Message // latest version of each message, in the order recorded
@@ -36,6 +44,13 @@ func (h *jobHistory) recorded(m *engine.Message) {
 	h.own = append(h.own, m.Clone())
 }
 
+// forget lets go of the run's own messages (the run is over).
+func (h *jobHistory) forget() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.own = nil
+}
+
 // Messages implements engine.History.
 func (h *jobHistory) Messages(ctx context.Context, q engine.HistoryQuery) ([]*engine.Message, error) {
 	if q.Limit == 0 {
@@ -51,6 +66,9 @@ func (h *jobHistory) Messages(ctx context.Context, q engine.HistoryQuery) ([]*en
 		var err error
 		if out, err = h.base.Messages(ctx, q); err != nil {
 			return nil, err
+		}
+		if h.flow != "" {
+			out = slices.DeleteFunc(out, func(m *engine.Message) bool { return m.FlowID != h.flow })
 		}
 	}
 	h.mu.Lock()

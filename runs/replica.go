@@ -160,7 +160,9 @@ func (s *Service) replay(f *feed, events []eventstore.RecordedEvent) (open bool,
 
 // follow follows the log for the rest of a run open on another process,
 // until it ends, its process goes away, or nobody read it for the
-// retention time; then the replica is forgotten (after the retention).
+// retention time (a reader streaming it reads it, however long it waits
+// for the next event); then the replica is forgotten (after the
+// retention).
 func (s *Service) follow(rep *replica, id uuid.UUID, after eventstore.Position) {
 	ctx, cancel := context.WithCancel(s.base)
 	defer cancel()
@@ -175,7 +177,8 @@ func (s *Service) follow(rep *replica, id uuid.UUID, after eventstore.Position) 
 			case <-t.C:
 			}
 			alive, err := s.alive(ctx, rep.info.Instance)
-			if err == nil && !alive || time.Since(rep.feed.idleSince()) > s.opts.Retention {
+			idle := rep.feed.streaming() == 0 && time.Since(rep.feed.idleSince()) > s.opts.Retention
+			if err == nil && !alive || idle {
 				cancel()
 				return
 			}

@@ -82,12 +82,13 @@ type Service struct {
 
 	sessions *commands.SessionCache
 
-	mu       sync.Mutex
-	flows    map[uuid.UUID]*flowEntry
-	jobs     map[uuid.UUID]*job
-	replicas map[uuid.UUID]*replica
-	active   map[string]int
-	stopping bool
+	mu        sync.Mutex
+	flows     map[uuid.UUID]*flowEntry
+	flowBytes int // the size of the cached flows' data
+	jobs      map[uuid.UUID]*job
+	replicas  map[uuid.UUID]*replica
+	active    map[string]int
+	stopping  bool
 }
 
 // New returns a Service.
@@ -190,7 +191,9 @@ type StartBuild struct {
 	StopID    string
 	FlowName  string
 	LogBuilds bool
-	// Variables are the request's variables (X-LANGFLOW-GLOBAL-VAR-*).
+	// Variables are the request's variables (X-LANGFLOW-GLOBAL-VAR-*),
+	// which come before the runner's own (ignored for public clients: they
+	// would replace the owner's, whose flow runs with the owner's secrets).
 	Variables map[string]string
 	// Metadata says who asks, from where, in which correlation.
 	Metadata eventstore.Metadata
@@ -224,10 +227,10 @@ func (s *Service) StartBuild(ctx context.Context, cmd StartBuild) (*Job, error) 
 	data := f.Content().Data
 	if cmd.Public != nil {
 		records, user = VirtualFlowID(cmd.Public.ClientID, cmd.FlowID), f.UserID()
+		// The flow's own name, not Langflow's "<client_id>_<flow_id>": the
+		// cookie names the visitor, and only its hash is recorded.
 		start.Public, start.ClientHash = true, cmd.Public.hash()
-		if start.FlowName == "" {
-			start.FlowName = cmd.Public.ClientID + "_" + cmd.FlowID.String()
-		}
+		cmd.Variables = nil
 		key = "public:" + cmd.FlowID.String()
 	} else if cmd.Data != nil {
 		data = cmd.Data
@@ -284,14 +287,21 @@ func (s *Service) StartBuild(ctx context.Context, cmd StartBuild) (*Job, error) 
 	return &Job{ID: id, j: j}, nil
 }
 
-// maxCached bounds the flows and chat sessions a process keeps folded.
-const maxCached = 10000
+// maxCached bounds the flows and chat sessions a process keeps folded;
+// maxCachedFlowBytes bounds the flows by the size of their data too (a
+// flow of components with their code weighs hundreds of kilobytes, its
+// compiled graph a few times that).
+const (
+	maxCached          = 10000
+	maxCachedFlowBytes = 64 << 20
+)
 
 // flowEntry is a flow as folded at a revision, with its draft compiled
 // once: a Graph may run many times at once.
 type flowEntry struct {
 	flow *domain.Flow
 	rev  uint64
+	size int // of its data
 
 	once       sync.Once
 	g          *engine.Graph
@@ -324,16 +334,22 @@ func (s *Service) flow(ctx context.Context, id uuid.UUID) (*flowEntry, error) {
 		return nil, err
 	}
 	rev, _ := f.Root().Revision()
-	e = &flowEntry{flow: f, rev: rev}
+	e = &flowEntry{flow: f, rev: rev, size: len(f.Content().Data)}
 	s.mu.Lock()
-	if len(s.flows) >= maxCached {
-		for k := range s.flows {
-			delete(s.flows, k)
+	defer s.mu.Unlock()
+	if old := s.flows[id]; old != nil {
+		delete(s.flows, id)
+		s.flowBytes -= old.size
+	}
+	for k, old := range s.flows { // arbitrary ones go
+		if len(s.flows) < maxCached && s.flowBytes+e.size <= maxCachedFlowBytes {
 			break
 		}
+		delete(s.flows, k)
+		s.flowBytes -= old.size
 	}
 	s.flows[id] = e
-	s.mu.Unlock()
+	s.flowBytes += e.size
 	return e, nil
 }
 
