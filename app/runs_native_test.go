@@ -174,3 +174,34 @@ func TestBuild_NativePublicVisitorHistory(t *testing.T) {
 	assert.NotContains(t, system, "7341", "the owner's session")
 	assert.Contains(t, system, "What is the vault code?", "the visitor's own question")
 }
+
+// A developer running the owner's Memory Chatbot in the owner's tenant has
+// a history of their own: their earlier exchange in the session they
+// opened, never the owner's chat.
+func TestBuild_NativeMemoryOfAnotherUsersFlow(t *testing.T) {
+	fake := fakeopenai.New(t)
+	fake.Handle(func(r fakeopenai.Request) fakeopenai.Reply {
+		return fakeopenai.Reply{Text: "noted: " + r.Chat.Messages[len(r.Chat.Messages)-1].Text()}
+	})
+	s := natStart(t, fake, false)
+	r := s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "Memory T"}, s.root.token)
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
+	tenant := r.obj(t)["tenant_id"].(string)
+	dev := s.newUser(t, "mem_dev", rtPassword)
+	s.grantRole(t, s.root.token, tenant, dev.id, "developer")
+	flow := s.flow(t, s.root.token, starterData(t, "memory-chatbot"), map[string]any{"tenant_id": tenant})
+	s.buildWithKey(t, flow, inputs("The owner's secret plan.", "owner-chat"))
+
+	build := func(text string) {
+		h := bearer(dev.token)
+		h.Set("X-LANGFLOW-GLOBAL-VAR-OPENAI_API_KEY", "sk-dev")
+		r := s.do(t, http.MethodPost, "/api/v1/build/"+flow+"/flow?event_delivery=direct", inputs(text, "dev-chat"), h)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+	}
+	build("I am the developer.")
+	build("Who am I?")
+	system := fake.Last(t).Chat.Messages[0].Text()
+	assert.Contains(t, system, "I am the developer.", "the developer's own earlier message")
+	assert.Contains(t, system, "noted: I am the developer.", "and its answer")
+	assert.NotContains(t, system, "secret plan", "never the owner's chat")
+}

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -309,15 +310,18 @@ func (r *RunRecords) session(ctx context.Context, sessionID string) (*domain.Cha
 	return r.m.loadSession(ctx, SessionKey{FlowID: &flow, SessionID: sessionID})
 }
 
-// apply decides op on s: a message opens its session when it is not open
-// (held by the flow's owner, as every run's chat is).
+// apply decides op on s: a message opens its session when it is not open,
+// held by the flow's owner (who reads every chat of the flow on the
+// monitor) and opened by the user running it (whose history it is; the
+// owner when none is known), as RecordMessage opens one.
 func (r *RunRecords) apply(ctx context.Context, s *domain.ChatSession, op messageOp) error {
 	if !op.add {
 		_, err := s.Update(op.id, op.change)
 		return err
 	}
 	flow := r.flow
-	c := domain.ChatSessionCreated{FlowID: &flow, SessionID: op.session, OwnerID: r.place.OwnerID, UserID: r.place.OwnerID,
+	user := cmp.Or(r.md.ActorUserID, r.place.OwnerID)
+	c := domain.ChatSessionCreated{FlowID: &flow, SessionID: op.session, OwnerID: r.place.OwnerID, UserID: user,
 		TenantID: r.place.TenantID, BusinessID: r.place.BusinessID}
 	if err := r.m.open(ctx, s, c); err != nil {
 		return err

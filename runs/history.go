@@ -14,8 +14,9 @@ import (
 )
 
 // History is the engine's History port over the messages read model:
-// the messages of a session of the user's flows (the Memory component's
-// history), newest last. Messages a run has not flushed yet are not in
+// the messages of the sessions the user opened (the user chatting, not
+// the flow's owner: a developer running a colleague's flow has a history
+// of their own), the Memory component's history, newest last. Messages a run has not flushed yet are not in
 // it, nor those the read model has not folded yet.
 type History struct{ Pool *pgxpool.Pool }
 
@@ -27,7 +28,7 @@ func (h History) Messages(ctx context.Context, q engine.HistoryQuery) ([]*engine
 		return nil, nil
 	}
 	sql := `SELECT id, flow_id, session_id, sender, sender_name, text, files, error, edit, properties, category, context_id, timestamp
-FROM messages WHERE owner_id = $1 AND session_id = $2`
+FROM messages WHERE user_id = $1 AND session_id = $2`
 	args := []any{q.User, q.SessionID}
 	add := func(col, v string) {
 		if v != "" {
