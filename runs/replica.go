@@ -106,8 +106,15 @@ func (s *Service) runStream(ctx context.Context, id uuid.UUID) ([]eventstore.Rec
 	return events, nil
 }
 
-// awaitStream waits (at most wait) for stream's first events after head.
+// awaitStream waits (at most wait) for stream's first events after head;
+// when maxAwaiting reads wait already, it does not (the job is unknown).
 func (s *Service) awaitStream(ctx context.Context, stream string, head eventstore.Position, wait time.Duration) ([]eventstore.RecordedEvent, error) {
+	select {
+	case s.awaiting <- struct{}{}:
+		defer func() { <-s.awaiting }()
+	default:
+		return nil, nil // too many waiting: an unknown job
+	}
 	fctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	err := s.store.Follow(fctx, head, func(_ context.Context, batch []eventstore.RecordedEvent) error {

@@ -81,6 +81,10 @@ type Service struct {
 	jobsWG sync.WaitGroup
 
 	sessions *commands.SessionCache
+	// awaiting bounds the reads waiting for a job started a moment ago on
+	// another process (awaitStream): each follows the log for up to a few
+	// seconds, and job ids are easy to make up.
+	awaiting chan struct{}
 
 	mu        sync.Mutex
 	flows     map[uuid.UUID]*flowEntry
@@ -90,6 +94,10 @@ type Service struct {
 	active    map[string]int
 	stopping  bool
 }
+
+// maxAwaiting is how many reads at once may wait for a job another
+// process started a moment ago; more are answered as unknown jobs.
+const maxAwaiting = 32
 
 // New returns a Service.
 func New(opts Options) *Service {
@@ -114,7 +122,7 @@ func New(opts Options) *Service {
 	opts.Serialization = opts.Serialization.withDefaults()
 	base, stop := context.WithCancel(context.Background())
 	return &Service{opts: opts, log: opts.Logger, store: opts.Messages.Store, base: base, stop: stop,
-		sessions: commands.NewSessionCache(maxCached), flows: map[uuid.UUID]*flowEntry{},
+		sessions: commands.NewSessionCache(maxCached), awaiting: make(chan struct{}, maxAwaiting), flows: map[uuid.UUID]*flowEntry{},
 		jobs: map[uuid.UUID]*job{}, replicas: map[uuid.UUID]*replica{}, active: map[string]int{}}
 }
 
