@@ -9,15 +9,18 @@ import (
 	"github.com/google/uuid"
 )
 
-// The answers about missing relations, by kind.
-var msgRelationNotFound = MsgRelationNotFound
-
-// MsgRelationNotFound is the 404 detail of a tenant role relation that is
-// not there, by kind.
-var MsgRelationNotFound = map[string]string{
-	GrantUser:  "Tenant user role not found",
-	GrantGroup: "Tenant group role not found",
-	GrantOrg:   "Tenant org role not found",
+// RelationNotFound is the 404 detail of a tenant role relation of kind
+// that is not there; known is false for an unknown kind.
+func RelationNotFound(kind string) (msg string, known bool) {
+	switch kind {
+	case GrantUser:
+		return "Tenant user role not found", true
+	case GrantGroup:
+		return "Tenant group role not found", true
+	case GrantOrg:
+		return "Tenant org role not found", true
+	}
+	return "Role relation not found", false
 }
 
 // TenantGrants is every role relation of one tenant: the roles granted in
@@ -156,7 +159,7 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // Grant records relation id: role granted to the subject of kind. The
 // subject holding the role already is 409.
 func (g *TenantGrants) Grant(id int64, kind string, subject int64, role string) error {
-	if _, known := msgRelationNotFound[kind]; !known {
+	if _, known := RelationNotFound(kind); !known {
 		return Invalidf("unknown grant kind %q", kind)
 	}
 	if other, dup := g.held[grantKey{kind, subject, role}]; dup {
@@ -174,10 +177,7 @@ func (g *TenantGrants) Grant(id int64, kind string, subject int64, role string) 
 func (g *TenantGrants) Revoke(kind string, id int64) error {
 	r, ok := g.relations[id]
 	if !ok || r.Kind != kind {
-		msg, known := msgRelationNotFound[kind]
-		if !known {
-			msg = "Role relation not found"
-		}
+		msg, _ := RelationNotFound(kind)
 		return NotFoundf("%s", msg)
 	}
 	g.record(TenantRoleRevoked{TenantID: g.tenant, RelationID: id, Kind: kind, SubjectID: r.SubjectID, RoleID: r.RoleID})

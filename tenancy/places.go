@@ -53,9 +53,14 @@ var placeTables = map[string]struct{ table, column, filter, notFound string }{
 	PlaceOrgMember:           {"access_org_members", "member_id", "", domain.MsgOrgMemberNotFound},
 	PlaceGroupMember:         {"access_group_members", "member_id", "", domain.MsgUserGroupMemberNotFound},
 	PlaceBusinessRelation:    {"access_business_roles", "id", "", "Business user role not found"},
-	PlaceTenantUserRelation:  {"access_grants", "id", " AND kind = 'user'", domain.MsgRelationNotFound[domain.GrantUser]},
-	PlaceTenantGroupRelation: {"access_grants", "id", " AND kind = 'group'", domain.MsgRelationNotFound[domain.GrantGroup]},
-	PlaceTenantOrgRelation:   {"access_grants", "id", " AND kind = 'org'", domain.MsgRelationNotFound[domain.GrantOrg]},
+	PlaceTenantUserRelation:  {"access_grants", "id", " AND kind = 'user'", relationNotFound(domain.GrantUser)},
+	PlaceTenantGroupRelation: {"access_grants", "id", " AND kind = 'group'", relationNotFound(domain.GrantGroup)},
+	PlaceTenantOrgRelation:   {"access_grants", "id", " AND kind = 'org'", relationNotFound(domain.GrantOrg)},
+}
+
+func relationNotFound(kind string) string {
+	msg, _ := domain.RelationNotFound(kind)
+	return msg
 }
 
 // KnownPlace reports whether kind is a kind of place (PlaceTenant
