@@ -16,8 +16,9 @@ import (
 // History is the engine's History port over the messages read model:
 // the messages of the sessions the user opened (the user chatting, not
 // the flow's owner: a developer running a colleague's flow has a history
-// of their own), the Memory component's history, newest last. Messages a run has not flushed yet are not in
-// it, nor those the read model has not folded yet.
+// of their own), the Memory component's history, newest last. Messages a
+// run has not flushed yet are not in it, nor those the read model has not
+// folded yet.
 type History struct{ Pool *pgxpool.Pool }
 
 var _ engine.History = History{}
