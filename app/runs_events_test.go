@@ -18,6 +18,7 @@ import (
 
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/projections"
 )
 
 // runEvents reads a job's run stream, decoded.
@@ -219,6 +220,27 @@ AND event_type = 'vertex_build.recorded'`).Scan(&builds2))
 	require.NoError(t, err)
 	sum := sha256.Sum256(raw)
 	assert.Equal(t, hex.EncodeToString(sum[:]), start3.GraphHash)
+
+	// The runs replay: read models rebuilt from the log answer the
+	// monitor routes as before, and hold the same rows.
+	require.NoError(t, s.app.Runtime().WaitFor(ctx, s.head(t)))
+	head = s.head(t).String()
+	monitor := func() []string {
+		var got []string
+		for _, f := range []string{flow, pflow} {
+			for _, path := range []string{"/api/v1/monitor/messages?flow_id=", "/api/v1/monitor/builds?flow_id=",
+				"/api/v1/monitor/transactions?flow_id=", "/api/v1/monitor/messages/sessions?flow_id="} {
+				got = append(got, get(path+f).raw)
+			}
+		}
+		return append(got, s.textRows(t, `SELECT x::text FROM runs x ORDER BY run_id`)...)
+	}
+	before := monitor()
+	require.Len(t, before, 8+5, "five runs")
+	for _, name := range []string{projections.MessagesName, "monitor", projections.RunsName} {
+		require.NoError(t, s.app.Runtime().Rebuild(ctx, name, nil), name)
+	}
+	assert.Equal(t, before, monitor())
 }
 
 // A failing vertex stops its descendants; its siblings go on and the run

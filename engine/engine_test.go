@@ -98,10 +98,12 @@ func (fail) Spec() *engine.Spec {
 
 func (fail) Build(context.Context, *engine.Build) error { return errors.New("boom") }
 
-// gate blocks until its channel is closed or the run is cancelled.
+// gate blocks until its channel is closed or the run is cancelled; it
+// counts the gates building at once (peak, the most there were).
 type gate struct {
-	started chan string
-	release chan struct{}
+	started        chan string
+	release        chan struct{}
+	building, peak atomic.Int32
 }
 
 func (*gate) Spec() *engine.Spec {
@@ -110,6 +112,10 @@ func (*gate) Spec() *engine.Spec {
 }
 
 func (g *gate) Build(ctx context.Context, b *engine.Build) error {
+	n := g.building.Add(1)
+	defer g.building.Add(-1)
+	for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {
+	}
 	g.started <- b.Vertex.ID
 	select {
 	case <-g.release:
@@ -350,6 +356,47 @@ func TestRun_ConditionalRouting(t *testing.T) {
 	assert.Nil(t, res.Result("y"))
 	assert.Nil(t, res.Result("y2"))
 	assert.Equal(t, "nope", outText(t, res, "n", "out"))
+}
+
+// Parallelism bounds the vertices building at once: of six ready
+// branches two build, the others wait for a slot. An output larger than
+// MaxOutputBytes fails its vertex.
+func TestRun_ParallelismAndOutputLimits(t *testing.T) {
+	w := newWorld(t, engine.Limits{Parallelism: 2})
+	nodes, edges := []string{"a:TIn"}, []string(nil)
+	for i := range 6 {
+		nodes = append(nodes, fmt.Sprintf("g%d:Gate", i))
+		edges = append(edges, fmt.Sprintf("a.text>g%d.in", i))
+	}
+	g, err := w.eng.Compile(flow(nodes, edges, nil))
+	require.NoError(t, err)
+	done := make(chan *engine.RunResult)
+	go func() { done <- w.eng.Run(context.Background(), g, engine.RunInput{}, engine.Env{}, nil) }()
+	<-w.gate.started
+	<-w.gate.started
+	select { // a third would start at once if nothing held it back
+	case id := <-w.gate.started:
+		t.Errorf("%s started while two were building", id)
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(w.gate.release)
+	res := <-done
+	require.NoError(t, res.Err)
+	assert.Len(t, w.gate.started, 4, "the other four built after them")
+	assert.Equal(t, int32(2), w.gate.peak.Load(), "never more than two at once")
+
+	small := engine.New(w.eng.Registry(), engine.Limits{MaxOutputBytes: 10})
+	for in, valid := range map[string]bool{"0123456789": true, "0123456789+": false} {
+		g, err := small.Compile(flow([]string{"a:TIn", "j:Join"}, []string{"a.text>j.in"}, map[string]any{"a.input_value": in}))
+		require.NoError(t, err)
+		res := small.Run(context.Background(), g, engine.RunInput{}, engine.Env{}, nil)
+		require.NoError(t, res.Err)
+		assert.Equal(t, valid, res.Result("a").Valid, in)
+		if !valid {
+			assert.Contains(t, res.Result("a").ErrorText(), `output "text" of a is 11 bytes, more than the limit of 10`)
+			assert.Nil(t, res.Result("j"), "its descendants do not build")
+		}
+	}
 }
 
 // Cancelling stops the builds in flight; the run ends without "end".
