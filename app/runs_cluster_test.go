@@ -104,10 +104,21 @@ func TestBuild_CancelAndDisconnect(t *testing.T) {
 		var job string
 		require.Eventually(t, func() bool {
 			err := s.app.Pool().QueryRow(context.Background(), `SELECT e.stream_id FROM events e
-WHERE e.event_type = 'run.cancelled' AND e.data->>'reason' = $1`, domain.RunClientGone).Scan(&job)
+JOIN events st ON st.stream_id = e.stream_id AND st.event_type = 'run.started' AND st.data->>'flow_id' = $2
+WHERE e.event_type = 'run.cancelled' AND e.data->>'reason' = $1`, domain.RunClientGone, flow).Scan(&job)
 			return err == nil
 		}, 10*time.Second, 10*time.Millisecond, "the run is recorded as cancelled by its client's going away")
 		assert.True(t, strings.HasPrefix(job, "run-"))
+		// Nothing it did before is lost: the chat input's message and
+		// build are recorded, and the monitor shows the message.
+		_, es := s.runEvents(t, strings.TrimPrefix(job, "run-"))
+		assert.Equal(t, []string{"run.started", "run.vertices_sorted", "run.message_sent", "run.vertex_built", "run.vertex_built",
+			"run.cancelled"}, eventTypes(es))
+		r := s.do(t, http.MethodGet, "/api/v1/monitor/messages?flow_id="+flow, nil,
+			http.Header{"Authorization": {"Bearer " + root}, "X-Min-Position": {s.head(t).String()}})
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		require.Len(t, r.objects(t), 1)
+		assert.Equal(t, "hi", r.objects(t)[0]["text"])
 	})
 }
 
