@@ -102,6 +102,11 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 		Logger: d.Logger, Clock: clock,
 	})
 	runs.Register(s, m.svc)
+	runs.RegisterRun(s, m.svc)
+	runs.RegisterWebhook(s, m.svc, cfg.WebhookAuthEnable)
+	runs.RegisterResponses(s, m.svc)
+	runs.RegisterWorkflow(s, m.svc)
+	runs.RegisterCatalogue(s, reg)
 }
 
 // Run implements Runner: the service's part of the cluster (liveness,

@@ -21,14 +21,15 @@ const (
 
 // Langflow's messages.
 const (
-	msgNoAPIKey       = "An API key must be passed as query or header"
-	msgInvalidAPIKey  = "Invalid or missing API key"
-	msgUserInactive   = "User not found or is inactive."
-	msgInactive       = "Inactive user"
-	msgLocked         = "User is locked."
-	msgNotSuperuser   = "The user doesn't have enough privileges"
-	msgTokenRevoked   = "Token has been revoked." // ours: Langflow never revokes
-	msgAutoLoginNoKey = "With SKILLFLAW_AUTO_LOGIN, requests still need credentials: call GET /api/v1/auto_login for a token, or pass an API key."
+	msgNoAPIKey          = "An API key must be passed as query or header"
+	msgInvalidAPIKey     = "Invalid or missing API key"
+	msgUserInactive      = "User not found or is inactive."
+	msgInactive          = "Inactive user"
+	msgLocked            = "User is locked."
+	msgNotSuperuser      = "The user doesn't have enough privileges"
+	msgTokenRevoked      = "Token has been revoked." // ours: Langflow never revokes
+	msgAutoLoginNeedsKey = "Since v1.5, SKILLFLAW_AUTO_LOGIN requires a valid API key. Please update your authentication method."
+	msgAutoLoginNoKey    = "With SKILLFLAW_AUTO_LOGIN, requests still need credentials: call GET /api/v1/auto_login for a token, or pass an API key."
 )
 
 // Authenticator resolves a request's credentials into a Principal: the
@@ -67,10 +68,26 @@ func (a *Authenticator) Optional(r *http.Request) (Principal, bool) {
 	return p, err == nil
 }
 
+// AuthenticateAPIKey implements httpapi.APIKeyAuthenticator: the API key
+// only, as Langflow's api_key_security (the run API, the Responses API).
+func (a *Authenticator) AuthenticateAPIKey(r *http.Request) (context.Context, error) {
+	p, err := a.byAPIKey(r, msgAutoLoginNeedsKey)
+	if err != nil {
+		return nil, err
+	}
+	return httpapi.WithActor(WithPrincipal(r.Context(), p), p.UserID), nil
+}
+
 func (a *Authenticator) principal(r *http.Request) (Principal, error) {
 	if token := bearerToken(r); token != "" {
 		return a.byToken(r.Context(), token)
 	}
+	return a.byAPIKey(r, msgAutoLoginNoKey)
+}
+
+// byAPIKey is the caller of r's API key (query parameter, then header);
+// autoLoginMsg is the 403's text for no key under auto-login.
+func (a *Authenticator) byAPIKey(r *http.Request, autoLoginMsg string) (Principal, error) {
 	key := r.URL.Query().Get(APIKeyName)
 	if key == "" {
 		key = r.Header.Get(APIKeyName)
@@ -78,7 +95,7 @@ func (a *Authenticator) principal(r *http.Request) (Principal, error) {
 	if key == "" {
 		msg := msgNoAPIKey
 		if a.autoLogin {
-			msg = msgAutoLoginNoKey
+			msg = autoLoginMsg
 		}
 		return Principal{}, &httpapi.StatusError{Status: http.StatusForbidden, Detail: msg}
 	}

@@ -14,6 +14,9 @@ type Run struct {
 	started bool
 	start   RunStarted
 	ended   Event // RunFinished, RunFailed or RunCancelled; nil while open
+	// progressed tells a run that began building (its vertices sorted,
+	// or any event of its progress) from one still waiting for a slot.
+	progressed bool
 }
 
 // LoadRun returns an empty run to fold stream RunStream(id) into.
@@ -31,6 +34,10 @@ func (r *Run) Started() (RunStarted, bool) { return r.start, r.started }
 // End returns the event that closed the run (RunFinished, RunFailed or
 // RunCancelled), nil while it is open.
 func (r *Run) End() Event { return r.ended }
+
+// Progressed reports whether the run began building: an open run that
+// did not is queued (a background run waiting for a slot).
+func (r *Run) Progressed() bool { return r.progressed }
 
 // Open reports whether the run started and has not ended.
 func (r *Run) Open() bool { return r.started && r.ended == nil }
@@ -100,5 +107,7 @@ func (r *Run) Apply(e Event) {
 		r.started, r.start = true, e
 	case RunFinished, RunFailed, RunCancelled:
 		r.ended = e
+	case RunVerticesSorted, RunMessageSent, RunErrorRaised, RunVertexBuilt, RunEventEmitted:
+		r.progressed = true
 	}
 }

@@ -30,10 +30,19 @@ type RunStarted struct {
 	// cookie itself is never stored).
 	Public     bool   `json:"public,omitempty"`
 	ClientHash string `json:"client_hash,omitempty"`
-	// Source is "draft" (the stored flow, at FlowRevision) or "data" (the
-	// graph of the request); GraphHash is the SHA-256 of the graph run.
+	// Source is "draft" (the stored flow, at FlowRevision), "online" or
+	// "release" (the flow's version Version, folded at FlowRevision) or
+	// "data" (the graph of the request); GraphHash is the SHA-256 of the
+	// graph run (tweaks applied).
 	Source       string  `json:"source"`
+	Version      string  `json:"version,omitempty"`
 	FlowRevision *uint64 `json:"flow_revision,omitempty"`
+	// API is the door the run came through: "" for the build API, else
+	// run, run_advanced, webhook, responses or workflow. Background runs
+	// (webhook, background workflow jobs) are recorded before they are
+	// answered.
+	API        string `json:"api,omitempty"`
+	Background bool   `json:"background,omitempty"`
 	GraphHash    string  `json:"graph_hash"`
 	// Inputs are the request's inputs (InputValueRequest) as sent; Files,
 	// the session and the stop and start components as resolved.
@@ -92,6 +101,9 @@ type RunFinished struct {
 	Failed   int `json:"failed_vertices"`
 	// DurationMS is the run's wall time.
 	DurationMS int64 `json:"duration_ms"`
+	// Result is what the run API answered (its RunResponse, compact
+	// JSON), for the runs whose status is read later (workflow jobs).
+	Result json.RawMessage `json:"result,omitempty"`
 }
 
 // RunFailed closes a run that stopped on an error: a flow that does not

@@ -109,7 +109,10 @@ func (s *Server) describe(op Operation, params []Param) (*openapi3.Operation, er
 		o.Responses.Set("422", &openapi3.ResponseRef{Value: openapi3.NewResponse().
 			WithDescription("Validation Error").WithJSONSchemaRef(ref)})
 	}
-	if !op.Public {
+	switch {
+	case op.APIKey:
+		o.Security = &openapi3.SecurityRequirements{{schemeKeyQuery: {}}, {schemeKeyHeader: {}}}
+	case !op.Public:
 		o.Security = &openapi3.SecurityRequirements{{schemeOAuth2: {}}, {schemeKeyQuery: {}}, {schemeKeyHeader: {}}}
 	}
 	return o, nil

@@ -27,6 +27,11 @@ type Operation struct {
 	// Public operations need no authentication; the others get the
 	// Authenticator and Langflow's security schemes in the document.
 	Public bool
+	// APIKey operations authenticate by API key only (x-api-key header or
+	// query parameter), as Langflow's api_key_security: a bearer token is
+	// not a credential there. The Authenticator must implement
+	// APIKeyAuthenticator.
+	APIKey bool
 	// Params documents path, query and header parameters. Path parameters
 	// not listed are documented as required strings.
 	Params []Param

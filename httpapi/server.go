@@ -346,7 +346,10 @@ func (s *Server) chain(rt *route) []gin.HandlerFunc {
 	if rt.op.Body != nil {
 		h = append(h, requireJSON)
 	}
-	if !rt.op.Public {
+	switch {
+	case rt.op.APIKey:
+		h = append(h, s.authenticateAPIKey)
+	case !rt.op.Public:
 		h = append(h, s.authenticate)
 	}
 	if len(rt.awaited) > 0 {
@@ -420,6 +423,28 @@ func (s *Server) authenticate(c *gin.Context) {
 		return
 	}
 	ctx, err := s.opts.Authenticator.Authenticate(c.Request)
+	if err != nil {
+		Fail(c, err)
+		return
+	}
+	c.Request = c.Request.WithContext(ctx)
+}
+
+// APIKeyAuthenticator authenticates the operations that take an API key
+// only (Operation.APIKey).
+type APIKeyAuthenticator interface {
+	AuthenticateAPIKey(r *http.Request) (context.Context, error)
+}
+
+func (s *Server) authenticateAPIKey(c *gin.Context) {
+	a, ok := s.opts.Authenticator.(APIKeyAuthenticator)
+	if !ok {
+		if s.opts.Authenticator != nil {
+			Fail(c, fmt.Errorf("the authenticator takes no API keys"))
+		}
+		return
+	}
+	ctx, err := a.AuthenticateAPIKey(c.Request)
 	if err != nil {
 		Fail(c, err)
 		return

@@ -38,6 +38,14 @@ type job struct {
 	cancelMu  sync.Mutex
 	reason    string // why it was cancelled
 
+	// api is a run of the run API (nil for a build); holdsSlot tells a
+	// job holding a slot of its key's running-jobs limit (a background
+	// run takes one when it gets to run); begun a job whose start is
+	// recorded.
+	api       *apiRun
+	holdsSlot bool
+	begun     bool
+
 	history *jobHistory
 	builds  sync.Map // *engine.VertexResult -> vertexBuild
 	mu      sync.Mutex
@@ -111,19 +119,33 @@ func (j *job) run() {
 	defer j.s.finished(j)
 	defer close(j.done)
 	defer j.cancelRun()
-	began := j.s.now()
 	wall := time.Now()
-	if err := j.records.Run(func(r *domain.Run) error { return r.Start(j.start) }); err != nil {
-		j.s.log.Error("start a run", "job_id", j.id, "error", err.Error())
-		j.feed.end(false)
-		return
+	if !j.begun {
+		if err := j.records.Run(func(r *domain.Run) error { return r.Start(j.start) }); err != nil {
+			j.s.log.Error("start a run", "job_id", j.id, "error", err.Error())
+			if j.api != nil {
+				j.endAPI(nil, domain.RunFailed{Error: err.Error()})
+				j.api.publish(j.feed)
+			}
+			j.feed.end(false)
+			return
+		}
 	}
+	if !j.holdsSlot {
+		if err := j.s.acquire(j.ctx, j.key); err != nil {
+			j.finish(wall, nil, domain.RunCancelled{Reason: j.cancelReason()})
+			return
+		}
+		j.holdsSlot = true
+	}
+	began := j.s.now()
+	var res *engine.RunResult
 	var end domain.Event
 	if j.compile != nil {
 		j.flowError("InvalidFlowError", j.compile.Error())
 		end = domain.RunFailed{Error: j.compile.Error()}
 	} else {
-		res := j.s.opts.Engine.Run(j.ctx, j.graph, j.input(), j.env(), j)
+		res = j.s.opts.Engine.Run(j.ctx, j.graph, j.input(), j.env(), j)
 		j.outcome.Engine = time.Since(wall)
 		failed := 0
 		for _, r := range res.Results {
@@ -145,6 +167,15 @@ func (j *job) run() {
 			end = domain.RunFailed{Error: res.Err.Error()}
 		}
 	}
+	j.finish(wall, res, end)
+}
+
+// finish closes the run with end, records everything and tells its
+// readers.
+func (j *job) finish(wall time.Time, res *engine.RunResult, end domain.Event) {
+	if j.api != nil {
+		end = j.endAPI(res, end)
+	}
 	if err := j.records.Run(func(r *domain.Run) error { return r.Close(end) }); err != nil {
 		j.s.log.Error("close a run", "job_id", j.id, "error", err.Error())
 	}
@@ -165,10 +196,35 @@ func (j *job) run() {
 	// The end event is shown once everything the run did is in the log:
 	// a client that saw the end never loses what it was shown.
 	_, finished := end.(domain.RunFinished)
-	if finished {
+	switch {
+	case j.api != nil:
+		j.api.publish(j.feed)
+		finished = false
+	case finished:
 		j.feed.push(endFrame)
 	}
 	j.feed.end(finished)
+}
+
+// begin records the run's start at once (a background run is answered
+// only once its start is in the log).
+func (j *job) begin() error {
+	if err := j.records.Run(func(r *domain.Run) error { return r.Start(j.start) }); err != nil {
+		return err
+	}
+	if err := j.flush(); err != nil {
+		return err
+	}
+	j.begun = true
+	return nil
+}
+
+// close records the end of a run that never ran.
+func (j *job) close(end domain.Event) {
+	if err := j.records.Run(func(r *domain.Run) error { return r.Close(end) }); err != nil {
+		j.s.log.Error("close a run", "job_id", j.id, "error", err.Error())
+	}
+	j.finalFlush()
 }
 
 // release lets go of what the run built (its results, whole, and the
@@ -194,6 +250,16 @@ func (j *job) input() engine.RunInput {
 	if j.cmd.Inputs != nil {
 		in.InputValue = j.cmd.Inputs.InputValue
 	}
+	if a := j.api; a != nil {
+		// The run API: the session goes into every vertex, the input to
+		// the input vertices the request selects, and the first failing
+		// vertex stops the run.
+		in.SessionOverride, in.AbortOnError = true, true
+		in.InputValue, in.InputType, in.InputComponents = a.cmd.InputValue, a.cmd.InputType, a.cmd.InputComponents
+		if in.InputType == "" {
+			in.InputType = "chat"
+		}
+	}
 	return in
 }
 
@@ -211,9 +277,13 @@ func (j *job) env() engine.Env {
 	return env
 }
 
-// emit puts a frame in the feed and its event in the run's records.
+// emit puts a frame in the feed and its event in the run's records. A
+// run of the run API shows only its messages and tokens, and only when it
+// streams.
 func (j *job) emit(name string, data []byte, e domain.Event) {
-	j.feed.push(frame(name, data))
+	if j.api == nil || j.api.cmd.Stream && (name == "add_message" || name == "token") {
+		j.feed.push(frame(name, data))
+	}
 	if e == nil {
 		return
 	}
@@ -234,7 +304,9 @@ func (j *job) Emit(ev engine.Event) {
 		id, _ := strconv.ParseInt(e.Message.ID, 10, 64)
 		j.emit(ev.Name(), data, domain.RunMessageSent{MessageID: id, Data: string(data)})
 	case engine.Token:
-		j.emit(ev.Name(), pyDumps(obj{{"chunk", e.Chunk}, {"id", e.ID}}), nil) // live only
+		if j.api == nil || j.api.cmd.Stream {
+			j.emit(ev.Name(), pyDumps(obj{{"chunk", e.Chunk}, {"id", e.ID}}), nil) // live only
+		}
 	case engine.ErrorRaised:
 		data := pyDumps(messageData(e.Message))
 		j.emit(ev.Name(), data, domain.RunErrorRaised{Data: string(data)})

@@ -60,6 +60,7 @@ type Options struct {
 // the doors onto the engine depend on this interface, not on its type.
 type Engine interface {
 	Compile(data []byte) (*engine.Graph, error)
+	CompileTweaked(data []byte, tweaks engine.Tweaks) (*engine.Graph, error)
 	Run(ctx context.Context, g *engine.Graph, in engine.RunInput, env engine.Env, sink engine.Sink) *engine.RunResult
 	Limits() engine.Limits
 }
@@ -91,7 +92,7 @@ type Service struct {
 	flowBytes int // the size of the cached flows' data
 	jobs      map[uuid.UUID]*job
 	replicas  map[uuid.UUID]*replica
-	active    map[string]int
+	slots     map[string]chan struct{}
 	stopping  bool
 }
 
@@ -123,7 +124,7 @@ func New(opts Options) *Service {
 	base, stop := context.WithCancel(context.Background())
 	return &Service{opts: opts, log: opts.Logger, store: opts.Messages.Store, base: base, stop: stop,
 		sessions: commands.NewSessionCache(maxCached), awaiting: make(chan struct{}, maxAwaiting), flows: map[uuid.UUID]*flowEntry{},
-		jobs: map[uuid.UUID]*job{}, replicas: map[uuid.UUID]*replica{}, active: map[string]int{}}
+		jobs: map[uuid.UUID]*job{}, replicas: map[uuid.UUID]*replica{}, slots: map[string]chan struct{}{}}
 }
 
 // Instance is the id of this process's runs.
@@ -224,8 +225,7 @@ func (s *Service) StartBuild(ctx context.Context, cmd StartBuild) (*Job, error) 
 		return nil, err
 	}
 	f := fe.flow
-	place := commands.MonitoredFlow{ID: cmd.FlowID, OwnerID: f.UserID(), TenantID: f.Placement().TenantID,
-		BusinessID: f.Placement().BusinessID, Public: f.Content().AccessType == domain.AccessPublic}
+	place := monitored(cmd.FlowID, f)
 	records := cmd.FlowID
 	user := cmd.UserID
 	start := domain.RunStarted{FlowID: cmd.FlowID, FlowName: cmd.FlowName, OwnerID: place.OwnerID, TenantID: place.TenantID,
@@ -278,16 +278,18 @@ func (s *Service) StartBuild(ctx context.Context, cmd StartBuild) (*Job, error) 
 	}
 	start.RunID = id
 	s.mu.Lock()
-	switch {
-	case s.stopping:
+	if s.stopping {
 		s.mu.Unlock()
 		return nil, ErrStopping
-	case s.active[key] >= s.opts.MaxConcurrentPerUser:
+	}
+	select {
+	case s.slot(key) <- struct{}{}:
+	default:
 		s.mu.Unlock()
 		return nil, &BusyError{Limit: s.opts.MaxConcurrentPerUser}
 	}
-	s.active[key]++
 	j := s.newJob(id, cmd, start, place, g, compileErr, key)
+	j.holdsSlot = true
 	s.jobs[id] = j
 	s.jobsWG.Add(1)
 	s.mu.Unlock()
@@ -314,6 +316,11 @@ type flowEntry struct {
 	once       sync.Once
 	g          *engine.Graph
 	compileErr error
+
+	// variants are the run API's graphs of this flow (a version, the
+	// stream flag as a tweak), compiled once each.
+	variantsMu sync.Mutex
+	variants   map[string]compiledGraph
 }
 
 func (e *flowEntry) graph(eng Engine) (*engine.Graph, error) {
@@ -374,25 +381,47 @@ func (s *Service) loadFlow(ctx context.Context, cmd StartBuild) (*flowEntry, err
 		}
 		return e, nil
 	}
-	notFound := domain.NotFoundf("Flow with id %s not found", cmd.FlowID)
 	if !found {
+		return nil, domain.NotFoundf("Flow with id %s not found", cmd.FlowID)
+	}
+	return e, s.mayRun(ctx, e.flow, cmd.UserID, domain.NotFoundf("Flow with id %s not found", cmd.FlowID), nil)
+}
+
+// authorizedFlow returns flow id for user, who must be allowed to run it
+// (mayRun); a flow that does not exist is notFound.
+func (s *Service) authorizedFlow(ctx context.Context, id uuid.UUID, user int64, notFound, forbidden error) (*flowEntry, error) {
+	e, err := s.flow(ctx, id)
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		return nil, notFound
+	case err != nil:
+		return nil, err
+	case e.flow.Deleted():
 		return nil, notFound
 	}
-	f := e.flow
-	if f.UserID() == cmd.UserID {
-		return e, nil
+	return e, s.mayRun(ctx, e.flow, user, notFound, forbidden)
+}
+
+// mayRun tells whether user may run f: its owner, or one holding the
+// request's privilege (flows.run) where f lives. A caller refused who may
+// read f is told so (forbidden, or the privilege's own 403 when nil); for
+// anyone else f does not exist (notFound).
+func (s *Service) mayRun(ctx context.Context, f *domain.Flow, user int64, notFound, forbidden error) error {
+	if f.UserID() == user {
+		return nil
 	}
 	pl := f.Placement()
 	tenant := tenancy.OrSystem(pl.TenantID)
 	if err := tenancy.Authorize(ctx, tenant, pl.BusinessID); err != nil {
-		// Refused: a caller who may read the flow is told so; for anyone
-		// else the flow does not exist.
 		if scope, serr := tenancy.ScopeOf(ctx, "flows", "read", tenant); serr == nil && scope.Holds(pl.BusinessID) {
-			return nil, err
+			if forbidden != nil {
+				return forbidden
+			}
+			return err
 		}
-		return nil, notFound
+		return notFound
 	}
-	return e, nil
+	return nil
 }
 
 // Reader is who reads or cancels a job: a signed-in user, or the
@@ -551,12 +580,17 @@ func (s *Service) loadRun(ctx context.Context, id uuid.UUID) (*domain.Run, error
 // finished forgets a job's running slot, and its feed after the
 // retention.
 func (s *Service) finished(j *job) {
-	s.mu.Lock()
-	s.active[j.key]--
-	if s.active[j.key] <= 0 {
-		delete(s.active, j.key)
+	if j.holdsSlot {
+		s.release(j.key)
 	}
-	s.mu.Unlock()
+	if j.api != nil {
+		// A run's answer went to its caller: nobody reads its feed later.
+		s.mu.Lock()
+		delete(s.jobs, j.id)
+		s.mu.Unlock()
+		s.jobsWG.Done()
+		return
+	}
 	time.AfterFunc(s.opts.Retention, func() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -565,6 +599,38 @@ func (s *Service) finished(j *job) {
 		}
 	})
 	s.jobsWG.Done()
+}
+
+// slot returns the semaphore of the running-jobs limit of key; s.mu is
+// held.
+func (s *Service) slot(key string) chan struct{} {
+	ch, ok := s.slots[key]
+	if !ok {
+		ch = make(chan struct{}, s.opts.MaxConcurrentPerUser)
+		s.slots[key] = ch
+	}
+	return ch
+}
+
+// acquire waits for a slot of key's limit (until ctx ends).
+func (s *Service) acquire(ctx context.Context, key string) error {
+	s.mu.Lock()
+	ch := s.slot(key)
+	s.mu.Unlock()
+	select {
+	case ch <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// release gives a slot of key back.
+func (s *Service) release(key string) {
+	s.mu.Lock()
+	ch := s.slot(key)
+	s.mu.Unlock()
+	<-ch
 }
 
 // Shutdown refuses new jobs, cancels the running ones (recorded as

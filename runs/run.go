@@ -1,0 +1,581 @@
+package runs
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/engine"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+)
+
+// The run API's use cases (runtime reference §2–§6): a flow run to its
+// end as one request, by its API (/run, /run/advanced, webhooks, the
+// OpenAI Responses API, workflow jobs). A run is a job like a build (the
+// same recording, limits and cancellation) whose answer is Langflow's
+// RunResponse instead of the build API's events.
+
+// Which content of a flow a run runs.
+const (
+	// SourceDraft is the flow as it stands (its draft).
+	SourceDraft = "draft"
+	// SourceOnline is the flow's published online version.
+	SourceOnline = "online"
+	// SourceRelease is a version named by its version string.
+	SourceRelease = "release"
+)
+
+// The doors of runs (RunStarted.API).
+const (
+	APIRun         = "run"
+	APIRunAdvanced = "run_advanced"
+	APIWebhook     = "webhook"
+	APIResponses   = "responses"
+	APIWorkflow    = "workflow"
+)
+
+// StartRun is the command of the run API: run a flow to its end.
+type StartRun struct {
+	// FlowID is the flow (Resolve finds it from an id or endpoint name);
+	// Ref is how the request named it (for the texts of errors).
+	FlowID uuid.UUID
+	Ref    string
+	// UserID is the caller, who must own the flow or hold flows.run where
+	// it lives; with AsOwner the run runs as the flow's owner and the
+	// caller was checked before (webhooks).
+	UserID  int64
+	AsOwner bool
+	// Source is SourceDraft (default), SourceOnline or SourceRelease of
+	// version Version.
+	Source  string
+	Version string
+	// InputValue goes to the input vertices InputType selects (chat,
+	// text or any; default chat), restricted to InputComponents (vertex
+	// ids or display names) when given; nil: no input.
+	InputValue      *string
+	InputType       string
+	InputComponents []string
+	// OutputType (chat, text, any or debug; default chat) and
+	// OutputComponent select the vertices answered, as /run does;
+	// Outputs (vertex ids or display names) as /run/advanced does.
+	OutputType      string
+	OutputComponent string
+	Outputs         []string
+	Advanced        bool
+	// Tweaks change fields for this run (engine.Tweaks).
+	Tweaks engine.Tweaks
+	// SessionID is the chat session (default: the flow id).
+	SessionID string
+	// Stream turns on the models' streaming (the "stream" global tweak)
+	// and the stream of add_message, token and end frames (Job.Stream).
+	Stream bool
+	// Variables are the request's variables (X-LANGFLOW-GLOBAL-VAR-*).
+	Variables map[string]string
+	// API is the door (APIRun …); Background runs are recorded before
+	// StartRun returns and wait for a slot instead of being refused.
+	API        string
+	Background bool
+	// InputsRaw are the request's inputs as recorded (never its tweaks,
+	// which may carry keys).
+	InputsRaw json.RawMessage
+	Metadata  eventstore.Metadata
+}
+
+// Errors of the run API's use cases.
+var (
+	// ErrPermission is Langflow's 403 for a flow the caller may see but
+	// not run.
+	ErrPermission = domain.Forbiddenf("You do not have permission to run this flow")
+)
+
+// FlowNotFoundError is a flow a request named that does not exist (or
+// that the caller may not see): 404 "Flow identifier <ref> not found".
+type FlowNotFoundError struct{ Ref string }
+
+func (e *FlowNotFoundError) Error() string { return "Flow identifier " + e.Ref + " not found" }
+
+// VersionNotFoundError is a version a run asked for that the flow lacks.
+type VersionNotFoundError struct{ Detail string }
+
+func (e *VersionNotFoundError) Error() string { return e.Detail }
+
+// RunError is a run that failed: Detail is Langflow's message ("Error
+// running graph: …").
+type RunError struct {
+	Detail string
+	// Cancelled tells a run cancelled (by a stop, a client gone, the
+	// server's shutdown) from one that failed.
+	Cancelled bool
+}
+
+func (e *RunError) Error() string { return e.Detail }
+
+// Resolve returns the flow a request names: a UUID is an id (whether it
+// exists is for StartRun to tell), anything else an endpoint name, looked
+// up among the flows not deleted — the caller's own first, then the
+// oldest — or among user's only when user is not nil (the ?user_id of
+// Langflow's routes).
+func (s *Service) Resolve(ctx context.Context, ref string, caller int64, user *int64) (uuid.UUID, error) {
+	if id, err := uuid.Parse(ref); err == nil {
+		return id, nil
+	}
+	if ref == "" || len(ref) > domain.MaxEndpointLength {
+		return uuid.Nil, &FlowNotFoundError{Ref: ref}
+	}
+	var id uuid.UUID
+	q := `SELECT id FROM flows WHERE endpoint_name = $1 AND NOT is_deleted AND ($2::bigint IS NULL OR user_id = $2)
+ORDER BY user_id = $3 DESC, create_at, id LIMIT 1`
+	err := s.opts.Messages.Pool.QueryRow(ctx, q, ref, user, caller).Scan(&id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return uuid.Nil, &FlowNotFoundError{Ref: ref}
+	case err != nil:
+		return uuid.Nil, fmt.Errorf("find flow %q: %w", ref, err)
+	}
+	return id, nil
+}
+
+// StartRun authorises the caller, records the run's start and runs it;
+// Job.Result waits for its answer. A flow the caller may not see is
+// not found (FlowNotFoundError), one it may see but not run is
+// ErrPermission. A run asked for while the caller's runs fill their
+// slots waits for one (until ctx ends); a background run waits in the
+// background.
+func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
+	ref := cmd.Ref
+	if ref == "" {
+		ref = cmd.FlowID.String()
+	}
+	var (
+		fe  *flowEntry
+		err error
+	)
+	if cmd.AsOwner {
+		fe, err = s.flow(ctx, cmd.FlowID)
+		if errors.Is(err, domain.ErrNotFound) || err == nil && fe.flow.Deleted() {
+			return nil, &FlowNotFoundError{Ref: ref}
+		}
+	} else {
+		fe, err = s.authorizedFlow(ctx, cmd.FlowID, cmd.UserID, &FlowNotFoundError{Ref: ref}, ErrPermission)
+	}
+	if err != nil {
+		return nil, err
+	}
+	f := fe.flow
+	place := monitored(cmd.FlowID, f)
+	start := domain.RunStarted{FlowID: cmd.FlowID, RecordsFlowID: cmd.FlowID, FlowName: f.Content().Name, OwnerID: place.OwnerID,
+		TenantID: place.TenantID, BusinessID: place.BusinessID, Inputs: cmd.InputsRaw, LogBuilds: true,
+		Instance: s.opts.Instance, API: cmd.API, Background: cmd.Background, UserID: cmd.UserID, Session: cmd.SessionID}
+	if cmd.AsOwner {
+		start.UserID = f.UserID()
+	}
+	if start.Session == "" {
+		start.Session = cmd.FlowID.String()
+	}
+	if err := domain.ValidSessionID("session_id", start.Session); err != nil {
+		return nil, err
+	}
+	data, rev, err := s.content(ctx, fe, cmd)
+	if err != nil {
+		return nil, err
+	}
+	start.Source, start.FlowRevision = cmd.Source, &rev
+	if start.Source == "" {
+		start.Source = SourceDraft
+	}
+	if start.Source == SourceRelease {
+		start.Version = cmd.Version
+	} else if start.Source == SourceOnline {
+		v, _ := f.Version(f.OnlineVersion())
+		start.Version = v.Version
+	}
+	tweaks := cmd.Tweaks
+	if _, given := tweaks["stream"]; !given {
+		// Langflow always adds the request's stream flag as a global tweak.
+		tweaks = make(engine.Tweaks, len(cmd.Tweaks)+1)
+		for k, v := range cmd.Tweaks {
+			tweaks[k] = v
+		}
+		tweaks["stream"] = cmd.Stream
+	}
+	g, compileErr := fe.compiled(s.opts.Engine, data, rev, tweaks, len(cmd.Tweaks) == 0)
+	sum := sha256.Sum256(data)
+	start.GraphHash = hex.EncodeToString(sum[:])
+	if len(cmd.Tweaks) > 0 {
+		if b, err := json.Marshal(cmd.Tweaks); err == nil {
+			sum = sha256.Sum256(append(data, b...))
+			start.GraphHash = hex.EncodeToString(sum[:])
+		}
+	}
+	key := "run:" + fmt.Sprint(start.UserID)
+	if !cmd.Background {
+		if err := s.acquire(ctx, key); err != nil {
+			return nil, err
+		}
+	}
+	id, err := uuid.NewV7()
+	if err != nil {
+		s.release(key)
+		return nil, fmt.Errorf("run id: %w", err)
+	}
+	start.RunID = id
+	build := StartBuild{FlowID: cmd.FlowID, UserID: start.UserID, Variables: cmd.Variables, Metadata: cmd.Metadata, LogBuilds: true}
+	j := s.newJob(id, build, start, place, g, compileErr, key)
+	j.api = &apiRun{cmd: cmd, done: make(chan struct{})}
+	j.holdsSlot = !cmd.Background
+	if cmd.Background {
+		// Recorded before it is answered: a background run is never lost
+		// (a process that stops before it ends leaves it open, and the
+		// next start closes it as interrupted).
+		if err := j.begin(); err != nil {
+			return nil, err
+		}
+	}
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		if j.holdsSlot {
+			s.release(key)
+		}
+		if j.begun {
+			j.close(domain.RunCancelled{Reason: domain.RunShutdown})
+		}
+		return nil, ErrStopping
+	}
+	s.jobs[id] = j
+	s.jobsWG.Add(1)
+	s.mu.Unlock()
+	go j.run()
+	return &Job{ID: id, j: j}, nil
+}
+
+// monitored is where flow f lives, as the monitor records its runs.
+func monitored(id uuid.UUID, f *domain.Flow) commands.MonitoredFlow {
+	pl := f.Placement()
+	return commands.MonitoredFlow{ID: id, OwnerID: f.UserID(), TenantID: pl.TenantID, BusinessID: pl.BusinessID,
+		Public: f.Content().AccessType == domain.AccessPublic}
+}
+
+// content returns the data a run runs and the flow's revision it was
+// folded at: the draft, the online version or a released one.
+func (s *Service) content(ctx context.Context, fe *flowEntry, cmd StartRun) ([]byte, uint64, error) {
+	f := fe.flow
+	var v domain.FlowVersionRef
+	switch cmd.Source {
+	case "", SourceDraft:
+		return f.Content().Data, fe.rev, nil
+	case SourceOnline:
+		var ok bool
+		if v, ok = f.Version(f.OnlineVersion()); !ok || f.OnlineVersion() == 0 {
+			return nil, 0, &VersionNotFoundError{Detail: "Flow " + cmd.Ref + " has no online version: publish a version first"}
+		}
+	case SourceRelease:
+		var ok bool
+		if v, ok = f.VersionByName(cmd.Version); !ok {
+			return nil, 0, &VersionNotFoundError{Detail: fmt.Sprintf("Flow %s has no version %q", cmd.Ref, cmd.Version)}
+		}
+	default:
+		return nil, 0, domain.Invalidf("unknown source %q", cmd.Source)
+	}
+	c, err := commands.FlowContentAt(ctx, s.opts.Messages.Repo, f.ID(), v.Revision)
+	if err != nil {
+		return nil, 0, err
+	}
+	return c.Data, v.Revision, nil
+}
+
+// compiled returns the graph of data (the flow's content at rev) with
+// tweaks applied; plain runs (no tweaks but the stream flag) share one
+// compiled graph per revision and flag.
+func (e *flowEntry) compiled(eng Engine, data []byte, rev uint64, tweaks engine.Tweaks, plain bool) (*engine.Graph, error) {
+	if !plain {
+		return eng.CompileTweaked(data, tweaks)
+	}
+	key := fmt.Sprintf("%d/%v", rev, tweaks["stream"])
+	e.variantsMu.Lock()
+	defer e.variantsMu.Unlock()
+	if c, ok := e.variants[key]; ok {
+		return c.g, c.err
+	}
+	g, err := eng.CompileTweaked(data, tweaks)
+	if e.variants == nil {
+		e.variants = map[string]compiledGraph{}
+	}
+	if len(e.variants) < 8 {
+		e.variants[key] = compiledGraph{g, err}
+	}
+	return g, err
+}
+
+type compiledGraph struct {
+	g   *engine.Graph
+	err error
+}
+
+// apiRun is what a job of the run API keeps besides a build's: its
+// command, whether it waits for a slot, and its answer once it ended.
+type apiRun struct {
+	cmd    StartRun
+	done   chan struct{}
+	result *RunOutput
+	err    error
+}
+
+// RunOutput is a run's answer: Langflow's RunOutputs of its one input.
+type RunOutput struct {
+	// Session is the run's session id.
+	Session string
+	// Inputs are {"input_value": …} or {} (no input).
+	Inputs obj
+	// Outputs are the ResultData of the vertices answered.
+	Outputs []obj
+	// Results are the vertices answered, for the doors that read them
+	// (the Responses API's text, workflow outputs).
+	Results []*engine.VertexResult
+}
+
+// Result waits until a run of the run API ended and returns its answer,
+// or a *RunError. The job keeps running when ctx ends first.
+func (j *Job) Result(ctx context.Context) (*RunOutput, error) {
+	if j.j.api == nil {
+		return nil, errors.New("not a run of the run API")
+	}
+	select {
+	case <-j.j.api.done:
+		return j.j.api.result, j.j.api.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Stream calls write with the run's frames (add_message, token, then
+// end with the result, or error) as they come; see Events.Stream.
+func (j *Job) Stream(ctx context.Context, write func([]byte) error) error {
+	return j.j.feed.stream(ctx, write)
+}
+
+// Cancel cancels the run (a client gone, a stop).
+func (j *Job) Cancel(reason string) { j.j.cancel(reason) }
+
+// endAPI makes the answer of a run of the run API that ended with end,
+// and returns the end to record (a workflow job's carries its result).
+func (j *job) endAPI(res *engine.RunResult, end domain.Event) domain.Event {
+	j.finishAPI(res, end)
+	if fin, ok := end.(domain.RunFinished); ok && j.api.cmd.API == APIWorkflow && j.api.result != nil {
+		fin.Result = Compact(RunResponse(j.start.Session, j.api.result))
+		end = fin
+	}
+	return end
+}
+
+// publish tells the run's caller its answer, once the run is recorded: a
+// streaming one gets the end frame with the result, or an error frame
+// (Langflow sends none; a client would not know the run failed).
+func (a *apiRun) publish(f *feed) {
+	if a.cmd.Stream {
+		if a.err != nil {
+			f.push(frame("error", pyDumps(obj{{"error", a.err.Error()}})))
+		} else {
+			f.push(frame("end", pyDumps(obj{{"result", RunResponse(a.result.Session, a.result)}})))
+		}
+	}
+	close(a.done)
+}
+
+// finishAPI makes the run API's answer of a run that ended: its outputs,
+// or its error; a streamed run's feed gets its end (or error) frame.
+func (j *job) finishAPI(res *engine.RunResult, end domain.Event) {
+	a := j.api
+	switch e := end.(type) {
+	case domain.RunFinished:
+		a.result = j.runOutput(res)
+	case domain.RunCancelled:
+		a.err = &RunError{Detail: "The run was cancelled: " + e.Reason, Cancelled: true}
+	case domain.RunFailed:
+		a.err = &RunError{Detail: e.Error}
+	}
+}
+
+// runOutput is the answer of a run that finished: the ResultData of the
+// vertices the request selects that built, in the graph's order.
+func (j *job) runOutput(res *engine.RunResult) *RunOutput {
+	cmd := j.api.cmd
+	out := &RunOutput{Session: j.start.Session, Inputs: obj{}}
+	if cmd.InputValue != nil {
+		out.Inputs = obj{{"input_value", *cmd.InputValue}}
+	}
+	built := map[string]*engine.VertexResult{}
+	for _, r := range res.Results {
+		if r.Valid {
+			built[r.Vertex.ID] = r
+		}
+	}
+	for _, v := range selectOutputs(j.graph, cmd) {
+		if r := built[v.ID]; r != nil {
+			out.Results = append(out.Results, r)
+			out.Outputs = append(out.Outputs, resultData(r, j.start.Session, cmd.Advanced))
+		}
+	}
+	return out
+}
+
+// selectOutputs returns the vertices a run answers (runtime reference
+// §2.3.5 and §3): the output component; else the advanced run's outputs
+// (all output vertices when none); else every vertex for debug, or the
+// output vertices whose id contains the output type (any: all) — all
+// output vertices when that selects none.
+func selectOutputs(g *engine.Graph, cmd StartRun) []*engine.Vertex {
+	named := func(names []string) []*engine.Vertex {
+		var out []*engine.Vertex
+		for _, v := range g.Vertices {
+			for _, n := range names {
+				if v.ID == n || v.DisplayName == n {
+					out = append(out, v)
+					break
+				}
+			}
+		}
+		return out
+	}
+	outputs := func(keep func(*engine.Vertex) bool) []*engine.Vertex {
+		var out []*engine.Vertex
+		for _, v := range g.Vertices {
+			if v.IsOutput && keep(v) {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	all := func(*engine.Vertex) bool { return true }
+	switch {
+	case cmd.OutputComponent != "":
+		return named([]string{cmd.OutputComponent})
+	case cmd.Advanced && len(cmd.Outputs) > 0:
+		return named(cmd.Outputs)
+	case cmd.Advanced:
+		return outputs(all)
+	case cmd.OutputType == "debug":
+		return g.Vertices
+	}
+	typ := cmd.OutputType
+	if typ == "" {
+		typ = "chat"
+	}
+	sel := outputs(func(v *engine.Vertex) bool { return typ == "any" || strings.Contains(strings.ToLower(v.ID), typ) })
+	if len(sel) == 0 {
+		return outputs(all)
+	}
+	return sel
+}
+
+// resultData is one vertex's ResultData as /run answers it (runtime
+// reference §2.4): nothing truncated, timedelta and duration null; an
+// advanced run leaves the null fields out.
+func resultData(r *engine.VertexResult, session string, omitNull bool) obj {
+	v := r.Vertex
+	var results, outputs, logs, perOutput obj
+	for _, name := range outputsOf(v) {
+		val, ok := r.Outputs[name]
+		if !ok {
+			continue
+		}
+		raw, typ := outputRaw(val)
+		results.set(name, serialize(val))
+		outputs.set(name, obj{{"message", raw}, {"type", typ}})
+		logs.set(name, []any{})
+		perOutput.set(name, obj{{"repr", reprOf(r.Status, val, raw)}, {"raw", raw}, {"type", typ}})
+	}
+	var artifacts any = orEmpty(perOutput)
+	messages := []any{}
+	if chatComponent(v) || v.IsOutput || v.IsInput {
+		if m := chatMessageOf(r); m != nil {
+			text := machineText(m.Sender, m.Text)
+			artifacts = obj{{"message", text}, {"sender", m.Sender}, {"sender_name", m.SenderName},
+				{"files", chatFiles(m.Files)}, {"type", "object"}}
+			msg := obj{{"message", text}, {"sender", m.Sender}, {"sender_name", m.SenderName}, {"session_id", session},
+				{"stream_url", nil}, {"component_id", v.ID}, {"files", chatFiles(m.Files)}, {"type", "text"}}
+			if omitNull {
+				msg = dropNulls(msg)
+			}
+			messages = append(messages, msg)
+		}
+	}
+	d := obj{{"results", orEmpty(results)}, {"artifacts", artifacts}, {"outputs", orEmpty(outputs)}, {"logs", orEmpty(logs)},
+		{"messages", messages}, {"timedelta", nil}, {"duration", nil}, {"component_display_name", displayName(v)},
+		{"component_id", v.ID}, {"used_frozen_result", r.UsedFrozen}}
+	if omitNull {
+		d = dropNulls(d)
+	}
+	return d
+}
+
+// chatMessageOf is the message an interface vertex answered with: the last
+// it sent, else its Message output; nil for other outputs.
+func chatMessageOf(r *engine.VertexResult) *engine.Message {
+	if n := len(r.Messages); n > 0 {
+		return r.Messages[n-1]
+	}
+	for _, name := range outputsOf(r.Vertex) {
+		if m, ok := r.Outputs[name].(*engine.Message); ok {
+			return m
+		}
+	}
+	return nil
+}
+
+func displayName(v *engine.Vertex) string {
+	if v.DisplayName != "" {
+		return v.DisplayName
+	}
+	if v.Spec != nil {
+		return v.Spec.DisplayName
+	}
+	return v.ID
+}
+
+func dropNulls(o obj) obj {
+	out := make(obj, 0, len(o))
+	for _, p := range o {
+		if p.v != nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// RunResponse is Langflow's RunResponse of runs (one per input):
+// {"session_id", "outputs": [{"inputs", "outputs"}]}, as Python's
+// json.dumps writes it (PyDumps form; Compact turns it into FastAPI's).
+func RunResponse(session any, runs ...*RunOutput) obj {
+	outs := make([]any, len(runs))
+	for i, r := range runs {
+		items := make([]any, len(r.Outputs))
+		for k, o := range r.Outputs {
+			items[k] = o
+		}
+		outs[i] = obj{{"inputs", r.Inputs}, {"outputs", items}}
+	}
+	return obj{{"session_id", session}, {"outputs", outs}}
+}
+
+// Compact writes v as FastAPI's JSONResponse does (no spaces); key order
+// kept.
+func Compact(v any) []byte {
+	raw := pyDumps(v)
+	var b bytes.Buffer
+	b.Grow(len(raw))
+	if err := json.Compact(&b, raw); err != nil {
+		return raw // Infinity or NaN: as Python writes them
+	}
+	return b.Bytes()
+}
