@@ -436,6 +436,14 @@ type APIKeyAuthenticator interface {
 	AuthenticateAPIKey(r *http.Request) (context.Context, error)
 }
 
+// APIKeys returns the installed Authenticator's API-key check, nil when
+// it has none (for handlers that authenticate a public route themselves,
+// such as a webhook with authentication switched on).
+func (s *Server) APIKeys() APIKeyAuthenticator {
+	a, _ := s.opts.Authenticator.(APIKeyAuthenticator)
+	return a
+}
+
 func (s *Server) authenticateAPIKey(c *gin.Context) {
 	a, ok := s.opts.Authenticator.(APIKeyAuthenticator)
 	if !ok {

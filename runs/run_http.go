@@ -196,6 +196,11 @@ func (p *runPort) simple(source string) gin.HandlerFunc {
 			return
 		}
 		cmd.Source, cmd.Version = source, c.Query("v")
+		if source == SourceRelease && cmd.Version == "" {
+			httpapi.Fail(c, &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "missing", Loc: []any{"query", "v"},
+				Msg: "Field required"}}})
+			return
+		}
 		cmd.API, cmd.Stream, cmd.Tweaks = APIRun, q.Stream, req.Tweaks
 		cmd.InputValue, cmd.InputType, cmd.OutputType = req.InputValue, deref(req.InputType, "chat"), deref(req.OutputType, "chat")
 		cmd.OutputComponent, cmd.SessionID = deref(req.OutputComponent, ""), deref(req.SessionID, "")
