@@ -253,7 +253,7 @@ func TestRunAPI_Advanced(t *testing.T) {
 	key := s.apiKey(t, s.root.token)
 	flow := s.flow(t, s.root.token, rtBasic(false), nil)
 	r := s.run(t, key, "/api/v1/run/advanced/"+flow, map[string]any{
-		"inputs": []any{map[string]any{"input_value": "one"}, map[string]any{"input_value": "two", "components": []string{"ChatInput-AAAAA"}}},
+		"inputs":  []any{map[string]any{"input_value": "one"}, map[string]any{"input_value": "two", "components": []string{"ChatInput-AAAAA"}}},
 		"outputs": []string{"ChatOutput-DDDDD"}, "tweaks": map[string]any{"Prompt-BBBBB": map[string]any{"template": "A: {input}"}}})
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	body := r.obj(t)
