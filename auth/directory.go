@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -32,6 +33,7 @@ type Account struct {
 type Directory struct {
 	pool    *pgxpool.Pool
 	fromLog func(ctx context.Context, id int64) (Account, bool, error)
+	usage   *usageCounter
 }
 
 // NewDirectory reads the users and api_keys read models of pool. fromLog,
@@ -41,7 +43,7 @@ type Directory struct {
 // it (a node catching up, a long backlog); the account is then folded
 // from its own stream, and the token works at once.
 func NewDirectory(pool *pgxpool.Pool, fromLog func(ctx context.Context, id int64) (Account, bool, error)) *Directory {
-	return &Directory{pool: pool, fromLog: fromLog}
+	return &Directory{pool: pool, fromLog: fromLog, usage: &usageCounter{pool: pool}}
 }
 
 const accountColumns = `u.id, u.username, u.is_active, u.is_superuser, u.is_locked, u.token_generation`
@@ -71,16 +73,22 @@ func (d *Directory) ByID(ctx context.Context, id int64, family uuid.UUID) (Accou
 }
 
 // ByAPIKey returns the account owning the key with this hash and counts
-// the use (total_uses, last_used_at), in one statement.
+// the use (total_uses, last_used_at: written within a second, see
+// usageCounter).
 func (d *Directory) ByAPIKey(ctx context.Context, hash string) (Account, bool, error) {
-	return d.one(ctx, `WITH k AS (
-    SELECT id, user_id FROM api_keys WHERE key_hash = $1 AND is_active
-), used AS (
-    INSERT INTO api_key_usage AS x (api_key_id, total_uses, last_used_at)
-    SELECT id, 1, now() FROM k
-    ON CONFLICT (api_key_id) DO UPDATE SET total_uses = x.total_uses + 1, last_used_at = excluded.last_used_at
-)
-SELECT `+accountColumns+`, true FROM k JOIN users u ON u.id = k.user_id`, hash)
+	var a Account
+	var key uuid.UUID
+	err := d.pool.QueryRow(ctx, `SELECT k.id, `+accountColumns+`, true FROM api_keys k JOIN users u ON u.id = k.user_id
+WHERE k.key_hash = $1 AND k.is_active`, hash).Scan(&key, &a.ID, &a.Username, &a.IsActive, &a.IsSuperuser, &a.IsLocked,
+		&a.TokenGeneration, &a.FamilyLive)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return Account{}, false, nil
+	case err != nil:
+		return Account{}, false, fmt.Errorf("look up account: %w", err)
+	}
+	d.usage.add(key, time.Now())
+	return a, true, nil
 }
 
 func (d *Directory) one(ctx context.Context, sql string, args ...any) (Account, bool, error) {
