@@ -7,8 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -63,6 +65,23 @@ type accWorld struct {
 	// key: "A.<thing>" (A's), "<variant>.<caller>.<thing>" (a victim of
 	// one caller's destructive request), "own.<caller>.<thing>".
 	fm map[string]string
+	// keys are the callers' API keys (accKey), made on first use.
+	keysMu sync.Mutex
+	keys   map[string]string
+}
+
+// accKey returns the API key of caller who (made once).
+func (w *accWorld) accKey(t testing.TB, who string) string {
+	w.keysMu.Lock()
+	defer w.keysMu.Unlock()
+	if k, ok := w.keys[who]; ok {
+		return k
+	}
+	if w.keys == nil {
+		w.keys = map[string]string{}
+	}
+	w.keys[who] = w.apiKey(t, w.users[who].token)
+	return w.keys[who]
 }
 
 func accModules() []app.Module {
@@ -334,6 +353,9 @@ type accOp struct {
 	places       map[string]string // name -> x-place of the parameters that name a place
 	body         bool
 	bodyFields   []string // the top-level fields of an object body
+	// apiKey marks an operation that takes an API key only (its security
+	// names no OAuth2 scheme): callers send theirs (x-api-key).
+	apiKey bool
 }
 
 func (o accOp) key() string { return o.method + " " + o.path }
@@ -352,8 +374,12 @@ func accOps(t testing.TB, w *accWorld) []accOp {
 		for method, raw := range item.(map[string]any) {
 			op := raw.(map[string]any)
 			o := accOp{method: strings.ToUpper(method), path: path, params: map[string]string{}, places: map[string]string{}}
-			_, secured := op["security"]
+			sec, secured := op["security"].([]any)
 			o.public = !secured
+			o.apiKey = secured && !slices.ContainsFunc(sec, func(r any) bool {
+				_, oauth := r.(map[string]any)["OAuth2PasswordBearerCookie"]
+				return oauth
+			})
 			o.access, _ = op["x-access"].(string)
 			if !o.public {
 				require.NotEmpty(t, o.access, "%s %s needs credentials but declares no x-access", o.method, path)

@@ -131,6 +131,8 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 		"user_id":     fmt.Sprint(w.users[self].id),
 		"api_key_id":  uuid.NewString(),
 		"job_id":      w.ids["job"],
+		// The run API's flows: A's flow, or (own) the caller's.
+		"flow_id_or_name": w.ids["flow"],
 	}
 	p := c.op.path
 	switch {
@@ -174,6 +176,7 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 	if c.variant == "own" {
 		o := w.own[self]
 		ids["flow_id"], ids["template_id"], ids["project_id"], ids["job_id"] = o.flow, o.tpl, o.proj, o.job
+		ids["flow_id_or_name"] = o.flow
 		switch {
 		case strings.HasSuffix(p, "/online") && del:
 			ids["flow_id"] = o.flowOff
@@ -361,6 +364,10 @@ func TestAccessMatrix(t *testing.T) {
 					tenant = ""
 				}
 				req := accBuild(op, token, w.accPathIDs(c), tenant, w.accCaseQuery(c), w.accBody(c))
+				if op.apiKey && token != "" {
+					req.header.Del("Authorization")
+					req.header.Set("X-Api-Key", w.accKey(t, who))
+				}
 				r := w.accSend(t, req)
 				where := fmt.Sprintf("%s [%s] as %s", req.method+" "+req.path, variant, who)
 				if accFMKindOf(op) != fmNone {

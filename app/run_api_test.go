@@ -218,6 +218,14 @@ func TestRunAPI_Failures(t *testing.T) {
 	r = s.run(t, key, "/api/v1/run/advanced/"+failing, nil)
 	requireDetail(t, r, http.StatusInternalServerError, "Error running graph: Error building Component TFail-FFFFF: \n\nboom")
 
+	t.Run("flows_that_cannot_run", func(t *testing.T) {
+		empty := s.flow(t, s.root.token, nil, nil)
+		requireDetail(t, s.run(t, key, "/api/v1/run/"+empty, nil), http.StatusNotFound, "Flow "+empty+" has no data")
+		unknown := s.flow(t, s.root.token, rtFlowData([]rtNode{node("Nope-AAAAA:Nope", nil)}), nil)
+		r := s.run(t, key, "/api/v1/run/"+unknown, nil)
+		require.Equal(t, http.StatusBadRequest, r.status, "a flow that does not compile is the client's: %s", r.raw)
+		assert.Contains(t, r.detail(), "Nope")
+	})
 	t.Run("stream_ends_with_an_error_frame", func(t *testing.T) {
 		r := s.run(t, key, "/api/v1/run/"+failing+"?stream=true", map[string]any{"input_value": "x"})
 		require.Equal(t, http.StatusOK, r.status, r.raw)

@@ -114,9 +114,17 @@ func (e *VersionNotFoundError) Error() string { return e.Detail }
 type RunError struct {
 	Detail string
 	// Cancelled tells a run cancelled (by a stop, a client gone, the
-	// server's shutdown) from one that failed.
+	// server's shutdown) from one that failed; Invalid one whose flow
+	// does not compile (a client's error, not the server's).
 	Cancelled bool
+	Invalid   bool
 }
+
+// FlowNoDataError is a flow without a graph: 404 "Flow <ref> has no data",
+// as Langflow's advanced run says.
+type FlowNoDataError struct{ Ref string }
+
+func (e *FlowNoDataError) Error() string { return "Flow " + e.Ref + " has no data" }
 
 func (e *RunError) Error() string { return e.Detail }
 
@@ -188,6 +196,9 @@ func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
 	data, rev, err := s.content(ctx, fe, cmd)
 	if err != nil {
 		return nil, err
+	}
+	if d := bytes.TrimSpace(data); len(d) == 0 || string(d) == "null" {
+		return nil, &FlowNoDataError{Ref: ref}
 	}
 	start.Source, start.FlowRevision = cmd.Source, &rev
 	if start.Source == "" {
@@ -402,7 +413,7 @@ func (j *job) finishAPI(res *engine.RunResult, end domain.Event) {
 	case domain.RunCancelled:
 		a.err = &RunError{Detail: "The run was cancelled: " + e.Reason, Cancelled: true}
 	case domain.RunFailed:
-		a.err = &RunError{Detail: e.Error}
+		a.err = &RunError{Detail: e.Error, Invalid: j.compile != nil}
 	}
 }
 

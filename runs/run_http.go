@@ -352,7 +352,7 @@ func (p *runPort) advanced(c *gin.Context) {
 // a plain 500 detail.
 func failAdvanced(c *gin.Context, err error) {
 	var re *RunError
-	if errors.As(err, &re) && !re.Cancelled {
+	if errors.As(err, &re) && !re.Cancelled && !re.Invalid {
 		httpapi.Fail(c, &httpapi.StatusError{Status: http.StatusInternalServerError, Detail: re.Detail})
 		return
 	}
@@ -366,6 +366,7 @@ func failAdvanced(c *gin.Context, err error) {
 func failRun(c *gin.Context, err error) {
 	var (
 		nf   *FlowNotFoundError
+		nd   *FlowNoDataError
 		vnf  *VersionNotFoundError
 		re   *RunError
 		busy *BusyError
@@ -373,6 +374,10 @@ func failRun(c *gin.Context, err error) {
 	switch {
 	case errors.As(err, &nf):
 		err = &httpapi.StatusError{Status: http.StatusNotFound, Detail: nf.Error()}
+	case errors.As(err, &nd):
+		err = &httpapi.StatusError{Status: http.StatusNotFound, Detail: nd.Error()}
+	case errors.As(err, &re) && re.Invalid:
+		err = &httpapi.StatusError{Status: http.StatusBadRequest, Detail: re.Detail}
 	case errors.As(err, &vnf):
 		err = &httpapi.StatusError{Status: http.StatusNotFound, Detail: vnf.Error()}
 	case errors.As(err, &re) && re.Cancelled:
