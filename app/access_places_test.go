@@ -70,7 +70,7 @@ func TestAccessPlaces(t *testing.T) {
 	accEach(t, targets, func(t *testing.T, op accOp) {
 		for _, who := range b.attackers {
 			for _, header := range []string{w.A, w.B} {
-				req := w.accPlacesRequest(op, who, header, b)
+				req := w.accPlacesRequest(t, op, who, header, b)
 				r := w.accSend(t, req)
 				where := fmt.Sprintf("%s %s as %s (X-Tenant-Id %s)", req.method, req.path, who, header)
 				assert.Less(t, r.status, 500, "%s: %s", where, r.raw)
@@ -239,7 +239,7 @@ var accEveryPlaceName = []string{"tenant_id", "business_id", "first_business_id"
 // accPlacesRequest is TestAccessPlaces' request of who to op: A's ids in
 // the path, and every place parameter and body field set to A (tenants)
 // or B's place of its kind, header as X-Tenant-Id.
-func (w *accWorld) accPlacesRequest(op accOp, who, header string, b *accB) accRequest {
+func (w *accWorld) accPlacesRequest(t testing.TB, op accOp, who, header string, b *accB) accRequest {
 	c := accCase{op: op, variant: "A", who: who}
 	ids := w.accPathIDs(c)
 	path := accPathParam.ReplaceAllStringFunc(op.path, func(m string) string { return url.PathEscape(ids[m[1:len(m)-1]]) })
@@ -270,6 +270,9 @@ func (w *accWorld) accPlacesRequest(op accOp, who, header string, b *accB) accRe
 		}
 	}
 	h := withToken(w.users[who].token)
+	if op.apiKey {
+		h = http.Header{"X-Api-Key": {w.accKey(t, who)}}
+	}
 	h.Set(tenancy.HeaderTenantID, header)
 	body := w.accBody(c)
 	if m, ok := body.(map[string]any); ok || (body == nil && len(op.bodyFields) > 0) {

@@ -28,6 +28,11 @@ type Spec struct {
 	// Template", "parser" for "ParserComponent" …).
 	Type    string
 	Aliases []string
+	// Category is the catalogue's section for the component: the
+	// sub-package of lfx/components Langflow 1.7 files it under
+	// (input_output, models_and_agents, processing, flow_controls,
+	// openai …). Empty files it under DefaultCategory.
+	Category string
 	// DisplayName, Description, Icon and BaseClasses are as in Langflow.
 	DisplayName string
 	Description string

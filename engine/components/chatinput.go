@@ -16,7 +16,7 @@ type ChatInput struct{}
 // Spec implements engine.Component.
 func (ChatInput) Spec() *engine.Spec {
 	return &engine.Spec{
-		Type: "ChatInput", DisplayName: "Chat Input", Description: "Get chat inputs from the Playground.",
+		Type: "ChatInput", Category: "input_output", DisplayName: "Chat Input", Description: "Get chat inputs from the Playground.",
 		Icon: "MessagesSquare", BaseClasses: []string{"Message"}, IsInput: true, ChatInput: true,
 		Fields: []engine.FieldSpec{
 			multilineInput("input_value", "Input Text", "", inputTypes(), info("Message to be passed as input.")),

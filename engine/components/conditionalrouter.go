@@ -32,7 +32,7 @@ type ConditionalRouter struct{}
 // Spec implements engine.Component.
 func (ConditionalRouter) Spec() *engine.Spec {
 	return &engine.Spec{
-		Type: "ConditionalRouter", DisplayName: "If-Else",
+		Type: "ConditionalRouter", Category: "flow_controls", DisplayName: "If-Else",
 		Description: "Routes an input message to a corresponding output based on text comparison.",
 		Icon:        "split", BaseClasses: []string{"Message"},
 		Fields: []engine.FieldSpec{

@@ -21,7 +21,7 @@ type LanguageModelComponent struct{}
 // Spec implements engine.Component.
 func (LanguageModelComponent) Spec() *engine.Spec {
 	return &engine.Spec{
-		Type: "LanguageModelComponent", DisplayName: "Language Model",
+		Type: "LanguageModelComponent", Category: "models_and_agents", DisplayName: "Language Model",
 		Description: "Runs a language model given a specified provider.", Icon: "brain-circuit",
 		BaseClasses: []string{"LanguageModel", "Message"},
 		Fields: []engine.FieldSpec{

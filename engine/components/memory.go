@@ -36,7 +36,7 @@ type Memory struct{}
 // Spec implements engine.Component.
 func (Memory) Spec() *engine.Spec {
 	return &engine.Spec{
-		Type: "Memory", DisplayName: "Message History",
+		Type: "Memory", Category: "models_and_agents", DisplayName: "Message History",
 		Description: "Stores or retrieves stored chat messages from Langflow tables or an external memory.",
 		Icon:        "message-square-more", BaseClasses: []string{"DataFrame", "Message"},
 		Fields: []engine.FieldSpec{

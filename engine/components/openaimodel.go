@@ -29,7 +29,7 @@ func (OpenAIModel) Spec() *engine.Spec {
 	models := append([]string{"gpt-4o-mini", "gpt-4o", "gpt-4-turbo", "gpt-4-turbo-preview", "gpt-4", "gpt-3.5-turbo"},
 		openAIReasoningModels...)
 	return &engine.Spec{
-		Type: "OpenAIModel", DisplayName: "OpenAI", Description: "Generates text using OpenAI LLMs.", Icon: "OpenAI",
+		Type: "OpenAIModel", Category: "openai", DisplayName: "OpenAI", Description: "Generates text using OpenAI LLMs.", Icon: "OpenAI",
 		BaseClasses: []string{"LanguageModel", "Message"},
 		Fields: []engine.FieldSpec{
 			messageInput("input_value", "Input", ""),

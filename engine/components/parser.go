@@ -30,7 +30,7 @@ type Parser struct{}
 // Spec implements engine.Component.
 func (Parser) Spec() *engine.Spec {
 	return &engine.Spec{
-		Type: "ParserComponent", Aliases: []string{"parser"}, DisplayName: "Parser",
+		Type: "ParserComponent", Aliases: []string{"parser"}, Category: "processing", DisplayName: "Parser",
 		Description: "Extracts text using a template.", Icon: "braces", BaseClasses: []string{"Message"},
 		Fields: []engine.FieldSpec{
 			handleInput("input_data", "Data or DataFrame", []string{"DataFrame", "Data"}, required,

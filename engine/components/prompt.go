@@ -28,7 +28,7 @@ type Prompt struct{}
 // Spec implements engine.Component.
 func (Prompt) Spec() *engine.Spec {
 	return &engine.Spec{
-		Type: "Prompt Template", Aliases: []string{"Prompt"}, DisplayName: "Prompt Template",
+		Type: "Prompt Template", Aliases: []string{"Prompt"}, Category: "models_and_agents", DisplayName: "Prompt Template",
 		Description: "Create a prompt template with dynamic variables.", Icon: "braces",
 		BaseClasses: []string{"Message"}, DynamicFields: true,
 		Fields: []engine.FieldSpec{

@@ -24,7 +24,7 @@ type SplitText struct{}
 // Spec implements engine.Component.
 func (SplitText) Spec() *engine.Spec {
 	return &engine.Spec{
-		Type: "SplitText", DisplayName: "Split Text", Description: "Split text into chunks based on specified criteria.",
+		Type: "SplitText", Category: "processing", DisplayName: "Split Text", Description: "Split text into chunks based on specified criteria.",
 		Icon: "scissors-line-dashed", BaseClasses: []string{"DataFrame"},
 		Fields: []engine.FieldSpec{
 			handleInput("data_inputs", "Input", []string{"Data", "DataFrame", "Message"}, required,

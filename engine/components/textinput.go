@@ -14,7 +14,7 @@ type TextInput struct{}
 // Spec implements engine.Component.
 func (TextInput) Spec() *engine.Spec {
 	return &engine.Spec{
-		Type: "TextInput", DisplayName: "Text Input", Description: "Get user text inputs.",
+		Type: "TextInput", Category: "input_output", DisplayName: "Text Input", Description: "Get user text inputs.",
 		Icon: "type", BaseClasses: []string{"Message"}, IsInput: true,
 		Fields:  []engine.FieldSpec{multilineInput("input_value", "Text", "", info("Text to be passed as input."))},
 		Outputs: []engine.OutputSpec{output("text", "Output Text", "text_response")},

@@ -13,7 +13,7 @@ type TextOutput struct{}
 // Spec implements engine.Component.
 func (TextOutput) Spec() *engine.Spec {
 	return &engine.Spec{
-		Type: "TextOutput", DisplayName: "Text Output", Description: "Sends text output via API.",
+		Type: "TextOutput", Category: "input_output", DisplayName: "Text Output", Description: "Sends text output via API.",
 		Icon: "type", BaseClasses: []string{"Message"}, IsOutput: true,
 		Fields:  []engine.FieldSpec{multilineInput("input_value", "Inputs", "", info("Text to be passed as output."))},
 		Outputs: []engine.OutputSpec{output("text", "Output Text", "text_response")},

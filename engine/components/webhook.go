@@ -20,7 +20,7 @@ type Webhook struct{}
 // Spec implements engine.Component.
 func (Webhook) Spec() *engine.Spec {
 	return &engine.Spec{
-		Type: "Webhook", DisplayName: "Webhook", Icon: "webhook", BaseClasses: []string{"Data"}, IsInput: true,
+		Type: "Webhook", Category: "input_output", DisplayName: "Webhook", Icon: "webhook", BaseClasses: []string{"Data"}, IsInput: true,
 		Fields: []engine.FieldSpec{
 			multilineInput("data", "Payload", "", advanced, info("Receives a payload from external systems via HTTP POST.")),
 			multilineInput("curl", "cURL", "CURL_WEBHOOK", advanced, inputTypes()),
