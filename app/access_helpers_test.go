@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"mime/multipart"
 	"net/http"
@@ -12,11 +13,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/skillflaw/skillflaw-go/app"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
@@ -48,6 +52,7 @@ type accOwned struct {
 	tpl, tplDel                      string
 	proj, projDel                    string
 	job                              string // a finished job of flow (the build API)
+	wfJob                            string // a finished workflow job of flow (the v2 workflow API)
 }
 
 // accWorld is the served App and the fixture of tenant A: ids of its
@@ -322,9 +327,11 @@ func accSetup(t testing.TB, w *accWorld) {
 		o.proj = project(tok, "own project "+who)
 		o.projDel = project(tok, "own project del "+who)
 		o.job = w.accJob(t, tok, o.flow)
+		o.wfJob = w.accWorkflowJob(t, w.users[who].id, o.flow, "")
 		w.own[who] = o
 	}
 	w.keep("job", w.accJob(t, root, w.ids["flow"]))
+	w.keep("wf_job", w.accWorkflowJob(t, w.users[accSuper].id, w.ids["flow"], w.A))
 	accSetupFM(t, w)
 }
 
@@ -336,6 +343,27 @@ func (w *accWorld) accJob(t testing.TB, token, flow string) string {
 	job := r.obj(t)["job_id"].(string)
 	w.as(t, token, http.StatusOK, http.MethodGet, "/api/v1/build/"+job+"/events", nil, "")
 	return job
+}
+
+// accWorkflowJob records a finished workflow job of flow run by user
+// (placed in tenant when not empty): the fixture's flows have no data, so
+// none runs through the API.
+func (w *accWorld) accWorkflowJob(t testing.TB, user int64, flow, tenant string) string {
+	t.Helper()
+	id := uuid.Must(uuid.NewV7())
+	start := domain.RunStarted{RunID: id, FlowID: uuid.MustParse(flow), RecordsFlowID: uuid.MustParse(flow), UserID: user,
+		OwnerID: user, Source: "draft", API: "workflow", Session: flow, Instance: uuid.New()}
+	md := eventstore.Metadata{OccurredAt: time.Now().UTC()}
+	if tenant != "" {
+		tid := uuid.MustParse(tenant)
+		start.TenantID, md.TenantID = &tid, tid
+	}
+	run := domain.LoadRun(id)
+	require.NoError(t, run.Start(start))
+	require.NoError(t, run.Close(domain.RunFinished{}))
+	_, err := w.app.Deps().Repository.Save(context.Background(), run, md)
+	require.NoError(t, err)
+	return id.String()
 }
 
 func intOf(s string) int64 {

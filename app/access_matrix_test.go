@@ -231,8 +231,25 @@ func (w *accWorld) accBody(c accCase) any {
 		return []string{w.ids["flow"]}
 	case "POST /api/v1/flows/":
 		return tenant(map[string]any{"name": "acc new flow " + tag})
+	case "POST /api/v2/workflow":
+		if c.variant == "own" {
+			return map[string]any{"flow_id": o.flow}
+		}
+		return map[string]any{"flow_id": w.ids["flow"]}
+	case "POST /api/v2/workflow/stop":
+		if c.variant == "own" {
+			return map[string]any{"job_id": o.wfJob}
+		}
+		return map[string]any{"job_id": w.ids["wf_job"]}
 	case "POST /api/v1/build/{flow_id}/flow", "POST /api/v1/build_public_tmp/{flow_id}/flow":
 		return map[string]any{"inputs": map[string]any{"input_value": "acc " + tag}}
+	case "POST /api/v1/responses":
+		return map[string]any{"model": w.ids["flow"], "input": "acc " + tag}
+	case "POST /api/v1/run/{flow_id_or_name}", "POST /api/v1/run/dev/{flow_id_or_name}", "POST /api/v1/run/online/{flow_id_or_name}",
+		"POST /api/v1/run/release/{flow_id_or_name}":
+		return map[string]any{"input_value": "acc " + tag}
+	case "POST /api/v1/run/advanced/{flow_id_or_name}":
+		return map[string]any{"inputs": []any{map[string]any{"input_value": "acc " + tag}}}
 	case "POST /api/v1/flows/batch/":
 		return map[string]any{"flows": []any{tenant(map[string]any{"name": "acc batch flow " + tag})}}
 	case "PATCH /api/v1/flows/{flow_id}", "PATCH /api/v1/flow-templates/{template_id}", "PATCH /api/v1/projects/{project_id}":
@@ -302,6 +319,12 @@ func (w *accWorld) accQuery(op accOp) url.Values {
 // monitor routes' ids of c).
 func (w *accWorld) accCaseQuery(c accCase) url.Values {
 	q := w.accQuery(c.op)
+	if c.op.path == "/api/v2/workflow" {
+		q.Set("job_id", w.ids["wf_job"])
+		if o := w.own[c.who]; c.variant == "own" && o != nil {
+			q.Set("job_id", o.wfJob)
+		}
+	}
 	w.accFMQuery(c, q)
 	return q
 }

@@ -25,12 +25,24 @@ type Identity struct {
 	Clock func() time.Time
 
 	passwords *auth.Passwords
+	dir       *auth.Directory
 }
 
 var (
 	_ Module       = (*Identity)(nil)
 	_ Bootstrapper = (*Identity)(nil)
+	_ Runner       = (*Identity)(nil)
 )
+
+// Run implements Runner: at shutdown the API keys' usage counted since the
+// last write is written.
+func (m *Identity) Run(ctx context.Context, _ Deps) error {
+	<-ctx.Done()
+	if m.dir != nil {
+		m.dir.FlushUsage()
+	}
+	return nil
+}
 
 // Register implements Module.
 func (*Identity) Register(reg *eventstore.Registry) error {
@@ -66,6 +78,7 @@ func (m *Identity) Routes(s *httpapi.Server, d Deps) {
 		return auth.Account{ID: u.ID(), Username: u.Username(), IsActive: u.IsActive(), IsSuperuser: u.IsSuperuser(),
 			IsLocked: u.IsLocked(), TokenGeneration: u.TokenGeneration()}, true, nil
 	})
+	m.dir = dir
 	authn := auth.NewAuthenticator(tokens, dir, cfg.AutoLogin)
 	s.SetAuthenticator(authn)
 	// Who may do what follows from who is calling: the effective

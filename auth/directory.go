@@ -91,6 +91,9 @@ WHERE k.key_hash = $1 AND k.is_active`, hash).Scan(&key, &a.ID, &a.Username, &a.
 	return a, true, nil
 }
 
+// FlushUsage writes the API keys' usage counted so far (at shutdown).
+func (d *Directory) FlushUsage() { d.usage.flush() }
+
 func (d *Directory) one(ctx context.Context, sql string, args ...any) (Account, bool, error) {
 	var a Account
 	err := d.pool.QueryRow(ctx, sql, args...).Scan(&a.ID, &a.Username, &a.IsActive, &a.IsSuperuser, &a.IsLocked,

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,7 +69,7 @@ func (u *usageCounter) flush() {
 SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[])
 ON CONFLICT (api_key_id) DO UPDATE SET total_uses = x.total_uses + excluded.total_uses,
     last_used_at = greatest(x.last_used_at, excluded.last_used_at)`, ids, uses, last)
-	if err != nil {
+	if err != nil && ctx.Err() == nil && u.pool.Stat() != nil && !strings.Contains(err.Error(), "closed pool") {
 		slog.Warn("record API key usage", "keys", len(ids), "error", err.Error())
 	}
 }
