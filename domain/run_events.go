@@ -43,7 +43,7 @@ type RunStarted struct {
 	// answered.
 	API        string `json:"api,omitempty"`
 	Background bool   `json:"background,omitempty"`
-	GraphHash    string  `json:"graph_hash"`
+	GraphHash  string `json:"graph_hash"`
 	// Inputs are the request's inputs (InputValueRequest) as sent; Files,
 	// the session and the stop and start components as resolved.
 	Inputs           json.RawMessage `json:"inputs,omitempty"`
