@@ -111,7 +111,7 @@ func TestWebhook_Auth(t *testing.T) {
 // none refused, none lost.
 func TestWebhook_Burst(t *testing.T) {
 	t.Parallel()
-	s := whStart(t, nil, "")
+	s := whStart(t, map[string]string{"SKILLFLAW_RUN_MAX_CONCURRENT_PER_USER": "32"}, "")
 	flow := s.flow(t, s.root.token, whFlow(""), nil)
 	const calls, clients = 500, 32
 	statuses := make(chan int, calls)
@@ -121,6 +121,7 @@ func TestWebhook_Burst(t *testing.T) {
 		work <- i
 	}
 	close(work)
+	t0 := time.Now()
 	for range clients {
 		wg.Go(func() {
 			for i := range work {
@@ -141,9 +142,11 @@ func TestWebhook_Burst(t *testing.T) {
 		counts[st]++
 	}
 	require.Equal(t, map[int]int{http.StatusAccepted: calls}, counts)
+	t.Logf("%d calls accepted in %v", calls, time.Since(t0))
 	assert.Equal(t, calls, s.runCount(t, flow, "run.started"))
 	require.Eventually(t, func() bool { return s.runCount(t, flow, "run.finished") == calls }, 120*time.Second, 50*time.Millisecond,
 		"every run finishes")
+	t.Logf("%d runs finished in %v", calls, time.Since(t0))
 	assert.Zero(t, s.runCount(t, flow, "run.failed")+s.runCount(t, flow, "run.cancelled"))
 	require.Eventually(t, func() bool {
 		rows := s.textRows(t, `SELECT count(DISTINCT outputs->'output_data'->'data'->>'n')::text FROM transactions

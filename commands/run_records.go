@@ -210,8 +210,25 @@ func (r *RunRecords) Flush(ctx context.Context, now time.Time) (eventstore.Appen
 		decided map[string]*domain.ChatSession
 		err     error
 	)
+	// The sessions this flush writes are lent to it alone (in order: two
+	// flushes never wait for each other's), so that the runs of one
+	// session on this process append one after the other instead of
+	// losing races to each other; those not given back as stored at the
+	// end are released.
+	lent, err := r.lendSessions(ctx, ops)
+	if err != nil {
+		r.mu.Lock()
+		r.ops, r.builds, r.txs = append(ops, r.ops...), append(builds, r.builds...), append(txs, r.txs...)
+		r.mu.Unlock()
+		return eventstore.AppendResult{}, err
+	}
+	defer func() {
+		for stream := range lent {
+			r.sessions.release(stream)
+		}
+	}()
 	for range 5 {
-		decided, appends, err = r.decide(ctx, ops, md)
+		decided, appends, err = r.decide(ctx, ops, md, lent)
 		if err == nil {
 			appends, err = r.appendOthers(appends, md, builds, txs, runEvents, runRev, runExists)
 		}
@@ -244,6 +261,7 @@ func (r *RunRecords) Flush(ctx context.Context, now time.Time) (eventstore.Appen
 	for _, s := range decided {
 		if len(s.Root().Pending()) == 0 { // saved, or nothing to write (every message refused): as stored
 			r.sessions.put(s)
+			delete(lent, s.StreamID())
 		}
 	}
 	r.mu.Lock()
@@ -264,14 +282,15 @@ func (r *RunRecords) runRevisionAfter(rev uint64, exists bool, n int) uint64 {
 // decide applies the queued message operations to their sessions (as
 // stored after the last flush, else loaded) and returns the sessions with
 // their appends.
-func (r *RunRecords) decide(ctx context.Context, ops []messageOp, md eventstore.Metadata) (map[string]*domain.ChatSession, []eventstore.StreamAppend, error) {
+func (r *RunRecords) decide(ctx context.Context, ops []messageOp, md eventstore.Metadata,
+	lent map[string]*domain.ChatSession) (map[string]*domain.ChatSession, []eventstore.StreamAppend, error) {
 	decided := map[string]*domain.ChatSession{}
 	var order []string
 	for _, op := range ops {
 		s, ok := decided[op.session]
 		if !ok {
 			var err error
-			if s, err = r.session(ctx, op.session); err != nil {
+			if s, err = r.session(ctx, op.session, lent); err != nil {
 				return nil, nil, err
 			}
 			decided[op.session] = s
@@ -302,12 +321,40 @@ func (r *RunRecords) decide(ctx context.Context, ops []messageOp, md eventstore.
 // session returns the session sessionID of the run's flow: as stored
 // after the last flush of a run in it (lent by the cache, given back
 // after a successful flush), else loaded.
-func (r *RunRecords) session(ctx context.Context, sessionID string) (*domain.ChatSession, error) {
+func (r *RunRecords) session(ctx context.Context, sessionID string, lent map[string]*domain.ChatSession) (*domain.ChatSession, error) {
 	flow := r.flow
-	if s := r.sessions.take(domain.ChatSessionStream(&flow, sessionID)); s != nil && len(s.Root().Pending()) == 0 {
+	stream := domain.ChatSessionStream(&flow, sessionID)
+	if s := lent[stream]; s != nil && len(s.Root().Pending()) == 0 {
+		lent[stream] = nil // a second decision (a lost race) reads the stored one
 		return s, nil
 	}
 	return r.m.loadSession(ctx, SessionKey{FlowID: &flow, SessionID: sessionID})
+}
+
+// lendSessions borrows the sessions ops write from the cache, in stream
+// order (waiting while another flush has one): stream -> the cached
+// session, nil when none was cached.
+func (r *RunRecords) lendSessions(ctx context.Context, ops []messageOp) (map[string]*domain.ChatSession, error) {
+	flow := r.flow
+	var streams []string
+	for _, op := range ops {
+		if st := domain.ChatSessionStream(&flow, op.session); !slices.Contains(streams, st) {
+			streams = append(streams, st)
+		}
+	}
+	slices.Sort(streams)
+	lent := make(map[string]*domain.ChatSession, len(streams))
+	for _, st := range streams {
+		s, err := r.sessions.take(ctx, st)
+		if err != nil {
+			for got := range lent {
+				r.sessions.release(got)
+			}
+			return nil, err
+		}
+		lent[st] = s
+	}
+	return lent, nil
 }
 
 // apply decides op on s: a message opens its session when it is not open,
@@ -394,28 +441,43 @@ func (r *RunRecords) appendAll(ctx context.Context, appends []eventstore.StreamA
 
 // SessionCache keeps chat sessions as the flushes of runs left them, so
 // that the next run in the same session (a chat goes on) decides on it
-// without reading it again. A session is lent to one flush at a time; one
-// that someone else wrote meanwhile (the monitor, another process) is
-// caught by its append's expected revision and read again. It holds at
-// most max sessions (an arbitrary one is forgotten past that).
+// without reading it again. A session is lent to one flush at a time (the
+// others of this process wait for it: they would only lose the race to
+// append); one that someone else wrote meanwhile (the monitor, another
+// process) is caught by its append's expected revision and read again. It
+// holds at most max sessions (an arbitrary one is forgotten past that).
 type SessionCache struct {
-	mu  sync.Mutex
-	m   map[string]*domain.ChatSession
-	max int
+	mu   sync.Mutex
+	m    map[string]*domain.ChatSession
+	lent map[string]chan struct{} // closed when given back
+	max  int
 }
 
 // NewSessionCache returns an empty cache of at most max sessions.
 func NewSessionCache(max int) *SessionCache {
-	return &SessionCache{m: map[string]*domain.ChatSession{}, max: max}
+	return &SessionCache{m: map[string]*domain.ChatSession{}, lent: map[string]chan struct{}{}, max: max}
 }
 
-// take lends the session of stream (nil: not cached).
-func (c *SessionCache) take(stream string) *domain.ChatSession {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s := c.m[stream]
-	delete(c.m, stream)
-	return s
+// take lends the session of stream (nil: not cached), waiting while it
+// is lent, until ctx ends; put or release gives it back.
+func (c *SessionCache) take(ctx context.Context, stream string) (*domain.ChatSession, error) {
+	for {
+		c.mu.Lock()
+		busy, lent := c.lent[stream]
+		if !lent {
+			s := c.m[stream]
+			delete(c.m, stream)
+			c.lent[stream] = make(chan struct{})
+			c.mu.Unlock()
+			return s, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-busy:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // put gives a session back, as stored.
@@ -429,4 +491,19 @@ func (c *SessionCache) put(s *domain.ChatSession) {
 		}
 	}
 	c.m[s.StreamID()] = s
+	c.giveBack(s.StreamID())
+}
+
+// release gives back the lend of stream without a session to keep.
+func (c *SessionCache) release(stream string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.giveBack(stream)
+}
+
+func (c *SessionCache) giveBack(stream string) {
+	if ch, ok := c.lent[stream]; ok {
+		close(ch)
+		delete(c.lent, stream)
+	}
 }

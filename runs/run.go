@@ -220,14 +220,16 @@ func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
 		tweaks["stream"] = cmd.Stream
 	}
 	g, compileErr := fe.compiled(s.opts.Engine, data, rev, tweaks, len(cmd.Tweaks) == 0)
-	sum := sha256.Sum256(data)
-	start.GraphHash = hex.EncodeToString(sum[:])
+	// The hash of what ran: the data, and the tweaks applied to it (the
+	// flow's data is shared: never appended to).
+	h := sha256.New()
+	h.Write(data)
 	if len(cmd.Tweaks) > 0 {
 		if b, err := json.Marshal(cmd.Tweaks); err == nil {
-			sum = sha256.Sum256(append(data, b...))
-			start.GraphHash = hex.EncodeToString(sum[:])
+			h.Write(b)
 		}
 	}
+	start.GraphHash = hex.EncodeToString(h.Sum(nil))
 	key := "run:" + fmt.Sprint(start.UserID)
 	if !cmd.Background {
 		if err := s.acquire(ctx, key); err != nil {
