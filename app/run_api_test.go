@@ -97,6 +97,11 @@ func TestRunAPI_SimplifiedRun(t *testing.T) {
 		assert.Equal(t, "echo: Answer: ep", answerOf(t, r))
 		requireDetail(t, s.run(t, key, "/api/v1/run/no-such-ep", nil), http.StatusNotFound, "Flow identifier no-such-ep not found")
 	})
+	t.Run("machine_newlines_doubled_in_messages", func(t *testing.T) {
+		rd := resultOf(t, s.run(t, key, "/api/v1/run/"+flow, map[string]any{"input_value": "a\nb"}))
+		assert.Equal(t, "echo: Answer: a\nb", rd["results"].(map[string]any)["message"].(map[string]any)["text"])
+		assert.Equal(t, "echo: Answer: a\n\nb", rd["messages"].([]any)[0].(map[string]any)["message"])
+	})
 	t.Run("no_input", func(t *testing.T) {
 		r := s.run(t, key, "/api/v1/run/"+flow, nil)
 		assert.Equal(t, map[string]any{}, r.obj(t)["outputs"].([]any)[0].(map[string]any)["inputs"])
@@ -119,6 +124,12 @@ func TestRunAPI_SimplifiedRun(t *testing.T) {
 		r := s.run(t, key, "/api/v1/run/"+flow, map[string]any{"input_value": "t",
 			"tweaks": map[string]any{"Prompt-BBBBB": map[string]any{"template": "By id: {input}"}}})
 		assert.Equal(t, "echo: By id: t", answerOf(t, r))
+		named := rtBasic(false)
+		named["nodes"].([]any)[1].(map[string]any)["data"].(map[string]any)["node"].(map[string]any)["display_name"] = "My Prompt"
+		byName := s.flow(t, s.root.token, named, nil)
+		r = s.run(t, key, "/api/v1/run/"+byName, map[string]any{"input_value": "t",
+			"tweaks": map[string]any{"My Prompt": map[string]any{"template": "By name: {input}"}}})
+		assert.Equal(t, "echo: By name: t", answerOf(t, r))
 		r = s.run(t, key, "/api/v1/run/"+flow, map[string]any{"input_value": "t", "tweaks": map[string]any{"template": "Global: {input}"}})
 		assert.Equal(t, "echo: Global: t", answerOf(t, r))
 		r = s.run(t, key, "/api/v1/run/"+flow, map[string]any{"input_value": "t",
@@ -161,6 +172,22 @@ func TestRunAPI_Auth(t *testing.T) {
 	requireDetail(t, s.run(t, otherKey, "/api/v1/run/advanced/"+flow, nil), http.StatusNotFound, "Flow identifier "+flow+" not found")
 	assert.Equal(t, []string{"0"}, s.textRows(t, `SELECT count(*)::text FROM events WHERE event_type = 'run.started' AND data->>'flow_id' = $1`, flow),
 		"nothing ran")
+
+	// In a tenant: flows.run where the flow lives runs it; a viewer (who
+	// may read it) gets Langflow's 403; a stranger does not see it.
+	r := s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": "Run API A"}, s.root.token)
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
+	a := r.obj(t)["tenant_id"].(string)
+	dev := s.newUser(t, "runapi-dev", "runapi-password-1")
+	viewer := s.newUser(t, "runapi-viewer", "runapi-password-1")
+	s.grantRole(t, s.root.token, a, dev.id, "developer")
+	s.grantRole(t, s.root.token, a, viewer.id, "viewer")
+	inA := s.flow(t, s.root.token, rtBasic(false), map[string]any{"tenant_id": a})
+	in := map[string]any{"input_value": "t"}
+	assert.Equal(t, "echo: Answer: t", answerOf(t, s.run(t, s.apiKey(t, dev.token), "/api/v1/run/"+inA, in)))
+	requireDetail(t, s.run(t, s.apiKey(t, viewer.token), "/api/v1/run/"+inA, in), http.StatusForbidden,
+		"You do not have permission to run this flow")
+	requireDetail(t, s.run(t, otherKey, "/api/v1/run/"+inA, in), http.StatusNotFound, "Flow identifier "+inA+" not found")
 }
 
 func TestRunAPI_Versions(t *testing.T) {
