@@ -82,7 +82,7 @@ func (e *ResponsesError) JSON() []byte {
 	if e.Code != "" {
 		body.set("code", e.Code)
 	}
-	return fastAPIJSON(obj{{"error", body}})
+	return Compact(obj{{"error", body}})
 }
 
 // Response is the answer of CreateResponse: a run that ended (Output, the
@@ -367,7 +367,7 @@ func (r *Response) JSON() []byte {
 	if output == nil {
 		output = []any{}
 	}
-	return fastAPIJSON(obj{
+	return Compact(obj{
 		{"id", r.ID}, {"object", "response"}, {"created_at", r.CreatedAt}, {"status", "completed"}, {"error", nil},
 		{"incomplete_details", nil}, {"instructions", nil}, {"max_output_tokens", nil}, {"model", r.Model},
 		{"output", output}, {"parallel_tool_calls", true}, {"previous_response_id", prev},
@@ -440,7 +440,7 @@ type chunker struct {
 // chunk writes a response.chunk of delta and status.
 func (c *chunker) chunk(delta obj, status any) error {
 	b := []byte("data: ")
-	b = append(b, fastAPIJSON(obj{{"id", c.r.ID}, {"object", "response.chunk"}, {"created", c.r.CreatedAt},
+	b = append(b, Compact(obj{{"id", c.r.ID}, {"object", "response.chunk"}, {"created", c.r.CreatedAt},
 		{"model", c.r.Model}, {"delta", delta}, {"status", status}})...)
 	return c.write(append(b, "\n\n"...))
 }
@@ -581,86 +581,3 @@ func (c *chunker) toolStep(step map[string]json.RawMessage) error {
 }
 
 func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
-
-// fastAPIJSON writes v as FastAPI's JSONResponse (and pydantic's
-// model_dump_json) do: no spaces, key order kept, text as UTF-8 (only ",
-// \ and control characters escaped).
-func fastAPIJSON(v any) []byte {
-	var b bytes.Buffer
-	writeFastAPI(&b, v)
-	return b.Bytes()
-}
-
-func writeFastAPI(b *bytes.Buffer, v any) {
-	object := func(each func(func(k string, v any))) {
-		b.WriteByte('{')
-		first := true
-		each(func(k string, v any) {
-			if !first {
-				b.WriteByte(',')
-			}
-			first = false
-			writeUTF8String(b, k)
-			b.WriteByte(':')
-			writeFastAPI(b, v)
-		})
-		b.WriteByte('}')
-	}
-	switch x := v.(type) {
-	case string:
-		writeUTF8String(b, x)
-	case obj:
-		object(x.PyEach)
-	case map[string]any:
-		object(func(f func(k string, v any)) {
-			for _, k := range slices.Sorted(maps.Keys(x)) {
-				f(k, x[k])
-			}
-		})
-	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeFastAPI(b, e)
-		}
-		b.WriteByte(']')
-	default:
-		b.Write(Compact(x))
-	}
-}
-
-// writeUTF8String writes s as a JSON string the way Python's json.dumps
-// does with ensure_ascii=False.
-func writeUTF8String(b *bytes.Buffer, s string) {
-	const hex = "0123456789abcdef"
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		default:
-			if r < 0x20 {
-				b.WriteString(`\u00`)
-				b.WriteByte(hex[r>>4])
-				b.WriteByte(hex[r&0xf])
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
-}

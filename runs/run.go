@@ -580,15 +580,3 @@ func RunResponse(session any, runs ...*RunOutput) obj {
 	}
 	return obj{{"session_id", session}, {"outputs", outs}}
 }
-
-// Compact writes v as FastAPI's JSONResponse does (no spaces); key order
-// kept.
-func Compact(v any) []byte {
-	raw := pyDumps(v)
-	var b bytes.Buffer
-	b.Grow(len(raw))
-	if err := json.Compact(&b, raw); err != nil {
-		return raw // Infinity or NaN: as Python writes them
-	}
-	return b.Bytes()
-}
