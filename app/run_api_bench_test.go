@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,38 +77,15 @@ func benchRunAPI(b *testing.B, conc int) {
 		require.NoError(b, direct(w))
 	}
 	var (
-		mu                 sync.Mutex
 		httpLat, directLat []time.Duration
 		httpTime, dirTime  time.Duration
 	)
-	parallel := func(n int, fn func(worker int) error, lat *[]time.Duration) time.Duration {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		start := time.Now()
-		for w := range conc {
-			wg.Go(func() {
-				for next.Add(1) <= int64(n) {
-					t0 := time.Now()
-					if err := fn(w); err != nil {
-						b.Error(err)
-						return
-					}
-					d := time.Since(t0)
-					mu.Lock()
-					*lat = append(*lat, d)
-					mu.Unlock()
-				}
-			})
-		}
-		wg.Wait()
-		return time.Since(start)
-	}
 	round := max(conc*8, 32)
 	b.ResetTimer()
 	for done := 0; done < b.N; done += round {
 		n := min(round, b.N-done)
-		httpTime += parallel(n, overHTTP, &httpLat)
-		dirTime += parallel(n, direct, &directLat)
+		httpTime += benchParallel(b, conc, n, &httpLat, overHTTP)
+		dirTime += benchParallel(b, conc, n, &directLat, direct)
 	}
 	b.StopTimer()
 	httpRate, dirRate := float64(b.N)/httpTime.Seconds(), float64(b.N)/dirTime.Seconds()

@@ -68,29 +68,12 @@ func benchRunFlow(b *testing.B, conc int) {
 		events, writes int
 		ours, raw      time.Duration
 	)
-	parallel := func(n int, fn func(worker int) error) time.Duration {
-		var next atomic.Int64
-		var wg sync.WaitGroup
-		start := time.Now()
-		for w := range conc {
-			wg.Go(func() {
-				for next.Add(1) <= int64(n) {
-					if err := fn(w); err != nil {
-						b.Error(err)
-						return
-					}
-				}
-			})
-		}
-		wg.Wait()
-		return time.Since(start)
-	}
 	store := s.app.Deps().Store
 	round := max(conc*8, 32)
 	b.ResetTimer()
 	for done := 0; done < b.N; done += round {
 		n := min(round, b.N-done)
-		ours += parallel(n, func(w int) error {
+		ours += benchParallel(b, conc, n, nil, func(w int) error {
 			o, err := run(w)
 			if err == nil && o.Status != "finished" {
 				err = fmt.Errorf("run %s", o.Status)
@@ -101,7 +84,7 @@ func benchRunFlow(b *testing.B, conc int) {
 			mu.Unlock()
 			return err
 		})
-		raw += parallel(n, func(int) error {
+		raw += benchParallel(b, conc, n, nil, func(int) error {
 			_, err := store.AppendMulti(ctx, sample.fresh()...)
 			return err
 		})
@@ -120,6 +103,37 @@ func benchRunFlow(b *testing.B, conc int) {
 	b.ReportMetric(float64(len(sample.events)), "raw_events/batch")
 	b.ReportMetric(rawPerSec, "raw_batches/s")
 	b.ReportMetric(runsPerSec/rawPerSec, "ratio")
+}
+
+// benchParallel calls fn n times over conc workers (fn gets its worker's
+// number) and returns the wall time; each call's latency is appended to
+// lat when it is not nil.
+func benchParallel(b *testing.B, conc, n int, lat *[]time.Duration, fn func(worker int) error) time.Duration {
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+	)
+	start := time.Now()
+	for w := range conc {
+		wg.Go(func() {
+			for next.Add(1) <= int64(n) {
+				t0 := time.Now()
+				if err := fn(w); err != nil {
+					b.Error(err)
+					return
+				}
+				if lat != nil {
+					d := time.Since(t0)
+					mu.Lock()
+					*lat = append(*lat, d)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
 }
 
 // benchSample are the events one run wrote, to append again as a batch.

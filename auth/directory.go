@@ -76,28 +76,27 @@ func (d *Directory) ByID(ctx context.Context, id int64, family uuid.UUID) (Accou
 // the use (total_uses, last_used_at: written within a second, see
 // usageCounter).
 func (d *Directory) ByAPIKey(ctx context.Context, hash string) (Account, bool, error) {
-	var a Account
 	var key uuid.UUID
-	err := d.pool.QueryRow(ctx, `SELECT k.id, `+accountColumns+`, true FROM api_keys k JOIN users u ON u.id = k.user_id
-WHERE k.key_hash = $1 AND k.is_active`, hash).Scan(&key, &a.ID, &a.Username, &a.IsActive, &a.IsSuperuser, &a.IsLocked,
-		&a.TokenGeneration, &a.FamilyLive)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return Account{}, false, nil
-	case err != nil:
-		return Account{}, false, fmt.Errorf("look up account: %w", err)
+	a, ok, err := d.scan(ctx, []any{&key}, `SELECT k.id, `+accountColumns+`, true FROM api_keys k JOIN users u ON u.id = k.user_id
+WHERE k.key_hash = $1 AND k.is_active`, hash)
+	if ok {
+		d.usage.add(key, time.Now())
 	}
-	d.usage.add(key, time.Now())
-	return a, true, nil
+	return a, ok, err
 }
 
 // FlushUsage writes the API keys' usage counted so far (at shutdown).
 func (d *Directory) FlushUsage() { d.usage.flush() }
 
 func (d *Directory) one(ctx context.Context, sql string, args ...any) (Account, bool, error) {
+	return d.scan(ctx, nil, sql, args...)
+}
+
+// scan reads one account row of sql, its columns after first's.
+func (d *Directory) scan(ctx context.Context, first []any, sql string, args ...any) (Account, bool, error) {
 	var a Account
-	err := d.pool.QueryRow(ctx, sql, args...).Scan(&a.ID, &a.Username, &a.IsActive, &a.IsSuperuser, &a.IsLocked,
-		&a.TokenGeneration, &a.FamilyLive)
+	err := d.pool.QueryRow(ctx, sql, args...).Scan(append(first, &a.ID, &a.Username, &a.IsActive, &a.IsSuperuser, &a.IsLocked,
+		&a.TokenGeneration, &a.FamilyLive)...)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return Account{}, false, nil

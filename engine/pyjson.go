@@ -31,11 +31,35 @@ type PyOrdered interface {
 // PyDumps returns v as Python's json.dumps writes it.
 func PyDumps(v any) []byte {
 	var b bytes.Buffer
-	writePy(&b, v)
+	dumps.write(&b, v)
 	return b.Bytes()
 }
 
-func writePy(b *bytes.Buffer, v any) {
+// CompactDumps returns v as json.dumps(v, separators=(",", ":"),
+// ensure_ascii=False) writes it: FastAPI's JSONResponse (and pydantic's
+// model_dump_json of the same values): no spaces, text as UTF-8 (only ",
+// \ and control characters escaped), the rest as PyDumps.
+func CompactDumps(v any) []byte {
+	var b bytes.Buffer
+	compact.write(&b, v)
+	return b.Bytes()
+}
+
+// pyStyle is how json.dumps is asked to write: its separators and
+// ensure_ascii.
+type pyStyle struct {
+	item, key string
+	ascii     bool
+}
+
+var (
+	dumps   = pyStyle{item: ", ", key: ": ", ascii: true}
+	compact = pyStyle{item: ",", key: ":"}
+)
+
+func (st pyStyle) str(b *bytes.Buffer, s string) { writeString(b, s, st.ascii) }
+
+func (st pyStyle) write(b *bytes.Buffer, v any) {
 	switch x := v.(type) {
 	case nil:
 		b.WriteString("null")
@@ -46,7 +70,7 @@ func writePy(b *bytes.Buffer, v any) {
 			b.WriteString("false")
 		}
 	case string:
-		WritePyString(b, x)
+		st.str(b, x)
 	case int:
 		b.WriteString(strconv.Itoa(x))
 	case int64:
@@ -58,13 +82,13 @@ func writePy(b *bytes.Buffer, v any) {
 	case json.Number:
 		writePyNumber(b, x)
 	case json.RawMessage:
-		if err := transcode(b, x); err != nil {
-			WritePyString(b, string(x)) // not JSON: shown as text rather than lost
+		if err := st.transcode(b, x); err != nil {
+			st.str(b, string(x)) // not JSON: shown as text rather than lost
 		}
 	case PyOrdered:
-		writePyObject(b, x.PyEach)
+		st.object(b, x.PyEach)
 	case map[string]any:
-		writePyObject(b, func(f func(k string, v any)) {
+		st.object(b, func(f func(k string, v any)) {
 			for _, k := range slices.Sorted(maps.Keys(x)) {
 				f(k, x[k])
 			}
@@ -73,44 +97,44 @@ func writePy(b *bytes.Buffer, v any) {
 		b.WriteByte('[')
 		for i, e := range x {
 			if i > 0 {
-				b.WriteString(", ")
+				b.WriteString(st.item)
 			}
-			writePy(b, e)
+			st.write(b, e)
 		}
 		b.WriteByte(']')
 	case []string:
 		b.WriteByte('[')
 		for i, e := range x {
 			if i > 0 {
-				b.WriteString(", ")
+				b.WriteString(st.item)
 			}
-			WritePyString(b, e)
+			st.str(b, e)
 		}
 		b.WriteByte(']')
 	default:
-		writePyReflect(b, v)
+		st.reflect(b, v)
 	}
 }
 
-// writePyObject writes the members each gives as a JSON object.
-func writePyObject(b *bytes.Buffer, each func(func(k string, v any))) {
+// object writes the members each gives as a JSON object.
+func (st pyStyle) object(b *bytes.Buffer, each func(func(k string, v any))) {
 	b.WriteByte('{')
 	first := true
 	each(func(k string, v any) {
 		if !first {
-			b.WriteString(", ")
+			b.WriteString(st.item)
 		}
 		first = false
-		WritePyString(b, k)
-		b.WriteString(": ")
-		writePy(b, v)
+		st.str(b, k)
+		b.WriteString(st.key)
+		st.write(b, v)
 	})
 	b.WriteByte('}')
 }
 
-// writePyReflect writes the other slices and maps, and numbers of other
-// kinds; anything else is written as its text (pyObjectStr).
-func writePyReflect(b *bytes.Buffer, v any) {
+// reflect writes the other slices and maps, and numbers of other kinds;
+// anything else is written as its text (pyObjectStr).
+func (st pyStyle) reflect(b *bytes.Buffer, v any) {
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
 	case reflect.Slice, reflect.Array:
@@ -118,17 +142,17 @@ func writePyReflect(b *bytes.Buffer, v any) {
 		for i := range items {
 			items[i] = rv.Index(i).Interface()
 		}
-		writePy(b, items)
+		st.write(b, items)
 	case reflect.Map:
 		if rv.Type().Key().Kind() == reflect.String {
 			m := map[string]any{}
 			for it := rv.MapRange(); it.Next(); {
 				m[it.Key().String()] = it.Value().Interface()
 			}
-			writePy(b, m)
+			st.write(b, m)
 			return
 		}
-		WritePyString(b, pyObjectStr(v))
+		st.str(b, pyObjectStr(v))
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32:
 		b.WriteString(strconv.FormatInt(rv.Int(), 10))
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32:
@@ -141,12 +165,12 @@ func writePyReflect(b *bytes.Buffer, v any) {
 			return
 		}
 		if _, ok := v.(fmt.Stringer); ok {
-			WritePyString(b, pyObjectStr(v))
+			st.str(b, pyObjectStr(v))
 			return
 		}
-		writePy(b, rv.Elem().Interface())
+		st.write(b, rv.Elem().Interface())
 	default:
-		WritePyString(b, pyObjectStr(v))
+		st.str(b, pyObjectStr(v))
 	}
 }
 
@@ -189,7 +213,11 @@ const hexDigits = "0123456789abcdef"
 // the short escapes \n \r \t \b \f, every other character outside
 // space..~ as \uXXXX (lower-case hex; a surrogate pair beyond the BMP).
 // Bytes that are not UTF-8 are U+FFFD.
-func WritePyString(b *bytes.Buffer, s string) {
+func WritePyString(b *bytes.Buffer, s string) { writeString(b, s, true) }
+
+// writeString writes s as json.dumps does, with ensure_ascii or without
+// (then only the control characters are escaped besides " and \).
+func writeString(b *bytes.Buffer, s string, ascii bool) {
 	b.WriteByte('"')
 	for _, r := range s {
 		switch {
@@ -209,14 +237,15 @@ func WritePyString(b *bytes.Buffer, s string) {
 			b.WriteString(`\f`)
 		case r >= 0x20 && r <= 0x7e:
 			b.WriteByte(byte(r))
+		case r == utf8.RuneError:
+			writeU(b, 0xfffd)
+		case !ascii && r >= 0x20:
+			b.WriteRune(r)
 		case r > 0xffff:
 			r -= 0x10000
 			writeU(b, 0xd800+(r>>10))
 			writeU(b, 0xdc00+(r&0x3ff))
 		default:
-			if r == utf8.RuneError {
-				r = 0xfffd
-			}
 			writeU(b, r)
 		}
 	}
@@ -233,11 +262,11 @@ func writeU(b *bytes.Buffer, r rune) {
 
 // transcode writes the JSON document raw in Python's form, keeping its
 // key order (Python's json.loads then json.dumps does the same).
-func transcode(b *bytes.Buffer, raw json.RawMessage) error {
+func (st pyStyle) transcode(b *bytes.Buffer, raw json.RawMessage) error {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var out bytes.Buffer
-	if err := transcodeValue(&out, dec); err != nil {
+	if err := st.transcodeValue(&out, dec); err != nil {
 		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -247,7 +276,7 @@ func transcode(b *bytes.Buffer, raw json.RawMessage) error {
 	return nil
 }
 
-func transcodeValue(b *bytes.Buffer, dec *json.Decoder) error {
+func (st pyStyle) transcodeValue(b *bytes.Buffer, dec *json.Decoder) error {
 	tok, err := dec.Token()
 	if err != nil {
 		return err
@@ -261,17 +290,17 @@ func transcodeValue(b *bytes.Buffer, dec *json.Decoder) error {
 		b.WriteByte(byte(t))
 		for i := 0; dec.More(); i++ {
 			if i > 0 {
-				b.WriteString(", ")
+				b.WriteString(st.item)
 			}
 			if t == '{' {
 				k, err := dec.Token()
 				if err != nil {
 					return err
 				}
-				WritePyString(b, k.(string))
-				b.WriteString(": ")
+				st.str(b, k.(string))
+				b.WriteString(st.key)
 			}
-			if err := transcodeValue(b, dec); err != nil {
+			if err := st.transcodeValue(b, dec); err != nil {
 				return err
 			}
 		}
@@ -284,7 +313,7 @@ func transcodeValue(b *bytes.Buffer, dec *json.Decoder) error {
 		}
 		b.WriteByte(byte(closing))
 	default:
-		writePy(b, t)
+		st.write(b, t)
 	}
 	return nil
 }

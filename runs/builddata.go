@@ -128,15 +128,10 @@ func reprOf(status, val engine.Value, raw any) string {
 }
 
 // chatMessage is the message of a chat component's build: the last one it
-// sent, else its output.
+// sent, else its output (chatMessageOf), else an empty one.
 func chatMessage(res *engine.VertexResult) *engine.Message {
-	if n := len(res.Messages); n > 0 {
-		return res.Messages[n-1]
-	}
-	for _, name := range outputsOf(res.Vertex) {
-		if m, ok := res.Outputs[name].(*engine.Message); ok {
-			return m
-		}
+	if m := chatMessageOf(res); m != nil {
+		return m
 	}
 	return engine.NewMessage("")
 }
