@@ -75,6 +75,9 @@ type FieldSpec struct {
 	Multiline  bool
 	Options    []string
 	Info       string
+	// ToolMode marks an input that is an argument of the component when
+	// it runs as a tool (Langflow's tool_mode=True inputs).
+	ToolMode bool
 }
 
 // OutputSpec declares one output of a component.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"net/http"
 	"time"
 )
 
@@ -126,6 +127,14 @@ type Env struct {
 	Variables Variables
 	Models    Models
 	Frozen    FrozenCache
+	// HTTP is the client components reach the network a flow aims at
+	// with (URL, API request): the egress policy's, which refuses the
+	// server's own machine and networks. Nil: such components fail.
+	HTTP *http.Client
+	// Files reads the files a run's user may read (the File component).
+	Files Files
+	// Flows runs other flows as sub-flows (Run Flow).
+	Flows SubFlows
 	// Clock is the time source (time.Now when nil).
 	Clock func() time.Time
 }
