@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/skillflaw/skillflaw-go/blob"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/egress"
 	"github.com/skillflaw/skillflaw-go/engine"
@@ -73,15 +74,37 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 	if env.Frozen == nil {
 		env.Frozen = runs.NewFrozenCache()
 	}
+	policy, err := egress.New(cfg.EgressAllow)
+	if err != nil {
+		s.Misconfigured(fmt.Errorf("SKILLFLAW_EGRESS_ALLOW: %w", err))
+		policy, _ = egress.New(nil)
+	}
 	if env.Models == nil {
 		// Every OpenAI-compatible model, at the configured endpoint unless
 		// the node names one (then through the egress policy); keys always
 		// explicit (engine/models).
-		policy, err := egress.New(cfg.EgressAllow)
-		if err != nil {
-			s.Misconfigured(fmt.Errorf("SKILLFLAW_EGRESS_ALLOW: %w", err))
-		}
 		env.Models = &models.OpenAI{BaseURL: cfg.OpenAIBaseURL, MaxRetries: 2, Egress: policy}
+	}
+	if env.HTTP == nil {
+		// The URL and API request components reach only what the egress
+		// policy allows (never the server's machine or networks).
+		env.HTTP = policy.HTTPClient()
+	}
+	if env.Files == nil {
+		// The File component reads uploaded files the run's user may read,
+		// from the blob store only.
+		blobs, err := blob.NewLocal(cfg.FileStorageDir())
+		if err != nil {
+			s.Misconfigured(fmt.Errorf("run files: %w (set SKILLFLAW_STORAGE_DIR)", err))
+		} else {
+			env.Files = runs.Files{Pool: d.Pool, Blobs: blobs}
+		}
+	}
+	if env.Flows == nil {
+		// Run Flow runs other flows through the service (set below).
+		env.Flows = engine.SubFlowsFunc(func(ctx context.Context, run engine.RunInfo, req engine.SubFlowRequest) (*engine.SubFlowResult, error) {
+			return m.svc.RunFlow(ctx, run, req)
+		})
 	}
 	m.svc = runs.New(runs.Options{
 		Engine: eng, Messages: MessagesCommands(s, d), Env: env,

@@ -19,6 +19,9 @@ type Build struct {
 	// fromServer are the parameters whose value the server's environment
 	// gave (a secret field's variable).
 	fromServer map[string]bool
+	// asTool marks the build of a component an agent runs as a tool: its
+	// messages are neither recorded nor reported.
+	asTool bool
 }
 
 // newBuild resolves v's parameters for this run (§11.2 of the runtime
@@ -191,6 +194,12 @@ func (b *Build) Variable(ctx context.Context, name string) (value string, fromSe
 // endpoints the operator configured, never to one a flow names.
 func (b *Build) ParamFromServer(name string) bool { return b.fromServer[name] }
 
+// AsTool reports whether the component runs as an agent's tool.
+func (b *Build) AsTool() bool { return b.asTool }
+
+// Graph returns the graph the run builds.
+func (b *Build) Graph() *Graph { return b.run.g }
+
 // Env returns the run's ports.
 func (b *Build) Env() *Env { return &b.run.env }
 
@@ -267,6 +276,9 @@ func (b *Build) Stop(output string) {
 // Langflow sends only from input and output vertices and from the
 // neighbours of a chat output.
 func (b *Build) sends(m *Message) bool {
+	if b.asTool {
+		return false
+	}
 	return m.Error || b.Vertex.IsInput || b.Vertex.IsOutput || b.NextTo("ChatOutput")
 }
 
@@ -331,6 +343,17 @@ func (b *Build) store(ctx context.Context, m *Message) (*Message, error) {
 // the message is updated with the whole text (state "complete") and
 // returned. Tokens are live only: what is recorded is the final text.
 func (b *Build) SendStream(ctx context.Context, m *Message, produce func(onChunk func(string) error) (string, error)) (*Message, error) {
+	if b.asTool {
+		full, err := produce(func(string) error { return ctx.Err() })
+		if err != nil {
+			return nil, err
+		}
+		if full != "" {
+			m.Text = full
+		}
+		b.fill(m)
+		return m, nil
+	}
 	b.fill(m)
 	m.Properties.State = "partial"
 	text := m.Text
@@ -365,4 +388,93 @@ func (b *Build) SendStream(ctx context.Context, m *Message, produce func(onChunk
 	}
 	b.res.Messages = append(b.res.Messages, final)
 	return final, nil
+}
+
+// LiveMessage is a message a component shows while it writes it (an
+// agent's steps and answer): recorded once when begun (state "partial"),
+// shown again as it changes (add_message events, not recorded: Langflow's
+// skip_db_update), streamed into (token events), and recorded complete at
+// the end. For a vertex whose messages do not reach the playground, and
+// for a component run as a tool, nothing is recorded or reported.
+type LiveMessage struct {
+	b      *Build
+	on     bool
+	stored *Message
+}
+
+// Begin records m as a message being written and reports it.
+func (b *Build) Begin(ctx context.Context, m *Message) (*LiveMessage, error) {
+	l := &LiveMessage{b: b}
+	b.fill(m)
+	m.Properties.State = "partial"
+	if !b.sends(m) {
+		return l, nil
+	}
+	stored, err := b.store(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	l.on, l.stored = true, stored
+	b.run.emit(MessageAdded{Message: stored.Clone()})
+	return l, nil
+}
+
+// Live reports whether the message is recorded and reported.
+func (l *LiveMessage) Live() bool { return l.on }
+
+// ID returns the message's id ("" when it is not recorded).
+func (l *LiveMessage) ID() string {
+	if !l.on {
+		return ""
+	}
+	return l.stored.ID
+}
+
+// own gives m the recorded message's identity.
+func (l *LiveMessage) own(m *Message) *Message {
+	c := m.Clone()
+	l.b.fill(c)
+	if l.on {
+		c.ID, c.Timestamp, c.FlowID, c.SessionID = l.stored.ID, l.stored.Timestamp, l.stored.FlowID, l.stored.SessionID
+	}
+	return c
+}
+
+// Show reports m, the message as it now is (state "partial" unless set),
+// without recording it. m must not change afterwards: events are read
+// later.
+func (l *LiveMessage) Show(m *Message) {
+	if !l.on {
+		return
+	}
+	c := l.own(m)
+	if m.Properties.State == "" {
+		c.Properties.State = "partial"
+	}
+	l.b.run.emit(MessageAdded{Message: c})
+}
+
+// Token reports a chunk of the message's text.
+func (l *LiveMessage) Token(chunk string) {
+	if l.on && chunk != "" {
+		l.b.run.emit(Token{Chunk: chunk, ID: l.stored.ID})
+	}
+}
+
+// Finish records m as the message's final state (state "complete"),
+// reports it and returns it as recorded (unrecorded when the message is
+// not live).
+func (l *LiveMessage) Finish(ctx context.Context, m *Message) (*Message, error) {
+	c := l.own(m)
+	c.Properties.State = "complete"
+	if !l.on {
+		return c, nil
+	}
+	stored, err := l.b.store(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	l.b.res.Messages = append(l.b.res.Messages, stored)
+	l.b.run.emit(MessageAdded{Message: stored.Clone()})
+	return stored, nil
 }

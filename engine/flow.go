@@ -33,6 +33,10 @@ type Node struct {
 	Edited bool
 	// CustomFields is data.node.custom_fields (a Prompt's variables).
 	CustomFields map[string][]string
+	// ToolMode is data.node.tool_mode: the node is a tool of an agent, its
+	// only output component_as_tool (see Tool). Its actions table, when the
+	// node has one, is the template's tools_metadata field.
+	ToolMode bool
 }
 
 // Field is one field of a node's template.
@@ -131,6 +135,7 @@ type rawNode struct {
 			IsOutput     *bool                      `json:"is_output"`
 			Edited       bool                       `json:"edited"`
 			CustomFields map[string][]string        `json:"custom_fields"`
+			ToolMode     bool                       `json:"tool_mode"`
 		} `json:"node"`
 	} `json:"data"`
 }
@@ -241,7 +246,7 @@ func parseNode(raw json.RawMessage) (Node, bool, error) {
 	}
 	dn := rn.Data.Node
 	n := Node{ID: id, Type: rn.Data.Type, DisplayName: dn.DisplayName, Template: map[string]Field{}, Outputs: dn.Outputs,
-		Frozen: dn.Frozen, IsInput: dn.IsInput, IsOutput: dn.IsOutput, Edited: dn.Edited, CustomFields: dn.CustomFields}
+		Frozen: dn.Frozen, IsInput: dn.IsInput, IsOutput: dn.IsOutput, Edited: dn.Edited, CustomFields: dn.CustomFields, ToolMode: dn.ToolMode}
 	if n.Type == "" {
 		n.Type, _, _ = strings.Cut(id, "-")
 	}

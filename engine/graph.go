@@ -27,6 +27,9 @@ type Vertex struct {
 	// IsInput and IsOutput: the vertex receives a run's input value / gives
 	// its results (the type's role, or the node's override).
 	IsInput, IsOutput bool
+	// tools are the tools of a vertex in tool mode (Node.ToolMode, or an
+	// edge leaves its component_as_tool output).
+	tools []toolDef
 }
 
 // Vertex returns the vertex id.
@@ -47,7 +50,8 @@ var (
 // *InvalidFlowError): a node whose type has no Go component, a node whose
 // code was edited, edges to unknown vertices, outputs or fields, edges
 // whose types do not fit, a cycle without a loop component, two chat
-// inputs, more vertices than maxVertices (0: no limit). parsed are the
+// inputs, more vertices than maxVertices (0: no limit), a node in tool
+// mode whose component cannot be a tool (see Tool). parsed are the
 // problems ParseFlow found.
 func Compile(flow *Flow, reg *Registry, maxVertices int, parsed ...Problem) (*Graph, error) {
 	g := &Graph{byID: map[string]*Vertex{}}
@@ -83,6 +87,22 @@ func Compile(flow *Flow, reg *Registry, maxVertices int, parsed ...Problem) (*Gr
 		}
 		if n.IsOutput != nil {
 			v.IsOutput = *n.IsOutput
+		}
+	}
+	for i := range flow.Edges {
+		if e := &flow.Edges[i]; e.SourceOutput == ToolOutput {
+			if v, ok := g.byID[e.Source]; ok {
+				v.ToolMode = true
+			}
+		}
+	}
+	for _, v := range g.Vertices {
+		if v.ToolMode && v.Spec != nil {
+			var msgs []string
+			v.tools, msgs = toolDefs(v)
+			for _, m := range msgs {
+				add(v.ID, "%s", m)
+			}
 		}
 	}
 	for i := range flow.Edges {
@@ -132,6 +152,12 @@ func Compile(flow *Flow, reg *Registry, maxVertices int, parsed ...Problem) (*Gr
 // or the target type among the output types).
 func checkEdge(e *Edge, src, tgt *Vertex) string {
 	out, ok := src.Spec.Output(e.SourceOutput)
+	if src.ToolMode {
+		if e.SourceOutput != ToolOutput {
+			return fmt.Sprintf("%s (%s) is in tool mode: its only output is %q, not %q", src.ID, src.Type, ToolOutput, e.SourceOutput)
+		}
+		out, ok = toolOutputSpec, true
+	}
 	if !ok {
 		return fmt.Sprintf("%s (%s) has no output %q", src.ID, src.Type, e.SourceOutput)
 	}

@@ -90,9 +90,47 @@ type ChatModel interface {
 	Chat(ctx context.Context, req ChatRequest, onChunk func(string) error) (string, error)
 }
 
+// ToolChatModel is a chat model that can call tools (every model of
+// engine/models is one): the Agent's.
+type ToolChatModel interface {
+	ChatModel
+	// Converse sends req, whose Tools the model may call, and returns its
+	// answer: text, or the tool calls it asks for (or both). With onChunk
+	// not nil the answer is streamed: onChunk gets each piece of text as it
+	// comes, as with Chat; the tool calls are returned whole at the end.
+	Converse(ctx context.Context, req ChatRequest, onChunk func(string) error) (*ChatAnswer, error)
+}
+
+// ChatAnswer is a model's answer to one call: its text and the tools it
+// asks to call, in its order.
+type ChatAnswer struct {
+	Text      string
+	ToolCalls []ToolCall
+}
+
+// ToolSpec declares a tool to a model: its name (letters, digits, _ and
+// -), what it does, and the JSON schema of its arguments (an object).
+type ToolSpec struct {
+	Name        string
+	Description string
+	Parameters  map[string]any
+}
+
+// ToolCall is a model's request to call a tool: the call's id (which its
+// result names), the tool, and the arguments as the JSON text the model
+// wrote (not necessarily valid).
+type ToolCall struct {
+	ID        string
+	Name      string
+	Arguments string
+}
+
 // ChatRequest is one call of a chat model.
 type ChatRequest struct {
-	Messages    []ChatMessage
+	Messages []ChatMessage
+	// Tools are the tools the model may call; Converse returns the calls
+	// (Chat only the text).
+	Tools       []ToolSpec
 	Temperature *float64
 	MaxTokens   *int64
 	Seed        *int64
@@ -105,9 +143,13 @@ type ChatRequest struct {
 
 // ChatMessage is one message of a chat model's conversation.
 type ChatMessage struct {
-	// Role is system, user or assistant.
+	// Role is system, user, assistant or tool.
 	Role    string
 	Content string
+	// ToolCalls are the calls an assistant message asked for.
+	ToolCalls []ToolCall
+	// ToolCallID names the call a tool message answers.
+	ToolCallID string
 }
 
 // FrozenCache keeps the results of frozen vertices between runs. A result

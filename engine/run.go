@@ -264,9 +264,15 @@ func (r *run) build(ctx context.Context, cancel context.CancelFunc, v *Vertex) {
 	r.finish(ctx, cancel, v, res)
 }
 
-// buildVertex runs v's component (or reuses a frozen result).
+// buildVertex runs v's component (or reuses a frozen result). A vertex
+// in tool mode is not built: its output is its tools, which the agent it
+// feeds builds when the model calls them.
 func (r *run) buildVertex(ctx context.Context, v *Vertex, res *VertexResult) {
-	if v.Frozen && r.env.Frozen != nil {
+	if v.ToolMode {
+		res.Outputs[ToolOutput] = r.toolset(v)
+		return
+	}
+	if v.Frozen && !v.Spec.Loop && r.env.Frozen != nil { // Langflow never freezes a loop
 		if prev, ok := r.env.Frozen.Get(r.info, v.ID); ok {
 			res.Outputs, res.Status, res.UsedFrozen = prev.Outputs, prev.Status, true
 			return
@@ -283,7 +289,7 @@ func (r *run) buildVertex(ctx context.Context, v *Vertex, res *VertexResult) {
 		res.Err = err
 		return
 	}
-	if v.Frozen && r.env.Frozen != nil {
+	if v.Frozen && !v.Spec.Loop && r.env.Frozen != nil {
 		r.env.Frozen.Put(r.info, v.ID, res)
 	}
 }

@@ -101,13 +101,12 @@ func orEmptyAny(v any) any {
 	return v
 }
 
-// outputsOf lists v's outputs: its spec's, in order.
+// outputsOf lists v's outputs: its spec's, in order (a vertex in tool
+// mode: its tool output).
 func outputsOf(v *engine.Vertex) []string {
 	var out []string
-	if v.Spec != nil {
-		for _, o := range v.Spec.Outputs {
-			out = append(out, o.Name)
-		}
+	for _, o := range v.OutputSpecs() {
+		out = append(out, o.Name)
 	}
 	return out
 }

@@ -2,7 +2,10 @@
 // components SkillFlaw runs: ChatInput, ChatOutput, TextInput,
 // TextOutput, Webhook, Prompt Template (alias Prompt),
 // LanguageModelComponent, OpenAIModel, Memory, ParserComponent (alias
-// parser), SplitText, CombineText and ConditionalRouter.
+// parser), SplitText, CombineText, ConditionalRouter, Agent,
+// CalculatorComponent, CurrentDate, URLComponent (and the older URL),
+// APIRequest, StructuredOutput, LoopComponent, File and Run Flow. Any of
+// them with tool-mode inputs can be an agent's tool (engine/tool.go).
 //
 // Each declares its node template as Langflow 1.7.1 does (engine.Spec)
 // and behaves as Langflow's Python class does, from the component
@@ -21,6 +24,8 @@ func All() []engine.Component {
 		ChatInput{}, ChatOutput{}, TextInput{}, TextOutput{}, Webhook{},
 		Prompt{}, LanguageModelComponent{}, OpenAIModel{}, Memory{},
 		Parser{}, SplitText{}, CombineText{}, ConditionalRouter{},
+		Agent{}, Calculator{}, CurrentDate{}, URLComponent{}, URLLegacy{}, APIRequest{},
+		StructuredOutput{}, LoopComponent{}, File{}, RunFlow{},
 	}
 }
 

@@ -18,13 +18,14 @@ func TestSpecs(t *testing.T) {
 		"TextOutput": "Text Output", "Webhook": "Webhook", "Prompt Template": "Prompt Template", "Prompt": "Prompt Template",
 		"LanguageModelComponent": "Language Model", "OpenAIModel": "OpenAI", "Memory": "Message History",
 		"ParserComponent": "Parser", "parser": "Parser", "SplitText": "Split Text", "CombineText": "Combine Text",
-		"ConditionalRouter": "If-Else"}
+		"ConditionalRouter": "If-Else", "Agent": "Agent", "CalculatorComponent": "Calculator", "CurrentDate": "Current Date",
+		"URLComponent": "URL", "URL": "URL", "APIRequest": "API Request"}
 	for typ, display := range want {
 		c, ok := reg.Lookup(typ)
 		require.True(t, ok, typ)
 		assert.Equal(t, display, c.Spec().DisplayName, typ)
 	}
-	assert.Len(t, reg.Specs(), 13)
+	assert.Len(t, reg.Specs(), 23)
 	for _, s := range reg.Specs() {
 		assert.NotEmpty(t, s.Icon, s.Type)
 		assert.NotEmpty(t, s.BaseClasses, s.Type)

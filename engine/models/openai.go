@@ -152,18 +152,32 @@ var reservedExtra = regexp.MustCompile(`^(model|messages|stream|stream_options)$
 
 // Chat implements engine.ChatModel.
 func (m *chatModel) Chat(ctx context.Context, req engine.ChatRequest, onChunk func(string) error) (string, error) {
+	a, err := m.Converse(ctx, req, onChunk)
+	if err != nil {
+		return "", err
+	}
+	return a.Text, nil
+}
+
+// Converse implements engine.ToolChatModel: Chat Completions with the
+// request's tools as functions (parallel calls allowed, the model's
+// default); a streamed answer's tool calls are put together from their
+// deltas, by index.
+func (m *chatModel) Converse(ctx context.Context, req engine.ChatRequest, onChunk func(string) error) (*engine.ChatAnswer, error) {
 	params := openai.ChatCompletionNewParams{Model: shared.ChatModel(m.model)}
 	for _, msg := range req.Messages {
-		switch msg.Role {
-		case "system":
-			params.Messages = append(params.Messages, openai.SystemMessage(msg.Content))
-		case "assistant":
-			params.Messages = append(params.Messages, openai.AssistantMessage(msg.Content))
-		case "user":
-			params.Messages = append(params.Messages, openai.UserMessage(msg.Content))
-		default:
-			return "", fmt.Errorf("a chat message has the unknown role %q", msg.Role)
+		p, err := messageParam(msg)
+		if err != nil {
+			return nil, err
 		}
+		params.Messages = append(params.Messages, p)
+	}
+	for _, t := range req.Tools {
+		fn := shared.FunctionDefinitionParam{Name: t.Name, Parameters: shared.FunctionParameters(t.Parameters)}
+		if t.Description != "" {
+			fn.Description = openai.String(t.Description)
+		}
+		params.Tools = append(params.Tools, openai.ChatCompletionFunctionTool(fn))
 	}
 	if req.Temperature != nil {
 		params.Temperature = openai.Float(*req.Temperature)
@@ -188,34 +202,84 @@ func (m *chatModel) Chat(ctx context.Context, req engine.ChatRequest, onChunk fu
 	if onChunk == nil {
 		resp, err := m.svc.New(ctx, params, opts...)
 		if err != nil {
-			return "", m.fail(ctx, err)
+			return nil, m.fail(ctx, err)
 		}
 		if len(resp.Choices) == 0 {
-			return "", fmt.Errorf("%s model %s answered without a choice", m.provider, m.model)
+			return nil, fmt.Errorf("%s model %s answered without a choice", m.provider, m.model)
 		}
-		return resp.Choices[0].Message.Content, nil
+		msg := resp.Choices[0].Message
+		a := &engine.ChatAnswer{Text: msg.Content}
+		for _, c := range msg.ToolCalls {
+			if c.Type == "function" || c.Type == "" {
+				a.ToolCalls = append(a.ToolCalls, engine.ToolCall{ID: c.ID, Name: c.Function.Name, Arguments: c.Function.Arguments})
+			}
+		}
+		return a, nil
 	}
 	stream := m.svc.NewStreaming(ctx, params, opts...)
 	defer stream.Close()
 	var text strings.Builder
+	var calls []engine.ToolCall
+	byIndex := map[int64]int{}
 	for stream.Next() {
 		chunk := stream.Current()
 		if len(chunk.Choices) == 0 {
 			continue
 		}
-		piece := chunk.Choices[0].Delta.Content
+		delta := chunk.Choices[0].Delta
+		for _, d := range delta.ToolCalls {
+			i, ok := byIndex[d.Index]
+			if !ok {
+				i = len(calls)
+				byIndex[d.Index] = i
+				calls = append(calls, engine.ToolCall{})
+			}
+			if d.ID != "" {
+				calls[i].ID = d.ID
+			}
+			calls[i].Name += d.Function.Name
+			calls[i].Arguments += d.Function.Arguments
+		}
+		piece := delta.Content
 		if piece == "" {
 			continue
 		}
 		text.WriteString(piece)
 		if err := onChunk(piece); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
 	if err := stream.Err(); err != nil {
-		return "", m.fail(ctx, err)
+		return nil, m.fail(ctx, err)
 	}
-	return text.String(), nil
+	return &engine.ChatAnswer{Text: text.String(), ToolCalls: calls}, nil
+}
+
+// messageParam is msg as the Chat Completions API takes it.
+func messageParam(msg engine.ChatMessage) (openai.ChatCompletionMessageParamUnion, error) {
+	switch msg.Role {
+	case "system":
+		return openai.SystemMessage(msg.Content), nil
+	case "user":
+		return openai.UserMessage(msg.Content), nil
+	case "tool":
+		return openai.ToolMessage(msg.Content, msg.ToolCallID), nil
+	case "assistant":
+		if len(msg.ToolCalls) == 0 {
+			return openai.AssistantMessage(msg.Content), nil
+		}
+		var a openai.ChatCompletionAssistantMessageParam
+		if msg.Content != "" {
+			a.Content.OfString = openai.String(msg.Content)
+		}
+		for _, c := range msg.ToolCalls {
+			a.ToolCalls = append(a.ToolCalls, openai.ChatCompletionMessageToolCallUnionParam{
+				OfFunction: &openai.ChatCompletionMessageFunctionToolCallParam{ID: c.ID,
+					Function: openai.ChatCompletionMessageFunctionToolCallFunctionParam{Name: c.Name, Arguments: c.Arguments}}})
+		}
+		return openai.ChatCompletionMessageParamUnion{OfAssistant: &a}, nil
+	}
+	return openai.ChatCompletionMessageParamUnion{}, fmt.Errorf("a chat message has the unknown role %q", msg.Role)
 }
 
 // fail words an error of a call: the run's end when the context ended,

@@ -207,3 +207,57 @@ func TestOpenAI_CancelStopsTheStream(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Equal(t, []string{"first "}, got)
 }
+
+// A model given tools answers tool calls, plain and streamed (the calls'
+// deltas put together, text streamed meanwhile); the conversation goes
+// back with the assistant's calls and the tools' results.
+func TestOpenAI_ToolCalls(t *testing.T) {
+	fake := fakeopenai.New(t)
+	calls := []fakeopenai.ToolCall{fakeopenai.Call("call_a", "evaluate_expression", `{"expression": "2+2"}`),
+		fakeopenai.Call("call_b", "fetch_content", `{"urls": ["https://example.com"]}`)}
+	fake.Script("gpt-4o-mini",
+		fakeopenai.Reply{ToolCalls: calls},
+		fakeopenai.Reply{Chunks: []string{"Let me ", "check."}, ToolCalls: calls[:1]},
+		fakeopenai.Reply{Text: "It is 4."})
+	m := open(t, &models.OpenAI{BaseURL: fake.URL}, engine.ModelSelection{Provider: "OpenAI", Name: "gpt-4o-mini", APIKey: "sk"})
+	tm, ok := m.(engine.ToolChatModel)
+	require.True(t, ok)
+	schema := map[string]any{"type": "object", "properties": map[string]any{"expression": map[string]any{"type": "string"}}}
+	req := engine.ChatRequest{Messages: []engine.ChatMessage{{Role: "user", Content: "2+2?"}},
+		Tools: []engine.ToolSpec{{Name: "evaluate_expression", Description: "Adds.", Parameters: schema}}}
+
+	a, err := tm.Converse(context.Background(), req, nil)
+	require.NoError(t, err)
+	want := []engine.ToolCall{{ID: "call_a", Name: "evaluate_expression", Arguments: `{"expression": "2+2"}`},
+		{ID: "call_b", Name: "fetch_content", Arguments: `{"urls": ["https://example.com"]}`}}
+	assert.Equal(t, &engine.ChatAnswer{ToolCalls: want}, a)
+	sent := fake.Last(t).Chat
+	require.Len(t, sent.Tools, 1)
+	assert.Equal(t, map[string]any{"type": "function", "function": map[string]any{"name": "evaluate_expression",
+		"description": "Adds.", "parameters": schema}}, sent.Tools[0])
+
+	var chunks []string
+	a, err = tm.Converse(context.Background(), req, func(s string) error { chunks = append(chunks, s); return nil })
+	require.NoError(t, err)
+	assert.Equal(t, &engine.ChatAnswer{Text: "Let me check.", ToolCalls: want[:1]}, a)
+	assert.Equal(t, []string{"Let me ", "check."}, chunks)
+
+	req.Messages = append(req.Messages,
+		engine.ChatMessage{Role: "assistant", Content: "Let me check.", ToolCalls: want[:1]},
+		engine.ChatMessage{Role: "tool", ToolCallID: "call_a", Content: `{"result": "4"}`})
+	text, err := m.Chat(context.Background(), req, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "It is 4.", text)
+	msgs := fake.Last(t).Chat.Messages
+	require.Len(t, msgs, 3)
+	assert.Equal(t, "assistant", msgs[1].Role)
+	assert.Equal(t, "Let me check.", msgs[1].Text())
+	assert.Equal(t, []fakeopenai.ToolCall{calls[0]}, msgs[1].ToolCalls)
+	assert.Equal(t, "tool", msgs[2].Role)
+	assert.Equal(t, "call_a", msgs[2].ToolCallID)
+	assert.Equal(t, `{"result": "4"}`, msgs[2].Text())
+
+	_, err = m.Chat(context.Background(), req, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the script of model gpt-4o-mini is spent")
+}

@@ -1,6 +1,7 @@
 // Package fakeopenai is an in-process OpenAI-compatible server for tests:
 // Chat Completions, plain and streamed as server-sent events, with
-// scripted answers (by model, or from a handler), tool calls, errors
+// scripted answers (by model, as a script of turns, or from a handler),
+// tool calls (several in one turn, streamed as deltas too), errors
 // before and in the middle of a stream, and streams held open until the
 // test (or the client) lets go. It records every request it receives
 // (headers, body, the decoded call). It listens on the loopback interface
@@ -29,6 +30,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	replies  map[string]Reply
+	scripts  map[string][]Reply
 	handler  func(Request) Reply
 	requests []Request
 }
@@ -135,7 +137,7 @@ type Reply struct {
 // New starts a server; it is closed when the test ends.
 func New(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{replies: map[string]Reply{}}
+	s := &Server{replies: map[string]Reply{}, scripts: map[string][]Reply{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL + "/v1"
 	t.Cleanup(s.srv.Close)
@@ -149,6 +151,17 @@ func (s *Server) Reply(model string, r Reply) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.replies[model] = r
+}
+
+// Script answers the next calls of model with turns, one per call, in
+// order — an agent's turns: tool calls, then the answer. A call once the
+// script is spent is answered with a 500 error saying so. Model "" is the
+// script of models without one of their own. A script goes before the
+// model's Reply; Handle goes before both.
+func (s *Server) Script(model string, turns ...Reply) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scripts[model] = append([]Reply(nil), turns...)
 }
 
 // Handle answers every call with h's reply (before any scripted one).
@@ -221,6 +234,20 @@ func (s *Server) reply(req Request) Reply {
 	r, ok := s.replies[req.Chat.Model]
 	if !ok {
 		r, ok = s.replies[""]
+	}
+	key := req.Chat.Model
+	script, scripted := s.scripts[key]
+	if !scripted {
+		key = ""
+		script, scripted = s.scripts[key]
+	}
+	if scripted && h == nil {
+		if len(script) == 0 {
+			r, ok = Reply{Status: http.StatusInternalServerError, Error: "fakeopenai: the script of model " + req.Chat.Model + " is spent"}, true
+		} else {
+			r, ok = script[0], true
+			s.scripts[key] = script[1:]
+		}
 	}
 	s.mu.Unlock()
 	switch {
