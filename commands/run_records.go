@@ -138,6 +138,9 @@ func mergeChange(f *domain.MessageFields, ch domain.MessageChange) {
 	if ch.Properties != nil {
 		f.Properties = ch.Properties
 	}
+	if ch.ContentBlocks != nil {
+		f.ContentBlocks = ch.ContentBlocks
+	}
 	for _, p := range []struct{ dst, v **string }{{&f.ContextID, &ch.ContextID}, {&f.IPAddress, &ch.IPAddress}, {&f.FlowVersion, &ch.FlowVersion}} {
 		if *p.v != nil {
 			*p.dst = *p.v

@@ -73,6 +73,7 @@ type messageState struct {
 	ID                   int64
 	Sender, SenderName   string
 	Text, Files, Props   digest
+	Blocks               digest // content_blocks
 	Error, Edit          bool
 	ContextID, IPAddress *string
 	FlowVersion          *string
@@ -81,7 +82,7 @@ type messageState struct {
 
 func stateOf(id int64, f MessageFields) *messageState {
 	return &messageState{ID: id, Sender: f.Sender, SenderName: f.SenderName, Text: textDigest(f.Text),
-		Files: filesDigest(f.Files), Props: jsonDigest(f.Properties), Error: f.Error, Edit: f.Edit,
+		Files: filesDigest(f.Files), Props: jsonDigest(f.Properties), Blocks: jsonDigest(f.ContentBlocks), Error: f.Error, Edit: f.Edit,
 		ContextID: f.ContextID, IPAddress: f.IPAddress, FlowVersion: f.FlowVersion, StartTime: f.StartTime,
 		EndTime: f.EndTime}
 }
@@ -190,10 +191,13 @@ func (s *ChatSession) Add(id int64, f MessageFields) error {
 // MessageChange holds the fields of a message to set; nil leaves one as
 // it is (Langflow's update: unset and null fields are ignored).
 type MessageChange struct {
-	Text, Sender, SenderName          *string
-	Files                             *[]string
-	Error, Edit                       *bool
-	Properties                        json.RawMessage
+	Text, Sender, SenderName *string
+	Files                    *[]string
+	Error, Edit              *bool
+	Properties               json.RawMessage
+	// ContentBlocks replace the message's (an agent's steps as they
+	// complete).
+	ContentBlocks                     json.RawMessage
 	ContextID, IPAddress, FlowVersion *string
 	StartTime, EndTime                *time.Time
 	// Completes is a change by the flow that sent the message (a streamed
@@ -210,6 +214,9 @@ func (s *ChatSession) Update(id int64, ch MessageChange) (bool, error) {
 		return false, NotFoundf("Message not found")
 	}
 	if err := validJSONDoc("properties", ch.Properties, '{'); err != nil {
+		return false, err
+	}
+	if err := validJSONDoc("content_blocks", ch.ContentBlocks, '['); err != nil {
 		return false, err
 	}
 	e := MessageUpdated{MessageID: id}
@@ -250,6 +257,9 @@ func (s *ChatSession) Update(id int64, ch MessageChange) (bool, error) {
 	flag(&e.Edit, edit, cur.Edit)
 	if ch.Properties != nil && jsonDigest(ch.Properties) != cur.Props {
 		e.Properties, changed = ch.Properties, true
+	}
+	if ch.ContentBlocks != nil && jsonDigest(ch.ContentBlocks) != cur.Blocks {
+		e.ContentBlocks, changed = ch.ContentBlocks, true
 	}
 	opt(&e.ContextID, ch.ContextID, cur.ContextID)
 	opt(&e.IPAddress, ch.IPAddress, cur.IPAddress)
@@ -347,6 +357,9 @@ func (s *ChatSession) Apply(e Event) {
 		if e.Properties != nil {
 			m.Props = jsonDigest(e.Properties)
 		}
+		if e.ContentBlocks != nil {
+			m.Blocks = jsonDigest(e.ContentBlocks)
+		}
 		setP(&m.ContextID, e.ContextID)
 		setP(&m.IPAddress, e.IPAddress)
 		setP(&m.FlowVersion, e.FlowVersion)
@@ -388,7 +401,7 @@ type chatSessionHeader struct {
 }
 
 // SnapshotVersion implements Snapshotter.
-func (s *ChatSession) SnapshotVersion() int { return 1 }
+func (s *ChatSession) SnapshotVersion() int { return 2 } // 2: content blocks
 
 // SnapshotEvery asks for a snapshot every 64 events: a message event is
 // small to fold, while a snapshot holds what the session keeps of every
@@ -412,6 +425,7 @@ const (
 const (
 	snapStart byte = 1 << iota
 	snapEnd
+	snapBlocks // in the second flags byte, with the times
 )
 
 // Snapshot implements Snapshotter: the header as JSON (length-prefixed),
@@ -447,6 +461,9 @@ func (s *ChatSession) Snapshot() ([]byte, error) {
 		if m.EndTime != nil {
 			times |= snapEnd
 		}
+		if m.Blocks != (digest{}) {
+			times |= snapBlocks
+		}
 		b = binary.AppendVarint(b, m.ID)
 		b = append(b, flags, times)
 		str(m.Sender)
@@ -458,6 +475,9 @@ func (s *ChatSession) Snapshot() ([]byte, error) {
 			if flags&d.bit != 0 {
 				b = append(b, d.v[:]...)
 			}
+		}
+		if times&snapBlocks != 0 {
+			b = append(b, m.Blocks[:]...)
 		}
 		for _, p := range []*string{m.ContextID, m.IPAddress, m.FlowVersion} {
 			if p != nil {
@@ -566,6 +586,9 @@ func (s *ChatSession) Restore(state []byte) error {
 				copy(d.dst[:], r.bytes(16, "digest"))
 			}
 		}
+		if times&snapBlocks != 0 {
+			copy(m.Blocks[:], r.bytes(16, "digest"))
+		}
 		for _, p := range []struct {
 			bit byte
 			dst **string
@@ -658,6 +681,9 @@ func (m *ChatMessage) Apply(e Event) {
 		setB(&f.Edit, e.Edit)
 		if e.Properties != nil {
 			f.Properties = e.Properties
+		}
+		if e.ContentBlocks != nil {
+			f.ContentBlocks = e.ContentBlocks
 		}
 		setP(&f.ContextID, e.ContextID)
 		setP(&f.IPAddress, e.IPAddress)

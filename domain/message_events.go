@@ -65,19 +65,21 @@ type MessageAdded struct {
 // MessageUpdated records new values of a message's fields; absent ones did
 // not change.
 type MessageUpdated struct {
-	MessageID   int64           `json:"message_id"`
-	Text        *string         `json:"text,omitempty"`
-	Sender      *string         `json:"sender,omitempty"`
-	SenderName  *string         `json:"sender_name,omitempty"`
-	Files       *[]string       `json:"files,omitempty"`
-	Error       *bool           `json:"error,omitempty"`
-	Edit        *bool           `json:"edit,omitempty"`
-	Properties  json.RawMessage `json:"properties,omitempty"`
-	ContextID   *string         `json:"context_id,omitempty"`
-	IPAddress   *string         `json:"ip_address,omitempty"`
-	FlowVersion *string         `json:"flow_version,omitempty"`
-	StartTime   *time.Time      `json:"start_time,omitempty"`
-	EndTime     *time.Time      `json:"end_time,omitempty"`
+	MessageID  int64           `json:"message_id"`
+	Text       *string         `json:"text,omitempty"`
+	Sender     *string         `json:"sender,omitempty"`
+	SenderName *string         `json:"sender_name,omitempty"`
+	Files      *[]string       `json:"files,omitempty"`
+	Error      *bool           `json:"error,omitempty"`
+	Edit       *bool           `json:"edit,omitempty"`
+	Properties json.RawMessage `json:"properties,omitempty"`
+	// ContentBlocks replace the message's (omitted: unchanged).
+	ContentBlocks json.RawMessage `json:"content_blocks,omitempty"`
+	ContextID     *string         `json:"context_id,omitempty"`
+	IPAddress     *string         `json:"ip_address,omitempty"`
+	FlowVersion   *string         `json:"flow_version,omitempty"`
+	StartTime     *time.Time      `json:"start_time,omitempty"`
+	EndTime       *time.Time      `json:"end_time,omitempty"`
 }
 
 // MessagesDeleted removes messages of the session (#69, or a message

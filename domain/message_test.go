@@ -93,6 +93,15 @@ var csDecisions = map[string]func(s *domain.ChatSession) (any, error){
 	"updated text again": func(s *domain.ChatSession) (any, error) {
 		return s.Update(101, domain.MessageChange{Text: new("hello again"), FlowVersion: new("v2")})
 	},
+	"same content blocks": func(s *domain.ChatSession) (any, error) {
+		return s.Update(102, domain.MessageChange{ContentBlocks: json.RawMessage(`[ {"title": "t"} ]`)})
+	},
+	"new content blocks": func(s *domain.ChatSession) (any, error) {
+		return s.Update(102, domain.MessageChange{ContentBlocks: json.RawMessage(`[{"title":"Agent Steps","contents":[]}]`)})
+	},
+	"content blocks not a list": func(s *domain.ChatSession) (any, error) {
+		return s.Update(102, domain.MessageChange{ContentBlocks: json.RawMessage(`{"title":"t"}`)})
+	},
 	"old text back": func(s *domain.ChatSession) (any, error) {
 		return s.Update(101, domain.MessageChange{Text: new("hello")})
 	},

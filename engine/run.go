@@ -32,15 +32,18 @@ type run struct {
 
 	emitMu sync.Mutex // one event at a time, in order
 
-	mu        sync.Mutex // guards what follows
-	state     map[string]vstate
-	results   map[string]*VertexResult
-	order     []*VertexResult
-	running   int
-	first     map[string]bool // the first layer, while it builds
-	roots     []string        // vertices without predecessors after the first layer
-	stopErr   error           // why the run stopped early
-	done      chan struct{}
+	mu      sync.Mutex // guards what follows
+	state   map[string]vstate
+	results map[string]*VertexResult
+	order   []*VertexResult
+	running int
+	first   map[string]bool // the first layer, while it builds
+	roots   []string        // vertices without predecessors after the first layer
+	stopErr error           // why the run stopped early
+	done    chan struct{}
+	// changed is closed (and replaced) whenever a vertex's state changes:
+	// a loop waiting for what feeds its body waits on it.
+	changed   chan struct{}
 	graphData sync.Map // components' per-run state (a router's iterations …)
 }
 
@@ -48,7 +51,7 @@ func newRun(e *Engine, g *Graph, in RunInput, env Env, sink Sink) *run {
 	return &run{e: e, g: g, in: in, env: env, sink: sink,
 		info: RunInfo{RunID: in.RunID, FlowID: in.FlowID, FlowName: in.FlowName, UserID: in.UserID, Session: in.Session},
 		sem:  make(chan struct{}, e.limits.Parallelism), state: map[string]vstate{}, results: map[string]*VertexResult{},
-		first: map[string]bool{}, done: make(chan struct{})}
+		first: map[string]bool{}, done: make(chan struct{}), changed: make(chan struct{})}
 }
 
 func (r *run) emit(ev Event) {
@@ -363,6 +366,8 @@ func (r *run) finish(ctx context.Context, cancel context.CancelFunc, v *Vertex, 
 			r.state[id] = off
 		}
 	}
+	close(r.changed)
+	r.changed = make(chan struct{})
 	var next []string
 	if res.Valid && ctx.Err() == nil {
 		seen := map[string]bool{}

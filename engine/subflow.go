@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 )
 
 // SubFlows runs another flow for a component (Run Flow): as the run's
@@ -221,8 +220,9 @@ func (r *run) loopBody(v *Vertex, output string, back []*Edge) (order []*Vertex,
 // it have built: the run schedules them independently of the loop, which
 // runs its body inside its own build. One that comes after the loop (it
 // depends on the loop's done output), fails, or is switched off cannot
-// feed the body: refused. (The run checks their state every few
-// milliseconds; a run's vertices report no other way that they ended.)
+// feed the body: refused. While it waits the loop gives its parallelism
+// slot back (what it waits for may need it) and wakes when a vertex's
+// state changes.
 func (r *run) awaitOutside(ctx context.Context, v *Vertex, outside []string) error {
 	after := r.closure(v, func(w *Vertex) []string { return targets(w.Out) })
 	for _, id := range outside {
@@ -237,8 +237,12 @@ func (r *run) awaitOutside(ctx context.Context, v *Vertex, outside []string) err
 		w, _ := r.g.Vertex(id)
 		needs[id] = r.closure(w, func(w *Vertex) []string { return sources(w.In) })
 	}
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
+	released := false
+	defer func() {
+		if released {
+			r.sem <- struct{}{} // the caller gives the slot back after the build
+		}
+	}()
 	for {
 		pending, never := "", ""
 		r.mu.Lock()
@@ -253,6 +257,7 @@ func (r *run) awaitOutside(ctx context.Context, v *Vertex, outside []string) err
 				}
 			}
 		}
+		changed := r.changed
 		r.mu.Unlock()
 		if never != "" {
 			return fmt.Errorf("%s: its body needs %s, which does not build in this run", v.ID, never)
@@ -260,10 +265,14 @@ func (r *run) awaitOutside(ctx context.Context, v *Vertex, outside []string) err
 		if pending == "" {
 			return nil
 		}
+		if !released {
+			<-r.sem
+			released = true
+		}
 		select {
 		case <-ctx.Done():
 			return context.Cause(ctx)
-		case <-tick.C:
+		case <-changed:
 		}
 	}
 }

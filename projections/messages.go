@@ -74,10 +74,11 @@ FROM chat_sessions s WHERE s.stream = $2`,
     sender_name = coalesce($4, sender_name), files = coalesce($5::jsonb, files), error = coalesce($6, error),
     edit = coalesce($7, edit), properties = coalesce($8::jsonb, properties), context_id = coalesce($9, context_id),
     ip_address = coalesce($10, ip_address), flow_version = coalesce($11, flow_version),
-    start_time = coalesce($12, start_time), end_time = coalesce($13, end_time)
+    start_time = coalesce($12, start_time), end_time = coalesce($13, end_time),
+    content_blocks = coalesce($14::jsonb, content_blocks)
 WHERE id = $1`,
 			e.MessageID, e.Text, e.Sender, e.SenderName, files, e.Error, e.Edit, nullJSON(e.Properties), e.ContextID,
-			e.IPAddress, e.FlowVersion, e.StartTime, e.EndTime)
+			e.IPAddress, e.FlowVersion, e.StartTime, e.EndTime, nullJSON(e.ContentBlocks))
 		tx.Queue(`UPDATE chat_sessions SET updated_at = $2 WHERE stream = $1`, rec.StreamID, rec.Metadata.OccurredAt)
 		return nil
 	})

@@ -386,13 +386,9 @@ func (j *job) StoreMessage(ctx context.Context, _ engine.RunInfo, m *engine.Mess
 	if err != nil {
 		return nil, err
 	}
-	blocks, err := json.Marshal(contentBlocks(stored.ContentBlocks))
-	if err != nil {
-		return nil, err
-	}
-	if len(stored.ContentBlocks) == 0 {
-		blocks = []byte("[]")
-	}
+	// Content blocks are ordered objects (obj): written as the events
+	// show them.
+	blocks := json.RawMessage(Compact(contentBlocks(stored.ContentBlocks)))
 	if stored.ID == "" {
 		f := domain.MessageFields{Sender: stored.Sender, SenderName: stored.SenderName, Text: stored.Text, Files: stored.Files,
 			Error: stored.Error, Edit: stored.Edit, Properties: props, Category: stored.Category, ContentBlocks: blocks,
@@ -412,7 +408,8 @@ func (j *job) StoreMessage(ctx context.Context, _ engine.RunInfo, m *engine.Mess
 		}
 		files := slices.Clone(stored.Files)
 		j.records.UpdateMessage(stored.SessionID, id, domain.MessageChange{Text: &stored.Text, Sender: &stored.Sender,
-			SenderName: &stored.SenderName, Files: &files, Error: &stored.Error, Properties: props, Completes: true})
+			SenderName: &stored.SenderName, Files: &files, Error: &stored.Error, Properties: props, ContentBlocks: blocks,
+			Completes: true})
 	}
 	if j.history != nil {
 		j.history.recorded(stored)

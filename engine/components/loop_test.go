@@ -225,6 +225,13 @@ func TestLoopComponent_BodyFedFromOutside(t *testing.T) {
 	res, _ := h.run(t, data, engine.RunInput{})
 	assert.Equal(t, "Ann !|Bob !", outText(t, res, "ParserComponent-out", "parsed_text"),
 		"the loop waits for what feeds its body from outside")
+	// With one vertex building at a time the waiting loop gives its slot
+	// to what it waits for.
+	one := *h
+	one.eng = engine.New(h.reg, engine.Limits{Parallelism: 1})
+	res, _ = one.runCtx(t.Context(), t, data, engine.RunInput{})
+	require.NoError(t, res.Err)
+	assert.Equal(t, "Ann !|Bob !", outText(t, res, "ParserComponent-out", "parsed_text"), "parallelism 1")
 
 	data = outsideFlow(h, t, func(f *flowBuilder) *flowBuilder {
 		return f.node("ParserComponent-bad", "", nil).edge("ParserComponent-bad", "parsed_text", "CombineText-c", "text2")
