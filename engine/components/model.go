@@ -32,6 +32,15 @@ func (m *Model) String() string {
 	return class + "(model_name=" + engine.PyRepr(m.Selection.Name) + ")"
 }
 
+// Open opens the model's client through the run's Models port.
+func (m *Model) Open(ctx context.Context, b *engine.Build) (engine.ChatModel, error) {
+	models := b.Env().Models
+	if models == nil {
+		return nil, errors.New("no model client is configured on this server")
+	}
+	return models.Open(ctx, m.Selection)
+}
+
 // Request returns a call of msgs with the model's settings.
 func (m *Model) Request(msgs []engine.ChatMessage) engine.ChatRequest {
 	req := m.Settings
@@ -128,11 +137,7 @@ func runModel(ctx context.Context, b *engine.Build, m *Model, source string) err
 	if err != nil {
 		return err
 	}
-	models := b.Env().Models
-	if models == nil {
-		return errors.New("no model client is configured on this server")
-	}
-	chat, err := models.Open(ctx, m.Selection)
+	chat, err := m.Open(ctx, b)
 	if err != nil {
 		return err
 	}

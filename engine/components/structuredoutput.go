@@ -83,11 +83,7 @@ func (StructuredOutput) Build(ctx context.Context, b *engine.Build) error {
 	if err != nil {
 		return err
 	}
-	models := b.Env().Models
-	if models == nil {
-		return errors.New("no model client is configured on this server")
-	}
-	chat, err := models.Open(ctx, m.Selection)
+	chat, err := m.Open(ctx, b)
 	if err != nil {
 		return err
 	}
