@@ -209,7 +209,7 @@ func TestCatalogue_MatchesStarterNodes(t *testing.T) {
 			}
 			asTool, _ := n.Data.Node["tool_mode"].(bool)
 			for _, k := range []string{"description", "icon", "field_order", "outputs", "output_types",
-				"conditional_paths", "beta", "legacy", "edited", "pinned", "frozen", "tool_mode", "documentation"} {
+				"conditional_paths", "beta", "legacy", "edited", "pinned", "frozen", "tool_mode", "documentation", "minimized"} {
 				if asTool && (k == "outputs" || k == "tool_mode") {
 					continue // a node in tool mode shows its tool output
 				}

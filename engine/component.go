@@ -48,6 +48,10 @@ type Spec struct {
 	ChatInput bool
 	// Loop marks a loop component (a cycle through it is allowed).
 	Loop bool
+	// Minimized and Legacy are the catalogue's flags of the same names
+	// (the chat input and output are shown minimized; a legacy component
+	// is kept for old flows).
+	Minimized, Legacy bool
 	// DynamicFields allows fields the spec does not list (a Prompt's
 	// variables, named by custom_fields).
 	DynamicFields bool

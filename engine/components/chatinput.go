@@ -17,7 +17,7 @@ type ChatInput struct{}
 func (ChatInput) Spec() *engine.Spec {
 	return &engine.Spec{
 		Type: "ChatInput", Category: "input_output", DisplayName: "Chat Input", Description: "Get chat inputs from the Playground.",
-		Icon: "MessagesSquare", BaseClasses: []string{"Message"}, IsInput: true, ChatInput: true,
+		Icon: "MessagesSquare", BaseClasses: []string{"Message"}, IsInput: true, ChatInput: true, Minimized: true,
 		Fields: []engine.FieldSpec{
 			multilineInput("input_value", "Input Text", "", inputTypes(), info("Message to be passed as input.")),
 			boolInput("should_store_message", "Store Messages", true, advanced, info("Store the message in the history.")),

@@ -26,7 +26,7 @@ type ChatOutput struct{}
 // Spec implements engine.Component.
 func (ChatOutput) Spec() *engine.Spec {
 	return &engine.Spec{
-		Type: "ChatOutput", Category: "input_output", DisplayName: "Chat Output", Description: "Display a chat message in the Playground.",
+		Type: "ChatOutput", Category: "input_output", Minimized: true, DisplayName: "Chat Output", Description: "Display a chat message in the Playground.",
 		Icon: "MessagesSquare", BaseClasses: []string{"Message"}, IsOutput: true,
 		Fields: []engine.FieldSpec{
 			handleInput("input_value", "Inputs", []string{"Data", "DataFrame", "Message"}, required, info("Message to be passed as output.")),

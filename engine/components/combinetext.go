@@ -14,7 +14,7 @@ type CombineText struct{}
 // Spec implements engine.Component.
 func (CombineText) Spec() *engine.Spec {
 	return &engine.Spec{
-		Type: "CombineText", Category: "processing", DisplayName: "Combine Text",
+		Type: "CombineText", Category: "processing", Legacy: true, DisplayName: "Combine Text",
 		Description: "Concatenate two text sources into a single text chunk using a specified delimiter.",
 		Icon:        "merge", BaseClasses: []string{"Message"},
 		Fields: []engine.FieldSpec{
