@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -69,4 +70,42 @@ func TestBuild_NativeSimpleAgent(t *testing.T) {
 	assert.Equal(t, "function_call", out[0].(map[string]any)["type"])
 	assert.Equal(t, "evaluate_expression", out[0].(map[string]any)["name"])
 	assert.Equal(t, "message", out[1].(map[string]any)["type"])
+}
+
+// A failing agent withdraws its partial message, as Langflow does: the
+// events say remove_message with its id, and the monitor keeps only the
+// user's message.
+func TestBuild_NativeAgentFailureRemovesItsMessage(t *testing.T) {
+	fake := fakeopenai.New(t)
+	s := natStart(t, fake, false)
+	// One turn asking for a tool; the next call finds the script spent
+	// (a 500 from the model).
+	fake.Script("gpt-4o-mini",
+		fakeopenai.Reply{ToolCalls: []fakeopenai.ToolCall{fakeopenai.Call("call_calc", "evaluate_expression", `{"expression": "1+1"}`)}})
+	flow := s.flow(t, s.root.token, starterData(t, "simple-agent"), nil)
+	r := s.buildWithKey(t, flow, inputs("What is 1+1?", ""))
+	fs := frames(t, r.raw)
+	evs := names(t, fs)
+	require.Contains(t, evs, "remove_message", r.raw)
+	var added, removed string
+	for _, f := range fs {
+		var fr struct {
+			Event string         `json:"event"`
+			Data  map[string]any `json:"data"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(f), &fr))
+		switch {
+		case fr.Event == "add_message" && fr.Data["sender_name"] != "User" && added == "":
+			added, _ = fr.Data["id"].(string)
+		case fr.Event == "remove_message":
+			removed, _ = fr.Data["id"].(string)
+		}
+	}
+	require.NotEmpty(t, added, "the agent showed its message while it worked")
+	assert.Equal(t, added, removed, "remove_message names the agent's message")
+	require.Eventually(t, func() bool {
+		m := s.call(t, http.MethodGet, "/api/v1/monitor/messages?flow_id="+flow, nil, s.root.token)
+		rows := m.list(t)
+		return m.status == http.StatusOK && len(rows) == 1 && rows[0].(map[string]any)["sender"] == "User"
+	}, 15*time.Second, 20*time.Millisecond, "only the user's message is kept")
 }

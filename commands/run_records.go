@@ -56,6 +56,7 @@ type messageOp struct {
 	session string
 	id      int64
 	add     bool
+	remove  bool
 	fields  domain.MessageFields
 	change  domain.MessageChange
 }
@@ -114,6 +115,27 @@ func (r *RunRecords) UpdateMessage(session string, id int64, ch domain.MessageCh
 		}
 	}
 	r.ops = append(r.ops, messageOp{session: session, id: id, change: ch})
+}
+
+// RemoveMessage withdraws message id of session: a message not appended
+// yet is dropped with its changes (nothing of it reaches the log), one
+// appended is deleted at the next flush.
+func (r *RunRecords) RemoveMessage(session string, id int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	kept := r.ops[:0]
+	pending := false
+	for _, op := range r.ops {
+		if op.id == id && op.session == session {
+			pending = pending || op.add
+			continue
+		}
+		kept = append(kept, op)
+	}
+	r.ops = kept
+	if !pending {
+		r.ops = append(r.ops, messageOp{session: session, id: id, remove: true})
+	}
 }
 
 // mergeChange applies ch to fields not yet recorded.
@@ -365,6 +387,10 @@ func (r *RunRecords) lendSessions(ctx context.Context, ops []messageOp) (map[str
 // monitor) and opened by the user running it (whose history it is; the
 // owner when none is known), as RecordMessage opens one.
 func (r *RunRecords) apply(ctx context.Context, s *domain.ChatSession, op messageOp) error {
+	if op.remove {
+		s.Remove([]int64{op.id})
+		return nil
+	}
 	if !op.add {
 		_, err := s.Update(op.id, op.change)
 		return err

@@ -461,6 +461,22 @@ func (l *LiveMessage) Token(chunk string) {
 	}
 }
 
+// Remove withdraws the message (a failed agent's): the recorder removes
+// it when it can, and remove_message reports it.
+func (l *LiveMessage) Remove(ctx context.Context) error {
+	if !l.on {
+		return nil
+	}
+	l.on = false
+	if rm, ok := l.b.run.env.Recorder.(MessageRemover); ok {
+		if err := rm.RemoveMessage(ctx, l.b.run.info, l.stored); err != nil {
+			return err
+		}
+	}
+	l.b.run.emit(MessageRemoved{ID: l.stored.ID})
+	return nil
+}
+
 // Finish records m as the message's final state (state "complete"),
 // reports it and returns it as recorded (unrecorded when the message is
 // not live).

@@ -28,6 +28,10 @@ type VerticesSorted struct {
 // MessageAdded is a message a component sent (recorded, with its id).
 type MessageAdded struct{ Message *Message }
 
+// MessageRemoved withdraws a message a component sent and then gave up
+// (a failed agent's partial message: Langflow's remove_message).
+type MessageRemoved struct{ ID string }
+
 // Token is one chunk of a streamed message.
 type Token struct {
 	Chunk string
@@ -52,6 +56,7 @@ type RunEnded struct{}
 func (VerticesSorted) Name() string { return "vertices_sorted" }
 func (MessageAdded) Name() string   { return "add_message" }
 func (Token) Name() string          { return "token" }
+func (MessageRemoved) Name() string { return "remove_message" }
 func (ErrorRaised) Name() string    { return "error" }
 func (VertexEnded) Name() string    { return "end_vertex" }
 func (BuildStarted) Name() string   { return "build_start" }

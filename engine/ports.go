@@ -32,6 +32,12 @@ type Recorder interface {
 	VertexBuilt(ctx context.Context, run RunInfo, r *VertexResult) error
 }
 
+// MessageRemover is a Recorder that can withdraw a message it recorded
+// (a failed agent's partial message); a Recorder without it keeps them.
+type MessageRemover interface {
+	RemoveMessage(ctx context.Context, run RunInfo, m *Message) error
+}
+
 // History reads the messages of a session (the Memory component).
 type History interface {
 	Messages(ctx context.Context, q HistoryQuery) ([]*Message, error)

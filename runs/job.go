@@ -303,6 +303,9 @@ func (j *job) Emit(ev engine.Event) {
 		data := pyDumps(messageData(e.Message))
 		id, _ := strconv.ParseInt(e.Message.ID, 10, 64)
 		j.emit(ev.Name(), data, domain.RunMessageSent{MessageID: id, Data: string(data)})
+	case engine.MessageRemoved:
+		data := pyDumps(obj{{"id", e.ID}})
+		j.emit(ev.Name(), data, domain.RunEventEmitted{Event: ev.Name(), Data: string(data)})
 	case engine.Token:
 		if j.api == nil || j.api.cmd.Stream {
 			j.emit(ev.Name(), pyDumps(obj{{"chunk", e.Chunk}, {"id", e.ID}}), nil) // live only
@@ -416,6 +419,22 @@ func (j *job) StoreMessage(ctx context.Context, _ engine.RunInfo, m *engine.Mess
 	}
 	j.armFlush()
 	return stored, nil
+}
+
+// RemoveMessage implements engine.MessageRemover: the message is dropped
+// from what is queued, or deleted from its session at the next flush.
+func (j *job) RemoveMessage(_ context.Context, _ engine.RunInfo, m *engine.Message) error {
+	id, err := strconv.ParseInt(m.ID, 10, 64)
+	if err != nil {
+		return fmt.Errorf("message id %q: %w", m.ID, err)
+	}
+	session := m.SessionID
+	if session == "" {
+		session = j.start.Session
+	}
+	j.records.RemoveMessage(session, id)
+	j.armFlush()
+	return nil
 }
 
 // VertexBuilt implements engine.Recorder: the build (unless the request

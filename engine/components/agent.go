@@ -149,16 +149,20 @@ func (Agent) Build(ctx context.Context, b *engine.Build) error {
 		return err
 	}
 	answer, err := a.loop(ctx, model, req, maxIter)
-	if err != nil {
-		return err
+	if err == nil {
+		var final *engine.Message
+		if final, err = a.finish(ctx, answer); err == nil {
+			b.Set("response", final)
+			b.SetStatus(final)
+			return nil
+		}
 	}
-	final, err := a.finish(ctx, answer)
-	if err != nil {
-		return err
+	// As Langflow: a failed agent's partial message is withdrawn
+	// (remove_message), the error goes on.
+	if rerr := a.live.Remove(context.WithoutCancel(ctx)); rerr != nil {
+		return errors.Join(err, rerr)
 	}
-	b.Set("response", final)
-	b.SetStatus(final)
-	return nil
+	return err
 }
 
 // agentModel reads the agent's model: the 1.7 model field, else an older
