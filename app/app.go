@@ -22,6 +22,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/migrations"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
+	"github.com/skillflaw/skillflaw-go/secrets"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
@@ -67,6 +68,9 @@ type Deps struct {
 	Config     config.Config
 	Logger     *slog.Logger
 	Clock      func() time.Time
+	// Secrets seals and opens secret values at rest (nil: no key is
+	// configured).
+	Secrets *secrets.Ring
 }
 
 // App is an assembled process.
@@ -159,10 +163,18 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 	})
 	readapi.RegisterHealth(a.server, pool, a.runtime.Health)
 	readapi.RegisterBase(a.server, cfg, Version)
+	// The key ring of secrets at rest: a key file that does not load stops
+	// the start; no key at all leaves Secrets nil (the features sealing
+	// secrets refuse then, naming the variables to set).
+	ring, err := secrets.LoadRing(cfg.SecretsKeyFile, cfg.SecretKey)
+	if err != nil && !errors.Is(err, secrets.ErrNoKey) {
+		a.Close()
+		return nil, fmt.Errorf("secrets: %w", err)
+	}
 	a.deps = Deps{
 		Pool: pool, Store: a.store, Registry: a.reg,
 		Repository: commands.NewRepository(a.store, a.reg).WithSnapshots(commands.NewPostgresSnapshots(pool), snapshotEvery),
-		Runtime:    a.runtime, Config: cfg, Logger: log, Clock: time.Now,
+		Runtime:    a.runtime, Config: cfg, Logger: log, Clock: time.Now, Secrets: ring,
 	}
 	for _, m := range modules {
 		m.Routes(a.server, a.deps)

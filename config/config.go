@@ -73,6 +73,10 @@ type Config struct {
 	// SecretKey signs the JWTs; empty: a key generated at first start and
 	// kept in the database.
 	SecretKey string
+	// SecretsKeyFile names the file of the keys that seal secret values
+	// at rest (package secrets); empty: a key derived from SecretKey. Load
+	// does not read it: secrets.LoadRing does, at startup.
+	SecretsKeyFile string
 	// AccessTokenExpireSeconds and RefreshTokenExpireSeconds are the
 	// lifetimes of the two JWTs.
 	AccessTokenExpireSeconds, RefreshTokenExpireSeconds int
@@ -305,6 +309,8 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.ProjectionBatchSize }, min: 1, max: 100000},
 		{Variable: v("SKILLFLAW_SECRET_KEY", "", "Secret that signs access and refresh tokens (HS256, at least 32 characters); empty: one is generated at first start and kept in the database, so tokens survive restarts."),
 			field: func(c *Config) any { return &c.SecretKey }, check: checkSecretKey, redact: redactSecret},
+		{Variable: v("SKILLFLAW_SECRETS_KEY_FILE", "", "File of the keys that seal secret values (config secrets, provider API keys, MCP env and headers) in the event log: lines \"<key id> <base64 32-byte key>\", the first seals, every one opens (rotation: add a new first line, re-seal, then drop the old line); empty: a key derived from SKILLFLAW_SECRET_KEY; neither set: the features that store secrets refuse to start. An unreadable file or a bad line stops the process."),
+			field: func(c *Config) any { return &c.SecretsKeyFile }},
 		{Variable: v("SKILLFLAW_ACCESS_TOKEN_EXPIRE_SECONDS", "3600", "Lifetime of an access token in seconds."),
 			field: func(c *Config) any { return &c.AccessTokenExpireSeconds }, min: 1, max: unbounded},
 		{Variable: v("SKILLFLAW_REFRESH_TOKEN_EXPIRE_SECONDS", "604800", "Lifetime of a refresh token in seconds."),
