@@ -92,7 +92,7 @@ func (w *accWorld) accKey(t testing.TB, who string) string {
 func accModules() []app.Module {
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
-		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{},
+		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{},
 		&app.Runs{}, &app.Audit{},
 	}
 }
@@ -253,6 +253,23 @@ func accSetup(t testing.TB, w *accWorld) {
 	}
 	w.ids["group_member"] = gm(spare["s1"])
 	w.ids["v_group_member"] = gm(spare["s2"])
+
+	// The dictionary: an index with an item, and victims of the removals
+	// (an index without items, an item).
+	dictIndex := func(key string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/dictionary/indexes", map[string]any{"config_key": key,
+			"config_name": w.named(key), "config_en_name": key, "note": key}, w.A)
+		return accNum(t, r.obj(t)["config_id"])
+	}
+	dictItem := func(key string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/dictionary/indexes/"+w.ids["dict_index"]+"/items",
+			map[string]any{"config_key": key, "config_name": w.named(key), "config_en_name": key, "config_value": key, "key_order": 1}, w.A)
+		return accNum(t, r.obj(t)["config_id"])
+	}
+	w.ids["dict_index"] = dictIndex("acc-index")
+	w.ids["v_dict_index"] = dictIndex("acc-index-victim")
+	w.ids["dict_item"] = dictItem("acc-item")
+	w.ids["v_dict_item"] = dictItem("acc-item-victim")
 
 	// Role grants to groups and orgs (victims of the removals).
 	grantTo := func(kind, key, id, role string) string {

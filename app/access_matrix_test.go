@@ -124,6 +124,8 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 		"uid":         w.ids["v_biz_uid"],
 		"org_id":      pick("org", "v_org"),
 		"group_id":    pick("group", "v_group"),
+		"index_id":    pick("dict_index", "v_dict_index"),
+		"item_id":     pick("dict_item", "v_dict_item"),
 		"module_id":   "flows",
 		"priv_id":     "accpatch",
 		"role_id":     "accrole",
@@ -296,6 +298,13 @@ func (w *accWorld) accBody(c accCase) any {
 		return map[string]any{"is_leader": false}
 	case "POST /api/v1/user-groups":
 		return map[string]any{"tenant_id": w.A, "group_name": "acc group " + tag}
+	case "POST /api/v1/dictionary/indexes":
+		return map[string]any{"config_key": "acc-index-" + tag, "config_name": "Acc index " + tag, "config_en_name": "Acc index " + tag}
+	case "PATCH /api/v1/dictionary/indexes/{index_id}", "PATCH /api/v1/dictionary/items/{item_id}":
+		return map[string]any{"note": "patched by " + tag}
+	case "POST /api/v1/dictionary/indexes/{index_id}/items":
+		return map[string]any{"config_key": "acc-item-" + tag, "config_name": "Acc item " + tag, "config_en_name": "Acc item " + tag,
+			"config_value": "value " + tag, "key_order": 2}
 	case "PATCH /api/v1/users/{user_id}":
 		return map[string]any{"nickname": "nick " + tag}
 	case "PATCH /api/v1/users/{user_id}/reset-password":

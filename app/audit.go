@@ -61,6 +61,7 @@ func AuditSources() []audit.Source {
 		{Key: "businesses", Stream: domain.BusinessesStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadBusinessTree(t) }},
 		{Key: "orgs", Stream: domain.OrgTreeStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadOrgTree(t) }},
 		{Key: "user_groups", Stream: domain.UserGroupsStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadUserGroups(t) }},
+		{Key: "dictionary", Stream: domain.DictionaryStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadDictionary(t) }},
 		{Key: "tenant_grants", Stream: func(t uuid.UUID) string { return domain.LoadTenantGrants(t).StreamID() },
 			New: func(t uuid.UUID) audit.Aggregate { return domain.LoadTenantGrants(t) }},
 	}

@@ -286,6 +286,7 @@ var tenantResources = []tenantResource{
 	{"businesses", "business", "businesses"},
 	{"orgs", "organization", "organizations"},
 	{"user_groups", "user group", "user groups"},
+	{"dictionary_entries", "dictionary entry", "dictionary entries"},
 }
 
 // tenantEmpty returns a 409 naming what still belongs to tenant t, or nil.

@@ -1,0 +1,37 @@
+package app
+
+import (
+	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/projections"
+	"github.com/skillflaw/skillflaw-go/readapi"
+)
+
+// Dictionary is the dictionary module: each tenant's indexes (lookup
+// lists) and their ordered items (Dictionary #111–#118), one Dictionary
+// aggregate per tenant, RBAC module "dictionary". Removing an index that
+// still has items is refused (409), never cascaded. It reads the tenants
+// table (tenancy.Resolve).
+type Dictionary struct{}
+
+var _ Module = Dictionary{}
+
+// Register implements Module.
+func (Dictionary) Register(reg *eventstore.Registry) error {
+	return registerEvents(reg, domain.DictionaryEvents())
+}
+
+// Projections implements Module.
+func (Dictionary) Projections() []*projections.Projection {
+	return []*projections.Projection{projections.Dictionary()}
+}
+
+// Routes implements Module.
+func (Dictionary) Routes(s *httpapi.Server, d Deps) {
+	port := &commands.DictionaryPort{Server: s, Pool: d.Pool, Clock: d.Clock,
+		Handler: &commands.DictionaryHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool)}}
+	port.Routes(s)
+	readapi.RegisterDictionaryReads(s, d.Pool)
+}
