@@ -92,7 +92,7 @@ func (w *accWorld) accKey(t testing.TB, who string) string {
 func accModules() []app.Module {
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
-		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{},
+		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{},
 		&app.Runs{}, &app.Audit{},
 	}
 }
@@ -270,6 +270,15 @@ func accSetup(t testing.TB, w *accWorld) {
 	w.ids["v_dict_index"] = dictIndex("acc-index-victim")
 	w.ids["dict_item"] = dictItem("acc-item")
 	w.ids["v_dict_item"] = dictItem("acc-item-victim")
+
+	// Configs: one to read and patch, a victim of the removal.
+	config := func(key string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/configs", map[string]any{"config_key": key,
+			"config_name": w.named(key), "config_value": key}, w.A)
+		return accNum(t, r.obj(t)["id"])
+	}
+	w.ids["config"] = config("ACC_CONFIG")
+	w.ids["v_config"] = config("ACC_CONFIG_VICTIM")
 
 	// Role grants to groups and orgs (victims of the removals).
 	grantTo := func(kind, key, id, role string) string {

@@ -126,6 +126,7 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 		"group_id":    pick("group", "v_group"),
 		"index_id":    pick("dict_index", "v_dict_index"),
 		"item_id":     pick("dict_item", "v_dict_item"),
+		"config_id":   pick("config", "v_config"),
 		"module_id":   "flows",
 		"priv_id":     "accpatch",
 		"role_id":     "accrole",
@@ -298,6 +299,10 @@ func (w *accWorld) accBody(c accCase) any {
 		return map[string]any{"is_leader": false}
 	case "POST /api/v1/user-groups":
 		return map[string]any{"tenant_id": w.A, "group_name": "acc group " + tag}
+	case "POST /api/v1/configs":
+		return map[string]any{"config_key": "ACC_CONFIG_" + tag, "config_name": "Acc config " + tag, "config_value": "value " + tag}
+	case "PATCH /api/v1/configs/{config_id}":
+		return map[string]any{"note": "patched by " + tag}
 	case "POST /api/v1/dictionary/indexes":
 		return map[string]any{"config_key": "acc-index-" + tag, "config_name": "Acc index " + tag, "config_en_name": "Acc index " + tag}
 	case "PATCH /api/v1/dictionary/indexes/{index_id}", "PATCH /api/v1/dictionary/items/{item_id}":

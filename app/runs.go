@@ -100,6 +100,12 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 			env.Files = runs.Files{Pool: d.Pool, Blobs: blobs}
 		}
 	}
+	if env.Variables == nil {
+		// load_from_db fields read the configs of the flow's tenant (after
+		// the request's X-LANGFLOW-GLOBAL-VAR-* headers); secret ones are
+		// opened in memory with Deps.Secrets.
+		env.Variables = runs.ConfigVariables{Pool: d.Pool, Secrets: d.Secrets}
+	}
 	if env.Flows == nil {
 		// Run Flow runs other flows through the service (set below).
 		env.Flows = engine.SubFlowsFunc(func(ctx context.Context, run engine.RunInfo, req engine.SubFlowRequest) (*engine.SubFlowResult, error) {

@@ -287,6 +287,7 @@ var tenantResources = []tenantResource{
 	{"orgs", "organization", "organizations"},
 	{"user_groups", "user group", "user groups"},
 	{"dictionary_entries", "dictionary entry", "dictionary entries"},
+	{"configs", "config", "configs"},
 }
 
 // tenantEmpty returns a 409 naming what still belongs to tenant t, or nil.

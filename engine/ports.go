@@ -54,6 +54,21 @@ type HistoryQuery struct {
 	Limit int
 }
 
+// runFlowKey carries the id of the flow whose run asks Variables.
+type runFlowKey struct{}
+
+func withRunFlow(ctx context.Context, flow string) context.Context {
+	return context.WithValue(ctx, runFlowKey{}, flow)
+}
+
+// RunFlowID returns the id of the flow (RunInput.FlowID) whose run asks
+// Variables.Lookup with ctx ("" outside a lookup): the variables a flow
+// reads are those of its tenant.
+func RunFlowID(ctx context.Context) string {
+	s, _ := ctx.Value(runFlowKey{}).(string)
+	return s
+}
+
 // Variables resolves the variable a load_from_db field names.
 type Variables interface {
 	// Lookup returns the value of variable name for user; ok is false when
