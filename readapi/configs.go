@@ -2,7 +2,6 @@ package readapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -49,14 +48,7 @@ func scanConfig(row pgx.CollectableRow) (ConfigRead, error) {
 // ConfigByID reads config id of tenant (404 if the tenant has none such).
 func ConfigByID(ctx context.Context, db DB, tenant uuid.UUID, id int64) (ConfigRead, error) {
 	rows, _ := db.Query(ctx, `SELECT `+configColumns+` FROM configs c WHERE c.tenant_id = $1 AND c.id = $2`, tenant, id)
-	e, err := pgx.CollectExactlyOneRow(rows, scanConfig)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return e, domain.NotFoundf(domain.MsgConfigNotFound)
-	}
-	if err != nil {
-		return e, fmt.Errorf("read config %d: %w", id, err)
-	}
-	return e, nil
+	return exactlyOne(rows, scanConfig, domain.NotFoundf(domain.MsgConfigNotFound), fmt.Sprintf("config %d", id))
 }
 
 // ConfigsQuery is the query string of Read Configs.

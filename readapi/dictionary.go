@@ -2,7 +2,6 @@ package readapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -66,14 +65,7 @@ func dictionaryEntry(ctx context.Context, db DB, tenant uuid.UUID, id int64, ind
 	}
 	rows, _ := db.Query(ctx, `SELECT `+dictionaryColumns+` FROM dictionary_entries d WHERE d.tenant_id = $1 AND d.config_id = $2 AND `+cond,
 		tenant, id)
-	e, err := pgx.CollectExactlyOneRow(rows, scanDictionaryEntry)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return e, domain.NotFoundf("%s", missing)
-	}
-	if err != nil {
-		return e, fmt.Errorf("read dictionary entry %d: %w", id, err)
-	}
-	return e, nil
+	return exactlyOne(rows, scanDictionaryEntry, domain.NotFoundf("%s", missing), fmt.Sprintf("dictionary entry %d", id))
 }
 
 // DictionaryIndexesQuery is the query string of Read Indexes.
