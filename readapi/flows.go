@@ -93,6 +93,22 @@ func dataAndTags(data *json.RawMessage, tags []byte, into *[]string) error {
 	return json.Unmarshal(tags, into)
 }
 
+// FlowIDByEndpoint returns the flow named endpoint (not deleted): among
+// user's flows when user is not nil, else the caller's own first, then the
+// oldest; ok is false when there is none.
+func FlowIDByEndpoint(ctx context.Context, db DB, endpoint string, caller int64, user *int64) (uuid.UUID, bool, error) {
+	var id uuid.UUID
+	err := db.QueryRow(ctx, `SELECT id FROM flows WHERE endpoint_name = $1 AND NOT is_deleted AND ($2::bigint IS NULL OR user_id = $2)
+ORDER BY user_id = $3 DESC, create_at, id LIMIT 1`, endpoint, user, caller).Scan(&id)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return uuid.Nil, false, nil
+	case err != nil:
+		return uuid.Nil, false, fmt.Errorf("find flow %q: %w", endpoint, err)
+	}
+	return id, true, nil
+}
+
 // FlowByID reads one flow; a missing one is Langflow's 404 "Flow not found".
 func FlowByID(ctx context.Context, db DB, id uuid.UUID) (FlowRead, error) {
 	rows, _ := db.Query(ctx, `SELECT `+FlowColumns+FlowFrom+` WHERE f.id = $1`, id)

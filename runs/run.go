@@ -11,12 +11,12 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/engine"
 	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
 // The run API's use cases (runtime reference §2–§6): a flow run to its
@@ -140,15 +140,12 @@ func (s *Service) Resolve(ctx context.Context, ref string, caller int64, user *i
 	if ref == "" || len(ref) > domain.MaxEndpointLength {
 		return uuid.Nil, &FlowNotFoundError{Ref: ref}
 	}
-	var id uuid.UUID
-	q := `SELECT id FROM flows WHERE endpoint_name = $1 AND NOT is_deleted AND ($2::bigint IS NULL OR user_id = $2)
-ORDER BY user_id = $3 DESC, create_at, id LIMIT 1`
-	err := s.opts.Messages.Pool.QueryRow(ctx, q, ref, user, caller).Scan(&id)
+	id, ok, err := readapi.FlowIDByEndpoint(ctx, s.opts.Messages.Pool, ref, caller, user)
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return uuid.Nil, &FlowNotFoundError{Ref: ref}
 	case err != nil:
-		return uuid.Nil, fmt.Errorf("find flow %q: %w", ref, err)
+		return uuid.Nil, err
+	case !ok:
+		return uuid.Nil, &FlowNotFoundError{Ref: ref}
 	}
 	return id, nil
 }
@@ -169,10 +166,7 @@ func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
 		err error
 	)
 	if cmd.AsOwner {
-		fe, err = s.flow(ctx, cmd.FlowID)
-		if errors.Is(err, domain.ErrNotFound) || err == nil && fe.flow.Deleted() {
-			return nil, &FlowNotFoundError{Ref: ref}
-		}
+		fe, err = s.existingFlow(ctx, cmd.FlowID, &FlowNotFoundError{Ref: ref})
 	} else {
 		fe, err = s.authorizedFlow(ctx, cmd.FlowID, cmd.UserID, &FlowNotFoundError{Ref: ref}, ErrPermission)
 	}

@@ -390,6 +390,16 @@ func (s *Service) loadFlow(ctx context.Context, cmd StartBuild) (*flowEntry, err
 // authorizedFlow returns flow id for user, who must be allowed to run it
 // (mayRun); a flow that does not exist is notFound.
 func (s *Service) authorizedFlow(ctx context.Context, id uuid.UUID, user int64, notFound, forbidden error) (*flowEntry, error) {
+	e, err := s.existingFlow(ctx, id, notFound)
+	if err != nil {
+		return nil, err
+	}
+	return e, s.mayRun(ctx, e.flow, user, notFound, forbidden)
+}
+
+// existingFlow returns flow id, notFound when there is none or it was
+// deleted.
+func (s *Service) existingFlow(ctx context.Context, id uuid.UUID, notFound error) (*flowEntry, error) {
 	e, err := s.flow(ctx, id)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
@@ -399,7 +409,7 @@ func (s *Service) authorizedFlow(ctx context.Context, id uuid.UUID, user int64, 
 	case e.flow.Deleted():
 		return nil, notFound
 	}
-	return e, s.mayRun(ctx, e.flow, user, notFound, forbidden)
+	return e, nil
 }
 
 // mayRun tells whether user may run f: its owner, or one holding the

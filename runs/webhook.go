@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
 
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
@@ -32,8 +33,10 @@ import (
 
 // Webhook is the command of a webhook call.
 type Webhook struct {
-	// Ref names the flow (an id or an endpoint name).
-	Ref string
+	// Ref names the flow (an id or an endpoint name); FlowID, when not
+	// nil, is the flow Ref was already resolved to.
+	Ref    string
+	FlowID uuid.UUID
 	// Body is the request's body as sent.
 	Body []byte
 	// Caller is the API key's user when webhook authentication is on
@@ -54,14 +57,14 @@ var (
 // StartWebhook starts a webhook's background run and returns it once its
 // start is recorded.
 func (s *Service) StartWebhook(ctx context.Context, cmd Webhook) (*Job, error) {
-	id, err := s.Resolve(ctx, cmd.Ref, 0, cmd.UserFilter)
-	if err != nil {
-		return nil, err
+	id := cmd.FlowID
+	if id == uuid.Nil {
+		var err error
+		if id, err = s.Resolve(ctx, cmd.Ref, 0, cmd.UserFilter); err != nil {
+			return nil, err
+		}
 	}
-	fe, err := s.flow(ctx, id)
-	if errors.Is(err, domain.ErrNotFound) || err == nil && fe.flow.Deleted() {
-		return nil, &FlowNotFoundError{Ref: cmd.Ref}
-	}
+	fe, err := s.existingFlow(ctx, id, &FlowNotFoundError{Ref: cmd.Ref})
 	if err != nil {
 		return nil, err
 	}
@@ -132,10 +135,12 @@ func (p *webhookPort) serve(c *gin.Context) {
 	if p.authEnable {
 		// Langflow answers a flow that does not exist before it checks
 		// the key.
-		if _, err := p.svc.Resolve(ctx, cmd.Ref, 0, q.UserID); err != nil {
+		id, err := p.svc.Resolve(ctx, cmd.Ref, 0, q.UserID)
+		if err != nil {
 			failRun(c, err)
 			return
 		}
+		cmd.FlowID = id
 		user, err := p.caller(c)
 		if err != nil {
 			httpapi.Fail(c, err)
