@@ -104,6 +104,36 @@ type FlowNotFoundError struct{ Ref string }
 
 func (e *FlowNotFoundError) Error() string { return "Flow identifier " + e.Ref + " not found" }
 
+// TweakConflictError refuses a tweak that sets the input value of the
+// input the request's input_value goes to (runtime reference §2.3.1):
+// Input is "chat" or "text".
+type TweakConflictError struct{ Input string }
+
+func (e *TweakConflictError) Error() string {
+	return "If you pass an input_value to the " + e.Input + " input, you cannot pass a tweak with the same name."
+}
+
+// checkTweaks returns a TweakConflictError for a simplified run whose
+// tweaks set the input its input_value goes to.
+func checkTweaks(cmd StartRun) error {
+	if cmd.InputValue == nil || cmd.Advanced {
+		return nil
+	}
+	for key, v := range cmd.Tweaks {
+		fields, ok := v.(map[string]any)
+		if _, sets := fields["input_value"]; !ok || !sets {
+			continue
+		}
+		switch {
+		case cmd.InputType == "chat" && (strings.Contains(key, "ChatInput") || strings.Contains(key, "Chat Input")):
+			return &TweakConflictError{Input: "chat"}
+		case cmd.InputType == "text" && (strings.Contains(key, "TextInput") || strings.Contains(key, "Text Input")):
+			return &TweakConflictError{Input: "text"}
+		}
+	}
+	return nil
+}
+
 // VersionNotFoundError is a version a run asked for that the flow lacks.
 type VersionNotFoundError struct{ Detail string }
 
@@ -157,6 +187,9 @@ func (s *Service) Resolve(ctx context.Context, ref string, caller int64, user *i
 // slots waits for one (until ctx ends); a background run waits in the
 // background.
 func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
+	if err := checkTweaks(cmd); err != nil {
+		return nil, err
+	}
 	ref := cmd.Ref
 	if ref == "" {
 		ref = cmd.FlowID.String()

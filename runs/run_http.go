@@ -206,10 +206,6 @@ func (p *runPort) simple(source string) gin.HandlerFunc {
 		cmd.OutputComponent, cmd.SessionID = deref(req.OutputComponent, ""), deref(req.SessionID, "")
 		cmd.Variables = requestVariables(c.Request.Header, body.Context)
 		cmd.InputsRaw = recordedInputs(raw)
-		if err := checkTweaks(cmd); err != nil {
-			httpapi.Fail(c, err)
-			return
-		}
 		job, err := p.svc.StartRun(c.Request.Context(), cmd)
 		if err != nil {
 			failRun(c, err)
@@ -259,29 +255,6 @@ func recordedInputs(raw []byte) json.RawMessage {
 		return nil
 	}
 	return b
-}
-
-// checkTweaks refuses a tweak that sets the input value of the input the
-// request's input_value goes to (runtime reference §2.3.1).
-func checkTweaks(cmd StartRun) error {
-	if cmd.InputValue == nil {
-		return nil
-	}
-	for key, v := range cmd.Tweaks {
-		fields, ok := v.(map[string]any)
-		if _, sets := fields["input_value"]; !ok || !sets {
-			continue
-		}
-		switch {
-		case cmd.InputType == "chat" && (strings.Contains(key, "ChatInput") || strings.Contains(key, "Chat Input")):
-			return &httpapi.StatusError{Status: http.StatusBadRequest,
-				Detail: "If you pass an input_value to the chat input, you cannot pass a tweak with the same name."}
-		case cmd.InputType == "text" && (strings.Contains(key, "TextInput") || strings.Contains(key, "Text Input")):
-			return &httpapi.StatusError{Status: http.StatusBadRequest,
-				Detail: "If you pass an input_value to the text input, you cannot pass a tweak with the same name."}
-		}
-	}
-	return nil
 }
 
 // streamRun writes a run's frames as they come; a client that goes away
@@ -365,6 +338,7 @@ func failAdvanced(c *gin.Context, err error) {
 // UUID text.
 func failRun(c *gin.Context, err error) {
 	var (
+		tc   *TweakConflictError
 		nf   *FlowNotFoundError
 		nd   *FlowNoDataError
 		vnf  *VersionNotFoundError
@@ -372,6 +346,8 @@ func failRun(c *gin.Context, err error) {
 		busy *BusyError
 	)
 	switch {
+	case errors.As(err, &tc):
+		err = &httpapi.StatusError{Status: http.StatusBadRequest, Detail: tc.Error()}
 	case errors.As(err, &nf):
 		err = &httpapi.StatusError{Status: http.StatusNotFound, Detail: nf.Error()}
 	case errors.As(err, &nd):
