@@ -92,7 +92,7 @@ func (w *accWorld) accKey(t testing.TB, who string) string {
 func accModules() []app.Module {
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
-		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{},
+		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{}, app.ModelCatalog{},
 		&app.Runs{}, &app.Audit{},
 	}
 }
@@ -279,6 +279,25 @@ func accSetup(t testing.TB, w *accWorld) {
 	}
 	w.ids["config"] = config("ACC_CONFIG")
 	w.ids["v_config"] = config("ACC_CONFIG_VICTIM")
+
+	// The model catalogue: a provider of A with a model to read and patch,
+	// victims of the removals (bulk ones too).
+	provider := func(key string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/model-management/providers", map[string]any{"provider_key": key,
+			"provider_name": w.named(key), "variable_name": "ACC_KEY", "model_class": "ChatOpenAI"}, w.A)
+		return accNum(t, r.obj(t)["provider_id"])
+	}
+	model := func(name string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/model-management/models", map[string]any{"provider_id": intOf(w.ids["provider"]),
+			"model_name": name, "model_type": "language"}, w.A)
+		return accNum(t, r.obj(t)["id"])
+	}
+	w.ids["provider"] = provider("acc-provider")
+	w.ids["v_provider"] = provider("acc-provider-victim")
+	w.ids["v_provider_bulk"] = provider("acc-provider-bulk")
+	w.ids["model"] = model("acc-model")
+	w.ids["v_model"] = model("acc-model-victim")
+	w.ids["v_model_bulk"] = model("acc-model-bulk")
 
 	// Role grants to groups and orgs (victims of the removals).
 	grantTo := func(kind, key, id, role string) string {

@@ -127,6 +127,8 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 		"index_id":    pick("dict_index", "v_dict_index"),
 		"item_id":     pick("dict_item", "v_dict_item"),
 		"config_id":   pick("config", "v_config"),
+		"provider_id": pick("provider", "v_provider"),
+		"model_id":    pick("model", "v_model"),
 		"module_id":   "flows",
 		"priv_id":     "accpatch",
 		"role_id":     "accrole",
@@ -303,6 +305,16 @@ func (w *accWorld) accBody(c accCase) any {
 		return map[string]any{"config_key": "ACC_CONFIG_" + tag, "config_name": "Acc config " + tag, "config_value": "value " + tag}
 	case "PATCH /api/v1/configs/{config_id}":
 		return map[string]any{"note": "patched by " + tag}
+	case "POST /api/v1/model-management/providers":
+		return map[string]any{"provider_key": "acc-" + tag, "provider_name": "Acc " + tag, "variable_name": "ACC_KEY", "model_class": "ChatOpenAI"}
+	case "PATCH /api/v1/model-management/providers/{provider_id}", "PATCH /api/v1/model-management/models/{model_id}":
+		return map[string]any{"note": "patched by " + tag}
+	case "DELETE /api/v1/model-management/providers":
+		return map[string]any{"ids": []any{intOf(w.ids["v_provider_bulk"])}}
+	case "POST /api/v1/model-management/models":
+		return map[string]any{"provider_id": intOf(w.ids["provider"]), "model_name": "acc-" + tag, "model_type": "language"}
+	case "DELETE /api/v1/model-management/models":
+		return map[string]any{"ids": []any{intOf(w.ids["v_model_bulk"])}}
 	case "POST /api/v1/dictionary/indexes":
 		return map[string]any{"config_key": "acc-index-" + tag, "config_name": "Acc index " + tag, "config_en_name": "Acc index " + tag}
 	case "PATCH /api/v1/dictionary/indexes/{index_id}", "PATCH /api/v1/dictionary/items/{item_id}":

@@ -106,6 +106,11 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 		// opened in memory with Deps.Secrets.
 		env.Variables = runs.ConfigVariables{Pool: d.Pool, Secrets: d.Secrets}
 	}
+	if env.Catalog == nil {
+		// Model fields resolve through the model catalogue (the flow
+		// tenant's providers, then the built-in ones).
+		env.Catalog = runs.CatalogModels{Pool: d.Pool}
+	}
 	if env.Flows == nil {
 		// Run Flow runs other flows through the service (set below).
 		env.Flows = engine.SubFlowsFunc(func(ctx context.Context, run engine.RunInfo, req engine.SubFlowRequest) (*engine.SubFlowResult, error) {

@@ -288,6 +288,7 @@ var tenantResources = []tenantResource{
 	{"user_groups", "user group", "user groups"},
 	{"dictionary_entries", "dictionary entry", "dictionary entries"},
 	{"configs", "config", "configs"},
+	{"model_providers", "model provider", "model providers"},
 }
 
 // tenantEmpty returns a 409 naming what still belongs to tenant t, or nil.

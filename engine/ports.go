@@ -81,6 +81,45 @@ type Models interface {
 	Open(ctx context.Context, sel ModelSelection) (ChatModel, error)
 }
 
+// ModelCatalog resolves a model component's provider through the
+// server's model catalogue (Model Management).
+type ModelCatalog interface {
+	// Resolve returns the catalogue's provider named provider (its
+	// provider_name or provider_key, case-insensitive) for a run of flow —
+	// the flow tenant's own providers first, then the built-in ones — with
+	// model's record in it when it lists one; nil when the catalogue has no
+	// such provider.
+	Resolve(ctx context.Context, flow, provider, model string) (*CatalogModel, error)
+}
+
+// CatalogModel is a provider of the model catalogue, and the model a
+// node asked for when the provider lists it.
+type CatalogModel struct {
+	ProviderKey, ProviderName string
+	// ModelClass is the client class (ChatOpenAI, ChatOllama …).
+	ModelClass string
+	// VariableName names the variable holding the API key (a config, a
+	// request header or, when allowed, the environment).
+	VariableName   string
+	RequiresAPIKey bool
+	// BaseURL is the provider's endpoint ("" : the class's default).
+	BaseURL string
+	// Builtin: a provider of the built-in catalogue, which only the
+	// operator (the system tenant's administrators) changes: its endpoint
+	// is reached directly. A tenant's own provider's endpoint goes through
+	// the egress policy, as a node's own base URL does.
+	Builtin bool
+	Active  bool
+	// Model is the model's record (nil: the provider does not list it).
+	Model *CatalogModelEntry
+}
+
+// CatalogModelEntry is a model's record in the catalogue.
+type CatalogModelEntry struct {
+	Name                                               string
+	Active, NotSupported, Deprecated, Reasoning, Tools bool
+}
+
 // ModelSelection is what a model component asks for.
 type ModelSelection struct {
 	// Provider is the provider's name ("OpenAI", "Anthropic" …); Name the
@@ -100,6 +139,9 @@ type ModelSelection struct {
 	// Timeout bounds one call (OpenAIModel's timeout); 0: the client's
 	// default.
 	Timeout time.Duration
+	// Catalog is the provider the model catalogue resolved the selection
+	// to (nil: none; the client's own provider table applies).
+	Catalog *CatalogModel
 }
 
 // ChatModel is an open client of one chat model.
@@ -189,7 +231,10 @@ type Env struct {
 	History   History
 	Variables Variables
 	Models    Models
-	Frozen    FrozenCache
+	// Catalog resolves model selections through the model catalogue (nil:
+	// the Models client's own provider table only).
+	Catalog ModelCatalog
+	Frozen  FrozenCache
 	// HTTP is the client components reach the network a flow aims at
 	// with (URL, API request): the egress policy's, which refuses the
 	// server's own machine and networks. Nil: such components fail.

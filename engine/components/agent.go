@@ -184,7 +184,7 @@ func agentModel(ctx context.Context, b *engine.Build) (*Model, error) {
 	if provider == "OpenAI" {
 		sel.Class = "ChatOpenAI"
 	}
-	key, err := resolveKey(ctx, b, sel)
+	key, err := resolveKey(ctx, b, &sel)
 	if err != nil {
 		return nil, err
 	}

@@ -82,7 +82,7 @@ func selectedModel(ctx context.Context, b *engine.Build, raw engine.Value) (*Mod
 		}
 	}
 	sel := engine.ModelSelection{Provider: provider, Name: name, Class: class}
-	key, err := resolveKey(ctx, b, sel)
+	key, err := resolveKey(ctx, b, &sel)
 	if err != nil {
 		return nil, err
 	}

@@ -57,22 +57,45 @@ var providerKeyVariables = map[string]string{
 	"IBM WatsonX":          "WATSONX_APIKEY",
 }
 
-// resolveKey returns the API key of sel's provider: the node's api_key
-// field (its variable already resolved) or, when empty, the provider's
-// variable (OPENAI_API_KEY …) resolved as a secret load_from_db field is.
-// A missing variable fails with Langflow's "<NAME> variable not found." —
-// unless the provider is one this server cannot call at all, which is
-// said first. A key the server's environment gave is the server's own: it
-// goes only to the endpoint the operator configured, never to one the
-// node names (openai_api_base), where a flow's author could collect it.
-func resolveKey(ctx context.Context, b *engine.Build, sel engine.ModelSelection) (string, error) {
+// resolveKey resolves sel through the model catalogue (Env.Catalog: the
+// flow tenant's providers, then the built-in ones), then returns the API
+// key of its provider: the node's api_key field (its variable already
+// resolved) or, when empty, the provider's variable (the catalogue's
+// variable_name, else OPENAI_API_KEY …) resolved as a secret
+// load_from_db field is. An inactive provider, or a model the catalogue
+// marks inactive or not supported, is refused by name. A missing variable
+// fails with Langflow's "<NAME> variable not found." — unless the
+// provider is one this server cannot call at all, which is said first. A
+// key the server's environment gave is the server's own: it goes only to
+// an endpoint the operator configured, never to one the node names
+// (openai_api_base) or a tenant's own provider names, where a flow's
+// author or a tenant administrator could collect it.
+func resolveKey(ctx context.Context, b *engine.Build, sel *engine.ModelSelection) (string, error) {
+	varName, known := providerKeyVariables[sel.Provider]
+	needsKey := sel.Provider != "Ollama"
+	if cat := b.Env().Catalog; cat != nil {
+		rec, err := cat.Resolve(ctx, b.Run().FlowID, sel.Provider, sel.Name)
+		if err != nil {
+			return "", err
+		}
+		if rec != nil {
+			if err := usable(rec, sel.Name); err != nil {
+				return "", err
+			}
+			sel.Catalog = rec
+			if sel.Class == "" {
+				sel.Class = rec.ModelClass
+			}
+			varName, known, needsKey = rec.VariableName, rec.RequiresAPIKey, rec.RequiresAPIKey
+		}
+	}
 	key, fromServer := b.Str("api_key"), b.ParamFromServer("api_key")
-	if name, ok := providerKeyVariables[sel.Provider]; ok && key == "" {
-		v, server, err := b.Variable(ctx, name)
+	if known && key == "" {
+		v, server, err := b.Variable(ctx, varName)
 		var notFound *engine.ErrVariableNotFound
 		if errors.As(err, &notFound) {
 			if models := b.Env().Models; models != nil {
-				if _, openErr := models.Open(ctx, sel); openErr != nil {
+				if _, openErr := models.Open(ctx, *sel); openErr != nil {
 					return "", openErr
 				}
 			}
@@ -82,16 +105,34 @@ func resolveKey(ctx context.Context, b *engine.Build, sel engine.ModelSelection)
 		}
 		key, fromServer = v, server
 	}
+	tenantEndpoint := sel.Catalog != nil && !sel.Catalog.Builtin && sel.Catalog.BaseURL != ""
 	switch {
-	case key == "" && sel.Provider != "Ollama":
+	case key == "" && needsKey:
 		upper := strings.ToUpper(strings.ReplaceAll(sel.Provider, " ", "_"))
 		return "", fmt.Errorf("%s API key is required when using %s provider. Please provide it in the component or configure it globally as %s_API_KEY.",
 			sel.Provider, sel.Provider, upper)
 	case fromServer && sel.BaseURL != "":
 		return "", fmt.Errorf("the server's own %s API key is sent only to the endpoint the operator configured, not to %s: give this component an API key of its own",
 			sel.Provider, sel.BaseURL)
+	case fromServer && tenantEndpoint:
+		return "", fmt.Errorf("the server's own %s API key is sent only to the endpoint the operator configured, not to %s: set %s in the tenant's configs",
+			sel.Provider, sel.Catalog.BaseURL, varName)
 	}
 	return key, nil
+}
+
+// usable refuses a provider the catalogue marks inactive, and a model it
+// marks inactive or not supported.
+func usable(rec *engine.CatalogModel, model string) error {
+	switch m := rec.Model; {
+	case !rec.Active:
+		return fmt.Errorf("The model provider %s is not active on this server: an administrator can enable it in Model Management", rec.ProviderName)
+	case m != nil && m.NotSupported:
+		return fmt.Errorf("The model %s of %s is marked not supported on this server", model, rec.ProviderName)
+	case m != nil && !m.Active:
+		return fmt.Errorf("The model %s of %s is not active on this server: an administrator can enable it in Model Management", model, rec.ProviderName)
+	}
+	return nil
 }
 
 // chatMessages assembles a model call as Langflow's LCModelComponent

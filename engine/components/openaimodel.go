@@ -62,7 +62,7 @@ func (OpenAIModel) Spec() *engine.Spec {
 func (OpenAIModel) Build(ctx context.Context, b *engine.Build) error {
 	name := b.Str("model_name")
 	sel := engine.ModelSelection{Provider: "OpenAI", Name: name, Class: "ChatOpenAI", BaseURL: b.Str("openai_api_base")}
-	key, err := resolveKey(ctx, b, sel)
+	key, err := resolveKey(ctx, b, &sel)
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -74,6 +75,9 @@ func (o *OpenAI) Open(_ context.Context, sel engine.ModelSelection) (engine.Chat
 	if sel.Name == "" {
 		return nil, errors.New("no model name was given")
 	}
+	if c := sel.Catalog; c != nil && sel.BaseURL == "" {
+		return o.openCatalogued(sel, c)
+	}
 	base := sel.BaseURL
 	if base == "" {
 		switch configured, ok := o.Providers[sel.Provider]; {
@@ -93,12 +97,51 @@ func (o *OpenAI) Open(_ context.Context, sel engine.ModelSelection) (engine.Chat
 			return nil, fmt.Errorf("the %s provider is not supported by this server: SkillFlaw calls OpenAI and OpenAI-compatible endpoints only", providerName(sel.Provider))
 		}
 	}
+	return o.open(sel, base, sel.BaseURL == "")
+}
+
+// OpenAICompatibleClasses are the model classes (the catalogue's
+// model_class, the 1.7 model field's metadata) this server opens through
+// OpenAI's Chat Completions API: their providers serve it (Ollama at its
+// /v1 endpoint). Others (ChatAnthropic, ChatGoogleGenerativeAI,
+// AzureChatOpenAI …) are refused by name.
+var OpenAICompatibleClasses = []string{"ChatOpenAI", "ChatOllama", "ChatDeepSeek", "ChatXAI", "ChatGroq", "ChatOpenRouter",
+	"ChatMistralAI", "ChatLiteLLM", "ChatVLLM", "ChatOpenAICompatible"}
+
+// openCatalogued opens a model of a provider of the model catalogue: its
+// class must be OpenAI-compatible; its endpoint is its base_url (the
+// built-in openai provider's is SKILLFLAW_OPENAI_BASE_URL when the
+// operator set it). A built-in provider's endpoint is the operator's and
+// is reached directly; a tenant's own provider's goes through the egress
+// policy.
+func (o *OpenAI) openCatalogued(sel engine.ModelSelection, c *engine.CatalogModel) (engine.ChatModel, error) {
+	if !slices.Contains(OpenAICompatibleClasses, c.ModelClass) {
+		return nil, fmt.Errorf("the model class %s of the %s provider is not supported by this server: SkillFlaw calls "+
+			"OpenAI-compatible endpoints only (model_class one of %s)", c.ModelClass, c.ProviderName, strings.Join(OpenAICompatibleClasses, ", "))
+	}
+	base := c.BaseURL
+	if c.Builtin && c.ProviderKey == "openai" && o.BaseURL != "" {
+		base = o.BaseURL
+	}
+	if base == "" {
+		if c.ProviderKey != "openai" {
+			return nil, fmt.Errorf("the %s provider has no base_url: set it in Model Management", c.ProviderName)
+		}
+		base = DefaultBaseURL
+	}
+	return o.open(sel, base, c.Builtin)
+}
+
+// open returns a client of sel's model at base; trusted (an endpoint the
+// operator configured) is dialled directly, anything else through the
+// egress policy.
+func (o *OpenAI) open(sel engine.ModelSelection, base string, trusted bool) (engine.ChatModel, error) {
 	if err := checkBaseURL(base); err != nil {
 		return nil, err
 	}
 	hc := o.HTTPClient
 	switch {
-	case sel.BaseURL != "":
+	case !trusted:
 		hc = o.Egress.HTTPClient()
 	case hc == nil:
 		hc = &http.Client{}
