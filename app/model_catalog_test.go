@@ -84,11 +84,11 @@ func TestModelCatalog_SeedCRUDAndRebuild(t *testing.T) {
 	pid := p["provider_id"]
 	head = s.head(t)
 	for body, status := range map[string]int{
-		`{"provider_name":"x","variable_name":"X","model_class":"C"}`:                                        422,
+		`{"provider_name":"x","variable_name":"X","model_class":"C"}`:                                                  422,
 		`{"provider_key":"` + strings.Repeat("k", 65) + `","provider_name":"x","variable_name":"X","model_class":"C"}`: 422,
-		`{"provider_key":"k2","provider_name":"x","variable_name":"X","model_class":"C","base_url":"ftp://x"}`:   422,
-		`{"provider_key":"acme","provider_name":"x","variable_name":"X","model_class":"C"}`:                  409,
-		`{"provider_key":"k3","provider_name":"x","variable_name":"X","model_class":"C","is_active":"yes"}`:      422,
+		`{"provider_key":"k2","provider_name":"x","variable_name":"X","model_class":"C","base_url":"ftp://x"}`:         422,
+		`{"provider_key":"acme","provider_name":"x","variable_name":"X","model_class":"C"}`:                            409,
+		`{"provider_key":"k3","provider_name":"x","variable_name":"X","model_class":"C","is_active":"yes"}`:            422,
 	} {
 		r := s.send(t, http.MethodPost, mcProviders, strings.NewReader(body), "application/json", mcHeader(s, sys))
 		assert.Equal(t, status, r.status, "%s: %s", body, r.raw)

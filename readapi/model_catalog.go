@@ -243,7 +243,9 @@ func (h *modelCatalogReads) types(c *gin.Context) {
 func (h *modelCatalogReads) providers(c *gin.Context) {
 	var q ModelProvidersQuery
 	tenantAnswer(c, h.pool, &q, func(*ModelProvidersQuery) *uuid.UUID { return nil },
-		func(ctx context.Context, t uuid.UUID) ([]ModelProviderRead, error) { return ListModelProviders(ctx, h.pool, t, q) })
+		func(ctx context.Context, t uuid.UUID) ([]ModelProviderRead, error) {
+			return ListModelProviders(ctx, h.pool, t, q)
+		})
 }
 
 func (h *modelCatalogReads) models(c *gin.Context) {
