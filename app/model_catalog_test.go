@@ -1,9 +1,12 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,7 +233,12 @@ func TestModelCatalog_EngineUsesProvider(t *testing.T) {
 	mods = append(mods[:len(mods)-1], app.ModelCatalog{}, app.Configs{}, mods[len(mods)-1])
 	env := adminEnv(rtRoot, rtPassword)
 	env["SKILLFLAW_SECRET_KEY"] = cfgSecretKey
-	h := startApp(t, options{env: env, modules: mods})
+	var (
+		logs  bytes.Buffer
+		logMu sync.Mutex
+	)
+	h := startApp(t, options{env: env, modules: mods,
+		logger: slog.New(slog.NewTextHandler(&accLockedWriter{w: &logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	s := &rtServer{harness: h, runs: runs, root: h.signIn(t, rtRoot, rtPassword)}
 	sys := tenancy.SystemTenantID
 	_, err := h.app.Pool().Exec(context.Background(), `INSERT INTO tenants (tenant_id, tenant_name, is_sys, is_active, ctime, utime, version)
@@ -271,6 +279,15 @@ VALUES ($1, 'System', true, true, now(), now(), 0) ON CONFLICT DO NOTHING`, sys)
 	var n int
 	require.NoError(t, h.app.Pool().QueryRow(context.Background(), `SELECT count(*) FROM events WHERE data::text LIKE $1`, "%"+key+"%").Scan(&n))
 	assert.Zero(t, n, "no event holds the key")
+	for _, table := range []string{"configs", "model_providers", "provider_models", "runs", "messages"} {
+		assert.NotContains(t, strings.Join(h.textRows(t, `SELECT row_to_json(x)::text FROM `+table+` x`), "\n"), key, table)
+	}
+	t.Cleanup(func() {
+		logMu.Lock()
+		defer logMu.Unlock()
+		assert.NotEmpty(t, logs.String(), "the app logged")
+		assert.NotContains(t, logs.String(), key, "no log line holds the key")
+	})
 
 	patch := func(path string, body map[string]any) {
 		r := s.do(t, http.MethodPatch, path, body, hd)
