@@ -83,6 +83,10 @@ type RunInput struct {
 	FlowID   string
 	FlowName string
 	UserID   int64
+	// Tenant is the tenant of the stored flow the run runs, whose
+	// variables and model providers it uses (its caller's business: ""
+	// leaves Variables and ModelCatalog to find it from FlowID).
+	Tenant string
 	// Session is the chat session (default: the flow id).
 	Session string
 	// SessionOverride writes Session into every vertex's session_id field,

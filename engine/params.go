@@ -141,7 +141,7 @@ func (r *run) variable(ctx context.Context, name string, server bool) (value str
 		return v, false, nil
 	}
 	if r.env.Variables != nil {
-		v, ok, err := r.env.Variables.Lookup(withRunFlow(ctx, r.in.FlowID), r.in.UserID, name)
+		v, ok, err := r.env.Variables.Lookup(withRun(ctx, &r.in), r.in.UserID, name)
 		if err != nil || ok {
 			return v, false, err
 		}

@@ -18,6 +18,8 @@ type RunInfo struct {
 	FlowName string
 	UserID   int64
 	Session  string
+	// Tenant is the tenant of the stored flow the run runs (RunInput.Tenant).
+	Tenant string
 }
 
 // Recorder records what a run does. Every call must be safe to make from
@@ -54,19 +56,26 @@ type HistoryQuery struct {
 	Limit int
 }
 
-// runFlowKey carries the id of the flow whose run asks Variables.
-type runFlowKey struct{}
+// runKey carries the run that asks Variables.
+type runKey struct{}
 
-func withRunFlow(ctx context.Context, flow string) context.Context {
-	return context.WithValue(ctx, runFlowKey{}, flow)
+func withRun(ctx context.Context, in *RunInput) context.Context {
+	return context.WithValue(ctx, runKey{}, RunInfo{FlowID: in.FlowID, Tenant: in.Tenant})
 }
 
 // RunFlowID returns the id of the flow (RunInput.FlowID) whose run asks
-// Variables.Lookup with ctx ("" outside a lookup): the variables a flow
-// reads are those of its tenant.
+// Variables.Lookup with ctx ("" outside a lookup).
 func RunFlowID(ctx context.Context) string {
-	s, _ := ctx.Value(runFlowKey{}).(string)
-	return s
+	r, _ := ctx.Value(runKey{}).(RunInfo)
+	return r.FlowID
+}
+
+// RunTenant returns the tenant (RunInput.Tenant) of the run that asks
+// Variables.Lookup with ctx ("" outside a lookup, or when the run's
+// caller did not say): the variables a flow reads are its tenant's.
+func RunTenant(ctx context.Context) string {
+	r, _ := ctx.Value(runKey{}).(RunInfo)
+	return r.Tenant
 }
 
 // Variables resolves the variable a load_from_db field names.
@@ -85,11 +94,11 @@ type Models interface {
 // server's model catalogue (Model Management).
 type ModelCatalog interface {
 	// Resolve returns the catalogue's provider named provider (its
-	// provider_name or provider_key, case-insensitive) for a run of flow —
-	// the flow tenant's own providers first, then the built-in ones — with
-	// model's record in it when it lists one; nil when the catalogue has no
-	// such provider.
-	Resolve(ctx context.Context, flow, provider, model string) (*CatalogModel, error)
+	// provider_name or provider_key, case-insensitive) for a run in tenant
+	// (RunInfo.Tenant) — the tenant's own providers first, then the
+	// built-in ones — with model's record in it when it lists one; nil
+	// when the catalogue has no such provider.
+	Resolve(ctx context.Context, tenant, provider, model string) (*CatalogModel, error)
 }
 
 // CatalogModel is a provider of the model catalogue, and the model a

@@ -49,7 +49,7 @@ type run struct {
 
 func newRun(e *Engine, g *Graph, in RunInput, env Env, sink Sink) *run {
 	return &run{e: e, g: g, in: in, env: env, sink: sink,
-		info: RunInfo{RunID: in.RunID, FlowID: in.FlowID, FlowName: in.FlowName, UserID: in.UserID, Session: in.Session},
+		info: RunInfo{RunID: in.RunID, FlowID: in.FlowID, FlowName: in.FlowName, UserID: in.UserID, Session: in.Session, Tenant: in.Tenant},
 		sem:  make(chan struct{}, e.limits.Parallelism), state: map[string]vstate{}, results: map[string]*VertexResult{},
 		first: map[string]bool{}, done: make(chan struct{}), changed: make(chan struct{})}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/engine"
+	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // job is one run on this process: the engine runs its graph, reporting
@@ -245,7 +246,7 @@ func (j *job) release() {
 // to the chat input only, as /build does.
 func (j *job) input() engine.RunInput {
 	in := engine.RunInput{RunID: j.id.String(), FlowID: j.start.RecordsFlowID.String(), FlowName: j.start.FlowName,
-		UserID: j.start.UserID, Session: j.start.Session, InputType: "chat", Files: j.cmd.Files,
+		Tenant: tenancy.OrSystem(j.start.TenantID).String(), UserID: j.start.UserID, Session: j.start.Session, InputType: "chat", Files: j.cmd.Files,
 		StartComponentID: j.cmd.StartID, StopComponentID: j.cmd.StopID, Variables: j.cmd.Variables}
 	if j.cmd.Inputs != nil {
 		in.InputValue = j.cmd.Inputs.InputValue

@@ -16,7 +16,7 @@ import (
 // CatalogModels is the engine's ModelCatalog port over the model
 // catalogue's read models: a node's provider (the model field's
 // "provider", the agent's agent_llm) is matched, case-insensitively, to a
-// provider_name or provider_key of the flow's tenant first, then of the
+// provider_name or provider_key of the run's tenant (its flow's) first, then of the
 // built-in catalogue (the system tenant's); the model's record is the one
 // of that provider with the node's model name, when listed.
 type CatalogModels struct {
@@ -26,18 +26,13 @@ type CatalogModels struct {
 var _ engine.ModelCatalog = CatalogModels{}
 
 // Resolve implements engine.ModelCatalog.
-func (c CatalogModels) Resolve(ctx context.Context, flow, provider, model string) (*engine.CatalogModel, error) {
+func (c CatalogModels) Resolve(ctx context.Context, tenantID, provider, model string) (*engine.CatalogModel, error) {
 	if provider == "" {
 		return nil, nil
 	}
-	tenant := tenancy.SystemTenantID
-	if id, err := uuid.Parse(flow); err == nil {
-		var t *uuid.UUID
-		err := c.Pool.QueryRow(ctx, `SELECT f.tenant_id FROM flows f WHERE f.id = $1`, id).Scan(&t)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return nil, fmt.Errorf("read the flow's tenant: %w", err)
-		}
-		tenant = tenancy.OrSystem(t)
+	tenant, err := uuid.Parse(tenantID)
+	if err != nil {
+		tenant = tenancy.SystemTenantID // a run of no stored flow: the built-in catalogue
 	}
 	var (
 		rec   engine.CatalogModel
@@ -49,7 +44,7 @@ func (c CatalogModels) Resolve(ctx context.Context, flow, provider, model string
 		mRsn  *bool
 		mTool *bool
 	)
-	err := c.Pool.QueryRow(ctx, `SELECT p.provider_key, p.provider_name, p.model_class, p.variable_name, p.requires_api_key,
+	err = c.Pool.QueryRow(ctx, `SELECT p.provider_key, p.provider_name, p.model_class, p.variable_name, p.requires_api_key,
   coalesce(p.base_url, ''), p.tenant_id = $1, p.is_active,
   m.model_name, m.is_active, m.is_not_supported, m.is_deprecated, m.is_reasoning, m.is_tool_calling
 FROM model_providers p LEFT JOIN provider_models m ON m.provider_id = p.provider_id AND m.model_name = $4

@@ -30,23 +30,14 @@ var _ engine.Variables = ConfigVariables{}
 
 // Lookup implements engine.Variables.
 func (v ConfigVariables) Lookup(ctx context.Context, user int64, name string) (string, bool, error) {
-	flow, err := uuid.Parse(engine.RunFlowID(ctx))
-	if err != nil {
-		return "", false, nil // not a stored flow: no tenant, no configs
+	t, ok, err := runTenant(ctx, v.Pool)
+	if err != nil || !ok {
+		return "", false, err
 	}
 	var (
-		tenant *uuid.UUID
 		value  string
 		secret bool
 	)
-	err = v.Pool.QueryRow(ctx, `SELECT f.tenant_id FROM flows f WHERE f.id = $1`, flow).Scan(&tenant)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("read the flow's tenant: %w", err)
-	}
-	t := tenancy.OrSystem(tenant)
 	err = v.Pool.QueryRow(ctx, `SELECT c.config_value, c.secret FROM configs c
 WHERE c.tenant_id = $1 AND c.config_key = $2
   AND (EXISTS (SELECT 1 FROM users u WHERE u.id = $3 AND u.is_superuser)
@@ -69,4 +60,26 @@ WHERE c.tenant_id = $1 AND c.config_key = $2
 		return "", false, fmt.Errorf("open secret config %q: %w", name, err)
 	}
 	return string(clear), true, nil
+}
+
+// runTenant is the tenant of the run asking (engine.RunTenant), else of
+// its stored flow (engine.RunFlowID); ok is false for a run of no stored
+// flow.
+func runTenant(ctx context.Context, pool *pgxpool.Pool) (uuid.UUID, bool, error) {
+	if t, err := uuid.Parse(engine.RunTenant(ctx)); err == nil {
+		return t, true, nil
+	}
+	flow, err := uuid.Parse(engine.RunFlowID(ctx))
+	if err != nil {
+		return uuid.Nil, false, nil // not a stored flow: no tenant
+	}
+	var tenant *uuid.UUID
+	err = pool.QueryRow(ctx, `SELECT f.tenant_id FROM flows f WHERE f.id = $1`, flow).Scan(&tenant)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, false, nil
+	}
+	if err != nil {
+		return uuid.Nil, false, fmt.Errorf("read the flow's tenant: %w", err)
+	}
+	return tenancy.OrSystem(tenant), true, nil
 }

@@ -74,7 +74,7 @@ func resolveKey(ctx context.Context, b *engine.Build, sel *engine.ModelSelection
 	varName, known := providerKeyVariables[sel.Provider]
 	needsKey := sel.Provider != "Ollama"
 	if cat := b.Env().Catalog; cat != nil {
-		rec, err := cat.Resolve(ctx, b.Run().FlowID, sel.Provider, sel.Name)
+		rec, err := cat.Resolve(ctx, b.Run().Tenant, sel.Provider, sel.Name)
 		if err != nil {
 			return "", err
 		}
