@@ -276,6 +276,15 @@ VALUES ($1, 'System', true, true, now(), now(), 0) ON CONFLICT DO NOTHING`, sys)
 	assert.Contains(t, r.raw, "Hello from Acme!")
 	assert.NotContains(t, r.raw, key)
 	assert.Equal(t, "Bearer "+key, fake.Last(t).Header.Get("Authorization"), "the provider's variable, from the tenant's configs")
+	// A public flow's anonymous run is its owner's, in its tenant: the
+	// same provider and config.
+	pub := s.flow(t, s.root.token, data, map[string]any{"access_type": "PUBLIC"})
+	r = s.do(t, http.MethodPost, "/api/v1/build_public_tmp/"+pub+"/flow?event_delivery=direct", inputs("Hi", ""),
+		http.Header{"Cookie": {"client_id=visitor-1"}})
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Contains(t, r.raw, "Hello from Acme!")
+	assert.Equal(t, "Bearer "+key, fake.Last(t).Header.Get("Authorization"))
+
 	var n int
 	require.NoError(t, h.app.Pool().QueryRow(context.Background(), `SELECT count(*) FROM events WHERE data::text LIKE $1`, "%"+key+"%").Scan(&n))
 	assert.Zero(t, n, "no event holds the key")
