@@ -110,8 +110,8 @@ var OpenAICompatibleClasses = []string{"ChatOpenAI", "ChatOllama", "ChatDeepSeek
 
 // openCatalogued opens a model of a provider of the model catalogue: its
 // class must be OpenAI-compatible; its endpoint is its base_url (the
-// built-in openai provider's is SKILLFLAW_OPENAI_BASE_URL when the
-// operator set it). A built-in provider's endpoint is the operator's and
+// built-in openai provider's, while it is OpenAI's public API or empty, is
+// SKILLFLAW_OPENAI_BASE_URL). A built-in provider's endpoint is the operator's and
 // is reached directly; a tenant's own provider's goes through the egress
 // policy.
 func (o *OpenAI) openCatalogued(sel engine.ModelSelection, c *engine.CatalogModel) (engine.ChatModel, error) {
@@ -120,8 +120,8 @@ func (o *OpenAI) openCatalogued(sel engine.ModelSelection, c *engine.CatalogMode
 			"OpenAI-compatible endpoints only (model_class one of %s)", c.ModelClass, c.ProviderName, strings.Join(OpenAICompatibleClasses, ", "))
 	}
 	base := c.BaseURL
-	if c.Builtin && c.ProviderKey == "openai" && o.BaseURL != "" {
-		base = o.BaseURL
+	if c.Builtin && c.ProviderKey == "openai" && (base == "" || base == DefaultBaseURL) && o.BaseURL != "" {
+		base = o.BaseURL // the operator's SKILLFLAW_OPENAI_BASE_URL, unless the catalogue names another endpoint
 	}
 	if base == "" {
 		if c.ProviderKey != "openai" {
