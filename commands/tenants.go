@@ -288,6 +288,8 @@ var tenantResources = []tenantResource{
 	{"user_groups", "user group", "user groups"},
 	{"dictionary_entries", "dictionary entry", "dictionary entries"},
 	{"configs", "config", "configs"},
+	{"component_groups", "component group", "component groups"},
+	{"components", "component", "components"},
 }
 
 // tenantEmpty returns a 409 naming what still belongs to tenant t, or nil.
