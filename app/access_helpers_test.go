@@ -280,6 +280,25 @@ func accSetup(t testing.TB, w *accWorld) {
 	w.ids["config"] = config("ACC_CONFIG")
 	w.ids["v_config"] = config("ACC_CONFIG_VICTIM")
 
+	// Components: a group with a component to read and patch, an empty
+	// group and a component as victims of the removals (tenant scope 1).
+	compGroup := func(key string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/component-groups", map[string]any{"group_name": w.named(key),
+			"group_en_name": key, "component_type": "component"}, w.A)
+		return accNum(t, r.obj(t)["id"])
+	}
+	w.ids["comp_group"] = compGroup("acc-comp-group")
+	w.ids["v_comp_group"] = compGroup("acc-comp-group-victim")
+	component := func(key string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/components", map[string]any{"component_group_id": intOf(w.ids["comp_group"]),
+			"component_name": w.named(key), "code": "# " + key}, w.A)
+		id, _ := r.obj(t)["id"].(string)
+		require.NotEmpty(t, id, r.raw)
+		return id
+	}
+	w.ids["component"] = component("acc-component")
+	w.ids["v_component"] = component("acc-component-victim")
+
 	// Role grants to groups and orgs (victims of the removals).
 	grantTo := func(kind, key, id, role string) string {
 		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/tenants/"+kind+"-roles", map[string]any{"tenant_id": w.A, key: intOf(id), "role_id": role}, "")
