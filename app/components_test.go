@@ -159,6 +159,20 @@ func TestComponentGroups_CRUDAndValidation(t *testing.T) {
 	r = dictCall(t, s, http.MethodPatch, gPath+"?scope=1", map[string]any{"group_en_name": "bundles"}, s.admin, ta)
 	assert.Equal(t, http.StatusConflict, r.status, r.raw)
 
+	// Moves: not between the system scope and the tenant's (422); to a
+	// business of the tenant, then back.
+	r = dictCall(t, s, http.MethodPatch, gPath+"?scope=1", map[string]any{"scope": 0}, s.admin, ta)
+	assert.Equal(t, http.StatusUnprocessableEntity, r.status, r.raw)
+	biz := compBusiness(t, s, ta, "A1", 0)
+	r = dictCall(t, s, http.MethodPatch, gPath+"?scope=1", map[string]any{"scope": 2, "business_id": biz}, s.admin, ta)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.EqualValues(t, biz, ugInt(t, r.obj(t)["business_id"]))
+	assert.Equal(t, []string{"bundles"}, list())
+	assert.Equal(t, []string{"inputs"}, list("business_id", biz))
+	r = dictCall(t, s, http.MethodPatch, gPath+ugQuery("scope", 2, "business_id", biz), map[string]any{"scope": 1}, s.admin, ta)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Nil(t, r.obj(t)["business_id"])
+
 	// A group with components is not removed: 409 naming how many.
 	for i := range 2 {
 		compAdd(t, s, ta, map[string]any{"component_group_id": g["id"], "component_name": fmt.Sprintf("c%d", i)})
@@ -279,6 +293,15 @@ func TestComponents_CRUDVersionsAndRebuild(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.EqualValues(t, 5, r.obj(t)["version"])
 	ugDetail(t, dictCall(t, s, http.MethodGet, "/api/v1/components/999999/versions?scope=1", nil, s.admin, ta), http.StatusNotFound, domain.MsgComponentNotFound)
+
+	// A superuser moves a component to the system scope: seen from another tenant.
+	r = dictCall(t, s, http.MethodPatch, ugPath("/api/v1/components", chat["id"])+"?scope=1", map[string]any{"scope": 0}, s.admin, ta)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.EqualValues(t, 0, r.obj(t)["scope"])
+	tc := s.tenant(t, "C")
+	r = dictCall(t, s, http.MethodGet, ugPath("/api/v1/components", chat["id"])+"?scope=0", nil, s.admin, tc)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, true, r.obj(t)["builtin"])
 
 	// Move to another group; remove.
 	r = dictCall(t, s, http.MethodPatch, cPath+"?scope=1", map[string]any{"component_group_id": b["id"]}, s.admin, ta)
