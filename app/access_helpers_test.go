@@ -92,7 +92,7 @@ func (w *accWorld) accKey(t testing.TB, who string) string {
 func accModules() []app.Module {
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
-		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{}, app.ModelCatalog{},
+		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{}, app.ModelCatalog{}, app.Components{},
 		&app.Runs{}, &app.Audit{},
 	}
 }
@@ -298,6 +298,24 @@ func accSetup(t testing.TB, w *accWorld) {
 	w.ids["model"] = model("acc-model")
 	w.ids["v_model"] = model("acc-model-victim")
 	w.ids["v_model_bulk"] = model("acc-model-bulk")
+	// Components: a group with a component to read and patch, an empty
+	// group and a component as victims of the removals (tenant scope 1).
+	compGroup := func(key string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/component-groups", map[string]any{"group_name": w.named(key),
+			"group_en_name": key, "component_type": "component"}, w.A)
+		return accNum(t, r.obj(t)["id"])
+	}
+	w.ids["comp_group"] = compGroup("acc-comp-group")
+	w.ids["v_comp_group"] = compGroup("acc-comp-group-victim")
+	component := func(key string) string {
+		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/components", map[string]any{"component_group_id": intOf(w.ids["comp_group"]),
+			"component_name": w.named(key), "code": "# " + key}, w.A)
+		id, _ := r.obj(t)["id"].(string)
+		require.NotEmpty(t, id, r.raw)
+		return id
+	}
+	w.ids["component"] = component("acc-component")
+	w.ids["v_component"] = component("acc-component-victim")
 
 	// Role grants to groups and orgs (victims of the removals).
 	grantTo := func(kind, key, id, role string) string {

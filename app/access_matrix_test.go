@@ -117,29 +117,33 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 	}
 	ids := map[string]string{
 		"version_id": "2", "other_version_id": "1",
-		"flow_id":     pick("flow", "v_flow"),
-		"template_id": pick("template", "v_template"),
-		"project_id":  pick("project", "v_project"),
-		"business_id": w.ids["business"],
-		"uid":         w.ids["v_biz_uid"],
-		"org_id":      pick("org", "v_org"),
-		"group_id":    pick("group", "v_group"),
-		"index_id":    pick("dict_index", "v_dict_index"),
-		"item_id":     pick("dict_item", "v_dict_item"),
-		"config_id":   pick("config", "v_config"),
-		"provider_id": pick("provider", "v_provider"),
-		"model_id":    pick("model", "v_model"),
-		"module_id":   "flows",
-		"priv_id":     "accpatch",
-		"role_id":     "accrole",
-		"tenant_id":   w.A,
-		"user_id":     fmt.Sprint(w.users[self].id),
-		"api_key_id":  uuid.NewString(),
-		"job_id":      w.ids["job"],
+		"flow_id":      pick("flow", "v_flow"),
+		"template_id":  pick("template", "v_template"),
+		"project_id":   pick("project", "v_project"),
+		"business_id":  w.ids["business"],
+		"uid":          w.ids["v_biz_uid"],
+		"org_id":       pick("org", "v_org"),
+		"group_id":     pick("group", "v_group"),
+		"index_id":     pick("dict_index", "v_dict_index"),
+		"item_id":      pick("dict_item", "v_dict_item"),
+		"config_id":    pick("config", "v_config"),
+		"component_id": pick("component", "v_component"),
+		"provider_id":  pick("provider", "v_provider"),
+		"model_id":     pick("model", "v_model"),
+		"module_id":    "flows",
+		"priv_id":      "accpatch",
+		"role_id":      "accrole",
+		"tenant_id":    w.A,
+		"user_id":      fmt.Sprint(w.users[self].id),
+		"api_key_id":   uuid.NewString(),
+		"job_id":       w.ids["job"],
 		// The run API's flows: A's flow, or (own) the caller's.
 		"flow_id_or_name": w.ids["flow"],
 	}
 	p := c.op.path
+	if strings.HasPrefix(p, "/api/v1/component-groups/") {
+		ids["group_id"] = pick("comp_group", "v_comp_group")
+	}
 	switch {
 	case strings.HasSuffix(p, "/rollback"):
 		ids["version_id"] = "1"
@@ -301,6 +305,14 @@ func (w *accWorld) accBody(c accCase) any {
 		return map[string]any{"is_leader": false}
 	case "POST /api/v1/user-groups":
 		return map[string]any{"tenant_id": w.A, "group_name": "acc group " + tag}
+	case "POST /api/v1/component-groups":
+		return map[string]any{"group_name": "Acc group " + tag, "group_en_name": "acc-group-" + tag, "component_type": "bundle"}
+	case "PATCH /api/v1/component-groups/{group_id}":
+		return map[string]any{"note": "patched by " + tag}
+	case "POST /api/v1/components":
+		return map[string]any{"component_group_id": intOf(w.ids["comp_group"]), "component_name": "Acc component " + tag, "code": "# " + tag}
+	case "PATCH /api/v1/components/{component_id}":
+		return map[string]any{"code": "# patched by " + tag, "version_note": tag}
 	case "POST /api/v1/configs":
 		return map[string]any{"config_key": "ACC_CONFIG_" + tag, "config_name": "Acc config " + tag, "config_value": "value " + tag}
 	case "PATCH /api/v1/configs/{config_id}":
@@ -350,6 +362,9 @@ func (w *accWorld) accCaseQuery(c accCase) url.Values {
 		if o := w.own[c.who]; c.variant == "own" && o != nil {
 			q.Set("job_id", o.wfJob)
 		}
+	}
+	if strings.HasPrefix(c.op.path, "/api/v1/component-groups/") || strings.HasPrefix(c.op.path, "/api/v1/components/") {
+		q.Set("scope", "1") // A's tenant-scoped catalogue entries
 	}
 	w.accFMQuery(c, q)
 	return q

@@ -289,6 +289,8 @@ var tenantResources = []tenantResource{
 	{"dictionary_entries", "dictionary entry", "dictionary entries"},
 	{"configs", "config", "configs"},
 	{"model_providers", "model provider", "model providers"},
+	{"component_groups", "component group", "component groups"},
+	{"components", "component", "components"},
 }
 
 // tenantEmpty returns a 409 naming what still belongs to tenant t, or nil.

@@ -40,6 +40,10 @@ const (
 	PlaceTenantUserRelation  = "tenant_user_relation"
 	PlaceTenantGroupRelation = "tenant_group_relation"
 	PlaceTenantOrgRelation   = "tenant_org_relation"
+	// PlaceComponentGroup is a component group of the catalogue; system
+	// groups (scope 0), offered in every tenant, are not located (the
+	// handler answers for them).
+	PlaceComponentGroup = "component_group"
 )
 
 // placeTables maps a kind to the access table that locates it (the rows
@@ -56,6 +60,7 @@ var placeTables = map[string]struct{ table, column, filter, notFound string }{
 	PlaceTenantUserRelation:  {"access_grants", "id", " AND kind = 'user'", relationNotFound(domain.GrantUser)},
 	PlaceTenantGroupRelation: {"access_grants", "id", " AND kind = 'group'", relationNotFound(domain.GrantGroup)},
 	PlaceTenantOrgRelation:   {"access_grants", "id", " AND kind = 'org'", relationNotFound(domain.GrantOrg)},
+	PlaceComponentGroup:      {"component_groups", "id", " AND scope <> 0", domain.MsgGroupNotFound},
 }
 
 func relationNotFound(kind string) string {
