@@ -144,6 +144,14 @@ func (e *Enforcer) Authorize(c *gin.Context, a httpapi.Access) error {
 		// there, or tenant-wide in its tenant, which is the tenant the
 		// request acts in (placesOf checked).
 		return req.authorizeBusiness(ctx, where.tenant, where.business)
+	case a.Kind == httpapi.AccessTenant && where.named && a.Scoped:
+		// A scoped catalogue: somewhere in the tenant; the handler narrows
+		// to the entry's place.
+		s, err := req.Readable(ctx, where.tenant)
+		if err == nil && s.None() {
+			err = Forbidden(msgMissing+"%s.%s in tenant %s", a.Module, a.Priv, where.tenant)
+		}
+		return err
 	case a.Kind == httpapi.AccessTenant && where.named:
 		// Tenant administration is about the tenant as a whole: a role held
 		// in some business of it is not enough.

@@ -27,3 +27,13 @@ func Own(module, priv string) httpapi.Access {
 func Tenant(module, priv string) httpapi.Access {
 	return httpapi.Access{Kind: httpapi.AccessTenant, Module: module, Priv: priv}
 }
+
+// Scoped declares an operation on entries that live in a tenant or in
+// one of its businesses (the scoped catalogues: component groups,
+// components, MCP servers): module.priv somewhere in the request's
+// tenant lets the request in, and the handler decides by the entry's
+// place (commands.CatalogWriter, readapi's catalogue visibility) — so a
+// role held only in a business reaches that business's entries.
+func Scoped(module, priv string) httpapi.Access {
+	return httpapi.Access{Kind: httpapi.AccessTenant, Module: module, Priv: priv, Scoped: true}
+}

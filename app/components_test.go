@@ -444,3 +444,45 @@ func TestComponents_Scopes(t *testing.T) {
 	r = compAs(t, s, http.MethodDelete, b1Path+ugQuery("scope", 2, "business_id", b1c), nil, td)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 }
+
+// A role held only in a business of a named tenant (X-Tenant-Id) reaches
+// that business's entries (access.Scoped): a viewer of B1 reads B1's
+// component and not B2's, writes nothing; a developer of B1 writes in B1
+// and is refused tenant-wide and in B2; a user with no role in the tenant
+// is refused at the door.
+func TestComponents_BusinessRoleInNamedTenant(t *testing.T) {
+	t.Parallel()
+	s := compStart(t)
+	ta := s.tenant(t, "A")
+	b1, b2 := compBusiness(t, s, ta, "B1", 0), compBusiness(t, s, ta, "B2", 0)
+	viewer, dev := s.user(t, "cbviewer", ""), s.user(t, "cbdev", "")
+	s.user(t, "cbstranger", "")
+	compBusinessRole(t, s, ta, b1, viewer, "viewer")
+	compBusinessRole(t, s, ta, b1, dev, "developer")
+	tv, td, ts := s.login(t, "cbviewer", ugPassword).access, s.login(t, "cbdev", ugPassword).access, s.login(t, "cbstranger", ugPassword).access
+
+	g := compGroup(t, s, ta, map[string]any{"group_name": "G", "group_en_name": "g", "component_type": "component"})
+	inB1 := compAdd(t, s, ta, map[string]any{"component_group_id": g["id"], "component_name": "InB1", "scope": 2, "business_id": b1})
+	inB2 := compAdd(t, s, ta, map[string]any{"component_group_id": g["id"], "component_name": "InB2", "scope": 2, "business_id": b2})
+
+	r := dictCall(t, s, http.MethodGet, "/api/v1/components?all_scopes=true", nil, tv, ta)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, []string{"InB1"}, compNames(r.objects(t)))
+	r = dictCall(t, s, http.MethodGet, ugPath("/api/v1/components", inB1["id"])+"?scope=2", nil, tv, ta)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	ugDetail(t, dictCall(t, s, http.MethodGet, ugPath("/api/v1/components", inB2["id"])+"?scope=2", nil, tv, ta),
+		http.StatusNotFound, domain.MsgComponentNotFound)
+	requireForbidden(t, dictCall(t, s, http.MethodPost, "/api/v1/components",
+		map[string]any{"component_group_id": g["id"], "component_name": "V", "scope": 2, "business_id": b1}, tv, ta))
+
+	r = dictCall(t, s, http.MethodPost, "/api/v1/components",
+		map[string]any{"component_group_id": g["id"], "component_name": "DevB1", "scope": 2, "business_id": b1}, td, ta)
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
+	for _, body := range []map[string]any{
+		{"component_group_id": g["id"], "component_name": "DevB2", "scope": 2, "business_id": b2},
+		{"component_group_id": g["id"], "component_name": "DevTenant", "scope": 1},
+	} {
+		requireForbidden(t, dictCall(t, s, http.MethodPost, "/api/v1/components", body, td, ta))
+	}
+	requireForbidden(t, dictCall(t, s, http.MethodGet, "/api/v1/components?all_scopes=true", nil, ts, ta))
+}

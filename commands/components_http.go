@@ -118,30 +118,30 @@ func (p *ComponentsPort) Routes(s *httpapi.Server) {
 	comp := []httpapi.Param{{Name: "component_id", In: "path", Description: "The component's integer id (anything else: 404)."}, scopeQ, business}
 	rule := " Scopes: 0 system (superusers only), 1 tenant (components.<priv> tenant-wide), 2 business (in that business " +
 		"or above), 3 personal (its creator)."
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/component-groups", Access: access.Tenant("components", "write"),
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/component-groups", Access: access.Scoped("components", "write"),
 		Tag: "Component", Summary: "Add Component Group",
 		Description: "Add a component group (component_type component or bundle). group_en_name is unique at its place (409)." + rule,
 		Body:        ComponentGroupCreate{}, Response: readapi.ComponentGroupRead{}, Status: http.StatusCreated, ReadModels: models, Handler: p.addGroup})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/component-groups/{group_id}", Access: access.Tenant("components", "modify"),
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/component-groups/{group_id}", Access: access.Scoped("components", "modify"),
 		Tag: "Component", Summary: "Patch Component Group",
 		Description: "Change a component group at the scope (and business) the query names; absent or null fields stay as they " +
 			"are. scope/business_id in the body move it (the write rule holds at both places; not between system and tenant scopes)." + rule,
 		Params: group, Body: ComponentGroupPatch{}, Response: readapi.ComponentGroupRead{}, ReadModels: models, Handler: p.patchGroup})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/component-groups/{group_id}", Access: access.Tenant("components", "delete"),
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/component-groups/{group_id}", Access: access.Scoped("components", "delete"),
 		Tag: "Component", Summary: "Remove Component Group",
 		Description: "Remove a component group. A group that still has components is refused (409, naming how many)." + rule,
 		Params:      group, Response: CatalogDetail{}, ReadModels: models, Handler: p.removeGroup})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/components", Access: access.Tenant("components", "write"),
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/components", Access: access.Scoped("components", "write"),
 		Tag: "Component", Summary: "Add Component",
 		Description: "Add a catalogue component (documentation: executable is always false, the engine never runs its code) " +
 			"in an existing group; it is version 1 of its code and component_skill." + rule,
 		Body: ComponentCreate{}, Response: readapi.ComponentRead{}, Status: http.StatusCreated, ReadModels: models, Handler: p.add})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/components/{component_id}", Access: access.Tenant("components", "modify"),
+	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/components/{component_id}", Access: access.Scoped("components", "modify"),
 		Tag: "Component", Summary: "Patch Component",
 		Description: "Change a component at the scope (and business) the query names; a change of code or component_skill " +
 			"records a new version (with version_note)." + rule,
 		Params: comp, Body: ComponentPatch{}, Response: readapi.ComponentRead{}, ReadModels: models, Handler: p.patch})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/components/{component_id}", Access: access.Tenant("components", "delete"),
+	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/components/{component_id}", Access: access.Scoped("components", "delete"),
 		Tag: "Component", Summary: "Remove Component", Description: "Remove a component." + rule,
 		Params: comp, Response: CatalogDetail{}, ReadModels: models, Handler: p.remove})
 }

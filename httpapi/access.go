@@ -31,6 +31,12 @@ const (
 type Access struct {
 	Kind         AccessKind
 	Module, Priv string
+	// Scoped (AccessTenant only): at the door, the privilege held
+	// somewhere in the request's tenant is enough — tenant-wide or in one
+	// of its businesses — and the handler narrows to where (the scoped
+	// catalogues: tenancy.Readable for reads, tenancy.Authorize with the
+	// entry's business for writes).
+	Scoped bool
 }
 
 // String is the requirement as the OpenAPI document and 403s show it.

@@ -322,7 +322,7 @@ func setNote(dst *string, v *string) {
 // caller may see (catalogWhere).
 func RegisterComponentReads(s *httpapi.Server, pool *pgxpool.Pool, store eventstore.Store, reg *eventstore.Registry, builtin BuiltinNames) {
 	h := &componentReads{pool: pool, store: store, reg: reg, builtin: builtin}
-	read := access.Tenant("components", "read")
+	read := access.Scoped("components", "read")
 	business := httpapi.Param{Name: "business_id", In: "query", Type: "integer", Place: tenancy.PlaceBusiness,
 		Description: "The business of business-scoped (scope 2) entries."}
 	scopeQ := httpapi.Param{Name: "scope", In: "query", Type: "integer",
