@@ -92,7 +92,7 @@ func (w *accWorld) accKey(t testing.TB, who string) string {
 func accModules() []app.Module {
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
-		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{},
+		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{}, app.MCPServers{TestTimeout: 3 * time.Second},
 		&app.Runs{}, &app.Audit{},
 	}
 }

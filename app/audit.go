@@ -63,6 +63,7 @@ func AuditSources() []audit.Source {
 		{Key: "user_groups", Stream: domain.UserGroupsStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadUserGroups(t) }},
 		{Key: "dictionary", Stream: domain.DictionaryStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadDictionary(t) }},
 		{Key: "configs", Stream: domain.ConfigsStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadConfigs(t) }},
+		{Key: "mcp_servers", Stream: domain.MCPServersStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadMCPServers(t) }},
 		{Key: "tenant_grants", Stream: func(t uuid.UUID) string { return domain.LoadTenantGrants(t).StreamID() },
 			New: func(t uuid.UUID) audit.Aggregate { return domain.LoadTenantGrants(t) }},
 	}

@@ -288,6 +288,7 @@ var tenantResources = []tenantResource{
 	{"user_groups", "user group", "user groups"},
 	{"dictionary_entries", "dictionary entry", "dictionary entries"},
 	{"configs", "config", "configs"},
+	{"mcp_servers", "MCP server", "MCP servers"},
 }
 
 // tenantEmpty returns a 409 naming what still belongs to tenant t, or nil.
