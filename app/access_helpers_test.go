@@ -280,6 +280,17 @@ func accSetup(t testing.TB, w *accWorld) {
 	w.ids["config"] = config("ACC_CONFIG")
 	w.ids["v_config"] = config("ACC_CONFIG_VICTIM")
 
+	// MCP servers: one to read, patch and test (a public-looking URL: the
+	// test connection fails, 200 success false), a victim of the removal.
+	mcpServer := func(name string) string {
+		r := w.su(t, http.StatusOK, http.MethodPost, "/api/v2/mcp/servers/"+name, map[string]any{"url": "https://mcp.example.com/mcp",
+			"note": name}, w.A)
+		return accNum(t, r.obj(t)["id"])
+	}
+	w.ids["mcp_server"], w.ids["v_mcp_server"] = "acc-mcp", "acc-mcp-victim"
+	w.ids["mcp_server_id"] = mcpServer(w.ids["mcp_server"])
+	mcpServer(w.ids["v_mcp_server"])
+
 	// Role grants to groups and orgs (victims of the removals).
 	grantTo := func(kind, key, id, role string) string {
 		r := w.su(t, http.StatusCreated, http.MethodPost, "/api/v1/tenants/"+kind+"-roles", map[string]any{"tenant_id": w.A, key: intOf(id), "role_id": role}, "")

@@ -127,6 +127,7 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 		"index_id":    pick("dict_index", "v_dict_index"),
 		"item_id":     pick("dict_item", "v_dict_item"),
 		"config_id":   pick("config", "v_config"),
+		"server_name": pick("mcp_server", "v_mcp_server"),
 		"module_id":   "flows",
 		"priv_id":     "accpatch",
 		"role_id":     "accrole",
@@ -147,6 +148,9 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 		ids["flow_id"] = w.ids["v_flow"]
 	case strings.HasPrefix(p, "/api/v1/flows/{flow_id}"):
 		ids["flow_id"] = w.ids["flow"]
+	}
+	if p == "/api/v2/mcp/servers/{server_name}" && c.op.method == http.MethodPost {
+		ids["server_name"] = "acc-new-" + strings.NewReplacer("_", "", "-", "").Replace(c.who+"-"+c.variant)
 	}
 	switch {
 	case p == "/api/v1/businesses/{business_id}" && del:
@@ -303,6 +307,10 @@ func (w *accWorld) accBody(c accCase) any {
 		return map[string]any{"config_key": "ACC_CONFIG_" + tag, "config_name": "Acc config " + tag, "config_value": "value " + tag}
 	case "PATCH /api/v1/configs/{config_id}":
 		return map[string]any{"note": "patched by " + tag}
+	case "POST /api/v2/mcp/servers/{server_name}":
+		return map[string]any{"url": "https://mcp.example.com/sse", "note": "new by " + tag}
+	case "PATCH /api/v2/mcp/servers/{server_name}", "PATCH /api/v2/mcp/servers":
+		return map[string]any{"note": "patched by " + tag}
 	case "POST /api/v1/dictionary/indexes":
 		return map[string]any{"config_key": "acc-index-" + tag, "config_name": "Acc index " + tag, "config_en_name": "Acc index " + tag}
 	case "PATCH /api/v1/dictionary/indexes/{index_id}", "PATCH /api/v1/dictionary/items/{item_id}":
@@ -322,7 +330,8 @@ func (w *accWorld) accBody(c accCase) any {
 // are kept).
 func (w *accWorld) accQuery(op accOp) url.Values {
 	q := url.Values{"uid": {fmt.Sprint(w.users[accViewerA].id)}, "module_id": {"flows"}, "priv_id": {"read"},
-		"org-id": {w.ids["org"]}, "group-id": {w.ids["group"]}, "v": {"1.0"}}
+		"org-id": {w.ids["org"]}, "group-id": {w.ids["group"]}, "v": {"1.0"},
+		"server_id": {w.ids["mcp_server_id"]}}
 	if op.path == "/api/v1/audit/state" {
 		q.Set("as_of", time.Now().UTC().Format(time.RFC3339Nano))
 	}
