@@ -45,7 +45,7 @@ func catalogVisible(a *sqlArgs, x string, caller auth.Principal, tenant uuid.UUI
 	t := a.add(tenant)
 	cond := x + ".scope = 0 OR " + x + ".tenant_id = " + t + " AND ("
 	if caller.IsSuperuser {
-		return cond + "true)"
+		return "(" + cond + "true))"
 	}
 	var parts []string
 	if !can.None() {

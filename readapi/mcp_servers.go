@@ -89,14 +89,16 @@ type MCPServerLookup struct {
 //     the system one (0).
 func VisibleMCPServer(ctx context.Context, db DB, caller auth.Principal, tenant uuid.UUID, can tenancy.Scope, name string, q MCPServerLookup) (MCPServerRead, error) {
 	var args sqlArgs
-	where := []string{catalogVisible(&args, "m", caller, tenant, can), "m.name = " + args.add(name)}
+	var where []string
 	switch {
 	case q.ServerID != nil:
-		where = append(where, "m.id = "+args.add(*q.ServerID))
+		where = []string{catalogVisible(&args, "m", caller, tenant, can), "m.id = " + args.add(*q.ServerID)}
 	case q.MCPScope != nil || q.BusinessID != nil && *q.BusinessID != 0:
-		where = append(where, catalogWhere(&args, "m", caller, tenant, can,
-			CatalogScopeFilter{Scope: q.MCPScope, BusinessID: q.BusinessID})[1:]...)
+		where = catalogWhere(&args, "m", caller, tenant, can, CatalogScopeFilter{Scope: q.MCPScope, BusinessID: q.BusinessID})
+	default:
+		where = []string{catalogVisible(&args, "m", caller, tenant, can)}
 	}
+	where = append(where, "m.name = "+args.add(name))
 	if q.MCPScope != nil && *q.MCPScope == domain.CatalogScopePersonal {
 		where = append(where, "m.c_uid = "+args.add(caller.UserID))
 	}
