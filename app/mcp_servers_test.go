@@ -456,6 +456,15 @@ func TestMCPServers_Scopes(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, r.status, r.raw)
 	r = dictCall(t, s, http.MethodPost, mcpPath+"/carols", map[string]any{"mcp_scope": 3, "url": url}, carolT, tb)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
+	carols := ugInt(t, r.obj(t)["id"])
+	dave := s.user(t, "dave", "")
+	s.grantRole(t, s.admin, tb, dave, "tenant_admin")
+	daveT := s.login(t, "dave", ugPassword).access
+	ugDetail(t, dictCall(t, s, http.MethodPatch, mcpPath+ugQuery("server_id", carols), map[string]any{"note": "x"}, daveT, tb),
+		http.StatusNotFound, domain.MsgMCPServerNotFound)
+	ugDetail(t, dictCall(t, s, http.MethodGet, mcpPath+"/carols?mcp_scope=3", nil, daveT, tb), http.StatusNotFound, domain.MsgMCPServerNotFound)
+	r = dictCall(t, s, http.MethodPatch, mcpPath+ugQuery("server_id", carols), map[string]any{"note": "mine"}, carolT, tb)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
 	r = dictCall(t, s, http.MethodGet, mcpPath+"?mcp_scope=3", nil, s.admin, tb)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	assert.Empty(t, r.objects(t), "personal scope lists the caller's own")

@@ -299,7 +299,12 @@ func (h *MCPServersHandler) Resolve(ctx context.Context, tenant uuid.UUID, calle
 			if err != nil {
 				return uuid.Nil, domain.MCPServerEntry{}, err
 			}
-			if e, ok := m.Server(ref.ServerID); ok && (t == tenant || e.Scope == domain.CatalogScopeSystem) {
+			e, ok := m.Server(ref.ServerID)
+			switch {
+			case !ok, t != tenant && e.Scope != domain.CatalogScopeSystem:
+			case e.Scope == domain.CatalogScopePersonal && e.Creator != caller.UserID && !caller.IsSuperuser:
+				// Another user's personal server: invisible, as in the reads.
+			default:
 				return t, e, nil
 			}
 		}
