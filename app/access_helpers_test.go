@@ -92,7 +92,7 @@ func (w *accWorld) accKey(t testing.TB, who string) string {
 func accModules() []app.Module {
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
-		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{}, app.ModelCatalog{}, app.Components{},
+		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{}, app.ModelCatalog{}, app.Components{}, app.MCPServers{TestTimeout: 3 * time.Second},
 		&app.Runs{}, &app.Audit{},
 	}
 }
@@ -316,6 +316,16 @@ func accSetup(t testing.TB, w *accWorld) {
 	}
 	w.ids["component"] = component("acc-component")
 	w.ids["v_component"] = component("acc-component-victim")
+	// MCP servers: one to read, patch and test (a public-looking URL: the
+	// test connection fails, 200 success false), a victim of the removal.
+	mcpServer := func(name string) string {
+		r := w.su(t, http.StatusOK, http.MethodPost, "/api/v2/mcp/servers/"+name, map[string]any{"url": "https://mcp.example.com/mcp",
+			"note": name}, w.A)
+		return accNum(t, r.obj(t)["id"])
+	}
+	w.ids["mcp_server"], w.ids["v_mcp_server"] = "acc-mcp", "acc-mcp-victim"
+	w.ids["mcp_server_id"] = mcpServer(w.ids["mcp_server"])
+	mcpServer(w.ids["v_mcp_server"])
 
 	// Role grants to groups and orgs (victims of the removals).
 	grantTo := func(kind, key, id, role string) string {

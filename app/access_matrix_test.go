@@ -130,6 +130,7 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 		"component_id": pick("component", "v_component"),
 		"provider_id":  pick("provider", "v_provider"),
 		"model_id":     pick("model", "v_model"),
+		"server_name":  pick("mcp_server", "v_mcp_server"),
 		"module_id":    "flows",
 		"priv_id":      "accpatch",
 		"role_id":      "accrole",
@@ -153,6 +154,9 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 		ids["flow_id"] = w.ids["v_flow"]
 	case strings.HasPrefix(p, "/api/v1/flows/{flow_id}"):
 		ids["flow_id"] = w.ids["flow"]
+	}
+	if p == "/api/v2/mcp/servers/{server_name}" && c.op.method == http.MethodPost {
+		ids["server_name"] = "acc-new-" + strings.NewReplacer("_", "", "-", "").Replace(c.who+"-"+c.variant)
 	}
 	switch {
 	case p == "/api/v1/businesses/{business_id}" && del:
@@ -327,6 +331,10 @@ func (w *accWorld) accBody(c accCase) any {
 		return map[string]any{"provider_id": intOf(w.ids["provider"]), "model_name": "acc-" + tag, "model_type": "language"}
 	case "DELETE /api/v1/model-management/models":
 		return map[string]any{"ids": []any{intOf(w.ids["v_model_bulk"])}}
+	case "POST /api/v2/mcp/servers/{server_name}":
+		return map[string]any{"url": "https://mcp.example.com/sse", "note": "new by " + tag}
+	case "PATCH /api/v2/mcp/servers/{server_name}", "PATCH /api/v2/mcp/servers":
+		return map[string]any{"note": "patched by " + tag}
 	case "POST /api/v1/dictionary/indexes":
 		return map[string]any{"config_key": "acc-index-" + tag, "config_name": "Acc index " + tag, "config_en_name": "Acc index " + tag}
 	case "PATCH /api/v1/dictionary/indexes/{index_id}", "PATCH /api/v1/dictionary/items/{item_id}":
@@ -346,7 +354,8 @@ func (w *accWorld) accBody(c accCase) any {
 // are kept).
 func (w *accWorld) accQuery(op accOp) url.Values {
 	q := url.Values{"uid": {fmt.Sprint(w.users[accViewerA].id)}, "module_id": {"flows"}, "priv_id": {"read"},
-		"org-id": {w.ids["org"]}, "group-id": {w.ids["group"]}, "v": {"1.0"}}
+		"org-id": {w.ids["org"]}, "group-id": {w.ids["group"]}, "v": {"1.0"},
+		"server_id": {w.ids["mcp_server_id"]}}
 	if op.path == "/api/v1/audit/state" {
 		q.Set("as_of", time.Now().UTC().Format(time.RFC3339Nano))
 	}

@@ -65,6 +65,7 @@ func AuditSources() []audit.Source {
 		{Key: "configs", Stream: domain.ConfigsStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadConfigs(t) }},
 		{Key: "model_catalog", Stream: domain.ModelCatalogStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadModelCatalog(t) }},
 		{Key: "component_groups", Stream: domain.ComponentGroupsStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadComponentGroups(t) }},
+		{Key: "mcp_servers", Stream: domain.MCPServersStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadMCPServers(t) }},
 		{Key: "tenant_grants", Stream: func(t uuid.UUID) string { return domain.LoadTenantGrants(t).StreamID() },
 			New: func(t uuid.UUID) audit.Aggregate { return domain.LoadTenantGrants(t) }},
 	}

@@ -291,6 +291,7 @@ var tenantResources = []tenantResource{
 	{"model_providers", "model provider", "model providers"},
 	{"component_groups", "component group", "component groups"},
 	{"components", "component", "components"},
+	{"mcp_servers", "MCP server", "MCP servers"},
 }
 
 // tenantEmpty returns a 409 naming what still belongs to tenant t, or nil.

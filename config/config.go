@@ -152,6 +152,9 @@ type Config struct {
 	// (egress.Policy): a node's own model endpoint today, the URL, API
 	// request and MCP components later.
 	EgressAllow []string
+	// MCPStdioEnable lets superusers register and test stdio MCP servers:
+	// a stdio server is a command this server's process starts.
+	MCPStdioEnable bool
 	// Limits of flow runs (engine.Limits): wall time, components,
 	// vertices building at once, size of one output in MiB, and whether a
 	// load_from_db variable may come from the process environment.
@@ -401,6 +404,8 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.OpenAIBaseURL }, check: checkHTTPURL},
 		{Variable: v("SKILLFLAW_EGRESS_ALLOW", "", "Comma-separated hosts, addresses or CIDRs that flows may reach although they are loopback, private, link-local or metadata addresses (a node's own model endpoint, later URL, API request and MCP components); empty: none. Endpoints the operator configures are not limited."),
 			field: func(c *Config) any { return &c.EgressAllow }, check: checkEgress},
+		{Variable: v("SKILLFLAW_MCP_STDIO_ENABLE", "false", "Whether superusers may register and test stdio MCP servers (a command and arguments this server starts as a local process, with its own rights); off by default: only SSE and streamable HTTP servers, reached through the egress policy."),
+			field: func(c *Config) any { return &c.MCPStdioEnable }},
 	}
 }
 

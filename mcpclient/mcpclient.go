@@ -1,0 +1,180 @@
+// Package mcpclient connects to an MCP server with the official MCP Go SDK
+// (github.com/modelcontextprotocol/go-sdk) and lists its tools: the test
+// connection of the MCP server registry, and later the MCP tools
+// component. It has no HTTP server in it and holds no secret: its caller
+// opens the server's sealed env and headers in memory and passes them in.
+//
+// SSE and streamable HTTP servers are reached through the caller's
+// *http.Client — the egress policy's (egress.Policy.HTTPClient), so an
+// internal address is refused unless the operator allows it. stdio
+// servers are a command started as a child process: the caller decides
+// whether that is allowed at all.
+package mcpclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// The transports of an MCP server (the registry's mcp_type).
+const (
+	TypeStdio          = "stdio"
+	TypeSSE            = "sse"
+	TypeStreamableHTTP = "streamable_http"
+)
+
+// DefaultTimeout bounds a connection and its tool listing.
+const DefaultTimeout = 15 * time.Second
+
+// Server is how to reach an MCP server, its secrets in clear.
+type Server struct {
+	Type    string
+	Command string
+	Args    []string
+	Env     map[string]string
+	URL     string
+	Headers map[string]string
+}
+
+// Tool is a tool an MCP server offers.
+type Tool struct {
+	Name        string `json:"name"`
+	Description string `json:"description"`
+}
+
+// Options are how a connection is made.
+type Options struct {
+	// HTTPClient makes the HTTP requests of SSE and streamable HTTP
+	// servers (nil: a client that refuses nothing — callers pass the
+	// egress policy's). Headers are added on top of its transport.
+	HTTPClient *http.Client
+	// Timeout bounds the whole connection (0: DefaultTimeout).
+	Timeout time.Duration
+}
+
+// InferType is the transport of a server that names none: a command is
+// stdio; a URL is streamable HTTP unless its path ends in /sse.
+func InferType(command, rawURL string) string {
+	switch {
+	case strings.TrimSpace(command) != "":
+		return TypeStdio
+	case rawURL != "":
+		if u, err := url.Parse(rawURL); err == nil && strings.HasSuffix(strings.TrimRight(u.Path, "/"), "/sse") {
+			return TypeSSE
+		}
+		return TypeStreamableHTTP
+	}
+	return ""
+}
+
+// ValidType reports whether t is a known transport.
+func ValidType(t string) bool {
+	return t == TypeStdio || t == TypeSSE || t == TypeStreamableHTTP
+}
+
+// headerTransport adds fixed headers to every request.
+type headerTransport struct {
+	base    http.RoundTripper
+	headers map[string]string
+}
+
+func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range h.headers {
+		r.Header.Set(k, v)
+	}
+	return h.base.RoundTrip(r)
+}
+
+func httpClient(base *http.Client, headers map[string]string) *http.Client {
+	if base == nil {
+		base = &http.Client{}
+	}
+	c := *base
+	if len(headers) > 0 {
+		rt := c.Transport
+		if rt == nil {
+			rt = http.DefaultTransport
+		}
+		c.Transport = headerTransport{base: rt, headers: headers}
+	}
+	return &c
+}
+
+// Transport is the SDK transport that reaches s.
+func Transport(ctx context.Context, s Server, o Options) (mcp.Transport, error) {
+	switch s.Type {
+	case TypeSSE:
+		return &mcp.SSEClientTransport{Endpoint: s.URL, HTTPClient: httpClient(o.HTTPClient, s.Headers)}, nil
+	case TypeStreamableHTTP:
+		return &mcp.StreamableClientTransport{Endpoint: s.URL, HTTPClient: httpClient(o.HTTPClient, s.Headers),
+			MaxRetries: -1, DisableStandaloneSSE: true}, nil
+	case TypeStdio:
+		cmd := exec.CommandContext(ctx, s.Command, s.Args...)
+		// The child sees PATH and HOME and its own env, never the server's
+		// environment (its keys and database URL).
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+		for k, v := range s.Env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		return &mcp.CommandTransport{Command: cmd, TerminateDuration: time.Second}, nil
+	}
+	return nil, fmt.Errorf("unknown MCP server type %q", s.Type)
+}
+
+// Connect opens a session with s; the caller closes it.
+func Connect(ctx context.Context, s Server, o Options) (*mcp.ClientSession, error) {
+	t, err := Transport(ctx, s, o)
+	if err != nil {
+		return nil, err
+	}
+	client := mcp.NewClient(&mcp.Implementation{Name: "skillflaw", Version: "0.1"}, nil)
+	return client.Connect(ctx, t, nil)
+}
+
+// ListTools connects to s, lists every tool (following pages) and closes
+// the session, all within the timeout.
+func ListTools(ctx context.Context, s Server, o Options) ([]Tool, error) {
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	session, err := Connect(ctx, s, o)
+	if err != nil {
+		return nil, describe(ctx, err)
+	}
+	defer func() { _ = session.Close() }()
+	tools := []Tool{}
+	var cursor string
+	for {
+		res, err := session.ListTools(ctx, &mcp.ListToolsParams{Cursor: cursor})
+		if err != nil {
+			return nil, describe(ctx, err)
+		}
+		for _, t := range res.Tools {
+			tools = append(tools, Tool{Name: t.Name, Description: t.Description})
+		}
+		if res.NextCursor == "" || res.NextCursor == cursor {
+			return tools, nil
+		}
+		cursor = res.NextCursor
+	}
+}
+
+func describe(ctx context.Context, err error) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("timed out: %w", err)
+	}
+	return err
+}
