@@ -43,6 +43,11 @@ type MCPServerRead struct {
 	IsActive    bool              `json:"is_active"`
 	ActionCount int               `json:"action_count"`
 	projections.Audited
+	// Mode and ToolsCount are Langflow's list fields (its GET
+	// /api/v2/mcp/servers answers {name, mode, toolsCount}): null, or with
+	// ?action_count=true the type and the stored tool count.
+	Mode       *string `json:"mode"`
+	ToolsCount *int    `json:"toolsCount"`
 }
 
 const mcpServerColumns = `m.id, m.name, m.mcp_type, m.command, m.args, m.env, m.url, m.headers, m.scope, m.business_id,
@@ -229,6 +234,11 @@ func (h *mcpServerReads) list(c *gin.Context) {
 		return
 	}
 	out, err := ListMCPServers(c.Request.Context(), h.pool, caller, tenant, can, q)
+	if q.ActionCount != nil && *q.ActionCount {
+		for i := range out {
+			out[i].Mode, out[i].ToolsCount = &out[i].MCPType, &out[i].ActionCount
+		}
+	}
 	respond(c, out, err)
 }
 
