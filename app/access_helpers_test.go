@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -93,7 +94,7 @@ func accModules() []app.Module {
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
 		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{}, app.ModelCatalog{}, app.Components{}, app.MCPServers{TestTimeout: 3 * time.Second},
-		&app.Runs{}, &app.Audit{},
+		&app.Runs{}, &app.Logs{}, &app.Audit{},
 	}
 }
 
@@ -102,6 +103,7 @@ func accStart(t testing.TB, o options) *accWorld {
 	t.Helper()
 	o.env = adminEnv(accRoot, accPassword)
 	o.env["SKILLFLAW_STORAGE_DIR"] = t.TempDir()
+	o.env["SKILLFLAW_LOG_RETRIEVER_BUFFER_SIZE"] = "1000"
 	o.modules = accModules()
 	h := startApp(t, o)
 	w := &accWorld{harness: h, users: map[string]caller{}, ids: map[string]string{}, own: map[string]*accOwned{},
@@ -585,8 +587,36 @@ func (w *accWorld) accSend(t testing.TB, r accRequest) reply {
 	} else {
 		req = w.jsonRequest(t, r.method, r.path, r.body, r.header)
 	}
+	if accEndless(r.path) {
+		return accStatus(t, req)
+	}
 	out, err := exchange(req)
 	require.NoError(t, err)
+	return out
+}
+
+// accEndless reports whether path answers a stream that only ends when
+// the client goes (the log stream, an MCP SSE session).
+func accEndless(path string) bool {
+	p, _, _ := strings.Cut(path, "?")
+	return p == "/logs-stream" || strings.HasSuffix(p, "/mcp/sse")
+}
+
+// accStatus sends req and answers its status and headers only, leaving
+// at once (the body of an endless stream never ends; an error's body,
+// which does, is read).
+func accStatus(t testing.TB, req *http.Request) reply {
+	t.Helper()
+	ctx, cancel := context.WithCancel(req.Context())
+	defer cancel()
+	res, err := http.DefaultClient.Do(req.WithContext(ctx))
+	require.NoError(t, err)
+	defer res.Body.Close()
+	out := reply{status: res.StatusCode, header: res.Header, res: res}
+	if res.StatusCode != http.StatusOK {
+		raw, _ := io.ReadAll(res.Body)
+		out.raw = string(raw)
+	}
 	return out
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/logbuf"
 	"github.com/skillflaw/skillflaw-go/migrations"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
@@ -71,6 +72,8 @@ type Deps struct {
 	// Secrets seals and opens secret values at rest (nil: no key is
 	// configured).
 	Secrets *secrets.Ring
+	// Logs is the ring of the process's own log records (nil: disabled).
+	Logs *logbuf.Buffer
 }
 
 // App is an assembled process.
@@ -110,6 +113,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 		return nil, fmt.Errorf("database at %s: %w", config.RedactURL(cfg.DatabaseURL), err)
 	}
 
+	// The log retriever (GET /logs): every record the process logs is
+	// teed into its ring, secrets masked (nil when disabled).
+	logs := logbuf.New(cfg.LogRetrieverBufferSize)
+	log = slog.New(logbuf.Tee(log.Handler(), logs, cfg.LogLevel))
 	a := &App{cfg: cfg, log: log, pool: pool, reg: eventstore.NewRegistry(), modules: modules}
 	if err := registerEvents(a.reg, domain.ClaimEvents()); err != nil {
 		a.Close()
@@ -174,7 +181,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 	a.deps = Deps{
 		Pool: pool, Store: a.store, Registry: a.reg,
 		Repository: commands.NewRepository(a.store, a.reg).WithSnapshots(commands.NewPostgresSnapshots(pool), snapshotEvery),
-		Runtime:    a.runtime, Config: cfg, Logger: log, Clock: time.Now, Secrets: ring,
+		Runtime:    a.runtime, Config: cfg, Logger: log, Clock: time.Now, Secrets: ring, Logs: logs,
 	}
 	for _, m := range modules {
 		m.Routes(a.server, a.deps)

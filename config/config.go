@@ -34,6 +34,9 @@ type Config struct {
 	LogLevel slog.Level
 	// LogFormat is "json" or "text".
 	LogFormat string
+	// LogRetrieverBufferSize is how many of the process's log records GET
+	// /logs and /logs-stream keep in memory (0: disabled, 501).
+	LogRetrieverBufferSize int
 	// CORSOrigins are the allowed browser origins; "*" allows any other
 	// origin, without credentials.
 	CORSOrigins []string
@@ -280,6 +283,8 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.LogLevel }, enum: []string{"debug", "info", "warn", "error"}},
 		{Variable: v("SKILLFLAW_LOG_FORMAT", "json", "Log format: json or text."),
 			field: func(c *Config) any { return &c.LogFormat }, enum: []string{"json", "text"}},
+		{Variable: v("SKILLFLAW_LOG_RETRIEVER_BUFFER_SIZE", "0", "How many of the server's own log records GET /logs and /logs-stream keep in memory (superusers only); 0 disables them (501), as Langflow's LANGFLOW_LOG_RETRIEVER_BUFFER_SIZE."),
+			field: func(c *Config) any { return &c.LogRetrieverBufferSize }, min: 0, max: 1000000},
 		{Variable: v("SKILLFLAW_CORS_ORIGINS", "*", "Comma-separated browser origins allowed by CORS (http(s)://host[:port]); * allows any other origin, answered with Access-Control-Allow-Origin: * and never with credentials; the origin null is never allowed."),
 			field: func(c *Config) any { return &c.CORSOrigins }, check: checkOrigin},
 		{Variable: v("SKILLFLAW_CORS_ALLOW_CREDENTIALS", "true", "Allow cookies (Access-Control-Allow-Credentials: true) from the origins SKILLFLAW_CORS_ORIGINS lists by name; never from * or null."),

@@ -55,14 +55,15 @@ func maskAttr(a slog.Attr) slog.Attr {
 }
 
 // Tee returns a handler logging every record to next and, when b is
-// enabled, its text (without the time, secrets masked) into b. Secret
-// attributes are masked for next too.
-func Tee(next slog.Handler, b *Buffer) slog.Handler {
+// enabled, the text of those at level or above (without the time, secrets
+// masked) into b — whatever next keeps. Secret attributes are masked for
+// next too.
+func Tee(next slog.Handler, b *Buffer, level slog.Leveler) slog.Handler {
 	if !b.Enabled() {
 		return next
 	}
 	s := &sink{buf: b}
-	return &tee{next: next, text: slog.NewTextHandler(s, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: redact}), sink: s}
+	return &tee{next: next, text: slog.NewTextHandler(s, &slog.HandlerOptions{Level: level, ReplaceAttr: redact}), sink: s}
 }
 
 type tee struct {
@@ -71,7 +72,9 @@ type tee struct {
 	sink *sink
 }
 
-func (t *tee) Enabled(ctx context.Context, l slog.Level) bool { return t.next.Enabled(ctx, l) }
+func (t *tee) Enabled(ctx context.Context, l slog.Level) bool {
+	return t.text.Enabled(ctx, l) || t.next.Enabled(ctx, l)
+}
 
 func (t *tee) Handle(ctx context.Context, r slog.Record) error {
 	masked := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
@@ -79,12 +82,17 @@ func (t *tee) Handle(ctx context.Context, r slog.Record) error {
 		masked.AddAttrs(maskAttr(a))
 		return true
 	})
-	t.sink.mu.Lock()
-	t.sink.at = r.Time
-	err := t.text.Handle(ctx, masked)
-	t.sink.mu.Unlock()
-	if nerr := t.next.Handle(ctx, masked); err == nil {
-		err = nerr
+	var err error
+	if t.text.Enabled(ctx, r.Level) {
+		t.sink.mu.Lock()
+		t.sink.at = r.Time
+		err = t.text.Handle(ctx, masked)
+		t.sink.mu.Unlock()
+	}
+	if t.next.Enabled(ctx, r.Level) {
+		if nerr := t.next.Handle(ctx, masked); err == nil {
+			err = nerr
+		}
 	}
 	return err
 }
