@@ -42,6 +42,7 @@ const (
 	APIWebhook     = "webhook"
 	APIResponses   = "responses"
 	APIWorkflow    = "workflow"
+	APIMCP         = "mcp"
 )
 
 // StartRun is the command of the run API: run a flow to its end.
