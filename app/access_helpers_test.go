@@ -90,10 +90,11 @@ func (w *accWorld) accKey(t testing.TB, who string) string {
 }
 
 func accModules() []app.Module {
+	runs := &app.Runs{}
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
 		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{}, app.ModelCatalog{}, app.Components{}, app.MCPServers{TestTimeout: 3 * time.Second},
-		&app.Runs{}, &app.Audit{},
+		runs, &app.Agentic{Runs: runs}, &app.Audit{},
 	}
 }
 

@@ -44,10 +44,11 @@ func main() {
 // the authenticator every other module relies on.
 func modules() []app.Module {
 	// Audit comes last: it records every event type registered before it.
+	runs := &app.Runs{Components: components.All()}
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
 		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{}, app.ModelCatalog{}, app.Components{}, app.MCPServers{},
-		&app.Runs{Components: components.All()},
+		runs, &app.Agentic{Runs: runs},
 		&app.Audit{},
 	}
 }
