@@ -133,7 +133,9 @@ func (e *ModelError) Unwrap() error { return e.Err }
 // run's error; Langflow answers 500).
 type RunFailedError struct{ Flow, Detail string }
 
-func (e *RunFailedError) Error() string { return "The assistant's flow " + e.Flow + " failed: " + e.Detail }
+func (e *RunFailedError) Error() string {
+	return "The assistant's flow " + e.Flow + " failed: " + e.Detail
+}
 
 // Model is a model of the configuration.
 type Model struct {
