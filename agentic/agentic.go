@@ -545,8 +545,10 @@ func (s *Service) Execute(ctx context.Context, user int64, name string, req Requ
 	}
 	input := describe(f, req) + "\nRequest: " + deref(req.InputValue, defaultRequest(name))
 	inputs, _ := json.Marshal(map[string]string{"input_value": deref(req.InputValue, "")}) // strings: cannot fail
-	session := ""
-	if req.SessionID != nil {
+	// A session of its own: the assistant's exchange is not the flow's
+	// chat (its chat input and output do not store messages either).
+	session := "agentic-" + uuid.NewString()
+	if req.SessionID != nil && *req.SessionID != "" {
 		session = *req.SessionID
 	}
 	job, err := s.Runs.StartRun(ctx, runs.StartRun{FlowID: f.ID(), Ref: f.ID().String(), UserID: user, InputValue: &input,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -125,6 +126,17 @@ func TestAgentic_CheckConfigAndExecute(t *testing.T) {
 	out := r.obj(t)
 	assert.Equal(t, "This flow chats with a model.", out["result"], r.raw)
 	assert.Equal(t, "explain_flow", out["flow_name"])
+	assert.True(t, strings.HasPrefix(out["session_id"].(string), "agentic-"), "a session of its own: %s", r.raw)
+	assert.Eventually(t, func() bool {
+		var n int
+		require.NoError(t, s.app.Pool().QueryRow(context.Background(), `SELECT count(*) FROM events
+WHERE stream_id LIKE 'run-%' AND event_type = 'run.started' AND data->>'api' = 'agentic' AND data->>'source' = 'data'
+  AND data->>'flow_id' = $1`, s.flow).Scan(&n))
+		return n == 1
+	}, 5*time.Second, 20*time.Millisecond, "recorded as a run of the flow, by the assistant")
+	var msgs int
+	require.NoError(t, s.app.Pool().QueryRow(context.Background(), `SELECT count(*) FROM messages WHERE flow_id = $1`, s.flow).Scan(&msgs))
+	assert.Zero(t, msgs, "the flow's chat is left alone")
 	last := s.fake.Last(t)
 	assert.Equal(t, "Bearer sk-acme-42", last.Header.Get("Authorization"))
 	var sent []string
