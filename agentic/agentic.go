@@ -393,8 +393,7 @@ func (s *Service) flow(ctx context.Context, user int64, id string) (*domain.Flow
 		return nil, uuid.Nil, domain.NotFoundf("Flow %s not found", id)
 	}
 	f, err := s.Runs.RunnableFlow(ctx, fid, user)
-	if nf, ok := errors.AsType[*runs.FlowNotFoundError](err); ok {
-		_ = nf
+	if _, ok := errors.AsType[*runs.FlowNotFoundError](err); ok {
 		return nil, uuid.Nil, domain.NotFoundf("Flow %s not found", fid)
 	}
 	if err != nil {
@@ -553,8 +552,7 @@ func (s *Service) Execute(ctx context.Context, user int64, name string, req Requ
 	}
 	job, err := s.Runs.StartRun(ctx, runs.StartRun{FlowID: f.ID(), Ref: f.ID().String(), UserID: user, InputValue: &input,
 		InputType: "chat", OutputType: "chat", SessionID: session, API: APIAgentic, InputsRaw: inputs, Data: data, Metadata: meta})
-	if nf, ok := errors.AsType[*runs.FlowNotFoundError](err); ok {
-		_ = nf
+	if _, ok := errors.AsType[*runs.FlowNotFoundError](err); ok {
 		return nil, domain.NotFoundf("Flow %s not found", f.ID())
 	}
 	if err != nil {
