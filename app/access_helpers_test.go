@@ -95,7 +95,7 @@ func accModules() []app.Module {
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
 		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{}, app.ModelCatalog{}, app.Components{}, app.MCPServers{TestTimeout: 3 * time.Second},
-		runs, &app.MCP{Runs: runs}, &app.Logs{}, &app.Audit{},
+		runs, &app.MCP{Runs: runs}, &app.Agentic{Runs: runs}, &app.Logs{}, &app.Audit{},
 	}
 }
 

@@ -132,6 +132,7 @@ func (w *accWorld) accPathIDs(c accCase) map[string]string {
 		"model_id":     pick("model", "v_model"),
 		"server_name":  pick("mcp_server", "v_mcp_server"),
 		"module_id":    "flows",
+		"flow_name":    "explain_flow",
 		"priv_id":      "accpatch",
 		"role_id":      "accrole",
 		"tenant_id":    w.A,
@@ -258,6 +259,11 @@ func (w *accWorld) accBody(c accCase) any {
 		return map[string]any{"inputs": map[string]any{"input_value": "acc " + tag}}
 	case "POST /api/v1/responses":
 		return map[string]any{"model": w.ids["flow"], "input": "acc " + tag}
+	case "POST /api/v1/agentic/execute/{flow_name}", "POST /api/v1/agentic/assist", "POST /api/v1/agentic/assist/stream":
+		if c.variant == "own" {
+			return map[string]any{"flow_id": o.flow, "input_value": "acc " + tag, "max_retries": 0}
+		}
+		return map[string]any{"flow_id": w.ids["flow"], "input_value": "acc " + tag, "max_retries": 0}
 	case "POST /api/v1/run/{flow_id_or_name}", "POST /api/v1/run/dev/{flow_id_or_name}", "POST /api/v1/run/online/{flow_id_or_name}",
 		"POST /api/v1/run/release/{flow_id_or_name}":
 		return map[string]any{"input_value": "acc " + tag}

@@ -33,7 +33,14 @@ type Runs struct {
 	Clock func() time.Time
 
 	svc *runs.Service
+	reg *engine.Registry
+	env engine.Env
 }
+
+// Engine returns what Routes built for the modules after it (the agentic
+// assistant): the run service, the engine's registry and the runs' ports.
+// Nil before Routes ran.
+func (m *Runs) Engine() (*runs.Service, *engine.Registry, engine.Env) { return m.svc, m.reg, m.env }
 
 var (
 	_ Module = (*Runs)(nil)
@@ -135,6 +142,7 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 		},
 		Logger: d.Logger, Clock: clock,
 	})
+	m.reg, m.env = reg, env
 	runs.Register(s, m.svc)
 	runs.RegisterRun(s, m.svc)
 	runs.RegisterWebhook(s, m.svc, cfg.WebhookAuthEnable)

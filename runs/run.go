@@ -90,6 +90,11 @@ type StartRun struct {
 	// which may carry keys).
 	InputsRaw json.RawMessage
 	Metadata  eventstore.Metadata
+	// Data, when not nil, is a graph to run instead of the flow's content
+	// (Source is then ignored; the run is recorded with source "data"):
+	// the agentic assistant's built-in flows run so, in the place of the
+	// flow the caller works on, which the caller must be allowed to run.
+	Data json.RawMessage
 }
 
 // Errors of the run API's use cases.
@@ -225,10 +230,16 @@ func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cmd.Data != nil {
+		data, cmd.Source = cmd.Data, "data"
+	}
 	if d := bytes.TrimSpace(data); len(d) == 0 || string(d) == "null" {
 		return nil, &FlowNoDataError{Ref: ref}
 	}
 	start.Source, start.FlowRevision = cmd.Source, &rev
+	if cmd.Data != nil {
+		start.FlowRevision = nil
+	}
 	if start.Source == "" {
 		start.Source = SourceDraft
 	}
@@ -247,7 +258,7 @@ func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
 		}
 		tweaks["stream"] = cmd.Stream
 	}
-	g, compileErr := fe.compiled(s.opts.Engine, data, rev, tweaks, len(cmd.Tweaks) == 0)
+	g, compileErr := fe.compiled(s.opts.Engine, data, rev, tweaks, len(cmd.Tweaks) == 0 && cmd.Data == nil)
 	// The hash of what ran: the data, and the tweaks applied to it (the
 	// flow's data is shared: never appended to).
 	h := sha256.New()
@@ -298,6 +309,18 @@ func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
 	s.mu.Unlock()
 	go j.run()
 	return &Job{ID: id, j: j}, nil
+}
+
+// RunnableFlow returns flow id, which user must be allowed to run as
+// StartRun checks it (its owner, or flows.run where it lives): a flow the
+// user may not even read is a *FlowNotFoundError, one it reads but may not
+// run ErrPermission.
+func (s *Service) RunnableFlow(ctx context.Context, id uuid.UUID, user int64) (*domain.Flow, error) {
+	fe, err := s.authorizedFlow(ctx, id, user, &FlowNotFoundError{Ref: id.String()}, ErrPermission)
+	if err != nil {
+		return nil, err
+	}
+	return fe.flow, nil
 }
 
 // monitored is where flow f lives, as the monitor records its runs.

@@ -34,11 +34,17 @@ func (v ConfigVariables) Lookup(ctx context.Context, user int64, name string) (s
 	if err != nil || !ok {
 		return "", false, err
 	}
+	return v.LookupIn(ctx, t, user, name)
+}
+
+// LookupIn is Lookup of the configs of tenant t (a use case outside a run
+// asks so: the agentic assistant's check of its providers' keys).
+func (v ConfigVariables) LookupIn(ctx context.Context, t uuid.UUID, user int64, name string) (string, bool, error) {
 	var (
 		value  string
 		secret bool
 	)
-	err = v.Pool.QueryRow(ctx, `SELECT c.config_value, c.secret FROM configs c
+	err := v.Pool.QueryRow(ctx, `SELECT c.config_value, c.secret FROM configs c
 WHERE c.tenant_id = $1 AND c.config_key = $2
   AND (EXISTS (SELECT 1 FROM users u WHERE u.id = $3 AND u.is_superuser)
     OR EXISTS (SELECT 1 FROM access_privileges p WHERE p.uid = $3 AND p.tenant_id = $1

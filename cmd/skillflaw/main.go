@@ -48,7 +48,7 @@ func modules() []app.Module {
 	return []app.Module{
 		&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Templates{},
 		app.Businesses{}, app.Orgs{}, app.UserGroups{}, app.Permissions{}, app.TenantGrants{}, app.Files{}, app.Messages{}, app.Dictionary{}, app.Configs{}, app.ModelCatalog{}, app.Components{}, app.MCPServers{}, &app.Logs{},
-		runs, &app.MCP{Runs: runs},
+		runs, &app.MCP{Runs: runs}, &app.Agentic{Runs: runs},
 		&app.Audit{},
 	}
 }
