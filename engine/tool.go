@@ -265,7 +265,8 @@ func toolDefs(v *Vertex) ([]toolDef, []string) {
 }
 
 // applyToolsMetadata applies v's actions table to the tools of a Toolkit:
-// a tool the table lists (by its name, the record's first tag) takes the
+// a tool the table lists (by its name, the record's first tag, with the
+// characters a model refuses as "-") takes the
 // record's name and description, or is left out when disabled; with a
 // table, tools it does not list are kept (a server's new tools), unlike
 // outputs. A name a model would refuse is an error.
@@ -274,7 +275,18 @@ func applyToolsMetadata(v *Vertex, tools []*Tool) ([]Value, error) {
 	out := make([]Value, 0, len(tools))
 	for _, t := range tools {
 		if hasMeta {
-			if rec, ok := meta[t.Name]; ok {
+			rec, ok := meta[t.Name]
+			if !ok {
+				// A tag may be the server's own name, which the tool's
+				// name made acceptable to a model.
+				for tag, r := range meta {
+					if formatToolName(tag) == t.Name {
+						rec, ok = r, true
+						break
+					}
+				}
+			}
+			if ok {
 				if rec["status"] == false {
 					continue
 				}
