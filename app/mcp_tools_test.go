@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -219,4 +220,35 @@ func TestMCPTools_EgressRefused(t *testing.T) {
 	assert.Contains(t, r.raw, "SKILLFLAW_EGRESS_ALLOW", r.raw)
 	assert.Empty(t, mcp.Authorizations(), "nothing reached the server")
 	assert.Empty(t, fake.Requests(), "the agent did not run")
+}
+
+// A stdio server (this test binary re-executed as an MCP server, its env
+// opened from the registry) serves a flow when SKILLFLAW_MCP_STDIO_ENABLE
+// is on and a superuser created it; a stdio server no superuser vouched
+// for (its creator is not one) is refused, its command never started.
+func TestMCPTools_Stdio(t *testing.T) {
+	t.Parallel()
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	fake := fakeopenai.New(t)
+	fake.Handle(func(r fakeopenai.Request) fakeopenai.Reply {
+		msgs := r.Chat.Messages
+		if last := msgs[len(msgs)-1]; last.Role == "tool" {
+			return fakeopenai.Reply{Text: "The tool said " + last.Text()}
+		}
+		return fakeopenai.Reply{ToolCalls: []fakeopenai.ToolCall{fakeopenai.Call("call_add", "add", `{"a": 20, "b": 22}`)}}
+	})
+	s, _, _ := mcpToolsStart(t, fake, map[string]string{"SKILLFLAW_MCP_STDIO_ENABLE": "true"})
+	mcpRegister(t, s, tenancy.SystemTenantID, "local", map[string]any{"command": exe, "args": []string{"-test.run=^$"},
+		"env": map[string]any{mcpStdioEnv: "1"}})
+	flow := s.flow(t, s.root.token, mcpAgentData(t, "local"), nil)
+	r := s.buildWithKey(t, flow, inputs("What is 20+22?", ""))
+	assert.Contains(t, r.raw, `The tool said {\"sum\":42}`, r.raw)
+
+	_, err = s.app.Pool().Exec(context.Background(), `UPDATE mcp_servers SET c_uid = 0 WHERE name = 'local'`)
+	require.NoError(t, err)
+	n := len(fake.Requests())
+	r = s.buildWithKey(t, flow, inputs("What is 20+22?", ""))
+	assert.Contains(t, r.raw, "a stdio server is used in flows only when it is a system server or a superuser created it", r.raw)
+	assert.Len(t, fake.Requests(), n, "the agent did not run")
 }
