@@ -252,3 +252,45 @@ func TestMCPTools_Stdio(t *testing.T) {
 	assert.Contains(t, r.raw, "a stdio server is used in flows only when it is a system server or a superuser created it", r.raw)
 	assert.Len(t, fake.Requests(), n, "the agent did not run")
 }
+
+// The registry's visibility holds in runs: a plain user's flow does not
+// see the tenant's server until they hold mcp.read in the tenant, and
+// never sees the superuser's personal server.
+func TestMCPTools_Visibility(t *testing.T) {
+	t.Parallel()
+	mcp := fakemcp.New(t)
+	fake := fakeopenai.New(t)
+	fake.Handle(func(r fakeopenai.Request) fakeopenai.Reply {
+		msgs := r.Chat.Messages
+		if last := msgs[len(msgs)-1]; last.Role == "tool" {
+			return fakeopenai.Reply{Text: "The tool said " + last.Text()}
+		}
+		return fakeopenai.Reply{ToolCalls: []fakeopenai.ToolCall{fakeopenai.Call("call_add", "add", `{"a": 1, "b": 1}`)}}
+	})
+	s, _, _ := mcpToolsStart(t, fake, map[string]string{"SKILLFLAW_EGRESS_ALLOW": "127.0.0.1"})
+	mcpRegister(t, s, tenancy.SystemTenantID, "calc", map[string]any{"url": mcp.URL + "/mcp"})
+	mcpRegister(t, s, tenancy.SystemTenantID, "rootmine", map[string]any{"url": mcp.URL + "/mcp", "mcp_scope": 3})
+
+	r := s.call(t, http.MethodPost, "/api/v1/users/", map[string]any{"username": "ada", "password": ugPassword}, s.root.token)
+	require.Equal(t, http.StatusCreated, r.status, r.raw)
+	ada := ugInt(t, r.obj(t)["id"])
+	_, err := s.app.Pool().Exec(context.Background(), `UPDATE users SET is_active = true WHERE id = $1`, ada)
+	require.NoError(t, err)
+	token := s.login(t, "ada", ugPassword).access
+	run := func(server string) string {
+		flow := s.flow(t, token, mcpAgentData(t, server), nil)
+		h := bearer(token)
+		h.Set("X-LANGFLOW-GLOBAL-VAR-OPENAI_API_KEY", "sk-from-header")
+		r := s.do(t, http.MethodPost, "/api/v1/build/"+flow+"/flow?event_delivery=direct", inputs("1+1?", ""), h)
+		require.Equal(t, http.StatusOK, r.status, r.raw)
+		return r.raw
+	}
+	assert.Contains(t, run("calc"), "MCP server calc not found", "no mcp.read in the tenant")
+	assert.Contains(t, run("rootmine"), "MCP server rootmine not found", "another user's personal server")
+	assert.Empty(t, mcp.Calls())
+
+	s.grantRole(t, s.root.token, tenancy.SystemTenantID, ada, "tenant_admin")
+	assert.Contains(t, run("calc"), `The tool said {\"sum\":2}`, "with mcp.read in the tenant")
+	assert.Contains(t, run("rootmine"), "MCP server rootmine not found", "a personal server stays its creator's")
+	assert.Len(t, mcp.Calls(), 1)
+}
