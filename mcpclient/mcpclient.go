@@ -1,8 +1,9 @@
 // Package mcpclient connects to an MCP server with the official MCP Go SDK
 // (github.com/modelcontextprotocol/go-sdk), lists its tools and calls
 // them: the test connection of the MCP server registry, and the MCP Tools
-// component of flows (through the runs package). It has no HTTP server in it and holds no secret: its caller
-// opens the server's sealed env and headers in memory and passes them in.
+// component of flows (through the runs package). It has no HTTP server
+// in it and holds no secret: its caller opens the server's sealed env and
+// headers in memory and passes them in.
 //
 // SSE and streamable HTTP servers are reached through the caller's
 // *http.Client — the egress policy's (egress.Policy.HTTPClient), so an
