@@ -118,6 +118,14 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 		// tenant's providers, then the built-in ones).
 		env.Catalog = runs.CatalogModels{Pool: d.Pool}
 	}
+	if env.MCP == nil {
+		// MCP Tools reaches the registry's servers the run's user sees
+		// (MCPServers module), secrets opened in memory, through the
+		// egress policy; stdio ones only with SKILLFLAW_MCP_STDIO_ENABLE
+		// and when a superuser vouched for them (runs.MCPTools).
+		env.MCP = runs.MCPTools{Pool: d.Pool, Secrets: d.Secrets, HTTP: policy.HTTPClient(),
+			StdioEnabled: cfg.MCPStdioEnable, Timeout: cfg.MCPToolTimeout}
+	}
 	if env.Flows == nil {
 		// Run Flow runs other flows through the service (set below).
 		env.Flows = engine.SubFlowsFunc(func(ctx context.Context, run engine.RunInfo, req engine.SubFlowRequest) (*engine.SubFlowResult, error) {

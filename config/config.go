@@ -158,6 +158,9 @@ type Config struct {
 	// MCPStdioEnable lets superusers register and test stdio MCP servers:
 	// a stdio server is a command this server's process starts.
 	MCPStdioEnable bool
+	// MCPToolTimeout bounds one MCP call of a flow (the MCP Tools
+	// component: connecting, listing the tools, calling one).
+	MCPToolTimeout time.Duration
 	// Limits of flow runs (engine.Limits): wall time, components,
 	// vertices building at once, size of one output in MiB, and whether a
 	// load_from_db variable may come from the process environment.
@@ -411,6 +414,8 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.EgressAllow }, check: checkEgress},
 		{Variable: v("SKILLFLAW_MCP_STDIO_ENABLE", "false", "Whether superusers may register and test stdio MCP servers (a command and arguments this server starts as a local process, with its own rights); off by default: only SSE and streamable HTTP servers, reached through the egress policy."),
 			field: func(c *Config) any { return &c.MCPStdioEnable }},
+		{Variable: v("SKILLFLAW_MCP_TOOL_TIMEOUT", "30s", "Longest one MCP call of a flow's MCP Tools component may take (connecting to the registry's server, listing its tools or calling one; Go duration); a node's own Tool Execution Timeout may only shorten it."),
+			field: func(c *Config) any { return &c.MCPToolTimeout }},
 	}
 }
 

@@ -252,6 +252,9 @@ type Env struct {
 	Files Files
 	// Flows runs other flows as sub-flows (Run Flow).
 	Flows SubFlows
+	// MCP reaches the MCP servers of the registry (MCP Tools). Nil: the
+	// component fails.
+	MCP MCPServers
 	// Clock is the time source (time.Now when nil).
 	Clock func() time.Time
 }
@@ -261,4 +264,34 @@ func (e *Env) now() time.Time {
 		return e.Clock().UTC()
 	}
 	return time.Now().UTC()
+}
+
+// MCPServers reaches the MCP servers of the server's registry for a run
+// (the MCP Tools component): a server is named as the registry names it
+// and must be one the run's user sees in the run's tenant. The
+// implementation opens the server's secrets in memory and applies the
+// registry's rules (egress policy, stdio rule, timeouts).
+type MCPServers interface {
+	// Tools lists the tools of server.
+	Tools(ctx context.Context, run RunInfo, server string) ([]MCPTool, error)
+	// Call calls tool of server with args. A call the server reports as
+	// failed is a result with IsError, not an error.
+	Call(ctx context.Context, run RunInfo, server, tool string, args map[string]any) (*MCPResult, error)
+}
+
+// MCPTool is a tool of an MCP server: its name, description and the JSON
+// schema of its arguments (an object).
+type MCPTool struct {
+	Name        string
+	Description string
+	InputSchema map[string]any
+}
+
+// MCPResult is the outcome of an MCP tool call: its content items as JSON
+// objects ({"type": "text", "text": …}), its structured content, and
+// whether the server reported the call as failed.
+type MCPResult struct {
+	Content    []map[string]any
+	Structured any
+	IsError    bool
 }

@@ -271,6 +271,10 @@ func (r *run) build(ctx context.Context, cancel context.CancelFunc, v *Vertex) {
 // in tool mode is not built: its output is its tools, which the agent it
 // feeds builds when the model calls them.
 func (r *run) buildVertex(ctx context.Context, v *Vertex, res *VertexResult) {
+	if tk, ok := v.Component.(Toolkit); ok && v.ToolMode {
+		res.Err = r.toolkit(ctx, v, tk, res)
+		return
+	}
 	if v.ToolMode {
 		res.Outputs[ToolOutput] = r.toolset(v)
 		return
@@ -295,6 +299,32 @@ func (r *run) buildVertex(ctx context.Context, v *Vertex, res *VertexResult) {
 	if v.Frozen && !v.Spec.Loop && r.env.Frozen != nil {
 		r.env.Frozen.Put(r.info, v.ID, res)
 	}
+}
+
+// toolkit builds v, in tool mode, as a Toolkit: its tools are its
+// component_as_tool output.
+func (r *run) toolkit(ctx context.Context, v *Vertex, tk Toolkit, res *VertexResult) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the %s component failed: %v\n%s", v.Type, p, debug.Stack())
+		}
+	}()
+	b, err := r.newBuild(ctx, v, res)
+	if err != nil {
+		return err
+	}
+	b.asTool = true
+	b.wants = []string{ToolOutput}
+	tools, err := tk.Toolkit(ctx, b)
+	if err != nil {
+		return err
+	}
+	list, err := applyToolsMetadata(v, tools)
+	if err != nil {
+		return err
+	}
+	res.Outputs[ToolOutput] = list
+	return nil
 }
 
 // call runs the component, turning a panic into the vertex's failure.

@@ -32,6 +32,17 @@ type ToolOutputs interface {
 	ToolOutputs() []string
 }
 
+// Toolkit is implemented by a component whose tools are found when its
+// vertex is built in tool mode, not declared by its outputs and inputs
+// (MCP Tools: the tools of an MCP server). Such a vertex is built: its
+// fields and edges resolved as for any build, Toolkit gives the tools
+// (NewTool ones, called directly with the model's arguments), and the
+// node's actions table (tools_metadata, by tool name) renames,
+// redescribes or disables them. Compile asks it for no tool-mode inputs.
+type Toolkit interface {
+	Toolkit(ctx context.Context, b *Build) ([]*Tool, error)
+}
+
 // toolOutputSpec is the output of a vertex in tool mode.
 var toolOutputSpec = OutputSpec{Name: ToolOutput, DisplayName: "Toolset", Types: []string{"Tool"}, Method: "to_toolkit"}
 
@@ -205,6 +216,9 @@ var toolNameRE = regexp.MustCompile(`^[a-zA-Z0-9_-]+$`)
 // disables it; with a table, outputs it does not list are not tools, as
 // in Langflow.
 func toolDefs(v *Vertex) ([]toolDef, []string) {
+	if _, ok := v.Component.(Toolkit); ok {
+		return nil, nil
+	}
 	if !slices.ContainsFunc(v.Spec.Fields, func(f FieldSpec) bool { return f.ToolMode }) {
 		return nil, []string{fmt.Sprintf("the %s component cannot be used as a tool: it declares no tool-mode inputs", v.Type)}
 	}
@@ -248,6 +262,48 @@ func toolDefs(v *Vertex) ([]toolDef, []string) {
 		defs = append(defs, d)
 	}
 	return defs, problems
+}
+
+// applyToolsMetadata applies v's actions table to the tools of a Toolkit:
+// a tool the table lists (by its name, the record's first tag, with the
+// characters a model refuses as "-") takes the
+// record's name and description, or is left out when disabled; with a
+// table, tools it does not list are kept (a server's new tools), unlike
+// outputs. A name a model would refuse is an error.
+func applyToolsMetadata(v *Vertex, tools []*Tool) ([]Value, error) {
+	meta, hasMeta := toolsMetadata(v)
+	out := make([]Value, 0, len(tools))
+	for _, t := range tools {
+		if hasMeta {
+			rec, ok := meta[t.Name]
+			if !ok {
+				// A tag may be the server's own name, which the tool's
+				// name made acceptable to a model.
+				for tag, r := range meta {
+					if formatToolName(tag) == t.Name {
+						rec, ok = r, true
+						break
+					}
+				}
+			}
+			if ok {
+				if rec["status"] == false {
+					continue
+				}
+				if s, ok := rec["name"].(string); ok && s != "" {
+					t.Name = s
+				}
+				if s, ok := rec["description"].(string); ok && s != "" {
+					t.Description = s
+				}
+			}
+		}
+		if !toolNameRE.MatchString(t.Name) {
+			return nil, fmt.Errorf("Invalid tool name '%s': must only contain letters, numbers, underscores, dashes, and cannot contain spaces.", t.Name)
+		}
+		out = append(out, t)
+	}
+	return out, nil
 }
 
 // toolsMetadata reads the node's actions table (tools_metadata) by each

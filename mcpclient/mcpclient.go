@@ -1,8 +1,9 @@
 // Package mcpclient connects to an MCP server with the official MCP Go SDK
-// (github.com/modelcontextprotocol/go-sdk) and lists its tools: the test
-// connection of the MCP server registry, and later the MCP tools
-// component. It has no HTTP server in it and holds no secret: its caller
-// opens the server's sealed env and headers in memory and passes them in.
+// (github.com/modelcontextprotocol/go-sdk), lists its tools and calls
+// them: the test connection of the MCP server registry, and the MCP Tools
+// component of flows (through the runs package). It has no HTTP server
+// in it and holds no secret: its caller opens the server's sealed env and
+// headers in memory and passes them in.
 //
 // SSE and streamable HTTP servers are reached through the caller's
 // *http.Client — the egress policy's (egress.Policy.HTTPClient), so an
@@ -13,6 +14,7 @@ package mcpclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -177,4 +179,105 @@ func describe(ctx context.Context, err error) error {
 		return fmt.Errorf("timed out: %w", err)
 	}
 	return err
+}
+
+// ToolDef is a tool with the JSON schema of its arguments, as an agent
+// is given it.
+type ToolDef struct {
+	Name        string
+	Description string
+	// InputSchema is the tool's inputSchema (a JSON object schema; an
+	// empty object schema when the server gave none).
+	InputSchema map[string]any
+}
+
+// Result is the outcome of a tool call: its content items as JSON objects
+// ({"type": "text", "text": …}, …), its structured content, and whether
+// the server reported the call as failed.
+type Result struct {
+	Content    []map[string]any
+	Structured any
+	IsError    bool
+}
+
+// ListToolDefs is ListTools with each tool's input schema.
+func ListToolDefs(ctx context.Context, s Server, o Options) ([]ToolDef, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout())
+	defer cancel()
+	session, err := Connect(ctx, s, o)
+	if err != nil {
+		return nil, describe(ctx, err)
+	}
+	defer func() { _ = session.Close() }()
+	var defs []ToolDef
+	var cursor string
+	for {
+		res, err := session.ListTools(ctx, &mcp.ListToolsParams{Cursor: cursor})
+		if err != nil {
+			return nil, describe(ctx, err)
+		}
+		for _, t := range res.Tools {
+			defs = append(defs, ToolDef{Name: t.Name, Description: t.Description, InputSchema: schemaObject(t.InputSchema)})
+		}
+		if res.NextCursor == "" || res.NextCursor == cursor {
+			return defs, nil
+		}
+		cursor = res.NextCursor
+	}
+}
+
+// CallTool connects to s, calls tool name with args (session.CallTool:
+// the SDK frames the request) and closes the session, all within the
+// timeout.
+func CallTool(ctx context.Context, s Server, o Options, name string, args map[string]any) (*Result, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.timeout())
+	defer cancel()
+	session, err := Connect(ctx, s, o)
+	if err != nil {
+		return nil, describe(ctx, err)
+	}
+	defer func() { _ = session.Close() }()
+	if args == nil {
+		args = map[string]any{}
+	}
+	res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		return nil, describe(ctx, err)
+	}
+	out := &Result{Structured: res.StructuredContent, IsError: res.IsError, Content: []map[string]any{}}
+	for _, c := range res.Content {
+		raw, err := json.Marshal(c)
+		if err != nil {
+			return nil, fmt.Errorf("read the result of %s: %w", name, err)
+		}
+		var item map[string]any
+		if err := json.Unmarshal(raw, &item); err != nil {
+			return nil, fmt.Errorf("read the result of %s: %w", name, err)
+		}
+		out.Content = append(out.Content, item)
+	}
+	return out, nil
+}
+
+func (o Options) timeout() time.Duration {
+	if o.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return o.Timeout
+}
+
+// schemaObject is a tool's input schema as a JSON object.
+func schemaObject(v any) map[string]any {
+	if m, ok := v.(map[string]any); ok && m != nil {
+		return m
+	}
+	if v != nil {
+		if raw, err := json.Marshal(v); err == nil {
+			var m map[string]any
+			if json.Unmarshal(raw, &m) == nil && m != nil {
+				return m
+			}
+		}
+	}
+	return map[string]any{"type": "object", "properties": map[string]any{}}
 }

@@ -51,3 +51,46 @@ func TestListTools(t *testing.T) {
 		assert.True(t, errors.Is(err, egress.ErrRefused), "%v", err)
 	}
 }
+
+// The tools' input schemas are listed; a call goes through the SDK with
+// its arguments and the headers, and its content comes back as JSON
+// objects (structured output as its JSON text).
+func TestCallTool(t *testing.T) {
+	t.Parallel()
+	f := fakemcp.New(t)
+	allow, err := egress.New([]string{"127.0.0.1"})
+	require.NoError(t, err)
+	ctx := context.Background()
+	s := mcpclient.Server{Type: mcpclient.TypeStreamableHTTP, URL: f.URL + "/mcp", Headers: map[string]string{"Authorization": "Bearer tok-3"}}
+	o := mcpclient.Options{HTTPClient: allow.HTTPClient(), Timeout: 10 * time.Second}
+	defs, err := mcpclient.ListToolDefs(ctx, s, o)
+	require.NoError(t, err)
+	require.Len(t, defs, 2)
+	for _, d := range defs {
+		if d.Name == "add" {
+			assert.Equal(t, "Add two numbers", d.Description)
+			assert.Contains(t, d.InputSchema["properties"], "a")
+			assert.Contains(t, d.InputSchema["properties"], "b")
+		}
+	}
+	res, err := mcpclient.CallTool(ctx, s, o, "add", map[string]any{"a": 2, "b": 40})
+	require.NoError(t, err)
+	assert.False(t, res.IsError)
+	require.Len(t, res.Content, 1)
+	assert.Equal(t, "text", res.Content[0]["type"])
+	assert.JSONEq(t, `{"sum": 42}`, res.Content[0]["text"].(string))
+	calls := f.Calls()
+	require.Len(t, calls, 1)
+	assert.Equal(t, "add", calls[0].Name)
+	assert.Equal(t, map[string]any{"a": float64(2), "b": float64(40)}, calls[0].Arguments)
+	assert.Equal(t, "Bearer tok-3", calls[0].Authorization)
+
+	res, err = mcpclient.CallTool(ctx, s, o, "echo", map[string]any{"text": "hi"})
+	require.NoError(t, err)
+	assert.Equal(t, "hi", res.Content[0]["text"])
+
+	res, err = mcpclient.CallTool(ctx, s, o, "add", map[string]any{"a": "not a number"})
+	if err == nil {
+		assert.True(t, res.IsError, "bad arguments are a failed call")
+	}
+}

@@ -25,7 +25,7 @@ func All() []engine.Component {
 		Prompt{}, LanguageModelComponent{}, OpenAIModel{}, Memory{},
 		Parser{}, SplitText{}, CombineText{}, ConditionalRouter{},
 		Agent{}, Calculator{}, CurrentDate{}, URLComponent{}, URLLegacy{}, APIRequest{},
-		StructuredOutput{}, LoopComponent{}, File{}, RunFlow{},
+		StructuredOutput{}, LoopComponent{}, File{}, RunFlow{}, MCPTools{},
 	}
 }
 

@@ -19,13 +19,13 @@ func TestSpecs(t *testing.T) {
 		"LanguageModelComponent": "Language Model", "OpenAIModel": "OpenAI", "Memory": "Message History",
 		"ParserComponent": "Parser", "parser": "Parser", "SplitText": "Split Text", "CombineText": "Combine Text",
 		"ConditionalRouter": "If-Else", "Agent": "Agent", "CalculatorComponent": "Calculator", "CurrentDate": "Current Date",
-		"URLComponent": "URL", "URL": "URL", "APIRequest": "API Request"}
+		"URLComponent": "URL", "URL": "URL", "APIRequest": "API Request", "MCPTools": "MCP Tools"}
 	for typ, display := range want {
 		c, ok := reg.Lookup(typ)
 		require.True(t, ok, typ)
 		assert.Equal(t, display, c.Spec().DisplayName, typ)
 	}
-	assert.Len(t, reg.Specs(), 23)
+	assert.Len(t, reg.Specs(), 24)
 	for _, s := range reg.Specs() {
 		assert.NotEmpty(t, s.Icon, s.Type)
 		assert.NotEmpty(t, s.BaseClasses, s.Type)

@@ -1,12 +1,13 @@
 // Package fakemcp is an in-process MCP server for tests, built with the
 // official MCP Go SDK: two tools (echo, add), served over streamable HTTP
 // (URL + "/mcp") and SSE (URL + "/sse") on a loopback httptest server. It
-// records the Authorization header of every request it receives. Only
-// tests import it.
+// records the Authorization header of every request it receives and every
+// tool call (name and arguments). Only tests import it.
 package fakemcp
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,8 +21,17 @@ import (
 type Server struct {
 	URL string
 
-	mu   sync.Mutex
-	auth []string
+	mu    sync.Mutex
+	auth  []string
+	calls []Call
+}
+
+// Call is a tool call the server received.
+type Call struct {
+	Name      string
+	Arguments map[string]any
+	// Authorization is the request's Authorization header.
+	Authorization string
 }
 
 // Tools are the names of the tools the server offers.
@@ -32,7 +42,8 @@ type echoIn struct {
 }
 
 type addIn struct {
-	A, B int
+	A int `json:"a" jsonschema:"the first number"`
+	B int `json:"b" jsonschema:"the second number"`
 }
 
 // NewMCPServer is the SDK server the fake serves.
@@ -54,6 +65,21 @@ func New(t testing.TB) *Server {
 	t.Helper()
 	f := &Server{}
 	srv := NewMCPServer()
+	srv.AddReceivingMiddleware(func(next mcp.MethodHandler) mcp.MethodHandler {
+		return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+			if r, ok := req.(*mcp.CallToolRequest); ok && r.Params != nil {
+				c := Call{Name: r.Params.Name}
+				_ = json.Unmarshal(r.Params.Arguments, &c.Arguments)
+				if r.Extra != nil && r.Extra.Header != nil {
+					c.Authorization = r.Extra.Header.Get("Authorization")
+				}
+				f.mu.Lock()
+				f.calls = append(f.calls, c)
+				f.mu.Unlock()
+			}
+			return next(ctx, method, req)
+		}
+	})
 	get := func(*http.Request) *mcp.Server { return srv }
 	streamable := mcp.NewStreamableHTTPHandler(get, nil)
 	sse := mcp.NewSSEHandler(get, nil)
@@ -80,4 +106,11 @@ func (f *Server) Authorizations() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]string(nil), f.auth...)
+}
+
+// Calls are the tool calls so far.
+func (f *Server) Calls() []Call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Call(nil), f.calls...)
 }
