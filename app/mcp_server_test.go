@@ -246,3 +246,25 @@ func TestMCPServer_SSEAcrossTwoProcesses(t *testing.T) {
 	text, _ := callText(t, cs, "relay_echo", map[string]any{"input_value": "across"}, nil)
 	assert.Equal(t, "across", text)
 }
+
+// With SKILLFLAW_AUTO_LOGIN on, a client of the server's own machine with
+// no credentials acts as the first superuser (Langflow's MCP fallback);
+// one forwarded by a proxy, or carrying a bad key, does not.
+func TestMCPServer_AutoLoginLocalFallback(t *testing.T) {
+	t.Parallel()
+	runs := &app.Runs{Components: components.All()}
+	mods := rtModules(runs)
+	mods = append(mods[:len(mods)-1], &app.MCP{Runs: runs}, mods[len(mods)-1])
+	env := adminEnv(rtRoot, rtPassword)
+	env["SKILLFLAW_AUTO_LOGIN"] = "true"
+	h := startApp(t, options{env: env, modules: mods})
+	s := &rtServer{harness: h, runs: runs, root: h.signIn(t, rtRoot, rtPassword)}
+	s.flow(t, s.root.token, mcpEcho(), map[string]any{"name": "root echo", "mcp_enabled": true})
+
+	cs := mcpSession(t, s.base, "/mcp", "streamable", "", "", nil)
+	assert.Equal(t, []string{"root_echo"}, toolNames(t, cs))
+	for _, hd := range []http.Header{{"X-Forwarded-For": {"203.0.113.9"}}, {"X-Api-Key": {"sk-not-a-key"}}} {
+		r := s.do(t, http.MethodHead, "/api/v1/mcp/streamable", nil, hd)
+		assert.Equal(t, http.StatusForbidden, r.status, "%v", hd)
+	}
+}

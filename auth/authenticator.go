@@ -3,7 +3,9 @@ package auth
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -76,6 +78,42 @@ func (a *Authenticator) AuthenticateAPIKey(r *http.Request) (context.Context, er
 		return nil, err
 	}
 	return httpapi.WithActor(WithPrincipal(r.Context(), p), p.UserID), nil
+}
+
+// AuthenticateLocal implements httpapi.LocalAuthenticator: with
+// auto-login on, a request carrying no credentials at all (no bearer
+// token or cookie, no API key) that comes straight from the server's own
+// machine — a loopback peer and no proxy header — acts as the first
+// active superuser. Anything else is not authenticated by it.
+func (a *Authenticator) AuthenticateLocal(r *http.Request) (context.Context, bool, error) {
+	if !a.autoLogin || bearerToken(r) != "" || r.URL.Query().Get(APIKeyName) != "" || r.Header.Get(APIKeyName) != "" ||
+		!fromThisMachine(r) {
+		return nil, false, nil
+	}
+	acc, ok, err := a.dir.one(r.Context(), `SELECT `+accountColumns+`, true FROM users u
+WHERE u.is_superuser AND u.is_active AND NOT u.is_locked ORDER BY u.id LIMIT 1`)
+	if err != nil || !ok {
+		return nil, false, err
+	}
+	p := Principal{UserID: acc.ID, Username: acc.Username, IsSuperuser: true, Via: "auto_login"}
+	return httpapi.WithActor(WithPrincipal(r.Context(), p), p.UserID), true, nil
+}
+
+// fromThisMachine reports whether r's peer is a loopback address and no
+// proxy forwarded it (a proxy on the same machine forwards others'
+// requests).
+func fromThisMachine(r *http.Request) bool {
+	for _, h := range []string{"X-Forwarded-For", "X-Real-Ip", "Forwarded"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 func (a *Authenticator) principal(r *http.Request) (Principal, error) {

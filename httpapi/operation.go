@@ -32,6 +32,11 @@ type Operation struct {
 	// not a credential there. The Authenticator must implement
 	// APIKeyAuthenticator.
 	APIKey bool
+	// LocalSuperuser operations (the MCP server's) let a request with no
+	// credentials at all act as a superuser when the Authenticator allows
+	// it (LocalAuthenticator: auto-login on, the request from the server's
+	// own machine, as Langflow's MCP auth falls back under AUTO_LOGIN).
+	LocalSuperuser bool
 	// Params documents path, query and header parameters. Path parameters
 	// not listed are documented as required strings.
 	Params []Param

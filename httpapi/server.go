@@ -349,6 +349,8 @@ func (s *Server) chain(rt *route) []gin.HandlerFunc {
 	switch {
 	case rt.op.APIKey:
 		h = append(h, s.authenticateAPIKey)
+	case rt.op.LocalSuperuser && !rt.op.Public:
+		h = append(h, s.authenticateOrLocal)
 	case !rt.op.Public:
 		h = append(h, s.authenticate)
 	}
@@ -423,6 +425,38 @@ func (s *Server) authenticate(c *gin.Context) {
 		return
 	}
 	ctx, err := s.opts.Authenticator.Authenticate(c.Request)
+	if err != nil {
+		Fail(c, err)
+		return
+	}
+	c.Request = c.Request.WithContext(ctx)
+}
+
+// LocalAuthenticator lets a request without credentials from the
+// server's own machine act as a superuser (Operation.LocalSuperuser), when
+// its configuration allows (auto-login); ok false otherwise.
+type LocalAuthenticator interface {
+	AuthenticateLocal(r *http.Request) (ctx context.Context, ok bool, err error)
+}
+
+// authenticateOrLocal is authenticate, falling back to the local
+// superuser of a LocalAuthenticator when the request has no credentials.
+func (s *Server) authenticateOrLocal(c *gin.Context) {
+	if s.opts.Authenticator == nil {
+		return
+	}
+	ctx, err := s.opts.Authenticator.Authenticate(c.Request)
+	if err != nil {
+		if local, ok := s.opts.Authenticator.(LocalAuthenticator); ok {
+			lctx, ok, lerr := local.AuthenticateLocal(c.Request)
+			switch {
+			case lerr != nil:
+				err = lerr
+			case ok:
+				ctx, err = lctx, nil
+			}
+		}
+	}
 	if err != nil {
 		Fail(c, err)
 		return

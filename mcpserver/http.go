@@ -61,35 +61,38 @@ const (
 )
 
 // Routes registers the MCP routes at every mount. The SSE GET and the
-// streamable routes need flows.run (their own flows need no grant); the
-// root mount's message POST and HEAD probes are public, as its session id
-// is the capability its GET handed out.
+// streamable routes need flows.run (their own flows need no grant), from
+// a Bearer JWT or an API key — or, with SKILLFLAW_AUTO_LOGIN on and no
+// credentials at all, from a request of the server's own machine, which
+// acts as the first superuser (httpapi.Operation.LocalSuperuser). The root
+// mount's message POST and HEAD probes are public, as its session id is
+// the capability its GET handed out.
 func (p *Port) Routes(s *httpapi.Server) {
 	p.sessions = map[string]*sseSession{}
 	run := access.Own("flows", "run")
 	for _, m := range Mounts {
 		root := m == "/mcp"
-		s.Handle(httpapi.Operation{Method: http.MethodGet, Path: m + "/sse", Access: run, Tag: "mcp", Summary: "Handle Sse",
+		s.Handle(httpapi.Operation{Method: http.MethodGet, Path: m + "/sse", Access: run, LocalSuperuser: true, Tag: "mcp", Summary: "Handle Sse",
 			Description: "Opens an MCP session over SSE (the SDK's transport): the first event, endpoint, names where to POST " +
 				"messages. Tools are the caller's flows that are mcp_enabled and that they may run (not every flow, as in " +
 				"Langflow); resources are their flows' and their own files.",
 			Handler: p.sse(m)})
-		s.Handle(httpapi.Operation{Method: http.MethodHead, Path: m + "/sse", Access: run, Public: root, Tag: "mcp", Summary: "Im Alive",
+		s.Handle(httpapi.Operation{Method: http.MethodHead, Path: m + "/sse", Access: run, LocalSuperuser: true, Public: root, Tag: "mcp", Summary: "Im Alive",
 			Description: "200 with no body: the MCP server is up.", Handler: alive})
-		s.Handle(httpapi.Operation{Method: http.MethodPost, Path: m + "/", Access: run, Public: root, Tag: "mcp", Summary: "Handle Messages",
+		s.Handle(httpapi.Operation{Method: http.MethodPost, Path: m + "/", Access: run, LocalSuperuser: true, Public: root, Tag: "mcp", Summary: "Handle Messages",
 			Description: "A JSON-RPC message for the SSE session session_id (202 Accepted); the answer comes on the session's " +
 				"stream. 400 without or with a malformed session_id, 404 for a session that is not open (or not the caller's).",
 			Params:  []httpapi.Param{{Name: "session_id", In: "query", Description: "The session the SSE endpoint event named."}},
 			Handler: p.message})
 		for _, path := range []string{m + "/streamable", m + "/streamable/"} {
 			for _, method := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
-				s.Handle(httpapi.Operation{Method: method, Path: path, Access: run, Tag: "mcp", Summary: "Handle Streamable Http",
+				s.Handle(httpapi.Operation{Method: method, Path: path, Access: run, LocalSuperuser: true, Tag: "mcp", Summary: "Handle Streamable Http",
 					Description: "MCP over stateless Streamable HTTP (the SDK's transport): POST a JSON-RPC message with Accept " +
 						"application/json and text/event-stream; GET and DELETE answer 405 (no sessions to resume or end).",
 					Handler: p.streamable})
 			}
 		}
-		s.Handle(httpapi.Operation{Method: http.MethodHead, Path: m + "/streamable", Access: run, Public: root, Tag: "mcp",
+		s.Handle(httpapi.Operation{Method: http.MethodHead, Path: m + "/streamable", Access: run, LocalSuperuser: true, Public: root, Tag: "mcp",
 			Summary: "Streamable Health", Description: "200 with no body: the Streamable HTTP transport is up.", Handler: alive})
 	}
 }
