@@ -126,12 +126,22 @@ func callText(t *testing.T, cs *mcp.ClientSession, name string, args map[string]
 func TestMCPServer_ToolsResourcesAndPermissions(t *testing.T) {
 	t.Parallel()
 	s := mcpSrvStart(t, "")
+	// Alice works in tenant A, Bob administers tenant B.
+	tenant := func(name string) string {
+		r := s.call(t, http.MethodPost, "/api/v1/tenants", map[string]any{"tenant_name": name}, s.root.token)
+		require.Equal(t, http.StatusCreated, r.status, r.raw)
+		return r.obj(t)["tenant_id"].(string)
+	}
+	ta, tb := tenant("MCP A"), tenant("MCP B")
 	alice := s.newUser(t, "mcpalice", "mcp-alice-pw-1")
 	bob := s.newUser(t, "mcpbob", "mcp-bob-pw-1")
-	echo := s.flow(t, alice.token, mcpEcho(), map[string]any{"name": "Echo Flow 🚀 Café", "mcp_enabled": true, "description": "echoes"})
-	s.flow(t, alice.token, mcpWebhook(), map[string]any{"name": "weather", "mcp_enabled": true, "action_name": "City Weather",
-		"action_description": "Tells the city"})
-	s.flow(t, alice.token, mcpEcho(), map[string]any{"name": "not a tool"})
+	s.grantRole(t, s.root.token, ta, alice.id, "developer")
+	s.grantRole(t, s.root.token, tb, bob.id, "tenant_admin")
+	inA := map[string]any{"tenant_id": ta, "mcp_enabled": true}
+	echo := s.flow(t, alice.token, mcpEcho(), merge(inA, map[string]any{"name": "Echo Flow 🚀 Café", "description": "echoes"}))
+	s.flow(t, alice.token, mcpWebhook(), merge(inA, map[string]any{"name": "weather", "action_name": "City Weather",
+		"action_description": "Tells the city"}))
+	s.flow(t, alice.token, mcpEcho(), map[string]any{"name": "not a tool", "tenant_id": ta})
 
 	// A file of the echo flow, as a resource.
 	var body bytes.Buffer
@@ -201,7 +211,7 @@ func TestMCPServer_ToolsResourcesAndPermissions(t *testing.T) {
 				assert.Equal(t, "file content 42", string(read.Contents[0].Blob))
 
 				other := mcpSession(t, s.base, mount, transport, bob.token, "", nil)
-				assert.Empty(t, toolNames(t, other), "another user's flows are no tools of theirs")
+				assert.Empty(t, toolNames(t, other), "tenant A's flows are no tools of tenant B's administrator")
 				_, err = other.CallTool(context.Background(), &mcp.CallToolParams{Name: "echo_flow_cafe", Arguments: map[string]any{"input_value": "x"}})
 				assert.Error(t, err, "and cannot be called")
 				res, err = other.ListResources(context.Background(), nil)
@@ -267,4 +277,15 @@ func TestMCPServer_AutoLoginLocalFallback(t *testing.T) {
 		r := s.do(t, http.MethodHead, "/api/v1/mcp/streamable", nil, hd)
 		assert.Equal(t, http.StatusForbidden, r.status, "%v", hd)
 	}
+}
+
+func merge(a, b map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
 }
