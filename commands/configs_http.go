@@ -13,7 +13,6 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/readapi"
-	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // ConfigsPort is the HTTP port of the configs' writes: it binds a
@@ -75,23 +74,11 @@ func (p *ConfigsPort) Routes(s *httpapi.Server) {
 }
 
 func (p *ConfigsPort) begin(c *gin.Context, param bool, body any) (int64, uuid.UUID, eventstore.Metadata, bool) {
-	var id int64
+	name := ""
 	if param {
-		var ok bool
-		if id, ok = httpapi.PathInt(c, "config_id"); !ok {
-			return 0, uuid.Nil, eventstore.Metadata{}, false
-		}
+		name = "config_id"
 	}
-	if body != nil && !httpapi.BindJSON(c, body) {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	t, ok := tenancy.Resolve(c, p.Pool, nil)
-	if !ok {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	md := httpapi.Metadata(c, p.Clock())
-	md.TenantID = t.ID
-	return id, t.ID, md, true
+	return tenantWrite(c, p.Pool, p.Clock(), name, body)
 }
 
 func (p *ConfigsPort) answer(c *gin.Context, tenant uuid.UUID, w ConfigWritten, err error, status int) {

@@ -13,7 +13,6 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/readapi"
-	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // DictionaryPort is the HTTP port of the dictionary's writes: it binds a
@@ -105,27 +104,9 @@ func (p *DictionaryPort) Routes(s *httpapi.Server) {
 		Params: item, Response: DictionaryDetail{}, ReadModels: models, Handler: p.removeItem})
 }
 
-// begin binds the integer path parameter param (when not "") and the body
-// (when not nil), then resolves the caller's tenant; it returns the id,
-// the tenant and the events' metadata, having answered any failure.
+// begin begins a write (tenantWrite).
 func (p *DictionaryPort) begin(c *gin.Context, param string, body any) (int64, uuid.UUID, eventstore.Metadata, bool) {
-	var id int64
-	if param != "" {
-		var ok bool
-		if id, ok = httpapi.PathInt(c, param); !ok {
-			return 0, uuid.Nil, eventstore.Metadata{}, false
-		}
-	}
-	if body != nil && !httpapi.BindJSON(c, body) {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	t, ok := tenancy.Resolve(c, p.Pool, nil)
-	if !ok {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	md := httpapi.Metadata(c, p.Clock())
-	md.TenantID = t.ID
-	return id, t.ID, md, true
+	return tenantWrite(c, p.Pool, p.Clock(), param, body)
 }
 
 // answer answers a write of an index (or an item) with status and the

@@ -14,7 +14,6 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/readapi"
-	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // ModelCatalogPort is the HTTP port of the model catalogue's writes: it
@@ -124,26 +123,9 @@ func (p *ModelCatalogPort) Routes(s *httpapi.Server) {
 		Body:        CatalogIDs{}, Response: CatalogDeleted{}, ReadModels: models, Handler: p.removeModels})
 }
 
-// begin binds the path id (param, when not ""), the body (when not nil)
-// and resolves the tenant.
+// begin begins a write (tenantWrite).
 func (p *ModelCatalogPort) begin(c *gin.Context, param string, body any) (int64, uuid.UUID, eventstore.Metadata, bool) {
-	var id int64
-	if param != "" {
-		var ok bool
-		if id, ok = httpapi.PathInt(c, param); !ok {
-			return 0, uuid.Nil, eventstore.Metadata{}, false
-		}
-	}
-	if body != nil && !httpapi.BindJSON(c, body) {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	t, ok := tenancy.Resolve(c, p.Pool, nil)
-	if !ok {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	md := httpapi.Metadata(c, p.Clock())
-	md.TenantID = t.ID
-	return id, t.ID, md, true
+	return tenantWrite(c, p.Pool, p.Clock(), param, body)
 }
 
 func (p *ModelCatalogPort) answerProvider(c *gin.Context, tenant uuid.UUID, w CatalogWritten, err error, status int) {

@@ -158,13 +158,8 @@ func (h *dictionaryReads) indexes(c *gin.Context) {
 }
 
 func (h *dictionaryReads) items(c *gin.Context) {
-	index, ok := httpapi.PathInt(c, "index_id")
-	if !ok {
-		return
-	}
 	var q DictionaryItemsQuery
-	tenantAnswer(c, h.pool, &q, func(*DictionaryItemsQuery) *uuid.UUID { return nil },
-		func(ctx context.Context, t uuid.UUID) ([]DictionaryEntryRead, error) {
-			return ListDictionaryItems(ctx, h.pool, t, index, q)
-		})
+	tenantAnswerByID(c, h.pool, "index_id", &q, func(ctx context.Context, t uuid.UUID, index int64) ([]DictionaryEntryRead, error) {
+		return ListDictionaryItems(ctx, h.pool, t, index, q)
+	})
 }

@@ -249,13 +249,8 @@ func (h *modelCatalogReads) providers(c *gin.Context) {
 }
 
 func (h *modelCatalogReads) models(c *gin.Context) {
-	provider, ok := httpapi.PathInt(c, "provider_id")
-	if !ok {
-		return
-	}
 	var q ProviderModelsQuery
-	tenantAnswer(c, h.pool, &q, func(*ProviderModelsQuery) *uuid.UUID { return nil },
-		func(ctx context.Context, t uuid.UUID) ([]ProviderModelRead, error) {
-			return ListProviderModels(ctx, h.pool, t, provider, q)
-		})
+	tenantAnswerByID(c, h.pool, "provider_id", &q, func(ctx context.Context, t uuid.UUID, provider int64) ([]ProviderModelRead, error) {
+		return ListProviderModels(ctx, h.pool, t, provider, q)
+	})
 }

@@ -73,3 +73,15 @@ func tenantAnswer[Q any, R any](c *gin.Context, pool *pgxpool.Pool, q *Q, tenant
 	out, err := read(c.Request.Context(), t.ID)
 	respond(c, out, err)
 }
+
+// tenantAnswerByID is tenantAnswer for a read about one thing of the
+// caller's tenant, named by the integer path parameter param.
+func tenantAnswerByID[Q any, R any](c *gin.Context, pool *pgxpool.Pool, param string, q *Q,
+	read func(ctx context.Context, tenant uuid.UUID, id int64) (R, error)) {
+	id, ok := httpapi.PathInt(c, param)
+	if !ok {
+		return
+	}
+	tenantAnswer(c, pool, q, func(*Q) *uuid.UUID { return nil },
+		func(ctx context.Context, t uuid.UUID) (R, error) { return read(ctx, t, id) })
+}
