@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/skillflaw/skillflaw-go/audit"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/domain"
@@ -51,6 +52,18 @@ type Bootstrapper interface {
 	Bootstrap(ctx context.Context, d Deps) error
 }
 
+// TenantResourcer is a Module whose read models hold rows of a tenant:
+// Remove Tenant refuses while one of them does.
+type TenantResourcer interface {
+	TenantResources() []commands.TenantResource
+}
+
+// AuditSourcer is a Module whose aggregates make up a tenant, for the
+// audit replay (audit state as of a time).
+type AuditSourcer interface {
+	AuditSources() []audit.Source
+}
+
 // Runner is a Module with work of its own while the process serves (the
 // flow runs). Serve starts Run before it accepts requests and, at
 // shutdown, stops it (cancelling ctx) and waits for it to return before
@@ -74,6 +87,10 @@ type Deps struct {
 	Secrets *secrets.Ring
 	// Logs is the ring of the process's own log records (nil: disabled).
 	Logs *logbuf.Buffer
+	// TenantResources and AuditSources are what the modules declared
+	// (TenantResourcer, AuditSourcer), in their order.
+	TenantResources []commands.TenantResource
+	AuditSources    []audit.Source
 }
 
 // App is an assembled process.
@@ -182,6 +199,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 		Pool: pool, Store: a.store, Registry: a.reg,
 		Repository: commands.NewRepository(a.store, a.reg).WithSnapshots(commands.NewPostgresSnapshots(pool), snapshotEvery),
 		Runtime:    a.runtime, Config: cfg, Logger: log, Clock: time.Now, Secrets: ring, Logs: logs,
+	}
+	for _, m := range modules {
+		if r, ok := m.(TenantResourcer); ok {
+			a.deps.TenantResources = append(a.deps.TenantResources, r.TenantResources()...)
+		}
+		if r, ok := m.(AuditSourcer); ok {
+			a.deps.AuditSources = append(a.deps.AuditSources, r.AuditSources()...)
+		}
 	}
 	for _, m := range modules {
 		m.Routes(a.server, a.deps)

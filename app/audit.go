@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/skillflaw/skillflaw-go/audit"
-	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/projections"
@@ -51,22 +50,11 @@ func (m *Audit) Routes(s *httpapi.Server, d Deps) {
 
 // AuditReplayer replays tenants from the log of d.
 func AuditReplayer(d Deps) *audit.Replayer {
-	return &audit.Replayer{Store: d.Store, Reg: d.Registry, Pool: d.Pool, Sources: AuditSources()}
+	return &audit.Replayer{Store: d.Store, Reg: d.Registry, Pool: d.Pool, Sources: d.AuditSources}
 }
 
-// AuditSources lists the streams that make up a tenant, for the replay.
-func AuditSources() []audit.Source {
-	return []audit.Source{
-		{Key: "tenant", Stream: domain.TenantStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadTenant(t) }},
-		{Key: "businesses", Stream: domain.BusinessesStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadBusinessTree(t) }},
-		{Key: "orgs", Stream: domain.OrgTreeStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadOrgTree(t) }},
-		{Key: "user_groups", Stream: domain.UserGroupsStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadUserGroups(t) }},
-		{Key: "dictionary", Stream: domain.DictionaryStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadDictionary(t) }},
-		{Key: "configs", Stream: domain.ConfigsStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadConfigs(t) }},
-		{Key: "model_catalog", Stream: domain.ModelCatalogStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadModelCatalog(t) }},
-		{Key: "component_groups", Stream: domain.ComponentGroupsStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadComponentGroups(t) }},
-		{Key: "mcp_servers", Stream: domain.MCPServersStream, New: func(t uuid.UUID) audit.Aggregate { return domain.LoadMCPServers(t) }},
-		{Key: "tenant_grants", Stream: func(t uuid.UUID) string { return domain.LoadTenantGrants(t).StreamID() },
-			New: func(t uuid.UUID) audit.Aggregate { return domain.LoadTenantGrants(t) }},
-	}
+// auditSource is the audit source of one kind of aggregate: its part's
+// key, its stream of a tenant and its empty aggregate.
+func auditSource[A audit.Aggregate](key string, stream func(uuid.UUID) string, load func(uuid.UUID) A) audit.Source {
+	return audit.Source{Key: key, Stream: stream, New: func(t uuid.UUID) audit.Aggregate { return load(t) }}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/skillflaw/skillflaw-go/audit"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -37,4 +38,18 @@ func (Businesses) Routes(s *httpapi.Server, d Deps) {
 	cmds.Routes(s)
 	readapi.RegisterBusinessReads(s, d.Pool)
 	readapi.RegisterBusinessUserRoleReads(s, d.Pool)
+}
+
+// TenantResources implements TenantResourcer.
+func (Businesses) TenantResources() []commands.TenantResource {
+	return []commands.TenantResource{
+		{Table: "businesses", One: "business", Many: "businesses"},
+	}
+}
+
+// AuditSources implements AuditSourcer.
+func (Businesses) AuditSources() []audit.Source {
+	return []audit.Source{
+		auditSource("businesses", domain.BusinessesStream, domain.LoadBusinessTree),
+	}
 }

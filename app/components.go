@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/skillflaw/skillflaw-go/audit"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/engine/components"
@@ -54,4 +55,19 @@ func (Components) Routes(s *httpapi.Server, d Deps) {
 		Handler: &commands.ComponentsHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Pool: d.Pool}}
 	port.Routes(s)
 	readapi.RegisterComponentReads(s, d.Pool, d.Store, d.Registry, builtin)
+}
+
+// TenantResources implements TenantResourcer.
+func (Components) TenantResources() []commands.TenantResource {
+	return []commands.TenantResource{
+		{Table: "component_groups", One: "component group", Many: "component groups"},
+		{Table: "components", One: "component", Many: "components"},
+	}
+}
+
+// AuditSources implements AuditSourcer.
+func (Components) AuditSources() []audit.Source {
+	return []audit.Source{
+		auditSource("component_groups", domain.ComponentGroupsStream, domain.LoadComponentGroups),
+	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/skillflaw/skillflaw-go/audit"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -35,4 +36,18 @@ func (Configs) Routes(s *httpapi.Server, d Deps) {
 		Handler: &commands.ConfigsHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Secrets: d.Secrets}}
 	port.Routes(s)
 	readapi.RegisterConfigReads(s, d.Pool)
+}
+
+// TenantResources implements TenantResourcer.
+func (Configs) TenantResources() []commands.TenantResource {
+	return []commands.TenantResource{
+		{Table: "configs", One: "config", Many: "configs"},
+	}
+}
+
+// AuditSources implements AuditSourcer.
+func (Configs) AuditSources() []audit.Source {
+	return []audit.Source{
+		auditSource("configs", domain.ConfigsStream, domain.LoadConfigs),
+	}
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/skillflaw/skillflaw-go/audit"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -34,4 +35,18 @@ func (Dictionary) Routes(s *httpapi.Server, d Deps) {
 		Handler: &commands.DictionaryHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool)}}
 	port.Routes(s)
 	readapi.RegisterDictionaryReads(s, d.Pool)
+}
+
+// TenantResources implements TenantResourcer.
+func (Dictionary) TenantResources() []commands.TenantResource {
+	return []commands.TenantResource{
+		{Table: "dictionary_entries", One: "dictionary entry", Many: "dictionary entries"},
+	}
+}
+
+// AuditSources implements AuditSourcer.
+func (Dictionary) AuditSources() []audit.Source {
+	return []audit.Source{
+		auditSource("dictionary", domain.DictionaryStream, domain.LoadDictionary),
+	}
 }

@@ -33,3 +33,10 @@ func (Flows) Routes(s *httpapi.Server, d Deps) {
 	readapi.RegisterFlowReads(s, d.Pool, d.Store, d.Registry)
 	readapi.RegisterFlowHistory(s, d.Pool, d.Store, d.Registry)
 }
+
+// TenantResources implements TenantResourcer.
+func (Flows) TenantResources() []commands.TenantResource {
+	return []commands.TenantResource{
+		{Table: "flows", One: "flow", Many: "flows"},
+	}
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"github.com/skillflaw/skillflaw-go/audit"
 	"time"
 
 	"github.com/skillflaw/skillflaw-go/commands"
@@ -51,4 +52,18 @@ func (m MCPServers) Routes(s *httpapi.Server, d Deps) {
 			HTTPClient: policy.HTTPClient(), Timeout: m.TestTimeout}}
 	port.Routes(s)
 	readapi.RegisterMCPServerReads(s, d.Pool)
+}
+
+// TenantResources implements TenantResourcer.
+func (MCPServers) TenantResources() []commands.TenantResource {
+	return []commands.TenantResource{
+		{Table: "mcp_servers", One: "MCP server", Many: "MCP servers"},
+	}
+}
+
+// AuditSources implements AuditSourcer.
+func (MCPServers) AuditSources() []audit.Source {
+	return []audit.Source{
+		auditSource("mcp_servers", domain.MCPServersStream, domain.LoadMCPServers),
+	}
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/skillflaw/skillflaw-go/audit"
 	"time"
 
 	"github.com/skillflaw/skillflaw-go/commands"
@@ -61,4 +62,18 @@ func (ModelCatalog) Bootstrap(ctx context.Context, d Deps) error {
 		d.Logger.Info("model catalogue seeded", "events", n)
 	}
 	return nil
+}
+
+// TenantResources implements TenantResourcer.
+func (ModelCatalog) TenantResources() []commands.TenantResource {
+	return []commands.TenantResource{
+		{Table: "model_providers", One: "model provider", Many: "model providers"},
+	}
+}
+
+// AuditSources implements AuditSourcer.
+func (ModelCatalog) AuditSources() []audit.Source {
+	return []audit.Source{
+		auditSource("model_catalog", domain.ModelCatalogStream, domain.LoadModelCatalog),
+	}
 }

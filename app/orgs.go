@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/skillflaw/skillflaw-go/audit"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -34,4 +35,18 @@ func (Orgs) Routes(s *httpapi.Server, d Deps) {
 	cmds := &commands.Orgs{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock}
 	cmds.Routes(s)
 	readapi.RegisterOrgReads(s, d.Pool)
+}
+
+// TenantResources implements TenantResourcer.
+func (Orgs) TenantResources() []commands.TenantResource {
+	return []commands.TenantResource{
+		{Table: "orgs", One: "organization", Many: "organizations"},
+	}
+}
+
+// AuditSources implements AuditSourcer.
+func (Orgs) AuditSources() []audit.Source {
+	return []audit.Source{
+		auditSource("orgs", domain.OrgTreeStream, domain.LoadOrgTree),
+	}
 }

@@ -60,3 +60,10 @@ func (Projects) Bootstrap(ctx context.Context, d Deps) error {
 	}
 	return nil
 }
+
+// TenantResources implements TenantResourcer.
+func (Projects) TenantResources() []commands.TenantResource {
+	return []commands.TenantResource{
+		{Table: "projects", One: "project", Many: "projects"},
+	}
+}

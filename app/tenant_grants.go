@@ -1,6 +1,8 @@
 package app
 
 import (
+	"github.com/google/uuid"
+	"github.com/skillflaw/skillflaw-go/audit"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -34,4 +36,11 @@ func (TenantGrants) Routes(s *httpapi.Server, d Deps) {
 	cmds := &commands.TenantGrants{Server: s, Repo: d.Repository, Pool: d.Pool, IDs: commands.NewSequences(d.Pool), Clock: d.Clock}
 	cmds.Routes(s)
 	readapi.RegisterTenantGrantReads(s, d.Pool)
+}
+
+// AuditSources implements AuditSourcer.
+func (TenantGrants) AuditSources() []audit.Source {
+	return []audit.Source{
+		auditSource("tenant_grants", func(t uuid.UUID) string { return domain.LoadTenantGrants(t).StreamID() }, domain.LoadTenantGrants),
+	}
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"github.com/skillflaw/skillflaw-go/audit"
 	"time"
 
 	"github.com/skillflaw/skillflaw-go/commands"
@@ -40,7 +41,7 @@ func (Tenants) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (Tenants) Routes(s *httpapi.Server, d Deps) {
-	cmds := &commands.Tenants{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock}
+	cmds := &commands.Tenants{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock, Resources: d.TenantResources}
 	cmds.Routes(s)
 	readapi.RegisterTenantReads(s, d.Pool)
 	readapi.RegisterTenantCandidates(s, d.Pool)
@@ -59,4 +60,11 @@ func (Tenants) Bootstrap(ctx context.Context, d Deps) error {
 		d.Logger.Info("system tenant created", "tenant_id", tenancy.SystemTenantID)
 	}
 	return nil
+}
+
+// AuditSources implements AuditSourcer.
+func (Tenants) AuditSources() []audit.Source {
+	return []audit.Source{
+		auditSource("tenant", domain.TenantStream, domain.LoadTenant),
+	}
 }

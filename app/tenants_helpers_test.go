@@ -58,7 +58,7 @@ type tenServer struct {
 func tenStart(t *testing.T) *tenServer {
 	t.Helper()
 	s := &tenServer{harness: startApp(t, options{env: adminEnv(tenAdmin, tenAdminPassword),
-		modules: []app.Module{&app.Identity{}, app.Flows{}, app.Tenants{}, app.Permissions{}, app.TenantGrants{}, tenProbe{}}})}
+		modules: []app.Module{&app.Identity{}, app.Flows{}, app.Projects{}, app.Tenants{}, app.Permissions{}, app.TenantGrants{}, tenProbe{}}})}
 	s.admin = s.login(t, tenAdmin, tenAdminPassword).access
 	return s
 }

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/skillflaw/skillflaw-go/audit"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -32,4 +33,18 @@ func (UserGroups) Routes(s *httpapi.Server, d Deps) {
 	cmds := &commands.UserGroups{Server: s, Repo: d.Repository, Pool: d.Pool, IDs: commands.NewSequences(d.Pool), Clock: d.Clock}
 	cmds.Routes(s)
 	readapi.RegisterUserGroupReads(s, d.Pool)
+}
+
+// TenantResources implements TenantResourcer.
+func (UserGroups) TenantResources() []commands.TenantResource {
+	return []commands.TenantResource{
+		{Table: "user_groups", One: "user group", Many: "user groups"},
+	}
+}
+
+// AuditSources implements AuditSourcer.
+func (UserGroups) AuditSources() []audit.Source {
+	return []audit.Source{
+		auditSource("user_groups", domain.UserGroupsStream, domain.LoadUserGroups),
+	}
 }

@@ -42,6 +42,9 @@ type Tenants struct {
 	Repo   *Repository
 	Pool   *pgxpool.Pool
 	Clock  func() time.Time
+	// Resources are the read models Remove Tenant looks at, in the order
+	// its 409 names them (the modules' declarations).
+	Resources []TenantResource
 }
 
 // TenantCreate is the body of Add Tenant. tenant_id may be given by the
@@ -258,7 +261,7 @@ func (h *Tenants) remove(c *gin.Context) {
 		if err := t.Delete(); err != nil {
 			return err
 		}
-		if err := tenantEmpty(ctx, h.Pool, t); err != nil {
+		if err := tenantEmpty(ctx, h.Pool, h.Resources, t); err != nil {
 			return err
 		}
 		claims, err := tenantNameClaims(ctx, h.Repo, id, "", t.State().TenantName)
@@ -271,35 +274,21 @@ func (h *Tenants) remove(c *gin.Context) {
 	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: msgTenantDeleted})
 }
 
-// tenantResource is a read model whose rows belong to a tenant (column
-// tenant_id): while one of its rows (not soft-deleted, where the table has
-// is_deleted) names a tenant, the tenant cannot be removed.
-type tenantResource struct {
-	table, one, many string
-}
-
-// tenantResources are the read models Remove Tenant looks at. Those not
-// (yet) in the database are skipped, so modules can arrive in any order.
-var tenantResources = []tenantResource{
-	{"flows", "flow", "flows"},
-	{"projects", "project", "projects"},
-	{"businesses", "business", "businesses"},
-	{"orgs", "organization", "organizations"},
-	{"user_groups", "user group", "user groups"},
-	{"dictionary_entries", "dictionary entry", "dictionary entries"},
-	{"configs", "config", "configs"},
-	{"model_providers", "model provider", "model providers"},
-	{"component_groups", "component group", "component groups"},
-	{"components", "component", "components"},
-	{"mcp_servers", "MCP server", "MCP servers"},
+// TenantResource is a read model whose rows belong to a tenant (column
+// tenant_id; the rows with is_deleted true, where the table has it, do
+// not count): while one of its rows names a tenant, the tenant cannot be
+// removed. Modules declare theirs (app.TenantResourcer); One and Many name
+// a row in the 409.
+type TenantResource struct {
+	Table, One, Many string
 }
 
 // tenantEmpty returns a 409 naming what still belongs to tenant t, or nil.
 // It reads the read models, which show every write that has answered.
-func tenantEmpty(ctx context.Context, pool *pgxpool.Pool, t *domain.Tenant) error {
-	names := make([]string, len(tenantResources))
-	for i, r := range tenantResources {
-		names[i] = r.table
+func tenantEmpty(ctx context.Context, pool *pgxpool.Pool, resources []TenantResource, t *domain.Tenant) error {
+	names := make([]string, len(resources))
+	for i, r := range resources {
+		names[i] = r.Table
 	}
 	rows, _ := pool.Query(ctx, `SELECT table_name::text, bool_or(column_name = 'is_deleted')
 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ANY($1)
@@ -319,14 +308,14 @@ GROUP BY table_name HAVING bool_or(column_name = 'tenant_id')`, names)
 	}
 	var (
 		counts []string
-		found  []tenantResource
+		found  []TenantResource
 	)
-	for _, r := range tenantResources {
-		if !slices.Contains(present, r.table) {
+	for _, r := range resources {
+		if !slices.Contains(present, r.Table) {
 			continue
 		}
-		q := `(SELECT count(*) FROM ` + r.table + ` WHERE tenant_id = $1`
-		if soft[r.table] {
+		q := `(SELECT count(*) FROM ` + r.Table + ` WHERE tenant_id = $1`
+		if soft[r.Table] {
 			q += ` AND NOT is_deleted`
 		}
 		counts, found = append(counts, q+`)`), append(found, r)
@@ -346,9 +335,9 @@ GROUP BY table_name HAVING bool_or(column_name = 'tenant_id')`, names)
 	for i, r := range found {
 		switch {
 		case n[i] == 1:
-			blocks = append(blocks, "1 "+r.one)
+			blocks = append(blocks, "1 "+r.One)
 		case n[i] > 1:
-			blocks = append(blocks, fmt.Sprintf("%d %s", n[i], r.many))
+			blocks = append(blocks, fmt.Sprintf("%d %s", n[i], r.Many))
 		}
 	}
 	if len(blocks) == 0 {
