@@ -152,14 +152,11 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 	// operation is authorised against them (access.Enforcer). Their
 	// projection reads the events of modules an App may lack; those types
 	// are registered anyway (none of them will ever be appended then).
-	for _, schemas := range [][]domain.Schema{domain.IdentityEvents(), domain.TenantEvents(), domain.PermissionEvents(),
-		domain.TenantGrantEvents(), domain.BusinessEvents(), domain.OrgEvents(), domain.UserGroupEvents()} {
-		for _, sc := range schemas {
-			if !a.reg.Known(sc.Event.EventType()) {
-				if err := a.reg.Register(sc.Event, sc.Version); err != nil {
-					a.Close()
-					return nil, err
-				}
+	for _, sc := range projections.AccessEvents() {
+		if !a.reg.Known(sc.Event.EventType()) {
+			if err := a.reg.Register(sc.Event, sc.Version); err != nil {
+				a.Close()
+				return nil, err
 			}
 		}
 	}

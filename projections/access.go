@@ -261,3 +261,15 @@ func accessGroups(p *Projection) {
 		return changeTenant(tx, e.TenantID, `DELETE FROM access_group_members WHERE member_id = $1`, e.MemberID)
 	})
 }
+
+// AccessEvents are the event types the access projection reads: the
+// identity, tenants, permissions, grants, businesses, organisations and
+// user groups. The core registers them whichever modules an App has.
+func AccessEvents() []domain.Schema {
+	var out []domain.Schema
+	for _, schemas := range [][]domain.Schema{domain.IdentityEvents(), domain.TenantEvents(), domain.PermissionEvents(),
+		domain.TenantGrantEvents(), domain.BusinessEvents(), domain.OrgEvents(), domain.UserGroupEvents()} {
+		out = append(out, schemas...)
+	}
+	return out
+}
