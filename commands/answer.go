@@ -102,3 +102,9 @@ func tenantWrite(c *gin.Context, pool *pgxpool.Pool, now time.Time, param string
 	md.TenantID = t.ID
 	return id, t.ID, md, true
 }
+
+// Detail is the one {"detail": "…"} answer of the writes (a removal's
+// message); errors have their own (httpapi.Fail).
+type Detail struct {
+	Detail string `json:"detail"`
+}

@@ -59,11 +59,6 @@ type BusinessUpdate struct {
 	Note             *string    `json:"note"`
 }
 
-// BusinessDeleted is Remove Business's answer.
-type BusinessDeleted struct {
-	Detail string `json:"detail"`
-}
-
 // BusinessUserDeleted is Remove Business User's answer: how many of the
 // user's role relations in the business were removed.
 type BusinessUserDeleted struct {
@@ -92,7 +87,7 @@ func (h *Businesses) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}", Access: access.Tenant("businesses", "delete"), Tag: "Business",
 		Summary:     "Remove Business",
 		Description: "Remove a business without sub-businesses or users (businesses.delete); otherwise 409 naming them.",
-		Params:      []httpapi.Param{businessID}, Response: BusinessDeleted{}, ReadModels: models, Handler: h.remove})
+		Params:      []httpapi.Param{businessID}, Response: Detail{}, ReadModels: models, Handler: h.remove})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}/users/{uid}", Access: access.Tenant("businesses", "delete"), Tag: "Business",
 		Summary: "Remove Business User",
 		Description: "Remove a user's membership and roles in the business (businesses.delete); deleted_count is how many role " +
@@ -209,7 +204,7 @@ func (h *Businesses) remove(c *gin.Context) {
 	}
 	res, err := h.decide(c.Request.Context(), b.TenantID, b.BusinessID, httpapi.Metadata(c, h.Clock()),
 		func(t *domain.BusinessTree) error { return t.Remove(b.BusinessID) })
-	answerValue(c, h.Server, res.Last(), err, http.StatusOK, BusinessDeleted{Detail: "Business deleted"})
+	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: "Business deleted"})
 }
 
 func (h *Businesses) removeUser(c *gin.Context) {
@@ -268,7 +263,7 @@ func (h *Businesses) userRoleRoutes(s *httpapi.Server) {
 		Description: "Remove one role relation of the business (businesses.delete); 404 \"Business user role not found\" if the " +
 			"business has none with this id.",
 		Params:   []httpapi.Param{businessID, {Name: "relation_id", In: "path", Type: "integer", Place: tenancy.PlaceBusinessRelation}},
-		Response: BusinessDeleted{}, ReadModels: models, Handler: h.removeUserRole})
+		Response: Detail{}, ReadModels: models, Handler: h.removeUserRole})
 }
 
 // businessRoleUser finds the user of an Upsert body in the users read
@@ -401,6 +396,6 @@ func (h *Businesses) removeUserRole(c *gin.Context) {
 	case n == 0:
 		httpapi.Fail(c, domain.NotFoundf(MsgBusinessUserRoleNotFound))
 	default:
-		c.JSON(http.StatusOK, BusinessDeleted{Detail: "Business user role deleted"})
+		c.JSON(http.StatusOK, Detail{Detail: "Business user role deleted"})
 	}
 }

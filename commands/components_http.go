@@ -98,11 +98,6 @@ type ComponentPatch struct {
 	BusinessID       *int64  `json:"business_id" binding:"omitnil,min=0"`
 }
 
-// CatalogDetail is the answer of a removal.
-type CatalogDetail struct {
-	Detail string `json:"detail"`
-}
-
 const (
 	msgComponentGroupDeleted = "Component group deleted"
 	msgComponentDeleted      = "Component deleted"
@@ -130,7 +125,7 @@ func (p *ComponentsPort) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/component-groups/{group_id}", Access: access.Scoped("components", "delete"),
 		Tag: "Component", Summary: "Remove Component Group",
 		Description: "Remove a component group. A group that still has components is refused (409, naming how many)." + rule,
-		Params:      group, Response: CatalogDetail{}, ReadModels: models, Handler: p.removeGroup})
+		Params:      group, Response: Detail{}, ReadModels: models, Handler: p.removeGroup})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/components", Access: access.Scoped("components", "write"),
 		Tag: "Component", Summary: "Add Component",
 		Description: "Add a catalogue component (documentation: executable is always false, the engine never runs its code) " +
@@ -143,7 +138,7 @@ func (p *ComponentsPort) Routes(s *httpapi.Server) {
 		Params: comp, Body: ComponentPatch{}, Response: readapi.ComponentRead{}, ReadModels: models, Handler: p.patch})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/components/{component_id}", Access: access.Scoped("components", "delete"),
 		Tag: "Component", Summary: "Remove Component", Description: "Remove a component." + rule,
-		Params: comp, Response: CatalogDetail{}, ReadModels: models, Handler: p.remove})
+		Params: comp, Response: Detail{}, ReadModels: models, Handler: p.remove})
 }
 
 // begin binds the body (nil: none) and resolves the caller and tenant.
@@ -258,7 +253,7 @@ func (p *ComponentsPort) removeGroup(c *gin.Context) {
 		return
 	}
 	w, err := p.Handler.RemoveGroup(c.Request.Context(), RemoveComponentGroup{Tenant: tenant, Caller: caller, Meta: md, GroupID: id, At: at})
-	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, CatalogDetail{Detail: msgComponentGroupDeleted})
+	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, Detail{Detail: msgComponentGroupDeleted})
 }
 
 func (p *ComponentsPort) add(c *gin.Context) {
@@ -317,5 +312,5 @@ func (p *ComponentsPort) remove(c *gin.Context) {
 		return
 	}
 	w, err := p.Handler.Remove(c.Request.Context(), RemoveComponent{Tenant: tenant, Caller: caller, Meta: md, ComponentID: id, At: at})
-	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, CatalogDetail{Detail: msgComponentDeleted})
+	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, Detail{Detail: msgComponentDeleted})
 }

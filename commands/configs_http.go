@@ -48,11 +48,6 @@ type ConfigPatch struct {
 	Note        *string `json:"note"`
 }
 
-// ConfigDetail is the answer of a removal.
-type ConfigDetail struct {
-	Detail string `json:"detail"`
-}
-
 // Routes registers the write operations of the configs.
 func (p *ConfigsPort) Routes(s *httpapi.Server) {
 	models := readapi.ConfigsReadModels
@@ -70,7 +65,7 @@ func (p *ConfigsPort) Routes(s *httpapi.Server) {
 		Params: id, Body: ConfigPatch{}, Response: readapi.ConfigRead{}, ReadModels: models, Handler: p.patch})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/configs/{config_id}", Access: access.Tenant("configs", "delete"),
 		Tag: "Configs", Summary: "Remove Config", Description: "Remove a config of the caller's tenant.",
-		Params: id, Response: ConfigDetail{}, ReadModels: models, Handler: p.remove})
+		Params: id, Response: Detail{}, ReadModels: models, Handler: p.remove})
 }
 
 func (p *ConfigsPort) begin(c *gin.Context, param bool, body any) (int64, uuid.UUID, eventstore.Metadata, bool) {
@@ -115,5 +110,5 @@ func (p *ConfigsPort) remove(c *gin.Context) {
 		return
 	}
 	w, err := p.Handler.Remove(c.Request.Context(), RemoveConfig{Tenant: tenant, Meta: md, ConfigID: id})
-	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, ConfigDetail{Detail: msgConfigDeleted})
+	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, Detail{Detail: msgConfigDeleted})
 }

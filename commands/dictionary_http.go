@@ -68,11 +68,6 @@ type DictionaryItemPatch struct {
 	Note         *string `json:"note"`
 }
 
-// DictionaryDetail is the answer of a removal: {"detail": "... deleted"}.
-type DictionaryDetail struct {
-	Detail string `json:"detail"`
-}
-
 // Routes registers the write operations of the dictionary.
 func (p *DictionaryPort) Routes(s *httpapi.Server) {
 	models := readapi.DictionaryReadModels
@@ -90,7 +85,7 @@ func (p *DictionaryPort) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/dictionary/indexes/{index_id}", Access: access.Tenant("dictionary", "delete"),
 		Tag: "Dictionary", Summary: "Remove Index",
 		Description: "Remove an index of the caller's tenant. An index that still has items is not removed (409): remove its items first.",
-		Params:      index, Response: DictionaryDetail{}, ReadModels: models, Handler: p.removeIndex})
+		Params:      index, Response: Detail{}, ReadModels: models, Handler: p.removeIndex})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/dictionary/indexes/{index_id}/items", Access: access.Tenant("dictionary", "write"),
 		Tag: "Dictionary", Summary: "Add Item",
 		Description: "Add an item to an index of the caller's tenant. config_key is unique in the index (409); key_order (default 0) orders the items.",
@@ -101,7 +96,7 @@ func (p *DictionaryPort) Routes(s *httpapi.Server) {
 		Params:      item, Body: DictionaryItemPatch{}, Response: entry, ReadModels: models, Handler: p.patchItem})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/dictionary/items/{item_id}", Access: access.Tenant("dictionary", "delete"),
 		Tag: "Dictionary", Summary: "Remove Item", Description: "Remove an item of the caller's tenant.",
-		Params: item, Response: DictionaryDetail{}, ReadModels: models, Handler: p.removeItem})
+		Params: item, Response: Detail{}, ReadModels: models, Handler: p.removeItem})
 }
 
 // begin begins a write (tenantWrite).
@@ -148,7 +143,7 @@ func (p *DictionaryPort) removeIndex(c *gin.Context) {
 		return
 	}
 	w, err := p.Handler.RemoveIndex(c.Request.Context(), RemoveDictionaryIndex{Tenant: tenant, Meta: md, IndexID: id})
-	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, DictionaryDetail{Detail: msgDictionaryIndexDeleted})
+	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, Detail{Detail: msgDictionaryIndexDeleted})
 }
 
 func (p *DictionaryPort) addItem(c *gin.Context) {
@@ -185,5 +180,5 @@ func (p *DictionaryPort) removeItem(c *gin.Context) {
 		return
 	}
 	w, err := p.Handler.RemoveItem(c.Request.Context(), RemoveDictionaryItem{Tenant: tenant, Meta: md, ItemID: id})
-	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, DictionaryDetail{Detail: msgDictionaryItemDeleted})
+	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, Detail{Detail: msgDictionaryItemDeleted})
 }

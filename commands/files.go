@@ -59,11 +59,6 @@ type FilesDeleted struct {
 	FilesKept    int    `json:"files_kept"`
 }
 
-// FileDeletedDetail is the answer of Delete File (v2).
-type FileDeletedDetail struct {
-	Detail string `json:"detail"`
-}
-
 // Routes registers the operations.
 func (h *Files) Routes(s *httpapi.Server) {
 	// The server's body limit would answer an oversized upload with its
@@ -109,7 +104,7 @@ func (h *Files) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v2/files/{file_id}", Tag: "Files",
 		Summary: "Delete File", Access: access.Own("files", "delete"),
 		Params:      []httpapi.Param{{Name: "file_id", In: "path", Format: "uuid"}},
-		Description: "Delete a file by its ID.", Response: FileDeletedDetail{},
+		Description: "Delete a file by its ID.", Response: Detail{},
 		ReadModels: readapi.FileReadModels, Handler: h.deleteOne})
 }
 
@@ -648,5 +643,5 @@ func (h *Files) deleteOne(c *gin.Context) {
 		return
 	}
 	pos, err := h.DeleteFiles(c.Request.Context(), []uuid.UUID{f.ID}, httpapi.Metadata(c, h.Clock()))
-	answerValue(c, h.Server, pos, err, http.StatusOK, FileDeletedDetail{Detail: fmt.Sprintf("File %s deleted successfully", f.Name)})
+	answerValue(c, h.Server, pos, err, http.StatusOK, Detail{Detail: fmt.Sprintf("File %s deleted successfully", f.Name)})
 }

@@ -60,11 +60,6 @@ func (b MCPServerBody) fields() MCPServerFields {
 		Env: b.Env, Headers: b.Headers, URL: b.URL, Logo: b.Logo, Note: b.Note, IsActive: b.IsActive}
 }
 
-// MCPServerDetail is the answer of a removal.
-type MCPServerDetail struct {
-	Detail string `json:"detail"`
-}
-
 // MCPTestAnswer is the answer of Test Server Connection: success and the
 // tools (name, description) with their number, or success false and the
 // connection's error.
@@ -121,7 +116,7 @@ func (p *MCPServersPort) Routes(s *httpapi.Server) {
 		Params: append(name, business), Body: MCPServerBody{}, Response: readapi.MCPServerRead{}, ReadModels: models, Handler: p.patch})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v2/mcp/servers/{server_name}", Access: access.Scoped("mcp", "delete"),
 		Tag: "MCP", Summary: "Delete Server", Description: "Remove an MCP server." + lookup,
-		Params: append(name, scope, business), Response: MCPServerDetail{}, ReadModels: models, Handler: p.remove})
+		Params: append(name, scope, business), Response: Detail{}, ReadModels: models, Handler: p.remove})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v2/mcp/servers/{server_name}/test", Access: access.Scoped("mcp", "read"),
 		Tag: "MCP", Summary: "Test Server Connection",
 		Description: "Connect to an MCP server the caller sees (as Get Server Endpoint finds it) and list its tools: " +
@@ -205,7 +200,7 @@ func (p *MCPServersPort) remove(c *gin.Context) {
 	}
 	w, err := p.Handler.Remove(c.Request.Context(), RemoveMCPServer{Tenant: tenant, Meta: md, Caller: caller,
 		Ref: MCPServerRef{Name: c.Param("server_name"), Scope: q.MCPScope, BusinessID: q.BusinessID}})
-	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, MCPServerDetail{Detail: msgMCPServerDeleted})
+	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, Detail{Detail: msgMCPServerDeleted})
 }
 
 func (p *MCPServersPort) test(c *gin.Context) {

@@ -99,7 +99,7 @@ func (p *ModelCatalogPort) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/model-management/providers/{provider_id}",
 		Access: access.Tenant("models", "delete"), Tag: tag, Summary: "Remove Model Provider",
 		Description: "Remove a provider" + where + ", and its models with it.",
-		Params:      providerID, Response: ConfigDetail{}, ReadModels: models, Handler: p.removeProvider})
+		Params:      providerID, Response: Detail{}, ReadModels: models, Handler: p.removeProvider})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/model-management/providers", Access: access.Tenant("models", "delete"),
 		Tag: tag, Summary: "Remove Model Providers Bulk",
 		Description: "Remove the providers of ids" + where + ", with their models; ids it does not have are not counted.",
@@ -116,7 +116,7 @@ func (p *ModelCatalogPort) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/model-management/models/{model_id}",
 		Access: access.Tenant("models", "delete"), Tag: tag, Summary: "Remove Provider Model",
 		Description: "Remove a model" + where + ".",
-		Params:      modelID, Response: ConfigDetail{}, ReadModels: models, Handler: p.removeModel})
+		Params:      modelID, Response: Detail{}, ReadModels: models, Handler: p.removeModel})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/model-management/models", Access: access.Tenant("models", "delete"),
 		Tag: tag, Summary: "Remove Provider Models Bulk",
 		Description: "Remove the models of ids" + where + "; ids it does not have are not counted.",
@@ -166,7 +166,7 @@ func (p *ModelCatalogPort) removeProvider(c *gin.Context) {
 		return
 	}
 	w, err := p.Handler.RemoveProviders(c.Request.Context(), RemoveModelProviders{Tenant: tenant, Meta: md, IDs: []int64{id}, Strict: true})
-	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, ConfigDetail{Detail: "Model provider deleted"})
+	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, Detail{Detail: "Model provider deleted"})
 }
 
 func (p *ModelCatalogPort) removeProviders(c *gin.Context) {
@@ -212,7 +212,7 @@ func (p *ModelCatalogPort) removeModel(c *gin.Context) {
 		return
 	}
 	w, err := p.Handler.RemoveModels(c.Request.Context(), RemoveProviderModels{Tenant: tenant, Meta: md, IDs: []int64{id}, Strict: true})
-	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, ConfigDetail{Detail: "Model deleted"})
+	answerValue(c, p.Server, w.Result.Last(), err, http.StatusOK, Detail{Detail: "Model deleted"})
 }
 
 func (p *ModelCatalogPort) removeModels(c *gin.Context) {

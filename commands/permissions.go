@@ -72,11 +72,6 @@ type PermRolePrivCreate struct {
 	PrivID   *string `json:"priv_id" binding:"required,min=1,max=64"`
 }
 
-// PermDetail is the answer of a removal.
-type PermDetail struct {
-	Detail string `json:"detail"`
-}
-
 // permManage is the one authorisation check of the catalogue's writes:
 // superusers only (access.Superuser): the catalogue is shared by every tenant.
 func permManage(c *gin.Context) bool {
@@ -107,7 +102,7 @@ func (h *Permissions) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/modules/{module_id}/privs/{priv_id}", Access: access.Superuser(), Tag: "Permission",
 		Summary:     "Remove Module Priv",
 		Description: "Remove a privilege. System privileges are not removed (409), nor privileges a role holds (409 naming the roles).",
-		Params:      []httpapi.Param{module, priv}, Response: PermDetail{}, ReadModels: models, Handler: h.removePriv})
+		Params:      []httpapi.Param{module, priv}, Response: Detail{}, ReadModels: models, Handler: h.removePriv})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/permissions/roles", Access: access.Superuser(), Tag: "Permission",
 		Summary: "Add Role",
 		Description: "Add a role: role_id is 1..32 characters of a-z 0-9 _ - and unique (409). is_sys_role true is refused (422): " +
@@ -120,7 +115,7 @@ func (h *Permissions) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/roles/{role_id}", Access: access.Superuser(), Tag: "Permission",
 		Summary:     "Remove Role",
 		Description: "Remove a role together with the privileges it holds. System roles are not removed (409).",
-		Params:      []httpapi.Param{role}, Response: PermDetail{}, ReadModels: models, Handler: h.removeRole})
+		Params:      []httpapi.Param{role}, Response: Detail{}, ReadModels: models, Handler: h.removeRole})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/permissions/roles/{role_id}/privs", Access: access.Superuser(), Tag: "Permission",
 		Summary: "Add Role Priv Item",
 		Description: "Let a role hold a privilege (404 naming an unknown role, module or privilege; 409 if it holds it already). " +
@@ -130,7 +125,7 @@ func (h *Permissions) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/roles/{role_id}/privs/{module_id}/{priv_id}", Access: access.Superuser(),
 		Tag: "Permission", Summary: "Remove Role Priv Item",
 		Description: "Take a privilege from a role (404 if it does not hold it). The privileges of system roles are the built-in matrix (409).",
-		Params:      []httpapi.Param{role, module, priv}, Response: PermDetail{}, ReadModels: models, Handler: h.removeRolePriv})
+		Params:      []httpapi.Param{role, module, priv}, Response: Detail{}, ReadModels: models, Handler: h.removeRolePriv})
 }
 
 // permAttempts bounds how often a write decides again after losing a race
@@ -158,7 +153,7 @@ func (h *Permissions) decide(c *gin.Context, fn func(*domain.PermissionCatalogue
 // removed answers a removal with {"detail": msg} once the read model shows
 // it.
 func (h *Permissions) removed(c *gin.Context, res eventstore.AppendResult, err error, msg string) {
-	answerValue(c, h.Server, res.Last(), err, http.StatusOK, PermDetail{Detail: msg})
+	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: msg})
 }
 
 func (h *Permissions) addPriv(c *gin.Context) {

@@ -73,11 +73,6 @@ type TenantRolesDeleted struct {
 	DeletedCount int `json:"deleted_count"`
 }
 
-// TenantGrantDetail answers a single removal.
-type TenantGrantDetail struct {
-	Detail string `json:"detail"`
-}
-
 // grantTenantQuery is the optional tenant of the removals (not in the
 // contract, whose removals name no tenant: else X-Tenant-Id, else the
 // system tenant).
@@ -127,7 +122,7 @@ func (h *TenantGrants) Routes(s *httpapi.Server) {
 		s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/tenants/" + k.path + "/{relation_id}", Tag: "Tenants",
 			Summary:     "Remove Tenant " + k.what + " Role",
 			Description: "Remove one " + kindName + " role relation of the tenant (404 if it has none with that id).",
-			Params:      rel, Response: TenantGrantDetail{}, ReadModels: k.models, Access: access.Tenant("permissions", "delete"), Handler: h.removeOne(kindName)})
+			Params:      rel, Response: Detail{}, ReadModels: k.models, Access: access.Tenant("permissions", "delete"), Handler: h.removeOne(kindName)})
 	}
 }
 
@@ -343,7 +338,7 @@ func (h *TenantGrants) removeOne(kind string) gin.HandlerFunc {
 			return
 		}
 		res, err := h.decide(c.Request.Context(), t.ID, md, func(g *domain.TenantGrants) error { return g.Revoke(kind, id) })
-		answerValue(c, h.Server, res.Last(), err, http.StatusOK, TenantGrantDetail{Detail: "Tenant " + kind + " role deleted"})
+		answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: "Tenant " + kind + " role deleted"})
 	}
 }
 

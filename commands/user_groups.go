@@ -65,11 +65,6 @@ type UserGroupMemberPatch struct {
 	IsLeader *bool `json:"is_leader" binding:"required"`
 }
 
-// UserGroupsDetail is the answer of a removal: {"detail": "... deleted"}.
-type UserGroupsDetail struct {
-	Detail string `json:"detail"`
-}
-
 // ugTenantQuery is the tenant-id query parameter of the writes.
 type ugTenantQuery struct {
 	TenantID *uuid.UUID `form:"tenant-id"`
@@ -92,7 +87,7 @@ func (h *UserGroups) Routes(s *httpapi.Server) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/user-groups/{group_id}", Access: access.Tenant("user_groups", "delete"), Tag: "Organization",
 		Summary:     "Remove User Group",
 		Description: "Remove a group of the tenant. A group that still has members is not removed (409).",
-		Params:      group, Response: UserGroupsDetail{}, ReadModels: models, Handler: h.removeGroup})
+		Params:      group, Response: Detail{}, ReadModels: models, Handler: h.removeGroup})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/user-group-members", Access: access.Tenant("user_groups", "write"), Tag: "Organization",
 		Summary: "Add User Group Member",
 		Description: "Add an active user to a group of the tenant. An unknown or inactive user is 422; a user already in " +
@@ -104,7 +99,7 @@ func (h *UserGroups) Routes(s *httpapi.Server) {
 		Params: member, Body: UserGroupMemberPatch{}, Response: readapi.UserGroupMemberRead{}, ReadModels: models, Handler: h.patchMember})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/user-group-members/{member_id}", Access: access.Tenant("user_groups", "delete"), Tag: "Organization",
 		Summary: "Remove User Group Member", Description: "Remove a member from its group of the tenant.",
-		Params: member, Response: UserGroupsDetail{}, ReadModels: models, Handler: h.removeMember})
+		Params: member, Response: Detail{}, ReadModels: models, Handler: h.removeMember})
 }
 
 // LoadUserGroups folds the user groups of tenant (an empty aggregate when
@@ -233,7 +228,7 @@ func (h *UserGroups) patchGroup(c *gin.Context) {
 
 func (h *UserGroups) removeGroup(c *gin.Context) {
 	if _, _, res, ok := h.byID(c, "group_id", nil, func(g *domain.UserGroups, id int64) error { return g.RemoveGroup(id) }); ok {
-		answerValue(c, h.Server, res.Last(), nil, http.StatusOK, UserGroupsDetail{Detail: msgUserGroupDeleted})
+		answerValue(c, h.Server, res.Last(), nil, http.StatusOK, Detail{Detail: msgUserGroupDeleted})
 	}
 }
 
@@ -308,6 +303,6 @@ func (h *UserGroups) patchMember(c *gin.Context) {
 
 func (h *UserGroups) removeMember(c *gin.Context) {
 	if _, _, res, ok := h.byID(c, "member_id", nil, func(g *domain.UserGroups, id int64) error { return g.RemoveMember(id) }); ok {
-		answerValue(c, h.Server, res.Last(), nil, http.StatusOK, UserGroupsDetail{Detail: msgUserGroupMemberDeleted})
+		answerValue(c, h.Server, res.Last(), nil, http.StatusOK, Detail{Detail: msgUserGroupMemberDeleted})
 	}
 }

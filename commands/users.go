@@ -91,11 +91,6 @@ type Message struct {
 	Message string `json:"message"`
 }
 
-// Detail is a {"detail": …} answer.
-type Detail struct {
-	Detail string `json:"detail"`
-}
-
 // Routes registers the operations.
 func (h *Identity) Routes(s *httpapi.Server) {
 	models := readapi.UsersReadModels

@@ -1,5 +1,5 @@
 // Package egress is the one policy every network call a flow can aim
-// goes through (DESIGN.md, "One egress policy"): a node's model endpoint
+// goes through: a node's model endpoint
 // today; the URL, API request and MCP components later. A flow's author
 // is not the server's operator, so by default a flow cannot make the
 // server reach its own machine or network: loopback, private (RFC 1918,

@@ -1,6 +1,6 @@
 // Package logbuf keeps the server's own log records in memory for
-// GET /logs and GET /logs-stream (Langflow's log retriever, §8 of
-// RUNTIME.md): a ring of the last SKILLFLAW_LOG_RETRIEVER_BUFFER_SIZE
+// GET /logs and GET /logs-stream (Langflow's log retriever,
+// langflow/api/log_router.py): a ring of the last SKILLFLAW_LOG_RETRIEVER_BUFFER_SIZE
 // records (0: disabled, both routes answer 501), fed by a slog.Handler
 // that tees every record the process logs. Records are the log's own
 // lines (level, message, attributes), with the values of attributes named

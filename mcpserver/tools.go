@@ -1,6 +1,6 @@
 // Package mcpserver serves the caller's flows as MCP tools, and their
-// files as MCP resources (Langflow's global MCP server, §10.1 of
-// RUNTIME.md), over the official MCP Go SDK's transports: SSE
+// files as MCP resources (Langflow's global MCP server,
+// langflow/api/v1/mcp.py), over the official MCP Go SDK's transports: SSE
 // (GET …/sse, POST …/?session_id=) and stateless Streamable HTTP
 // (…/streamable), mounted at /api/v1/mcp and at the application root
 // /mcp. The protocol (JSON-RPC, initialisation, tools/list, tools/call,

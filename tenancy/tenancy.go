@@ -3,7 +3,7 @@
 // caller may manage it. They live here, in one place, so that the
 // permissions model (RBAC) can replace the rule without touching handlers.
 //
-// The caller's tenant (DESIGN.md): the operation's own tenant_id /
+// The caller's tenant: the operation's own tenant_id /
 // tenant-id parameter where it has one; else the X-Tenant-Id header; else
 // the system tenant. (Until users belong to tenants through role grants,
 // the system tenant is everyone's default.) A tenant that does not exist
