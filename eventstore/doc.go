@@ -5,5 +5,6 @@
 //
 // The log is the only truth of SkillFlaw: read models, flow versions and the
 // audit trail are folds over it. Adapters live in sub-packages (postgres;
-// kurrentdb later) and all pass the conformance suite in storetest.
+// memory, for tests; kurrentdb later) and all pass the conformance suite in
+// storetest.
 package eventstore
