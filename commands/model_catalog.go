@@ -288,3 +288,9 @@ func (h *ModelCatalogHandler) SeedModelCatalog(ctx context.Context, md eventstor
 	})
 	return len(res.Positions), err
 }
+
+// LoadModelCatalogAggregate folds the model catalogue of tenant (an empty
+// one when the tenant has none yet).
+func LoadModelCatalogAggregate(ctx context.Context, repo *Repository, tenant uuid.UUID) (*domain.ModelCatalog, error) {
+	return loadOrNew(ctx, repo, func() *domain.ModelCatalog { return domain.LoadModelCatalog(tenant) })
+}

@@ -1,0 +1,129 @@
+package commands_test
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/eventstore/memory"
+	"github.com/skillflaw/skillflaw-go/secrets"
+	"github.com/skillflaw/skillflaw-go/tenancy"
+)
+
+// counter allocates ids from memory (the sequences' stand-in).
+type counter struct{ n atomic.Int64 }
+
+func (c *counter) Next(context.Context, string) (int64, error) { return c.n.Add(1), nil }
+
+// memHandler is a model catalogue handler over the in-memory event store:
+// a use case tested with no database and no HTTP.
+func memHandler(t *testing.T) (*commands.ModelCatalogHandler, *memory.Store) {
+	t.Helper()
+	reg := eventstore.NewRegistry()
+	for _, sc := range domain.ModelCatalogEvents() {
+		require.NoError(t, reg.Register(sc.Event, sc.Version))
+	}
+	store := memory.New()
+	return &commands.ModelCatalogHandler{Repo: commands.NewRepository(store, reg), IDs: &counter{}}, store
+}
+
+// The catalogue's use cases, on their own: the seed once per version,
+// unique keys and names, cascade removal, bulk counts, and concurrent
+// writers that all land (lost races decided again).
+func TestModelCatalogHandler_InMemory(t *testing.T) {
+	t.Parallel()
+	h, store := memHandler(t)
+	ctx := context.Background()
+	md := eventstore.Metadata{ActorUserID: 1}
+
+	n, err := h.SeedModelCatalog(ctx, md)
+	require.NoError(t, err)
+	assert.Positive(t, n)
+	n, err = h.SeedModelCatalog(ctx, md)
+	require.NoError(t, err)
+	assert.Zero(t, n, "seeded once")
+
+	tenant := tenancy.SystemTenantID
+	f := domain.ModelProviderFields{ProviderKey: "acme", ProviderName: "Acme", VariableName: "ACME_KEY", ModelClass: "ChatOpenAI",
+		Icon: "Bot", ModelNameParam: "model", APIKeyParam: "api_key", MaxTokensFieldName: "max_tokens", IsActive: true}
+	p, err := h.AddProvider(ctx, commands.AddModelProvider{Tenant: tenant, Meta: md, Fields: f})
+	require.NoError(t, err)
+	_, err = h.AddProvider(ctx, commands.AddModelProvider{Tenant: tenant, Meta: md, Fields: f})
+	assert.ErrorIs(t, err, domain.ErrConflict)
+
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = h.AddModel(ctx, commands.AddProviderModel{Tenant: tenant, Meta: md, Fields: domain.ProviderModelFields{
+				ProviderID: p.ID, ModelName: "m" + string(rune('a'+i)), ModelType: "language", IsActive: true}})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err, "every concurrent writer lands")
+	}
+	cat, err := commands.LoadModelCatalogAggregate(ctx, h.Repo, tenant)
+	require.NoError(t, err)
+	state := cat.AuditState().(domain.ModelCatalogState)
+	var mine int
+	for _, m := range state.Models {
+		if m.ProviderID == p.ID {
+			mine++
+		}
+	}
+	assert.Equal(t, 8, mine)
+
+	w, err := h.RemoveProviders(ctx, commands.RemoveModelProviders{Tenant: tenant, Meta: md, IDs: []int64{p.ID, 999999}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, w.Removed)
+	assert.Len(t, w.Result.Positions, 9, "8 model removals, then the provider's")
+	head, err := store.Head(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, w.Result.Last(), head)
+}
+
+// A secret config's value is sealed before any event: the in-memory log
+// holds it only sealed, and the handler refuses a secret with no key.
+func TestConfigsHandler_InMemorySealsSecrets(t *testing.T) {
+	t.Parallel()
+	reg := eventstore.NewRegistry()
+	for _, sc := range domain.ConfigEvents() {
+		require.NoError(t, reg.Register(sc.Event, sc.Version))
+	}
+	store := memory.New()
+	key, err := secrets.NewKey("k1", bytes.Repeat([]byte{7}, 32))
+	require.NoError(t, err)
+	ring, err := secrets.NewRing(key)
+	require.NoError(t, err)
+	h := &commands.ConfigsHandler{Repo: commands.NewRepository(store, reg), IDs: &counter{}, Secrets: ring}
+	ctx := context.Background()
+	tenant := tenancy.SystemTenantID
+	const clear = "sk-in-memory-0042"
+	w, err := h.Add(ctx, commands.AddConfig{Tenant: tenant, ConfigKey: "API", ConfigName: "api", ConfigValue: clear, Secret: true})
+	require.NoError(t, err)
+	_, err = h.Change(ctx, commands.ChangeConfig{Tenant: tenant, ConfigID: w.ID, ConfigValue: ptr(clear + "-2")})
+	require.NoError(t, err)
+	all, err := store.ReadAll(ctx, eventstore.Position{}, 100)
+	require.NoError(t, err)
+	require.Len(t, all, 2)
+	for _, e := range all {
+		assert.NotContains(t, string(e.Data), clear)
+		assert.Contains(t, string(e.Data), "sf1:k1:")
+	}
+	h.Secrets = nil
+	_, err = h.Add(ctx, commands.AddConfig{Tenant: tenant, ConfigKey: "B", ConfigName: "b", ConfigValue: "v", Secret: true})
+	assert.ErrorIs(t, err, domain.ErrInvalid)
+}
+
+func ptr[T any](v T) *T { return &v }
