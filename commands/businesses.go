@@ -24,7 +24,7 @@ import (
 // user roles (Upsert #102, Batch Remove #103, Remove #104). Every write
 // loads the tenant's BusinessTree, decides, and appends to its stream
 // with the revision it loaded (a lost race is decided again, up to
-// retryOnRace's limit, then 409). Who may write is the route's declared privilege's
+// its race rule, then 409: Repository.Update). Who may write is the route's declared privilege's
 // answer.
 type Businesses struct {
 	Server *httpapi.Server
@@ -97,17 +97,13 @@ func (h *Businesses) Routes(s *httpapi.Server) {
 	h.userRoleRoutes(s)
 }
 
-// businessSaveAttempts bounds how often a write decides again after
-// losing a race (as retryOnRace does for the other writes).
-const businessSaveAttempts = 5
-
 // decide loads tenant's tree, runs fn on it and saves what it recorded,
 // with md's tenant and business; a lost race decides again. The result is
 // empty when nothing was recorded.
 func (h *Businesses) decide(ctx context.Context, tenant uuid.UUID, business int64, md eventstore.Metadata,
 	fn func(t *domain.BusinessTree) error) (eventstore.AppendResult, error) {
 	md.TenantID, md.BusinessID = tenant, business
-	return decideAgain(ctx, h.Repo, businessSaveAttempts, func() *domain.BusinessTree { return domain.LoadBusinessTree(tenant) }, fn, md)
+	return decideAgain(ctx, h.Repo, func() *domain.BusinessTree { return domain.LoadBusinessTree(tenant) }, fn, md)
 }
 
 // answer answers a write on business id with its row, as the read

@@ -98,13 +98,11 @@ type ComponentsHandler struct {
 	Pool *pgxpool.Pool
 }
 
-const componentsAttempts = 20
-
 func (h *ComponentsHandler) writer() CatalogWriter { return CatalogWriter{Pool: h.Pool} }
 
 func (h *ComponentsHandler) decideGroups(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.ComponentGroups) error) (eventstore.AppendResult, error) {
 	md.TenantID = tenant
-	return decideAgain(ctx, h.Repo, componentsAttempts, func() *domain.ComponentGroups { return domain.LoadComponentGroups(tenant) }, fn, md)
+	return decideAgain(ctx, h.Repo, func() *domain.ComponentGroups { return domain.LoadComponentGroups(tenant) }, fn, md)
 }
 
 // AddGroup handles AddComponentGroup: group_en_name is unique at its
@@ -241,7 +239,7 @@ func (h *ComponentsHandler) Add(ctx context.Context, cmd AddComponent) (CatalogW
 }
 
 func (h *ComponentsHandler) decideComponent(ctx context.Context, id int64, md eventstore.Metadata, fn func(*domain.Component) error) (eventstore.AppendResult, error) {
-	return decideAgain(ctx, h.Repo, componentsAttempts, func() *domain.Component { return domain.LoadComponent(id) }, func(c *domain.Component) error {
+	return decideAgain(ctx, h.Repo, func() *domain.Component { return domain.LoadComponent(id) }, func(c *domain.Component) error {
 		if _, ok := c.State(); !ok {
 			return domain.NotFoundf(domain.MsgComponentNotFound)
 		}

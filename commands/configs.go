@@ -67,11 +67,9 @@ type ConfigsHandler struct {
 	Secrets *secrets.Ring
 }
 
-const configsAttempts = 20
-
 func (h *ConfigsHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.Configs) error) (eventstore.AppendResult, error) {
 	md.TenantID = tenant
-	return decideAgain(ctx, h.Repo, configsAttempts, func() *domain.Configs { return domain.LoadConfigs(tenant) }, fn, md)
+	return decideAgain(ctx, h.Repo, func() *domain.Configs { return domain.LoadConfigs(tenant) }, fn, md)
 }
 
 func (h *ConfigsHandler) seal(tenant uuid.UUID, key, value string) (string, error) {

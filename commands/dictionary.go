@@ -85,13 +85,9 @@ type DictionaryHandler struct {
 	IDs  IDs
 }
 
-// dictionaryAttempts bounds how often a write decides again after losing
-// a race: every write of a tenant's dictionary appends to one stream.
-const dictionaryAttempts = 20
-
 func (h *DictionaryHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.Dictionary) error) (eventstore.AppendResult, error) {
 	md.TenantID = tenant
-	return decideAgain(ctx, h.Repo, dictionaryAttempts, func() *domain.Dictionary { return domain.LoadDictionary(tenant) }, fn, md)
+	return decideAgain(ctx, h.Repo, func() *domain.Dictionary { return domain.LoadDictionary(tenant) }, fn, md)
 }
 
 // AddIndex handles AddDictionaryIndex: the key must be free in the

@@ -612,11 +612,15 @@ func (h *Flows) flowOp(c *gin.Context, decide func(ctx context.Context, f *domai
 	if err != nil {
 		return id, eventstore.AppendResult{}, err
 	}
-	extra, err := decide(ctx, f)
-	if err != nil {
-		return id, eventstore.AppendResult{}, err
-	}
-	res, err := h.Repo.SaveAll(ctx, inTenant(httpapi.Metadata(c, h.Clock()), f), append([]Aggregate{f}, extra...)...)
+	// A flow is decided once (its race rule): the editor who lost a race
+	// is told, and reloads.
+	res, err := h.Repo.Update(ctx, inTenant(httpapi.Metadata(c, h.Clock()), f), func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
+		extra, err := decide(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		return append([]Aggregate{f}, extra...), nil
+	})
 	var raced *eventstore.WrongExpectedVersionError
 	if errors.As(err, &raced) {
 		if strings.HasPrefix(raced.Stream, "claim-") {

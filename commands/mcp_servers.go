@@ -148,11 +148,9 @@ type MCPServersHandler struct {
 	Timeout time.Duration
 }
 
-const mcpServersAttempts = 20
-
 func (h *MCPServersHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.MCPServers) error) (eventstore.AppendResult, error) {
 	md.TenantID = tenant
-	return decideAgain(ctx, h.Repo, mcpServersAttempts, func() *domain.MCPServers { return domain.LoadMCPServers(tenant) }, fn, md)
+	return decideAgain(ctx, h.Repo, func() *domain.MCPServers { return domain.LoadMCPServers(tenant) }, fn, md)
 }
 
 // stdio checks the stdio rule for caller.

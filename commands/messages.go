@@ -178,18 +178,17 @@ func (m *Messages) RecordMessage(ctx context.Context, md eventstore.Metadata, n 
 	}
 	var res eventstore.AppendResult
 	s := domain.LoadChatSession(n.FlowID, n.SessionID)
-	err = retryOnRace(func() error {
+	res, err = m.Repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		if s, err = m.loadSession(ctx, n.SessionKey); err != nil {
-			return err
+			return nil, err
 		}
 		if err := m.open(ctx, s, c); err != nil {
-			return err
+			return nil, err
 		}
 		if err := s.Add(id, n.Fields); err != nil {
-			return err
+			return nil, err
 		}
-		res, err = m.Repo.Save(ctx, s, md)
-		return err
+		return []Aggregate{s}, nil
 	})
 	if err != nil {
 		return RecordedMessage{}, err
@@ -222,18 +221,17 @@ func (m *Messages) CreateSession(ctx context.Context, md eventstore.Metadata, n 
 		res eventstore.AppendResult
 		s   *domain.ChatSession
 	)
-	err = retryOnRace(func() error {
+	res, err = m.Repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		if s, err = m.loadSession(ctx, n.SessionKey); err != nil {
-			return err
+			return nil, err
 		}
 		if s.Open() {
-			return domain.Conflictf("Message session %q already exists", n.SessionID)
+			return nil, domain.Conflictf("Message session %q already exists", n.SessionID)
 		}
 		if err := m.open(ctx, s, c); err != nil {
-			return err
+			return nil, err
 		}
-		res, err = m.Repo.Save(ctx, s, md)
-		return err
+		return []Aggregate{s}, nil
 	})
 	if err != nil {
 		return "", eventstore.Position{}, err
@@ -254,50 +252,47 @@ func (m *Messages) UpdateMessage(ctx context.Context, md eventstore.Metadata, k 
 			return eventstore.Position{}, err
 		}
 	}
-	var res eventstore.AppendResult
-	err := retryOnRace(func() error {
+	res, err := m.Repo.Update(ctx, md, func(ctx context.Context, md *eventstore.Metadata) ([]Aggregate, error) {
 		s, err := m.loadSession(ctx, k.SessionKey)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if _, err := s.Update(k.ID, ch); err != nil {
-			return err
+			return nil, err
 		}
 		info := s.Info()
-		placeMD(&md, info.TenantID, info.BusinessID)
+		placeMD(md, info.TenantID, info.BusinessID)
 		if newSession == nil {
-			res, err = m.Repo.Save(ctx, s, md)
-			return err
+			return []Aggregate{s}, nil
 		}
 		// The session keeps no message's fields: fold the message from
 		// the stream the decision was taken on, with the change above.
 		msg := domain.LoadChatMessage(k.FlowID, k.SessionID, k.ID)
 		rev, _ := s.Root().Revision()
 		if err := m.Repo.LoadUntil(ctx, msg, rev); err != nil {
-			return err
+			return nil, err
 		}
 		for _, e := range s.Root().Pending() {
 			msg.Apply(e)
 		}
 		fields, ok := msg.Fields()
 		if !ok {
-			return fmt.Errorf("move message %d: not in %s at revision %d", k.ID, s.StreamID(), rev)
+			return nil, fmt.Errorf("move message %d: not in %s at revision %d", k.ID, s.StreamID(), rev)
 		}
 		s.Remove([]int64{k.ID})
 		to, err := m.loadSession(ctx, SessionKey{FlowID: k.FlowID, SessionID: *newSession})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		c := info
 		c.SessionID, c.Name = *newSession, ""
 		if err := m.open(ctx, to, c); err != nil {
-			return err
+			return nil, err
 		}
 		if err := to.Add(k.ID, fields); err != nil {
-			return err
+			return nil, err
 		}
-		res, err = m.Repo.SaveAll(ctx, md, s, to)
-		return err
+		return []Aggregate{s, to}, nil
 	})
 	return res.Last(), err
 }
@@ -381,24 +376,23 @@ func (m *Messages) eachSession(ctx context.Context, md eventstore.Metadata, keys
 	for _, p := range order {
 		gmd := md
 		gmd.TenantID, gmd.BusinessID = p.tenant, p.business
-		err := retryOnRace(func() error {
+		res, err := m.Repo.Update(ctx, gmd, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 			aggs := make([]Aggregate, 0, len(groups[p]))
 			for _, k := range groups[p] {
 				s, err := m.loadSession(ctx, k)
 				if err != nil {
-					return err
+					return nil, err
 				}
 				if err := fn(s, k); err != nil {
-					return err
+					return nil, err
 				}
 				aggs = append(aggs, s)
 			}
-			res, err := m.Repo.SaveAll(ctx, gmd, aggs...)
-			if err == nil && len(res.Positions) > 0 {
-				last = res.Last()
-			}
-			return err
+			return aggs, nil
 		})
+		if err == nil && len(res.Positions) > 0 {
+			last = res.Last()
+		}
 		if err != nil {
 			return last, err
 		}
@@ -479,14 +473,13 @@ func (m *Messages) DeleteVertexBuilds(ctx context.Context, md eventstore.Metadat
 		ids []uuid.UUID
 		res eventstore.AppendResult
 	)
-	err = retryOnRace(func() error {
+	res, err = m.Repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		b := domain.LoadFlowBuilds(flow)
 		if err := m.Repo.Load(ctx, b); err != nil && !errors.Is(err, domain.ErrNotFound) {
-			return err
+			return nil, err
 		}
 		ids = b.DeleteAll()
-		res, err = m.Repo.Save(ctx, b, md)
-		return err
+		return []Aggregate{b}, nil
 	})
 	if ids == nil {
 		ids = []uuid.UUID{}

@@ -200,11 +200,9 @@ type ModelCatalogHandler struct {
 	IDs  IDs
 }
 
-const modelCatalogAttempts = 20
-
 func (h *ModelCatalogHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.ModelCatalog) error) (eventstore.AppendResult, error) {
 	md.TenantID = tenant
-	return decideAgain(ctx, h.Repo, modelCatalogAttempts, func() *domain.ModelCatalog { return domain.LoadModelCatalog(tenant) }, fn, md)
+	return decideAgain(ctx, h.Repo, func() *domain.ModelCatalog { return domain.LoadModelCatalog(tenant) }, fn, md)
 }
 
 // AddProvider handles AddModelProvider: the key must be free in the

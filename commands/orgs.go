@@ -40,10 +40,6 @@ const (
 	msgOrgsBusy         = "The organisations of the tenant were changed by other requests at the same time: try again"
 )
 
-// orgSaveAttempts bounds how often a write is decided again after losing a
-// race with another write of the same tenant.
-const orgSaveAttempts = 8
-
 // OrgCreate is the body of Add Org. parent_org_id 0 or null makes a root
 // org.
 type OrgCreate struct {
@@ -131,7 +127,7 @@ func (h *Orgs) Routes(s *httpapi.Server) {
 // again on the new state; after orgSaveAttempts losses it is a 409.
 func (h *Orgs) ChangeOrgs(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, decide func(*domain.OrgTree) error) (eventstore.AppendResult, error) {
 	md.TenantID = tenant
-	res, err := decideAgain(ctx, h.Repo, orgSaveAttempts, func() *domain.OrgTree { return domain.LoadOrgTree(tenant) }, decide, md)
+	res, err := decideAgain(ctx, h.Repo, func() *domain.OrgTree { return domain.LoadOrgTree(tenant) }, decide, md)
 	if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
 		return res, domain.Conflictf(msgOrgsBusy)
 	}

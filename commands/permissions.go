@@ -128,14 +128,10 @@ func (h *Permissions) Routes(s *httpapi.Server) {
 		Params:      []httpapi.Param{role, module, priv}, Response: Detail{}, ReadModels: models, Handler: h.removeRolePriv})
 }
 
-// permAttempts bounds how often a write decides again after losing a race
-// (every write of the catalogue appends to one stream).
-const permAttempts = 20
-
 // DecidePermissions loads the catalogue, lets fn decide and saves what it
 // recorded with md, again on a lost race.
 func DecidePermissions(ctx context.Context, repo *Repository, md eventstore.Metadata, fn func(*domain.PermissionCatalogue) error) (eventstore.AppendResult, error) {
-	return decideAgain(ctx, repo, permAttempts, domain.NewPermissionCatalogue, fn, md)
+	return decideAgain(ctx, repo, domain.NewPermissionCatalogue, fn, md)
 }
 
 // SeedPermissions appends whatever of the built-in catalogue is missing

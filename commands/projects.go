@@ -400,32 +400,31 @@ func (h *Projects) update(c *gin.Context) {
 		AuthSettings: settings, Icon: body.Icon,
 	}
 	var res eventstore.AppendResult
-	err = retryOnRace(func() error {
+	res, err = h.Repo.Update(ctx, httpapi.Metadata(c, h.Clock()), func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		p, err := loadOwnProject(ctx, h.Repo, caller, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if change.OrgID != nil {
 			if err := projectPlacedIn(ctx, h.Pool, p.Fields().TenantID, *change.OrgID); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		old, err := p.Update(change)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var claims []Aggregate
 		if old != "" {
 			if claims, err = projectNameClaims(ctx, h.Repo, caller.UserID, p.StreamID(), p.Fields().Name, old); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		flows, err := h.moveFlows(ctx, caller, id, slices.Concat(body.Components, body.Flows))
 		if err != nil {
-			return err
+			return nil, err
 		}
-		res, err = h.Repo.SaveAll(ctx, httpapi.Metadata(c, h.Clock()), append(append([]Aggregate{p}, claims...), flows...)...)
-		return err
+		return append(append([]Aggregate{p}, claims...), flows...), nil
 	})
 	h.answerProject(c, caller, id, res, projectNameError(err), http.StatusOK)
 }
@@ -475,24 +474,23 @@ ORDER BY updated_at DESC, id DESC`, id, p.UserID())
 			deleted, last = append(deleted, f.String()), pos
 		}
 	}
-	err = retryOnRace(func() error {
+	res, err := h.Repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		p, err := loadOwnProject(ctx, h.Repo, caller, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := p.Delete(); err != nil {
-			return err
+			return nil, err
 		}
 		claims, err := projectNameClaims(ctx, h.Repo, caller.UserID, p.StreamID(), "", p.Fields().Name)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		res, err := h.Repo.SaveAll(ctx, md, append([]Aggregate{p}, claims...)...)
-		if err == nil {
-			last = res.Last()
-		}
-		return err
+		return append([]Aggregate{p}, claims...), nil
 	})
+	if err == nil {
+		last = res.Last()
+	}
 	return deleted, last, err
 }
 

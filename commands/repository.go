@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -90,6 +91,30 @@ func (r *Repository) fold(ctx context.Context, agg Aggregate, from, to uint64) e
 		agg.Root().Replayed(rec.StreamVersion)
 	}
 	return nil
+}
+
+// Update is the one write loop of the write side. decide loads what it
+// needs, decides, and returns the aggregates whose recorded events are to
+// be saved (nothing: the write changed nothing); Update saves them
+// together (SaveAll: all or none) with md, which decide may refine for the
+// attempt (the place the loaded aggregate lives in). When the save lost a race with
+// another writer of one of their streams, the first aggregate's race rule
+// (domain.RaceRuleOf) says how often decide runs again on the new state;
+// past that, the lost race (*eventstore.WrongExpectedVersionError, a
+// domain conflict) is returned. Errors of decide are returned as they are.
+func (r *Repository) Update(ctx context.Context, md eventstore.Metadata,
+	decide func(ctx context.Context, md *eventstore.Metadata) ([]Aggregate, error)) (eventstore.AppendResult, error) {
+	for attempt := 1; ; attempt++ {
+		amd := md
+		aggs, err := decide(ctx, &amd)
+		if err != nil || len(aggs) == 0 {
+			return eventstore.AppendResult{}, err
+		}
+		res, err := r.SaveAll(ctx, amd, aggs...)
+		if !errors.As(err, new(*eventstore.WrongExpectedVersionError)) || attempt >= domain.RaceRuleOf(aggs[0]).Attempts {
+			return res, err
+		}
+	}
 }
 
 // Save appends the aggregate's pending events, expecting the stream to be

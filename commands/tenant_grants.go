@@ -82,10 +82,6 @@ type grantTenantQuery struct {
 
 const msgGrantsBusy = "The tenant's role grants are being changed by other requests; try again"
 
-// grantAttempts bounds how often a write decides again after losing a
-// race on the tenant's one grants stream.
-const grantAttempts = 20
-
 // Routes registers the write operations of tenant role grants.
 func (h *TenantGrants) Routes(s *httpapi.Server) {
 	tenant := httpapi.Param{Name: "tenant_id", In: "query", Format: "uuid", Place: tenancy.PlaceTenant,
@@ -135,7 +131,7 @@ func LoadTenantGrants(ctx context.Context, repo *Repository, tenant uuid.UUID) (
 // the tenant's event), again on a lost race; too many lost races are 409.
 func (h *TenantGrants) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.TenantGrants) error) (eventstore.AppendResult, error) {
 	md.TenantID = tenant
-	res, err := decideAgain(ctx, h.Repo, grantAttempts, func() *domain.TenantGrants { return domain.LoadTenantGrants(tenant) }, fn, md)
+	res, err := decideAgain(ctx, h.Repo, func() *domain.TenantGrants { return domain.LoadTenantGrants(tenant) }, fn, md)
 	if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
 		return res, domain.Conflictf(msgGrantsBusy)
 	}

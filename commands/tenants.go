@@ -140,22 +140,21 @@ func loadTenant(ctx context.Context, repo *Repository, id uuid.UUID) (*domain.Te
 func CreateTenant(ctx context.Context, repo *Repository, id uuid.UUID, n domain.NewTenant, md eventstore.Metadata) (eventstore.AppendResult, error) {
 	var res eventstore.AppendResult
 	md.TenantID = id
-	err := retryOnRace(func() error {
+	res, err := repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		if err := repo.Load(ctx, domain.LoadTenant(id)); err == nil {
-			return errTenantExists
+			return nil, errTenantExists
 		} else if !errors.Is(err, domain.ErrNotFound) {
-			return err
+			return nil, err
 		}
 		t, err := domain.CreateTenant(id, n)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		claims, err := tenantNameClaims(ctx, repo, id, n.Name, "")
 		if err != nil {
-			return err
+			return nil, err
 		}
-		res, err = repo.SaveAll(ctx, md, append([]Aggregate{t}, claims...)...)
-		return err
+		return append([]Aggregate{t}, claims...), nil
 	})
 	return res, err
 }
@@ -218,28 +217,27 @@ func (h *Tenants) patch(c *gin.Context) {
 	md := httpapi.Metadata(c, h.Clock())
 	md.TenantID = id
 	var res eventstore.AppendResult
-	err := retryOnRace(func() error {
+	res, err := h.Repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		t, err := loadTenant(ctx, h.Repo, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if body.IsSys != nil && *body.IsSys != t.State().IsSys {
 			if _, err := auth.RequireSuperuser(ctx); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		old, err := t.Update(domain.TenantChange{Name: body.TenantName, IsSys: body.IsSys, IsActive: body.IsActive, Note: body.Note})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var claims []Aggregate
 		if old != "" {
 			if claims, err = tenantNameClaims(ctx, h.Repo, id, t.State().TenantName, old); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		res, err = h.Repo.SaveAll(ctx, md, append([]Aggregate{t}, claims...)...)
-		return err
+		return append([]Aggregate{t}, claims...), nil
 	})
 	h.answer(c, id, res, err, http.StatusOK)
 }
@@ -253,23 +251,22 @@ func (h *Tenants) remove(c *gin.Context) {
 	md := httpapi.Metadata(c, h.Clock())
 	md.TenantID = id
 	var res eventstore.AppendResult
-	err := retryOnRace(func() error {
+	res, err := h.Repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		t, err := loadTenant(ctx, h.Repo, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := t.Delete(); err != nil {
-			return err
+			return nil, err
 		}
 		if err := tenantEmpty(ctx, h.Pool, h.Resources, t); err != nil {
-			return err
+			return nil, err
 		}
 		claims, err := tenantNameClaims(ctx, h.Repo, id, "", t.State().TenantName)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		res, err = h.Repo.SaveAll(ctx, md, append([]Aggregate{t}, claims...)...)
-		return err
+		return append([]Aggregate{t}, claims...), nil
 	})
 	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: msgTenantDeleted})
 }

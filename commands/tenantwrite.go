@@ -20,30 +20,21 @@ func loadOrNew[A Aggregate](ctx context.Context, repo *Repository, fresh func() 
 	return a, nil
 }
 
-// decideAgain is one write on an aggregate that many writers share (a
-// tenant's orgs, user groups, businesses): it loads the aggregate (fresh
-// makes it empty, loadOrNew folds its stream), lets decide change it and
-// saves what it recorded with md. A save that lost a race with another
-// write of the stream is decided again on the new state, at most attempts
-// times in all; after that the last lost race
-// (*eventstore.WrongExpectedVersionError) is the error.
-func decideAgain[A Aggregate](ctx context.Context, repo *Repository, attempts int, fresh func() A,
+// decideAgain is one write on one aggregate (a tenant's orgs, user
+// groups, configs …): Repository.Update with a decide that loads the
+// aggregate (fresh makes it empty, loadOrNew folds its stream), lets
+// decide change it and returns it. A lost race is decided again on the new
+// state as the aggregate's race rule says.
+func decideAgain[A Aggregate](ctx context.Context, repo *Repository, fresh func() A,
 	decide func(A) error, md eventstore.Metadata) (eventstore.AppendResult, error) {
-	var (
-		res eventstore.AppendResult
-		err error
-	)
-	for range attempts {
-		var a A
-		if a, err = loadOrNew(ctx, repo, fresh); err != nil {
-			return eventstore.AppendResult{}, err
+	return repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
+		a, err := loadOrNew(ctx, repo, fresh)
+		if err != nil {
+			return nil, err
 		}
-		if err = decide(a); err != nil {
-			return eventstore.AppendResult{}, err
+		if err := decide(a); err != nil {
+			return nil, err
 		}
-		if res, err = repo.Save(ctx, a, md); !errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
-			return res, err
-		}
-	}
-	return res, err
+		return []Aggregate{a}, nil
+	})
 }

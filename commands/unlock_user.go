@@ -38,19 +38,18 @@ func UnlockUser(ctx context.Context, repo *Repository, throttle *auth.LoginThrot
 	if out.UserID == 0 {
 		return out, domain.NotFoundf("no user is named %q", name)
 	}
-	err = retryOnRace(func() error {
+	_, err = repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		user := domain.LoadUser(out.UserID)
 		if err := repo.Load(ctx, user); err != nil {
-			return fmt.Errorf("load user %s: %w", name, err)
+			return nil, fmt.Errorf("load user %s: %w", name, err)
 		}
 		if out.AdminLockLifted = user.IsLocked(); !out.AdminLockLifted {
-			return nil
+			return nil, nil
 		}
 		if err := user.SetLocked(false); err != nil {
-			return err
+			return nil, err
 		}
-		_, err := repo.Save(ctx, user, md)
-		return err
+		return []Aggregate{user}, nil
 	})
 	return out, err
 }

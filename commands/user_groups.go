@@ -108,15 +108,10 @@ func LoadUserGroups(ctx context.Context, repo *Repository, tenant uuid.UUID) (*d
 	return loadOrNew(ctx, repo, func() *domain.UserGroups { return domain.LoadUserGroups(tenant) })
 }
 
-// userGroupsAttempts bounds how often a write decides again after losing
-// a race: every write of a tenant's groups appends to one stream, so
-// concurrent writers of one tenant take turns.
-const userGroupsAttempts = 20
-
 // decide loads tenant's user groups, lets fn decide and saves what it
 // recorded, again on a lost race (each time on the fresh state).
 func (h *UserGroups) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.UserGroups) error) (eventstore.AppendResult, error) {
-	return decideAgain(ctx, h.Repo, userGroupsAttempts, func() *domain.UserGroups { return domain.LoadUserGroups(tenant) }, fn, md)
+	return decideAgain(ctx, h.Repo, func() *domain.UserGroups { return domain.LoadUserGroups(tenant) }, fn, md)
 }
 
 // begin is the common start of every write: the caller must manage

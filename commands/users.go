@@ -171,19 +171,6 @@ func UserIDByName(ctx context.Context, repo *Repository, username string) (int64
 	return ownerUser(c.Owner()), nil
 }
 
-// retryOnRace runs fn again (up to 5 times) when it lost an optimistic
-// concurrency race on a stream, so that it decides again on fresh state.
-// Domain conflicts (a taken username) are answers, not races.
-func retryOnRace(fn func() error) error {
-	var err error
-	for range 5 {
-		if err = fn(); !errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
-			return err
-		}
-	}
-	return err
-}
-
 // NewUser is what RegisterUser needs.
 type NewUser struct {
 	Username, Nickname, Password string
@@ -210,17 +197,17 @@ func RegisterUser(ctx context.Context, repo *Repository, ids IDs, pw *auth.Passw
 		id  int64
 		res eventstore.AppendResult
 	)
-	err = retryOnRace(func() error {
+	res, err = repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		claim, err := loadClaim(ctx, repo, domain.UsernameScope, u.Username)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if claim.Owner() != "" {
-			return domain.Conflictf(msgUsernameTaken)
+			return nil, domain.Conflictf(msgUsernameTaken)
 		}
 		if id == 0 {
 			if id, err = ids.Next(ctx, "user"); err != nil {
-				return err
+				return nil, err
 			}
 		}
 		user, err := domain.RegisterUser(id, domain.Registration{
@@ -228,17 +215,16 @@ func RegisterUser(ctx context.Context, repo *Repository, ids IDs, pw *auth.Passw
 			IsSuperuser: u.IsSuperuser, Optins: u.Optins, Source: u.Source,
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := claim.Take(userOwner(id), msgUsernameTaken); err != nil {
-			return err
+			return nil, err
 		}
 		project, err := newDefaultProject(ctx, repo, id, u.DefaultProject)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		res, err = repo.SaveAll(ctx, md, append([]Aggregate{user, claim}, project...)...)
-		return err
+		return append([]Aggregate{user, claim}, project...), nil
 	})
 	return id, res, err
 }
@@ -347,27 +333,26 @@ func (h *Identity) patchUser(c *gin.Context) {
 		user   *domain.User
 		before int64 // the account's token generation before the change
 	)
-	err := retryOnRace(func() error {
+	res, err := h.Repo.Update(ctx, httpapi.Metadata(c, h.Clock()), func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		user = domain.LoadUser(id)
 		if err := h.Repo.Load(ctx, user); err != nil {
-			return notFoundUser(err)
+			return nil, notFoundUser(err)
 		}
 		before = user.TokenGeneration()
 		if user.Deleted() {
-			return domain.NotFoundf("User not found")
+			return nil, domain.NotFoundf("User not found")
 		}
 		if !caller.IsSuperuser && changesAccountFlags(user, body) {
-			return forbidden(msgPermissionDenied)
+			return nil, forbidden(msgPermissionDenied)
 		}
 		if err := h.guardLastSuperuser(ctx, user, body.IsSuperuser, body.IsActive, body.IsLocked, false); err != nil {
-			return err
+			return nil, err
 		}
 		aggs, err := h.applyUpdate(ctx, user, body, hash, caller)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		res, err = h.Repo.SaveAll(ctx, httpapi.Metadata(c, h.Clock()), aggs...)
-		return err
+		return aggs, nil
 	})
 	if err == nil {
 		err = h.renewOwnSession(c, caller, user, before)
@@ -510,24 +495,23 @@ func (h *Identity) deleteUser(c *gin.Context) {
 		return
 	}
 	var res eventstore.AppendResult
-	err = retryOnRace(func() error {
+	res, err = h.Repo.Update(ctx, httpapi.Metadata(c, h.Clock()), func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		user := domain.LoadUser(id)
 		if err := h.Repo.Load(ctx, user); err != nil {
-			return notFoundUser(err)
+			return nil, notFoundUser(err)
 		}
 		if err := h.guardLastSuperuser(ctx, user, nil, nil, nil, true); err != nil {
-			return err
+			return nil, err
 		}
 		if err := user.Delete(); err != nil {
-			return err
+			return nil, err
 		}
 		claim, err := loadClaim(ctx, h.Repo, domain.UsernameScope, user.Username())
 		if err != nil {
-			return err
+			return nil, err
 		}
 		claim.Release(userOwner(id))
-		res, err = h.Repo.SaveAll(ctx, httpapi.Metadata(c, h.Clock()), user, claim)
-		return err
+		return []Aggregate{user, claim}, nil
 	})
 	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: "User deleted"})
 }
@@ -565,24 +549,23 @@ func (h *Identity) resetPassword(c *gin.Context) {
 		user   *domain.User
 		before int64 // the account's token generation before the change
 	)
-	err = retryOnRace(func() error {
+	res, err = h.Repo.Update(ctx, httpapi.Metadata(c, h.Clock()), func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		user = domain.LoadUser(id)
 		if err := h.Repo.Load(ctx, user); err != nil {
-			return notFoundUser(err)
+			return nil, notFoundUser(err)
 		}
 		before = user.TokenGeneration()
 		if caller.UserID == id {
 			if h.Passwords.Verify(user.PasswordHash(), *body.Password) {
-				return badRequest("You can't use your current password")
+				return nil, badRequest("You can't use your current password")
 			}
 			if err := user.ChangePassword(hash); err != nil {
-				return err
+				return nil, err
 			}
 		} else if err := user.ResetPassword(hash, body.ResetPasswd == nil || *body.ResetPasswd); err != nil {
-			return err
+			return nil, err
 		}
-		res, err = h.Repo.Save(ctx, user, httpapi.Metadata(c, h.Clock()))
-		return err
+		return []Aggregate{user}, nil
 	})
 	if err == nil {
 		err = h.renewOwnSession(c, caller, user, before)
@@ -892,17 +875,15 @@ func (h *Identity) logout(c *gin.Context) {
 func LogOut(ctx context.Context, repo *Repository, id int64, md eventstore.Metadata) (eventstore.AppendResult, error) {
 	md.ActorUserID = id
 	var res eventstore.AppendResult
-	err := retryOnRace(func() error {
+	res, err := repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		user := domain.LoadUser(id)
 		if err := repo.Load(ctx, user); err != nil {
-			return err
+			return nil, err
 		}
 		if err := user.RevokeSessions("logout"); err != nil {
-			return err
+			return nil, err
 		}
-		var err error
-		res, err = repo.Save(ctx, user, md)
-		return err
+		return []Aggregate{user}, nil
 	})
 	return res, err
 }

@@ -79,3 +79,36 @@ type Snapshotter interface {
 	Snapshot() ([]byte, error)
 	Restore(state []byte) error
 }
+
+// RaceRule is what a write of an aggregate does when its save lost a race
+// with another writer of its stream: it is decided again on the new state,
+// Attempts times in all (at least 1), then the lost race is the answer (a
+// 409 conflict). An aggregate declares its rule (Raced); those that do
+// not get DefaultRaceRule.
+type RaceRule struct {
+	Attempts int
+}
+
+// Raced is an aggregate that declares its race rule.
+type Raced interface {
+	RaceRule() RaceRule
+}
+
+// DefaultRaceRule is the rule of an aggregate that declares none: a few
+// attempts (a user, a claim, a message session).
+var DefaultRaceRule = RaceRule{Attempts: 5}
+
+// Shared is the rule of an aggregate many writers share (a tenant's
+// configs, dictionary, catalogues, user groups …): a lost race is common
+// and cheap to decide again.
+var Shared = RaceRule{Attempts: 20}
+
+// RaceRuleOf returns the rule a declares, or DefaultRaceRule.
+func RaceRuleOf(a any) RaceRule {
+	if r, ok := a.(Raced); ok {
+		if rule := r.RaceRule(); rule.Attempts > 0 {
+			return rule
+		}
+	}
+	return DefaultRaceRule
+}

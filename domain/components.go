@@ -465,3 +465,9 @@ func (c *Component) AuditState() any {
 	s, _ := c.State()
 	return s
 }
+
+// RaceRule implements Raced: every write of a tenant's groups appends to one stream.
+func (*ComponentGroups) RaceRule() RaceRule { return Shared }
+
+// RaceRule implements Raced: a component's code is patched by its team.
+func (*Component) RaceRule() RaceRule { return Shared }

@@ -216,3 +216,6 @@ func (c *Configs) Restore(state []byte) error {
 	c.entries, c.keys = fresh.entries, fresh.keys
 	return nil
 }
+
+// RaceRule implements Raced: every write of a tenant's configs appends to one stream.
+func (*Configs) RaceRule() RaceRule { return Shared }

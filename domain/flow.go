@@ -463,3 +463,7 @@ func (f *Flow) Restore(state []byte) error {
 	f.online, f.applied, f.updatedAt = s.Online, s.Applied, s.UpdatedAt
 	return nil
 }
+
+// RaceRule implements Raced: a flow is decided once; an editor who lost a
+// race with another is told its flow changed meanwhile (409) and reloads.
+func (*Flow) RaceRule() RaceRule { return RaceRule{Attempts: 1} }

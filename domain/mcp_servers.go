@@ -516,3 +516,6 @@ func (m *MCPServers) Restore(state []byte) error {
 	m.entries, m.names = fresh.entries, fresh.names
 	return nil
 }
+
+// RaceRule implements Raced: every write of a tenant's servers appends to one stream.
+func (*MCPServers) RaceRule() RaceRule { return Shared }

@@ -489,3 +489,6 @@ func (m *ModelCatalog) Restore(state []byte) error {
 	m.seeded, m.providers, m.models = fresh.seeded, fresh.providers, fresh.models
 	return nil
 }
+
+// RaceRule implements Raced: every write of a tenant's catalogue appends to one stream.
+func (*ModelCatalog) RaceRule() RaceRule { return Shared }

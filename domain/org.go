@@ -644,3 +644,6 @@ func (t *OrgTree) Restore(state []byte) error {
 		fresh.orgs, fresh.codes, fresh.children, fresh.members, fresh.inOrg, fresh.counts
 	return nil
 }
+
+// RaceRule implements Raced: the writes of a tenant's organisations share one stream.
+func (*OrgTree) RaceRule() RaceRule { return RaceRule{Attempts: 8} }

@@ -246,3 +246,6 @@ func (g *TenantGrants) Restore(state []byte) error {
 	g.relations, g.held = fresh.relations, fresh.held
 	return nil
 }
+
+// RaceRule implements Raced: every grant of a tenant appends to one stream.
+func (*TenantGrants) RaceRule() RaceRule { return Shared }

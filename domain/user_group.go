@@ -337,3 +337,6 @@ func (g *UserGroups) Restore(state []byte) error {
 	g.groups, g.names, g.members, g.inGroup, g.counts = fresh.groups, fresh.names, fresh.members, fresh.inGroup, fresh.counts
 	return nil
 }
+
+// RaceRule implements Raced: every write of a tenant's groups appends to one stream.
+func (*UserGroups) RaceRule() RaceRule { return Shared }

@@ -22,6 +22,7 @@ type Entry struct {
 // Buffer is a ring of the last Size entries, safe for concurrent use.
 // The zero value and nil are disabled.
 type Buffer struct {
+	size    int // fixed at New
 	mu      sync.Mutex
 	ring    []Entry
 	next    int    // where the next entry goes
@@ -34,11 +35,11 @@ func New(size int) *Buffer {
 	if size <= 0 {
 		return nil
 	}
-	return &Buffer{ring: make([]Entry, 0, size), changed: make(chan struct{})}
+	return &Buffer{size: size, ring: make([]Entry, 0, size), changed: make(chan struct{})}
 }
 
 // Enabled reports whether b keeps records.
-func (b *Buffer) Enabled() bool { return b != nil && cap(b.ring) > 0 }
+func (b *Buffer) Enabled() bool { return b != nil && b.size > 0 }
 
 // Append adds an entry, dropping the oldest when full, and wakes the
 // streams waiting for one.
@@ -49,12 +50,12 @@ func (b *Buffer) Append(ts int64, msg string) {
 	b.mu.Lock()
 	b.seq++
 	e := Entry{TS: ts, Msg: msg, seq: b.seq}
-	if len(b.ring) < cap(b.ring) {
+	if len(b.ring) < b.size {
 		b.ring = append(b.ring, e)
 	} else {
 		b.ring[b.next] = e
 	}
-	b.next = (b.next + 1) % cap(b.ring)
+	b.next = (b.next + 1) % b.size
 	close(b.changed)
 	b.changed = make(chan struct{})
 	b.mu.Unlock()
@@ -62,7 +63,7 @@ func (b *Buffer) Append(ts int64, msg string) {
 
 // entries returns the entries oldest first (b.mu held).
 func (b *Buffer) entries() []Entry {
-	if len(b.ring) < cap(b.ring) {
+	if len(b.ring) < b.size {
 		return append([]Entry(nil), b.ring...)
 	}
 	return append(append([]Entry(nil), b.ring[b.next:]...), b.ring[:b.next]...)
