@@ -112,3 +112,34 @@ func RaceRuleOf(a any) RaceRule {
 	}
 	return DefaultRaceRule
 }
+
+// recorder is an aggregate as its behaviour changes it: its state by
+// Apply, its pending events in its Root.
+type recorder interface {
+	Apply(Event)
+	Root() *Root
+}
+
+// record is the one way an aggregate's behaviour changes it: e is applied
+// to its state and kept pending in its root, to be saved.
+func record(a recorder, e Event) {
+	a.Apply(e)
+	a.Root().Record(e)
+}
+
+// The field-change helpers of the aggregates' Change methods.
+
+// differs returns v when it is set and differs from cur, else nil.
+func differs[T comparable](v *T, cur T) *T {
+	if v != nil && *v != cur {
+		return v
+	}
+	return nil
+}
+
+// setIf copies *v into dst when v is not nil.
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}

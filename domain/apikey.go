@@ -32,7 +32,7 @@ func CreateAPIKey(id uuid.UUID, userID int64, k NewAPIKey) (*APIKey, error) {
 		return nil, Invalidf("api key hash must not be empty")
 	}
 	a := &APIKey{}
-	a.record(APIKeyCreated{APIKeyID: id.String(), UserID: userID, Name: k.Name,
+	record(a, APIKeyCreated{APIKeyID: id.String(), UserID: userID, Name: k.Name,
 		KeyHash: k.KeyHash, KeyPrefix: k.KeyPrefix, KeyLength: k.KeyLength})
 	return a, nil
 }
@@ -52,13 +52,8 @@ func (a *APIKey) Revoke(userID int64) error {
 	if a.revoked || a.userID != userID {
 		return NotFoundf("API Key not found")
 	}
-	a.record(APIKeyRevoked{APIKeyID: a.id.String(), UserID: a.userID})
+	record(a, APIKeyRevoked{APIKeyID: a.id.String(), UserID: a.userID})
 	return nil
-}
-
-func (a *APIKey) record(e Event) {
-	a.Apply(e)
-	a.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

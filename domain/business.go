@@ -314,7 +314,7 @@ func (t *BusinessTree) Add(id int64, n NewBusiness) error {
 	if err := t.nameFree(n.Name, parent, id); err != nil {
 		return err
 	}
-	t.record(e)
+	record(t, e)
 	return nil
 }
 
@@ -381,27 +381,27 @@ func (t *BusinessTree) Change(id int64, ch BusinessChange) error {
 	}
 
 	if moved {
-		t.record(BusinessMoved{TenantID: t.tenant, BusinessID: id,
+		record(t, BusinessMoved{TenantID: t.tenant, BusinessID: id,
 			FirstBusinessID: place[0], SecondBusinessID: place[1], ThirdBusinessID: place[2]})
 		if cur.BusinessLevel == 2 {
 			for _, c := range t.Children(id) {
-				t.record(BusinessMoved{TenantID: t.tenant, BusinessID: c,
+				record(t, BusinessMoved{TenantID: t.tenant, BusinessID: c,
 					FirstBusinessID: place[0], SecondBusinessID: id, ThirdBusinessID: c})
 			}
 		}
 	}
 	if renamed {
-		t.record(BusinessRenamed{TenantID: t.tenant, BusinessID: id, BusinessName: name})
+		record(t, BusinessRenamed{TenantID: t.tenant, BusinessID: id, BusinessName: name})
 	}
 	if enable != cur.IsEnable {
 		if enable {
-			t.record(BusinessEnabled{TenantID: t.tenant, BusinessID: id})
+			record(t, BusinessEnabled{TenantID: t.tenant, BusinessID: id})
 		} else {
-			t.record(BusinessDisabled{TenantID: t.tenant, BusinessID: id})
+			record(t, BusinessDisabled{TenantID: t.tenant, BusinessID: id})
 		}
 	}
 	if ch.Note != nil && (cur.Note == nil || *ch.Note != *cur.Note) {
-		t.record(BusinessNoteChanged{TenantID: t.tenant, BusinessID: id, Note: *ch.Note})
+		record(t, BusinessNoteChanged{TenantID: t.tenant, BusinessID: id, Note: *ch.Note})
 	}
 	return nil
 }
@@ -479,7 +479,7 @@ func (t *BusinessTree) Remove(id int64) error {
 	if users := t.Users(id); len(users) > 0 {
 		return Conflictf("Business %d still has %s (%s)", id, bizPlural(len(users), "user", "users"), bizJoinIDs(users))
 	}
-	t.record(BusinessRemoved{TenantID: t.tenant, BusinessID: id})
+	record(t, BusinessRemoved{TenantID: t.tenant, BusinessID: id})
 	return nil
 }
 
@@ -494,7 +494,7 @@ func (t *BusinessTree) RemoveUser(id, uid int64) (int, error) {
 	if !ok {
 		return 0, nil
 	}
-	t.record(BusinessUserRemoved{TenantID: t.tenant, BusinessID: id, UID: uid, RelationIDs: relationIDs(rel)})
+	record(t, BusinessUserRemoved{TenantID: t.tenant, BusinessID: id, UID: uid, RelationIDs: relationIDs(rel)})
 	return len(rel), nil
 }
 
@@ -530,7 +530,7 @@ func (t *BusinessTree) SetUserRoles(id int64, ch BusinessUserRolesChange) error 
 	cur := t.members[id][ch.UID]
 	if len(ch.Roles) == 0 {
 		if len(cur) > 0 {
-			t.record(BusinessUserRemoved{TenantID: t.tenant, BusinessID: id, UID: ch.UID, RelationIDs: relationIDs(cur)})
+			record(t, BusinessUserRemoved{TenantID: t.tenant, BusinessID: id, UID: ch.UID, RelationIDs: relationIDs(cur)})
 		}
 		return nil
 	}
@@ -568,7 +568,7 @@ func (t *BusinessTree) SetUserRoles(id int64, ch BusinessUserRolesChange) error 
 	if len(added) == 0 && len(removed) == 0 {
 		return nil
 	}
-	t.record(BusinessUserRolesSet{TenantID: t.tenant, BusinessID: id, UID: ch.UID, Added: added, RemovedIDs: removed})
+	record(t, BusinessUserRolesSet{TenantID: t.tenant, BusinessID: id, UID: ch.UID, Added: added, RemovedIDs: removed})
 	return nil
 }
 
@@ -595,7 +595,7 @@ func (t *BusinessTree) RemoveUserRoles(id int64, ids []int64) (int, error) {
 		return 0, nil
 	}
 	slices.SortFunc(gone, func(a, b BusinessUserRoleRef) int { return cmp.Compare(a.ID, b.ID) })
-	t.record(BusinessUserRolesRemoved{TenantID: t.tenant, BusinessID: id, Relations: gone})
+	record(t, BusinessUserRolesRemoved{TenantID: t.tenant, BusinessID: id, Relations: gone})
 	return len(gone), nil
 }
 
@@ -605,11 +605,6 @@ func relationIDs(rel []BusinessRoleRelation) []int64 {
 		out[i] = r.ID
 	}
 	return out
-}
-
-func (t *BusinessTree) record(e Event) {
-	t.Apply(e)
-	t.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

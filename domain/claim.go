@@ -65,7 +65,7 @@ func (c *Claim) Take(owner, msg string) error {
 	case owner:
 		return nil
 	case "":
-		c.record(ClaimTaken{Scope: c.scope, Value: c.value, Owner: owner})
+		record(c, ClaimTaken{Scope: c.scope, Value: c.value, Owner: owner})
 		return nil
 	default:
 		return Conflictf("%s", msg)
@@ -75,13 +75,8 @@ func (c *Claim) Take(owner, msg string) error {
 // Release frees the value if owner holds it.
 func (c *Claim) Release(owner string) {
 	if c.owner == owner && owner != "" {
-		c.record(ClaimReleased{Scope: c.scope, Value: c.value, Owner: owner})
+		record(c, ClaimReleased{Scope: c.scope, Value: c.value, Owner: owner})
 	}
-}
-
-func (c *Claim) record(e Event) {
-	c.Apply(e)
-	c.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

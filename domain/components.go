@@ -156,7 +156,7 @@ func (g *ComponentGroups) Add(id int64, s ComponentGroupSpec) error {
 	if tags == nil {
 		tags = []string{}
 	}
-	g.record(ComponentGroupAdded{TenantID: g.tenant, GroupID: id, GroupName: s.GroupName, GroupEnName: s.GroupEnName,
+	record(g, ComponentGroupAdded{TenantID: g.tenant, GroupID: id, GroupName: s.GroupName, GroupEnName: s.GroupEnName,
 		ComponentType: s.ComponentType, Icon: s.Icon, Tags: tags, OrderNum: s.OrderNum, IsActive: s.IsActive, Note: s.Note,
 		Scope: s.Scope, BusinessID: s.BusinessID, Creator: s.Creator})
 	return nil
@@ -214,7 +214,7 @@ func (g *ComponentGroups) Change(id int64, ch ComponentGroupChange) error {
 	}
 	if e.GroupName != nil || e.GroupEnName != nil || e.Icon != nil || e.Note != nil || e.OrderNum != nil ||
 		e.IsActive != nil || e.Scope != nil || e.Tags != nil {
-		g.record(e)
+		record(g, e)
 	}
 	return nil
 }
@@ -224,13 +224,8 @@ func (g *ComponentGroups) Remove(id int64) error {
 	if _, ok := g.groups[id]; !ok {
 		return NotFoundf(MsgGroupNotFound)
 	}
-	g.record(ComponentGroupRemoved{TenantID: g.tenant, GroupID: id})
+	record(g, ComponentGroupRemoved{TenantID: g.tenant, GroupID: id})
 	return nil
-}
-
-func (g *ComponentGroups) record(e Event) {
-	g.Apply(e)
-	g.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.
@@ -346,7 +341,7 @@ func (c *Component) Add(s ComponentSpec) error {
 	if _, exists := c.root.Revision(); exists {
 		return Conflictf("Component %d already exists", c.id)
 	}
-	c.record(ComponentAdded{TenantID: s.TenantID, ComponentID: c.id, GroupID: s.GroupID, ComponentName: s.ComponentName,
+	record(c, ComponentAdded{TenantID: s.TenantID, ComponentID: c.id, GroupID: s.GroupID, ComponentName: s.ComponentName,
 		DisplayName: s.DisplayName, Icon: s.Icon, Tag: s.Tag, Code: s.Code, ComponentSkill: s.ComponentSkill, Note: s.Note,
 		VersionNote: s.VersionNote, IsActive: s.IsActive, IsLegacy: s.IsLegacy, IsDeprecated: s.IsDeprecated,
 		Scope: s.Scope, BusinessID: s.BusinessID, Creator: s.Creator})
@@ -409,7 +404,7 @@ func (c *Component) Change(ch ComponentChange) error {
 	if e.GroupID != nil || e.ComponentName != nil || e.DisplayName != nil || e.Icon != nil || e.Tag != nil ||
 		e.Code != nil || e.ComponentSkill != nil || e.Note != nil || e.IsActive != nil || e.IsLegacy != nil ||
 		e.IsDeprecated != nil || e.Scope != nil {
-		c.record(e)
+		record(c, e)
 	}
 	return nil
 }
@@ -420,13 +415,8 @@ func (c *Component) Remove() error {
 	if !ok {
 		return NotFoundf(MsgComponentNotFound)
 	}
-	c.record(ComponentRemoved{TenantID: cur.TenantID, ComponentID: c.id})
+	record(c, ComponentRemoved{TenantID: cur.TenantID, ComponentID: c.id})
 	return nil
-}
-
-func (c *Component) record(e Event) {
-	c.Apply(e)
-	c.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

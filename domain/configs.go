@@ -126,7 +126,7 @@ func (c *Configs) Add(id int64, s ConfigSpec) error {
 	if other, ok := c.keys[s.ConfigKey]; ok {
 		return Conflictf("Config key %q is already used by config %d", s.ConfigKey, other)
 	}
-	c.record(ConfigAdded{TenantID: c.tenant, ConfigID: id, ConfigKey: s.ConfigKey, ConfigName: s.ConfigName,
+	record(c, ConfigAdded{TenantID: c.tenant, ConfigID: id, ConfigKey: s.ConfigKey, ConfigName: s.ConfigName,
 		ConfigValue: s.ConfigValue, Note: s.Note, Secret: s.Secret})
 	return nil
 }
@@ -152,7 +152,7 @@ func (c *Configs) Change(id int64, ch ConfigChange) error {
 	e := ConfigChanged{TenantID: c.tenant, ConfigID: id, ConfigName: differs(ch.ConfigName, cur.ConfigName),
 		ConfigValue: differs(ch.ConfigValue, cur.ConfigValue), Note: differs(ch.Note, cur.Note)}
 	if e.ConfigName != nil || e.ConfigValue != nil || e.Note != nil {
-		c.record(e)
+		record(c, e)
 	}
 	return nil
 }
@@ -162,13 +162,8 @@ func (c *Configs) Remove(id int64) error {
 	if _, ok := c.entries[id]; !ok {
 		return NotFoundf(MsgConfigNotFound)
 	}
-	c.record(ConfigRemoved{TenantID: c.tenant, ConfigID: id})
+	record(c, ConfigRemoved{TenantID: c.tenant, ConfigID: id})
 	return nil
-}
-
-func (c *Configs) record(e Event) {
-	c.Apply(e)
-	c.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

@@ -195,7 +195,7 @@ func (d *Dictionary) AddIndex(id int64, s DictionaryIndexSpec) error {
 	if err := d.keyFree(0, s.ConfigKey); err != nil {
 		return err
 	}
-	d.record(DictionaryIndexAdded{TenantID: d.tenant, ConfigID: id, ConfigKey: s.ConfigKey, ConfigName: s.ConfigName,
+	record(d, DictionaryIndexAdded{TenantID: d.tenant, ConfigID: id, ConfigKey: s.ConfigKey, ConfigName: s.ConfigName,
 		ConfigEnName: s.ConfigEnName, Note: s.Note})
 	return nil
 }
@@ -208,14 +208,6 @@ type DictionaryChange struct {
 	KeyOrder     *int64
 	ConfigValue  *string
 	Note         *string
-}
-
-// differs returns v when it is set and differs from cur, else nil.
-func differs[T comparable](v *T, cur T) *T {
-	if v != nil && *v != cur {
-		return v
-	}
-	return nil
 }
 
 // ChangeIndex records the fields of ch that differ from index id's, in one
@@ -231,7 +223,7 @@ func (d *Dictionary) ChangeIndex(id int64, ch DictionaryChange) error {
 	e := DictionaryIndexChanged{TenantID: d.tenant, ConfigID: id, ConfigName: differs(ch.ConfigName, cur.ConfigName),
 		ConfigEnName: differs(ch.ConfigEnName, cur.ConfigEnName), Note: differs(ch.Note, cur.Note)}
 	if e.ConfigName != nil || e.ConfigEnName != nil || e.Note != nil {
-		d.record(e)
+		record(d, e)
 	}
 	return nil
 }
@@ -248,7 +240,7 @@ func (d *Dictionary) RemoveIndex(id int64) error {
 	case n > 1:
 		return Conflictf("Dictionary index %d still has %d items", id, n)
 	}
-	d.record(DictionaryIndexRemoved{TenantID: d.tenant, ConfigID: id})
+	record(d, DictionaryIndexRemoved{TenantID: d.tenant, ConfigID: id})
 	return nil
 }
 
@@ -283,7 +275,7 @@ func (d *Dictionary) AddItem(id, parent int64, s DictionaryItemSpec) error {
 	if err := d.keyFree(parent, s.ConfigKey); err != nil {
 		return err
 	}
-	d.record(DictionaryItemAdded{TenantID: d.tenant, ConfigID: id, ParentID: parent, ConfigKey: s.ConfigKey,
+	record(d, DictionaryItemAdded{TenantID: d.tenant, ConfigID: id, ParentID: parent, ConfigKey: s.ConfigKey,
 		ConfigName: s.ConfigName, ConfigEnName: s.ConfigEnName, KeyOrder: s.KeyOrder, ConfigValue: s.ConfigValue, Note: s.Note})
 	return nil
 }
@@ -308,7 +300,7 @@ func (d *Dictionary) ChangeItem(id int64, ch DictionaryChange) error {
 		KeyOrder: differs(ch.KeyOrder, cur.KeyOrder), ConfigValue: differs(ch.ConfigValue, cur.ConfigValue),
 		Note: differs(ch.Note, cur.Note)}
 	if e.ConfigName != nil || e.ConfigEnName != nil || e.KeyOrder != nil || e.ConfigValue != nil || e.Note != nil {
-		d.record(e)
+		record(d, e)
 	}
 	return nil
 }
@@ -319,13 +311,8 @@ func (d *Dictionary) RemoveItem(id int64) error {
 	if !ok {
 		return NotFoundf(MsgDictionaryItemNotFound)
 	}
-	d.record(DictionaryItemRemoved{TenantID: d.tenant, ConfigID: id, ParentID: cur.ParentID})
+	record(d, DictionaryItemRemoved{TenantID: d.tenant, ConfigID: id, ParentID: cur.ParentID})
 	return nil
-}
-
-func (d *Dictionary) record(e Event) {
-	d.Apply(e)
-	d.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.
@@ -355,13 +342,6 @@ func (d *Dictionary) Apply(e Event) {
 		}
 	case DictionaryItemRemoved:
 		d.remove(e.ConfigID)
-	}
-}
-
-// setIf copies *v into dst when v is not nil.
-func setIf[T any](dst *T, v *T) {
-	if v != nil {
-		*dst = *v
 	}
 }
 

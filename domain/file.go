@@ -57,7 +57,7 @@ func UploadFile(id uuid.UUID, n NewFile) (*File, error) {
 		return nil, Invalidf("a file needs its content")
 	}
 	f := &File{id: id}
-	f.record(FileUploaded{FileID: id, Kind: n.Kind, UserID: n.UserID, FlowID: n.FlowID, TenantID: n.TenantID,
+	record(f, FileUploaded{FileID: id, Kind: n.Kind, UserID: n.UserID, FlowID: n.FlowID, TenantID: n.TenantID,
 		BusinessID: n.BusinessID, Name: n.Name, Path: n.Path, Provider: n.Provider, Content: n.Content})
 	return f, nil
 }
@@ -99,11 +99,6 @@ func (f *File) live() error {
 	return nil
 }
 
-func (f *File) record(e Event) {
-	f.Apply(e)
-	f.root.Record(e)
-}
-
 // Rename records a new name; the same name records nothing.
 func (f *File) Rename(name string) error {
 	if err := f.live(); err != nil {
@@ -113,7 +108,7 @@ func (f *File) Rename(name string) error {
 		return err
 	}
 	if name != f.name {
-		f.record(FileRenamed{FileID: f.id, Name: name})
+		record(f, FileRenamed{FileID: f.id, Name: name})
 	}
 	return nil
 }
@@ -126,7 +121,7 @@ func (f *File) ReplaceContent(c FileContent) error {
 	if c.Key == "" {
 		return Invalidf("a file needs its content")
 	}
-	f.record(FileContentReplaced{FileID: f.id, Content: c, Previous: f.content.Key})
+	record(f, FileContentReplaced{FileID: f.id, Content: c, Previous: f.content.Key})
 	return nil
 }
 
@@ -135,7 +130,7 @@ func (f *File) Delete() error {
 	if err := f.live(); err != nil {
 		return err
 	}
-	f.record(FileDeleted{FileID: f.id, Content: f.content.Key})
+	record(f, FileDeleted{FileID: f.id, Content: f.content.Key})
 	return nil
 }
 

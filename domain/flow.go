@@ -83,7 +83,7 @@ func CreateFlow(id uuid.UUID, n NewFlow) (*Flow, error) {
 		return nil, err
 	}
 	f := &Flow{}
-	f.record(FlowCreated{FlowID: id, UserID: n.UserID, Content: c, Placement: n.Placement, Locked: n.Locked, FSPath: n.FSPath})
+	record(f, FlowCreated{FlowID: id, UserID: n.UserID, Content: c, Placement: n.Placement, Locked: n.Locked, FSPath: n.FSPath})
 	return f, nil
 }
 
@@ -236,7 +236,7 @@ func (f *Flow) Edit(ch FlowChange) error {
 		return errFlowLocked
 	}
 	for _, e := range evs {
-		f.record(e)
+		record(f, e)
 	}
 	return nil
 }
@@ -252,7 +252,7 @@ func (f *Flow) Delete() error {
 	if f.deleted {
 		return NotFoundf("Flow not found")
 	}
-	f.record(FlowDeleted{FlowID: f.id})
+	record(f, FlowDeleted{FlowID: f.id})
 	return nil
 }
 
@@ -274,7 +274,7 @@ func (f *Flow) CreateVersion(version, note string) (FlowVersionRef, error) {
 	if n := len(f.versions); n > 0 {
 		id = f.versions[n-1].ID + 1
 	}
-	f.record(FlowVersionCreated{FlowID: f.id, VersionID: id, Version: version, Note: note})
+	record(f, FlowVersionCreated{FlowID: f.id, VersionID: id, Version: version, Note: note})
 	return f.versions[len(f.versions)-1], nil
 }
 
@@ -303,7 +303,7 @@ func (f *Flow) Publish(id int64) error {
 		return NotFoundf("Flow version not found")
 	}
 	if f.online != id {
-		f.record(FlowVersionPublished{FlowID: f.id, VersionID: id, Version: v.Version})
+		record(f, FlowVersionPublished{FlowID: f.id, VersionID: id, Version: v.Version})
 	}
 	return nil
 }
@@ -313,7 +313,7 @@ func (f *Flow) TakeOffline() error {
 	if f.online == 0 {
 		return Conflictf("No version of this flow is online")
 	}
-	f.record(FlowTakenOffline{FlowID: f.id, VersionID: f.online})
+	record(f, FlowTakenOffline{FlowID: f.id, VersionID: f.online})
 	return nil
 }
 
@@ -326,13 +326,8 @@ func (f *Flow) Rollback(id int64, content FlowContent) error {
 	if f.locked {
 		return errFlowLocked
 	}
-	f.record(FlowRolledBack{FlowID: f.id, VersionID: id, Content: content})
+	record(f, FlowRolledBack{FlowID: f.id, VersionID: id, Content: content})
 	return nil
-}
-
-func (f *Flow) record(e Event) {
-	f.Apply(e)
-	f.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

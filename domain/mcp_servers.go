@@ -305,7 +305,7 @@ func (m *MCPServers) Add(id int64, s MCPServerSpec) error {
 	if other, ok := m.names[mcpNameKey(s.Scope, s.BusinessID, s.Creator, s.Name)]; ok {
 		return Conflictf("An MCP server named %q already exists in this scope (server %d)", s.Name, other)
 	}
-	m.record(MCPServerAdded{TenantID: m.tenant, ServerID: id, Name: s.Name, Scope: s.Scope, BusinessID: s.BusinessID,
+	record(m, MCPServerAdded{TenantID: m.tenant, ServerID: id, Name: s.Name, Scope: s.Scope, BusinessID: s.BusinessID,
 		Creator: s.Creator, MCPType: s.MCPType, Command: s.Command, Args: nonNilSlice(s.Args), Env: nonNilMap(s.Env),
 		Headers: nonNilMap(s.Headers), URL: s.URL, Logo: s.Logo, Note: s.Note, IsActive: s.IsActive})
 	return nil
@@ -418,7 +418,7 @@ func (m *MCPServers) Change(id int64, ch MCPServerChange) error {
 		e.Headers = &n.Headers
 	}
 	if e != (MCPServerChanged{TenantID: m.tenant, ServerID: id}) {
-		m.record(e)
+		record(m, e)
 	}
 	return nil
 }
@@ -431,7 +431,7 @@ func (m *MCPServers) Tested(id int64, count int) error {
 		return NotFoundf(MsgMCPServerNotFound)
 	}
 	if cur.ActionCount != count {
-		m.record(MCPServerTested{TenantID: m.tenant, ServerID: id, ActionCount: count})
+		record(m, MCPServerTested{TenantID: m.tenant, ServerID: id, ActionCount: count})
 	}
 	return nil
 }
@@ -441,13 +441,8 @@ func (m *MCPServers) Remove(id int64) error {
 	if _, ok := m.entries[id]; !ok {
 		return NotFoundf(MsgMCPServerNotFound)
 	}
-	m.record(MCPServerRemoved{TenantID: m.tenant, ServerID: id})
+	record(m, MCPServerRemoved{TenantID: m.tenant, ServerID: id})
 	return nil
-}
-
-func (m *MCPServers) record(e Event) {
-	m.Apply(e)
-	m.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

@@ -163,7 +163,7 @@ func (s *ChatSession) Create(c ChatSessionCreated) error {
 	if err := ValidSessionID("session_name", c.Name); err != nil {
 		return err
 	}
-	s.record(c)
+	record(s, c)
 	return nil
 }
 
@@ -184,7 +184,7 @@ func (s *ChatSession) Add(id int64, f MessageFields) error {
 	if err := validJSONDoc("content_blocks", f.ContentBlocks, '['); err != nil {
 		return err
 	}
-	s.record(MessageAdded{MessageID: id, Fields: f})
+	record(s, MessageAdded{MessageID: id, Fields: f})
 	return nil
 }
 
@@ -269,7 +269,7 @@ func (s *ChatSession) Update(id int64, ch MessageChange) (bool, error) {
 	if !changed {
 		return false, nil
 	}
-	s.record(e)
+	record(s, e)
 	return true, nil
 }
 
@@ -283,7 +283,7 @@ func (s *ChatSession) Remove(ids []int64) []int64 {
 		}
 	}
 	if len(gone) > 0 && s.open {
-		s.record(MessagesDeleted{MessageIDs: gone})
+		record(s, MessagesDeleted{MessageIDs: gone})
 	}
 	return gone
 }
@@ -297,7 +297,7 @@ func (s *ChatSession) Rename(name string) error {
 		return err
 	}
 	if name != s.name {
-		s.record(ChatSessionRenamed{Name: name})
+		record(s, ChatSessionRenamed{Name: name})
 	}
 	return nil
 }
@@ -312,13 +312,8 @@ func (s *ChatSession) Delete() ([]int64, error) {
 	if ids == nil {
 		ids = []int64{}
 	}
-	s.record(ChatSessionDeleted{MessageIDs: ids})
+	record(s, ChatSessionDeleted{MessageIDs: ids})
 	return ids, nil
-}
-
-func (s *ChatSession) record(e Event) {
-	s.Apply(e)
-	s.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.
@@ -742,14 +737,9 @@ func (b *FlowBuilds) Root() *Root { return &b.root }
 func (b *FlowBuilds) DeleteAll() []uuid.UUID {
 	ids := slices.Clone(b.builds)
 	if len(ids) > 0 {
-		b.record(VertexBuildsDeleted{FlowID: b.flow, BuildIDs: ids})
+		record(b, VertexBuildsDeleted{FlowID: b.flow, BuildIDs: ids})
 	}
 	return ids
-}
-
-func (b *FlowBuilds) record(e Event) {
-	b.Apply(e)
-	b.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

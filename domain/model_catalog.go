@@ -290,7 +290,7 @@ func (m *ModelCatalog) AddProvider(id int64, f ModelProviderFields) error {
 	if other, ok := m.keyTaken(f.ProviderKey, 0); ok {
 		return Conflictf("Provider key %q is already used by provider %d", f.ProviderKey, other)
 	}
-	m.record(ModelProviderAdded{TenantID: m.tenant, ProviderID: id, ModelProviderFields: f})
+	record(m, ModelProviderAdded{TenantID: m.tenant, ProviderID: id, ModelProviderFields: f})
 	return nil
 }
 
@@ -310,7 +310,7 @@ func (m *ModelCatalog) ChangeProvider(id int64, change func(*ModelProviderFields
 		return Conflictf("Provider key %q is already used by provider %d", next.ProviderKey, other)
 	}
 	if !reflect.DeepEqual(next, *cur) {
-		m.record(ModelProviderChanged{TenantID: m.tenant, ProviderID: id, ModelProviderFields: next})
+		record(m, ModelProviderChanged{TenantID: m.tenant, ProviderID: id, ModelProviderFields: next})
 	}
 	return nil
 }
@@ -335,9 +335,9 @@ func (m *ModelCatalog) RemoveProviders(ids []int64, strict bool) (int, error) {
 		}
 		slices.Sort(models)
 		for _, mid := range models {
-			m.record(ProviderModelRemoved{TenantID: m.tenant, ModelID: mid, ProviderID: id})
+			record(m, ProviderModelRemoved{TenantID: m.tenant, ModelID: mid, ProviderID: id})
 		}
-		m.record(ModelProviderRemoved{TenantID: m.tenant, ProviderID: id})
+		record(m, ModelProviderRemoved{TenantID: m.tenant, ProviderID: id})
 		n++
 	}
 	return n, nil
@@ -358,7 +358,7 @@ func (m *ModelCatalog) AddModel(id int64, f ProviderModelFields) error {
 	if other, ok := m.nameTaken(f.ProviderID, f.ModelName, 0); ok {
 		return Conflictf("Model %q is already in provider %d (model %d)", f.ModelName, f.ProviderID, other)
 	}
-	m.record(ProviderModelAdded{TenantID: m.tenant, ModelID: id, ProviderModelFields: f})
+	record(m, ProviderModelAdded{TenantID: m.tenant, ModelID: id, ProviderModelFields: f})
 	return nil
 }
 
@@ -379,7 +379,7 @@ func (m *ModelCatalog) ChangeModel(id int64, change func(*ProviderModelFields)) 
 		return Conflictf("Model %q is already in provider %d (model %d)", next.ModelName, next.ProviderID, other)
 	}
 	if !reflect.DeepEqual(next, *cur) {
-		m.record(ProviderModelChanged{TenantID: m.tenant, ModelID: id, ProviderModelFields: next})
+		record(m, ProviderModelChanged{TenantID: m.tenant, ModelID: id, ProviderModelFields: next})
 	}
 	return nil
 }
@@ -396,7 +396,7 @@ func (m *ModelCatalog) RemoveModels(ids []int64, strict bool) (int, error) {
 			}
 			continue
 		}
-		m.record(ProviderModelRemoved{TenantID: m.tenant, ModelID: id, ProviderID: md.ProviderID})
+		record(m, ProviderModelRemoved{TenantID: m.tenant, ModelID: id, ProviderID: md.ProviderID})
 		n++
 	}
 	return n, nil
@@ -431,13 +431,8 @@ func (m *ModelCatalog) Seed(version int, providers []SeedProvider, next func(kin
 			}
 		}
 	}
-	m.record(ModelCatalogSeeded{TenantID: m.tenant, Version: version})
+	record(m, ModelCatalogSeeded{TenantID: m.tenant, Version: version})
 	return nil
-}
-
-func (m *ModelCatalog) record(e Event) {
-	m.Apply(e)
-	m.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

@@ -280,7 +280,7 @@ func (t *OrgTree) AddOrg(id int64, n NewOrg) error {
 	if err := t.codeFree(n.OrgCode, id); err != nil {
 		return err
 	}
-	t.record(OrgCreated{TenantID: t.tenant, OrgID: id, OrgName: n.OrgName, OrgCode: n.OrgCode, ParentOrgID: n.ParentOrgID,
+	record(t, OrgCreated{TenantID: t.tenant, OrgID: id, OrgName: n.OrgName, OrgCode: n.OrgCode, ParentOrgID: n.ParentOrgID,
 		OrgLevel: level, Path: path, IsEnable: n.IsEnable, Note: n.Note})
 	return nil
 }
@@ -328,7 +328,7 @@ func (t *OrgTree) MoveOrg(id, parent int64) error {
 		placed = append(placed, OrgPlaced{OrgID: o.OrgID, OrgLevel: newLevel, Path: path})
 	}
 	slices.SortFunc(placed, func(a, b OrgPlaced) int { return cmp.Compare(a.OrgID, b.OrgID) })
-	t.record(OrgMoved{TenantID: t.tenant, OrgID: id, ParentOrgID: parent, Placed: placed})
+	record(t, OrgMoved{TenantID: t.tenant, OrgID: id, ParentOrgID: parent, Placed: placed})
 	return nil
 }
 
@@ -375,7 +375,7 @@ func (t *OrgTree) ChangeOrg(id int64, ch OrgChange) error {
 		e.Note, changed = ch.Note, true
 	}
 	if changed {
-		t.record(e)
+		record(t, e)
 	}
 	return nil
 }
@@ -396,7 +396,7 @@ func (t *OrgTree) RemoveOrg(id int64) error {
 	if len(blocks) > 0 {
 		return Conflictf("Org %d still has %s", id, strings.Join(blocks, " and "))
 	}
-	t.record(OrgRemoved{TenantID: t.tenant, OrgID: id})
+	record(t, OrgRemoved{TenantID: t.tenant, OrgID: id})
 	return nil
 }
 
@@ -441,7 +441,7 @@ func (t *OrgTree) AddMembers(orgID int64, refs []OrgMemberRef, position, job str
 		}
 		seenUID[r.UID], seenID[r.MemberID] = true, true
 	}
-	t.record(OrgMembersAdded{TenantID: t.tenant, OrgID: orgID, Members: slices.Clone(refs), Position: position, Job: job,
+	record(t, OrgMembersAdded{TenantID: t.tenant, OrgID: orgID, Members: slices.Clone(refs), Position: position, Job: job,
 		IsLeader: isLeader})
 	return nil
 }
@@ -479,7 +479,7 @@ func (t *OrgTree) ChangeMember(id int64, ch OrgMemberChange) error {
 		e.IsLeader, changed = ch.IsLeader, true
 	}
 	if changed {
-		t.record(e)
+		record(t, e)
 	}
 	return nil
 }
@@ -490,13 +490,8 @@ func (t *OrgTree) RemoveMember(id int64) error {
 	if !ok {
 		return NotFoundf(MsgOrgMemberNotFound)
 	}
-	t.record(OrgMemberRemoved{TenantID: t.tenant, MemberID: id, OrgID: m.OrgID, UID: m.UID})
+	record(t, OrgMemberRemoved{TenantID: t.tenant, MemberID: id, OrgID: m.OrgID, UID: m.UID})
 	return nil
-}
-
-func (t *OrgTree) record(e Event) {
-	t.Apply(e)
-	t.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

@@ -228,7 +228,7 @@ func (p *PermissionCatalogue) AddModule(id, name string) error {
 	if err := validName("module_name", name); err != nil {
 		return err
 	}
-	p.record(PermModuleAdded{ModuleID: id, ModuleName: name})
+	record(p, PermModuleAdded{ModuleID: id, ModuleName: name})
 	return nil
 }
 
@@ -253,7 +253,7 @@ func (p *PermissionCatalogue) AddPriv(s PermPrivState, system bool) error {
 	if _, dup := p.privs[privKey{s.ModuleID, s.PrivID}]; dup {
 		return Conflictf("Privilege %q of module %q already exists", s.PrivID, s.ModuleID)
 	}
-	p.record(PermPrivAdded{ModuleID: s.ModuleID, PrivID: s.PrivID, PrivName: s.PrivName, IsSysPriv: s.IsSysPriv,
+	record(p, PermPrivAdded{ModuleID: s.ModuleID, PrivID: s.PrivID, PrivName: s.PrivName, IsSysPriv: s.IsSysPriv,
 		PrivOprType: s.PrivOprType})
 	return nil
 }
@@ -298,7 +298,7 @@ func (p *PermissionCatalogue) ChangePriv(module, priv string, ch PermPrivChange)
 		e.PrivOprType, changed = ch.PrivOprType, true
 	}
 	if changed {
-		p.record(e)
+		record(p, e)
 	}
 	return nil
 }
@@ -331,7 +331,7 @@ func (p *PermissionCatalogue) RemovePriv(module, priv string) error {
 	if roles := p.holders(module, priv); len(roles) > 0 {
 		return Conflictf("Privilege %q of module %q is still held by roles: %s", priv, module, strings.Join(roles, ", "))
 	}
-	p.record(PermPrivRemoved{ModuleID: module, PrivID: priv})
+	record(p, PermPrivRemoved{ModuleID: module, PrivID: priv})
 	return nil
 }
 
@@ -350,7 +350,7 @@ func (p *PermissionCatalogue) AddRole(r PermRoleState, system bool) error {
 	if _, dup := p.roles[r.RoleID]; dup {
 		return Conflictf("Role %q already exists", r.RoleID)
 	}
-	p.record(PermRoleAdded{RoleID: r.RoleID, RoleName: r.RoleName, IsSysRole: r.IsSysRole})
+	record(p, PermRoleAdded{RoleID: r.RoleID, RoleName: r.RoleName, IsSysRole: r.IsSysRole})
 	return nil
 }
 
@@ -367,7 +367,7 @@ func (p *PermissionCatalogue) ChangeRole(id string, name *string, isSys *bool) e
 		if err := validName("role_name", *name); err != nil {
 			return err
 		}
-		p.record(PermRoleChanged{RoleID: id, RoleName: name})
+		record(p, PermRoleChanged{RoleID: id, RoleName: name})
 	}
 	return nil
 }
@@ -381,7 +381,7 @@ func (p *PermissionCatalogue) RemoveRole(id string) error {
 	if cur.IsSysRole {
 		return Conflictf("System role %q cannot be removed", id)
 	}
-	p.record(PermRoleRemoved{RoleID: id})
+	record(p, PermRoleRemoved{RoleID: id})
 	return nil
 }
 
@@ -412,7 +412,7 @@ func (p *PermissionCatalogue) AddRolePriv(role, module, priv string, system bool
 	if p.HasItem(role, module, priv) {
 		return Conflictf("Role %q already holds privilege %q of module %q", role, priv, module)
 	}
-	p.record(PermRolePrivAdded{RoleID: role, ModuleID: module, PrivID: priv})
+	record(p, PermRolePrivAdded{RoleID: role, ModuleID: module, PrivID: priv})
 	return nil
 }
 
@@ -424,13 +424,8 @@ func (p *PermissionCatalogue) RemoveRolePriv(role, module, priv string) error {
 	if !p.HasItem(role, module, priv) {
 		return NotFoundf("Role %q does not hold privilege %q of module %q", role, priv, module)
 	}
-	p.record(PermRolePrivRemoved{RoleID: role, ModuleID: module, PrivID: priv})
+	record(p, PermRolePrivRemoved{RoleID: role, ModuleID: module, PrivID: priv})
 	return nil
-}
-
-func (p *PermissionCatalogue) record(e Event) {
-	p.Apply(e)
-	p.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

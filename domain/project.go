@@ -52,7 +52,7 @@ func CreateProject(id uuid.UUID, n NewProject) (*Project, error) {
 		return nil, err
 	}
 	p := &Project{}
-	p.record(ProjectCreated{ProjectID: id, UserID: n.UserID, IsDefault: n.IsDefault, Fields: n.Fields})
+	record(p, ProjectCreated{ProjectID: id, UserID: n.UserID, IsDefault: n.IsDefault, Fields: n.Fields})
 	return p, nil
 }
 
@@ -154,7 +154,7 @@ func (p *Project) Update(ch ProjectChange) (oldName string, err error) {
 	if !changed {
 		return "", nil
 	}
-	p.record(e)
+	record(p, e)
 	if e.Name != nil {
 		return cur.Name, nil
 	}
@@ -170,13 +170,8 @@ func (p *Project) Delete() error {
 	case p.isDefault:
 		return ErrDefaultProject
 	}
-	p.record(ProjectDeleted{ProjectID: p.id})
+	record(p, ProjectDeleted{ProjectID: p.id})
 	return nil
-}
-
-func (p *Project) record(e Event) {
-	p.Apply(e)
-	p.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

@@ -50,7 +50,7 @@ func (r *Run) Start(s RunStarted) error {
 	if s.RunID != r.id {
 		return Invalidf("run id %s is not %s", s.RunID, r.id)
 	}
-	r.record(s)
+	record(r, s)
 	return nil
 }
 
@@ -66,7 +66,7 @@ func (r *Run) Emit(e Event) error {
 	default:
 		return Invalidf("%s is not an event of a run's progress", e.EventType())
 	}
-	r.record(e)
+	record(r, e)
 	return nil
 }
 
@@ -81,7 +81,7 @@ func (r *Run) Close(e Event) error {
 	default:
 		return Invalidf("%s does not end a run", e.EventType())
 	}
-	r.record(e)
+	record(r, e)
 	return nil
 }
 
@@ -93,11 +93,6 @@ func (r *Run) mustBeOpen() error {
 		return Conflictf("Run %s has ended", r.id)
 	}
 	return nil
-}
-
-func (r *Run) record(e Event) {
-	r.Apply(e)
-	r.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

@@ -89,7 +89,7 @@ func CreateFlowTemplate(id uuid.UUID, n NewFlowTemplate) (*FlowTemplate, error) 
 		tenant = nil // a system template belongs to no tenant
 	}
 	t := &FlowTemplate{}
-	t.record(FlowTemplateCreated{TemplateID: id, FlowID: n.FlowID, UserID: n.UserID, Content: c, Scope: n.Scope,
+	record(t, FlowTemplateCreated{TemplateID: id, FlowID: n.FlowID, UserID: n.UserID, Content: c, Scope: n.Scope,
 		TenantID: tenant, BusinessID: n.BusinessID, Note: n.Note})
 	return t, nil
 }
@@ -231,7 +231,7 @@ func (t *FlowTemplate) Update(ch TemplateChange) error {
 		e.Gradient == nil && e.FlowType == nil && e.Data == nil && e.Tags == nil && e.Scope == nil {
 		return nil
 	}
-	t.record(e)
+	record(t, e)
 	return nil
 }
 
@@ -267,13 +267,8 @@ func (t *FlowTemplate) Delete() error {
 	if t.deleted {
 		return NotFoundf("Template not found")
 	}
-	t.record(FlowTemplateDeleted{TemplateID: t.id})
+	record(t, FlowTemplateDeleted{TemplateID: t.id})
 	return nil
-}
-
-func (t *FlowTemplate) record(e Event) {
-	t.Apply(e)
-	t.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

@@ -71,7 +71,7 @@ func CreateTenant(id uuid.UUID, n NewTenant) (*Tenant, error) {
 		return nil, err
 	}
 	t := &Tenant{id: id}
-	t.record(TenantCreated{TenantID: id, TenantName: n.Name, IsSys: n.IsSys || n.System, IsActive: n.IsActive || n.System,
+	record(t, TenantCreated{TenantID: id, TenantName: n.Name, IsSys: n.IsSys || n.System, IsActive: n.IsActive || n.System,
 		Note: n.Note, System: n.System})
 	return t, nil
 }
@@ -156,7 +156,7 @@ func (t *Tenant) Update(ch TenantChange) (oldName string, err error) {
 	if !changed {
 		return "", nil
 	}
-	t.record(e)
+	record(t, e)
 	if e.TenantName != nil {
 		return cur.TenantName, nil
 	}
@@ -173,13 +173,8 @@ func (t *Tenant) Delete() error {
 	case t.system:
 		return Conflictf(MsgSystemTenantRemoved)
 	}
-	t.record(TenantDeleted{TenantID: t.id})
+	record(t, TenantDeleted{TenantID: t.id})
 	return nil
-}
-
-func (t *Tenant) record(e Event) {
-	t.Apply(e)
-	t.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

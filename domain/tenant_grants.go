@@ -168,7 +168,7 @@ func (g *TenantGrants) Grant(id int64, kind string, subject int64, role string) 
 	if _, taken := g.relations[id]; taken {
 		return Conflictf("Role relation %d already exists", id)
 	}
-	g.record(TenantRoleGranted{TenantID: g.tenant, RelationID: id, Kind: kind, SubjectID: subject, RoleID: role})
+	record(g, TenantRoleGranted{TenantID: g.tenant, RelationID: id, Kind: kind, SubjectID: subject, RoleID: role})
 	return nil
 }
 
@@ -180,7 +180,7 @@ func (g *TenantGrants) Revoke(kind string, id int64) error {
 		msg, _ := RelationNotFound(kind)
 		return NotFoundf("%s", msg)
 	}
-	g.record(TenantRoleRevoked{TenantID: g.tenant, RelationID: id, Kind: kind, SubjectID: r.SubjectID, RoleID: r.RoleID})
+	record(g, TenantRoleRevoked{TenantID: g.tenant, RelationID: id, Kind: kind, SubjectID: r.SubjectID, RoleID: r.RoleID})
 	return nil
 }
 
@@ -191,16 +191,11 @@ func (g *TenantGrants) RevokeAll(kind string, ids []int64) int {
 	n := 0
 	for _, id := range ids {
 		if r, ok := g.relations[id]; ok && r.Kind == kind {
-			g.record(TenantRoleRevoked{TenantID: g.tenant, RelationID: id, Kind: kind, SubjectID: r.SubjectID, RoleID: r.RoleID})
+			record(g, TenantRoleRevoked{TenantID: g.tenant, RelationID: id, Kind: kind, SubjectID: r.SubjectID, RoleID: r.RoleID})
 			n++
 		}
 	}
 	return n
-}
-
-func (g *TenantGrants) record(e Event) {
-	g.Apply(e)
-	g.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

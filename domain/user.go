@@ -66,7 +66,7 @@ func RegisterUser(id int64, r Registration) (*User, error) {
 		return nil, Invalidf("password must not be empty")
 	}
 	u := &User{}
-	u.record(UserRegistered{
+	record(u, UserRegistered{
 		UserID: id, Username: r.Username, Nickname: r.Nickname, PasswordHash: r.PasswordHash,
 		IsActive: r.IsActive, IsSuperuser: r.IsSuperuser, Optins: r.Optins, Source: r.Source,
 	})
@@ -165,7 +165,7 @@ func (u *User) ChangeProfile(p ProfileChange) (oldUsername string, err error) {
 	if e.Username != nil {
 		oldUsername = u.username
 	}
-	u.record(e)
+	record(u, e)
 	return oldUsername, nil
 }
 
@@ -180,7 +180,7 @@ func (u *User) ChangePassword(hash string) error {
 	if err := u.exists(); err != nil {
 		return err
 	}
-	u.record(UserPasswordChanged{UserID: u.id, PasswordHash: hash})
+	record(u, UserPasswordChanged{UserID: u.id, PasswordHash: hash})
 	return nil
 }
 
@@ -190,7 +190,7 @@ func (u *User) ResetPassword(hash string, mustChange bool) error {
 	if err := u.exists(); err != nil {
 		return err
 	}
-	u.record(UserPasswordReset{UserID: u.id, PasswordHash: hash, MustChange: mustChange})
+	record(u, UserPasswordReset{UserID: u.id, PasswordHash: hash, MustChange: mustChange})
 	return nil
 }
 
@@ -201,9 +201,9 @@ func (u *User) SetActive(active bool) error {
 	}
 	switch {
 	case active && !u.isActive:
-		u.record(UserActivated{UserID: u.id})
+		record(u, UserActivated{UserID: u.id})
 	case !active && u.isActive:
-		u.record(UserDeactivated{UserID: u.id})
+		record(u, UserDeactivated{UserID: u.id})
 	}
 	return nil
 }
@@ -215,9 +215,9 @@ func (u *User) SetLocked(locked bool) error {
 	}
 	switch {
 	case locked && !u.isLocked:
-		u.record(UserLocked{UserID: u.id, Reason: "admin"})
+		record(u, UserLocked{UserID: u.id, Reason: "admin"})
 	case !locked && u.isLocked:
-		u.record(UserUnlocked{UserID: u.id})
+		record(u, UserUnlocked{UserID: u.id})
 	}
 	return nil
 }
@@ -229,9 +229,9 @@ func (u *User) SetSuperuser(super bool) error {
 	}
 	switch {
 	case super && !u.isSuperuser:
-		u.record(UserSuperuserGranted{UserID: u.id})
+		record(u, UserSuperuserGranted{UserID: u.id})
 	case !super && u.isSuperuser:
-		u.record(UserSuperuserRevoked{UserID: u.id})
+		record(u, UserSuperuserRevoked{UserID: u.id})
 	}
 	return nil
 }
@@ -249,7 +249,7 @@ func (u *User) SetFlags(isSSO, resetPasswd *bool) error {
 		e.ResetPasswd = resetPasswd
 	}
 	if e.IsSSO != nil || e.ResetPasswd != nil {
-		u.record(e)
+		record(u, e)
 	}
 	return nil
 }
@@ -258,7 +258,7 @@ func (u *User) SetFlags(isSSO, resetPasswd *bool) error {
 func (u *User) CanLogIn() bool { return !u.deleted && u.isActive && !u.isLocked }
 
 // LoginSucceeded records a successful login.
-func (u *User) LoginSucceeded() { u.record(UserLoggedIn{UserID: u.id}) }
+func (u *User) LoginSucceeded() { record(u, UserLoggedIn{UserID: u.id}) }
 
 // LoginFailed records a wrong password. It never locks the account: a
 // stranger who knows the name could otherwise lock anyone out (failed
@@ -267,7 +267,7 @@ func (u *User) LoginFailed() {
 	if u.deleted || u.isLocked {
 		return
 	}
-	u.record(UserLoginFailed{UserID: u.id, FailedAttempts: u.failedLogins + 1})
+	record(u, UserLoginFailed{UserID: u.id, FailedAttempts: u.failedLogins + 1})
 }
 
 // RevokeSessions ends every session of the account: the tokens issued
@@ -276,7 +276,7 @@ func (u *User) RevokeSessions(reason string) error {
 	if err := u.exists(); err != nil {
 		return err
 	}
-	u.record(UserSessionsRevoked{UserID: u.id, Reason: reason})
+	record(u, UserSessionsRevoked{UserID: u.id, Reason: reason})
 	return nil
 }
 
@@ -298,13 +298,8 @@ func (u *User) Delete() error {
 	if err := u.exists(); err != nil {
 		return err
 	}
-	u.record(UserDeleted{UserID: u.id, Username: u.username})
+	record(u, UserDeleted{UserID: u.id, Username: u.username})
 	return nil
-}
-
-func (u *User) record(e Event) {
-	u.Apply(e)
-	u.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.

@@ -158,7 +158,7 @@ func (g *UserGroups) AddGroup(id int64, name string, isEnable bool, note *string
 	if err := g.nameFree(name, id); err != nil {
 		return err
 	}
-	g.record(UserGroupCreated{TenantID: g.tenant, GroupID: id, GroupName: name, IsEnable: isEnable, Note: note})
+	record(g, UserGroupCreated{TenantID: g.tenant, GroupID: id, GroupName: name, IsEnable: isEnable, Note: note})
 	return nil
 }
 
@@ -195,7 +195,7 @@ func (g *UserGroups) ChangeGroup(id int64, ch UserGroupChange) error {
 		e.Note, changed = ch.Note, true
 	}
 	if changed {
-		g.record(e)
+		record(g, e)
 	}
 	return nil
 }
@@ -211,7 +211,7 @@ func (g *UserGroups) RemoveGroup(id int64) error {
 	case n > 1:
 		return Conflictf("Group %d still has %d members", id, n)
 	}
-	g.record(UserGroupRemoved{TenantID: g.tenant, GroupID: id})
+	record(g, UserGroupRemoved{TenantID: g.tenant, GroupID: id})
 	return nil
 }
 
@@ -227,7 +227,7 @@ func (g *UserGroups) AddMember(id, groupID, uid int64, isLeader bool) error {
 	if _, taken := g.members[id]; taken {
 		return Conflictf("User group member %d already exists", id)
 	}
-	g.record(UserGroupMemberAdded{TenantID: g.tenant, MemberID: id, GroupID: groupID, UID: uid, IsLeader: isLeader})
+	record(g, UserGroupMemberAdded{TenantID: g.tenant, MemberID: id, GroupID: groupID, UID: uid, IsLeader: isLeader})
 	return nil
 }
 
@@ -239,7 +239,7 @@ func (g *UserGroups) ChangeMember(id int64, isLeader bool) error {
 		return NotFoundf(MsgUserGroupMemberNotFound)
 	}
 	if m.IsLeader != isLeader {
-		g.record(UserGroupMemberChanged{TenantID: g.tenant, MemberID: id, GroupID: m.GroupID, IsLeader: isLeader})
+		record(g, UserGroupMemberChanged{TenantID: g.tenant, MemberID: id, GroupID: m.GroupID, IsLeader: isLeader})
 	}
 	return nil
 }
@@ -250,13 +250,8 @@ func (g *UserGroups) RemoveMember(id int64) error {
 	if !ok {
 		return NotFoundf(MsgUserGroupMemberNotFound)
 	}
-	g.record(UserGroupMemberRemoved{TenantID: g.tenant, MemberID: id, GroupID: m.GroupID, UID: m.UID})
+	record(g, UserGroupMemberRemoved{TenantID: g.tenant, MemberID: id, GroupID: m.GroupID, UID: m.UID})
 	return nil
-}
-
-func (g *UserGroups) record(e Event) {
-	g.Apply(e)
-	g.root.Record(e)
 }
 
 // Apply implements commands.Aggregate.
