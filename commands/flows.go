@@ -193,39 +193,42 @@ func (h *Flows) CreateFlow(ctx context.Context, caller auth.Principal, in FlowIn
 	if err != nil {
 		return id, eventstore.AppendResult{}, err
 	}
-	var res eventstore.AppendResult
-	for tries := 0; ; tries++ {
-		c := content
-		if c.Name, err = freeName(ctx, h.Pool, h.Repo, caller.UserID, content.Name); err != nil {
-			return id, res, err
-		}
-		if c.EndpointName != "" {
-			if c.EndpointName, err = freeEndpoint(ctx, h.Pool, h.Repo, caller.UserID, content.EndpointName); err != nil {
-				return id, res, err
+	// A name taken between the pick and the append loses the claim's race
+	// and is picked again (Update, the claim's race rule); the flow's own
+	// stream taken means the id is.
+	res, err := h.Repo.Update(ctx, md, func(ctx context.Context, md *eventstore.Metadata) ([]Aggregate, error) {
+		for tries := 0; ; tries++ {
+			c := content
+			var err error
+			if c.Name, err = freeName(ctx, h.Pool, h.Repo, caller.UserID, content.Name); err != nil {
+				return nil, err
 			}
+			if c.EndpointName != "" {
+				if c.EndpointName, err = freeEndpoint(ctx, h.Pool, h.Repo, caller.UserID, content.EndpointName); err != nil {
+					return nil, err
+				}
+			}
+			flow, err := domain.CreateFlow(id, domain.NewFlow{UserID: caller.UserID, Content: c, Placement: placement,
+				Locked: derefB(in.Locked), FSPath: deref(in.FSPath)})
+			if err != nil {
+				return nil, err
+			}
+			claims, err := h.claimsFor(ctx, flow, c, domain.FlowContent{})
+			if tries < 20 && (errors.Is(err, errNameTaken) || errors.Is(err, errEndpointTaken)) {
+				continue // the read model lagged behind the claims: pick again
+			}
+			if err != nil {
+				return nil, err
+			}
+			*md = inTenant(*md, flow)
+			return append([]Aggregate{flow}, claims...), nil
 		}
-		flow, err := domain.CreateFlow(id, domain.NewFlow{UserID: caller.UserID, Content: c, Placement: placement,
-			Locked: derefB(in.Locked), FSPath: deref(in.FSPath)})
-		if err != nil {
-			return id, res, err
-		}
-		claims, err := h.claimsFor(ctx, flow, c, domain.FlowContent{})
-		if err == nil {
-			res, err = h.Repo.SaveAll(ctx, inTenant(md, flow), append([]Aggregate{flow}, claims...)...)
-		}
-		// Someone took a name between the pick and the append: pick again
-		// (the claims now show it taken).
-		var raced *eventstore.WrongExpectedVersionError
-		lost := errors.As(err, &raced)
-		if tries < 20 && (errors.Is(err, errNameTaken) || errors.Is(err, errEndpointTaken) ||
-			lost && strings.HasPrefix(raced.Stream, "claim-")) {
-			continue
-		}
-		if lost && strings.HasPrefix(raced.Stream, "flow-") {
-			return id, res, badRequest("Id must be unique")
-		}
-		return id, res, flowClaimError(err)
+	})
+	var raced *eventstore.WrongExpectedVersionError
+	if errors.As(err, &raced) && strings.HasPrefix(raced.Stream, "flow-") {
+		return id, res, badRequest("Id must be unique")
 	}
+	return id, res, flowClaimError(err)
 }
 
 // flowContentOf is the content of a flow to create.
@@ -608,13 +611,14 @@ func (h *Flows) flowOp(c *gin.Context, decide func(ctx context.Context, f *domai
 	if !ok {
 		return uuid.Nil, eventstore.AppendResult{}, errAnswered
 	}
-	f, err := LoadOwnFlow(ctx, h.Repo, caller, id)
-	if err != nil {
-		return id, eventstore.AppendResult{}, err
-	}
 	// A flow is decided once (its race rule): the editor who lost a race
-	// is told, and reloads.
-	res, err := h.Repo.Update(ctx, inTenant(httpapi.Metadata(c, h.Clock()), f), func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
+	// on it is told, and reloads; one who lost a name's claim decides again.
+	res, err := h.Repo.Update(ctx, httpapi.Metadata(c, h.Clock()), func(ctx context.Context, md *eventstore.Metadata) ([]Aggregate, error) {
+		f, err := LoadOwnFlow(ctx, h.Repo, caller, id)
+		if err != nil {
+			return nil, err
+		}
+		*md = inTenant(*md, f)
 		extra, err := decide(ctx, f)
 		if err != nil {
 			return nil, err

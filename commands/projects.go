@@ -211,33 +211,39 @@ func EnsureDefaultProject(ctx context.Context, repo *Repository, pool *pgxpool.P
 		return res, nil
 	}
 	id := domain.DefaultProjectID(user)
-	for attempt := 0; attempt < 20; attempt++ {
-		if err := repo.Load(ctx, domain.LoadProject(id)); err == nil {
-			return res, nil
-		} else if !errors.Is(err, domain.ErrNotFound) {
-			return res, err
+	// Created meanwhile, or the name taken: Update decides again (the
+	// project's and the claim's race rules), and finds it made or picks
+	// another name.
+	res, err := repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
+		for tries := 0; tries < 20; tries++ {
+			if err := repo.Load(ctx, domain.LoadProject(id)); err == nil {
+				return nil, nil
+			} else if !errors.Is(err, domain.ErrNotFound) {
+				return nil, err
+			}
+			free, err := freeProjectName(ctx, pool, repo, user, name)
+			if err != nil {
+				return nil, err
+			}
+			p, err := domain.CreateProject(id, domain.NewProject{UserID: user, IsDefault: true, Fields: defaultProjectFields(free)})
+			if err != nil {
+				return nil, err
+			}
+			claims, err := projectNameClaims(ctx, repo, user, p.StreamID(), free, "")
+			if errors.Is(err, errProjectNameTaken) {
+				continue // the read model lagged behind the claims: pick again
+			}
+			if err != nil {
+				return nil, err
+			}
+			return append([]Aggregate{p}, claims...), nil
 		}
-		free, err := freeProjectName(ctx, pool, repo, user, name)
-		if err != nil {
-			return res, err
-		}
-		p, err := domain.CreateProject(id, domain.NewProject{UserID: user, IsDefault: true, Fields: defaultProjectFields(free)})
-		if err != nil {
-			return res, err
-		}
-		claims, err := projectNameClaims(ctx, repo, user, p.StreamID(), free, "")
-		if errors.Is(err, errProjectNameTaken) {
-			continue
-		}
-		if err == nil {
-			res, err = repo.SaveAll(ctx, md, append([]Aggregate{p}, claims...)...)
-		}
-		if errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
-			continue // created meanwhile, or the name was taken: look again
-		}
-		return res, err
+		return nil, domain.Conflictf("the default project could not be created: try again")
+	})
+	if errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
+		err = domain.Conflictf("the default project could not be created: try again")
 	}
-	return res, domain.Conflictf("the default project could not be created: try again")
+	return res, err
 }
 
 // loadOwnProject loads project id of caller; another's, a deleted or an

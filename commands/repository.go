@@ -97,10 +97,10 @@ func (r *Repository) fold(ctx context.Context, agg Aggregate, from, to uint64) e
 // needs, decides, and returns the aggregates whose recorded events are to
 // be saved (nothing: the write changed nothing); Update saves them
 // together (SaveAll: all or none) with md, which decide may refine for the
-// attempt (the place the loaded aggregate lives in). When the save lost a race with
-// another writer of one of their streams, the first aggregate's race rule
-// (domain.RaceRuleOf) says how often decide runs again on the new state;
-// past that, the lost race (*eventstore.WrongExpectedVersionError, a
+// attempt (the place the loaded aggregate lives in). When the save lost a
+// race with another writer of one of their streams, the race rule of the
+// aggregate of that stream (domain.RaceRuleOf) says how often decide runs
+// again on the new state, loading afresh; past that, the lost race (*eventstore.WrongExpectedVersionError, a
 // domain conflict) is returned. Errors of decide are returned as they are.
 func (r *Repository) Update(ctx context.Context, md eventstore.Metadata,
 	decide func(ctx context.Context, md *eventstore.Metadata) ([]Aggregate, error)) (eventstore.AppendResult, error) {
@@ -111,10 +111,22 @@ func (r *Repository) Update(ctx context.Context, md eventstore.Metadata,
 			return eventstore.AppendResult{}, err
 		}
 		res, err := r.SaveAll(ctx, amd, aggs...)
-		if !errors.As(err, new(*eventstore.WrongExpectedVersionError)) || attempt >= domain.RaceRuleOf(aggs[0]).Attempts {
+		var lost *eventstore.WrongExpectedVersionError
+		if !errors.As(err, &lost) || attempt >= raceRule(aggs, lost.Stream).Attempts {
 			return res, err
 		}
 	}
+}
+
+// raceRule is the race rule of the aggregate of aggs whose stream lost
+// the race (the first's when none matches).
+func raceRule(aggs []Aggregate, stream string) domain.RaceRule {
+	for _, a := range aggs {
+		if a.StreamID() == stream {
+			return domain.RaceRuleOf(a)
+		}
+	}
+	return domain.RaceRuleOf(aggs[0])
 }
 
 // Save appends the aggregate's pending events, expecting the stream to be

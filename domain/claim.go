@@ -90,3 +90,7 @@ func (c *Claim) Apply(e Event) {
 		}
 	}
 }
+
+// RaceRule implements Raced: a name taken meanwhile is picked again (a
+// write that claims a name re-checks it on the claim's new state).
+func (*Claim) RaceRule() RaceRule { return Shared }
