@@ -239,7 +239,7 @@ func EnsureDefaultProject(ctx context.Context, repo *Repository, pool *pgxpool.P
 			return append([]Aggregate{p}, claims...), nil
 		}
 		return nil, domain.Conflictf("the default project could not be created: try again")
-	})
+	}, Attempts(20))
 	if errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
 		err = domain.Conflictf("the default project could not be created: try again")
 	}
@@ -303,39 +303,41 @@ func projectPlacedIn(ctx context.Context, pool *pgxpool.Pool, tenant *uuid.UUID,
 // unique) and moves the caller's flows among move into it, atomically.
 func (h *Projects) CreateProject(ctx context.Context, caller auth.Principal, fields domain.ProjectFields, move []uuid.UUID, md eventstore.Metadata) (uuid.UUID, eventstore.AppendResult, error) {
 	id := uuid.New()
-	var res eventstore.AppendResult
 	if err := domain.ValidProjectName(fields.Name); err != nil {
-		return id, res, err
+		return id, eventstore.AppendResult{}, err
 	}
 	if err := projectPlacedIn(ctx, h.Pool, fields.TenantID, fields.OrgID); err != nil {
-		return id, res, err
+		return id, eventstore.AppendResult{}, err
 	}
-	for attempt := 0; ; attempt++ {
-		f := fields
-		name, err := freeProjectName(ctx, h.Pool, h.Repo, caller.UserID, fields.Name)
-		if err != nil {
-			return id, res, err
+	// A name taken meanwhile loses its claim's race and a flow changed
+	// meanwhile its own: Update decides again (their race rules).
+	res, err := h.Repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
+		for tries := 0; ; tries++ {
+			f := fields
+			name, err := freeProjectName(ctx, h.Pool, h.Repo, caller.UserID, fields.Name)
+			if err != nil {
+				return nil, err
+			}
+			f.Name = name
+			p, err := domain.CreateProject(id, domain.NewProject{UserID: caller.UserID, Fields: f})
+			if err != nil {
+				return nil, err
+			}
+			claims, err := projectNameClaims(ctx, h.Repo, caller.UserID, p.StreamID(), name, "")
+			if errors.Is(err, errProjectNameTaken) && tries < 20 {
+				continue // the read model lagged behind the claims: pick again
+			}
+			if err != nil {
+				return nil, err
+			}
+			flows, err := h.moveFlows(ctx, caller, id, move)
+			if err != nil {
+				return nil, err
+			}
+			return append(append([]Aggregate{p}, claims...), flows...), nil
 		}
-		f.Name = name
-		p, err := domain.CreateProject(id, domain.NewProject{UserID: caller.UserID, Fields: f})
-		if err != nil {
-			return id, res, err
-		}
-		claims, err := projectNameClaims(ctx, h.Repo, caller.UserID, p.StreamID(), name, "")
-		var flows []Aggregate
-		if err == nil {
-			flows, err = h.moveFlows(ctx, caller, id, move)
-		}
-		if err == nil {
-			aggs := append(append([]Aggregate{p}, claims...), flows...)
-			res, err = h.Repo.SaveAll(ctx, md, aggs...)
-		}
-		var raced *eventstore.WrongExpectedVersionError
-		if (errors.Is(err, errProjectNameTaken) || errors.As(err, &raced)) && attempt < 20 {
-			continue // a name taken meanwhile, or a flow changed: decide again
-		}
-		return id, res, projectNameError(err)
-	}
+	}, Attempts(20))
+	return id, res, projectNameError(err)
 }
 
 func (h *Projects) create(c *gin.Context) {

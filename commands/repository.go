@@ -103,7 +103,11 @@ func (r *Repository) fold(ctx context.Context, agg Aggregate, from, to uint64) e
 // again on the new state, loading afresh; past that, the lost race (*eventstore.WrongExpectedVersionError, a
 // domain conflict) is returned. Errors of decide are returned as they are.
 func (r *Repository) Update(ctx context.Context, md eventstore.Metadata,
-	decide func(ctx context.Context, md *eventstore.Metadata) ([]Aggregate, error)) (eventstore.AppendResult, error) {
+	decide func(ctx context.Context, md *eventstore.Metadata) ([]Aggregate, error), opts ...UpdateOption) (eventstore.AppendResult, error) {
+	var o updateOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	for attempt := 1; ; attempt++ {
 		amd := md
 		aggs, err := decide(ctx, &amd)
@@ -112,11 +116,37 @@ func (r *Repository) Update(ctx context.Context, md eventstore.Metadata,
 		}
 		res, err := r.SaveAll(ctx, amd, aggs...)
 		var lost *eventstore.WrongExpectedVersionError
-		if !errors.As(err, &lost) || attempt >= raceRule(aggs, lost.Stream).Attempts {
+		if !errors.As(err, &lost) {
 			return res, err
+		}
+		rule := raceRule(aggs, lost.Stream)
+		if o.attempts > 0 {
+			rule.Attempts = o.attempts
+		}
+		if attempt >= rule.Attempts {
+			return res, err
+		}
+		if o.backoff != nil {
+			if err := o.backoff(ctx, attempt); err != nil {
+				return res, err
+			}
 		}
 	}
 }
+
+// UpdateOption changes how Update treats a lost race.
+type UpdateOption func(*updateOptions)
+
+type updateOptions struct {
+	attempts int
+	backoff  func(ctx context.Context, attempt int) error
+}
+
+// Attempts makes a write decided n times in all whichever stream lost the
+// race: a write that moves other aggregates along (a project created with
+// the flows it takes in) decides again where an edit of one of them alone
+// would be told.
+func Attempts(n int) UpdateOption { return func(o *updateOptions) { o.attempts = n } }
 
 // raceRule is the race rule of the aggregate of aggs whose stream lost
 // the race (the first's when none matches).
@@ -245,4 +275,11 @@ func stamp(agg Aggregate, at time.Time) {
 	if t, ok := agg.(domain.Timed); ok {
 		t.Stamp(at.UTC().Truncate(time.Microsecond))
 	}
+}
+
+// Backoff makes Update wait wait(ctx, attempt) after each lost race (an
+// error stops it with that error): writers of one hot stream (concurrent
+// logins of an account) spread out.
+func Backoff(wait func(ctx context.Context, attempt int) error) UpdateOption {
+	return func(o *updateOptions) { o.backoff = wait }
 }

@@ -658,56 +658,60 @@ func (h *Identity) checkLogin(ctx context.Context, username, password string, md
 		checkedHash string
 		matched     bool
 	)
-	for attempt := 0; ; attempt++ {
-		user := domain.LoadUser(id)
+	var (
+		answer  error
+		user    *domain.User
+		attempt = -1
+	)
+	saved, err := h.Repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
+		attempt++
+		user = domain.LoadUser(id)
 		if id != 0 {
 			if err := h.Repo.Load(ctx, user); err != nil && !errors.Is(err, domain.ErrNotFound) {
-				return res, err
+				return nil, err
 			}
 		}
 		if id == 0 || user.Deleted() || user.IsLocked() {
 			h.Passwords.Verify("", password) // same cost as a real check
 			if attempt == 0 {
 				if err := settle(id, false); err != nil {
-					return res, err
+					return nil, err
 				}
 			}
-			return res, errBadLogin
+			return nil, errBadLogin
 		}
 		if attempt == 0 || user.PasswordHash() != checkedHash {
 			checkedHash, matched = user.PasswordHash(), h.Passwords.Verify(user.PasswordHash(), password)
 			if attempt == 0 {
 				if err := settle(id, matched); err != nil {
-					return res, err
+					return nil, err
 				}
 			}
 		}
-		var answer error
+		answer = nil
 		switch {
 		case !matched:
 			user.LoginFailed()
 			answer = errBadLogin
 		case !user.IsActive() && !user.EverLoggedIn():
-			return res, badRequest("Waiting for approval")
+			return nil, badRequest("Waiting for approval")
 		case !user.IsActive():
-			return res, auth.Unauthorized("Inactive user")
+			return nil, auth.Unauthorized("Inactive user")
 		default:
 			user.LoginSucceeded()
 		}
-		saved, err := h.Repo.Save(ctx, user, md)
-		if errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
-			if err := backoff(ctx, attempt); err != nil {
-				return res, err
-			}
-			continue
-		}
-		if err != nil {
-			return res, err
-		}
-		res.Generation, res.Position = user.TokenGeneration(), saved.Last()
-		return res, answer
+		return []Aggregate{user}, nil
+	}, Attempts(maxRaceAttempts), Backoff(backoff))
+	if err != nil {
+		return res, err
 	}
+	res.Generation, res.Position = user.TokenGeneration(), saved.Last()
+	return res, answer
 }
+
+// maxRaceAttempts bounds the writes of a hot account (logins): backoff
+// gives up after it.
+const maxRaceAttempts = 101
 
 // backoff waits a little before retrying a lost race: a random time that
 // grows with the attempt (up to ~64 ms), so that concurrent writers of one
@@ -781,26 +785,18 @@ func (h *Identity) autoLogin(c *gin.Context) {
 		httpapi.Fail(c, badRequest("Super user hasn't been created"))
 		return
 	}
-	var (
-		res  eventstore.AppendResult
-		user *domain.User
-	)
-	for attempt := 0; ; attempt++ {
+	var user *domain.User
+	res, err := h.Repo.Update(ctx, httpapi.Metadata(c, h.Clock()), func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		user = domain.LoadUser(id)
-		if err = h.Repo.Load(ctx, user); err == nil && !user.CanLogIn() {
-			err = badRequest("Super user hasn't been created")
+		if err := h.Repo.Load(ctx, user); err != nil {
+			return nil, err
 		}
-		if err == nil {
-			user.LoginSucceeded()
-			res, err = h.Repo.Save(ctx, user, httpapi.Metadata(c, h.Clock()))
+		if !user.CanLogIn() {
+			return nil, badRequest("Super user hasn't been created")
 		}
-		if !errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
-			break
-		}
-		if err = backoff(ctx, attempt); err != nil {
-			break
-		}
-	}
+		user.LoginSucceeded()
+		return []Aggregate{user}, nil
+	}, Attempts(maxRaceAttempts), Backoff(backoff))
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
