@@ -165,21 +165,9 @@ func (r *Replayer) fold(ctx context.Context, agg commands.Aggregate, stream stri
 	if err != nil {
 		return 0, fmt.Errorf("replay %s: %w", stream, err)
 	}
-	n := 0
-	for _, rec := range events {
-		if !at.includes(rec) {
-			break
-		}
-		e, err := r.Reg.Decode(rec)
-		if err != nil {
-			return n, fmt.Errorf("replay %s: %w", stream, err)
-		}
-		agg.Apply(e)
-		agg.Root().Replayed(rec.StreamVersion)
-		if t, ok := agg.(domain.Timed); ok {
-			t.Stamp(rec.Metadata.OccurredAt)
-		}
-		n++
+	n, err := eventstore.Fold(r.Reg, agg, events, at.includes, nil)
+	if err != nil {
+		return n, fmt.Errorf("replay %s: %w", stream, err)
 	}
 	return n, nil
 }

@@ -81,14 +81,8 @@ func (r *Repository) fold(ctx context.Context, agg Aggregate, from, to uint64) e
 	if len(events) == 0 && from == 0 {
 		return domain.NotFoundf("%s not found", agg.StreamID())
 	}
-	for _, rec := range events {
-		e, err := r.reg.Decode(rec)
-		if err != nil {
-			return fmt.Errorf("load %s: %w", agg.StreamID(), err)
-		}
-		agg.Apply(e)
-		stamp(agg, rec.Metadata.OccurredAt)
-		agg.Root().Replayed(rec.StreamVersion)
+	if _, err := eventstore.Fold(r.reg, agg, events, nil, nil); err != nil {
+		return fmt.Errorf("load %s: %w", agg.StreamID(), err)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ package readapi
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -281,30 +280,25 @@ func ComponentVersionsOf(ctx context.Context, store eventstore.Store, reg *event
 	}
 	out := ComponentVersions{Items: []ComponentVersionRead{}}
 	c := domain.LoadComponent(id)
-	for _, rec := range recs {
-		e, err := reg.Decode(rec)
-		if _, unknown := errors.AsType[*eventstore.UnknownEventTypeError](err); err != nil && !unknown {
-			return ComponentVersions{}, fmt.Errorf("read component %d: %w", id, err)
-		}
-		if e == nil {
-			continue
-		}
-		c.Apply(e)
+	_, err = eventstore.Fold(reg, c, recs, nil, func(rec eventstore.RecordedEvent, e domain.Event) {
 		note := ""
 		switch e := e.(type) {
 		case domain.ComponentAdded:
 			note = e.VersionNote
 		case domain.ComponentChanged:
 			if e.Version == nil {
-				continue
+				return
 			}
 			setNote(&note, e.VersionNote)
 		default:
-			continue
+			return
 		}
 		s, _ := c.State()
 		out.Items = append(out.Items, ComponentVersionRead{Version: s.Version, Code: s.Code, ComponentSkill: s.ComponentSkill,
 			VersionNote: note, CUID: rec.Metadata.ActorUserID, CTime: rec.Metadata.OccurredAt.UTC()})
+	})
+	if err != nil {
+		return ComponentVersions{}, fmt.Errorf("read component %d: %w", id, err)
 	}
 	slices.Reverse(out.Items)
 	return out, nil

@@ -14,7 +14,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -164,17 +163,12 @@ func (h *flowLog) readStream(ctx context.Context, id uuid.UUID, caller auth.Prin
 	if len(recs) == 0 {
 		return nil, nil, domain.NotFoundf("Flow not found")
 	}
-	events = make([]loggedEvent, len(recs))
+	events = make([]loggedEvent, 0, len(recs))
 	now = domain.LoadFlow(id)
-	for i, rec := range recs {
-		e, err := h.reg.Decode(rec)
-		if _, unknown := errors.AsType[*eventstore.UnknownEventTypeError](err); err != nil && !unknown {
-			return nil, nil, fmt.Errorf("read flow %s: %w", id, err)
-		}
-		events[i] = loggedEvent{rec: rec, event: e}
-		if e != nil {
-			now.Apply(e)
-		}
+	if _, err := eventstore.Fold(h.reg, now, recs, nil, func(rec eventstore.RecordedEvent, e domain.Event) {
+		events = append(events, loggedEvent{rec: rec, event: e})
+	}); err != nil {
+		return nil, nil, fmt.Errorf("read flow %s: %w", id, err)
 	}
 	created, _ := events[0].event.(domain.FlowCreated)
 	if created.UserID != caller.UserID && !caller.IsSuperuser {
@@ -197,26 +191,23 @@ type foldedFlow struct {
 	lastActorID int64     // who caused the last one
 }
 
-// fold folds the longest prefix of events that keep accepts into flow id.
-// An event of an unknown type stops it with an error, as it stops
-// commands.Repository: the fold would otherwise be wrong.
-func fold(id uuid.UUID, events []loggedEvent, keep func(eventstore.RecordedEvent) bool) (foldedFlow, error) {
+// fold folds the longest prefix of events that keep accepts into flow id
+// (eventstore.Fold: an event of an unknown type stops it with an error).
+func fold(reg *eventstore.Registry, id uuid.UUID, events []loggedEvent, keep func(eventstore.RecordedEvent) bool) (foldedFlow, error) {
 	out := foldedFlow{flow: domain.LoadFlow(id)}
-	for _, e := range events {
-		if !keep(e.rec) {
-			break
-		}
-		if e.event == nil {
-			return out, &eventstore.UnknownEventTypeError{Type: e.rec.Type, Position: e.rec.Position}
-		}
-		out.flow.Apply(e.event)
-		at := e.rec.Metadata.OccurredAt.UTC().Truncate(time.Microsecond)
-		if out.n == 0 {
+	recs := make([]eventstore.RecordedEvent, len(events))
+	for i, e := range events {
+		recs[i] = e.rec
+	}
+	var err error
+	out.n, err = eventstore.Fold(reg, out.flow, recs, keep, func(rec eventstore.RecordedEvent, _ domain.Event) {
+		at := rec.Metadata.OccurredAt.UTC().Truncate(time.Microsecond)
+		if out.createdAt.IsZero() {
 			out.createdAt = at
 		}
-		out.n, out.updatedAt, out.lastActorID = out.n+1, at, e.rec.Metadata.ActorUserID
-	}
-	return out, nil
+		out.updatedAt, out.lastActorID = at, rec.Metadata.ActorUserID
+	})
+	return out, err
 }
 
 // flowAsOf parses an as_of value: an event position ("42", or "C/P") keeps
@@ -256,7 +247,7 @@ func (h *flowLog) readAsOf(c *gin.Context, raw string) {
 		httpapi.Fail(c, err)
 		return
 	}
-	f, err := fold(id, events, keep)
+	f, err := fold(h.reg, id, events, keep)
 	if err == nil && f.n == 0 {
 		err = domain.NotFoundf("Flow not found")
 	}
@@ -350,9 +341,7 @@ func (h *flowLog) history(c *gin.Context) {
 	f := domain.LoadFlow(id)
 	for i, e := range events {
 		change, fields := describe(f, e)
-		if e.event != nil {
-			f.Apply(e.event)
-		}
+		f.Apply(e.event) // every event is known: readStream folded them all
 		items[i] = FlowHistoryItem{Revision: e.rec.StreamVersion, Position: e.rec.Position.String(), EventType: e.rec.Type,
 			Change: change, Fields: fields, ActorID: e.rec.Metadata.ActorUserID, OccurredAt: e.rec.Metadata.OccurredAt.UTC()}
 	}
@@ -493,24 +482,28 @@ func (h *flowLog) diff(c *gin.Context) {
 	secrets := secretsFor(c.Request.Context())
 	contents := map[int64]domain.FlowContent{}
 	f := domain.LoadFlow(id)
-	for _, e := range events {
-		if e.event == nil {
-			httpapi.Fail(c, &eventstore.UnknownEventTypeError{Type: e.rec.Type, Position: e.rec.Position})
-			return
-		}
-		f.Apply(e.event)
-		if v, ok := e.event.(domain.FlowVersionCreated); ok && (v.VersionID == from || v.VersionID == to) {
+	recs := make([]eventstore.RecordedEvent, len(events))
+	for i, e := range events {
+		recs[i] = e.rec
+	}
+	var shown error
+	found := func(eventstore.RecordedEvent) bool {
+		return shown == nil && !(len(contents) == 2 || len(contents) == 1 && from == to)
+	}
+	_, err := eventstore.Fold(h.reg, f, recs, found, func(_ eventstore.RecordedEvent, e domain.Event) {
+		if v, ok := e.(domain.FlowVersionCreated); ok && (v.VersionID == from || v.VersionID == to) {
 			content := f.Content()
-			var err error
-			if content.Data, err = secrets.ofFlow(now, content.Data); err != nil {
-				httpapi.Fail(c, err)
-				return
+			if content.Data, shown = secrets.ofFlow(now, content.Data); shown == nil {
+				contents[v.VersionID] = content
 			}
-			contents[v.VersionID] = content
 		}
-		if len(contents) == 2 || len(contents) == 1 && from == to {
-			break
-		}
+	})
+	if err == nil {
+		err = shown
+	}
+	if err != nil {
+		httpapi.Fail(c, err)
+		return
 	}
 	a, okA := contents[from]
 	b, okB := contents[to]
