@@ -27,12 +27,8 @@ func (c *counter) Next(context.Context, string) (int64, error) { return c.n.Add(
 // a use case tested with no database and no HTTP.
 func memHandler(t *testing.T) (*commands.ModelCatalogHandler, *memory.Store) {
 	t.Helper()
-	reg := eventstore.NewRegistry()
-	for _, sc := range domain.ModelCatalogEvents() {
-		require.NoError(t, reg.Register(sc.Event, sc.Version))
-	}
-	store := memory.New()
-	return &commands.ModelCatalogHandler{Repo: commands.NewRepository(store, reg), IDs: &counter{}}, store
+	repo, store := newMemRepo(t, domain.ModelCatalogEvents())
+	return &commands.ModelCatalogHandler{Repo: repo, IDs: &counter{}}, store
 }
 
 // The catalogue's use cases, on their own: the seed once per version,
@@ -97,16 +93,12 @@ func TestModelCatalogHandler_InMemory(t *testing.T) {
 // holds it only sealed, and the handler refuses a secret with no key.
 func TestConfigsHandler_InMemorySealsSecrets(t *testing.T) {
 	t.Parallel()
-	reg := eventstore.NewRegistry()
-	for _, sc := range domain.ConfigEvents() {
-		require.NoError(t, reg.Register(sc.Event, sc.Version))
-	}
-	store := memory.New()
+	repo, store := newMemRepo(t, domain.ConfigEvents())
 	key, err := secrets.NewKey("k1", bytes.Repeat([]byte{7}, 32))
 	require.NoError(t, err)
 	ring, err := secrets.NewRing(key)
 	require.NoError(t, err)
-	h := &commands.ConfigsHandler{Repo: commands.NewRepository(store, reg), IDs: &counter{}, Secrets: ring}
+	h := &commands.ConfigsHandler{Repo: repo, IDs: &counter{}, Secrets: ring}
 	ctx := context.Background()
 	tenant := tenancy.SystemTenantID
 	const clear = "sk-in-memory-0042"
@@ -127,3 +119,49 @@ func TestConfigsHandler_InMemorySealsSecrets(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// newMemRepo is a repository over a fresh in-memory store knowing the
+// event types of schemas.
+func newMemRepo(t *testing.T, schemas ...[]domain.Schema) (*commands.Repository, *memory.Store) {
+	t.Helper()
+	reg := eventstore.NewRegistry()
+	for _, list := range schemas {
+		for _, sc := range list {
+			require.NoError(t, reg.Register(sc.Event, sc.Version))
+		}
+	}
+	store := memory.New()
+	return commands.NewRepository(store, reg), store
+}
+
+// The dictionary's rules, on their own: keys unique per index, an index
+// with items is not removed (409), items' order and removal.
+func TestDictionaryHandler_InMemory(t *testing.T) {
+	t.Parallel()
+	repo, store := newMemRepo(t, domain.DictionaryEvents())
+	h := &commands.DictionaryHandler{Repo: repo, IDs: &counter{}}
+	ctx := context.Background()
+	tenant := tenancy.SystemTenantID
+	idx, err := h.AddIndex(ctx, commands.AddDictionaryIndex{Tenant: tenant, ConfigKey: "colors", ConfigName: "Colors", ConfigEnName: "Colors"})
+	require.NoError(t, err)
+	_, err = h.AddIndex(ctx, commands.AddDictionaryIndex{Tenant: tenant, ConfigKey: "colors", ConfigName: "Again", ConfigEnName: "Again"})
+	assert.ErrorIs(t, err, domain.ErrConflict, "an index key is unique in the tenant")
+	item, err := h.AddItem(ctx, commands.AddDictionaryItem{Tenant: tenant, IndexID: idx.ID, ConfigKey: "red", ConfigName: "Red",
+		ConfigEnName: "Red", ConfigValue: "#f00", KeyOrder: 1})
+	require.NoError(t, err)
+	_, err = h.AddItem(ctx, commands.AddDictionaryItem{Tenant: tenant, IndexID: idx.ID, ConfigKey: "red", ConfigName: "Red",
+		ConfigEnName: "Red", ConfigValue: "#f00", KeyOrder: 2})
+	assert.ErrorIs(t, err, domain.ErrConflict, "an item key is unique in its index")
+	_, err = h.RemoveIndex(ctx, commands.RemoveDictionaryIndex{Tenant: tenant, IndexID: idx.ID})
+	assert.ErrorIs(t, err, domain.ErrConflict, "an index with items is not removed")
+	head, err := store.Head(ctx)
+	require.NoError(t, err)
+	_, err = h.RemoveItem(ctx, commands.RemoveDictionaryItem{Tenant: tenant, ItemID: item.ID})
+	require.NoError(t, err)
+	w, err := h.RemoveIndex(ctx, commands.RemoveDictionaryIndex{Tenant: tenant, IndexID: idx.ID})
+	require.NoError(t, err)
+	assert.True(t, head.Less(w.Result.Last()))
+	all, err := store.ReadAll(ctx, eventstore.Position{}, 100)
+	require.NoError(t, err)
+	assert.Len(t, all, 4, "two adds and two removals; the refused writes wrote nothing")
+}
