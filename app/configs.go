@@ -6,6 +6,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -32,9 +33,8 @@ func (Configs) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (Configs) Routes(s *httpapi.Server, d Deps) {
-	port := &commands.ConfigsPort{Server: s, Pool: d.Pool, Clock: d.Clock,
-		Handler: &commands.ConfigsHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Secrets: d.Secrets}}
-	port.Routes(s)
+	ports.Configs(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.ConfigsHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Secrets: d.Secrets})
 	readapi.RegisterConfigReads(s, d.Pool)
 }
 

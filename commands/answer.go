@@ -21,14 +21,14 @@ type previewer interface {
 	Preview(ctx context.Context, pos eventstore.Position, names []string, read func(context.Context, pgx.Tx) error) error
 }
 
-// readBack reads the answer of a write that reached pos (the zero
+// ReadBack reads the answer of a write that reached pos (the zero
 // position: it appended nothing) with read: from db (the pool) once the
 // operation's read models show the write (httpapi.Server.Written), and
 // from a preview of them at pos when they have not caught up in time. So a
 // write answers what the command decided, never "not found" for what it
 // just created because a projector is behind (or runs in another process
 // that died).
-func readBack[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos eventstore.Position,
+func ReadBack[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos eventstore.Position,
 	read func(ctx context.Context, db readapi.DB) (T, error)) (T, error) {
 	ctx := c.Request.Context()
 	var lagging []string
@@ -47,7 +47,7 @@ func readBack[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos event
 }
 
 // answerWrite answers a write that reached pos (the zero position: it
-// appended nothing) with status and the row read returns (see readBack);
+// appended nothing) with status and the row read returns (see ReadBack);
 // a failed write (err) or read fails the request.
 func answerWrite[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos eventstore.Position, err error, status int,
 	read func(ctx context.Context, db readapi.DB) (T, error)) {
@@ -55,7 +55,7 @@ func answerWrite[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos ev
 		httpapi.Fail(c, err)
 		return
 	}
-	row, err := readBack(c, s, db, pos, read)
+	row, err := ReadBack(c, s, db, pos, read)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return

@@ -12,7 +12,7 @@ import (
 
 // The use cases of the configs (#108–#110): each is a command value and
 // one method of ConfigsHandler that decides on the tenant's Configs
-// aggregate and appends, with no HTTP in sight (ConfigsPort binds,
+// aggregate and appends, with no HTTP in sight (ports.Configs binds,
 // resolves the tenant, calls and answers). A secret config's value is
 // sealed here, with Secrets, before it reaches the aggregate or an event
 // (additional data: tenant and config_key, ConfigAAD); without Secrets a

@@ -519,9 +519,9 @@ func (h *Files) uploadUserFile(c *gin.Context) {
 	h.answerFile(c, caller, id, res.Last(), http.StatusCreated)
 }
 
-// answerFile answers file id as the read model shows it at pos (readBack).
+// answerFile answers file id as the read model shows it at pos (ReadBack).
 func (h *Files) answerFile(c *gin.Context, caller auth.Principal, id uuid.UUID, pos eventstore.Position, status int) {
-	f, err := readBack(c, h.Server, h.Pool, pos, func(ctx context.Context, db readapi.DB) (readapi.FileRead, error) {
+	f, err := ReadBack(c, h.Server, h.Pool, pos, func(ctx context.Context, db readapi.DB) (readapi.FileRead, error) {
 		return readapi.UserFileOf(ctx, db, caller.UserID, id)
 	})
 	if err != nil {

@@ -542,9 +542,9 @@ func batchItemError(i int, err error) error {
 }
 
 // answerFlows answers with the flows' rows as the read model shows them at
-// last (readBack).
+// last (ReadBack).
 func (h *Flows) answerFlows(c *gin.Context, ids []uuid.UUID, last eventstore.Position, status int) {
-	out, err := readBack(c, h.Server, h.Pool, last, func(ctx context.Context, db readapi.DB) ([]readapi.FlowRead, error) {
+	out, err := ReadBack(c, h.Server, h.Pool, last, func(ctx context.Context, db readapi.DB) ([]readapi.FlowRead, error) {
 		out := make([]readapi.FlowRead, 0, len(ids))
 		for _, id := range ids {
 			f, err := readapi.FlowByID(ctx, db, id)
@@ -805,7 +805,7 @@ func (h *Flows) createVersion(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	out, err := readBack(c, h.Server, h.Pool, res.Last(), func(ctx context.Context, db readapi.DB) (readapi.FlowVersionRead, error) {
+	out, err := ReadBack(c, h.Server, h.Pool, res.Last(), func(ctx context.Context, db readapi.DB) (readapi.FlowVersionRead, error) {
 		return readapi.FlowVersionByID(ctx, db, id, v.ID)
 	})
 	if err != nil {
