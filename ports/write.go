@@ -52,8 +52,10 @@ type Port struct {
 //     (httpapi.Metadata at Port.Clock, TenantID the resolved tenant).
 //
 // The operation's path and query parameters in /openapi.json are generated
-// from the path and form tags (a `place:"…"` tag declares Param.Place), so
-// Op.Params is not written by hand; Op.Body and Op.Handler are left nil.
+// from the path and form tags (a `place:"…"` tag declares Param.Place, a
+// `doc:"…"` tag its description), so Op.Params is not written by hand (an
+// entry there, a header say, is added after them); Op.Body and Op.Handler
+// are left nil.
 type Write[C, R any] struct {
 	// Op is the route: Method, Path, Access, Tag, Summary, Description,
 	// Response, Status, ReadModels …
