@@ -6,6 +6,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -31,9 +32,8 @@ func (Dictionary) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (Dictionary) Routes(s *httpapi.Server, d Deps) {
-	port := &commands.DictionaryPort{Server: s, Pool: d.Pool, Clock: d.Clock,
-		Handler: &commands.DictionaryHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool)}}
-	port.Routes(s)
+	ports.Dictionary(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.DictionaryHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool)})
 	readapi.RegisterDictionaryReads(s, d.Pool)
 }
 

@@ -12,7 +12,7 @@ import (
 // The use cases of the dictionary (#112–#114, #116–#118): each is a
 // command value and one method of DictionaryHandler that decides on the
 // tenant's Dictionary aggregate and appends, with no HTTP in sight (the
-// port, DictionaryPort, binds, resolves the tenant, calls and answers).
+// port, ports.Dictionary, binds, resolves the tenant, calls and answers).
 // Removing an index that still has items is refused (409), never
 // cascaded: the client removes the items first.
 
