@@ -10,6 +10,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -44,8 +45,7 @@ func modelCatalogHandler(d Deps) *commands.ModelCatalogHandler {
 
 // Routes implements Module.
 func (ModelCatalog) Routes(s *httpapi.Server, d Deps) {
-	port := &commands.ModelCatalogPort{Server: s, Pool: d.Pool, Clock: d.Clock, Handler: modelCatalogHandler(d)}
-	port.Routes(s)
+	ports.ModelCatalog(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock}, modelCatalogHandler(d))
 	readapi.RegisterModelCatalogReads(s, d.Pool)
 }
 

@@ -2,17 +2,13 @@ package commands
 
 import (
 	"context"
-	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/readapi"
-	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // previewer is the projections runtime as write answers use it
@@ -76,31 +72,6 @@ func answerValue[T any](c *gin.Context, s *httpapi.Server, pos eventstore.Positi
 		s.Written(c, pos)
 	}
 	c.JSON(status, v)
-}
-
-// tenantWrite begins a write on the caller's tenant: it binds the integer
-// path parameter param (when not "") and the body (when not nil), then
-// resolves the tenant (tenancy.Resolve: X-Tenant-Id, else the system
-// tenant, with the operation's privilege there); it returns the id, the
-// tenant and the events' metadata, having answered any failure.
-func tenantWrite(c *gin.Context, pool *pgxpool.Pool, now time.Time, param string, body any) (int64, uuid.UUID, eventstore.Metadata, bool) {
-	var id int64
-	if param != "" {
-		var ok bool
-		if id, ok = httpapi.PathInt(c, param); !ok {
-			return 0, uuid.Nil, eventstore.Metadata{}, false
-		}
-	}
-	if body != nil && !httpapi.BindJSON(c, body) {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	t, ok := tenancy.Resolve(c, pool, nil)
-	if !ok {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	md := httpapi.Metadata(c, now)
-	md.TenantID = t.ID
-	return id, t.ID, md, true
 }
 
 // Detail is the one {"detail": "…"} answer of the writes (a removal's

@@ -14,7 +14,7 @@ import (
 // The use cases of the model catalogue (#184–#187, #189–#192): each is a
 // command value and one method of ModelCatalogHandler that decides on the
 // tenant's ModelCatalog aggregate and appends, with no HTTP in sight
-// (ModelCatalogPort binds, resolves the tenant, calls and answers). A
+// (ports.ModelCatalog binds, resolves the tenant, calls and answers). A
 // tenant changes its own catalogue only: the built-in providers are the
 // system tenant's, changed by acting in it.
 
@@ -40,8 +40,8 @@ type ModelProviderPatch struct {
 	Note               *string `json:"note"`
 }
 
-// apply writes p onto f.
-func (p ModelProviderPatch) apply(f *domain.ModelProviderFields) {
+// Apply writes p onto f.
+func (p ModelProviderPatch) Apply(f *domain.ModelProviderFields) {
 	assign(&f.ProviderKey, p.ProviderKey)
 	assign(&f.ProviderName, p.ProviderName)
 	assign(&f.Icon, p.Icon)
@@ -81,7 +81,8 @@ type ProviderModelPatch struct {
 	Note             *string        `json:"note"`
 }
 
-func (p ProviderModelPatch) apply(f *domain.ProviderModelFields) error {
+// Apply writes p onto f (an invalid metadata: a domain error).
+func (p ProviderModelPatch) Apply(f *domain.ProviderModelFields) error {
 	assign(&f.ModelName, p.ModelName)
 	setNullable(&f.ModelDisplayName, p.ModelDisplayName)
 	assign(&f.ModelType, p.ModelType)
@@ -222,7 +223,7 @@ func (h *ModelCatalogHandler) AddProvider(ctx context.Context, cmd AddModelProvi
 // ChangeProvider handles ChangeModelProvider.
 func (h *ModelCatalogHandler) ChangeProvider(ctx context.Context, cmd ChangeModelProvider) (CatalogWritten, error) {
 	res, err := h.decide(ctx, cmd.Tenant, cmd.Meta, func(m *domain.ModelCatalog) error {
-		return m.ChangeProvider(cmd.ProviderID, cmd.Patch.apply)
+		return m.ChangeProvider(cmd.ProviderID, cmd.Patch.Apply)
 	})
 	return CatalogWritten{ID: cmd.ProviderID, Result: res}, err
 }
@@ -255,7 +256,7 @@ func (h *ModelCatalogHandler) AddModel(ctx context.Context, cmd AddProviderModel
 func (h *ModelCatalogHandler) ChangeModel(ctx context.Context, cmd ChangeProviderModel) (CatalogWritten, error) {
 	res, err := h.decide(ctx, cmd.Tenant, cmd.Meta, func(m *domain.ModelCatalog) error {
 		var patchErr error
-		err := m.ChangeModel(cmd.ModelID, func(f *domain.ProviderModelFields) { patchErr = cmd.Patch.apply(f) })
+		err := m.ChangeModel(cmd.ModelID, func(f *domain.ProviderModelFields) { patchErr = cmd.Patch.Apply(f) })
 		if patchErr != nil {
 			return patchErr
 		}
