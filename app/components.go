@@ -7,6 +7,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/engine/components"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -51,9 +52,8 @@ func builtinNames() readapi.BuiltinNames {
 // Routes implements Module.
 func (Components) Routes(s *httpapi.Server, d Deps) {
 	builtin := builtinNames()
-	port := &commands.ComponentsPort{Server: s, Pool: d.Pool, Clock: d.Clock, Builtin: builtin,
-		Handler: &commands.ComponentsHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Pool: d.Pool}}
-	port.Routes(s)
+	ports.Components(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.ComponentsHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Pool: d.Pool}, builtin)
 	readapi.RegisterComponentReads(s, d.Pool, d.Store, d.Registry, builtin)
 }
 

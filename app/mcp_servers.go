@@ -10,6 +10,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/egress"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -46,11 +47,10 @@ func (m MCPServers) Routes(s *httpapi.Server, d Deps) {
 		s.Misconfigured(fmt.Errorf("SKILLFLAW_EGRESS_ALLOW: %w", err))
 		policy, _ = egress.New(nil)
 	}
-	port := &commands.MCPServersPort{Server: s, Pool: d.Pool, Clock: d.Clock,
-		Handler: &commands.MCPServersHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool),
+	ports.MCPServers(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.MCPServersHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool),
 			Writer: commands.CatalogWriter{Pool: d.Pool}, Secrets: d.Secrets, StdioEnabled: d.Config.MCPStdioEnable,
-			HTTPClient: policy.HTTPClient(), Timeout: m.TestTimeout}}
-	port.Routes(s)
+			HTTPClient: policy.HTTPClient(), Timeout: m.TestTimeout})
 	readapi.RegisterMCPServerReads(s, d.Pool)
 }
 

@@ -15,7 +15,7 @@ import (
 
 // The use cases of the component catalogue (#198–#200, #202, #204,
 // #205): command values and the methods of ComponentsHandler, with no
-// HTTP in sight (ComponentsPort binds, resolves, calls and answers).
+// HTTP in sight (ports.Components binds, resolves, calls and answers).
 //
 // Every write is checked with CatalogWriter (THE write rule of catalogue
 // entries) where the entry is, and — when it moves — where it goes. A

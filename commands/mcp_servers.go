@@ -21,7 +21,7 @@ import (
 
 // The use cases of the MCP server registry (#207–#213): each is a command
 // value and one method of MCPServersHandler that decides on a tenant's
-// MCPServers aggregate and appends, with no HTTP in sight (MCPServersPort
+// MCPServers aggregate and appends, with no HTTP in sight (ports.MCPServers
 // binds, resolves, calls and answers).
 //
 //   - Where: a server lives at a catalogue place (mcp_scope 0..3,

@@ -1,15 +1,18 @@
 // Package ports holds the thin HTTP ports of the use cases: one generic
 // adapter (Write) that binds a request into a command value, calls its
 // HTTP-free handler and answers, and the routes of the modules that use it
-// (Configs first; older modules move to it in steps).
+// (Configs, the component catalogue and the MCP server registry so far;
+// older modules move to it in steps).
 package ports
 
 import (
 	"context"
+	"encoding"
 	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +21,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
@@ -39,15 +43,22 @@ type Port struct {
 //
 //   - `path:"name"`: the path parameter {name} (an int64: 422
 //     int_parsing for a non-integer, as httpapi.PathInt; a uuid.UUID:
-//     httpapi.PathUUID; a string: as it is);
+//     httpapi.PathUUID; a type whose pointer is an
+//     encoding.TextUnmarshaler: its UnmarshalText, whose error fails the
+//     request through httpapi.Fail, documented as a string; a string: as
+//     it is);
 //   - `form:"name"` or `form:"name,default=v"`: the query parameter name
 //     (httpapi.BindQuery: its `binding` rules apply, errors at
-//     ["query", name]);
+//     ["query", name]; a `binding` tag with required documents the
+//     parameter as required);
 //   - `body:""`: the JSON body (httpapi.BindJSON); its type is the
 //     operation's Body schema;
 //   - `tenant:""` (a uuid.UUID): the tenant the request acts in
 //     (tenancy.Resolve: X-Tenant-Id, else the system tenant, with the
-//     operation's privilege there);
+//     operation's privilege there); `tenant:"scoped"`:
+//     tenancy.ResolveScoped (the tenant must exist and be active, the
+//     handler asks where the caller may act);
+//   - `caller:""` (an auth.Principal): the caller (auth.CallerOf);
 //   - `meta:""` (an eventstore.Metadata): the events' metadata
 //     (httpapi.Metadata at Port.Clock, TenantID the resolved tenant).
 //
@@ -63,6 +74,10 @@ type Write[C, R any] struct {
 	// Handle is the use case: no gin, no HTTP status; domain errors carry
 	// their kind. pos is where its events landed (zero: none).
 	Handle func(ctx context.Context, cmd C) (r R, pos eventstore.Position, err error)
+	// PlacesLast binds the path and query parameters after the body, the
+	// caller and the tenant (else they come first): a request wrong in
+	// both is answered as the module's older port answered it.
+	PlacesLast bool
 	// Answer reads the answer (the read model's row) once the operation's
 	// read models show the write, or from a preview of them at pos
 	// (commands.ReadBack); nil answers r itself once they show it or the
@@ -89,18 +104,22 @@ type binding struct {
 	qtype  reflect.Type          // a struct of the query fields alone
 	body   []int
 	tenant []int
+	scoped bool // tenant:"scoped": tenancy.ResolveScoped
+	caller []int
 	meta   []int
 }
 
 type pathField struct {
 	name  string
 	index []int
-	kind  string // "int", "uuid" or "string"
+	kind  string // "int", "uuid", "text" or "string"
 }
 
 var (
-	uuidType = reflect.TypeFor[uuid.UUID]()
-	metaType = reflect.TypeFor[eventstore.Metadata]()
+	uuidType   = reflect.TypeFor[uuid.UUID]()
+	metaType   = reflect.TypeFor[eventstore.Metadata]()
+	callerType = reflect.TypeFor[auth.Principal]()
+	textType   = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
 // operation completes w.Op from C's tags: its parameters and its body.
@@ -127,6 +146,8 @@ func (w Write[C, R]) operation() (httpapi.Operation, binding, error) {
 			switch {
 			case f.Type == uuidType:
 				pf.kind = "uuid"
+			case reflect.PointerTo(f.Type).Implements(textType):
+				pf.kind = "text"
 			case f.Type.Kind() == reflect.Int64:
 				pf.kind = "int"
 			case f.Type.Kind() == reflect.String:
@@ -149,11 +170,20 @@ func (w Write[C, R]) operation() (httpapi.Operation, binding, error) {
 			b.body = f.Index
 			op.Body = reflect.Zero(f.Type).Interface()
 		}
-		if _, ok := f.Tag.Lookup("tenant"); ok {
+		if tag, ok := f.Tag.Lookup("tenant"); ok {
 			if f.Type != uuidType {
 				return op, b, fmt.Errorf("field %s: the tenant is a uuid.UUID, not %v", f.Name, f.Type)
 			}
-			b.tenant = f.Index
+			if tag != "" && tag != "scoped" {
+				return op, b, fmt.Errorf("field %s: tenant:%q (\"\" or \"scoped\")", f.Name, tag)
+			}
+			b.tenant, b.scoped = f.Index, tag == "scoped"
+		}
+		if _, ok := f.Tag.Lookup("caller"); ok {
+			if f.Type != callerType {
+				return op, b, fmt.Errorf("field %s: the caller is an auth.Principal, not %v", f.Name, f.Type)
+			}
+			b.caller = f.Index
 		}
 		if _, ok := f.Tag.Lookup("meta"); ok {
 			if f.Type != metaType {
@@ -192,6 +222,7 @@ func Params(fields []reflect.StructField) ([]httpapi.Param, error) {
 				p.Name = f.Name
 			}
 			def, hasDef = strings.CutPrefix(opts, "default=")
+			p.Required = slices.Contains(strings.Split(f.Tag.Get("binding"), ","), "required")
 		}
 		t := f.Type
 		for t.Kind() == reflect.Pointer {
@@ -200,6 +231,8 @@ func Params(fields []reflect.StructField) ([]httpapi.Param, error) {
 		switch {
 		case t == uuidType:
 			p.Type, p.Format = "string", "uuid"
+		case reflect.PointerTo(t).Implements(textType):
+			p.Type = "string"
 		case isInt(t.Kind()):
 			p.Type = "integer"
 		case t.Kind() == reflect.Bool:
@@ -240,45 +273,34 @@ func isInt(k reflect.Kind) bool {
 func (w Write[C, R]) serve(c *gin.Context, p Port, b binding) {
 	var cmd C
 	v := reflect.ValueOf(&cmd).Elem()
-	for _, pf := range b.path {
-		fv := v.FieldByIndex(pf.index)
-		switch pf.kind {
-		case "int":
-			id, ok := httpapi.PathInt(c, pf.name)
-			if !ok {
-				return
-			}
-			fv.SetInt(id)
-		case "uuid":
-			id, ok := httpapi.PathUUID(c, pf.name)
-			if !ok {
-				return
-			}
-			fv.Set(reflect.ValueOf(id))
-		default:
-			fv.SetString(c.Param(pf.name))
-		}
-	}
-	if b.qtype != nil {
-		q := reflect.New(b.qtype)
-		if !httpapi.BindQuery(c, q.Interface()) {
-			return
-		}
-		for i, f := range b.query {
-			v.FieldByIndex(f.Index).Set(q.Elem().Field(i))
-		}
+	if !w.PlacesLast && !bindPlaces(c, v, b) {
+		return
 	}
 	if b.body != nil && !httpapi.BindJSON(c, v.FieldByIndex(b.body).Addr().Interface()) {
 		return
 	}
+	if b.caller != nil {
+		caller, ok := auth.CallerOf(c)
+		if !ok {
+			return
+		}
+		v.FieldByIndex(b.caller).Set(reflect.ValueOf(caller))
+	}
 	var tenant uuid.UUID
 	if b.tenant != nil {
-		t, ok := tenancy.Resolve(c, p.Pool, nil)
+		resolve := tenancy.Resolve
+		if b.scoped {
+			resolve = tenancy.ResolveScoped
+		}
+		t, ok := resolve(c, p.Pool, nil)
 		if !ok {
 			return
 		}
 		tenant = t.ID
 		v.FieldByIndex(b.tenant).Set(reflect.ValueOf(tenant))
+	}
+	if w.PlacesLast && !bindPlaces(c, v, b) {
+		return
 	}
 	if b.meta != nil {
 		md := httpapi.Metadata(c, p.Clock())
@@ -311,4 +333,43 @@ func (w Write[C, R]) serve(c *gin.Context, p Port, b binding) {
 		return
 	}
 	c.JSON(status, row)
+}
+
+// bindPlaces binds the path and query parameters into v (a C), having
+// answered any failure.
+func bindPlaces(c *gin.Context, v reflect.Value, b binding) bool {
+	for _, pf := range b.path {
+		fv := v.FieldByIndex(pf.index)
+		switch pf.kind {
+		case "int":
+			id, ok := httpapi.PathInt(c, pf.name)
+			if !ok {
+				return false
+			}
+			fv.SetInt(id)
+		case "uuid":
+			id, ok := httpapi.PathUUID(c, pf.name)
+			if !ok {
+				return false
+			}
+			fv.Set(reflect.ValueOf(id))
+		case "text":
+			if err := fv.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(c.Param(pf.name))); err != nil {
+				httpapi.Fail(c, err)
+				return false
+			}
+		default:
+			fv.SetString(c.Param(pf.name))
+		}
+	}
+	if b.qtype != nil {
+		q := reflect.New(b.qtype)
+		if !httpapi.BindQuery(c, q.Interface()) {
+			return false
+		}
+		for i, f := range b.query {
+			v.FieldByIndex(f.Index).Set(q.Elem().Field(i))
+		}
+	}
+	return true
 }

@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/skillflaw/skillflaw-go/access"
+	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
@@ -154,4 +156,141 @@ func TestWriteMisconfigured(t *testing.T) {
 	}.Register(ports.Port{Server: s, Clock: time.Now})
 	_, err := s.Handler()
 	assert.ErrorContains(t, err, "a path parameter is an int64")
+}
+
+// slug is a path parameter parsed by its UnmarshalText: anything but
+// lower-case letters is the thing not found.
+type slug string
+
+func (s *slug) UnmarshalText(raw []byte) error {
+	if len(raw) == 0 || strings.Trim(string(raw), "abcdefghijklmnopqrstuvwxyz") != "" {
+		return domain.NotFoundf("Thing not found")
+	}
+	*s = slug(raw)
+	return nil
+}
+
+type tagThing struct {
+	Slug  slug      `path:"slug" doc:"The thing's slug."`
+	Place *int      `form:"place" binding:"required,min=0,max=3"`
+	Body  thingBody `body:""`
+}
+
+type callThing struct {
+	Slug   slug           `path:"slug"`
+	Caller auth.Principal `caller:""`
+}
+
+func tagServer(t *testing.T, placesLast bool) (*httpapi.Server, *httptest.Server) {
+	t.Helper()
+	s := httpapi.New(httpapi.Options{})
+	ports.Write[tagThing, string]{
+		Op: httpapi.Operation{Method: http.MethodPut, Path: "/tags/{slug}", Access: access.Tenant("things", "modify"), Summary: "Tag Thing"},
+		Handle: func(_ context.Context, cmd tagThing) (string, eventstore.Position, error) {
+			return string(cmd.Slug) + ":" + *cmd.Body.Name, eventstore.Position{}, nil
+		},
+		PlacesLast: placesLast,
+	}.Register(ports.Port{Server: s, Clock: func() time.Time { return now }})
+	ports.Write[callThing, string]{
+		Op: httpapi.Operation{Method: http.MethodPost, Path: "/calls/{slug}", Access: access.Tenant("things", "write"), Summary: "Call Thing"},
+		Handle: func(_ context.Context, cmd callThing) (string, eventstore.Position, error) {
+			return cmd.Caller.Username, eventstore.Position{}, nil
+		},
+		PlacesLast: placesLast,
+	}.Register(ports.Port{Server: s, Clock: func() time.Time { return now }})
+	h, err := s.Handler()
+	require.NoError(t, err)
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return s, ts
+}
+
+func TestWriteTextPathRequiredQueryAndOrder(t *testing.T) {
+	s, ts := tagServer(t, false)
+	status, _, body := put(t, ts.URL+"/tags/abc?place=1", `{"name":"n"}`)
+	require.Equal(t, http.StatusOK, status, body)
+	assert.JSONEq(t, `"abc:n"`, body)
+
+	// The UnmarshalText error fails the request through httpapi.Fail.
+	status, _, body = put(t, ts.URL+"/tags/A1?place=1", `{"name":"n"}`)
+	assert.Equal(t, http.StatusNotFound, status, body)
+	assert.JSONEq(t, `{"detail":"Thing not found"}`, body)
+
+	// By default the path and query come first ...
+	status, _, body = put(t, ts.URL+"/tags/A1", `{}`)
+	assert.Equal(t, http.StatusNotFound, status, body)
+	// ... with PlacesLast the body is answered first.
+	_, last := tagServer(t, true)
+	status, _, body = put(t, last.URL+"/tags/A1", `{}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, status, body)
+	assert.Contains(t, body, `["body","name"]`)
+	status, _, body = put(t, last.URL+"/tags/abc", `{"name":"n"}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, status, body)
+	assert.Contains(t, body, `["query","place"]`)
+
+	op := s.OpenAPI().Paths.Find("/tags/{slug}").Put
+	require.NotNil(t, op)
+	require.Len(t, op.Parameters, 2)
+	assert.Equal(t, "slug", op.Parameters[0].Value.Name)
+	assert.Equal(t, "string", op.Parameters[0].Value.Schema.Value.Type.Slice()[0], "a TextUnmarshaler is documented as a string")
+	assert.Empty(t, op.Parameters[0].Value.Schema.Value.Format)
+	assert.Equal(t, "The thing's slug.", op.Parameters[0].Value.Description)
+	assert.Equal(t, "place", op.Parameters[1].Value.Name)
+	assert.True(t, op.Parameters[1].Value.Required, "binding:required documents the query parameter as required")
+}
+
+func TestWriteCaller(t *testing.T) {
+	// No principal in the request: the caller's binding answers 401 (as
+	// auth.CallerOf), after the path (PlacesLast: before it).
+	_, ts := tagServer(t, false)
+	res, err := http.Post(ts.URL+"/calls/abc", "application/json", nil)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode, string(b))
+	assert.JSONEq(t, `{"detail":"Not authenticated"}`, string(b))
+	res, err = http.Post(ts.URL+"/calls/A1", "application/json", nil)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+	_, last := tagServer(t, true)
+	res, err = http.Post(last.URL+"/calls/A1", "application/json", nil)
+	require.NoError(t, err)
+	res.Body.Close()
+	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
+}
+
+func TestWriteMisconfiguredTenantAndCaller(t *testing.T) {
+	type badTenant struct {
+		Tenant uuid.UUID `tenant:"everywhere"`
+	}
+	type badCaller struct {
+		Caller string `caller:""`
+	}
+	for _, tc := range []struct {
+		register func(p ports.Port)
+		want     string
+	}{
+		{func(p ports.Port) {
+			ports.Write[badTenant, struct{}]{
+				Op: httpapi.Operation{Method: http.MethodDelete, Path: "/a", Access: access.Tenant("things", "delete")},
+				Handle: func(context.Context, badTenant) (struct{}, eventstore.Position, error) {
+					return struct{}{}, eventstore.Position{}, nil
+				},
+			}.Register(p)
+		}, `tenant:"everywhere"`},
+		{func(p ports.Port) {
+			ports.Write[badCaller, struct{}]{
+				Op: httpapi.Operation{Method: http.MethodDelete, Path: "/b", Access: access.Tenant("things", "delete")},
+				Handle: func(context.Context, badCaller) (struct{}, eventstore.Position, error) {
+					return struct{}{}, eventstore.Position{}, nil
+				},
+			}.Register(p)
+		}, "the caller is an auth.Principal"},
+	} {
+		s := httpapi.New(httpapi.Options{})
+		tc.register(ports.Port{Server: s, Clock: time.Now})
+		_, err := s.Handler()
+		assert.ErrorContains(t, err, tc.want)
+	}
 }
