@@ -125,46 +125,34 @@ func (q catalogAt) at() commands.CatalogAt {
 // the body and the tenant (PlacesLast).
 type (
 	addComponentGroup struct {
-		Caller auth.Principal       `caller:""`
-		Tenant uuid.UUID            `tenant:"scoped"`
-		Meta   eventstore.Metadata  `meta:""`
-		Body   ComponentGroupCreate `body:""`
+		InScope
+		Body ComponentGroupCreate `body:""`
 	}
 	patchComponentGroup struct {
 		GroupID int64 `path:"group_id" place:"component_group"`
 		catalogAt
-		Caller auth.Principal      `caller:""`
-		Tenant uuid.UUID           `tenant:"scoped"`
-		Meta   eventstore.Metadata `meta:""`
-		Body   ComponentGroupPatch `body:""`
+		InScope
+		Body ComponentGroupPatch `body:""`
 	}
 	removeComponentGroup struct {
 		GroupID int64 `path:"group_id" place:"component_group"`
 		catalogAt
-		Caller auth.Principal      `caller:""`
-		Tenant uuid.UUID           `tenant:"scoped"`
-		Meta   eventstore.Metadata `meta:""`
+		InScope
 	}
 	addComponent struct {
-		Caller auth.Principal      `caller:""`
-		Tenant uuid.UUID           `tenant:"scoped"`
-		Meta   eventstore.Metadata `meta:""`
-		Body   ComponentCreate     `body:""`
+		InScope
+		Body ComponentCreate `body:""`
 	}
 	patchComponent struct {
 		ComponentID componentID `path:"component_id" doc:"The component's integer id (anything else: 404)."`
 		catalogAt
-		Caller auth.Principal      `caller:""`
-		Tenant uuid.UUID           `tenant:"scoped"`
-		Meta   eventstore.Metadata `meta:""`
-		Body   ComponentPatch      `body:""`
+		InScope
+		Body ComponentPatch `body:""`
 	}
 	removeComponent struct {
 		ComponentID componentID `path:"component_id" doc:"The component's integer id (anything else: 404)."`
 		catalogAt
-		Caller auth.Principal      `caller:""`
-		Tenant uuid.UUID           `tenant:"scoped"`
-		Meta   eventstore.Metadata `meta:""`
+		InScope
 	}
 )
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/google/uuid"
-
 	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -43,20 +41,17 @@ type ConfigPatch struct {
 // comes from (see Write).
 type (
 	addConfig struct {
-		Tenant uuid.UUID           `tenant:""`
-		Meta   eventstore.Metadata `meta:""`
-		Body   ConfigCreate        `body:""`
+		InTenant
+		Body ConfigCreate `body:""`
 	}
 	patchConfig struct {
-		ConfigID int64               `path:"config_id"`
-		Tenant   uuid.UUID           `tenant:""`
-		Meta     eventstore.Metadata `meta:""`
-		Body     ConfigPatch         `body:""`
+		ConfigID int64 `path:"config_id"`
+		InTenant
+		Body ConfigPatch `body:""`
 	}
 	removeConfig struct {
-		ConfigID int64               `path:"config_id"`
-		Tenant   uuid.UUID           `tenant:""`
-		Meta     eventstore.Metadata `meta:""`
+		ConfigID int64 `path:"config_id"`
+		InTenant
 	}
 )
 

@@ -64,37 +64,31 @@ type DictionaryItemPatch struct {
 // command comes from (see Write).
 type (
 	addDictionaryIndex struct {
-		Tenant uuid.UUID             `tenant:""`
-		Meta   eventstore.Metadata   `meta:""`
-		Body   DictionaryIndexCreate `body:""`
+		InTenant
+		Body DictionaryIndexCreate `body:""`
 	}
 	patchDictionaryIndex struct {
-		IndexID int64                `path:"index_id"`
-		Tenant  uuid.UUID            `tenant:""`
-		Meta    eventstore.Metadata  `meta:""`
-		Body    DictionaryIndexPatch `body:""`
+		IndexID int64 `path:"index_id"`
+		InTenant
+		Body DictionaryIndexPatch `body:""`
 	}
 	removeDictionaryIndex struct {
-		IndexID int64               `path:"index_id"`
-		Tenant  uuid.UUID           `tenant:""`
-		Meta    eventstore.Metadata `meta:""`
+		IndexID int64 `path:"index_id"`
+		InTenant
 	}
 	addDictionaryItem struct {
-		IndexID int64                `path:"index_id"`
-		Tenant  uuid.UUID            `tenant:""`
-		Meta    eventstore.Metadata  `meta:""`
-		Body    DictionaryItemCreate `body:""`
+		IndexID int64 `path:"index_id"`
+		InTenant
+		Body DictionaryItemCreate `body:""`
 	}
 	patchDictionaryItem struct {
-		ItemID int64               `path:"item_id"`
-		Tenant uuid.UUID           `tenant:""`
-		Meta   eventstore.Metadata `meta:""`
-		Body   DictionaryItemPatch `body:""`
+		ItemID int64 `path:"item_id"`
+		InTenant
+		Body DictionaryItemPatch `body:""`
 	}
 	removeDictionaryItem struct {
-		ItemID int64               `path:"item_id"`
-		Tenant uuid.UUID           `tenant:""`
-		Meta   eventstore.Metadata `meta:""`
+		ItemID int64 `path:"item_id"`
+		InTenant
 	}
 )
 

@@ -4,10 +4,7 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/google/uuid"
-
 	"github.com/skillflaw/skillflaw-go/access"
-	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
@@ -67,36 +64,28 @@ type MCPTestAnswer struct {
 // comes from (see Write).
 type (
 	patchMCPServerByID struct {
-		ServerID *int64              `form:"server_id" binding:"required"`
-		Caller   auth.Principal      `caller:""`
-		Tenant   uuid.UUID           `tenant:"scoped"`
-		Meta     eventstore.Metadata `meta:""`
-		Body     MCPServerBody       `body:""`
+		ServerID *int64 `form:"server_id" binding:"required"`
+		InScope
+		Body MCPServerBody `body:""`
 	}
 	addMCPServer struct {
-		Name   string              `path:"server_name" doc:"The server's name."`
-		Caller auth.Principal      `caller:""`
-		Tenant uuid.UUID           `tenant:"scoped"`
-		Meta   eventstore.Metadata `meta:""`
-		Body   MCPServerBody       `body:""`
+		Name string `path:"server_name" doc:"The server's name."`
+		InScope
+		Body MCPServerBody `body:""`
 	}
 	patchMCPServer struct {
-		Name       string              `path:"server_name" doc:"The server's name."`
-		BusinessID *int64              `form:"business_id" place:"business" doc:"The business of a business (2) server."`
-		Caller     auth.Principal      `caller:""`
-		Tenant     uuid.UUID           `tenant:"scoped"`
-		Meta       eventstore.Metadata `meta:""`
-		Body       MCPServerBody       `body:""`
+		Name       string `path:"server_name" doc:"The server's name."`
+		BusinessID *int64 `form:"business_id" place:"business" doc:"The business of a business (2) server."`
+		InScope
+		Body MCPServerBody `body:""`
 	}
 	// mcpServerAt names a server by name, at mcp_scope / business_id
 	// when given (Delete Server, Test Server Connection).
 	mcpServerAt struct {
-		Name       string              `path:"server_name" doc:"The server's name."`
-		MCPScope   *int                `form:"mcp_scope" binding:"omitnil,min=0,max=3" doc:"0 system, 1 tenant, 2 business, 3 personal."`
-		BusinessID *int64              `form:"business_id" place:"business" doc:"The business of a business (2) server."`
-		Caller     auth.Principal      `caller:""`
-		Tenant     uuid.UUID           `tenant:"scoped"`
-		Meta       eventstore.Metadata `meta:""`
+		Name       string `path:"server_name" doc:"The server's name."`
+		MCPScope   *int   `form:"mcp_scope" binding:"omitnil,min=0,max=3" doc:"0 system, 1 tenant, 2 business, 3 personal."`
+		BusinessID *int64 `form:"business_id" place:"business" doc:"The business of a business (2) server."`
+		InScope
 	}
 )
 

@@ -91,41 +91,34 @@ type CatalogDeleted struct {
 // command comes from (see Write).
 type (
 	addModelProvider struct {
-		Tenant uuid.UUID           `tenant:""`
-		Meta   eventstore.Metadata `meta:""`
-		Body   ModelProviderCreate `body:""`
+		InTenant
+		Body ModelProviderCreate `body:""`
 	}
 	patchModelProvider struct {
-		ProviderID int64                       `path:"provider_id"`
-		Tenant     uuid.UUID                   `tenant:""`
-		Meta       eventstore.Metadata         `meta:""`
-		Body       commands.ModelProviderPatch `body:""`
+		ProviderID int64 `path:"provider_id"`
+		InTenant
+		Body commands.ModelProviderPatch `body:""`
 	}
 	removeModelProvider struct {
-		ProviderID int64               `path:"provider_id"`
-		Tenant     uuid.UUID           `tenant:""`
-		Meta       eventstore.Metadata `meta:""`
+		ProviderID int64 `path:"provider_id"`
+		InTenant
 	}
 	removeCatalogBulk struct {
-		Tenant uuid.UUID           `tenant:""`
-		Meta   eventstore.Metadata `meta:""`
-		Body   CatalogIDs          `body:""`
+		InTenant
+		Body CatalogIDs `body:""`
 	}
 	addProviderModel struct {
-		Tenant uuid.UUID           `tenant:""`
-		Meta   eventstore.Metadata `meta:""`
-		Body   ProviderModelCreate `body:""`
+		InTenant
+		Body ProviderModelCreate `body:""`
 	}
 	patchProviderModel struct {
-		ModelID int64                       `path:"model_id"`
-		Tenant  uuid.UUID                   `tenant:""`
-		Meta    eventstore.Metadata         `meta:""`
-		Body    commands.ProviderModelPatch `body:""`
+		ModelID int64 `path:"model_id"`
+		InTenant
+		Body commands.ProviderModelPatch `body:""`
 	}
 	removeProviderModel struct {
-		ModelID int64               `path:"model_id"`
-		Tenant  uuid.UUID           `tenant:""`
-		Meta    eventstore.Metadata `meta:""`
+		ModelID int64 `path:"model_id"`
+		InTenant
 	}
 )
 

@@ -373,3 +373,19 @@ func bindPlaces(c *gin.Context, v reflect.Value, b binding) bool {
 	}
 	return true
 }
+
+// InTenant are the fields of a write on the caller's tenant, to embed in
+// its request: the tenant (tenancy.Resolve) and the events' metadata.
+type InTenant struct {
+	Tenant uuid.UUID           `tenant:""`
+	Meta   eventstore.Metadata `meta:""`
+}
+
+// InScope are the fields of a write on a scoped catalogue, to embed in
+// its request: the caller, the tenant (tenancy.ResolveScoped: the entry's
+// place decides) and the events' metadata.
+type InScope struct {
+	Caller auth.Principal      `caller:""`
+	Tenant uuid.UUID           `tenant:"scoped"`
+	Meta   eventstore.Metadata `meta:""`
+}
