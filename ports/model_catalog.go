@@ -27,34 +27,23 @@ const (
 )
 
 // ModelProviderCreate is the body of Add Model Provider (the spec's
-// defaults).
+// defaults): the required fields, and the rest as a patch of the
+// defaults.
 type ModelProviderCreate struct {
-	ProviderKey        *string `json:"provider_key" binding:"required,min=1,max=64"`
-	ProviderName       *string `json:"provider_name" binding:"required,min=1,max=64"`
-	Icon               *string `json:"icon" binding:"omitnil,max=64"`
-	VariableName       *string `json:"variable_name" binding:"required,min=1,max=128"`
-	RequiresAPIKey     *bool   `json:"requires_api_key"`
-	APIDocsURL         *string `json:"api_docs_url"`
-	ModelClass         *string `json:"model_class" binding:"required,min=1,max=128"`
-	ModelNameParam     *string `json:"model_name_param" binding:"omitnil,max=64"`
-	APIKeyParam        *string `json:"api_key_param" binding:"omitnil,max=64"`
-	BaseURLParam       *string `json:"base_url_param"`
-	BaseURL            *string `json:"base_url"`
-	URLParam           *string `json:"url_param"`
-	MaxTokensFieldName *string `json:"max_tokens_field_name" binding:"omitnil,max=64"`
-	IsActive           *bool   `json:"is_active"`
-	KeyOrder           *int64  `json:"key_order"`
-	Note               *string `json:"note"`
+	ProviderKey  *string `json:"provider_key" binding:"required,min=1,max=64"`
+	ProviderName *string `json:"provider_name" binding:"required,min=1,max=64"`
+	VariableName *string `json:"variable_name" binding:"required,min=1,max=128"`
+	ModelClass   *string `json:"model_class" binding:"required,min=1,max=128"`
+	commands.ModelProviderPatch
 }
 
 // fields are the new provider's fields: the body over the defaults.
 func (b ModelProviderCreate) fields() domain.ModelProviderFields {
-	f := domain.ModelProviderFields{ProviderKey: *b.ProviderKey, ProviderName: *b.ProviderName, Icon: "Bot",
-		VariableName: *b.VariableName, RequiresAPIKey: true, ModelClass: *b.ModelClass, ModelNameParam: "model",
-		APIKeyParam: "api_key", MaxTokensFieldName: "max_tokens", IsActive: true}
-	commands.ModelProviderPatch{Icon: b.Icon, RequiresAPIKey: b.RequiresAPIKey, APIDocsURL: b.APIDocsURL, ModelNameParam: b.ModelNameParam,
-		APIKeyParam: b.APIKeyParam, BaseURLParam: b.BaseURLParam, BaseURL: b.BaseURL, URLParam: b.URLParam,
-		MaxTokensFieldName: b.MaxTokensFieldName, IsActive: b.IsActive, KeyOrder: b.KeyOrder, Note: b.Note}.Apply(&f)
+	f := domain.ModelProviderFields{Icon: "Bot", RequiresAPIKey: true, ModelNameParam: "model", APIKeyParam: "api_key",
+		MaxTokensFieldName: "max_tokens", IsActive: true}
+	patch := b.ModelProviderPatch
+	patch.ProviderKey, patch.ProviderName, patch.VariableName, patch.ModelClass = b.ProviderKey, b.ProviderName, b.VariableName, b.ModelClass
+	patch.Apply(&f)
 	return f
 }
 
