@@ -305,8 +305,3 @@ func (h *ComponentsHandler) Remove(ctx context.Context, cmd RemoveComponent) (Ca
 	})
 	return CatalogWritten{ID: cmd.ComponentID, Result: res}, err
 }
-
-// LoadComponentGroupsAggregate folds the component groups of tenant.
-func LoadComponentGroupsAggregate(ctx context.Context, repo *Repository, tenant uuid.UUID) (*domain.ComponentGroups, error) {
-	return loadOrNew(ctx, repo, func() *domain.ComponentGroups { return domain.LoadComponentGroups(tenant) })
-}

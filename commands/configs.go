@@ -68,8 +68,7 @@ type ConfigsHandler struct {
 }
 
 func (h *ConfigsHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.Configs) error) (eventstore.AppendResult, error) {
-	md.TenantID = tenant
-	return decideAgain(ctx, h.Repo, func() *domain.Configs { return domain.LoadConfigs(tenant) }, fn, md)
+	return decideIn(ctx, h.Repo, tenant, domain.LoadConfigs, md, fn)
 }
 
 func (h *ConfigsHandler) seal(tenant uuid.UUID, key, value string) (string, error) {

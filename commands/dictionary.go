@@ -86,8 +86,7 @@ type DictionaryHandler struct {
 }
 
 func (h *DictionaryHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.Dictionary) error) (eventstore.AppendResult, error) {
-	md.TenantID = tenant
-	return decideAgain(ctx, h.Repo, func() *domain.Dictionary { return domain.LoadDictionary(tenant) }, fn, md)
+	return decideIn(ctx, h.Repo, tenant, domain.LoadDictionary, md, fn)
 }
 
 // AddIndex handles AddDictionaryIndex: the key must be free in the

@@ -117,10 +117,10 @@ type MCPServerWritten struct {
 // MCPTestResult is the outcome of a test connection: the tools, or why
 // the connection failed (Success false, Error).
 type MCPTestResult struct {
-	Success     bool             `json:"success"`
-	Tools       []mcpclient.Tool `json:"tools,omitempty"`
-	ActionCount *int             `json:"action_count,omitempty"`
-	Error       string           `json:"error,omitempty"`
+	Success     bool
+	Tools       []mcpclient.Tool
+	ActionCount *int
+	Error       string
 	Result      eventstore.AppendResult
 }
 
@@ -149,8 +149,7 @@ type MCPServersHandler struct {
 }
 
 func (h *MCPServersHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.MCPServers) error) (eventstore.AppendResult, error) {
-	md.TenantID = tenant
-	return decideAgain(ctx, h.Repo, func() *domain.MCPServers { return domain.LoadMCPServers(tenant) }, fn, md)
+	return decideIn(ctx, h.Repo, tenant, domain.LoadMCPServers, md, fn)
 }
 
 // stdio checks the stdio rule for caller.

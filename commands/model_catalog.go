@@ -202,8 +202,7 @@ type ModelCatalogHandler struct {
 }
 
 func (h *ModelCatalogHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.ModelCatalog) error) (eventstore.AppendResult, error) {
-	md.TenantID = tenant
-	return decideAgain(ctx, h.Repo, func() *domain.ModelCatalog { return domain.LoadModelCatalog(tenant) }, fn, md)
+	return decideIn(ctx, h.Repo, tenant, domain.LoadModelCatalog, md, fn)
 }
 
 // AddProvider handles AddModelProvider: the key must be free in the

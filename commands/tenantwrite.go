@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"github.com/google/uuid"
+
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 )
@@ -37,4 +39,12 @@ func decideAgain[A Aggregate](ctx context.Context, repo *Repository, fresh func(
 		}
 		return []Aggregate{a}, nil
 	})
+}
+
+// decideIn is decideAgain on tenant's aggregate that load makes (its
+// configs, dictionary, catalogues …), the events placed in tenant.
+func decideIn[A Aggregate](ctx context.Context, repo *Repository, tenant uuid.UUID, load func(uuid.UUID) A,
+	md eventstore.Metadata, decide func(A) error) (eventstore.AppendResult, error) {
+	md.TenantID = tenant
+	return decideAgain(ctx, repo, func() A { return load(tenant) }, decide, md)
 }

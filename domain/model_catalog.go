@@ -223,28 +223,6 @@ func (m *ModelCatalog) StreamID() string { return ModelCatalogStream(m.tenant) }
 // Root implements commands.Aggregate.
 func (m *ModelCatalog) Root() *Root { return &m.root }
 
-// Seeded returns the version of the built-in catalogue seeded into this
-// one (0: never).
-func (m *ModelCatalog) Seeded() int { return m.seeded }
-
-// Provider returns provider id.
-func (m *ModelCatalog) Provider(id int64) (ModelProviderFields, bool) {
-	p, ok := m.providers[id]
-	if !ok {
-		return ModelProviderFields{}, false
-	}
-	return *p, true
-}
-
-// Model returns model id.
-func (m *ModelCatalog) Model(id int64) (ProviderModelFields, bool) {
-	p, ok := m.models[id]
-	if !ok {
-		return ProviderModelFields{}, false
-	}
-	return *p, true
-}
-
 // AuditState implements audit.Aggregate.
 func (m *ModelCatalog) AuditState() any { return m.state() }
 
