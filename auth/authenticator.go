@@ -99,18 +99,28 @@ WHERE u.is_superuser AND u.is_active AND NOT u.is_locked ORDER BY u.id LIMIT 1`)
 	return httpapi.WithActor(WithPrincipal(r.Context(), p), p.UserID), true, nil
 }
 
-// fromThisMachine reports whether r's peer is a loopback address and no
+// fromThisMachine reports whether r's peer is a loopback address, no
 // proxy forwarded it (a proxy on the same machine forwards others'
-// requests).
+// requests), and it names a loopback host (a page whose name was
+// rebound to 127.0.0.1 names its own).
 func fromThisMachine(r *http.Request) bool {
 	for _, h := range []string{"X-Forwarded-For", "X-Real-Ip", "Forwarded"} {
 		if r.Header.Get(h) != "" {
 			return false
 		}
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	return loopback(r.RemoteAddr) && (loopback(r.Host) || loopback(r.Host+":0"))
+}
+
+// loopback reports whether addr ("host:port") is a loopback address or
+// localhost.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()

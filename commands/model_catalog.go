@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/tenancy"
@@ -202,8 +203,19 @@ type ModelCatalogHandler struct {
 }
 
 func (h *ModelCatalogHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.ModelCatalog) error) (eventstore.AppendResult, error) {
+	// The built-in catalogue's endpoints are trusted (dialled without the
+	// egress policy, sent the server's keys): only superusers change it,
+	// whatever role a caller holds in the system tenant. Writes with no
+	// caller (the seed at start) are the server's own.
+	if p, ok := auth.PrincipalFrom(ctx); ok && tenant == tenancy.SystemTenantID && !p.IsSuperuser {
+		return eventstore.AppendResult{}, domain.Forbiddenf(MsgBuiltinCatalogSuperuser)
+	}
 	return decideIn(ctx, h.Repo, tenant, domain.LoadModelCatalog, md, fn)
 }
+
+// MsgBuiltinCatalogSuperuser refuses a change of the built-in catalogue
+// by anyone but a superuser.
+const MsgBuiltinCatalogSuperuser = "Only superusers change the built-in model catalogue (the system tenant's)"
 
 // AddProvider handles AddModelProvider: the key must be free in the
 // tenant (409).

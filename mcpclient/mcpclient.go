@@ -83,13 +83,19 @@ func ValidType(t string) bool {
 	return t == TypeStdio || t == TypeSSE || t == TypeStreamableHTTP
 }
 
-// headerTransport adds fixed headers to every request.
+// headerTransport adds the server's headers (its secrets, opened in
+// memory) to the requests to the server's own host only: a redirect to
+// another host never carries them.
 type headerTransport struct {
 	base    http.RoundTripper
+	host    string
 	headers map[string]string
 }
 
 func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if !strings.EqualFold(r.URL.Host, h.host) {
+		return h.base.RoundTrip(r)
+	}
 	r = r.Clone(r.Context())
 	for k, v := range h.headers {
 		r.Header.Set(k, v)
@@ -97,7 +103,9 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return h.base.RoundTrip(r)
 }
 
-func httpClient(base *http.Client, headers map[string]string) *http.Client {
+// httpClient is base (the egress policy's client) adding headers to the
+// requests to rawURL's host.
+func httpClient(base *http.Client, rawURL string, headers map[string]string) *http.Client {
 	if base == nil {
 		base = &http.Client{}
 	}
@@ -107,7 +115,11 @@ func httpClient(base *http.Client, headers map[string]string) *http.Client {
 		if rt == nil {
 			rt = http.DefaultTransport
 		}
-		c.Transport = headerTransport{base: rt, headers: headers}
+		host := ""
+		if u, err := url.Parse(rawURL); err == nil {
+			host = u.Host
+		}
+		c.Transport = headerTransport{base: rt, host: host, headers: headers}
 	}
 	return &c
 }
@@ -116,9 +128,9 @@ func httpClient(base *http.Client, headers map[string]string) *http.Client {
 func Transport(ctx context.Context, s Server, o Options) (mcp.Transport, error) {
 	switch s.Type {
 	case TypeSSE:
-		return &mcp.SSEClientTransport{Endpoint: s.URL, HTTPClient: httpClient(o.HTTPClient, s.Headers)}, nil
+		return &mcp.SSEClientTransport{Endpoint: s.URL, HTTPClient: httpClient(o.HTTPClient, s.URL, s.Headers)}, nil
 	case TypeStreamableHTTP:
-		return &mcp.StreamableClientTransport{Endpoint: s.URL, HTTPClient: httpClient(o.HTTPClient, s.Headers),
+		return &mcp.StreamableClientTransport{Endpoint: s.URL, HTTPClient: httpClient(o.HTTPClient, s.URL, s.Headers),
 			MaxRetries: -1, DisableStandaloneSSE: true}, nil
 	case TypeStdio:
 		cmd := exec.CommandContext(ctx, s.Command, s.Args...)

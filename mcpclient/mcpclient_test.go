@@ -3,6 +3,8 @@ package mcpclient_test
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -92,5 +94,29 @@ func TestCallTool(t *testing.T) {
 	res, err = mcpclient.CallTool(ctx, s, o, "add", map[string]any{"a": "not a number"})
 	if err == nil {
 		assert.True(t, res.IsError, "bad arguments are a failed call")
+	}
+}
+
+// The server's headers (its secrets) go to its own host only: a redirect
+// to another host does not carry them.
+func TestHeadersStayOnTheServersHost(t *testing.T) {
+	seen := make(chan string, 1)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen <- r.Header.Get("Authorization")
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/mcp", http.StatusFound)
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = mcpclient.ListTools(ctx, mcpclient.Server{Type: mcpclient.TypeStreamableHTTP, URL: srv.URL + "/mcp",
+		Headers: map[string]string{"Authorization": "Bearer sk-secret"}}, mcpclient.Options{HTTPClient: srv.Client()})
+	select {
+	case got := <-seen:
+		assert.Empty(t, got, "the redirect's host got no secret header")
+	case <-ctx.Done():
+		t.Fatal("the redirect was not followed")
 	}
 }

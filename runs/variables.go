@@ -47,7 +47,7 @@ func (v ConfigVariables) LookupIn(ctx context.Context, t uuid.UUID, user int64, 
 	err := v.Pool.QueryRow(ctx, `SELECT c.config_value, c.secret FROM configs c
 WHERE c.tenant_id = $1 AND c.config_key = $2
   AND (EXISTS (SELECT 1 FROM users u WHERE u.id = $3 AND u.is_superuser)
-    OR EXISTS (SELECT 1 FROM access_privileges p WHERE p.uid = $3 AND p.tenant_id = $1
+    OR EXISTS (SELECT 1 FROM access_privileges p WHERE p.uid = $3 AND p.tenant_id = $1 AND p.business_id = 0
       AND p.module_id = 'configs' AND p.priv_id = 'read'))`, t, name, user).Scan(&value, &secret)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", false, nil
