@@ -101,13 +101,15 @@ func (p *Port) stream(c *gin.Context) {
 	if keepAlive <= 0 {
 		keepAlive = 5 * time.Second
 	}
+	// The position is taken before the client sees the headers: a record
+	// logged after the client learnt the stream is open is in it.
+	pos := p.Buf.Position() // history is not replayed
 	c.Status(http.StatusOK)
 	c.Header("Content-Type", "text/event-stream; charset=utf-8")
 	c.Header("Cache-Control", "no-cache")
 	c.Header("X-Accel-Buffering", "no")
 	c.Writer.WriteHeaderNow()
 	c.Writer.Flush()
-	pos := p.Buf.Position() // history is not replayed
 	idle := time.NewTimer(keepAlive)
 	defer idle.Stop()
 	for {
