@@ -6,6 +6,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -34,8 +35,8 @@ func (Businesses) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (Businesses) Routes(s *httpapi.Server, d Deps) {
-	cmds := &commands.Businesses{Server: s, Repo: d.Repository, Pool: d.Pool, IDs: commands.NewSequences(d.Pool), Clock: d.Clock}
-	cmds.Routes(s)
+	ports.Businesses(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.BusinessesHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Users: ports.MemberAccounts{Pool: d.Pool}})
 	readapi.RegisterBusinessReads(s, d.Pool)
 	readapi.RegisterBusinessUserRoleReads(s, d.Pool)
 }

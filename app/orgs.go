@@ -6,6 +6,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -32,8 +33,8 @@ func (Orgs) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (Orgs) Routes(s *httpapi.Server, d Deps) {
-	cmds := &commands.Orgs{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock}
-	cmds.Routes(s)
+	ports.Orgs(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.OrgsHandler{Repo: d.Repository, Pool: d.Pool, Users: ports.MemberAccounts{Pool: d.Pool}})
 	readapi.RegisterOrgReads(s, d.Pool)
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -30,8 +31,8 @@ func (UserGroups) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (UserGroups) Routes(s *httpapi.Server, d Deps) {
-	cmds := &commands.UserGroups{Server: s, Repo: d.Repository, Pool: d.Pool, IDs: commands.NewSequences(d.Pool), Clock: d.Clock}
-	cmds.Routes(s)
+	ports.UserGroups(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.UserGroupsHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Users: ports.MemberAccounts{Pool: d.Pool}})
 	readapi.RegisterUserGroupReads(s, d.Pool)
 }
 
