@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -89,13 +92,24 @@ func (m *Identity) Routes(s *httpapi.Server, d Deps) {
 		}
 		return d.Runtime.Position(projections.AccessName)
 	})}})
-	cmds := &commands.Identity{
-		Server: s, Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Passwords: m.passwords,
+	ports.Identity(ports.Port{Server: s, Pool: d.Pool, Clock: clock}, &commands.IdentityHandler{
+		Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Passwords: m.passwords,
 		Tokens: tokens, Sessions: auth.NewSessions(d.Pool, tokens, dir, cfg.SessionMaxLifetime),
-		Throttle: LoginThrottle(d), Auth: authn, Pool: d.Pool, Config: cfg, Clock: clock, Log: d.Logger,
-	}
-	cmds.Routes(s)
+		Throttle: LoginThrottle(d), Pool: d.Pool, Superusers: superusers{d.Pool}, Config: cfg, Log: d.Logger,
+	}, authn)
 	readapi.RegisterUsers(s, d.Pool)
+}
+
+// superusers reads the superusers of the accounts' read model for
+// commands.IdentityHandler.
+type superusers struct{ pool *pgxpool.Pool }
+
+func (s superusers) CountOtherActive(ctx context.Context, id int64) (int64, error) {
+	return readapi.CountOtherActiveSuperusers(ctx, s.pool, id)
+}
+
+func (s superusers) First(ctx context.Context) (int64, error) {
+	return readapi.FirstSuperuser(ctx, s.pool)
 }
 
 // Bootstrap implements Bootstrapper: the superuser of SKILLFLAW_SUPERUSER

@@ -10,6 +10,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 	"github.com/skillflaw/skillflaw-go/tenancy"
@@ -41,8 +42,8 @@ func (Tenants) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (Tenants) Routes(s *httpapi.Server, d Deps) {
-	cmds := &commands.Tenants{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock, Resources: d.TenantResources}
-	cmds.Routes(s)
+	ports.Tenants(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.TenantsHandler{Repo: d.Repository, Pool: d.Pool, Resources: d.TenantResources})
 	readapi.RegisterTenantReads(s, d.Pool)
 	readapi.RegisterTenantCandidates(s, d.Pool)
 }

@@ -5,41 +5,51 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"math"
 	"math/rand/v2"
-	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
-	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
-// Identity serves the write side of accounts, logins and API keys.
-type Identity struct {
-	Server    *httpapi.Server
+// The use cases of the accounts, logins and API keys: each is a command
+// value and one method of IdentityHandler, with no HTTP in sight
+// (ports.Identity binds, reads the cookies and the optional caller, sets
+// the cookies and answers). Langflow answers some refusals with 400: they
+// are domain errors of kind domain.ErrRefused.
+
+// IdentityHandler handles the commands of accounts, logins, sessions and
+// API keys.
+type IdentityHandler struct {
 	Repo      *Repository
 	IDs       IDs
 	Passwords *auth.Passwords
 	Tokens    *auth.Tokens
 	Sessions  *auth.Sessions
 	Throttle  *auth.LoginThrottle
-	Auth      *auth.Authenticator
-	Pool      *pgxpool.Pool
-	Config    config.Config
-	Clock     func() time.Time
-	Log       *slog.Logger
+	// Pool is where a login names the default project it creates
+	// (EnsureDefaultProject).
+	Pool *pgxpool.Pool
+	// Superusers reads the accounts' read model where a decision needs it.
+	Superusers Superusers
+	Config     config.Config
+	Log        *slog.Logger
+}
+
+// Superusers is what IdentityHandler reads of the accounts' read model:
+// how many other active, unlocked superusers there are (the last one
+// stays one), and the first active superuser (0: none), whom Auto Login
+// signs in when no account holds SKILLFLAW_SUPERUSER's name.
+type Superusers interface {
+	CountOtherActive(ctx context.Context, id int64) (int64, error)
+	First(ctx context.Context) (int64, error)
 }
 
 // Langflow's messages of the user operations.
@@ -48,96 +58,40 @@ const (
 	msgSignupDisabled   = "Public user registration is disabled."
 	msgPermissionDenied = "Permission denied"
 	msgBadLogin         = "Incorrect username or password"
-	msgThrottled        = "Too many failed logins. Try again later."
+	// MsgThrottled answers a login attempt from an address locked out.
+	MsgThrottled = "Too many failed logins. Try again later."
 )
 
-// UserCreate is the body of Add User.
-type UserCreate struct {
-	Username string          `json:"username" binding:"required"`
-	Nickname *string         `json:"nickname"`
-	Password string          `json:"password" binding:"required"`
-	Optins   json.RawMessage `json:"optins"`
+// badRequest is a refusal (domain.ErrRefused: Langflow answers it 400)
+// with a Langflow message.
+func badRequest(msg string) error { return domain.Refusedf("%s", msg) }
+
+// forbidden is a domain ErrForbidden error with a Langflow message.
+func forbidden(msg string) error { return domain.Forbiddenf("%s", msg) }
+
+// ErrAutoLoginDisabled is Auto Login while SKILLFLAW_AUTO_LOGIN is off.
+var ErrAutoLoginDisabled = errors.New("auto login is disabled")
+
+// LoginThrottled is a login attempt from an address locked out: it may
+// try again after Wait.
+type LoginThrottled struct {
+	Wait time.Duration
 }
 
-// UserUpdate is the body of Patch User and Reset Password: every field is
-// optional; last_login_at is accepted and ignored (the server keeps it).
-type UserUpdate struct {
-	Username     *string         `json:"username"`
-	Nickname     *string         `json:"nickname"`
-	Mobile       *string         `json:"mobile"`
-	Email        *string         `json:"email"`
-	ProfileImage *string         `json:"profile_image"`
-	Password     *string         `json:"password"`
-	ResetPasswd  *bool           `json:"reset_passwd"`
-	IsActive     *bool           `json:"is_active"`
-	IsSuperuser  *bool           `json:"is_superuser"`
-	IsLocked     *bool           `json:"is_locked"`
-	IsSSO        *bool           `json:"is_sso"`
-	StoreAPIKey  *string         `json:"store_api_key"`
-	LastLoginAt  *string         `json:"last_login_at"`
-	Optins       json.RawMessage `json:"optins"`
-}
+func (e *LoginThrottled) Error() string { return MsgThrottled }
 
-// APIKeyCreate is the body of Create Api Key.
-type APIKeyCreate struct {
-	Name string `json:"name" binding:"max=255"`
-}
-
-// UnmaskedAPIKeyRead is a new API key, shown in full this once.
-type UnmaskedAPIKeyRead = readapi.APIKeyRead
+// throttled is the answer to a login attempt from an address locked out.
+func throttled(wait time.Duration) error { return &LoginThrottled{Wait: wait} }
 
 // Message is a {"message": …} answer.
 type Message struct {
 	Message string `json:"message"`
 }
 
-// Routes registers the operations.
-func (h *Identity) Routes(s *httpapi.Server) {
-	models := readapi.UsersReadModels
-	// With projects, a sign-up creates the default project and a login may
-	// (accounts older than projects): their answers wait for it too.
-	withProjects := models
-	if projectsEnabled(h.Repo) {
-		withProjects = append(slices.Clip(models), ProjectsProjection)
-	}
-	userID := []httpapi.Param{{Name: "user_id", In: "path", Type: "integer"}}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/users/", Tag: "Users", Summary: "Add User",
-		Description: "Add a new user to the database.\n\nThis endpoint allows public user registration (sign up). " +
-			"User activation is controlled by the NEW_USER_IS_ACTIVE setting. A superuser may always add users.",
-		Public: true, Body: UserCreate{}, Response: readapi.UserRead{}, Status: http.StatusCreated, ReadModels: withProjects, Handler: h.addUser})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/users/{user_id}", Access: access.SignedIn(), Tag: "Users", Summary: "Patch User",
-		Description: "Update an existing user's data.", Params: userID, Body: UserUpdate{}, Response: readapi.UserRead{},
-		ReadModels: models, Handler: h.patchUser})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/users/{user_id}", Access: access.Superuser(), Tag: "Users", Summary: "Delete User",
-		Description: "Delete a user from the database.", Params: userID, Response: Detail{}, ReadModels: models, Handler: h.deleteUser})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/users/{user_id}/reset-password", Access: access.SignedIn(), Tag: "Users",
-		Summary: "Reset Password", Description: "Reset a user's password: your own, or (superusers) anyone's.",
-		Params: userID, Body: UserUpdate{}, Response: readapi.UserRead{}, ReadModels: models, Handler: h.resetPassword})
-
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/login", Tag: "Login", Summary: "Login To Get Access Token",
-		Description: "OAuth2 password form (username, password). Sets the access_token_lf, refresh_token_lf and apikey_tkn_lflw cookies. " +
-			"After SKILLFLAW_MAX_LOGIN_ATTEMPTS failed logins of a username from one address, that address gets 429 with Retry-After for a while.",
-		Public: true, Params: []httpapi.Param{
-			{Name: "username", In: "query", Description: "Form field (application/x-www-form-urlencoded body), not a query parameter."},
-			{Name: "password", In: "query", Description: "Form field (application/x-www-form-urlencoded body), not a query parameter."},
-		}, Response: auth.Pair{}, ReadModels: withProjects, Handler: h.login})
-	s.Handle(httpapi.Operation{Method: http.MethodGet, Path: "/api/v1/auto_login", Tag: "Login", Summary: "Auto Login",
-		Description: "With SKILLFLAW_AUTO_LOGIN: a one-year access token of the superuser, for local use.",
-		Public:      true, Response: auth.Pair{}, ReadModels: models, Handler: h.autoLogin})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/refresh", Tag: "Login", Summary: "Refresh Token",
-		Description: "New tokens from the refresh_token_lf cookie, which is spent: presenting it again revokes every token of its login.",
-		Public:      true, Response: auth.Pair{}, Handler: h.refresh})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/logout", Tag: "Login", Summary: "Logout",
-		Description: "Revokes every access and refresh token of the caller's account issued before, and clears the auth cookies.",
-		Public:      true, Response: Message{}, ReadModels: models, Handler: h.logout})
-
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/api_key/", Access: access.SignedIn(), Tag: "APIKey", Summary: "Create Api Key Route",
-		Description: "A new API key of the caller; the key is shown in full only in this answer.",
-		Body:        APIKeyCreate{}, Response: UnmaskedAPIKeyRead{}, ReadModels: models, Handler: h.createAPIKey})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/api_key/{api_key_id}", Access: access.SignedIn(), Tag: "APIKey",
-		Summary: "Delete Api Key Route", Params: []httpapi.Param{{Name: "api_key_id", In: "path", Format: "uuid"}},
-		Response: Detail{}, ReadModels: models, Handler: h.deleteAPIKey})
-}
+// CreatesProjects reports whether a sign-up creates the account's default
+// project, and a login may (accounts older than projects): whether the
+// projects module is served. Their answers wait for its read model too.
+func (h *IdentityHandler) CreatesProjects() bool { return projectsEnabled(h.Repo) }
 
 // userOwner is how a user holds a claim: its stream name.
 func userOwner(id int64) string { return domain.UserStream(id) }
@@ -244,43 +198,97 @@ func EnsureSuperuser(ctx context.Context, repo *Repository, ids IDs, pw *auth.Pa
 	return err == nil, err
 }
 
-func (h *Identity) addUser(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, authed := h.Auth.Optional(c.Request)
-	bySuperuser := authed && caller.IsSuperuser
-	if !bySuperuser && (h.Config.AutoLogin || !h.Config.EnableSignup) {
-		httpapi.Fail(c, &httpapi.StatusError{Status: http.StatusForbidden, Detail: msgSignupDisabled})
-		return
+// AddUser adds an account: a sign-up, or a superuser's addition.
+type AddUser struct {
+	// Caller is who adds it (nil: nobody signed in, a sign-up).
+	Caller   *auth.Principal
+	Meta     eventstore.Metadata
+	Username string
+	Nickname *string // nil: ""
+	Password string
+	Optins   json.RawMessage
+}
+
+// ChangeUser changes an account: the caller's own, or (superusers)
+// anyone's.
+type ChangeUser struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	UserID int64
+	Change UserChange
+}
+
+// UserChange is a change of an account: nil fields stay as they are. The
+// flags (is_active, is_superuser, is_locked, reset_passwd, is_sso) are
+// superusers' to change.
+type UserChange struct {
+	Username, Nickname, Mobile, Email, ProfileImage *string
+	Password                                        *string
+	ResetPasswd, IsActive, IsSuperuser, IsLocked    *bool
+	IsSSO                                           *bool
+	StoreAPIKey                                     *string
+	Optins                                          json.RawMessage
+}
+
+// RemoveUser removes an account (superusers; not their own).
+type RemoveUser struct {
+	Meta   eventstore.Metadata
+	UserID int64
+}
+
+// ResetPassword sets an account's password: the caller's own (not its
+// current one), or (superusers) anyone's, who then must change it unless
+// ResetPasswd is false.
+type ResetPassword struct {
+	Caller      auth.Principal
+	Meta        eventstore.Metadata
+	UserID      int64
+	Password    string
+	ResetPasswd *bool
+}
+
+// UserWritten is what a command on an account did.
+type UserWritten struct {
+	ID     int64
+	Result eventstore.AppendResult
+	// Session is the caller's new session when its own change ended its
+	// sessions (nil: none); the port hands it over in the cookies.
+	Session *auth.Pair
+}
+
+// CheckSignUp refuses a sign-up while public registration is off
+// (SKILLFLAW_AUTO_LOGIN, or not SKILLFLAW_ENABLE_SIGNUP); a superuser may
+// always add users. The port asks before it reads the body.
+func (h *IdentityHandler) CheckSignUp(caller *auth.Principal) error {
+	if !(caller != nil && caller.IsSuperuser) && (h.Config.AutoLogin || !h.Config.EnableSignup) {
+		return forbidden(msgSignupDisabled)
 	}
-	var body UserCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
+	return nil
+}
+
+// Add handles AddUser: the account is active as SKILLFLAW_NEW_USER_IS_ACTIVE
+// says, with its default project; a taken username is refused.
+func (h *IdentityHandler) Add(ctx context.Context, cmd AddUser) (UserWritten, error) {
+	if err := h.CheckSignUp(cmd.Caller); err != nil {
+		return UserWritten{}, err
 	}
-	md := httpapi.Metadata(c, h.Clock())
+	md := cmd.Meta
 	source := "signup"
-	if bySuperuser {
-		md.ActorUserID, source = caller.UserID, "admin"
+	if cmd.Caller != nil && cmd.Caller.IsSuperuser {
+		md.ActorUserID, source = cmd.Caller.UserID, "admin"
 	}
 	nickname := ""
-	if body.Nickname != nil {
-		nickname = *body.Nickname
+	if cmd.Nickname != nil {
+		nickname = *cmd.Nickname
 	}
 	id, res, err := RegisterUser(ctx, h.Repo, h.IDs, h.Passwords, NewUser{
-		Username: body.Username, Nickname: nickname, Password: body.Password,
-		IsActive: h.Config.NewUserIsActive, Optins: body.Optins, Source: source, DefaultProject: h.Config.DefaultProjectName,
+		Username: cmd.Username, Nickname: nickname, Password: cmd.Password,
+		IsActive: h.Config.NewUserIsActive, Optins: cmd.Optins, Source: source, DefaultProject: h.Config.DefaultProjectName,
 	}, md)
-	h.answerUser(c, id, res, usernameTaken(err), http.StatusCreated)
+	return UserWritten{ID: id, Result: res}, usernameTaken(err)
 }
 
-// answerUser answers a write on an account with its row, once the read
-// model shows the write.
-func (h *Identity) answerUser(c *gin.Context, id int64, res eventstore.AppendResult, err error, status int) {
-	answerWrite(c, h.Server, h.Pool, res.Last(), err, status, func(ctx context.Context, db readapi.DB) (readapi.UserRead, error) {
-		return readapi.UserByID(ctx, db, id)
-	})
-}
-
-// usernameTaken answers a taken username with Langflow's 400 (its unique
+// usernameTaken turns a taken username into Langflow's 400 (its unique
 // constraint's answer) instead of the domain's 409.
 func usernameTaken(err error) error {
 	if de, ok := errors.AsType[*domain.Error](err); ok && errors.Is(err, domain.ErrConflict) && de.Message == msgUsernameTaken {
@@ -289,43 +297,21 @@ func usernameTaken(err error) error {
 	return err
 }
 
-// forbidden is a 403 with a Langflow message.
-func forbidden(msg string) error {
-	return &httpapi.StatusError{Status: http.StatusForbidden, Detail: msg}
-}
-
-func badRequest(msg string) error {
-	return &httpapi.StatusError{Status: http.StatusBadRequest, Detail: msg}
-}
-
-func (h *Identity) patchUser(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	id, ok := httpapi.PathInt(c, "user_id")
-	if !ok {
-		return
-	}
-	var body UserUpdate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
+// Change handles ChangeUser. Nobody deactivates their own account, and
+// the platform keeps an active, unlocked superuser.
+func (h *IdentityHandler) Change(ctx context.Context, cmd ChangeUser) (UserWritten, error) {
+	caller, id, ch := cmd.Caller, cmd.UserID, cmd.Change
 	switch {
-	case caller.UserID == id && body.IsActive != nil && !*body.IsActive:
-		httpapi.Fail(c, forbidden("You can't deactivate your own user account"))
-		return
+	case caller.UserID == id && ch.IsActive != nil && !*ch.IsActive:
+		return UserWritten{}, forbidden("You can't deactivate your own user account")
 	case !caller.IsSuperuser && caller.UserID != id:
-		httpapi.Fail(c, forbidden(msgPermissionDenied))
-		return
+		return UserWritten{}, forbidden(msgPermissionDenied)
 	}
 	var hash string
-	if body.Password != nil {
+	if ch.Password != nil {
 		var err error
-		if hash, err = h.Passwords.Hash(*body.Password); err != nil {
-			httpapi.Fail(c, err)
-			return
+		if hash, err = h.Passwords.Hash(*ch.Password); err != nil {
+			return UserWritten{}, err
 		}
 	}
 	var (
@@ -333,7 +319,7 @@ func (h *Identity) patchUser(c *gin.Context) {
 		user   *domain.User
 		before int64 // the account's token generation before the change
 	)
-	res, err := h.Repo.Update(ctx, httpapi.Metadata(c, h.Clock()), func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
+	res, err := h.Repo.Update(ctx, cmd.Meta, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		user = domain.LoadUser(id)
 		if err := h.Repo.Load(ctx, user); err != nil {
 			return nil, notFoundUser(err)
@@ -342,45 +328,45 @@ func (h *Identity) patchUser(c *gin.Context) {
 		if user.Deleted() {
 			return nil, domain.NotFoundf("User not found")
 		}
-		if !caller.IsSuperuser && changesAccountFlags(user, body) {
+		if !caller.IsSuperuser && changesAccountFlags(user, ch) {
 			return nil, forbidden(msgPermissionDenied)
 		}
-		if err := h.guardLastSuperuser(ctx, user, body.IsSuperuser, body.IsActive, body.IsLocked, false); err != nil {
+		if err := h.guardLastSuperuser(ctx, user, ch.IsSuperuser, ch.IsActive, ch.IsLocked, false); err != nil {
 			return nil, err
 		}
-		aggs, err := h.applyUpdate(ctx, user, body, hash, caller)
+		aggs, err := h.applyUpdate(ctx, user, ch, hash, caller)
 		if err != nil {
 			return nil, err
 		}
 		return aggs, nil
 	})
+	w := UserWritten{ID: id, Result: res}
 	if err == nil {
-		err = h.renewOwnSession(c, caller, user, before)
+		w.Session, err = h.renewOwnSession(ctx, caller, user, before)
 	}
-	h.answerUser(c, id, res, usernameTaken(err), http.StatusOK)
+	return w, usernameTaken(err)
 }
 
 // renewOwnSession gives callers whose own change ended their sessions (a
-// new password, a superuser role given up) a new session in the cookies,
-// so that the browser they made the change from stays signed in while
-// every other session of the account ends. Callers by API key, and Bearer
-// clients that ignore cookies, log in again.
-func (h *Identity) renewOwnSession(c *gin.Context, caller auth.Principal, user *domain.User, before int64) error {
+// new password, a superuser role given up) a new session, for the port to
+// set in the cookies, so that the browser they made the change from stays
+// signed in while every other session of the account ends. Callers by API
+// key, and Bearer clients that ignore cookies, log in again.
+func (h *IdentityHandler) renewOwnSession(ctx context.Context, caller auth.Principal, user *domain.User, before int64) (*auth.Pair, error) {
 	if caller.UserID != user.ID() || caller.Via != "jwt" || !user.CanLogIn() || user.TokenGeneration() == before {
-		return nil
+		return nil, nil
 	}
-	pair, err := h.Sessions.Start(c.Request.Context(), user.ID(), user.TokenGeneration())
+	pair, err := h.Sessions.Start(ctx, user.ID(), user.TokenGeneration())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	h.setTokenCookies(c, pair)
-	return nil
+	return &pair, nil
 }
 
-// changesAccountFlags reports whether body changes a field only
+// changesAccountFlags reports whether b changes a field only
 // superusers may change. Sending a field's current value changes nothing
 // and is allowed, as clients send whole objects back.
-func changesAccountFlags(u *domain.User, b UserUpdate) bool {
+func changesAccountFlags(u *domain.User, b UserChange) bool {
 	differs := func(v *bool, cur bool) bool { return v != nil && *v != cur }
 	return differs(b.IsActive, u.IsActive()) || differs(b.IsSuperuser, u.IsSuperuser()) ||
 		differs(b.IsLocked, u.IsLocked()) || differs(b.ResetPasswd, u.ResetPasswd()) || differs(b.IsSSO, u.IsSSO())
@@ -388,7 +374,7 @@ func changesAccountFlags(u *domain.User, b UserUpdate) bool {
 
 // guardLastSuperuser refuses to leave the platform without an active,
 // unlocked superuser (409), when u would stop being one.
-func (h *Identity) guardLastSuperuser(ctx context.Context, u *domain.User, super, active, locked *bool, deleting bool) error {
+func (h *IdentityHandler) guardLastSuperuser(ctx context.Context, u *domain.User, super, active, locked *bool, deleting bool) error {
 	if !u.IsSuperuser() || !u.IsActive() || u.IsLocked() {
 		return nil
 	}
@@ -396,7 +382,7 @@ func (h *Identity) guardLastSuperuser(ctx context.Context, u *domain.User, super
 	if !stops {
 		return nil
 	}
-	n, err := readapi.CountOtherActiveSuperusers(ctx, h.Pool, u.ID())
+	n, err := h.Superusers.CountOtherActive(ctx, u.ID())
 	if err != nil {
 		return err
 	}
@@ -406,9 +392,9 @@ func (h *Identity) guardLastSuperuser(ctx context.Context, u *domain.User, super
 	return nil
 }
 
-// applyUpdate lets the account decide on body and returns the aggregates
+// applyUpdate lets the account decide on b and returns the aggregates
 // to save: the account and, for a new username, both claims.
-func (h *Identity) applyUpdate(ctx context.Context, u *domain.User, b UserUpdate, hash string, caller auth.Principal) ([]Aggregate, error) {
+func (h *IdentityHandler) applyUpdate(ctx context.Context, u *domain.User, b UserChange, hash string, caller auth.Principal) ([]Aggregate, error) {
 	aggs := []Aggregate{u}
 	old, err := u.ChangeProfile(domain.ProfileChange{
 		Username: b.Username, Nickname: b.Nickname, Mobile: b.Mobile, Email: b.Email,
@@ -479,23 +465,19 @@ func notFoundUser(err error) error {
 	return err
 }
 
-func (h *Identity) deleteUser(c *gin.Context) {
-	ctx := c.Request.Context()
+// Remove handles RemoveUser (superusers): the account's username is free
+// again; the platform keeps an active, unlocked superuser.
+func (h *IdentityHandler) Remove(ctx context.Context, cmd RemoveUser) (UserWritten, error) {
 	caller, err := auth.RequireSuperuser(ctx)
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return UserWritten{}, err
 	}
-	id, ok := httpapi.PathInt(c, "user_id")
-	if !ok {
-		return
-	}
+	id := cmd.UserID
 	if caller.UserID == id {
-		httpapi.Fail(c, badRequest("You can't delete your own user account"))
-		return
+		return UserWritten{}, badRequest("You can't delete your own user account")
 	}
 	var res eventstore.AppendResult
-	res, err = h.Repo.Update(ctx, httpapi.Metadata(c, h.Clock()), func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
+	res, err = h.Repo.Update(ctx, cmd.Meta, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		user := domain.LoadUser(id)
 		if err := h.Repo.Load(ctx, user); err != nil {
 			return nil, notFoundUser(err)
@@ -513,91 +495,199 @@ func (h *Identity) deleteUser(c *gin.Context) {
 		claim.Release(userOwner(id))
 		return []Aggregate{user, claim}, nil
 	})
-	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: "User deleted"})
+	return UserWritten{ID: id, Result: res}, err
 }
 
-func (h *Identity) resetPassword(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	id, ok := httpapi.PathInt(c, "user_id")
-	if !ok {
-		return
-	}
-	var body UserUpdate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	if body.Password == nil {
-		httpapi.Fail(c, &httpapi.ValidationError{Items: []httpapi.ErrorItem{{
-			Type: "missing", Loc: []any{"body", "password"}, Msg: "Field required"}}})
-		return
-	}
+// ResetPassword handles ResetPassword.
+func (h *IdentityHandler) ResetPassword(ctx context.Context, cmd ResetPassword) (UserWritten, error) {
+	caller, id := cmd.Caller, cmd.UserID
 	if caller.UserID != id && !caller.IsSuperuser {
-		httpapi.Fail(c, forbidden("You can't change another user's password"))
-		return
+		return UserWritten{}, forbidden("You can't change another user's password")
 	}
-	hash, err := h.Passwords.Hash(*body.Password)
+	hash, err := h.Passwords.Hash(cmd.Password)
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return UserWritten{}, err
 	}
 	var (
 		res    eventstore.AppendResult
 		user   *domain.User
 		before int64 // the account's token generation before the change
 	)
-	res, err = h.Repo.Update(ctx, httpapi.Metadata(c, h.Clock()), func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
+	res, err = h.Repo.Update(ctx, cmd.Meta, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		user = domain.LoadUser(id)
 		if err := h.Repo.Load(ctx, user); err != nil {
 			return nil, notFoundUser(err)
 		}
 		before = user.TokenGeneration()
 		if caller.UserID == id {
-			if h.Passwords.Verify(user.PasswordHash(), *body.Password) {
+			if h.Passwords.Verify(user.PasswordHash(), cmd.Password) {
 				return nil, badRequest("You can't use your current password")
 			}
 			if err := user.ChangePassword(hash); err != nil {
 				return nil, err
 			}
-		} else if err := user.ResetPassword(hash, body.ResetPasswd == nil || *body.ResetPasswd); err != nil {
+		} else if err := user.ResetPassword(hash, cmd.ResetPasswd == nil || *cmd.ResetPasswd); err != nil {
 			return nil, err
 		}
 		return []Aggregate{user}, nil
 	})
+	w := UserWritten{ID: id, Result: res}
 	if err == nil {
-		err = h.renewOwnSession(c, caller, user, before)
+		w.Session, err = h.renewOwnSession(ctx, caller, user, before)
 	}
-	h.answerUser(c, id, res, err, http.StatusOK)
+	return w, err
 }
 
-// LoginForm is OAuth2PasswordRequestForm.
-type LoginForm struct {
-	Username     string `form:"username" binding:"required"`
-	Password     string `form:"password" binding:"required"`
-	GrantType    string `form:"grant_type"`
-	Scope        string `form:"scope"`
-	ClientID     string `form:"client_id"`
-	ClientSecret string `form:"client_secret"`
+// AutoLogin signs in the superuser (SKILLFLAW_AUTO_LOGIN, for local use).
+type AutoLogin struct {
+	Meta eventstore.Metadata
 }
 
-// LoginResult is a successful login: the account, the token generation
-// its tokens carry, and the position of the login's events.
+// AutoLoginResult is an automatic login: the superuser's account, its
+// token generation and the position of the login's event.
+type AutoLoginResult struct {
+	UserID     int64
+	Generation int64
+	Position   eventstore.Position
+}
+
+// AutoLogin handles AutoLogin: the account holding SKILLFLAW_SUPERUSER's
+// name, else the first active superuser, logs in (ErrAutoLoginDisabled
+// while SKILLFLAW_AUTO_LOGIN is off).
+func (h *IdentityHandler) AutoLogin(ctx context.Context, cmd AutoLogin) (AutoLoginResult, error) {
+	if !h.Config.AutoLogin {
+		return AutoLoginResult{}, ErrAutoLoginDisabled
+	}
+	id, err := UserIDByName(ctx, h.Repo, h.Config.Superuser)
+	if err == nil && id == 0 {
+		id, err = h.Superusers.First(ctx)
+	}
+	if err != nil {
+		return AutoLoginResult{}, err
+	}
+	if id == 0 {
+		return AutoLoginResult{}, badRequest("Super user hasn't been created")
+	}
+	var user *domain.User
+	res, err := h.Repo.Update(ctx, cmd.Meta, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
+		user = domain.LoadUser(id)
+		if err := h.Repo.Load(ctx, user); err != nil {
+			return nil, err
+		}
+		if !user.CanLogIn() {
+			return nil, badRequest("Super user hasn't been created")
+		}
+		user.LoginSucceeded()
+		return []Aggregate{user}, nil
+	}, Attempts(maxRaceAttempts), Backoff(backoff))
+	if err != nil {
+		return AutoLoginResult{}, err
+	}
+	return AutoLoginResult{UserID: id, Generation: user.TokenGeneration(), Position: res.Last()}, nil
+}
+
+// AutoLoginToken is the access token of an automatic login: valid for a
+// year, with no refresh family (the token is the whole session; a logout
+// or a password change still revokes it, by its generation).
+func (h *IdentityHandler) AutoLoginToken(ctx context.Context, res AutoLoginResult) (string, error) {
+	return h.Tokens.Sign(ctx, auth.Claims{User: res.UserID, Type: auth.AccessToken, Generation: res.Generation,
+		ExpiresAt: h.Tokens.Now().Add(365 * 24 * time.Hour)})
+}
+
+// RefreshSession spends a refresh token for new tokens.
+type RefreshSession struct {
+	Token string
+	// ClientIP is the client's address, logged when the token is reused.
+	ClientIP string
+}
+
+// Refresh handles RefreshSession: a refresh token presented again revokes
+// every token of its login (logged as a warning).
+func (h *IdentityHandler) Refresh(ctx context.Context, cmd RefreshSession) (auth.Pair, error) {
+	pair, err := h.Sessions.Refresh(ctx, cmd.Token)
+	if reuse, ok := errors.AsType[*auth.RefreshReuseError](err); ok {
+		h.Log.WarnContext(ctx, "refresh token reused: its login's tokens are revoked", "user_id", reuse.User,
+			"family", reuse.Family.String(), "client_ip", cmd.ClientIP)
+	}
+	return pair, err
+}
+
+// Logout ends every session of an account: UserID's (the caller's), else
+// the holder's of RefreshToken; with neither it does nothing.
+type Logout struct {
+	Meta         eventstore.Metadata
+	UserID       int64
+	RefreshToken string
+}
+
+// Logout handles Logout; the position is the zero position when nothing
+// was recorded.
+func (h *IdentityHandler) Logout(ctx context.Context, cmd Logout) (eventstore.Position, error) {
+	id := cmd.UserID
+	if id == 0 && cmd.RefreshToken != "" {
+		var err error
+		if id, _, err = h.Sessions.Holder(ctx, cmd.RefreshToken); err != nil {
+			return eventstore.Position{}, err
+		}
+	}
+	if id == 0 {
+		return eventstore.Position{}, nil
+	}
+	res, err := LogOut(ctx, h.Repo, id, cmd.Meta)
+	if err != nil {
+		return eventstore.Position{}, err
+	}
+	return res.Last(), nil
+}
+
+// Login is a login with a username and a password (OAuth2's password
+// form), from the client address in Meta.
+type Login struct {
+	Meta               eventstore.Metadata
+	Username, Password string
+}
+
+// LoginResult is a login: the account, the token generation its tokens
+// carry, and the position of the login's events (and of the default
+// project it created, if any).
 type LoginResult struct {
 	UserID     int64
 	Generation int64
 	Position   eventstore.Position
 }
 
-// Login checks a username and password and records the outcome (a login
-// or a failed login on the account). Unknown names, wrong passwords and
-// locked accounts all get the same 401. Failed logins are throttled per
-// (name, client address): an address locked out gets 429 with
-// Retry-After, whatever its password, before it is compared, or after
-// when the lockout began meanwhile (then nothing is recorded).
-func (h *Identity) Login(ctx context.Context, username, password string, md eventstore.Metadata) (LoginResult, error) {
+// Login handles Login: it checks the username and password and records
+// the outcome (a login or a failed login on the account); an account
+// older than projects gets its default project. Unknown names, wrong
+// passwords and locked accounts all get the same 401. Failed logins are
+// throttled per (name, client address): an address locked out gets
+// LoginThrottled, whatever its password, before it is compared, or after
+// when the lockout began meanwhile (then nothing is recorded). The result
+// carries the position of what was recorded even when the login failed:
+// the outcome (failure count) is what the next attempt is judged on.
+func (h *IdentityHandler) Login(ctx context.Context, cmd Login) (LoginResult, error) {
+	res, err := h.checkPassword(ctx, cmd.Username, cmd.Password, cmd.Meta)
+	if err == nil {
+		// An account older than projects gets its default project now.
+		own := cmd.Meta
+		own.ActorUserID = res.UserID
+		var created eventstore.AppendResult
+		if created, err = EnsureDefaultProject(ctx, h.Repo, h.Pool, res.UserID, h.Config.DefaultProjectName, own); len(created.Positions) > 0 {
+			res.Position = created.Last()
+		}
+	}
+	return res, err
+}
+
+// StartSession starts the session of a login: its access and refresh
+// tokens.
+func (h *IdentityHandler) StartSession(ctx context.Context, res LoginResult) (auth.Pair, error) {
+	return h.Sessions.Start(ctx, res.UserID, res.Generation)
+}
+
+// checkPassword checks a username and password against the throttle and
+// the account, and records the outcome.
+func (h *IdentityHandler) checkPassword(ctx context.Context, username, password string, md eventstore.Metadata) (LoginResult, error) {
 	now := md.OccurredAt
 	wait, err := h.Throttle.Check(ctx, username, md.ClientIP, now)
 	if err != nil {
@@ -630,12 +720,6 @@ func (h *Identity) Login(ctx context.Context, username, password string, md even
 	return res, err
 }
 
-// throttled is the answer to a login attempt from an address locked out.
-func throttled(wait time.Duration) error {
-	return &httpapi.StatusError{Status: http.StatusTooManyRequests, Detail: msgThrottled,
-		Header: http.Header{"Retry-After": {strconv.FormatInt(int64(math.Ceil(wait.Seconds())), 10)}}}
-}
-
 // errBadLogin is a wrong password, an unknown name or an account that may
 // not log in.
 var errBadLogin = errors.New("bad login")
@@ -643,7 +727,7 @@ var errBadLogin = errors.New("bad login")
 // checkLogin compares the password, settles the comparison with the
 // throttle (before anything is recorded or answered), and records the
 // outcome on the account.
-func (h *Identity) checkLogin(ctx context.Context, username, password string, md eventstore.Metadata,
+func (h *IdentityHandler) checkLogin(ctx context.Context, username, password string, md eventstore.Metadata,
 	settle func(id int64, matched bool) error) (res LoginResult, err error) {
 	id, err := UserIDByName(ctx, h.Repo, username)
 	if err != nil {
@@ -729,142 +813,6 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-func (h *Identity) login(c *gin.Context) {
-	var form LoginForm
-	if !httpapi.BindForm(c, &form) {
-		return
-	}
-	ctx := c.Request.Context()
-	md := httpapi.Metadata(c, h.Clock())
-	res, err := h.Login(ctx, form.Username, form.Password, md)
-	pos := res.Position
-	if err == nil {
-		// An account older than projects gets its default project now.
-		own := md
-		own.ActorUserID = res.UserID
-		var created eventstore.AppendResult
-		if created, err = EnsureDefaultProject(ctx, h.Repo, h.Pool, res.UserID, h.Config.DefaultProjectName, own); len(created.Positions) > 0 {
-			pos = created.Last()
-		}
-	}
-	if !pos.IsZero() {
-		// The outcome (login time, failure count) is what the next
-		// request is judged on: make it visible first.
-		h.Server.Written(c, pos)
-	}
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	pair, err := h.Sessions.Start(ctx, res.UserID, res.Generation)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.setTokenCookies(c, pair)
-	h.setStoreCookie(c, res.UserID)
-	c.JSON(http.StatusOK, pair)
-}
-
-func (h *Identity) autoLogin(c *gin.Context) {
-	ctx := c.Request.Context()
-	if !h.Config.AutoLogin {
-		httpapi.Fail(c, &httpapi.StatusError{Status: http.StatusBadRequest, Detail: gin.H{
-			"message": "Auto login is disabled. Please enable it in the settings", "auto_login": false}})
-		return
-	}
-	id, err := UserIDByName(ctx, h.Repo, h.Config.Superuser)
-	if err == nil && id == 0 {
-		id, err = readapi.FirstSuperuser(ctx, h.Pool)
-	}
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	if id == 0 {
-		httpapi.Fail(c, badRequest("Super user hasn't been created"))
-		return
-	}
-	var user *domain.User
-	res, err := h.Repo.Update(ctx, httpapi.Metadata(c, h.Clock()), func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
-		user = domain.LoadUser(id)
-		if err := h.Repo.Load(ctx, user); err != nil {
-			return nil, err
-		}
-		if !user.CanLogIn() {
-			return nil, badRequest("Super user hasn't been created")
-		}
-		user.LoginSucceeded()
-		return []Aggregate{user}, nil
-	}, Attempts(maxRaceAttempts), Backoff(backoff))
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Server.Written(c, res.Last())
-	// No refresh family: the token is the whole session (a logout or a
-	// password change still revokes it, by its generation).
-	token, err := h.Tokens.Sign(ctx, auth.Claims{User: id, Type: auth.AccessToken, Generation: user.TokenGeneration(),
-		ExpiresAt: h.Tokens.Now().Add(365 * 24 * time.Hour)})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.setCookie(c, auth.AccessCookie, token, 0, false, h.Config.AccessCookieSecure, h.Config.AccessCookieSameSite)
-	h.setStoreCookie(c, id)
-	c.JSON(http.StatusOK, auth.Pair{AccessToken: token, TokenType: "bearer"})
-}
-
-func (h *Identity) refresh(c *gin.Context) {
-	ctx := c.Request.Context()
-	token := ""
-	if cookie, err := c.Request.Cookie(auth.RefreshCookie); err == nil {
-		token = cookie.Value
-	}
-	pair, err := h.Sessions.Refresh(ctx, token)
-	if reuse, ok := errors.AsType[*auth.RefreshReuseError](err); ok {
-		h.Log.WarnContext(ctx, "refresh token reused: its login's tokens are revoked", "user_id", reuse.User,
-			"family", reuse.Family.String(), "client_ip", c.ClientIP())
-	}
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.setTokenCookies(c, pair)
-	c.JSON(http.StatusOK, pair)
-}
-
-// logout ends every session of the caller's account (the access token's,
-// or an API key's, or the refresh cookie's when the access token is gone)
-// and clears the cookies. Without valid credentials it only clears them.
-func (h *Identity) logout(c *gin.Context) {
-	ctx := c.Request.Context()
-	var id int64
-	if p, ok := h.Auth.Optional(c.Request); ok {
-		id = p.UserID
-	} else if ck, err := c.Request.Cookie(auth.RefreshCookie); err == nil && ck.Value != "" {
-		if id, _, err = h.Sessions.Holder(ctx, ck.Value); err != nil {
-			httpapi.Fail(c, err)
-			return
-		}
-	}
-	if id != 0 {
-		res, err := LogOut(ctx, h.Repo, id, httpapi.Metadata(c, h.Clock()))
-		if err != nil {
-			httpapi.Fail(c, err)
-			return
-		}
-		h.Server.Written(c, res.Last())
-	}
-	for _, ck := range []struct{ name, path string }{
-		{auth.RefreshCookie, refreshCookiePath}, {auth.RefreshCookie, "/"}, // and where older releases set it
-		{auth.AccessCookie, "/"}, {auth.StoreCookie, "/"},
-	} {
-		http.SetCookie(c.Writer, &http.Cookie{Name: ck.name, Value: "", Path: ck.path, MaxAge: -1, Domain: h.Config.CookieDomain})
-	}
-	c.JSON(http.StatusOK, Message{Message: "Logout successful"})
-}
-
 // LogOut ends every session of account id: every access and refresh token
 // issued before is refused (user.sessions_revoked, recorded with md as the
 // account's own act).
@@ -884,100 +832,58 @@ func LogOut(ctx context.Context, repo *Repository, id int64, md eventstore.Metad
 	return res, err
 }
 
-// refreshCookiePath limits the refresh cookie to the one route that reads
-// it: no other request carries it.
-const refreshCookiePath = "/api/v1/refresh"
-
-func (h *Identity) setTokenCookies(c *gin.Context, p auth.Pair) {
-	cfg := h.Config
-	if p.RefreshToken != nil {
-		h.setCookieAt(c, refreshCookiePath, auth.RefreshCookie, *p.RefreshToken, h.Tokens.RefreshTTL(), true,
-			cfg.RefreshCookieSecure, cfg.RefreshCookieSameSite)
-	}
-	h.setCookie(c, auth.AccessCookie, p.AccessToken, h.Tokens.AccessTTL(), false, cfg.AccessCookieSecure, cfg.AccessCookieSameSite)
+// CreateAPIKey creates an API key of the caller.
+type CreateAPIKey struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	Name   string
 }
 
-// setStoreCookie sets apikey_tkn_lflw to the user's store_api_key, as
-// Langflow's login does (a session cookie; "" when there is none).
-func (h *Identity) setStoreCookie(c *gin.Context, id int64) {
-	value := ""
-	if u, err := readapi.UserByID(c.Request.Context(), h.Pool, id); err == nil {
-		value = u.StoreAPIKey
-	}
-	h.setCookie(c, auth.StoreCookie, value, 0, false, h.Config.AccessCookieSecure, h.Config.AccessCookieSameSite)
+// APIKeyCreated is a new API key: Key is the key in full, known this once
+// (only its hash is recorded).
+type APIKeyCreated struct {
+	ID        uuid.UUID
+	Key       string
+	UserID    int64
+	CreatedAt time.Time
+	Result    eventstore.AppendResult
 }
 
-// setCookie sets a cookie at path /; ttl 0 makes a session cookie.
-func (h *Identity) setCookie(c *gin.Context, name, value string, ttl time.Duration, httpOnly, secure bool, sameSite string) {
-	h.setCookieAt(c, "/", name, value, ttl, httpOnly, secure, sameSite)
+// RevokeAPIKey revokes an API key of the caller.
+type RevokeAPIKey struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	KeyID  uuid.UUID
 }
 
-// setCookieAt sets a cookie at path; ttl 0 makes a session cookie.
-func (h *Identity) setCookieAt(c *gin.Context, path, name, value string, ttl time.Duration, httpOnly, secure bool, sameSite string) {
-	ck := &http.Cookie{Name: name, Value: value, Path: path, Domain: h.Config.CookieDomain, HttpOnly: httpOnly, Secure: secure}
-	switch sameSite {
-	case "strict":
-		ck.SameSite = http.SameSiteStrictMode
-	case "none":
-		ck.SameSite = http.SameSiteNoneMode
-	default:
-		ck.SameSite = http.SameSiteLaxMode
-	}
-	if ttl > 0 {
-		ck.MaxAge = int(ttl.Seconds())
-		ck.Expires = h.Clock().Add(ttl).UTC()
-	}
-	http.SetCookie(c.Writer, ck)
-}
-
-func (h *Identity) createAPIKey(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	var body APIKeyCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
+// CreateAPIKey handles CreateAPIKey.
+func (h *IdentityHandler) CreateAPIKey(ctx context.Context, cmd CreateAPIKey) (APIKeyCreated, error) {
 	key, hash := auth.NewAPIKey()
 	id := uuid.New()
-	agg, err := domain.CreateAPIKey(id, caller.UserID, domain.NewAPIKey{
-		Name: body.Name, KeyHash: hash, KeyPrefix: key[:auth.APIKeyPrefixLength], KeyLength: len(key),
+	agg, err := domain.CreateAPIKey(id, cmd.Caller.UserID, domain.NewAPIKey{
+		Name: cmd.Name, KeyHash: hash, KeyPrefix: key[:auth.APIKeyPrefixLength], KeyLength: len(key),
 	})
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return APIKeyCreated{}, err
 	}
-	md := httpapi.Metadata(c, h.Clock())
-	res, err := h.Repo.Save(ctx, agg, md)
-	answerValue(c, h.Server, res.Last(), err, http.StatusOK, UnmaskedAPIKeyRead{ID: id, Name: body.Name, APIKey: key,
-		UserID: caller.UserID, CreatedAt: md.OccurredAt, IsActive: true})
+	res, err := h.Repo.Save(ctx, agg, cmd.Meta)
+	return APIKeyCreated{ID: id, Key: key, UserID: cmd.Caller.UserID, CreatedAt: cmd.Meta.OccurredAt, Result: res}, err
 }
 
-func (h *Identity) deleteAPIKey(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	id, ok := httpapi.PathUUID(c, "api_key_id")
-	if !ok {
-		return
-	}
-	agg := domain.LoadAPIKey(id)
+// RevokeAPIKey handles RevokeAPIKey: a key that is not the caller's, or
+// is missing, is refused as Langflow does ("API Key not found", 400).
+func (h *IdentityHandler) RevokeAPIKey(ctx context.Context, cmd RevokeAPIKey) (eventstore.AppendResult, error) {
+	agg := domain.LoadAPIKey(cmd.KeyID)
 	err := h.Repo.Load(ctx, agg)
 	if err == nil {
-		err = agg.Revoke(caller.UserID)
+		err = agg.Revoke(cmd.Caller.UserID)
 	}
 	if errors.Is(err, domain.ErrNotFound) {
 		// Langflow answers a missing key with 400.
 		err = badRequest("API Key not found")
 	}
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return eventstore.AppendResult{}, err
 	}
-	res, err := h.Repo.Save(ctx, agg, httpapi.Metadata(c, h.Clock()))
-	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: "API Key deleted"})
+	return h.Repo.Save(ctx, agg, cmd.Meta)
 }
