@@ -7,7 +7,8 @@ import (
 
 // The error kinds every layer shares. A typed error reports its kind by
 // wrapping one of these (errors.Is), and the HTTP layer maps each kind to one
-// status code: Invalid 422/400, Forbidden 403, NotFound 404, Conflict 409.
+// status code: Invalid 422/400, Forbidden 403, NotFound 404, Conflict 409,
+// Locked 423, Refused 400.
 var (
 	// ErrInvalid marks input that breaks a rule of the domain.
 	ErrInvalid = errors.New("invalid")
@@ -19,6 +20,9 @@ var (
 	ErrForbidden = errors.New("forbidden")
 	// ErrLocked marks a change of something locked against changes (423).
 	ErrLocked = errors.New("locked")
+	// ErrRefused marks a request refused as a whole (Langflow answers it
+	// 400): a flow name already in use, an upload that is not a flow file.
+	ErrRefused = errors.New("refused")
 )
 
 // Error is a domain error with a message meant for the client and a kind.
@@ -55,3 +59,24 @@ func Conflictf(format string, args ...any) error {
 func Forbiddenf(format string, args ...any) error {
 	return &Error{Kind: ErrForbidden, Message: fmt.Sprintf(format, args...)}
 }
+
+// Refusedf returns an ErrRefused error with a client-facing message built
+// like fmt.Sprintf.
+func Refusedf(format string, args ...any) error {
+	return &Error{Kind: ErrRefused, Message: fmt.Sprintf(format, args...)}
+}
+
+// FieldError is input that breaks a rule at one place of the request: Loc
+// is where ("body", then field names and list indices), Input the
+// offending value (reported as it is: a nil pointer is null). It is an
+// ErrInvalid.
+type FieldError struct {
+	Loc     []any
+	Message string
+	Input   any
+}
+
+func (e *FieldError) Error() string { return e.Message }
+
+// Unwrap reports the kind, ErrInvalid.
+func (e *FieldError) Unwrap() error { return ErrInvalid }

@@ -105,9 +105,10 @@ func (b clientBody) Read(p []byte) (int, error) {
 //   - *http.MaxBytesError: 413
 //   - *BodyError: 408 when the body timed out (the connection closes),
 //     else 400 {"detail": "There was an error parsing the body"}
+//   - *domain.FieldError: 422 with one value_error item at its Loc
 //   - domain.ErrInvalid: 422 with one value_error item at ["body"]
 //   - domain.ErrForbidden 403, ErrNotFound 404, ErrConflict 409, ErrLocked
-//     423, with the
+//     423, ErrRefused 400, with the
 //     *domain.Error's message or a generic one
 //   - a context error (a read-model wait or query ran out of time): 503
 //   - anything else: 500 {"detail": "Internal Server Error"}, logged with
@@ -147,6 +148,11 @@ func errorResponse(err error) (status int, detail any, header http.Header) {
 	if se, ok := errors.AsType[*StatusError](err); ok {
 		return se.Status, se.Detail, se.Header
 	}
+	if fe, ok := errors.AsType[*domain.FieldError](err); ok {
+		return http.StatusUnprocessableEntity, []ErrorItem{{
+			Type: "value_error", Loc: fe.Loc, Msg: "Value error, " + fe.Message, Input: fe.Input,
+		}}, nil
+	}
 	if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("Request body too large (limit %d bytes)", mbe.Limit), nil
 	}
@@ -169,6 +175,8 @@ func errorResponse(err error) (status int, detail any, header http.Header) {
 		return http.StatusConflict, message("Conflict"), nil
 	case errors.Is(err, domain.ErrLocked):
 		return http.StatusLocked, message("Locked"), nil
+	case errors.Is(err, domain.ErrRefused):
+		return http.StatusBadRequest, message("Bad Request"), nil
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return http.StatusServiceUnavailable, "Service Unavailable", http.Header{"Retry-After": {"1"}}
 	}
