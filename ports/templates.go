@@ -53,21 +53,18 @@ type TemplateUpdate struct {
 // comes from (see Write).
 type (
 	createTemplate struct {
-		FlowID uuid.UUID           `path:"flow_id"`
-		Caller auth.Principal      `caller:""`
-		Meta   eventstore.Metadata `meta:""`
-		Body   TemplateCreate      `body:""`
+		FlowID uuid.UUID `path:"flow_id"`
+		byCaller
+		Body TemplateCreate `body:""`
 	}
 	updateTemplate struct {
-		TemplateID uuid.UUID           `path:"template_id"`
-		Caller     auth.Principal      `caller:""`
-		Meta       eventstore.Metadata `meta:""`
-		Body       TemplateUpdate      `body:""`
+		TemplateID uuid.UUID `path:"template_id"`
+		byCaller
+		Body TemplateUpdate `body:""`
 	}
 	deleteTemplate struct {
-		TemplateID uuid.UUID           `path:"template_id"`
-		Caller     auth.Principal      `caller:""`
-		Meta       eventstore.Metadata `meta:""`
+		TemplateID uuid.UUID `path:"template_id"`
+		byCaller
 	}
 )
 
