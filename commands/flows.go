@@ -89,9 +89,10 @@ type FlowCreate struct {
 }
 
 // FlowUpdate is the change of Update Flow (its body): absent or null
-// fields stay as they are. last_known_updated_at, when given, must not be older than the
-// flow's updated_at (409 otherwise). is_online, is_version and
-// online_version are read-only here (publish and take offline instead).
+// fields stay as they are. last_known_updated_at, when given, must not be
+// older than the flow's updated_at (409 otherwise). is_online, is_version
+// and online_version are read-only here (publish and take offline
+// instead).
 type FlowUpdate struct {
 	Name               *string         `json:"name"`
 	Description        *string         `json:"description"`
