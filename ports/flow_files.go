@@ -75,7 +75,7 @@ func (f *flowFiles) upload(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	rows, err := commands.ReadBack(c, f.p.Server, f.p.Pool, w.Last, func(ctx context.Context, db readapi.DB) ([]readapi.FlowRead, error) {
+	rows, err := readBack(c, f.p.Server, f.p.Pool, w.Last, func(ctx context.Context, db readapi.DB) ([]readapi.FlowRead, error) {
 		return flowRows(ctx, db, w.IDs)
 	})
 	if err != nil {
