@@ -25,9 +25,10 @@ import (
 
 // The HTTP half of flow imports: reading an uploaded flow file (a flow
 // object, {"flows": [...]} or a zip of flow JSON files) into FlowInputs and
-// checking them against FlowCreate's rules, for Upload File
-// (ports.FlowFiles) and for projects.go's Upload Project. It moves to
-// ports with the projects' port; the use case is Flows.Import.
+// checking them against FlowCreate's rules, for the flows' Upload File
+// (ports.FlowFiles, whose use case is Flows.Import) and the projects'
+// (POST /api/v1/projects/upload/, projects.go). It moves to ports with the
+// projects' port.
 
 // Bounds of zip uploads (Langflow's).
 const (
