@@ -5,6 +5,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -27,8 +28,8 @@ func (Flows) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (Flows) Routes(s *httpapi.Server, d Deps) {
-	cmds := &commands.Flows{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock}
-	cmds.Routes(s)
+	ports.Flows(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.Flows{Repo: d.Repository, Pool: d.Pool, Reads: ports.FlowReads{Pool: d.Pool}})
 	readapi.RegisterFlowList(s, d.Pool)
 	readapi.RegisterFlowReads(s, d.Pool, d.Store, d.Registry)
 	readapi.RegisterFlowHistory(s, d.Pool, d.Store, d.Registry)

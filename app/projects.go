@@ -8,6 +8,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -35,11 +36,10 @@ func (Projects) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (Projects) Routes(s *httpapi.Server, d Deps) {
-	flows := &commands.Flows{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock}
+	flows := &commands.Flows{Repo: d.Repository, Pool: d.Pool, Reads: ports.FlowReads{Pool: d.Pool}}
 	cmds := &commands.Projects{Server: s, Repo: d.Repository, Pool: d.Pool, Flows: flows, Config: d.Config, Clock: d.Clock}
 	cmds.Routes(s)
-	files := &commands.FlowFiles{Flows: flows, Pool: d.Pool, Config: d.Config, Clock: d.Clock}
-	files.Routes(s)
+	ports.FlowFiles(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock}, flows, d.Config)
 	readapi.RegisterProjectReads(s, d.Pool, d.Clock)
 }
 

@@ -5,6 +5,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -30,7 +31,7 @@ func (Templates) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (Templates) Routes(s *httpapi.Server, d Deps) {
-	cmds := &commands.Templates{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock}
-	cmds.Routes(s)
+	ports.Templates(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.Templates{Repo: d.Repository, Pool: d.Pool, Reads: ports.TemplateReads{Pool: d.Pool}})
 	readapi.RegisterTemplateReads(s, d.Pool)
 }

@@ -1,387 +1,53 @@
 package commands
 
 import (
-	"archive/zip"
-	"bytes"
-	"encoding/json"
+	"context"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"path"
-	"strings"
-	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
-	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/domain"
-	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/readapi"
+	"github.com/skillflaw/skillflaw-go/eventstore"
 )
 
-// FlowFiles serves flow import and export: Upload File (#45) and Download
-// Multiple File (#46).
-type FlowFiles struct {
-	Flows  *Flows
-	Pool   *pgxpool.Pool
-	Config config.Config
-	Clock  func() time.Time
+// The use case of flow imports, Upload File (#45): the port reads the
+// uploaded file into FlowInputs (ReadFlowFile), the project they go to is
+// checked (CheckImportProject), then the flows (CheckFlowImports), and
+// Import creates them. Download Multiple File (#46) writes nothing: it is
+// the port's alone.
+
+// ImportFlows creates the flows of an uploaded file in project ProjectID
+// (nil: the caller's default project). Where the flows lived and who owned
+// them was dropped when the file was read: an import never overwrites a
+// flow.
+type ImportFlows struct {
+	Caller    auth.Principal
+	Meta      eventstore.Metadata
+	ProjectID *uuid.UUID
+	Flows     []FlowInput
 }
 
-// Bounds of zip uploads (Langflow's).
-const (
-	maxZipJSONFiles   = 500
-	maxZipEntryBytes  = 50 << 20
-	msgInvalidJSONDoc = "Invalid JSON: expected an object with 'flows' or a single flow object"
-	msgFlowsNotList   = "Invalid JSON: 'flows' must be a list of flow objects"
-)
-
-// Routes registers the operations.
-func (h *FlowFiles) Routes(s *httpapi.Server) {
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/upload/", Access: access.Own("flows", "write"), Tag: "Flows", Summary: "Upload File",
-		Description: "Upload flows from a file (multipart field file): a flow object, {\"flows\": [flow, …]}, or a zip of " +
-			"flow JSON files. The flows are created as by Create Flow (names and endpoint names made unique, new ids) " +
-			"in project_id, which must be the caller's, or in the caller's default project.",
-		Params: []httpapi.Param{
-			{Name: "project_id", In: "query", Format: "uuid", Description: "The project to import into (default: the caller's default project)."},
-			{Name: "file", In: "query", Description: "Multipart form field (multipart/form-data body), not a query parameter."},
-		},
-		Response: []readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: readapi.ProjectReadModels,
-		LargeBody: true, Handler: h.upload})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/download/", Access: access.Own("flows", "read"), Tag: "Flows", Summary: "Download Multiple File",
-		Description: "Download the caller's flows among the given ids: one flow as its JSON (an attachment \"{name}.json\"), " +
-			"several as a zip of \"{name}.json\" files. None of the caller's: 404.",
-		Body: []uuid.UUID{}, ReadModels: FlowReadModels, Handler: h.download})
+// CheckImportProject checks that project id (nil: none named) is the
+// caller's, live: Langflow's 400 "Project not found" otherwise.
+func (h *Flows) CheckImportProject(ctx context.Context, caller auth.Principal, id *uuid.UUID) error {
+	if id == nil {
+		return nil
+	}
+	_, err := loadOwnProject(ctx, h.Repo, caller, *id)
+	if errors.Is(err, domain.ErrNotFound) {
+		return domain.Refusedf("%s", msgProjectNotFound)
+	}
+	return err
 }
 
-// uploadFile is the file of a multipart upload.
-type uploadFile struct {
-	name string
-	zip  bool
-	data []byte      // the file's content
-	zr   *zip.Reader // a zip's directory, over data
-}
-
-// importLimit bounds an import's file, and the JSON a zip unpacks to:
-// SKILLFLAW_MAX_FILE_SIZE_UPLOAD and the route's body limit (the flow
-// body limit), whichever is smaller. Both are held in memory.
-func importLimit(c *gin.Context, cfg config.Config) int64 {
-	limit := uploadLimit(cfg)
-	if route := httpapi.BodyLimit(c); route > 0 {
-		limit = min(limit, route)
+// Import handles ImportFlows: the flows are created as by Create Flow
+// (names and endpoint names made unique, new ids), one by one
+// (CreateFlows).
+func (h *Flows) Import(ctx context.Context, cmd ImportFlows) (FlowsWritten, error) {
+	for i := range cmd.Flows {
+		cmd.Flows[i].ProjectID = cmd.ProjectID
 	}
-	return limit
-}
-
-// readUpload reads the multipart field "file" whole, from the request as
-// it streams (no copy of the form in memory or on disk): a zip, opened in
-// place, or a JSON document, checked for text that is not (NUL, invalid
-// UTF-8) and for nesting. A file over limit is 413.
-func readUpload(c *gin.Context, limit int64) (*uploadFile, error) {
-	mr, err := c.Request.MultipartReader()
-	if err != nil {
-		return nil, badRequest("No file provided")
-	}
-	for {
-		part, err := mr.NextPart()
-		if err != nil {
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				return nil, err
-			}
-			if be, ok := errors.AsType[*httpapi.BodyError](err); ok && be.Timeout() {
-				return nil, err
-			}
-			return nil, badRequest("No file provided")
-		}
-		if part.FormName() != "file" || part.FileName() == "" {
-			if _, err := io.Copy(io.Discard, httpapi.ClientBody(part)); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		// The part is shorter than the body: a buffer of the body's size
-		// never grows.
-		buf := bytes.NewBuffer(make([]byte, 0, min(max(c.Request.ContentLength, 0), limit)+bytes.MinRead))
-		if _, err := buf.ReadFrom(io.LimitReader(httpapi.ClientBody(part), limit+1)); err != nil {
-			return nil, err
-		}
-		if int64(buf.Len()) > limit {
-			return nil, &http.MaxBytesError{Limit: limit}
-		}
-		u := &uploadFile{name: part.FileName(), data: buf.Bytes()}
-		if len(bytes.TrimSpace(u.data)) == 0 {
-			return nil, badRequest("The uploaded file is empty")
-		}
-		u.zip = looksLikeZip(u.data, u.name, part.Header.Get("Content-Type"))
-		if u.zip {
-			if u.zr, err = zip.NewReader(bytes.NewReader(u.data), int64(len(u.data))); err != nil {
-				return nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
-			}
-			return u, nil
-		}
-		if err := httpapi.CheckJSON(u.data, "body", "file"); err != nil {
-			return nil, err
-		}
-		return u, nil
-	}
-}
-
-// looksLikeZip tells a zip by its signature, its name or its type.
-func looksLikeZip(data []byte, filename, contentType string) bool {
-	if bytes.HasPrefix(data, []byte("PK\x03\x04")) || bytes.HasPrefix(data, []byte("PK\x05\x06")) {
-		return true
-	}
-	ct := strings.ToLower(contentType)
-	return strings.HasSuffix(strings.ToLower(filename), ".zip") ||
-		strings.Contains(ct, "application/zip") || strings.Contains(ct, "x-zip-compressed")
-}
-
-// zipJSONFiles reads the JSON files of a zip (not directories, not macOS
-// resource forks): more than maxZipJSONFiles is refused, files over
-// maxZipEntryBytes are skipped, and all of them together must stay within
-// limit. Sizes are taken from the zip's directory before anything is
-// unpacked (archive/zip fails an entry whose data is longer or shorter
-// than its directory says), so no more than limit is ever held.
-func (u *uploadFile) zipJSONFiles(limit int64) (names []string, files [][]byte, err error) {
-	var entries []*zip.File
-	for _, f := range u.zr.File {
-		base := path.Base(f.Name)
-		if f.FileInfo().IsDir() || !strings.HasSuffix(strings.ToLower(f.Name), ".json") ||
-			strings.Contains(f.Name, "__MACOSX/") || strings.HasPrefix(base, "._") {
-			continue
-		}
-		entries = append(entries, f)
-	}
-	if len(entries) > maxZipJSONFiles {
-		return nil, nil, badRequest(fmt.Sprintf("Too many files in the ZIP archive: %d JSON files, at most %d", len(entries), maxZipJSONFiles))
-	}
-	var total int64
-	for _, f := range entries {
-		size := f.UncompressedSize64
-		if size > maxZipEntryBytes {
-			continue
-		}
-		if total += int64(size); total > limit {
-			return nil, nil, &httpapi.StatusError{Status: http.StatusRequestEntityTooLarge,
-				Detail: fmt.Sprintf("The ZIP archive's contents exceed %d MiB", limit>>20)}
-		}
-		rc, err := f.Open()
-		if err != nil {
-			return nil, nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
-		}
-		// Read to the end, past size: archive/zip checks the size and the
-		// checksum there.
-		buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
-		_, err = buf.ReadFrom(io.LimitReader(rc, int64(size)+1))
-		rc.Close()
-		if err != nil {
-			return nil, nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
-		}
-		data := buf.Bytes()
-		if err := httpapi.CheckJSON(data, "body", "file", f.Name); err != nil {
-			return nil, nil, err
-		}
-		names, files = append(names, f.Name), append(files, data)
-	}
-	return names, files, nil
-}
-
-// zipFlows reads the flows of a zip: each JSON file is a flow object or
-// {"flows": [...]}; files that are not JSON objects are skipped, as
-// Langflow does.
-func (u *uploadFile) zipFlows(limit int64) ([]FlowInput, error) {
-	names, files, err := u.zipJSONFiles(limit)
-	if err != nil {
-		return nil, err
-	}
-	var out []FlowInput
-	for i, data := range files {
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(data, &obj) != nil || obj == nil {
-			continue
-		}
-		loc := []any{names[i]}
-		if raw, ok := obj["flows"]; ok {
-			flows, err := flowList(raw, append(loc, "flows"))
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, flows...)
-			continue
-		}
-		in, err := decodeFlow(data, loc)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, nil
-}
-
-// flowsDocument reads a flows upload's JSON: {"flows": [...]} or one flow.
-// It decodes only one level generically: a flow's graph stays raw.
-func flowsDocument(data []byte) ([]FlowInput, error) {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
-		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
-			return nil, badRequest("Invalid JSON file: " + err.Error())
-		}
-		return nil, &httpapi.StatusError{Status: http.StatusUnprocessableEntity, Detail: msgInvalidJSONDoc}
-	}
-	if flows, ok := obj["flows"]; ok {
-		return flowList(flows, []any{"flows"})
-	}
-	in, err := decodeFlow(data, nil)
-	if err != nil {
-		return nil, err
-	}
-	return []FlowInput{in}, nil
-}
-
-// flowList reads a list of flow objects found at loc.
-func flowList(raw json.RawMessage, loc []any) ([]FlowInput, error) {
-	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
-		return nil, &httpapi.StatusError{Status: http.StatusUnprocessableEntity, Detail: msgFlowsNotList}
-	}
-	if len(items) > MaxFlowsPerBatch {
-		return nil, tooManyFlows(loc, len(items))
-	}
-	out := make([]FlowInput, 0, len(items))
-	for i, item := range items {
-		if t := bytes.TrimSpace(item); len(t) == 0 || t[0] != '{' {
-			return nil, &httpapi.StatusError{Status: http.StatusUnprocessableEntity, Detail: msgFlowsNotList}
-		}
-		in, err := decodeFlow(item, append(append([]any{}, loc...), i))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, in)
-	}
-	return out, nil
-}
-
-// decodeFlow reads one imported flow. Where it lived and who owned it are
-// the importer's business: its id, owner, tenancy placement, project and
-// file path are dropped (an import never overwrites an existing flow).
-func decodeFlow(raw json.RawMessage, loc []any) (FlowInput, error) {
-	var in FlowInput
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return in, uploadInvalid(loc, err.Error())
-	}
-	in.ID, in.UserID, in.TenantID, in.BusinessID, in.OrgID, in.IsSelf, in.ProjectID, in.FSPath = nil, nil, nil, nil, nil, nil, nil, nil
-	return in, nil
-}
-
-// tooManyFlows is the 422 too_long of an import of n flows at loc.
-func tooManyFlows(loc []any, n int) error {
-	return httpapi.TooManyItems(MaxFlowsPerBatch, n, append([]any{"body", "file"}, loc...)...)
-}
-
-// uploadInvalid is a 422 about the uploaded file's content at loc.
-func uploadInvalid(loc []any, msg string) error {
-	return &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error",
-		Loc: append([]any{"body", "file"}, loc...), Msg: "Value error, " + msg}}}
-}
-
-// checkImports checks every flow of an import before any is created, so
-// that a bad one fails the upload without writing the others (names are
-// made unique on creation, so they cannot fail then): at most
-// MaxFlowsPerBatch flows, each within FlowCreate's rules and size bounds.
-func checkImports(s *httpapi.Server, flows []FlowInput) error {
-	if len(flows) > MaxFlowsPerBatch {
-		return tooManyFlows([]any{"flows"}, len(flows))
-	}
-	for i, in := range flows {
-		if err := domain.ValidFlowContent(withDefaults(flowContentOf(in))); err != nil {
-			return uploadInvalid([]any{"flows", i}, err.Error())
-		}
-		if err := s.Validate(&in, "body", "file", "flows", i); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (h *FlowFiles) upload(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	var q struct {
-		ProjectID *uuid.UUID `form:"project_id"`
-	}
-	if !httpapi.BindQuery(c, &q) {
-		return
-	}
-	limit := importLimit(c, h.Config)
-	file, err := readUpload(c, limit)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	var flows []FlowInput
-	if file.zip {
-		flows, err = file.zipFlows(limit)
-		if err == nil && len(flows) == 0 {
-			err = badRequest("No valid flow JSON files found in the ZIP")
-		}
-	} else {
-		flows, err = flowsDocument(file.data)
-	}
-	if err == nil && q.ProjectID != nil {
-		if _, perr := loadOwnProject(ctx, h.Flows.Repo, caller, *q.ProjectID); errors.Is(perr, domain.ErrNotFound) {
-			err = badRequest(msgProjectNotFound)
-		} else {
-			err = perr
-		}
-	}
-	if err == nil {
-		err = checkImports(h.Flows.Server, flows)
-	}
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	for i := range flows {
-		flows[i].ProjectID = q.ProjectID
-	}
-	ids, last, err := h.Flows.CreateFlows(ctx, caller, flows, httpapi.Metadata(c, h.Clock()))
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Flows.answerFlows(c, ids, last, http.StatusCreated)
-}
-
-func (h *FlowFiles) download(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	var ids []uuid.UUID
-	if !httpapi.BindJSON(c, &ids) {
-		return
-	}
-	flows, err := readapi.OwnFlowsByID(ctx, h.Pool, caller.UserID, ids)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	switch len(flows) {
-	case 0:
-		httpapi.Fail(c, domain.NotFoundf("No flows found."))
-	case 1:
-		c.Header("Content-Disposition", readapi.Attachment(readapi.FlowFileNames(flows)[0]))
-		c.JSON(http.StatusOK, flows[0])
-	default:
-		readapi.SendFlowsZip(c, h.Clock().UTC().Format("20060102_150405")+"_skillflaw_flows.zip", flows)
-	}
+	ids, last, err := h.CreateFlows(ctx, cmd.Caller, cmd.Flows, cmd.Meta)
+	return FlowsWritten{IDs: ids, Last: last}, err
 }

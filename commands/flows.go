@@ -5,35 +5,39 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
-	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/readapi"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
-// Flows serves the write side of flows and their versions.
-type Flows struct {
-	Server *httpapi.Server
-	Repo   *Repository
-	Pool   *pgxpool.Pool
-	Clock  func() time.Time
+// The use cases of flows and their versions: each is a command value and
+// one method of Flows that loads, decides and saves the flow with its
+// name claims, with no HTTP in sight (ports.Flows binds, calls and
+// answers).
+
+// FlowReads is the read-model lookup the flow commands decide with (the
+// port wraps the read side's query).
+type FlowReads interface {
+	// DefaultProjectOf returns the id of user's default project (uuid.Nil
+	// if there is none).
+	DefaultProjectOf(ctx context.Context, user int64) (uuid.UUID, error)
 }
 
-// FlowReadModels are the projections flow operations read and wait for.
-var FlowReadModels = []string{"flows"}
+// Flows handles the commands of flows and their versions.
+type Flows struct {
+	Repo  *Repository
+	Pool  *pgxpool.Pool
+	Reads FlowReads
+}
 
 // Langflow's messages.
 const (
@@ -84,10 +88,11 @@ type FlowCreate struct {
 	ID *uuid.UUID `json:"id"`
 }
 
-// FlowUpdate is the body of Update Flow: absent or null fields stay as
-// they are. last_known_updated_at, when given, must not be older than the
-// flow's updated_at (409 otherwise). is_online, is_version and
-// online_version are read-only here (publish and take offline instead).
+// FlowUpdate is the change of Update Flow (its body): absent or null
+// fields stay as they are. last_known_updated_at, when given, must not be
+// older than the flow's updated_at (409 otherwise). is_online, is_version
+// and online_version are read-only here (publish and take offline
+// instead).
 type FlowUpdate struct {
 	Name               *string         `json:"name"`
 	Description        *string         `json:"description"`
@@ -125,66 +130,92 @@ type FlowUpdate struct {
 // (a {"flows": [...]} document, or the JSON files of a zip).
 const MaxFlowsPerBatch = 500
 
-// FlowsCreate is the body of Create Flows (batch).
-type FlowsCreate struct {
-	Flows []FlowCreate `json:"flows" binding:"required,max=500,dive"`
-}
-
-// VersionCreate is the body of Create Flow Version.
-type VersionCreate struct {
-	Version string  `json:"version" binding:"required,max=64"`
-	Note    *string `json:"note" binding:"omitempty,max=2000"`
-}
-
-// DeletedCount is Langflow's answer to a batch delete.
-type DeletedCount struct {
-	Deleted int `json:"deleted"`
-}
-
-// Routes registers the write operations of flows.
-func (h *Flows) Routes(s *httpapi.Server) {
-	models := FlowReadModels
-	flowID := []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}}
-	versionParams := []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}, {Name: "version_id", In: "path", Type: "integer"}}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/", Access: access.Own("flows", "write"), Tag: "Flows", Summary: "Create Flow",
-		Description: "Create a flow of the caller. A name the caller already uses gets Langflow's \" (n)\" suffix, an endpoint name \"-n\".",
-		Body:        FlowCreate{}, Response: readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: models, LargeBody: true, Handler: h.create})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/batch/", Access: access.Own("flows", "write"), Tag: "Flows", Summary: "Create Flows",
-		Description: "Create several flows at once (names are made unique as on create).",
-		Body:        FlowsCreate{}, Response: []readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: models, LargeBody: true, Handler: h.createBatch})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/flows/{flow_id}", Access: access.Own("flows", "modify"), Tag: "Flows", Summary: "Update Flow",
-		Description: "Update a flow. With last_known_updated_at older than the flow's updated_at the answer is 409; " +
-			"of two concurrent updates one wins and the other gets 409. A locked flow answers 423 unless the update unlocks it.",
-		Params: flowID, Body: FlowUpdate{}, Response: readapi.FlowRead{}, ReadModels: models, LargeBody: true, Handler: h.update})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/{flow_id}", Access: access.Own("flows", "delete"), Tag: "Flows", Summary: "Delete Flow",
-		Description: "Delete a flow (is_deleted becomes true; its name and endpoint name are free again).",
-		Params:      flowID, Response: Message{}, ReadModels: models, Handler: h.delete})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/", Access: access.Own("flows", "delete"), Tag: "Flows", Summary: "Delete Multiple Flows",
-		Description: "Delete the caller's flows among the given ids; others are ignored.",
-		Body:        []uuid.UUID{}, Response: DeletedCount{}, ReadModels: models, Handler: h.deleteMany})
-
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/versions", Access: access.Own("flows", "write"), Tag: "Flows",
-		Summary: "Create Flow Version", Description: "Name the flow's current draft as a version (ids count from 1 per flow).",
-		Params: flowID, Body: VersionCreate{}, Response: readapi.FlowVersionRead{}, Status: http.StatusCreated,
-		ReadModels: models, Handler: h.createVersion})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/versions/{version_id}/rollback", Access: access.Own("flows", "modify"), Tag: "Flows",
-		Summary: "Rollback Flow Version", Description: "Restore the draft to exactly the version's content (one event).",
-		Params: versionParams, Response: readapi.FlowRead{}, ReadModels: models, Handler: h.rollback})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/flows/{flow_id}/versions/{version_id}/publish", Access: access.Own("flows", "modify"), Tag: "Flows",
-		Summary: "Publish Flow Version", Description: "Make the version the flow's online one.",
-		Params: versionParams, Response: readapi.FlowRead{}, ReadModels: models, Handler: h.publish})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flows/{flow_id}/online", Access: access.Own("flows", "delete"), Tag: "Flows",
-		Summary: "Delete Online Flow", Description: "Take the online version offline.",
-		Params: flowID, Response: readapi.FlowRead{}, ReadModels: models, Handler: h.takeOffline})
-}
-
 // FlowInput is a flow to create, from a request or an import.
 type FlowInput = FlowCreate
 
-// CreateFlow creates a flow of caller from in. A name (and endpoint name)
-// the caller already uses gets Langflow's suffix; the name and endpoint
-// claims are taken in the same atomic append as the flow's creation.
-func (h *Flows) CreateFlow(ctx context.Context, caller auth.Principal, in FlowInput, md eventstore.Metadata) (uuid.UUID, eventstore.AppendResult, error) {
+// CreateFlow creates a flow of Caller from Flow.
+type CreateFlow struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	Flow   FlowInput
+}
+
+// CreateFlowBatch creates several flows of Caller at once: every one is
+// checked before any is written.
+type CreateFlowBatch struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	Flows  []FlowInput
+}
+
+// UpdateFlow changes flow ID as Change says.
+type UpdateFlow struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	ID     uuid.UUID
+	Change FlowUpdate
+}
+
+// FlowRef names one flow of the caller: Delete Flow and Delete Online
+// Flow.
+type FlowRef struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	ID     uuid.UUID
+}
+
+// DeleteFlowBatch deletes the caller's flows among IDs.
+type DeleteFlowBatch struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	IDs    []uuid.UUID
+}
+
+// CreateFlowVersion names flow FlowID's current draft as Version.
+type CreateFlowVersion struct {
+	Caller  auth.Principal
+	Meta    eventstore.Metadata
+	FlowID  uuid.UUID
+	Version string
+	Note    *string
+}
+
+// FlowVersionRef names version VersionID of flow FlowID: Publish and
+// Rollback Flow Version.
+type FlowVersionRef struct {
+	Caller    auth.Principal
+	Meta      eventstore.Metadata
+	FlowID    uuid.UUID
+	VersionID int64
+}
+
+// FlowWritten is what a command on one flow did (Version: the version it
+// created, if any).
+type FlowWritten struct {
+	ID      uuid.UUID
+	Version int64
+	Result  eventstore.AppendResult
+}
+
+// FlowsWritten is what a command on several flows did: the flows it
+// created (IDs) or how many it deleted (Deleted), and the last position
+// it wrote (zero: none).
+type FlowsWritten struct {
+	IDs     []uuid.UUID
+	Deleted int
+	Last    eventstore.Position
+}
+
+// Create handles CreateFlow. A name (and endpoint name) the caller already
+// uses gets Langflow's suffix; the name and endpoint claims are taken in
+// the same atomic append as the flow's creation.
+func (h *Flows) Create(ctx context.Context, cmd CreateFlow) (FlowWritten, error) {
+	id, res, err := h.create(ctx, cmd.Caller, cmd.Flow, cmd.Meta)
+	return FlowWritten{ID: id, Result: res}, err
+}
+
+// create creates a flow of caller from in (Create).
+func (h *Flows) create(ctx context.Context, caller auth.Principal, in FlowInput, md eventstore.Metadata) (uuid.UUID, eventstore.AppendResult, error) {
 	id := uuid.New()
 	if in.ID != nil && *in.ID != uuid.Nil {
 		id = *in.ID
@@ -226,7 +257,7 @@ func (h *Flows) CreateFlow(ctx context.Context, caller auth.Principal, in FlowIn
 	})
 	var raced *eventstore.WrongExpectedVersionError
 	if errors.As(err, &raced) && strings.HasPrefix(raced.Stream, "flow-") {
-		return id, res, badRequest("Id must be unique")
+		return id, res, domain.Refusedf("Id must be unique")
 	}
 	return id, res, flowClaimError(err)
 }
@@ -268,7 +299,7 @@ func (h *Flows) checkFlowInput(ctx context.Context, caller auth.Principal, in Fl
 	if placement.ProjectID != nil {
 		return content, placement, ownProject(ctx, h.Pool, h.Repo, caller, *placement.ProjectID)
 	}
-	p, err := DefaultProjectOf(ctx, h.Pool, caller.UserID)
+	p, err := h.Reads.DefaultProjectOf(ctx, caller.UserID)
 	if err == nil && p != uuid.Nil {
 		placement.ProjectID = &p
 	}
@@ -293,9 +324,9 @@ var (
 func flowClaimError(err error) error {
 	switch {
 	case errors.Is(err, errNameTaken):
-		return badRequest(msgNameNotUnique)
+		return domain.Refusedf(msgNameNotUnique)
 	case errors.Is(err, errEndpointTaken):
-		return badRequest(msgEndpointNotUnique)
+		return domain.Refusedf(msgEndpointNotUnique)
 	}
 	return err
 }
@@ -360,7 +391,7 @@ func freeEndpoint(ctx context.Context, pool *pgxpool.Pool, repo *Repository, use
 // checked against its claim (scope, per user), which is exact even while
 // the read model lags behind writes just made (a batch of equal names).
 func freeValue(ctx context.Context, pool *pgxpool.Pool, repo *Repository, scope, query string, user int64, value, open, close string) (string, error) {
-	rows, err := pool.Query(ctx, query, user, value, readapi.EscapeLike(value)+open+"%"+close)
+	rows, err := pool.Query(ctx, query, user, value, escapeLike(value)+open+"%"+close)
 	if err != nil {
 		return "", fmt.Errorf("find a free name: %w", err)
 	}
@@ -407,6 +438,12 @@ func freeValue(ctx context.Context, pool *pgxpool.Pool, repo *Repository, scope,
 		n = max(n+1, maxN+1)
 	}
 	return "", domain.Conflictf("no free name found for %q", value)
+}
+
+// escapeLike escapes LIKE's wildcards and its escape character (a
+// backslash) in s, to match it literally.
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
 func deref(s *string) string {
@@ -460,57 +497,25 @@ func ownProject(ctx context.Context, pool *pgxpool.Pool, repo *Repository, calle
 	err = repo.Load(ctx, p)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		return badRequest("Project not found")
+		return domain.Refusedf("Project not found")
 	case err != nil:
 		return fmt.Errorf("check project %s: %w", id, err)
 	case p.Deleted() || p.UserID() != caller.UserID && !caller.IsSuperuser:
-		return badRequest("Project not found")
+		return domain.Refusedf("Project not found")
 	}
 	return nil
 }
 
-// DefaultProjectOf returns the id of user's default project (uuid.Nil if
-// projects do not exist yet).
-func DefaultProjectOf(ctx context.Context, pool *pgxpool.Pool, user int64) (uuid.UUID, error) {
-	return readapi.DefaultProjectOf(ctx, pool, user)
-}
-
-func (h *Flows) create(c *gin.Context) {
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	var body FlowCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	id, res, err := h.CreateFlow(c.Request.Context(), caller, body, httpapi.Metadata(c, h.Clock()))
-	h.answerFlow(c, id, res, err, http.StatusCreated)
-}
-
-func (h *Flows) createBatch(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	var body FlowsCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	// Check every flow before writing any: a bad one fails the batch whole.
-	for i, in := range body.Flows {
-		if _, _, err := h.checkFlowInput(ctx, caller, in); err != nil {
-			httpapi.Fail(c, batchItemError(i, err))
-			return
+// CreateBatch handles CreateFlowBatch: every flow is checked before any
+// is written, so a bad one fails the batch whole (at ["body", "flows", i]).
+func (h *Flows) CreateBatch(ctx context.Context, cmd CreateFlowBatch) (FlowsWritten, error) {
+	for i, in := range cmd.Flows {
+		if _, _, err := h.checkFlowInput(ctx, cmd.Caller, in); err != nil {
+			return FlowsWritten{}, batchItemError(i, err)
 		}
 	}
-	ids, last, err := h.CreateFlows(ctx, caller, body.Flows, httpapi.Metadata(c, h.Clock()))
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.answerFlows(c, ids, last, http.StatusCreated)
+	ids, last, err := h.CreateFlows(ctx, cmd.Caller, cmd.Flows, cmd.Meta)
+	return FlowsWritten{IDs: ids, Last: last}, err
 }
 
 // CreateFlows creates flows one by one (each atomically with its claims,
@@ -523,7 +528,7 @@ func (h *Flows) CreateFlows(ctx context.Context, caller auth.Principal, flows []
 		last eventstore.Position
 	)
 	for i, in := range flows {
-		id, res, err := h.CreateFlow(ctx, caller, in, md)
+		id, res, err := h.create(ctx, caller, in, md)
 		if err != nil {
 			return ids, last, batchItemError(i, err)
 		}
@@ -535,46 +540,9 @@ func (h *Flows) CreateFlows(ctx context.Context, caller auth.Principal, flows []
 // batchItemError locates an invalid item of a batch at ["body","flows",i].
 func batchItemError(i int, err error) error {
 	if errors.Is(err, domain.ErrInvalid) {
-		return &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error",
-			Loc: []any{"body", "flows", i}, Msg: "Value error, " + err.Error()}}}
+		return &domain.FieldError{Loc: []any{"body", "flows", i}, Message: err.Error()}
 	}
 	return err
-}
-
-// answerFlows answers with the flows' rows as the read model shows them at
-// last (ReadBack).
-func (h *Flows) answerFlows(c *gin.Context, ids []uuid.UUID, last eventstore.Position, status int) {
-	out, err := ReadBack(c, h.Server, h.Pool, last, func(ctx context.Context, db readapi.DB) ([]readapi.FlowRead, error) {
-		out := make([]readapi.FlowRead, 0, len(ids))
-		for _, id := range ids {
-			f, err := readapi.FlowByID(ctx, db, id)
-			if err == nil {
-				err = readapi.AsSeen(ctx, &f)
-			}
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, f)
-		}
-		return out, nil
-	})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, out)
-}
-
-// answerFlow answers a write on a flow with its row, once the read model
-// shows the write.
-func (h *Flows) answerFlow(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	answerWrite(c, h.Server, h.Pool, res.Last(), err, status, func(ctx context.Context, db readapi.DB) (readapi.FlowRead, error) {
-		f, err := readapi.FlowByID(ctx, db, id)
-		if err == nil {
-			err = readapi.AsSeen(ctx, &f)
-		}
-		return f, err
-	})
 }
 
 // LoadOwnFlow loads flow id for caller: the owner (or a superuser) may
@@ -588,8 +556,8 @@ func LoadOwnFlow(ctx context.Context, repo *Repository, caller auth.Principal, i
 		return nil, err
 	}
 	if f.UserID() != caller.UserID && !caller.IsSuperuser {
-		// Somebody else's flow: the route's privilege where it lives, else
-		// it is not revealed.
+		// Somebody else's flow: the operation's privilege where it lives,
+		// else it is not revealed.
 		p := f.Placement()
 		if tenancy.Authorize(ctx, tenancy.OrSystem(p.TenantID), p.BusinessID) != nil {
 			return nil, domain.NotFoundf(msgFlowNotFound)
@@ -598,22 +566,14 @@ func LoadOwnFlow(ctx context.Context, repo *Repository, caller auth.Principal, i
 	return f, nil
 }
 
-// flowOp runs a command on one flow of the caller: load, decide, save the
-// flow with the claims decide returns. A lost race is a 409, never a
-// silent retry: the caller decided on state that is gone.
-func (h *Flows) flowOp(c *gin.Context, decide func(ctx context.Context, f *domain.Flow) ([]Aggregate, error)) (uuid.UUID, eventstore.AppendResult, error) {
-	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err != nil {
-		return uuid.Nil, eventstore.AppendResult{}, err
-	}
-	id, ok := httpapi.PathUUID(c, "flow_id")
-	if !ok {
-		return uuid.Nil, eventstore.AppendResult{}, errAnswered
-	}
+// flowOp runs a command on flow id of caller: load, decide, save the flow
+// with the claims decide returns. A lost race is a 409, never a silent
+// retry: the caller decided on state that is gone.
+func (h *Flows) flowOp(ctx context.Context, caller auth.Principal, id uuid.UUID, md eventstore.Metadata,
+	decide func(ctx context.Context, f *domain.Flow) ([]Aggregate, error)) (FlowWritten, error) {
 	// A flow is decided once (its race rule): the editor who lost a race
 	// on it is told, and reloads; one who lost a name's claim decides again.
-	res, err := h.Repo.Update(ctx, httpapi.Metadata(c, h.Clock()), func(ctx context.Context, md *eventstore.Metadata) ([]Aggregate, error) {
+	res, err := h.Repo.Update(ctx, md, func(ctx context.Context, md *eventstore.Metadata) ([]Aggregate, error) {
 		f, err := LoadOwnFlow(ctx, h.Repo, caller, id)
 		if err != nil {
 			return nil, err
@@ -628,38 +588,22 @@ func (h *Flows) flowOp(c *gin.Context, decide func(ctx context.Context, f *domai
 	var raced *eventstore.WrongExpectedVersionError
 	if errors.As(err, &raced) {
 		if strings.HasPrefix(raced.Stream, "claim-") {
-			return id, res, badRequest(msgNameNotUnique)
+			return FlowWritten{ID: id, Result: res}, domain.Refusedf(msgNameNotUnique)
 		}
-		return id, res, domain.Conflictf(msgFlowChangedMeantime)
+		return FlowWritten{ID: id, Result: res}, domain.Conflictf(msgFlowChangedMeantime)
 	}
-	return id, res, err
+	return FlowWritten{ID: id, Result: res}, err
 }
 
-// errAnswered marks a request already answered (a malformed parameter).
-var errAnswered = errors.New("answered")
-
-// finish answers a flowOp.
-func (h *Flows) finish(c *gin.Context, id uuid.UUID, res eventstore.AppendResult, err error) {
-	if errors.Is(err, errAnswered) {
-		return
-	}
-	h.answerFlow(c, id, res, err, http.StatusOK)
-}
-
-func (h *Flows) update(c *gin.Context) {
-	var body FlowUpdate
-	// Parse the path first, so a bad id is reported before the body.
-	if _, ok := httpapi.PathUUID(c, "flow_id"); !ok {
-		return
-	}
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	id, res, err := h.flowOp(c, func(ctx context.Context, f *domain.Flow) ([]Aggregate, error) {
+// Update handles UpdateFlow. With Change.LastKnownUpdatedAt older than
+// the flow's updated_at it is a conflict; a locked flow refuses the change
+// unless it unlocks it.
+func (h *Flows) Update(ctx context.Context, cmd UpdateFlow) (FlowWritten, error) {
+	body, caller := cmd.Change, cmd.Caller
+	return h.flowOp(ctx, caller, cmd.ID, cmd.Meta, func(ctx context.Context, f *domain.Flow) ([]Aggregate, error) {
 		if body.LastKnownUpdatedAt != nil && body.LastKnownUpdatedAt.Before(f.UpdatedAt()) {
 			return nil, domain.Conflictf(msgFlowModifiedSince)
 		}
-		caller, _ := auth.Caller(ctx)
 		if body.ProjectID != nil {
 			if err := ownProject(ctx, h.Pool, h.Repo, caller, *body.ProjectID); err != nil {
 				return nil, err
@@ -683,7 +627,6 @@ func (h *Flows) update(c *gin.Context) {
 		claims, err := h.claimsFor(ctx, f, heldNames(f), was)
 		return claims, flowClaimError(err)
 	})
-	h.finish(c, id, res, err)
 }
 
 // heldNames is the content whose names a flow holds claims on: none once
@@ -695,7 +638,7 @@ func heldNames(f *domain.Flow) domain.FlowContent {
 	return f.Content()
 }
 
-// flowChange turns an update body into a domain change.
+// flowChange turns an update into a domain change.
 func flowChange(b FlowUpdate, f *domain.Flow) domain.FlowChange {
 	ch := domain.FlowChange{
 		Name: b.Name, Description: b.Description, FlowSkill: b.FlowSkill, Icon: b.Icon, IconBgColor: b.IconBgColor,
@@ -726,18 +669,22 @@ func flowChange(b FlowUpdate, f *domain.Flow) domain.FlowChange {
 	return ch
 }
 
-func (h *Flows) delete(c *gin.Context) {
-	_, res, err := h.flowOp(c, func(ctx context.Context, f *domain.Flow) ([]Aggregate, error) {
+// Delete handles Delete Flow: is_deleted becomes true and the flow's name
+// and endpoint name are free again.
+func (h *Flows) Delete(ctx context.Context, cmd FlowRef) (FlowWritten, error) {
+	return h.flowOp(ctx, cmd.Caller, cmd.ID, cmd.Meta, func(ctx context.Context, f *domain.Flow) ([]Aggregate, error) {
 		was := heldNames(f)
 		if err := f.Delete(); err != nil {
 			return nil, err
 		}
 		return h.claimsFor(ctx, f, domain.FlowContent{}, was)
 	})
-	if errors.Is(err, errAnswered) {
-		return
-	}
-	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Message{Message: "Flow deleted successfully"})
+}
+
+// DeleteBatch handles DeleteFlowBatch (DeleteFlows).
+func (h *Flows) DeleteBatch(ctx context.Context, cmd DeleteFlowBatch) (FlowsWritten, error) {
+	n, last, err := h.DeleteFlows(ctx, cmd.Caller, cmd.IDs, cmd.Meta)
+	return FlowsWritten{Deleted: n, Last: last}, err
 }
 
 // DeleteFlows deletes the caller's flows among ids (others, unknown or
@@ -770,74 +717,32 @@ func (h *Flows) DeleteFlows(ctx context.Context, caller auth.Principal, ids []uu
 	return n, last, nil
 }
 
-func (h *Flows) deleteMany(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	var ids []uuid.UUID
-	if !httpapi.BindJSON(c, &ids) {
-		return
-	}
-	n, last, err := h.DeleteFlows(ctx, caller, ids, httpapi.Metadata(c, h.Clock()))
-	answerValue(c, h.Server, last, err, http.StatusOK, DeletedCount{Deleted: n})
-}
-
-func (h *Flows) createVersion(c *gin.Context) {
-	if _, ok := httpapi.PathUUID(c, "flow_id"); !ok {
-		return
-	}
-	var body VersionCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
+// CreateVersion handles CreateFlowVersion (version ids count from 1 per
+// flow).
+func (h *Flows) CreateVersion(ctx context.Context, cmd CreateFlowVersion) (FlowWritten, error) {
 	var v domain.FlowVersionRef
-	id, res, err := h.flowOp(c, func(_ context.Context, f *domain.Flow) ([]Aggregate, error) {
+	w, err := h.flowOp(ctx, cmd.Caller, cmd.FlowID, cmd.Meta, func(_ context.Context, f *domain.Flow) ([]Aggregate, error) {
 		var err error
-		v, err = f.CreateVersion(body.Version, deref(body.Note))
+		v, err = f.CreateVersion(cmd.Version, deref(cmd.Note))
 		return nil, err
 	})
-	if errors.Is(err, errAnswered) {
-		return
-	}
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	out, err := ReadBack(c, h.Server, h.Pool, res.Last(), func(ctx context.Context, db readapi.DB) (readapi.FlowVersionRead, error) {
-		return readapi.FlowVersionByID(ctx, db, id, v.ID)
-	})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, out)
+	w.Version = v.ID
+	return w, err
 }
 
-// versionOp is a flowOp on /versions/{version_id}.
-func (h *Flows) versionOp(c *gin.Context, decide func(ctx context.Context, f *domain.Flow, version int64) ([]Aggregate, error)) {
-	if _, ok := httpapi.PathUUID(c, "flow_id"); !ok {
-		return
-	}
-	version, ok := httpapi.PathInt(c, "version_id")
-	if !ok {
-		return
-	}
-	id, res, err := h.flowOp(c, func(ctx context.Context, f *domain.Flow) ([]Aggregate, error) {
-		return decide(ctx, f, version)
-	})
-	h.finish(c, id, res, err)
-}
-
-func (h *Flows) publish(c *gin.Context) {
-	h.versionOp(c, func(_ context.Context, f *domain.Flow, version int64) ([]Aggregate, error) {
-		return nil, f.Publish(version)
+// Publish handles Publish Flow Version: the version becomes the flow's
+// online one.
+func (h *Flows) Publish(ctx context.Context, cmd FlowVersionRef) (FlowWritten, error) {
+	return h.flowOp(ctx, cmd.Caller, cmd.FlowID, cmd.Meta, func(_ context.Context, f *domain.Flow) ([]Aggregate, error) {
+		return nil, f.Publish(cmd.VersionID)
 	})
 }
 
-func (h *Flows) rollback(c *gin.Context) {
-	h.versionOp(c, func(ctx context.Context, f *domain.Flow, version int64) ([]Aggregate, error) {
+// Rollback handles Rollback Flow Version: the draft becomes exactly the
+// version's content (one event).
+func (h *Flows) Rollback(ctx context.Context, cmd FlowVersionRef) (FlowWritten, error) {
+	version := cmd.VersionID
+	return h.flowOp(ctx, cmd.Caller, cmd.FlowID, cmd.Meta, func(ctx context.Context, f *domain.Flow) ([]Aggregate, error) {
 		v, ok := f.Version(version)
 		if !ok {
 			return nil, domain.NotFoundf("Flow version not found")
@@ -855,11 +760,12 @@ func (h *Flows) rollback(c *gin.Context) {
 	})
 }
 
-func (h *Flows) takeOffline(c *gin.Context) {
-	id, res, err := h.flowOp(c, func(_ context.Context, f *domain.Flow) ([]Aggregate, error) {
+// TakeOffline handles Delete Online Flow: the online version goes
+// offline.
+func (h *Flows) TakeOffline(ctx context.Context, cmd FlowRef) (FlowWritten, error) {
+	return h.flowOp(ctx, cmd.Caller, cmd.ID, cmd.Meta, func(_ context.Context, f *domain.Flow) ([]Aggregate, error) {
 		return nil, f.TakeOffline()
 	})
-	h.finish(c, id, res, err)
 }
 
 // FlowContentAt folds flow id's stream up to and including revision: the

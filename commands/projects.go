@@ -558,7 +558,7 @@ func (h *Projects) upload(c *gin.Context) {
 	if last.IsZero() {
 		last = res.Last()
 	}
-	h.Flows.answerFlows(c, ids, last, http.StatusCreated)
+	answerFlows(c, h.Server, h.Pool, ids, last, http.StatusCreated)
 }
 
 // projectNameOfFile names the project of an uploaded zip: the file's name
