@@ -41,16 +41,16 @@ type FilesDeleted struct {
 	FilesKept    int    `json:"files_kept"`
 }
 
-// files is the files' port: the server, the pool the flows and files
+// filesPort is the files' port: the server, the pool the flows and files
 // the caller names are read from, and the handler.
-type files struct {
+type filesPort struct {
 	Port
 	h *commands.FilesHandler
 }
 
 // Files registers the files' write operations.
 func Files(p Port, h *commands.FilesHandler) {
-	f := &files{Port: p, h: h}
+	f := &filesPort{Port: p, h: h}
 	s := p.Server
 	// The server's body limit would answer an oversized upload with its
 	// own 413; the handlers bound the body themselves (guardBody) to give
@@ -100,12 +100,12 @@ func Files(p Port, h *commands.FilesHandler) {
 }
 
 // meta is the events' metadata of the request.
-func (f *files) meta(c *gin.Context) eventstore.Metadata { return httpapi.Metadata(c, f.Clock()) }
+func (f *filesPort) meta(c *gin.Context) eventstore.Metadata { return httpapi.Metadata(c, f.Clock()) }
 
 // guardBody bounds an upload's body to the largest file plus its
 // multipart envelope: a declared length above is refused at once, a
 // longer body fails while it is read (both as a file over the limit).
-func (f *files) guardBody(c *gin.Context) bool {
+func (f *filesPort) guardBody(c *gin.Context) bool {
 	bound := f.h.UploadBound()
 	if c.Request.ContentLength > bound {
 		f.fail(c, f.h.TooLarge())
@@ -117,7 +117,7 @@ func (f *files) guardBody(c *gin.Context) bool {
 
 // fail answers an upload's error: an oversized body, and a file over the
 // limit, as Langflow's 413.
-func (f *files) fail(c *gin.Context, err error) {
+func (f *filesPort) fail(c *gin.Context, err error) {
 	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		err = f.h.TooLarge()
 	}
@@ -127,25 +127,25 @@ func (f *files) fail(c *gin.Context, err error) {
 	httpapi.Fail(c, err)
 }
 
-// missingFile is FastAPI's 422 for a request without the file field.
-var missingFile = &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "missing", Loc: []any{"body", "file"}, Msg: "Field required"}}}
+// missingFileField is FastAPI's 422 for a request without the file field.
+var missingFileField = &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "missing", Loc: []any{"body", "file"}, Msg: "Field required"}}}
 
-// openUpload finds the multipart field "file" and returns it unread: the
+// openFileUpload finds the multipart field "file" and returns it unread: the
 // content streams from the request into the blob store. The name is the
 // one the client sent (not reduced to its base, so that traversal attempts
 // are seen and refused).
-func openUpload(c *gin.Context) (commands.Upload, error) {
+func openFileUpload(c *gin.Context) (commands.Upload, error) {
 	if c.Request.Body == nil {
-		return commands.Upload{}, missingFile
+		return commands.Upload{}, missingFileField
 	}
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		return commands.Upload{}, missingFile
+		return commands.Upload{}, missingFileField
 	}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
-			return commands.Upload{}, missingFile
+			return commands.Upload{}, missingFileField
 		}
 		if err != nil {
 			if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
@@ -154,7 +154,7 @@ func openUpload(c *gin.Context) (commands.Upload, error) {
 			if be, ok := errors.AsType[*httpapi.BodyError](err); ok && be.Timeout() {
 				return commands.Upload{}, be
 			}
-			return commands.Upload{}, missingFile
+			return commands.Upload{}, missingFileField
 		}
 		if part.FormName() != "file" {
 			if _, err := io.Copy(io.Discard, httpapi.ClientBody(part)); err != nil {
@@ -176,12 +176,12 @@ func openUpload(c *gin.Context) (commands.Upload, error) {
 	}
 }
 
-// fileFlow is the placement of a flow as the files' commands take it.
-func fileFlow(fl readapi.FlowRead) commands.FileFlow {
+// filesFlow is the placement of a flow as the files' commands take it.
+func filesFlow(fl readapi.FlowRead) commands.FileFlow {
 	return commands.FileFlow{ID: fl.ID, TenantID: fl.TenantID, BusinessID: fl.BusinessID}
 }
 
-func (f *files) uploadFlowFile(c *gin.Context) {
+func (f *filesPort) uploadFlowFile(c *gin.Context) {
 	caller, ok := auth.CallerOf(c)
 	if !ok {
 		return
@@ -190,13 +190,13 @@ func (f *files) uploadFlowFile(c *gin.Context) {
 	if !ok || !f.guardBody(c) {
 		return
 	}
-	u, err := openUpload(c)
+	u, err := openFileUpload(c)
 	if err != nil {
 		f.fail(c, err)
 		return
 	}
 	up, err := f.h.UploadToFlow(c.Request.Context(), commands.UploadFlowFile{Caller: caller, Meta: f.meta(c),
-		Flow: fileFlow(fl), Upload: u})
+		Flow: filesFlow(fl), Upload: u})
 	if err != nil {
 		f.fail(c, err)
 		return
@@ -205,7 +205,7 @@ func (f *files) uploadFlowFile(c *gin.Context) {
 	c.JSON(http.StatusCreated, UploadFileResponse{FlowID: fl.ID.String(), FilePath: fl.ID.String() + "/" + up.Name})
 }
 
-func (f *files) deleteFlowFile(c *gin.Context) {
+func (f *filesPort) deleteFlowFile(c *gin.Context) {
 	name := c.Param("file_name")
 	if err := domain.ValidFileName(name); err != nil {
 		httpapi.Fail(c, err)
@@ -215,7 +215,7 @@ func (f *files) deleteFlowFile(c *gin.Context) {
 	if !ok {
 		return
 	}
-	d, err := f.h.DeleteFromFlow(c.Request.Context(), commands.DeleteFlowFile{Meta: f.meta(c), Flow: fileFlow(fl), Name: name})
+	d, err := f.h.DeleteFromFlow(c.Request.Context(), commands.DeleteFlowFile{Meta: f.meta(c), Flow: filesFlow(fl), Name: name})
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -226,13 +226,13 @@ func (f *files) deleteFlowFile(c *gin.Context) {
 
 // written waits for the operation's read models to show pos (the zero
 // position: nothing was appended).
-func (f *files) written(c *gin.Context, pos eventstore.Position) {
+func (f *filesPort) written(c *gin.Context, pos eventstore.Position) {
 	if !pos.IsZero() {
 		f.Server.Written(c, pos)
 	}
 }
 
-func (f *files) uploadUserFile(c *gin.Context) {
+func (f *filesPort) uploadUserFile(c *gin.Context) {
 	caller, ok := auth.CallerOf(c)
 	if !ok {
 		return
@@ -243,7 +243,7 @@ func (f *files) uploadUserFile(c *gin.Context) {
 	if !httpapi.BindQuery(c, &q) || !f.guardBody(c) {
 		return
 	}
-	u, err := openUpload(c)
+	u, err := openFileUpload(c)
 	if err != nil {
 		f.fail(c, err)
 		return
@@ -257,7 +257,7 @@ func (f *files) uploadUserFile(c *gin.Context) {
 }
 
 // answerFile answers file id as the read model shows it at pos.
-func (f *files) answerFile(c *gin.Context, caller auth.Principal, id uuid.UUID, pos eventstore.Position, status int) {
+func (f *filesPort) answerFile(c *gin.Context, caller auth.Principal, id uuid.UUID, pos eventstore.Position, status int) {
 	row, err := filesReadBack(c, f.Server, f.Pool, pos, func(ctx context.Context, db readapi.DB) (readapi.FileRead, error) {
 		return readapi.UserFileOf(ctx, db, caller.UserID, id)
 	})
@@ -268,7 +268,7 @@ func (f *files) answerFile(c *gin.Context, caller auth.Principal, id uuid.UUID, 
 	c.JSON(status, row)
 }
 
-func (f *files) deleteAll(c *gin.Context) {
+func (f *filesPort) deleteAll(c *gin.Context) {
 	caller, ok := auth.CallerOf(c)
 	if !ok {
 		return
@@ -282,7 +282,7 @@ func (f *files) deleteAll(c *gin.Context) {
 	c.JSON(http.StatusOK, FilesDeleted{Message: "All files deleted successfully", FilesDeleted: d.Deleted, FilesKept: d.Kept})
 }
 
-func (f *files) deleteBatch(c *gin.Context) {
+func (f *filesPort) deleteBatch(c *gin.Context) {
 	ids, found, ok := readapi.AskedFiles(c, f.Pool)
 	if !ok {
 		return
@@ -306,7 +306,7 @@ func (f *files) deleteBatch(c *gin.Context) {
 }
 
 // userFile reads the caller's user file of the path.
-func (f *files) userFile(c *gin.Context) (auth.Principal, readapi.FileRead, bool) {
+func (f *filesPort) userFile(c *gin.Context) (auth.Principal, readapi.FileRead, bool) {
 	caller, ok := auth.CallerOf(c)
 	if !ok {
 		return caller, readapi.FileRead{}, false
@@ -323,7 +323,7 @@ func (f *files) userFile(c *gin.Context) (auth.Principal, readapi.FileRead, bool
 	return caller, fr, true
 }
 
-func (f *files) rename(c *gin.Context) {
+func (f *filesPort) rename(c *gin.Context) {
 	var q struct {
 		Name string `form:"name" binding:"required"`
 	}
@@ -346,7 +346,7 @@ func (f *files) rename(c *gin.Context) {
 	f.answerFile(c, caller, rf.ID, w.Result.Last(), http.StatusOK)
 }
 
-func (f *files) deleteOne(c *gin.Context) {
+func (f *filesPort) deleteOne(c *gin.Context) {
 	_, fr, ok := f.userFile(c)
 	if !ok {
 		return

@@ -47,136 +47,137 @@ type MessageUpdate struct {
 	Properties  map[string]any `json:"properties"`
 }
 
-// Deleted is the answer of the monitor's deletions: the ids removed.
-type Deleted[T any] struct {
+// MonitorDeleted is the answer of the monitor's deletions: the ids removed.
+type MonitorDeleted[T any] struct {
 	Detail []T `json:"detail"`
 }
 
 // The requests of the monitor's writes: where each part of the command
 // comes from (see Write).
 type (
-	inCaller struct {
+	monitorCaller struct {
 		Caller auth.Principal      `caller:""`
 		Meta   eventstore.Metadata `meta:""`
 	}
-	deleteBuilds struct {
+	monitorDeleteBuilds struct {
 		FlowID uuid.UUID `form:"flow_id" binding:"required"`
-		inCaller
+		monitorCaller
 	}
-	createSession struct {
-		inCaller
+	monitorCreateSession struct {
+		monitorCaller
 		Body SessionCreate `body:""`
 	}
-	deleteMessages struct {
-		inCaller
+	monitorDeleteMessages struct {
+		monitorCaller
 		Body []int64 `body:""`
 	}
-	updateMessage struct {
+	monitorUpdateMessage struct {
 		ID int64 `path:"message_id"`
-		inCaller
+		monitorCaller
 		Body MessageUpdate `body:""`
 	}
-	renameSession struct {
+	monitorRenameSession struct {
 		SessionID string `path:"old_session_id"`
 		Name      string `form:"new_session_name" binding:"required" doc:"The new session name to update to"`
-		inCaller
+		monitorCaller
 	}
-	deleteSession struct {
+	monitorDeleteSession struct {
 		SessionID string `path:"session_id"`
-		inCaller
+		monitorCaller
 	}
 )
 
 // Messages registers the monitor's writes.
 func Messages(p Port, h *commands.MonitorHandler) {
 	models := readapi.MessageReadModels
-	Write[deleteBuilds, Deleted[uuid.UUID]]{
+	Write[monitorDeleteBuilds, MonitorDeleted[uuid.UUID]]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/monitor/builds", Tag: "Monitor", Summary: "Delete Vertex Builds",
 			Description: "Delete the vertex builds of a flow the caller owns (or holds messages.delete where it lives); detail " +
 				"lists the build ids deleted. Anyone else's flow is 404.",
-			Access: access.Own("messages", "delete"), Response: Deleted[uuid.UUID]{}, ReadModels: readapi.MonitorReadModels},
-		Handle: func(ctx context.Context, r deleteBuilds) (Deleted[uuid.UUID], eventstore.Position, error) {
+			Access: access.Own("messages", "delete"), Response: MonitorDeleted[uuid.UUID]{}, ReadModels: readapi.MonitorReadModels},
+		Handle: func(ctx context.Context, r monitorDeleteBuilds) (MonitorDeleted[uuid.UUID], eventstore.Position, error) {
 			d, err := h.DeleteBuilds(ctx, commands.DeleteFlowBuilds{Caller: r.Caller, Meta: r.Meta, FlowID: r.FlowID})
-			return Deleted[uuid.UUID]{Detail: d.IDs}, d.Position, err
+			return MonitorDeleted[uuid.UUID]{Detail: d.IDs}, d.Position, err
 		},
 	}.Register(p)
-	Write[createSession, commands.MessageSessionOpened]{
+	Write[monitorCreateSession, commands.MessageSessionOpened]{
 		Op: httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/monitor/messages/sessions", Tag: "Monitor", Summary: "Create Message Session",
 			Description: "Open a chat session of a flow the caller may see, held by the caller. Without session_id a UUID is " +
 				"made; session_name defaults to the session id. An open session with that id is 409.",
 			Access: access.Own("messages", "write"), Response: readapi.SessionRead{}, Status: http.StatusCreated, ReadModels: models},
-		Handle: func(ctx context.Context, r createSession) (commands.MessageSessionOpened, eventstore.Position, error) {
+		Handle: func(ctx context.Context, r monitorCreateSession) (commands.MessageSessionOpened, eventstore.Position, error) {
 			o, err := h.OpenSession(ctx, commands.OpenMessageSession{Caller: r.Caller, Meta: r.Meta, FlowID: r.Body.FlowID,
 				SessionID: r.Body.SessionID, SessionName: r.Body.SessionName})
 			return o, o.Position, err
 		},
-		Answer: func(ctx context.Context, db readapi.DB, _ createSession, o commands.MessageSessionOpened) (any, error) {
+		Answer: func(ctx context.Context, db readapi.DB, _ monitorCreateSession, o commands.MessageSessionOpened) (any, error) {
 			return readapi.SessionByStream(ctx, db, o.Stream)
 		},
 	}.Register(p)
-	Write[deleteMessages, Deleted[int64]]{
+	Write[monitorDeleteMessages, MonitorDeleted[int64]]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/monitor/messages", Tag: "Monitor", Summary: "Delete Messages",
 			Description: "Delete messages by id (a JSON array of integers); ids of messages the caller may not see, or that do " +
 				"not exist, are ignored. detail lists the ids deleted.",
-			Access: access.Own("messages", "delete"), Response: Deleted[int64]{}, ReadModels: models},
-		Handle: func(ctx context.Context, r deleteMessages) (Deleted[int64], eventstore.Position, error) {
+			Access: access.Own("messages", "delete"), Response: MonitorDeleted[int64]{}, ReadModels: models},
+		Handle: func(ctx context.Context, r monitorDeleteMessages) (MonitorDeleted[int64], eventstore.Position, error) {
 			d, err := h.DeleteMessages(ctx, commands.DeleteMessagesByID{Caller: r.Caller, Meta: r.Meta, IDs: r.Body})
-			return deletedIDs(d.IDs), d.Position, err
+			return monitorDeletedIDs(d.IDs), d.Position, err
 		},
 	}.Register(p)
-	Write[updateMessage, commands.MessageChanged]{
+	Write[monitorUpdateMessage, commands.MessageChanged]{
 		Op: httpapi.Operation{Method: http.MethodPut, Path: "/api/v1/monitor/messages/{message_id}", Tag: "Monitor", Summary: "Update Message",
 			Description: "Update a message; absent or null fields stay as they are, a new text sets edit (as Langflow). A new " +
 				"session_id moves the message into that session of the flow. Messages the caller may not see are 404.",
 			Access: access.Own("messages", "modify"), Response: readapi.MessageRead{}, ReadModels: models},
-		Handle: func(ctx context.Context, r updateMessage) (commands.MessageChanged, eventstore.Position, error) {
+		Handle: func(ctx context.Context, r monitorUpdateMessage) (commands.MessageChanged, eventstore.Position, error) {
 			b := r.Body
 			ch := domain.MessageChange{Text: b.Text, Sender: b.Sender, SenderName: b.SenderName, Files: b.Files,
 				Error: b.Error, Edit: b.Edit, ContextID: b.ContextID, IPAddress: b.IPAddress,
-				FlowVersion: b.FlowVersion, StartTime: utc(b.StartTime), EndTime: utc(b.EndTime)}
+				FlowVersion: b.FlowVersion, StartTime: monitorUTC(b.StartTime), EndTime: monitorUTC(b.EndTime)}
 			m, err := h.ChangeMessage(ctx, commands.ChangeMessage{Caller: r.Caller, Meta: r.Meta, ID: r.ID, Change: ch,
 				Properties: b.Properties, NewSession: b.SessionID})
 			return m, m.Position, err
 		},
-		Answer: func(ctx context.Context, db readapi.DB, r updateMessage, _ commands.MessageChanged) (any, error) {
+		Answer: func(ctx context.Context, db readapi.DB, r monitorUpdateMessage, _ commands.MessageChanged) (any, error) {
 			return readapi.MessageByID(ctx, db, r.ID)
 		},
 	}.Register(p)
-	Write[renameSession, commands.MessageSessionsRenamed]{
+	Write[monitorRenameSession, commands.MessageSessionsRenamed]{
 		Op: httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/monitor/messages/session/{old_session_id}", Tag: "Monitor",
 			Summary: "Update Session Id",
 			Description: "Rename the caller's sessions with this session id (new_session_name; the session id stays) and answer " +
 				"their messages. No such session: 404.",
 			Access: access.Own("messages", "modify"), Response: []readapi.MessageRead{}, ReadModels: models},
-		Handle: func(ctx context.Context, r renameSession) (commands.MessageSessionsRenamed, eventstore.Position, error) {
+		Handle: func(ctx context.Context, r monitorRenameSession) (commands.MessageSessionsRenamed, eventstore.Position, error) {
 			s, err := h.RenameSession(ctx, commands.RenameMessageSession{Caller: r.Caller, Meta: r.Meta, SessionID: r.SessionID, Name: r.Name})
 			return s, s.Position, err
 		},
-		Answer: func(ctx context.Context, db readapi.DB, _ renameSession, s commands.MessageSessionsRenamed) (any, error) {
+		Answer: func(ctx context.Context, db readapi.DB, _ monitorRenameSession, s commands.MessageSessionsRenamed) (any, error) {
 			return readapi.MessagesOfStreams(ctx, db, s.Streams)
 		},
 	}.Register(p)
-	Write[deleteSession, Deleted[int64]]{
+	Write[monitorDeleteSession, MonitorDeleted[int64]]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/monitor/messages/session/{session_id}", Tag: "Monitor",
 			Summary:     "Delete Messages Session",
 			Description: "Delete the caller's sessions with this session id and their messages; detail lists the message ids deleted.",
-			Access:      access.Own("messages", "delete"), Response: Deleted[int64]{}, ReadModels: models},
-		Handle: func(ctx context.Context, r deleteSession) (Deleted[int64], eventstore.Position, error) {
+			Access:      access.Own("messages", "delete"), Response: MonitorDeleted[int64]{}, ReadModels: models},
+		Handle: func(ctx context.Context, r monitorDeleteSession) (MonitorDeleted[int64], eventstore.Position, error) {
 			d, err := h.DeleteSession(ctx, commands.DeleteMessageSession{Caller: r.Caller, Meta: r.Meta, SessionID: r.SessionID})
-			return deletedIDs(d.IDs), d.Position, err
+			return monitorDeletedIDs(d.IDs), d.Position, err
 		},
 	}.Register(p)
 }
 
-// deletedIDs is the answer of a deletion of messages (none: an empty list).
-func deletedIDs(ids []int64) Deleted[int64] {
+// monitorDeletedIDs is the answer of a deletion of messages (none: an empty list).
+func monitorDeletedIDs(ids []int64) MonitorDeleted[int64] {
 	if ids == nil {
 		ids = []int64{}
 	}
-	return Deleted[int64]{Detail: ids}
+	return MonitorDeleted[int64]{Detail: ids}
 }
 
-func utc(t *time.Time) *time.Time {
+// monitorUTC is t in UTC (nil: nil).
+func monitorUTC(t *time.Time) *time.Time {
 	if t == nil {
 		return nil
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // FuzzUserFileUpload feeds multipart bodies (boundary "b") to the way a
-// user file is read to be streamed to storage (openUpload, then its
+// user file is read to be streamed to storage (openFileUpload, then its
 // content) and requires a 2xx or 4xx answer: a truncated, malformed or
 // hostile upload is the client's mistake. The seeds are those of a flow
 // import's (commands.FuzzUploadParts); `go test` runs them.
@@ -55,7 +55,7 @@ func FuzzUserFileUpload(f *testing.F) {
 	}
 	s := httpapi.New(httpapi.Options{MaxBodyBytes: 1 << 20})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/file", Summary: "File", Public: true, Handler: func(c *gin.Context) {
-		u, err := openUpload(c)
+		u, err := openFileUpload(c)
 		if err == nil {
 			_, err = io.Copy(io.Discard, u.Body)
 		}
