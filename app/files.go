@@ -8,6 +8,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/profilepics"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
@@ -40,9 +41,9 @@ func (Files) Routes(s *httpapi.Server, d Deps) {
 		s.Misconfigured(fmt.Errorf("files: %w (set SKILLFLAW_STORAGE_DIR)", err))
 		return
 	}
-	cmds := &commands.Files{Server: s, Repo: d.Repository, Pool: d.Pool, Blobs: blobs, Config: d.Config,
-		Clock: d.Clock, Logger: d.Logger}
-	cmds.Routes(s)
+	ports.Files(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.FilesHandler{Repo: d.Repository, Reads: ports.FileReads{Pool: d.Pool}, Blobs: blobs, Config: d.Config,
+			Logger: d.Logger})
 	readapi.RegisterFileReads(s, d.Pool, blobs, d.Clock)
 	profilepics.Register(s, d.Config.ProfilePicturesDirectory())
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -31,13 +32,15 @@ func (Messages) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (Messages) Routes(s *httpapi.Server, d Deps) {
-	MessagesCommands(s, d).Routes(s)
+	ports.Messages(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.MonitorHandler{Messages: MessagesCommands(s, d), Reads: ports.MonitorReads{Pool: d.Pool}})
 	readapi.RegisterMessageReads(s, d.Pool)
 }
 
 // MessagesCommands returns the command API of messages, vertex builds and
-// transactions over d (what the flow engine calls to record a run).
-func MessagesCommands(s *httpapi.Server, d Deps) *commands.Messages {
-	return &commands.Messages{Server: s, Repo: d.Repository, Store: d.Store, Registry: d.Registry, Pool: d.Pool,
-		IDs: commands.NewSequences(d.Pool), Clock: d.Clock}
+// transactions over d (what the flow engine calls to record a run); it
+// needs nothing of the server s.
+func MessagesCommands(_ *httpapi.Server, d Deps) *commands.Messages {
+	return &commands.Messages{Repo: d.Repository, Store: d.Store, Registry: d.Registry, IDs: commands.NewSequences(d.Pool),
+		Pool: d.Pool}
 }

@@ -6,128 +6,73 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
-	"mime"
-	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/blob"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
-	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
-// Files is the write side of uploaded files: v1 files of a flow (#10, #14)
-// and v2 user files (#15/#18, #17/#20, #22, #24, #25).
+// FilesHandler handles the writes of uploaded files: v1 files of a flow
+// (#10, #14) and v2 user files (#15/#18, #17/#20, #22, #24, #25), with no
+// HTTP in sight (ports.Files binds the request, reads the multipart
+// upload, checks the flow or files the caller names, calls and answers).
 //
 // Content goes to the blob store first, under a fresh key; the event that
 // names it is appended after. A failed append removes the new blob; a
 // crash in between leaves an orphan blob that blob.Sweep removes (with
 // readapi.BlobInUse), never metadata without content. Deletions append
 // their event first and remove the blob after, for the same reason.
-type Files struct {
-	Server *httpapi.Server
-	Repo   *Repository
-	Pool   *pgxpool.Pool
+type FilesHandler struct {
+	Repo *Repository
+	// Reads are the files as the read model lists them (which name is
+	// taken, which file an upload replaces).
+	Reads  FileReads
 	Blobs  blob.Store
 	Config config.Config
-	Clock  func() time.Time
 	Logger *slog.Logger
 }
 
-// UploadFileResponse is the answer of a v1 upload.
-type UploadFileResponse struct {
-	FlowID   string `json:"flowId"`
-	FilePath string `json:"file_path"`
+// FileReads is what the files' writes ask the read model.
+type FileReads interface {
+	// FlowFile returns the id of flow's file named name; none is an
+	// error of kind domain.ErrNotFound.
+	FlowFile(ctx context.Context, flow uuid.UUID, name string) (uuid.UUID, error)
+	// UserFiles lists user's files, the MCP servers configuration
+	// included, oldest first.
+	UserFiles(ctx context.Context, user int64) ([]StoredFile, error)
 }
 
-// FilesDeleted is the answer of the deletions of several user files.
-type FilesDeleted struct {
-	Message      string `json:"message"`
-	FilesDeleted int    `json:"files_deleted"`
-	FilesKept    int    `json:"files_kept"`
+// StoredFile is a user file as FileReads lists it.
+type StoredFile struct {
+	ID   uuid.UUID
+	Name string // without its extension
 }
 
-// Routes registers the operations.
-func (h *Files) Routes(s *httpapi.Server) {
-	// The server's body limit would answer an oversized upload with its
-	// own 413; the handlers bound the body themselves (guardBody) to give
-	// Langflow's.
-	limit := int64(math.MaxInt64)
-	fileParam := httpapi.Param{Name: "file", In: "query",
-		Description: "Multipart form field (multipart/form-data body), not a query parameter."}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/files/upload/{flow_id}", Tag: "Files",
-		Summary: "Upload File", Access: access.Own("files", "write"), Status: http.StatusCreated,
-		Params: []httpapi.Param{{Name: "flow_id", In: "path", Format: "uuid"}, fileParam},
-		Description: "Upload a file (multipart field file) to a flow; it is stored as \"<timestamp>_<file name>\" " +
-			"(a second upload of that name in the same second replaces it).",
-		Response: UploadFileResponse{}, ReadModels: readapi.FileReadModels, MaxBodyBytes: limit, Handler: h.uploadFlowFile})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/files/delete/{flow_id}/{file_name}", Tag: "Files",
-		Summary: "Delete File", Access: access.Own("files", "delete"),
-		Params:      []httpapi.Param{{Name: "file_name", In: "path"}, {Name: "flow_id", In: "path", Format: "uuid"}},
-		Description: "Delete a file of a flow.", ReadModels: readapi.FileReadModels, Handler: h.deleteFlowFile})
-	for _, p := range []string{"/api/v2/files/", "/api/v2/files"} {
-		s.Handle(httpapi.Operation{Method: http.MethodPost, Path: p, Tag: "Files", Summary: "Upload User File",
-			Access: access.Own("files", "write"), Status: http.StatusCreated,
-			Params: []httpapi.Param{{Name: "append", In: "query", Type: "boolean", Default: false,
-				Description: "Append the content to the caller's file of the same name, if there is one."}, fileParam},
-			Description: "Upload a file for the current user and track it in the database. The name is the file's " +
-				"name without its extension, made unique among the caller's files with \" (n)\".",
-			Response: readapi.FileRead{}, ReadModels: readapi.FileReadModels, MaxBodyBytes: limit, Handler: h.uploadUserFile})
-		s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: p, Tag: "Files", Summary: "Delete All Files",
-			Access: access.Own("files", "delete"), Response: FilesDeleted{}, ReadModels: readapi.FileReadModels,
-			Description: "Delete all files for the current user; the MCP servers configuration is kept (files_kept).",
-			Handler:     h.deleteAll})
-	}
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v2/files/batch/", Tag: "Files",
-		Summary: "Delete Files Batch", Access: access.Own("files", "delete"), Body: []uuid.UUID{}, Response: FilesDeleted{},
-		Description: "Delete multiple files by their IDs (the caller's among them; none: 404). files_kept counts " +
-			"the ids that were not deleted.",
-		ReadModels: readapi.FileReadModels, Handler: h.deleteBatch})
-	s.Handle(httpapi.Operation{Method: http.MethodPut, Path: "/api/v2/files/{file_id}", Tag: "Files",
-		Summary: "Edit File Name", Access: access.Own("files", "modify"),
-		Params: []httpapi.Param{{Name: "file_id", In: "path", Format: "uuid"},
-			{Name: "name", In: "query", Required: true, Description: "The new name (without the extension)."}},
-		Description: "Edit the name of a file by its ID.",
-		Response:    readapi.FileRead{}, ReadModels: readapi.FileReadModels, Handler: h.rename})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v2/files/{file_id}", Tag: "Files",
-		Summary: "Delete File", Access: access.Own("files", "delete"),
-		Params:      []httpapi.Param{{Name: "file_id", In: "path", Format: "uuid"}},
-		Description: "Delete a file by its ID.", Response: Detail{},
-		ReadModels: readapi.FileReadModels, Handler: h.deleteOne})
+// FileTooLargeError is the error of a file over the upload limit,
+// LimitMB megabytes (a 413 at the port).
+type FileTooLargeError struct{ LimitMB int }
+
+func (e *FileTooLargeError) Error() string {
+	return fmt.Sprintf("File size is larger than the maximum file size %dMB.", e.LimitMB)
 }
 
 // limit is the largest file, in bytes.
-func (h *Files) limit() int64 { return uploadLimit(h.Config) }
+func (h *FilesHandler) limit() int64 { return uploadLimit(h.Config) }
 
-// guardBody bounds an upload's body to the largest file plus its
-// multipart envelope: a declared length above is refused at once, a
-// longer body fails while it is read (both with tooLarge).
-func (h *Files) guardBody(c *gin.Context) bool {
-	bound := h.limit() + 1<<20
-	if c.Request.ContentLength > bound {
-		httpapi.Fail(c, h.tooLarge())
-		return false
-	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, bound)
-	return true
-}
+// UploadBound is the largest body of an upload: the largest file plus its
+// multipart envelope.
+func (h *FilesHandler) UploadBound() int64 { return h.limit() + 1<<20 }
 
-// tooLarge is the 413 of a file over the limit.
-func (h *Files) tooLarge() error {
-	return &httpapi.StatusError{Status: http.StatusRequestEntityTooLarge,
-		Detail: fmt.Sprintf("File size is larger than the maximum file size %dMB.", max(h.Config.MaxFileSizeUploadMB, 1))}
+// TooLarge is the error of a file over the limit.
+func (h *FilesHandler) TooLarge() error {
+	return &FileTooLargeError{LimitMB: max(h.Config.MaxFileSizeUploadMB, 1)}
 }
 
 // Upload is a file being received: its name as the client gave it and
@@ -135,55 +80,6 @@ func (h *Files) tooLarge() error {
 type Upload struct {
 	Name string
 	Body io.Reader
-}
-
-// missingFile is FastAPI's 422 for a request without the file field.
-var missingFile = &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "missing", Loc: []any{"body", "file"}, Msg: "Field required"}}}
-
-// openUpload finds the multipart field "file" and returns it unread: the
-// content streams from the request into the blob store. The name is the
-// one the client sent (not reduced to its base, so that traversal attempts
-// are seen and refused).
-func openUpload(c *gin.Context) (Upload, error) {
-	if c.Request.Body == nil {
-		return Upload{}, missingFile
-	}
-	mr, err := c.Request.MultipartReader()
-	if err != nil {
-		return Upload{}, missingFile
-	}
-	for {
-		part, err := mr.NextPart()
-		if errors.Is(err, io.EOF) {
-			return Upload{}, missingFile
-		}
-		if err != nil {
-			if mbe, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				return Upload{}, mbe
-			}
-			if be, ok := errors.AsType[*httpapi.BodyError](err); ok && be.Timeout() {
-				return Upload{}, be
-			}
-			return Upload{}, missingFile
-		}
-		if part.FormName() != "file" {
-			if _, err := io.Copy(io.Discard, httpapi.ClientBody(part)); err != nil {
-				return Upload{}, err
-			}
-			continue
-		}
-		_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
-		name := params["filename"]
-		if name == "" {
-			return Upload{}, domain.Invalidf("No file provided")
-		}
-		if err := domain.ValidFileName(name); err != nil {
-			return Upload{}, err
-		}
-		// A part cut short (no closing boundary) fails as the client's
-		// (*httpapi.BodyError), not as the blob store's.
-		return Upload{Name: name, Body: httpapi.ClientBody(part)}, nil
-	}
 }
 
 // capped fails with *blob.TooLargeError past n bytes.
@@ -203,8 +99,10 @@ func (c *capped) Read(p []byte) (int, error) {
 }
 
 // put stores an upload's content (after prefix, when appending) under a
-// fresh key of file id: 413 past the limit, 422 for an empty upload.
-func (h *Files) put(ctx context.Context, id uuid.UUID, prefix io.Reader, u Upload) (domain.FileContent, error) {
+// fresh key of file id: TooLarge past the limit, 422 for an empty upload.
+// A failure to read the upload is returned as it is (the port answers a
+// body over its bound as TooLarge too).
+func (h *FilesHandler) put(ctx context.Context, id uuid.UUID, prefix io.Reader, u Upload) (domain.FileContent, error) {
 	body := &capped{r: u.Body, n: h.limit()}
 	src := io.Reader(body)
 	if prefix != nil {
@@ -213,10 +111,7 @@ func (h *Files) put(ctx context.Context, id uuid.UUID, prefix io.Reader, u Uploa
 	info, err := h.Blobs.Put(ctx, blob.NewKey("files/"+id.String()), src, 0)
 	if err != nil {
 		if _, ok := errors.AsType[*blob.TooLargeError](err); ok {
-			return domain.FileContent{}, h.tooLarge()
-		}
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return domain.FileContent{}, h.tooLarge()
+			return domain.FileContent{}, h.TooLarge()
 		}
 		return domain.FileContent{}, err
 	}
@@ -229,7 +124,7 @@ func (h *Files) put(ctx context.Context, id uuid.UUID, prefix io.Reader, u Uploa
 
 // dropBlob removes a blob no event names (any more); a failure leaves an
 // orphan for blob.Sweep and is only logged.
-func (h *Files) dropBlob(ctx context.Context, key string) {
+func (h *FilesHandler) dropBlob(ctx context.Context, key string) {
 	if key == "" {
 		return
 	}
@@ -240,7 +135,7 @@ func (h *Files) dropBlob(ctx context.Context, key string) {
 
 // saveWithContent saves agg, whose pending events name the new blob
 // content; if the save fails the blob is removed again.
-func (h *Files) saveWithContent(ctx context.Context, agg Aggregate, content string, md eventstore.Metadata) (eventstore.AppendResult, error) {
+func (h *FilesHandler) saveWithContent(ctx context.Context, agg Aggregate, content string, md eventstore.Metadata) (eventstore.AppendResult, error) {
 	res, err := h.Repo.Save(ctx, agg, md)
 	if err != nil {
 		h.dropBlob(ctx, content)
@@ -248,9 +143,36 @@ func (h *Files) saveWithContent(ctx context.Context, agg Aggregate, content stri
 	return res, err
 }
 
-// UploadFlowFile stores u as a file of flow fl (Langflow's v1 files): its
-// name is "<timestamp>_<name>", and a file of that name is replaced.
-func (h *Files) UploadFlowFile(ctx context.Context, caller auth.Principal, fl readapi.FlowRead, u Upload, md eventstore.Metadata) (string, eventstore.AppendResult, error) {
+// FileFlow is the flow a v1 file belongs to: its id and placement.
+type FileFlow struct {
+	ID         uuid.UUID
+	TenantID   *uuid.UUID // nil: none
+	BusinessID int64
+}
+
+// UploadFlowFile stores Upload as a file of Flow (one the caller may
+// see; Langflow's v1 files): its name is "<timestamp>_<name>", and a file
+// of that name is replaced.
+type UploadFlowFile struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	Flow   FileFlow
+	Upload Upload
+}
+
+// FlowFileUploaded is the file UploadFlowFile stored: its name.
+type FlowFileUploaded struct {
+	Name   string
+	Result eventstore.AppendResult
+}
+
+// UploadToFlow handles UploadFlowFile.
+func (h *FilesHandler) UploadToFlow(ctx context.Context, cmd UploadFlowFile) (FlowFileUploaded, error) {
+	name, res, err := h.uploadFlowFile(ctx, cmd.Caller, cmd.Flow, cmd.Upload, cmd.Meta)
+	return FlowFileUploaded{Name: name, Result: res}, err
+}
+
+func (h *FilesHandler) uploadFlowFile(ctx context.Context, caller auth.Principal, fl FileFlow, u Upload, md eventstore.Metadata) (string, eventstore.AppendResult, error) {
 	name := md.OccurredAt.UTC().Format("2006-01-02_15-04-05") + "_" + u.Name
 	if err := domain.ValidFileName(name); err != nil {
 		return "", eventstore.AppendResult{}, err
@@ -258,20 +180,20 @@ func (h *Files) UploadFlowFile(ctx context.Context, caller auth.Principal, fl re
 	if fl.TenantID != nil {
 		md.TenantID = *fl.TenantID
 	}
-	existing, err := readapi.FlowFileByName(ctx, h.Pool, fl.ID, name)
+	existing, err := h.Reads.FlowFile(ctx, fl.ID, name)
 	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		return "", eventstore.AppendResult{}, err
 	}
 	id := uuid.New()
 	if err == nil {
-		id = existing.ID
+		id = existing
 	}
 	content, err := h.put(ctx, id, nil, u)
 	if err != nil {
 		return "", eventstore.AppendResult{}, err
 	}
 	var f *domain.File
-	if existing.ID != uuid.Nil {
+	if existing != uuid.Nil {
 		f = domain.LoadFile(id)
 		if err := h.Repo.Load(ctx, f); err != nil {
 			h.dropBlob(ctx, content.Key)
@@ -300,65 +222,87 @@ func (h *Files) UploadFlowFile(ctx context.Context, caller auth.Principal, fl re
 	return name, res, err
 }
 
-func (h *Files) uploadFlowFile(c *gin.Context) {
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	fl, ok := readapi.OwnFlow(c, h.Pool)
-	if !ok || !h.guardBody(c) {
-		return
-	}
-	u, err := openUpload(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	name, res, err := h.UploadFlowFile(c.Request.Context(), caller, fl, u, httpapi.Metadata(c, h.Clock()))
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	h.Server.Written(c, res.Last())
-	c.JSON(http.StatusCreated, UploadFileResponse{FlowID: fl.ID.String(), FilePath: fl.ID.String() + "/" + name})
+// DeleteFlowFile deletes Flow's file Name (Flow is one the caller may
+// see; no such file: 404).
+type DeleteFlowFile struct {
+	Meta eventstore.Metadata
+	Flow FileFlow
+	Name string
 }
 
-// fail answers an upload's error: an oversized body as the 413 of a file
-// over the limit.
-func (h *Files) fail(c *gin.Context, err error) {
-	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-		err = h.tooLarge()
-	}
-	httpapi.Fail(c, err)
+// FilesRemoved is what a deletion of files removed.
+type FilesRemoved struct {
+	// Deleted counts the files deleted, Kept those left (Delete All
+	// Files: the MCP servers configuration).
+	Deleted, Kept int
+	Position      eventstore.Position
 }
 
-func (h *Files) deleteFlowFile(c *gin.Context) {
-	name := c.Param("file_name")
-	if err := domain.ValidFileName(name); err != nil {
-		httpapi.Fail(c, err)
-		return
+// DeleteFromFlow handles DeleteFlowFile.
+func (h *FilesHandler) DeleteFromFlow(ctx context.Context, cmd DeleteFlowFile) (FilesRemoved, error) {
+	if err := domain.ValidFileName(cmd.Name); err != nil {
+		return FilesRemoved{}, err
 	}
-	fl, ok := readapi.OwnFlow(c, h.Pool)
-	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	f, err := readapi.FlowFileByName(ctx, h.Pool, fl.ID, name)
+	id, err := h.Reads.FlowFile(ctx, cmd.Flow.ID, cmd.Name)
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return FilesRemoved{}, err
 	}
-	md := httpapi.Metadata(c, h.Clock())
-	if fl.TenantID != nil {
-		md.TenantID = *fl.TenantID
+	md := cmd.Meta
+	if cmd.Flow.TenantID != nil {
+		md.TenantID = *cmd.Flow.TenantID
 	}
-	pos, err := h.DeleteFiles(ctx, []uuid.UUID{f.ID}, md)
-	answerValue(c, h.Server, pos, err, http.StatusOK, gin.H{"message": fmt.Sprintf("File %s deleted successfully", name)})
+	pos, err := h.DeleteFiles(ctx, []uuid.UUID{id}, md)
+	return FilesRemoved{Deleted: 1, Position: pos}, err
+}
+
+// DeleteFilesByID deletes the files of IDs (the caller's, as the port
+// found them), all or none.
+type DeleteFilesByID struct {
+	Meta eventstore.Metadata
+	IDs  []uuid.UUID
+}
+
+// DeleteByID handles DeleteFilesByID.
+func (h *FilesHandler) DeleteByID(ctx context.Context, cmd DeleteFilesByID) (FilesRemoved, error) {
+	pos, err := h.DeleteFiles(ctx, cmd.IDs, cmd.Meta)
+	return FilesRemoved{Deleted: len(cmd.IDs), Position: pos}, err
+}
+
+// DeleteUserFiles deletes every file of the caller but the MCP servers
+// configuration.
+type DeleteUserFiles struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+}
+
+// DeleteAll handles DeleteUserFiles.
+func (h *FilesHandler) DeleteAll(ctx context.Context, cmd DeleteUserFiles) (FilesRemoved, error) {
+	files, err := h.Reads.UserFiles(ctx, cmd.Caller.UserID)
+	if err != nil {
+		return FilesRemoved{}, err
+	}
+	var ids []uuid.UUID
+	kept := 0
+	mcp := domain.MCPServersFileName(cmd.Caller.UserID)
+	for _, f := range files {
+		if f.Name == mcp {
+			kept++
+			continue
+		}
+		ids = append(ids, f.ID)
+	}
+	var pos eventstore.Position
+	if len(ids) > 0 {
+		if pos, err = h.DeleteFiles(ctx, ids, cmd.Meta); err != nil {
+			return FilesRemoved{}, err
+		}
+	}
+	return FilesRemoved{Deleted: len(ids), Kept: kept, Position: pos}, nil
 }
 
 // DeleteFiles deletes files ids in one atomic append (all or none), then
 // removes their blobs. It returns the position of the last event.
-func (h *Files) DeleteFiles(ctx context.Context, ids []uuid.UUID, md eventstore.Metadata) (eventstore.Position, error) {
+func (h *FilesHandler) DeleteFiles(ctx context.Context, ids []uuid.UUID, md eventstore.Metadata) (eventstore.Position, error) {
 	files := make([]*domain.File, len(ids))
 	aggs := make([]Aggregate, len(ids))
 	for i, id := range ids {
@@ -398,7 +342,7 @@ var copySuffix = regexp.MustCompile(`^(.*) \((\d+)\)$`)
 // freeFileName returns root if no user file of user is named root or
 // "root (n)", else "root (m)" with m one more than the largest n (Langflow's
 // rule, limited to the names that are root's copies).
-func freeFileName(files []readapi.FileRead, root string) string {
+func freeFileName(files []StoredFile, root string) string {
 	taken, top := false, 0
 	for _, f := range files {
 		if f.Name == root {
@@ -418,17 +362,37 @@ func freeFileName(files []readapi.FileRead, root string) string {
 	return fmt.Sprintf("%s (%d)", root, top+1)
 }
 
-// UploadUserFile stores u as a file of caller (Langflow's v2 files). With
-// appendTo, content is appended to the caller's file of the same name if
-// there is one; the MCP servers configuration is always replaced in
-// place. It returns the file's id.
-func (h *Files) UploadUserFile(ctx context.Context, caller auth.Principal, u Upload, appendTo bool, md eventstore.Metadata) (uuid.UUID, eventstore.AppendResult, error) {
+// UploadUserFile stores Upload as a file of Caller (Langflow's v2 files).
+// With Append, the content is appended to the caller's file of the same
+// name if there is one; the MCP servers configuration is always replaced
+// in place.
+type UploadUserFile struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	Upload Upload
+	Append bool
+}
+
+// UserFileWritten is the user file a command wrote (Result: nothing
+// appended when it did not change).
+type UserFileWritten struct {
+	ID     uuid.UUID
+	Result eventstore.AppendResult
+}
+
+// UploadForUser handles UploadUserFile.
+func (h *FilesHandler) UploadForUser(ctx context.Context, cmd UploadUserFile) (UserFileWritten, error) {
+	id, res, err := h.uploadUserFile(ctx, cmd.Caller, cmd.Upload, cmd.Append, cmd.Meta)
+	return UserFileWritten{ID: id, Result: res}, err
+}
+
+func (h *FilesHandler) uploadUserFile(ctx context.Context, caller auth.Principal, u Upload, appendTo bool, md eventstore.Metadata) (uuid.UUID, eventstore.AppendResult, error) {
 	root, ext := splitName(u.Name)
-	files, err := readapi.UserFiles(ctx, h.Pool, caller.UserID, true)
+	files, err := h.Reads.UserFiles(ctx, caller.UserID)
 	if err != nil {
 		return uuid.Nil, eventstore.AppendResult{}, err
 	}
-	mcp := root == readapi.MCPServersFileName(caller.UserID) && ext == "json"
+	mcp := root == domain.MCPServersFileName(caller.UserID) && ext == "json"
 	if appendTo || mcp {
 		for _, f := range files {
 			if f.Name == root {
@@ -461,7 +425,7 @@ func (h *Files) UploadUserFile(ctx context.Context, caller auth.Principal, u Upl
 
 // extend gives file id new content: u appended to what it holds
 // (appendTo), or u alone.
-func (h *Files) extend(ctx context.Context, id uuid.UUID, u Upload, appendTo bool, md eventstore.Metadata) (uuid.UUID, eventstore.AppendResult, error) {
+func (h *FilesHandler) extend(ctx context.Context, id uuid.UUID, u Upload, appendTo bool, md eventstore.Metadata) (uuid.UUID, eventstore.AppendResult, error) {
 	f := domain.LoadFile(id)
 	if err := h.Repo.Load(ctx, f); err != nil {
 		return uuid.Nil, eventstore.AppendResult{}, err
@@ -494,154 +458,27 @@ func (h *Files) extend(ctx context.Context, id uuid.UUID, u Upload, appendTo boo
 	return id, res, err
 }
 
-func (h *Files) uploadUserFile(c *gin.Context) {
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	var q struct {
-		Append bool `form:"append"`
-	}
-	if !httpapi.BindQuery(c, &q) || !h.guardBody(c) {
-		return
-	}
-	u, err := openUpload(c)
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	ctx := c.Request.Context()
-	id, res, err := h.UploadUserFile(ctx, caller, u, q.Append, httpapi.Metadata(c, h.Clock()))
-	if err != nil {
-		h.fail(c, err)
-		return
-	}
-	h.answerFile(c, caller, id, res.Last(), http.StatusCreated)
+// RenameFile gives file ID (the caller's, as the port found it) the name
+// Name (without the extension).
+type RenameFile struct {
+	Meta eventstore.Metadata
+	ID   uuid.UUID
+	Name string
 }
 
-// answerFile answers file id as the read model shows it at pos (ReadBack).
-func (h *Files) answerFile(c *gin.Context, caller auth.Principal, id uuid.UUID, pos eventstore.Position, status int) {
-	f, err := ReadBack(c, h.Server, h.Pool, pos, func(ctx context.Context, db readapi.DB) (readapi.FileRead, error) {
-		return readapi.UserFileOf(ctx, db, caller.UserID, id)
-	})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, f)
-}
-
-func (h *Files) deleteAll(c *gin.Context) {
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	files, err := readapi.UserFiles(ctx, h.Pool, caller.UserID, true)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	var ids []uuid.UUID
-	kept := 0
-	for _, f := range files {
-		if readapi.IsMCPServersFile(f, caller.UserID) {
-			kept++
-			continue
-		}
-		ids = append(ids, f.ID)
-	}
-	if len(ids) > 0 {
-		pos, err := h.DeleteFiles(ctx, ids, httpapi.Metadata(c, h.Clock()))
-		if err != nil {
-			httpapi.Fail(c, err)
-			return
-		}
-		h.Server.Written(c, pos)
-	}
-	c.JSON(http.StatusOK, FilesDeleted{Message: "All files deleted successfully", FilesDeleted: len(ids), FilesKept: kept})
-}
-
-func (h *Files) deleteBatch(c *gin.Context) {
-	ids, files, ok := readapi.AskedFiles(c, h.Pool)
-	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	found := make([]uuid.UUID, len(files))
-	for i, f := range files {
-		found[i] = f.ID
-	}
-	pos, err := h.DeleteFiles(ctx, found, httpapi.Metadata(c, h.Clock()))
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.Server.Written(c, pos)
-	asked := map[uuid.UUID]bool{}
-	for _, id := range ids {
-		asked[id] = true
-	}
-	c.JSON(http.StatusOK, FilesDeleted{Message: fmt.Sprintf("%d files deleted successfully", len(found)),
-		FilesDeleted: len(found), FilesKept: len(asked) - len(found)})
-}
-
-// userFile reads the caller's user file of the path.
-func (h *Files) userFile(c *gin.Context) (auth.Principal, readapi.FileRead, bool) {
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return caller, readapi.FileRead{}, false
-	}
-	id, ok := httpapi.PathUUID(c, "file_id")
-	if !ok {
-		return caller, readapi.FileRead{}, false
-	}
-	f, err := readapi.UserFileOf(c.Request.Context(), h.Pool, caller.UserID, id)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return caller, readapi.FileRead{}, false
-	}
-	return caller, f, true
-}
-
-func (h *Files) rename(c *gin.Context) {
-	var q struct {
-		Name string `form:"name" binding:"required"`
-	}
-	if !httpapi.BindQuery(c, &q) {
-		return
-	}
-	caller, rf, ok := h.userFile(c)
-	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	f := domain.LoadFile(rf.ID)
+// Rename handles RenameFile; a name the file already has appends nothing
+// (the zero Result).
+func (h *FilesHandler) Rename(ctx context.Context, cmd RenameFile) (UserFileWritten, error) {
+	f := domain.LoadFile(cmd.ID)
 	if err := h.Repo.Load(ctx, f); err != nil {
-		httpapi.Fail(c, err)
-		return
+		return UserFileWritten{}, err
 	}
-	if err := f.Rename(q.Name); err != nil {
-		httpapi.Fail(c, err)
-		return
+	if err := f.Rename(cmd.Name); err != nil {
+		return UserFileWritten{}, err
 	}
 	if len(f.Root().Pending()) == 0 {
-		c.JSON(http.StatusOK, rf)
-		return
+		return UserFileWritten{ID: cmd.ID}, nil
 	}
-	res, err := h.Repo.Save(ctx, f, httpapi.Metadata(c, h.Clock()))
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	h.answerFile(c, caller, rf.ID, res.Last(), http.StatusOK)
-}
-
-func (h *Files) deleteOne(c *gin.Context) {
-	_, f, ok := h.userFile(c)
-	if !ok {
-		return
-	}
-	pos, err := h.DeleteFiles(c.Request.Context(), []uuid.UUID{f.ID}, httpapi.Metadata(c, h.Clock()))
-	answerValue(c, h.Server, pos, err, http.StatusOK, Detail{Detail: fmt.Sprintf("File %s deleted successfully", f.Name)})
+	res, err := h.Repo.Save(ctx, f, cmd.Meta)
+	return UserFileWritten{ID: cmd.ID, Result: res}, err
 }

@@ -5,39 +5,35 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"slices"
 	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
-	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
 // Messages is the write side of the monitor: chat sessions and their
 // messages (one stream per session, domain.ChatSession), vertex builds
 // and transactions of flow runs (one stream per flow each). Its exported
-// methods are the Go API the flow engine calls to record a run; the HTTP
-// operations (Routes) call the same methods.
+// methods are the Go API the flow engine calls to record a run; the
+// monitor's writes (MonitorHandler, served by ports.Messages) call the
+// same methods.
 //
 // Every event carries the flow's placement in its metadata (see placeMD).
 // Methods take the metadata of the write (who, when, correlation) and
 // fill the placement in.
 type Messages struct {
-	Server   *httpapi.Server
 	Repo     *Repository
 	Store    eventstore.Store
 	Registry *eventstore.Registry
-	Pool     *pgxpool.Pool
 	IDs      IDs
-	Clock    func() time.Time
+	// Pool is the database the flow engine reads the read models from
+	// (runs); the writes here do not use it.
+	Pool *pgxpool.Pool
 }
 
 // MonitoredFlow is what the monitor needs of a flow: its owner (who reads
@@ -487,236 +483,212 @@ func (m *Messages) DeleteVertexBuilds(ctx context.Context, md eventstore.Metadat
 	return ids, res.Last(), err
 }
 
-// ---- HTTP ----
+// ---- the monitor's writes ----
 
-// SessionCreate is Create Message Session's body (#67).
-type SessionCreate struct {
-	FlowID      uuid.UUID `json:"flow_id" binding:"required"`
-	SessionID   *string   `json:"session_id"`
-	SessionName *string   `json:"session_name"`
+// MonitorReads is what the monitor's writes ask the read models: what the
+// caller may see (the monitor's one visibility rule: the flow's owner, or
+// whoever holds the operation's privilege where the flow lives).
+type MonitorReads interface {
+	// VisibleFlow fails (404 "Flow not found") unless caller may see
+	// flow's monitor data.
+	VisibleFlow(ctx context.Context, caller auth.Principal, flow uuid.UUID) error
+	// VisibleMessages returns the messages of ids caller may see, by id.
+	VisibleMessages(ctx context.Context, caller auth.Principal, ids []int64) ([]MonitorRow, error)
+	// VisibleSessions returns the sessions with session id session that
+	// caller may see (one per flow), by id.
+	VisibleSessions(ctx context.Context, caller auth.Principal, session string) ([]MonitorRow, error)
 }
 
-// MessageUpdate is Update Message's body (#70): absent and null fields
-// stay as they are.
-type MessageUpdate struct {
-	Text        *string        `json:"text" binding:"omitnil,maxbody"`
-	Sender      *string        `json:"sender"`
-	SenderName  *string        `json:"sender_name"`
-	SessionID   *string        `json:"session_id"`
-	ContextID   *string        `json:"context_id"`
-	IPAddress   *string        `json:"ip_address"`
-	FlowVersion *string        `json:"flow_version"`
-	Files       *[]string      `json:"files"`
-	Edit        *bool          `json:"edit"`
-	Error       *bool          `json:"error"`
-	StartTime   *time.Time     `json:"start_time"`
-	EndTime     *time.Time     `json:"end_time"`
-	Properties  map[string]any `json:"properties"`
+// MonitorRow is a message or a session the caller may see: its key (a
+// session's ID is the session's) and its session's stream.
+type MonitorRow struct {
+	MessageKey
+	Stream string
 }
 
-// Deleted is the answer of the monitor's deletions: the ids removed.
-type Deleted[T any] struct {
-	Detail []T `json:"detail"`
+// MonitorHandler handles the monitor's writes (#65, #67, #69–72): each
+// checks what the caller may see (Reads), then calls Messages.
+type MonitorHandler struct {
+	Messages *Messages
+	Reads    MonitorReads
 }
 
-// Routes registers the monitor's writes (#65, #67, #69–72).
-func (m *Messages) Routes(s *httpapi.Server) {
-	models := readapi.MessageReadModels
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/monitor/builds", Tag: "Monitor", Summary: "Delete Vertex Builds",
-		Description: "Delete the vertex builds of a flow the caller owns (or holds messages.delete where it lives); detail " +
-			"lists the build ids deleted. Anyone else's flow is 404.",
-		Access: access.Own("messages", "delete"), Params: []httpapi.Param{{Name: "flow_id", In: "query", Format: "uuid", Required: true}},
-		Response: Deleted[uuid.UUID]{}, ReadModels: readapi.MonitorReadModels, Handler: m.deleteBuilds})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/monitor/messages/sessions", Tag: "Monitor", Summary: "Create Message Session",
-		Description: "Open a chat session of a flow the caller may see, held by the caller. Without session_id a UUID is " +
-			"made; session_name defaults to the session id. An open session with that id is 409.",
-		Access: access.Own("messages", "write"), Body: SessionCreate{}, Response: readapi.SessionRead{}, Status: http.StatusCreated,
-		ReadModels: models, Handler: m.createSession})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/monitor/messages", Tag: "Monitor", Summary: "Delete Messages",
-		Description: "Delete messages by id (a JSON array of integers); ids of messages the caller may not see, or that do " +
-			"not exist, are ignored. detail lists the ids deleted.",
-		Access: access.Own("messages", "delete"), Body: []int64{}, Response: Deleted[int64]{}, ReadModels: models, Handler: m.deleteMessages})
-	s.Handle(httpapi.Operation{Method: http.MethodPut, Path: "/api/v1/monitor/messages/{message_id}", Tag: "Monitor", Summary: "Update Message",
-		Description: "Update a message; absent or null fields stay as they are, a new text sets edit (as Langflow). A new " +
-			"session_id moves the message into that session of the flow. Messages the caller may not see are 404.",
-		Access: access.Own("messages", "modify"), Params: []httpapi.Param{{Name: "message_id", In: "path", Type: "integer"}},
-		Body: MessageUpdate{}, Response: readapi.MessageRead{}, ReadModels: models, Handler: m.updateMessage})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/monitor/messages/session/{old_session_id}", Tag: "Monitor",
-		Summary: "Update Session Id",
-		Description: "Rename the caller's sessions with this session id (new_session_name; the session id stays) and answer " +
-			"their messages. No such session: 404.",
-		Access: access.Own("messages", "modify"), Params: []httpapi.Param{{Name: "old_session_id", In: "path"},
-			{Name: "new_session_name", In: "query", Required: true, Description: "The new session name to update to"}},
-		Response: []readapi.MessageRead{}, ReadModels: models, Handler: m.renameSession})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/monitor/messages/session/{session_id}", Tag: "Monitor",
-		Summary:     "Delete Messages Session",
-		Description: "Delete the caller's sessions with this session id and their messages; detail lists the message ids deleted.",
-		Access:      access.Own("messages", "delete"), Params: []httpapi.Param{{Name: "session_id", In: "path"}},
-		Response: Deleted[int64]{}, ReadModels: models, Handler: m.deleteSession})
+// OpenMessageSession opens a chat session of a flow the caller may see,
+// held by the caller. A nil SessionID is a new UUID (an empty one is
+// refused); a nil SessionName is the session id.
+type OpenMessageSession struct {
+	Caller                 auth.Principal
+	Meta                   eventstore.Metadata
+	FlowID                 uuid.UUID
+	SessionID, SessionName *string
 }
 
-func (m *Messages) createSession(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	var body SessionCreate
-	if !ok || !httpapi.BindJSON(c, &body) {
-		return
+// MessageSessionOpened is the session OpenMessageSession opened.
+type MessageSessionOpened struct {
+	Stream   string
+	Position eventstore.Position
+}
+
+// OpenSession handles OpenMessageSession (409 if the session is open).
+func (h *MonitorHandler) OpenSession(ctx context.Context, cmd OpenMessageSession) (MessageSessionOpened, error) {
+	if err := h.Reads.VisibleFlow(ctx, cmd.Caller, cmd.FlowID); err != nil {
+		return MessageSessionOpened{}, err
 	}
-	if _, err := readapi.VisibleFlow(ctx, m.Pool, caller, body.FlowID); err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	n := NewSession{SessionKey: SessionKey{FlowID: &body.FlowID}, UserID: caller.UserID}
-	if body.SessionID != nil {
-		n.SessionID = *body.SessionID
+	n := NewSession{SessionKey: SessionKey{FlowID: &cmd.FlowID}, UserID: cmd.Caller.UserID}
+	if cmd.SessionID != nil {
+		n.SessionID = *cmd.SessionID
 		if n.SessionID == "" {
-			httpapi.Fail(c, domain.Invalidf("session_id must not be empty"))
-			return
+			return MessageSessionOpened{}, domain.Invalidf("session_id must not be empty")
 		}
 	}
-	if body.SessionName != nil {
-		n.Name = *body.SessionName
+	if cmd.SessionName != nil {
+		n.Name = *cmd.SessionName
 	}
-	stream, pos, err := m.CreateSession(ctx, httpapi.Metadata(c, m.Clock()), n)
-	answerWrite(c, m.Server, m.Pool, pos, err, http.StatusCreated,
-		func(ctx context.Context, db readapi.DB) (readapi.SessionRead, error) {
-			return readapi.SessionByStream(ctx, db, stream)
-		})
+	stream, pos, err := h.Messages.CreateSession(ctx, cmd.Meta, n)
+	return MessageSessionOpened{Stream: stream, Position: pos}, err
 }
 
-func keyOf(p readapi.Placed) MessageKey {
-	return MessageKey{SessionKey: SessionKey{FlowID: p.FlowID, SessionID: p.SessionID}, ID: p.ID}
+// DeleteMessagesByID deletes the messages of IDs the caller may see (the
+// others, and ids of no message, are ignored).
+type DeleteMessagesByID struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	IDs    []int64
 }
 
-func (m *Messages) deleteMessages(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	var ids []int64
-	if !ok || !httpapi.BindJSON(c, &ids) {
-		return
-	}
-	found, err := readapi.VisibleMessages(ctx, m.Pool, caller, ids)
+// MessagesDeleted is what a deletion of messages removed: the ids of the
+// messages, in order.
+type MessagesDeleted struct {
+	IDs      []int64
+	Position eventstore.Position
+}
+
+// DeleteMessages handles DeleteMessagesByID.
+func (h *MonitorHandler) DeleteMessages(ctx context.Context, cmd DeleteMessagesByID) (MessagesDeleted, error) {
+	found, err := h.Reads.VisibleMessages(ctx, cmd.Caller, cmd.IDs)
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return MessagesDeleted{}, err
 	}
 	keys := make([]MessageKey, len(found))
 	for i, p := range found {
-		keys[i] = keyOf(p)
+		keys[i] = p.MessageKey
 	}
-	deleted, pos, err := m.DeleteMessages(ctx, httpapi.Metadata(c, m.Clock()), keys)
-	m.answerDeleted(c, deleted, pos, err)
+	deleted, pos, err := h.Messages.DeleteMessages(ctx, cmd.Meta, keys)
+	return MessagesDeleted{IDs: deleted, Position: pos}, err
 }
 
-func (m *Messages) answerDeleted(c *gin.Context, deleted []int64, pos eventstore.Position, err error) {
-	if deleted == nil {
-		deleted = []int64{}
-	}
-	answerValue(c, m.Server, pos, err, http.StatusOK, Deleted[int64]{Detail: deleted})
+// ChangeMessage changes a message the caller may see (404 "Message not
+// found" otherwise) as Change says, with Properties (nil: as they are)
+// marshalled into it; a NewSession moves it into that session of its
+// flow (see Messages.UpdateMessage).
+type ChangeMessage struct {
+	Caller     auth.Principal
+	Meta       eventstore.Metadata
+	ID         int64
+	Change     domain.MessageChange
+	Properties map[string]any
+	NewSession *string
 }
 
-func (m *Messages) updateMessage(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	id, ok := httpapi.PathInt(c, "message_id")
-	var body MessageUpdate
-	if !ok || !httpapi.BindJSON(c, &body) {
-		return
-	}
-	found, err := readapi.VisibleMessages(ctx, m.Pool, caller, []int64{id})
+// MessageChanged is the message ChangeMessage changed.
+type MessageChanged struct {
+	ID       int64
+	Position eventstore.Position
+}
+
+// ChangeMessage handles ChangeMessage.
+func (h *MonitorHandler) ChangeMessage(ctx context.Context, cmd ChangeMessage) (MessageChanged, error) {
+	found, err := h.Reads.VisibleMessages(ctx, cmd.Caller, []int64{cmd.ID})
 	if err == nil && len(found) == 0 {
 		err = domain.NotFoundf("Message not found")
 	}
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return MessageChanged{}, err
 	}
-	ch := domain.MessageChange{Text: body.Text, Sender: body.Sender, SenderName: body.SenderName, Files: body.Files,
-		Error: body.Error, Edit: body.Edit, ContextID: body.ContextID, IPAddress: body.IPAddress,
-		FlowVersion: body.FlowVersion, StartTime: utc(body.StartTime), EndTime: utc(body.EndTime)}
-	if body.Properties != nil {
-		if ch.Properties, err = json.Marshal(body.Properties); err != nil {
-			httpapi.Fail(c, err)
-			return
+	ch := cmd.Change
+	if cmd.Properties != nil {
+		if ch.Properties, err = json.Marshal(cmd.Properties); err != nil {
+			return MessageChanged{}, err
 		}
 	}
-	pos, err := m.UpdateMessage(ctx, httpapi.Metadata(c, m.Clock()), keyOf(found[0]), ch, body.SessionID)
-	answerWrite(c, m.Server, m.Pool, pos, err, http.StatusOK,
-		func(ctx context.Context, db readapi.DB) (readapi.MessageRead, error) {
-			return readapi.MessageByID(ctx, db, id)
-		})
+	pos, err := h.Messages.UpdateMessage(ctx, cmd.Meta, found[0].MessageKey, ch, cmd.NewSession)
+	return MessageChanged{ID: cmd.ID, Position: pos}, err
 }
 
-func (m *Messages) renameSession(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	var q struct {
-		Name string `form:"new_session_name" binding:"required"`
-	}
-	if !ok || !httpapi.BindQuery(c, &q) {
-		return
-	}
-	found, err := readapi.VisibleSessions(ctx, m.Pool, caller, c.Param("old_session_id"))
+// RenameMessageSession gives the caller's sessions with SessionID (those
+// the caller may see; none: 404) the name Name.
+type RenameMessageSession struct {
+	Caller    auth.Principal
+	Meta      eventstore.Metadata
+	SessionID string
+	Name      string
+}
+
+// MessageSessionsRenamed names the sessions RenameMessageSession renamed:
+// their streams.
+type MessageSessionsRenamed struct {
+	Streams  []string
+	Position eventstore.Position
+}
+
+// RenameSession handles RenameMessageSession.
+func (h *MonitorHandler) RenameSession(ctx context.Context, cmd RenameMessageSession) (MessageSessionsRenamed, error) {
+	found, err := h.Reads.VisibleSessions(ctx, cmd.Caller, cmd.SessionID)
 	if err == nil && len(found) == 0 {
 		err = domain.NotFoundf("No messages found with the given session ID")
 	}
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return MessageSessionsRenamed{}, err
 	}
 	keys, streams := make([]SessionKey, len(found)), make([]string, len(found))
 	for i, p := range found {
-		keys[i], streams[i] = keyOf(p).SessionKey, p.Stream
+		keys[i], streams[i] = p.SessionKey, p.Stream
 	}
-	pos, err := m.RenameSessions(ctx, httpapi.Metadata(c, m.Clock()), keys, q.Name)
-	answerWrite(c, m.Server, m.Pool, pos, err, http.StatusOK,
-		func(ctx context.Context, db readapi.DB) ([]readapi.MessageRead, error) {
-			return readapi.MessagesOfStreams(ctx, db, streams)
-		})
+	pos, err := h.Messages.RenameSessions(ctx, cmd.Meta, keys, cmd.Name)
+	return MessageSessionsRenamed{Streams: streams, Position: pos}, err
 }
 
-func (m *Messages) deleteSession(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	found, err := readapi.VisibleSessions(ctx, m.Pool, caller, c.Param("session_id"))
+// DeleteMessageSession deletes the caller's sessions with SessionID (those
+// the caller may see) and their messages.
+type DeleteMessageSession struct {
+	Caller    auth.Principal
+	Meta      eventstore.Metadata
+	SessionID string
+}
+
+// DeleteSession handles DeleteMessageSession.
+func (h *MonitorHandler) DeleteSession(ctx context.Context, cmd DeleteMessageSession) (MessagesDeleted, error) {
+	found, err := h.Reads.VisibleSessions(ctx, cmd.Caller, cmd.SessionID)
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return MessagesDeleted{}, err
 	}
 	keys := make([]SessionKey, len(found))
 	for i, p := range found {
-		keys[i] = keyOf(p).SessionKey
+		keys[i] = p.SessionKey
 	}
-	deleted, pos, err := m.DeleteSessions(ctx, httpapi.Metadata(c, m.Clock()), keys)
-	m.answerDeleted(c, deleted, pos, err)
+	deleted, pos, err := h.Messages.DeleteSessions(ctx, cmd.Meta, keys)
+	return MessagesDeleted{IDs: deleted, Position: pos}, err
 }
 
-func (m *Messages) deleteBuilds(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	var q struct {
-		FlowID uuid.UUID `form:"flow_id" binding:"required"`
-	}
-	if !ok || !httpapi.BindQuery(c, &q) {
-		return
-	}
-	if _, err := readapi.VisibleFlow(ctx, m.Pool, caller, q.FlowID); err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	ids, pos, err := m.DeleteVertexBuilds(ctx, httpapi.Metadata(c, m.Clock()), q.FlowID)
-	answerValue(c, m.Server, pos, err, http.StatusOK, Deleted[uuid.UUID]{Detail: ids})
+// DeleteFlowBuilds deletes the vertex builds of a flow the caller may see
+// (404 "Flow not found" otherwise).
+type DeleteFlowBuilds struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	FlowID uuid.UUID
 }
 
-func utc(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
+// BuildsDeleted is what DeleteFlowBuilds removed: the builds' ids.
+type BuildsDeleted struct {
+	IDs      []uuid.UUID
+	Position eventstore.Position
+}
+
+// DeleteBuilds handles DeleteFlowBuilds.
+func (h *MonitorHandler) DeleteBuilds(ctx context.Context, cmd DeleteFlowBuilds) (BuildsDeleted, error) {
+	if err := h.Reads.VisibleFlow(ctx, cmd.Caller, cmd.FlowID); err != nil {
+		return BuildsDeleted{}, err
 	}
-	return new(t.UTC())
+	ids, pos, err := h.Messages.DeleteVertexBuilds(ctx, cmd.Meta, cmd.FlowID)
+	return BuildsDeleted{IDs: ids, Position: pos}, err
 }

@@ -15,11 +15,11 @@ import (
 	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
-// FuzzUploadParts feeds multipart bodies (boundary "b") to the two ways
-// uploads are read — a flow import's file (readUpload, then its JSON or
-// zip) and a user file streamed to storage (openUpload) — and requires a
-// 2xx or 4xx answer: a truncated, malformed or hostile upload is the
-// client's mistake. `go test` runs the seeds.
+// FuzzUploadParts feeds multipart bodies (boundary "b") to a flow
+// import's file (readUpload, then its JSON or zip) and requires a 2xx or
+// 4xx answer: a truncated, malformed or hostile upload is the client's
+// mistake. `go test` runs the seeds. (A user file streamed to storage is
+// fuzzed in ports, FuzzUserFileUpload.)
 func FuzzUploadParts(f *testing.F) {
 	part := func(filename, content string) string {
 		var buf bytes.Buffer
@@ -72,23 +72,12 @@ func FuzzUploadParts(f *testing.F) {
 		}
 		c.Status(http.StatusOK)
 	}})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/file", Summary: "File", Public: true, Handler: func(c *gin.Context) {
-		u, err := openUpload(c)
-		if err == nil {
-			_, err = io.Copy(io.Discard, u.Body)
-		}
-		if err != nil {
-			httpapi.Fail(c, err)
-			return
-		}
-		c.Status(http.StatusOK)
-	}})
 	h, err := s.Handler()
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, path := range []string{"/import", "/file"} {
+		for _, path := range []string{"/import"} {
 			req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 			req.Header.Set("Content-Type", "multipart/form-data; boundary=b")
 			rec := httptest.NewRecorder()

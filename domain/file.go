@@ -2,6 +2,7 @@ package domain
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -11,6 +12,10 @@ import (
 
 // MaxFileNameLength bounds a file's name, in bytes (a file system's limit).
 const MaxFileNameLength = 255
+
+// MCPServersFileName is the name (without extension) of user's MCP servers
+// configuration, which Langflow keeps as a user file hidden from lists.
+func MCPServersFileName(user int64) string { return "_mcp_servers_" + strconv.FormatInt(user, 10) }
 
 // File is an uploaded file's metadata (stream file-<uuid>): whose it is,
 // its name, and the blob that holds its content. The content itself is in

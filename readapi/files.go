@@ -145,7 +145,7 @@ func FlowFileByName(ctx context.Context, db DB, flow uuid.UUID, name string) (Fi
 
 // MCPServersFileName is the name (without extension) of user's MCP servers
 // configuration, which Langflow keeps as a user file hidden from lists.
-func MCPServersFileName(user int64) string { return fmt.Sprintf("_mcp_servers_%d", user) }
+func MCPServersFileName(user int64) string { return domain.MCPServersFileName(user) }
 
 // IsMCPServersFile tells whether f is user's MCP servers configuration.
 func IsMCPServersFile(f FileRead, user int64) bool { return f.Name == MCPServersFileName(user) }
