@@ -8,6 +8,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -36,8 +37,8 @@ func (Projects) Projections() []*projections.Projection {
 // Routes implements Module.
 func (Projects) Routes(s *httpapi.Server, d Deps) {
 	flows := &commands.Flows{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock}
-	cmds := &commands.Projects{Server: s, Repo: d.Repository, Pool: d.Pool, Flows: flows, Config: d.Config, Clock: d.Clock}
-	cmds.Routes(s)
+	ports.Projects(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.ProjectsHandler{Repo: d.Repository, Pool: d.Pool, Flows: flows, Validate: s.Validate}, d.Config)
 	files := &commands.FlowFiles{Flows: flows, Pool: d.Pool, Config: d.Config, Clock: d.Clock}
 	files.Routes(s)
 	readapi.RegisterProjectReads(s, d.Pool, d.Clock)
