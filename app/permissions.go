@@ -9,6 +9,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -36,8 +37,7 @@ func (Permissions) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (Permissions) Routes(s *httpapi.Server, d Deps) {
-	cmds := &commands.Permissions{Server: s, Repo: d.Repository, Pool: d.Pool, Clock: d.Clock}
-	cmds.Routes(s)
+	ports.Permissions(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock}, &commands.PermissionsHandler{Repo: d.Repository})
 	readapi.RegisterPermissionReads(s, d.Pool)
 	readapi.RegisterAccessExplain(s, d.Pool)
 }

@@ -37,8 +37,8 @@ func (Projects) Projections() []*projections.Projection {
 // Routes implements Module.
 func (Projects) Routes(s *httpapi.Server, d Deps) {
 	flows := &commands.Flows{Repo: d.Repository, Pool: d.Pool, Reads: ports.FlowReads{Pool: d.Pool}}
-	cmds := &commands.Projects{Server: s, Repo: d.Repository, Pool: d.Pool, Flows: flows, Config: d.Config, Clock: d.Clock}
-	cmds.Routes(s)
+	ports.Projects(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.ProjectsHandler{Repo: d.Repository, Pool: d.Pool, Flows: flows, Validate: s.Validate}, d.Config)
 	ports.FlowFiles(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock}, flows, d.Config)
 	readapi.RegisterProjectReads(s, d.Pool, d.Clock)
 }

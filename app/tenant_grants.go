@@ -7,6 +7,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
+	"github.com/skillflaw/skillflaw-go/ports"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -33,8 +34,8 @@ func (TenantGrants) Projections() []*projections.Projection {
 
 // Routes implements Module.
 func (TenantGrants) Routes(s *httpapi.Server, d Deps) {
-	cmds := &commands.TenantGrants{Server: s, Repo: d.Repository, Pool: d.Pool, IDs: commands.NewSequences(d.Pool), Clock: d.Clock}
-	cmds.Routes(s)
+	ports.TenantGrants(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
+		&commands.TenantGrantsHandler{Repo: d.Repository, Pool: d.Pool, IDs: commands.NewSequences(d.Pool)})
 	readapi.RegisterTenantGrantReads(s, d.Pool)
 }
 

@@ -2,130 +2,149 @@ package commands
 
 import (
 	"context"
-	"net/http"
-	"time"
 
-	"github.com/gin-gonic/gin"
-	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
-	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
-// Permissions serves the writes of the permission catalogue (#149, #151,
-// #152, #154–156, #158, #160). Every write is one decision of the
-// PermissionCatalogue aggregate (stream permissions-catalogue); only
-// those permManage lets through write.
-type Permissions struct {
-	Server *httpapi.Server
-	Repo   *Repository
-	Pool   *pgxpool.Pool
-	Clock  func() time.Time
+// The use cases of the permission catalogue (#149, #151, #152, #154–156,
+// #158, #160): each is a command value and one method of
+// PermissionsHandler that decides on the PermissionCatalogue aggregate
+// (stream permissions-catalogue) and appends, with no HTTP in sight
+// (ports.Permissions binds, calls and answers). The catalogue is shared by
+// every tenant: only superusers change it.
+
+// MsgPermSuperuser refuses a change of the catalogue by a caller who is
+// not a superuser (the words of the superuser rule's 403).
+const MsgPermSuperuser = "The user doesn't have enough privileges"
+
+// AddPermPriv adds a privilege to a module; PrivOprType nil is READ.
+type AddPermPriv struct {
+	Meta                       eventstore.Metadata
+	ModuleID, PrivID, PrivName string
+	IsSysPriv                  bool
+	PrivOprType                *string
 }
 
-// The answers of the removals.
-const (
-	msgPermPrivDeleted     = "Privilege deleted"
-	msgPermRoleDeleted     = "Role deleted"
-	msgPermRolePrivDeleted = "Role privilege deleted"
-)
-
-// PermPrivCreate is the body of Add Module Priv.
-type PermPrivCreate struct {
-	PrivID      *string `json:"priv_id" binding:"required,min=1,max=128"`
-	PrivName    *string `json:"priv_name" binding:"required,min=1,max=128"`
-	IsSysPriv   *bool   `json:"is_sys_priv" binding:"required"`
-	PrivOprType *string `json:"priv_opr_type" binding:"omitnil,oneof=READ WRITE MODIFY DELETE"`
+// ChangePermPriv changes a privilege's name or operation type (nil
+// fields stay as they are; is_sys_priv never changes).
+type ChangePermPriv struct {
+	Meta             eventstore.Metadata
+	ModuleID, PrivID string
+	Change           domain.PermPrivChange
 }
 
-// PermPrivPatch is the body of Patch Module Priv: absent or null fields
-// stay as they are.
-type PermPrivPatch struct {
-	PrivName    *string `json:"priv_name" binding:"omitnil,min=1,max=128"`
-	IsSysPriv   *bool   `json:"is_sys_priv"`
-	PrivOprType *string `json:"priv_opr_type" binding:"omitnil,oneof=READ WRITE MODIFY DELETE"`
+// RemovePermPriv removes a privilege.
+type RemovePermPriv struct {
+	Meta             eventstore.Metadata
+	ModuleID, PrivID string
 }
 
-// PermRoleCreate is the body of Add Role (the spec shows none; these are
-// the fields of its answer).
-type PermRoleCreate struct {
-	RoleID    *string `json:"role_id" binding:"required,min=1,max=32"`
-	RoleName  *string `json:"role_name" binding:"required,min=1,max=128"`
-	IsSysRole *bool   `json:"is_sys_role"`
+// AddPermRole adds a role.
+type AddPermRole struct {
+	Meta             eventstore.Metadata
+	RoleID, RoleName string
+	IsSysRole        bool
 }
 
-// PermRolePatch is the body of Patch Role: role_id, if given, must be the
-// path's (ids never change); is_sys_role may only repeat the role's flag.
-type PermRolePatch struct {
-	RoleID    *string `json:"role_id"`
-	RoleName  *string `json:"role_name" binding:"omitnil,min=1,max=128"`
-	IsSysRole *bool   `json:"is_sys_role"`
+// ChangePermRole renames a role (nil: as it is); IsSysRole, if given,
+// must repeat the role's flag.
+type ChangePermRole struct {
+	Meta      eventstore.Metadata
+	RoleID    string
+	RoleName  *string
+	IsSysRole *bool
 }
 
-// PermRolePrivCreate is the body of Add Role Priv Item.
-type PermRolePrivCreate struct {
-	ModuleID *string `json:"module_id" binding:"required,min=1,max=64"`
-	PrivID   *string `json:"priv_id" binding:"required,min=1,max=64"`
+// RemovePermRole removes a role together with the privileges it holds.
+type RemovePermRole struct {
+	Meta   eventstore.Metadata
+	RoleID string
 }
 
-// permManage is the one authorisation check of the catalogue's writes:
-// superusers only (access.Superuser): the catalogue is shared by every tenant.
-func permManage(c *gin.Context) bool {
-	if _, err := auth.RequireSuperuser(c.Request.Context()); err != nil {
-		httpapi.Fail(c, err)
-		return false
+// AddPermRolePriv lets a role hold a privilege.
+type AddPermRolePriv struct {
+	Meta                     eventstore.Metadata
+	RoleID, ModuleID, PrivID string
+}
+
+// RemovePermRolePriv takes a privilege from a role.
+type RemovePermRolePriv struct {
+	Meta                     eventstore.Metadata
+	RoleID, ModuleID, PrivID string
+}
+
+// PermWritten is what a command on the catalogue appended.
+type PermWritten struct {
+	Result eventstore.AppendResult
+}
+
+// PermissionsHandler handles the permission catalogue's commands.
+type PermissionsHandler struct {
+	Repo *Repository
+}
+
+// decide checks that the caller of ctx is a superuser, then runs fn on
+// the catalogue (DecidePermissions).
+func (h *PermissionsHandler) decide(ctx context.Context, md eventstore.Metadata, fn func(*domain.PermissionCatalogue) error) (PermWritten, error) {
+	if p, ok := auth.PrincipalFrom(ctx); !ok || !p.IsSuperuser {
+		return PermWritten{}, domain.Forbiddenf(MsgPermSuperuser)
 	}
-	return true
+	res, err := DecidePermissions(ctx, h.Repo, md, fn)
+	return PermWritten{Result: res}, err
 }
 
-// Routes registers the write operations of the permission catalogue.
-func (h *Permissions) Routes(s *httpapi.Server) {
-	models := readapi.PermissionReadModels
-	module := httpapi.Param{Name: "module_id", In: "path", Required: true}
-	priv := httpapi.Param{Name: "priv_id", In: "path", Required: true}
-	role := httpapi.Param{Name: "role_id", In: "path", Required: true}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/permissions/modules/{module_id}/privs", Access: access.Superuser(), Tag: "Permission",
-		Summary: "Add Module Priv",
-		Description: "Add a privilege to a module (404 if there is none such). priv_id is 1..128 characters of A-Z a-z 0-9 _ . - " +
-			"and unique in its module (409). is_sys_priv true is refused (422): only the built-in catalogue has system privileges.",
-		Params: []httpapi.Param{module}, Body: PermPrivCreate{}, Response: readapi.PermPrivRead{}, Status: http.StatusCreated,
-		ReadModels: models, Handler: h.addPriv})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/permissions/modules/{module_id}/privs/{priv_id}", Access: access.Superuser(), Tag: "Permission",
-		Summary: "Patch Module Priv",
-		Description: "Change a privilege's name or operation type; absent or null fields stay. is_sys_priv never changes (409 if it differs); " +
-			"a system privilege's operation type never changes (409).",
-		Params: []httpapi.Param{module, priv}, Body: PermPrivPatch{}, Response: readapi.PermPrivRead{}, ReadModels: models, Handler: h.patchPriv})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/modules/{module_id}/privs/{priv_id}", Access: access.Superuser(), Tag: "Permission",
-		Summary:     "Remove Module Priv",
-		Description: "Remove a privilege. System privileges are not removed (409), nor privileges a role holds (409 naming the roles).",
-		Params:      []httpapi.Param{module, priv}, Response: Detail{}, ReadModels: models, Handler: h.removePriv})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/permissions/roles", Access: access.Superuser(), Tag: "Permission",
-		Summary: "Add Role",
-		Description: "Add a role: role_id is 1..32 characters of a-z 0-9 _ - and unique (409). is_sys_role true is refused (422): " +
-			"only the built-in catalogue has system roles.",
-		Body: PermRoleCreate{}, Response: readapi.PermRoleRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.addRole})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/permissions/roles/{role_id}", Access: access.Superuser(), Tag: "Permission",
-		Summary:     "Patch Role",
-		Description: "Rename a role. role_id, if given, must be the path's (422); is_sys_role never changes (409 if it differs).",
-		Params:      []httpapi.Param{role}, Body: PermRolePatch{}, Response: readapi.PermRoleRead{}, ReadModels: models, Handler: h.patchRole})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/roles/{role_id}", Access: access.Superuser(), Tag: "Permission",
-		Summary:     "Remove Role",
-		Description: "Remove a role together with the privileges it holds. System roles are not removed (409).",
-		Params:      []httpapi.Param{role}, Response: Detail{}, ReadModels: models, Handler: h.removeRole})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/permissions/roles/{role_id}/privs", Access: access.Superuser(), Tag: "Permission",
-		Summary: "Add Role Priv Item",
-		Description: "Let a role hold a privilege (404 naming an unknown role, module or privilege; 409 if it holds it already). " +
-			"The privileges of system roles are the built-in matrix (409).",
-		Params: []httpapi.Param{role}, Body: PermRolePrivCreate{}, Response: readapi.PermRolePrivRead{}, Status: http.StatusCreated,
-		ReadModels: models, Handler: h.addRolePriv})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/roles/{role_id}/privs/{module_id}/{priv_id}", Access: access.Superuser(),
-		Tag: "Permission", Summary: "Remove Role Priv Item",
-		Description: "Take a privilege from a role (404 if it does not hold it). The privileges of system roles are the built-in matrix (409).",
-		Params:      []httpapi.Param{role, module, priv}, Response: Detail{}, ReadModels: models, Handler: h.removeRolePriv})
+// AddPriv handles AddPermPriv.
+func (h *PermissionsHandler) AddPriv(ctx context.Context, cmd AddPermPriv) (PermWritten, error) {
+	s := domain.PermPrivState{ModuleID: cmd.ModuleID, PrivID: cmd.PrivID, PrivName: cmd.PrivName, IsSysPriv: cmd.IsSysPriv,
+		PrivOprType: domain.PrivRead}
+	if cmd.PrivOprType != nil {
+		s.PrivOprType = *cmd.PrivOprType
+	}
+	return h.decide(ctx, cmd.Meta, func(p *domain.PermissionCatalogue) error { return p.AddPriv(s, false) })
+}
+
+// ChangePriv handles ChangePermPriv.
+func (h *PermissionsHandler) ChangePriv(ctx context.Context, cmd ChangePermPriv) (PermWritten, error) {
+	return h.decide(ctx, cmd.Meta, func(p *domain.PermissionCatalogue) error { return p.ChangePriv(cmd.ModuleID, cmd.PrivID, cmd.Change) })
+}
+
+// RemovePriv handles RemovePermPriv.
+func (h *PermissionsHandler) RemovePriv(ctx context.Context, cmd RemovePermPriv) (PermWritten, error) {
+	return h.decide(ctx, cmd.Meta, func(p *domain.PermissionCatalogue) error { return p.RemovePriv(cmd.ModuleID, cmd.PrivID) })
+}
+
+// AddRole handles AddPermRole.
+func (h *PermissionsHandler) AddRole(ctx context.Context, cmd AddPermRole) (PermWritten, error) {
+	r := domain.PermRoleState{RoleID: cmd.RoleID, RoleName: cmd.RoleName, IsSysRole: cmd.IsSysRole}
+	return h.decide(ctx, cmd.Meta, func(p *domain.PermissionCatalogue) error { return p.AddRole(r, false) })
+}
+
+// ChangeRole handles ChangePermRole.
+func (h *PermissionsHandler) ChangeRole(ctx context.Context, cmd ChangePermRole) (PermWritten, error) {
+	return h.decide(ctx, cmd.Meta, func(p *domain.PermissionCatalogue) error {
+		return p.ChangeRole(cmd.RoleID, cmd.RoleName, cmd.IsSysRole)
+	})
+}
+
+// RemoveRole handles RemovePermRole.
+func (h *PermissionsHandler) RemoveRole(ctx context.Context, cmd RemovePermRole) (PermWritten, error) {
+	return h.decide(ctx, cmd.Meta, func(p *domain.PermissionCatalogue) error { return p.RemoveRole(cmd.RoleID) })
+}
+
+// AddRolePriv handles AddPermRolePriv.
+func (h *PermissionsHandler) AddRolePriv(ctx context.Context, cmd AddPermRolePriv) (PermWritten, error) {
+	return h.decide(ctx, cmd.Meta, func(p *domain.PermissionCatalogue) error {
+		return p.AddRolePriv(cmd.RoleID, cmd.ModuleID, cmd.PrivID, false)
+	})
+}
+
+// RemoveRolePriv handles RemovePermRolePriv.
+func (h *PermissionsHandler) RemoveRolePriv(ctx context.Context, cmd RemovePermRolePriv) (PermWritten, error) {
+	return h.decide(ctx, cmd.Meta, func(p *domain.PermissionCatalogue) error {
+		return p.RemoveRolePriv(cmd.RoleID, cmd.ModuleID, cmd.PrivID)
+	})
 }
 
 // DecidePermissions loads the catalogue, lets fn decide and saves what it
@@ -139,129 +158,4 @@ func DecidePermissions(ctx context.Context, repo *Repository, md eventstore.Meta
 func SeedPermissions(ctx context.Context, repo *Repository, md eventstore.Metadata) (int, error) {
 	res, err := DecidePermissions(ctx, repo, md, domain.SeedPermissionCatalogue)
 	return len(res.Positions), err
-}
-
-// decide is the decision of a request, with the request's metadata.
-func (h *Permissions) decide(c *gin.Context, fn func(*domain.PermissionCatalogue) error) (eventstore.AppendResult, error) {
-	return DecidePermissions(c.Request.Context(), h.Repo, httpapi.Metadata(c, h.Clock()), fn)
-}
-
-// removed answers a removal with {"detail": msg} once the read model shows
-// it.
-func (h *Permissions) removed(c *gin.Context, res eventstore.AppendResult, err error, msg string) {
-	answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: msg})
-}
-
-func (h *Permissions) addPriv(c *gin.Context) {
-	if !permManage(c) {
-		return
-	}
-	var body PermPrivCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	module := c.Param("module_id")
-	s := domain.PermPrivState{ModuleID: module, PrivID: *body.PrivID, PrivName: *body.PrivName, IsSysPriv: *body.IsSysPriv,
-		PrivOprType: domain.PrivRead}
-	if body.PrivOprType != nil {
-		s.PrivOprType = *body.PrivOprType
-	}
-	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error { return p.AddPriv(s, false) })
-	answerWrite(c, h.Server, h.Pool, res.Last(), err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (readapi.PermPrivRead, error) {
-		return readapi.PermPrivByID(ctx, db, module, s.PrivID)
-	})
-}
-
-func (h *Permissions) patchPriv(c *gin.Context) {
-	if !permManage(c) {
-		return
-	}
-	var body PermPrivPatch
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	module, priv := c.Param("module_id"), c.Param("priv_id")
-	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error {
-		return p.ChangePriv(module, priv, domain.PermPrivChange{PrivName: body.PrivName, IsSysPriv: body.IsSysPriv, PrivOprType: body.PrivOprType})
-	})
-	answerWrite(c, h.Server, h.Pool, res.Last(), err, http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.PermPrivRead, error) {
-		return readapi.PermPrivByID(ctx, db, module, priv)
-	})
-}
-
-func (h *Permissions) removePriv(c *gin.Context) {
-	if !permManage(c) {
-		return
-	}
-	module, priv := c.Param("module_id"), c.Param("priv_id")
-	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error { return p.RemovePriv(module, priv) })
-	h.removed(c, res, err, msgPermPrivDeleted)
-}
-
-func (h *Permissions) addRole(c *gin.Context) {
-	if !permManage(c) {
-		return
-	}
-	var body PermRoleCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	r := domain.PermRoleState{RoleID: *body.RoleID, RoleName: *body.RoleName, IsSysRole: body.IsSysRole != nil && *body.IsSysRole}
-	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error { return p.AddRole(r, false) })
-	answerWrite(c, h.Server, h.Pool, res.Last(), err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (readapi.PermRoleRead, error) {
-		return readapi.PermRoleByID(ctx, db, r.RoleID)
-	})
-}
-
-func (h *Permissions) patchRole(c *gin.Context) {
-	if !permManage(c) {
-		return
-	}
-	var body PermRolePatch
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	role := c.Param("role_id")
-	if body.RoleID != nil && *body.RoleID != role {
-		httpapi.Fail(c, &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error", Loc: []any{"body", "role_id"},
-			Msg: "Value error, role_id cannot be changed", Input: *body.RoleID}}})
-		return
-	}
-	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error { return p.ChangeRole(role, body.RoleName, body.IsSysRole) })
-	answerWrite(c, h.Server, h.Pool, res.Last(), err, http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.PermRoleRead, error) {
-		return readapi.PermRoleByID(ctx, db, role)
-	})
-}
-
-func (h *Permissions) removeRole(c *gin.Context) {
-	if !permManage(c) {
-		return
-	}
-	role := c.Param("role_id")
-	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error { return p.RemoveRole(role) })
-	h.removed(c, res, err, msgPermRoleDeleted)
-}
-
-func (h *Permissions) addRolePriv(c *gin.Context) {
-	if !permManage(c) {
-		return
-	}
-	var body PermRolePrivCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	role, module, priv := c.Param("role_id"), *body.ModuleID, *body.PrivID
-	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error { return p.AddRolePriv(role, module, priv, false) })
-	answerWrite(c, h.Server, h.Pool, res.Last(), err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (readapi.PermRolePrivRead, error) {
-		return readapi.PermRolePrivByID(ctx, db, role, module, priv)
-	})
-}
-
-func (h *Permissions) removeRolePriv(c *gin.Context) {
-	if !permManage(c) {
-		return
-	}
-	role, module, priv := c.Param("role_id"), c.Param("module_id"), c.Param("priv_id")
-	res, err := h.decide(c, func(p *domain.PermissionCatalogue) error { return p.RemoveRolePriv(role, module, priv) })
-	h.removed(c, res, err, msgPermRolePrivDeleted)
 }

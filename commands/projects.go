@@ -1,40 +1,42 @@
 package commands
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"path"
-	"slices"
 	"strings"
-	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
-	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/readapi"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
-// Projects serves the write side of projects (Langflow's folders),
-// project uploads included.
-type Projects struct {
-	Server *httpapi.Server
-	Repo   *Repository
-	Pool   *pgxpool.Pool
-	Flows  *Flows
-	Config config.Config
-	Clock  func() time.Time
+// The use cases of projects (Langflow's folders), project uploads
+// included: each is a command value and one method of ProjectsHandler,
+// with no HTTP in sight (ports.Projects binds, calls and answers). Every
+// user's default project is made here too (EnsureDefaultProject, and with
+// a new account).
+
+// ProjectsHandler handles the projects' commands.
+type ProjectsHandler struct {
+	Repo *Repository
+	// Pool reads the read models a decision needs (free names, a
+	// project's flows, the place of its org).
+	Pool  *pgxpool.Pool
+	Flows *Flows
+	// Validate checks an imported flow against FlowCreate's binding rules
+	// and bounds, locating a failure under root (httpapi.Server.Validate;
+	// nil: domain.ValidFlowContent alone).
+	Validate func(dst any, root ...any) error
 }
 
 // ProjectsProjection names the read model of projects.
@@ -42,8 +44,9 @@ const ProjectsProjection = "projects"
 
 // Langflow's messages about projects.
 const (
-	msgProjectNotFound   = readapi.MsgProjectNotFound
+	msgProjectNotFound   = domain.MsgProjectNotFound
 	msgProjectNameUnique = "Project name must be unique"
+	msgNoFlowsInFile     = "No flows found in the file"
 	// defaultProjectDescription is Langflow's description of the default
 	// folder.
 	defaultProjectDescription = "Manage your own projects. Download and upload projects."
@@ -52,74 +55,85 @@ const (
 
 var errProjectNameTaken = domain.Conflictf(msgProjectNameUnique)
 
-// ProjectCreate is the body of Create Project. Flows of the caller listed
-// in components_list or flows_list move into the new project.
-type ProjectCreate struct {
-	Name           string                     `json:"name"`
-	Description    *string                    `json:"description"`
-	OrgID          *int64                     `json:"org_id"`
-	IsEnable       *bool                      `json:"is_enable"`
-	IsHold         *bool                      `json:"is_hold"`
-	ReleaseVersion *string                    `json:"release_version"`
-	PrivType       *string                    `json:"priv_type"`
-	ProjectSkill   *string                    `json:"project_skill"`
-	AuthSettings   map[string]json.RawMessage `json:"auth_settings"`
-	Icon           *string                    `json:"icon"`
-	ComponentsList []uuid.UUID                `json:"components_list"`
-	FlowsList      []uuid.UUID                `json:"flows_list"`
+// ProjectRefusal is a project write Langflow refuses with a 400: a name
+// the caller's other project has, the default project deleted, an upload
+// that is not a project. Kind is its domain kind; ports answers it 400
+// with Msg.
+type ProjectRefusal struct {
+	Kind error
+	Msg  string
 }
 
-// ProjectUpdate is the body of Update Project: absent or null fields stay
-// as they are; flows of the caller listed in components or flows move into
-// the project.
-type ProjectUpdate struct {
-	Name           *string                    `json:"name"`
-	Description    *string                    `json:"description"`
-	OrgID          *int64                     `json:"org_id"`
-	IsEnable       *bool                      `json:"is_enable"`
-	IsHold         *bool                      `json:"is_hold"`
-	ReleaseVersion *string                    `json:"release_version"`
-	PrivType       *string                    `json:"priv_type"`
-	ProjectSkill   *string                    `json:"project_skill"`
-	AuthSettings   map[string]json.RawMessage `json:"auth_settings"`
-	Icon           *string                    `json:"icon"`
-	Components     []uuid.UUID                `json:"components"`
-	Flows          []uuid.UUID                `json:"flows"`
+func (e *ProjectRefusal) Error() string { return e.Msg }
+
+// Unwrap reports the kind.
+func (e *ProjectRefusal) Unwrap() error { return e.Kind }
+
+func projectRefusal(kind error, msg string) error { return &ProjectRefusal{Kind: kind, Msg: msg} }
+
+// AddProject creates a project of Caller with Fields (its name made
+// unique) and moves the caller's flows among Move into it.
+type AddProject struct {
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	Fields domain.ProjectFields
+	Move   []uuid.UUID
 }
 
-// DeletedFlows is Delete Project's answer: the ids of the flows deleted
-// with the project.
-type DeletedFlows struct {
-	Detail []string `json:"detail"`
+// ChangeProject changes project ProjectID of Caller (nil fields of Change
+// stay as they are) and moves the caller's flows among Move into it.
+type ChangeProject struct {
+	Caller    auth.Principal
+	Meta      eventstore.Metadata
+	ProjectID uuid.UUID
+	Change    domain.ProjectChange
+	Move      []uuid.UUID
 }
 
-// Routes registers the write operations of projects.
-func (h *Projects) Routes(s *httpapi.Server) {
-	models := readapi.ProjectReadModels
-	projectID := []httpapi.Param{{Name: "project_id", In: "path", Format: "uuid"}}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/projects/", Access: access.Own("projects", "write"), Tag: "Projects", Summary: "Create Project",
-		Description: "Create a project of the caller. A name the caller already uses gets Langflow's \" (n)\" suffix. " +
-			"The caller's flows listed in components_list and flows_list move into the new project. " +
-			"The secrets of auth_settings (api_key, client_secret, password, token … and keys ending in _secret, _token, " +
-			"_password, _api_key, at any depth) are shown masked.",
-		Body: ProjectCreate{}, Response: readapi.ProjectRead{}, Status: http.StatusCreated, ReadModels: models, Handler: h.create})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/projects/{project_id}", Access: access.Own("projects", "modify"), Tag: "Projects", Summary: "Update Project",
-		Description: "Update a project of the caller; absent or null fields stay as they are. A name another project of the " +
-			"caller has is 400. The caller's flows listed in components and flows move into the project. A masked " +
-			"secret sent back in auth_settings keeps the one stored at the same place (arrays by index).",
-		Params: projectID, Body: ProjectUpdate{}, Response: readapi.ProjectRead{}, ReadModels: models, Handler: h.update})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/projects/{project_id}", Access: access.Own("projects", "delete"), Tag: "Projects", Summary: "Delete Project",
-		Description: "Delete a project of the caller and its flows (both soft: is_deleted becomes true, names are free again); " +
-			"detail lists the ids of the flows deleted. The default project cannot be deleted (400).",
-		Params: projectID, Response: DeletedFlows{}, ReadModels: models, Handler: h.delete})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/projects/upload/", Access: access.Own("projects", "write"), Tag: "Projects", Summary: "Upload File",
-		Description: "Upload flows from a file (multipart field file) into a new project: a JSON document " +
-			"{folder_name, folder_description, flows: [FlowCreate]} or a zip of flow JSON files (the project is named " +
-			"after the zip file). Project and flow names are made unique; imported flows get new ids.",
-		Params:   []httpapi.Param{{Name: "file", In: "query", Description: "Multipart form field (multipart/form-data body), not a query parameter."}},
-		Response: []readapi.FlowRead{}, Status: http.StatusCreated, ReadModels: models,
-		LargeBody: true, Handler: h.upload})
+// RemoveProject deletes project ProjectID of Caller and its flows.
+type RemoveProject struct {
+	Caller    auth.Principal
+	Meta      eventstore.Metadata
+	ProjectID uuid.UUID
 }
+
+// UploadProject creates a project of Caller from an uploaded file, named
+// FileName, of Data: a zip of flow JSON files when Zip (its directory,
+// over Data) is not nil, else a JSON document {folder_name,
+// folder_description, flows}. Limit bounds the JSON a zip unpacks to.
+type UploadProject struct {
+	Caller   auth.Principal
+	Meta     eventstore.Metadata
+	FileName string
+	Data     []byte
+	Zip      *zip.Reader
+	Limit    int64
+}
+
+// ProjectWritten is what a project command did: the project and what it
+// appended.
+type ProjectWritten struct {
+	ID     uuid.UUID
+	Result eventstore.AppendResult
+}
+
+// ProjectRemoved is what RemoveProject did: the ids of the flows deleted
+// with the project, and where its last event landed.
+type ProjectRemoved struct {
+	Deleted []string
+	Last    eventstore.Position
+}
+
+// ProjectUploaded is what UploadProject did: the new project, its flows
+// and where the last event landed.
+type ProjectUploaded struct {
+	ID    uuid.UUID
+	Flows []uuid.UUID
+	Last  eventstore.Position
+}
+
+// UploadLimit is the largest upload, from SKILLFLAW_MAX_FILE_SIZE_UPLOAD.
+func UploadLimit(cfg config.Config) int64 { return uploadLimit(cfg) }
 
 // uploadLimit is the largest upload, from SKILLFLAW_MAX_FILE_SIZE_UPLOAD.
 func uploadLimit(cfg config.Config) int64 { return int64(max(cfg.MaxFileSizeUploadMB, 1)) << 20 }
@@ -166,10 +180,11 @@ func projectNameClaims(ctx context.Context, repo *Repository, user int64, owner,
 	return out, nil
 }
 
-// projectNameError answers a taken name with Langflow's 400.
+// projectNameError refuses a taken name as Langflow does (a
+// ProjectRefusal: 400).
 func projectNameError(err error) error {
 	if errors.Is(err, errProjectNameTaken) {
-		return badRequest(msgProjectNameUnique)
+		return projectRefusal(domain.ErrConflict, msgProjectNameUnique)
 	}
 	return err
 }
@@ -265,7 +280,7 @@ func loadOwnProject(ctx context.Context, repo *Repository, caller auth.Principal
 // moveFlows moves the caller's flows among ids into project (others,
 // unknown and deleted ones are skipped) and returns them to save with the
 // project. A locked flow refuses (423), as any edit of it does.
-func (h *Projects) moveFlows(ctx context.Context, caller auth.Principal, project uuid.UUID, ids []uuid.UUID) ([]Aggregate, error) {
+func (h *ProjectsHandler) moveFlows(ctx context.Context, caller auth.Principal, project uuid.UUID, ids []uuid.UUID) ([]Aggregate, error) {
 	var out []Aggregate
 	seen := map[uuid.UUID]bool{}
 	for _, id := range ids {
@@ -299,9 +314,16 @@ func projectPlacedIn(ctx context.Context, pool *pgxpool.Pool, tenant *uuid.UUID,
 		tenancy.Place{Kind: tenancy.PlaceOrg, ID: org, Where: []any{"body", "org_id"}})
 }
 
-// CreateProject creates a project of caller with fields (its name made
+// Add handles AddProject: the project and the flows moved into it are
+// saved atomically.
+func (h *ProjectsHandler) Add(ctx context.Context, cmd AddProject) (ProjectWritten, error) {
+	id, res, err := h.createProject(ctx, cmd.Caller, cmd.Fields, cmd.Move, cmd.Meta)
+	return ProjectWritten{ID: id, Result: res}, err
+}
+
+// createProject creates a project of caller with fields (its name made
 // unique) and moves the caller's flows among move into it, atomically.
-func (h *Projects) CreateProject(ctx context.Context, caller auth.Principal, fields domain.ProjectFields, move []uuid.UUID, md eventstore.Metadata) (uuid.UUID, eventstore.AppendResult, error) {
+func (h *ProjectsHandler) createProject(ctx context.Context, caller auth.Principal, fields domain.ProjectFields, move []uuid.UUID, md eventstore.Metadata) (uuid.UUID, eventstore.AppendResult, error) {
 	id := uuid.New()
 	if err := domain.ValidProjectName(fields.Name); err != nil {
 		return id, eventstore.AppendResult{}, err
@@ -340,76 +362,12 @@ func (h *Projects) CreateProject(ctx context.Context, caller auth.Principal, fie
 	return id, res, projectNameError(err)
 }
 
-func (h *Projects) create(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	var body ProjectCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	settings, err := authSettings(body.AuthSettings)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	fields := domain.ProjectFields{
-		Name: body.Name, Description: deref(body.Description), IsEnable: body.IsEnable == nil || *body.IsEnable,
-		IsHold: derefB(body.IsHold), ReleaseVersion: body.ReleaseVersion, PrivType: body.PrivType,
-		ProjectSkill: body.ProjectSkill, AuthSettings: settings, Icon: body.Icon,
-	}
-	if body.OrgID != nil {
-		fields.OrgID = *body.OrgID
-	}
-	id, res, err := h.CreateProject(ctx, caller, fields, slices.Concat(body.ComponentsList, body.FlowsList), httpapi.Metadata(c, h.Clock()))
-	h.answerProject(c, caller, id, res, err, http.StatusCreated)
-}
-
-// authSettings turns a body's auth_settings into JSON (nil when absent).
-func authSettings(m map[string]json.RawMessage) (json.RawMessage, error) {
-	if m == nil {
-		return nil, nil
-	}
-	return json.Marshal(m)
-}
-
-// answerProject answers a write on a project with its row, once the read
-// models show the write.
-func (h *Projects) answerProject(c *gin.Context, caller auth.Principal, id uuid.UUID, res eventstore.AppendResult, err error, status int) {
-	answerWrite(c, h.Server, h.Pool, res.Last(), err, status, func(ctx context.Context, db readapi.DB) (readapi.ProjectRead, error) {
-		return readapi.OwnProject(ctx, db, caller.UserID, id)
-	})
-}
-
-func (h *Projects) update(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	id, ok := httpapi.PathUUID(c, "project_id")
-	if !ok {
-		return
-	}
-	var body ProjectUpdate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	settings, err := authSettings(body.AuthSettings)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	change := domain.ProjectChange{
-		Name: body.Name, Description: body.Description, OrgID: body.OrgID, IsEnable: body.IsEnable, IsHold: body.IsHold,
-		ReleaseVersion: body.ReleaseVersion, PrivType: body.PrivType, ProjectSkill: body.ProjectSkill,
-		AuthSettings: settings, Icon: body.Icon,
-	}
-	var res eventstore.AppendResult
-	res, err = h.Repo.Update(ctx, httpapi.Metadata(c, h.Clock()), func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
-		p, err := loadOwnProject(ctx, h.Repo, caller, id)
+// Change handles ChangeProject: a name another project of the caller has
+// is refused (ProjectRefusal).
+func (h *ProjectsHandler) Change(ctx context.Context, cmd ChangeProject) (ProjectWritten, error) {
+	id, change := cmd.ProjectID, cmd.Change
+	res, err := h.Repo.Update(ctx, cmd.Meta, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
+		p, err := loadOwnProject(ctx, h.Repo, cmd.Caller, id)
 		if err != nil {
 			return nil, err
 		}
@@ -424,62 +382,49 @@ func (h *Projects) update(c *gin.Context) {
 		}
 		var claims []Aggregate
 		if old != "" {
-			if claims, err = projectNameClaims(ctx, h.Repo, caller.UserID, p.StreamID(), p.Fields().Name, old); err != nil {
+			if claims, err = projectNameClaims(ctx, h.Repo, cmd.Caller.UserID, p.StreamID(), p.Fields().Name, old); err != nil {
 				return nil, err
 			}
 		}
-		flows, err := h.moveFlows(ctx, caller, id, slices.Concat(body.Components, body.Flows))
+		flows, err := h.moveFlows(ctx, cmd.Caller, id, cmd.Move)
 		if err != nil {
 			return nil, err
 		}
 		return append(append([]Aggregate{p}, claims...), flows...), nil
 	})
-	h.answerProject(c, caller, id, res, projectNameError(err), http.StatusOK)
+	return ProjectWritten{ID: id, Result: res}, projectNameError(err)
 }
 
-func (h *Projects) delete(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	id, ok := httpapi.PathUUID(c, "project_id")
-	if !ok {
-		return
-	}
-	md := httpapi.Metadata(c, h.Clock())
-	deleted, last, err := h.DeleteProject(ctx, caller, id, md)
-	answerValue(c, h.Server, last, err, http.StatusOK, DeletedFlows{Detail: deleted})
-}
-
-// DeleteProject deletes project id of caller and its flows (soft deletes;
-// the names they held are free again) and returns the ids of the flows it
-// deleted. The flows go first, each atomically with its claims, then the
-// project with its name claim: a failure part way leaves the project in
-// place with fewer flows, and deleting it again finishes the work.
-func (h *Projects) DeleteProject(ctx context.Context, caller auth.Principal, id uuid.UUID, md eventstore.Metadata) ([]string, eventstore.Position, error) {
-	var last eventstore.Position
+// Remove handles RemoveProject: it deletes the project and its flows
+// (soft deletes; the names they held are free again). The flows go first,
+// each atomically with its claims, then the project with its name claim:
+// a failure part way leaves the project in place with fewer flows, and
+// deleting it again finishes the work. The default project is refused
+// (ProjectRefusal).
+func (h *ProjectsHandler) Remove(ctx context.Context, cmd RemoveProject) (ProjectRemoved, error) {
+	caller, id, md := cmd.Caller, cmd.ProjectID, cmd.Meta
+	var out ProjectRemoved
 	p, err := loadOwnProject(ctx, h.Repo, caller, id)
 	if err != nil {
-		return nil, last, err
+		return out, err
 	}
 	if p.IsDefault() {
-		return nil, last, badRequest(domain.ErrDefaultProject.Message)
+		return out, projectRefusal(domain.ErrInvalid, domain.ErrDefaultProject.Message)
 	}
 	rows, _ := h.Pool.Query(ctx, `SELECT id FROM flows WHERE project_id = $1 AND user_id = $2 AND NOT is_deleted
 ORDER BY updated_at DESC, id DESC`, id, p.UserID())
 	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	if err != nil {
-		return nil, last, fmt.Errorf("flows of project %s: %w", id, err)
+		return out, fmt.Errorf("flows of project %s: %w", id, err)
 	}
-	deleted := []string{}
+	out.Deleted = []string{}
 	for _, f := range ids {
 		n, pos, err := h.Flows.DeleteFlows(ctx, caller, []uuid.UUID{f}, md)
 		if err != nil {
-			return deleted, last, err
+			return out, err
 		}
 		if n == 1 {
-			deleted, last = append(deleted, f.String()), pos
+			out.Deleted, out.Last = append(out.Deleted, f.String()), pos
 		}
 	}
 	res, err := h.Repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
@@ -497,68 +442,74 @@ ORDER BY updated_at DESC, id DESC`, id, p.UserID())
 		return append([]Aggregate{p}, claims...), nil
 	})
 	if err == nil {
-		last = res.Last()
+		out.Last = res.Last()
 	}
-	return deleted, last, err
+	return out, err
 }
 
-func (h *Projects) upload(c *gin.Context) {
-	ctx := c.Request.Context()
-	caller, ok := auth.CallerOf(c)
-	if !ok {
-		return
-	}
-	limit := importLimit(c, h.Config)
-	file, err := readUpload(c, limit)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
+// Upload handles UploadProject: the project (its name made unique), then
+// its flows, as Create Flow makes them (names and endpoint names made
+// unique, new ids). Every flow is checked before anything is written.
+func (h *ProjectsHandler) Upload(ctx context.Context, cmd UploadProject) (ProjectUploaded, error) {
 	var (
 		fields domain.ProjectFields
 		flows  []FlowInput
+		err    error
 	)
-	if file.zip {
-		if flows, err = file.zipFlows(limit); err != nil {
-			httpapi.Fail(c, err)
-			return
+	if cmd.Zip != nil {
+		file := &uploadFile{name: cmd.FileName, zip: true, data: cmd.Data, zr: cmd.Zip}
+		if flows, err = file.zipFlows(cmd.Limit); err != nil {
+			return ProjectUploaded{}, err
 		}
-		fields.Name = projectNameOfFile(file.name)
-	} else if fields, flows, err = projectDocument(file.data); err != nil {
-		httpapi.Fail(c, err)
-		return
+		fields.Name = projectNameOfFile(cmd.FileName)
+	} else if fields, flows, err = projectDocument(cmd.Data); err != nil {
+		return ProjectUploaded{}, err
 	}
 	fields.IsEnable = true
 	if len(flows) == 0 {
-		httpapi.Fail(c, badRequest("No flows found in the file"))
-		return
+		return ProjectUploaded{}, projectRefusal(domain.ErrInvalid, msgNoFlowsInFile)
 	}
 	if err := domain.ValidProjectName(fields.Name); err != nil {
-		httpapi.Fail(c, err)
-		return
+		return ProjectUploaded{}, err
 	}
-	if err := checkImports(h.Server, flows); err != nil {
-		httpapi.Fail(c, err)
-		return
+	if err := h.checkImports(flows); err != nil {
+		return ProjectUploaded{}, err
 	}
-	md := httpapi.Metadata(c, h.Clock())
-	id, res, err := h.CreateProject(ctx, caller, fields, nil, md)
+	id, res, err := h.createProject(ctx, cmd.Caller, fields, nil, cmd.Meta)
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return ProjectUploaded{}, err
 	}
 	for i := range flows {
 		flows[i].ProjectID = &id
 	}
-	ids, last, err := h.Flows.CreateFlows(ctx, caller, flows, md)
+	ids, last, err := h.Flows.CreateFlows(ctx, cmd.Caller, flows, cmd.Meta)
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return ProjectUploaded{}, err
 	}
 	if last.IsZero() {
 		last = res.Last()
 	}
-	answerFlows(c, h.Server, h.Pool, ids, last, http.StatusCreated)
+	return ProjectUploaded{ID: id, Flows: ids, Last: last}, nil
+}
+
+// checkImports checks every flow of an upload before any is created (see
+// checkImports of the flow uploads), with h.Validate.
+func (h *ProjectsHandler) checkImports(flows []FlowInput) error {
+	if len(flows) > MaxFlowsPerBatch {
+		return tooManyFlows([]any{"flows"}, len(flows))
+	}
+	for i, in := range flows {
+		if err := domain.ValidFlowContent(withDefaults(flowContentOf(in))); err != nil {
+			return uploadInvalid([]any{"flows", i}, err.Error())
+		}
+		if h.Validate == nil {
+			continue
+		}
+		if err := h.Validate(&in, "body", "file", "flows", i); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // projectNameOfFile names the project of an uploaded zip: the file's name
@@ -578,13 +529,13 @@ func projectDocument(data []byte) (domain.ProjectFields, []FlowInput, error) {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(data, &doc); err != nil {
 		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
-			return domain.ProjectFields{}, nil, badRequest("Invalid JSON file: " + err.Error())
+			return domain.ProjectFields{}, nil, projectRefusal(domain.ErrInvalid, "Invalid JSON file: "+err.Error())
 		}
 	}
 	rawName, hasName := doc["folder_name"]
 	rawFlows, hasFlows := doc["flows"]
 	if !hasName || !hasFlows {
-		return domain.ProjectFields{}, nil, badRequest("Missing required field(s): folder_name, flows")
+		return domain.ProjectFields{}, nil, projectRefusal(domain.ErrInvalid, "Missing required field(s): folder_name, flows")
 	}
 	var fields domain.ProjectFields
 	if err := json.Unmarshal(rawName, &fields.Name); err != nil {

@@ -4,122 +4,114 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"time"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
-	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/readapi"
-	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
-// TenantGrants serves the writes of tenant role grants (#78–80, #82–84,
-// #86–88): roles granted in a tenant to users, user groups and orgs. Every
-// write is one decision of the tenant's TenantGrants aggregate; only
-// holders of permissions.write/delete in the tenant write (access.Tenant).
-// The role must exist in the permission catalogue (its aggregate is loaded: exact); the user must
-// exist and be active (users read model); the group or org must be one of
-// THAT tenant (its UserGroups / OrgTree aggregate is loaded: exact).
-type TenantGrants struct {
-	Server *httpapi.Server
-	Repo   *Repository
-	Pool   *pgxpool.Pool
-	IDs    IDs
-	Clock  func() time.Time
-}
-
-// TenantUserRoleCreate is the body of Add Tenant User Role: the user by
-// uid, else by username (uid wins when both are given).
-type TenantUserRoleCreate struct {
-	TenantID uuid.UUID `json:"tenant_id" binding:"required"`
-	RoleID   *string   `json:"role_id" binding:"required,min=1,max=32"`
-	UID      *int64    `json:"uid"`
-	Username *string   `json:"username"`
-}
-
-// TenantGroupRoleCreate is the body of Add Tenant Group Role: the group by
-// group_id, else by group_name (case-insensitive; group_id wins).
-type TenantGroupRoleCreate struct {
-	TenantID  uuid.UUID `json:"tenant_id" binding:"required"`
-	RoleID    *string   `json:"role_id" binding:"required,min=1,max=32"`
-	GroupID   *int64    `json:"group_id"`
-	GroupName *string   `json:"group_name"`
-}
-
-// TenantOrgRoleCreate is the body of Add Tenant Org Role: the org by
-// org_id, else by org_name (case-insensitive, must name one org of the
-// tenant; org_id wins).
-type TenantOrgRoleCreate struct {
-	TenantID uuid.UUID `json:"tenant_id" binding:"required"`
-	RoleID   *string   `json:"role_id" binding:"required,min=1,max=32"`
-	OrgID    *int64    `json:"org_id"`
-	OrgName  *string   `json:"org_name"`
-}
-
-// TenantRolesDelete is the body of the batch removals.
-type TenantRolesDelete struct {
-	IDs []int64 `json:"ids" binding:"required"`
-}
-
-// TenantRolesDeleted answers a batch removal.
-type TenantRolesDeleted struct {
-	DeletedCount int `json:"deleted_count"`
-}
-
-// grantTenantQuery is the optional tenant of the removals (not in the
-// contract, whose removals name no tenant: else X-Tenant-Id, else the
-// system tenant).
-type grantTenantQuery struct {
-	TenantID *uuid.UUID `form:"tenant_id"`
-}
+// The use cases of tenant role grants (#78–80, #82–84, #86–88): roles
+// granted in a tenant to users, user groups and orgs. Each is a command
+// value and one method of TenantGrantsHandler that decides on the
+// tenant's TenantGrants aggregate and appends, with no HTTP in sight
+// (ports.TenantGrants binds, resolves the tenant, calls and answers; only
+// holders of permissions.write/delete in the tenant get here). The role
+// must exist in the permission catalogue (its aggregate is loaded:
+// exact); the user must exist and be active (users read model); the
+// group or org must be one of THAT tenant (its UserGroups / OrgTree
+// aggregate is loaded: exact).
 
 const msgGrantsBusy = "The tenant's role grants are being changed by other requests; try again"
 
-// Routes registers the write operations of tenant role grants.
-func (h *TenantGrants) Routes(s *httpapi.Server) {
-	tenant := httpapi.Param{Name: "tenant_id", In: "query", Format: "uuid", Place: tenancy.PlaceTenant,
-		Description: "The tenant (not in the contract; else the X-Tenant-Id header, else the system tenant)."}
-	type kind struct {
-		path, what, subject string
-		body, resp          any
-		models              []string
-		add                 gin.HandlerFunc
-	}
-	for _, k := range []kind{
-		{"user-roles", "User", "a user (uid, else username; active)", TenantUserRoleCreate{}, readapi.TenantUserRoleRead{},
-			readapi.TenantUserRoleReadModels, h.addUser},
-		{"group-roles", "Group", "a user group of the tenant (group_id, else group_name)", TenantGroupRoleCreate{},
-			readapi.TenantGroupRoleRead{}, readapi.TenantGroupRoleReadModels, h.addGroup},
-		{"org-roles", "Org", "an org of the tenant (org_id, else org_name)", TenantOrgRoleCreate{}, readapi.TenantOrgRoleRead{},
-			readapi.TenantOrgRoleReadModels, h.addOrg},
-	} {
-		kindName := map[string]string{"User": domain.GrantUser, "Group": domain.GrantGroup, "Org": domain.GrantOrg}[k.what]
-		rel := []httpapi.Param{{Name: "relation_id", In: "path", Type: "integer", Place: tenancy.PlaceTenantUserRelation}, tenant}
-		rel[0].Place = map[string]string{domain.GrantUser: tenancy.PlaceTenantUserRelation,
-			domain.GrantGroup: tenancy.PlaceTenantGroupRelation, domain.GrantOrg: tenancy.PlaceTenantOrgRelation}[kindName]
-		s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/tenants/" + k.path, Tag: "Tenants",
-			Summary: "Add Tenant " + k.what + " Role",
-			Description: "Grant a role of the permission catalogue (404 if unknown) in tenant tenant_id to " + k.subject +
-				" (404 if unknown). The same subject and role twice is 409.",
-			Body: k.body, Response: k.resp, Status: http.StatusCreated, ReadModels: k.models, Access: access.Tenant("permissions", "write"), Handler: k.add})
-		s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/tenants/" + k.path, Tag: "Tenants",
-			Summary: "Batch Remove Tenant " + k.what + " Role",
-			Description: "Remove the tenant's " + kindName + " role relations among ids; ids that are not such relations of " +
-				"the tenant are ignored. deleted_count is how many were removed.",
-			Params: []httpapi.Param{tenant}, Body: TenantRolesDelete{}, Response: TenantRolesDeleted{}, ReadModels: k.models,
-			Access: access.Tenant("permissions", "delete"), Handler: h.removeMany(kindName)})
-		s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/tenants/" + k.path + "/{relation_id}", Tag: "Tenants",
-			Summary:     "Remove Tenant " + k.what + " Role",
-			Description: "Remove one " + kindName + " role relation of the tenant (404 if it has none with that id).",
-			Params:      rel, Response: Detail{}, ReadModels: k.models, Access: access.Tenant("permissions", "delete"), Handler: h.removeOne(kindName)})
-	}
+// AddTenantUserRole grants Role in Tenant to a user: by UID, else by
+// Username (case-insensitive).
+type AddTenantUserRole struct {
+	Tenant   uuid.UUID
+	Meta     eventstore.Metadata
+	Role     string
+	UID      *int64
+	Username *string
+}
+
+// AddTenantGroupRole grants Role in Tenant to a user group of the
+// tenant: by GroupID, else by GroupName (case-insensitive).
+type AddTenantGroupRole struct {
+	Tenant    uuid.UUID
+	Meta      eventstore.Metadata
+	Role      string
+	GroupID   *int64
+	GroupName *string
+}
+
+// AddTenantOrgRole grants Role in Tenant to an org of the tenant: by
+// OrgID, else by OrgName (case-insensitive; it must name one org).
+type AddTenantOrgRole struct {
+	Tenant  uuid.UUID
+	Meta    eventstore.Metadata
+	Role    string
+	OrgID   *int64
+	OrgName *string
+}
+
+// RemoveTenantRole removes role relation RelationID of kind Kind
+// (domain.GrantUser, GrantGroup or GrantOrg) from Tenant.
+type RemoveTenantRole struct {
+	Tenant     uuid.UUID
+	Meta       eventstore.Metadata
+	Kind       string
+	RelationID int64
+}
+
+// RemoveTenantRoles removes the role relations of kind Kind among IDs
+// from Tenant; the others are ignored.
+type RemoveTenantRoles struct {
+	Tenant uuid.UUID
+	Meta   eventstore.Metadata
+	Kind   string
+	IDs    []int64
+}
+
+// TenantGrantWritten is what a grant command did: the relation (its id)
+// and what it appended.
+type TenantGrantWritten struct {
+	ID     int64
+	Result eventstore.AppendResult
+}
+
+// TenantGrantsRemoved is what a batch removal did: how many relations it
+// removed and what it appended.
+type TenantGrantsRemoved struct {
+	Count  int
+	Result eventstore.AppendResult
+}
+
+// GrantFieldError refuses a grant's subject at one field of its request
+// (uid, username, group_id, org_name …), with the value given: its kind
+// is domain.ErrInvalid, and ports answers it at that field.
+type GrantFieldError struct {
+	Field string
+	Input any
+	Msg   string
+}
+
+func (e *GrantFieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// Unwrap reports the kind (domain.ErrInvalid).
+func (e *GrantFieldError) Unwrap() error { return domain.ErrInvalid }
+
+func grantFieldError(field string, input any, msg string) error {
+	return &GrantFieldError{Field: field, Input: input, Msg: msg}
+}
+
+// TenantGrantsHandler handles the commands of tenant role grants.
+type TenantGrantsHandler struct {
+	Repo *Repository
+	// Pool reads the users read model (a user to grant a role to).
+	Pool *pgxpool.Pool
+	IDs  IDs
 }
 
 // LoadTenantGrants folds the role grants of tenant (empty when it has none).
@@ -129,7 +121,7 @@ func LoadTenantGrants(ctx context.Context, repo *Repository, tenant uuid.UUID) (
 
 // decide runs fn on tenant's grants and saves what it recorded with md (as
 // the tenant's event), again on a lost race; too many lost races are 409.
-func (h *TenantGrants) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.TenantGrants) error) (eventstore.AppendResult, error) {
+func (h *TenantGrantsHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.TenantGrants) error) (eventstore.AppendResult, error) {
 	md.TenantID = tenant
 	res, err := decideAgain(ctx, h.Repo, func() *domain.TenantGrants { return domain.LoadTenantGrants(tenant) }, fn, md)
 	if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
@@ -138,26 +130,8 @@ func (h *TenantGrants) decide(ctx context.Context, tenant uuid.UUID, md eventsto
 	return res, err
 }
 
-// begin checks the caller may manage, binds the tenant's query (if query)
-// and resolves the tenant.
-func (h *TenantGrants) begin(c *gin.Context, param *uuid.UUID) (tenancy.Tenant, eventstore.Metadata, bool) {
-	t, ok := tenancy.Resolve(c, h.Pool, param)
-	if !ok {
-		return t, eventstore.Metadata{}, false
-	}
-	md := httpapi.Metadata(c, h.Clock())
-	md.TenantID = t.ID
-	return t, md, true
-}
-
-// bodyError is a 422 at ["body", field].
-func bodyError(field string, input any, msg string) error {
-	return &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error", Loc: []any{"body", field},
-		Msg: "Value error, " + msg, Input: input}}}
-}
-
 // roleExists refuses (404) a role the permission catalogue does not have.
-func (h *TenantGrants) roleExists(ctx context.Context, role string) error {
+func (h *TenantGrantsHandler) roleExists(ctx context.Context, role string) error {
 	cat, err := loadOrNew(ctx, h.Repo, domain.NewPermissionCatalogue)
 	if err != nil {
 		return err
@@ -168,26 +142,20 @@ func (h *TenantGrants) roleExists(ctx context.Context, role string) error {
 	return nil
 }
 
-// add is the common part of the three grants: subject resolves the
-// subject's id (and refuses a bad one), read answers the new relation.
-func add[T any](h *TenantGrants, c *gin.Context, tenantID uuid.UUID, role, kind string,
-	subject func(ctx context.Context, tenant uuid.UUID) (int64, error),
-	read func(ctx context.Context, db readapi.DB, tenant uuid.UUID, id int64) (T, error)) {
-	t, md, ok := h.begin(c, &tenantID)
-	if !ok {
-		return
-	}
-	ctx := c.Request.Context()
-	sid, err := subject(ctx, t.ID)
+// grant is the common part of the three grants: subject resolves the
+// subject's id (and refuses a bad one); the same subject and role twice
+// is 409.
+func (h *TenantGrantsHandler) grant(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, role, kind string,
+	subject func(ctx context.Context, tenant uuid.UUID) (int64, error)) (TenantGrantWritten, error) {
+	sid, err := subject(ctx, tenant)
 	if err == nil {
 		err = h.roleExists(ctx, role)
 	}
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return TenantGrantWritten{}, err
 	}
 	var id int64
-	res, err := h.decide(ctx, t.ID, md, func(g *domain.TenantGrants) error {
+	res, err := h.decide(ctx, tenant, md, func(g *domain.TenantGrants) error {
 		if other, dup := g.Holds(kind, sid, role); dup {
 			return domain.Conflictf("%s already has role %q in this tenant (relation %d)", subjectLabel(kind, sid), role, other)
 		}
@@ -200,7 +168,7 @@ func add[T any](h *TenantGrants, c *gin.Context, tenantID uuid.UUID, role, kind 
 		}
 		return g.Grant(id, kind, sid, role)
 	})
-	answerWrite(c, h.Server, h.Pool, res.Last(), err, http.StatusCreated, func(ctx context.Context, db readapi.DB) (T, error) { return read(ctx, db, t.ID, id) })
+	return TenantGrantWritten{ID: id, Result: res}, err
 }
 
 func subjectLabel(kind string, id int64) string {
@@ -213,18 +181,16 @@ func subjectLabel(kind string, id int64) string {
 	return fmt.Sprintf("User %d", id)
 }
 
-func (h *TenantGrants) addUser(c *gin.Context) {
-	var body TenantUserRoleCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	add(h, c, body.TenantID, *body.RoleID, domain.GrantUser, func(ctx context.Context, _ uuid.UUID) (int64, error) {
-		return grantUser(ctx, h.Pool, body.UID, body.Username)
-	}, readapi.TenantUserRoleByID)
+// AddUserRole handles AddTenantUserRole.
+func (h *TenantGrantsHandler) AddUserRole(ctx context.Context, cmd AddTenantUserRole) (TenantGrantWritten, error) {
+	return h.grant(ctx, cmd.Tenant, cmd.Meta, cmd.Role, domain.GrantUser, func(ctx context.Context, _ uuid.UUID) (int64, error) {
+		return grantUser(ctx, h.Pool, cmd.UID, cmd.Username)
+	})
 }
 
 // grantUser finds the active user by uid, else by username
-// (case-insensitive): 404 naming an unknown one, 422 an inactive one.
+// (case-insensitive): 404 naming an unknown one, invalid at its field an
+// inactive one.
 func grantUser(ctx context.Context, pool *pgxpool.Pool, uid *int64, username *string) (int64, error) {
 	var (
 		id     int64
@@ -243,7 +209,7 @@ func grantUser(ctx context.Context, pool *pgxpool.Pool, uid *int64, username *st
 		err = pool.QueryRow(ctx, `SELECT id, is_active FROM users WHERE lower(username) = lower($1)
 ORDER BY username = $1 DESC, id LIMIT 1`, *username).Scan(&id, &active)
 	default:
-		return 0, bodyError("uid", nil, "uid or username is required")
+		return 0, grantFieldError("uid", nil, "uid or username is required")
 	}
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -251,112 +217,81 @@ ORDER BY username = $1 DESC, id LIMIT 1`, *username).Scan(&id, &active)
 	case err != nil:
 		return 0, fmt.Errorf("read user: %w", err)
 	case !active:
-		return 0, bodyError(field, input, label+" is not active")
+		return 0, grantFieldError(field, input, label+" is not active")
 	}
 	return id, nil
 }
 
-func (h *TenantGrants) addGroup(c *gin.Context) {
-	var body TenantGroupRoleCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	add(h, c, body.TenantID, *body.RoleID, domain.GrantGroup, func(ctx context.Context, tenant uuid.UUID) (int64, error) {
-		if body.GroupID == nil && (body.GroupName == nil || *body.GroupName == "") {
-			return 0, bodyError("group_id", nil, "group_id or group_name is required")
+// AddGroupRole handles AddTenantGroupRole.
+func (h *TenantGrantsHandler) AddGroupRole(ctx context.Context, cmd AddTenantGroupRole) (TenantGrantWritten, error) {
+	return h.grant(ctx, cmd.Tenant, cmd.Meta, cmd.Role, domain.GrantGroup, func(ctx context.Context, tenant uuid.UUID) (int64, error) {
+		if cmd.GroupID == nil && (cmd.GroupName == nil || *cmd.GroupName == "") {
+			return 0, grantFieldError("group_id", nil, "group_id or group_name is required")
 		}
 		groups, err := LoadUserGroups(ctx, h.Repo, tenant)
 		if err != nil {
 			return 0, err
 		}
-		if body.GroupID != nil {
-			if _, ok := groups.Group(*body.GroupID); !ok {
-				return 0, domain.NotFoundf("User group %d not found in this tenant", *body.GroupID)
+		if cmd.GroupID != nil {
+			if _, ok := groups.Group(*cmd.GroupID); !ok {
+				return 0, domain.NotFoundf("User group %d not found in this tenant", *cmd.GroupID)
 			}
-			return *body.GroupID, nil
+			return *cmd.GroupID, nil
 		}
 		for _, g := range groups.AuditState().(domain.UserGroupsState).UserGroups {
-			if domain.ClaimKey(g.GroupName) == domain.ClaimKey(*body.GroupName) {
+			if domain.ClaimKey(g.GroupName) == domain.ClaimKey(*cmd.GroupName) {
 				return g.GroupID, nil
 			}
 		}
-		return 0, domain.NotFoundf("User group %q not found in this tenant", *body.GroupName)
-	}, readapi.TenantGroupRoleByID)
+		return 0, domain.NotFoundf("User group %q not found in this tenant", *cmd.GroupName)
+	})
 }
 
-func (h *TenantGrants) addOrg(c *gin.Context) {
-	var body TenantOrgRoleCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	add(h, c, body.TenantID, *body.RoleID, domain.GrantOrg, func(ctx context.Context, tenant uuid.UUID) (int64, error) {
-		if body.OrgID == nil && (body.OrgName == nil || *body.OrgName == "") {
-			return 0, bodyError("org_id", nil, "org_id or org_name is required")
+// AddOrgRole handles AddTenantOrgRole.
+func (h *TenantGrantsHandler) AddOrgRole(ctx context.Context, cmd AddTenantOrgRole) (TenantGrantWritten, error) {
+	return h.grant(ctx, cmd.Tenant, cmd.Meta, cmd.Role, domain.GrantOrg, func(ctx context.Context, tenant uuid.UUID) (int64, error) {
+		if cmd.OrgID == nil && (cmd.OrgName == nil || *cmd.OrgName == "") {
+			return 0, grantFieldError("org_id", nil, "org_id or org_name is required")
 		}
 		tree, err := loadOrNew(ctx, h.Repo, func() *domain.OrgTree { return domain.LoadOrgTree(tenant) })
 		if err != nil {
 			return 0, err
 		}
-		if body.OrgID != nil {
-			if _, ok := tree.Org(*body.OrgID); !ok {
-				return 0, domain.NotFoundf("Org %d not found in this tenant", *body.OrgID)
+		if cmd.OrgID != nil {
+			if _, ok := tree.Org(*cmd.OrgID); !ok {
+				return 0, domain.NotFoundf("Org %d not found in this tenant", *cmd.OrgID)
 			}
-			return *body.OrgID, nil
+			return *cmd.OrgID, nil
 		}
 		var found []int64
 		for _, o := range tree.AuditState().(domain.OrgTreeState).Orgs {
-			if domain.ClaimKey(o.OrgName) == domain.ClaimKey(*body.OrgName) {
+			if domain.ClaimKey(o.OrgName) == domain.ClaimKey(*cmd.OrgName) {
 				found = append(found, o.OrgID)
 			}
 		}
 		switch len(found) {
 		case 0:
-			return 0, domain.NotFoundf("Org %q not found in this tenant", *body.OrgName)
+			return 0, domain.NotFoundf("Org %q not found in this tenant", *cmd.OrgName)
 		case 1:
 			return found[0], nil
 		}
-		return 0, bodyError("org_name", *body.OrgName, fmt.Sprintf("%d orgs of the tenant are called %q; give org_id", len(found), *body.OrgName))
-	}, readapi.TenantOrgRoleByID)
+		return 0, grantFieldError("org_name", *cmd.OrgName, fmt.Sprintf("%d orgs of the tenant are called %q; give org_id", len(found), *cmd.OrgName))
+	})
 }
 
-func (h *TenantGrants) removeOne(kind string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		id, ok := httpapi.PathInt(c, "relation_id")
-		if !ok {
-			return
-		}
-		var q grantTenantQuery
-		if !httpapi.BindQuery(c, &q) {
-			return
-		}
-		t, md, ok := h.begin(c, q.TenantID)
-		if !ok {
-			return
-		}
-		res, err := h.decide(c.Request.Context(), t.ID, md, func(g *domain.TenantGrants) error { return g.Revoke(kind, id) })
-		answerValue(c, h.Server, res.Last(), err, http.StatusOK, Detail{Detail: "Tenant " + kind + " role deleted"})
-	}
+// RemoveRole handles RemoveTenantRole: 404 if the tenant has no such
+// relation.
+func (h *TenantGrantsHandler) RemoveRole(ctx context.Context, cmd RemoveTenantRole) (TenantGrantWritten, error) {
+	res, err := h.decide(ctx, cmd.Tenant, cmd.Meta, func(g *domain.TenantGrants) error { return g.Revoke(cmd.Kind, cmd.RelationID) })
+	return TenantGrantWritten{ID: cmd.RelationID, Result: res}, err
 }
 
-func (h *TenantGrants) removeMany(kind string) gin.HandlerFunc {
-	return func(c *gin.Context) {
-		var q grantTenantQuery
-		if !httpapi.BindQuery(c, &q) {
-			return
-		}
-		var body TenantRolesDelete
-		if !httpapi.BindJSON(c, &body) {
-			return
-		}
-		t, md, ok := h.begin(c, q.TenantID)
-		if !ok {
-			return
-		}
-		n := 0
-		res, err := h.decide(c.Request.Context(), t.ID, md, func(g *domain.TenantGrants) error {
-			n = g.RevokeAll(kind, body.IDs)
-			return nil
-		})
-		answerValue(c, h.Server, res.Last(), err, http.StatusOK, TenantRolesDeleted{DeletedCount: n})
-	}
+// RemoveRoles handles RemoveTenantRoles.
+func (h *TenantGrantsHandler) RemoveRoles(ctx context.Context, cmd RemoveTenantRoles) (TenantGrantsRemoved, error) {
+	n := 0
+	res, err := h.decide(ctx, cmd.Tenant, cmd.Meta, func(g *domain.TenantGrants) error {
+		n = g.RevokeAll(cmd.Kind, cmd.IDs)
+		return nil
+	})
+	return TenantGrantsRemoved{Count: n, Result: res}, err
 }

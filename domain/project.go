@@ -95,6 +95,10 @@ type ProjectChange struct {
 	Icon                                   *string
 }
 
+// MsgProjectNotFound answers a project that is not the caller's, deleted
+// or unknown (Langflow's words).
+const MsgProjectNotFound = "Project not found"
+
 // ErrDefaultProject refuses to delete the default project.
 var ErrDefaultProject = &Error{Kind: ErrInvalid, Message: "The default project cannot be deleted"}
 

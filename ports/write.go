@@ -78,6 +78,12 @@ type Write[C, R any] struct {
 	// caller and the tenant (else they come first): a request wrong in
 	// both is answered as the module's older port answered it.
 	PlacesLast bool
+	// TenantParam, if set, is the tenant the request itself names (a
+	// body or query field of the command; nil: none), resolved before
+	// X-Tenant-Id and the system tenant (tenancy.Resolve's param). The
+	// command's fields are bound by then (its query ones too, unless
+	// PlacesLast).
+	TenantParam func(cmd C) *uuid.UUID
 	// Answer reads the answer (the read model's row) once the operation's
 	// read models show the write, or from a preview of them at pos
 	// (commands.ReadBack); nil answers r itself once they show it or the
@@ -192,6 +198,9 @@ func (w Write[C, R]) operation() (httpapi.Operation, binding, error) {
 			b.meta = f.Index
 		}
 	}
+	if w.TenantParam != nil && b.tenant == nil {
+		return op, b, errors.New("a tenant parameter but no tenant field")
+	}
 	if len(qfields) > 0 {
 		b.qtype = reflect.StructOf(qfields)
 	}
@@ -292,7 +301,11 @@ func (w Write[C, R]) serve(c *gin.Context, p Port, b binding) {
 		if b.scoped {
 			resolve = tenancy.ResolveScoped
 		}
-		t, ok := resolve(c, p.Pool, nil)
+		var param *uuid.UUID
+		if w.TenantParam != nil {
+			param = w.TenantParam(cmd)
+		}
+		t, ok := resolve(c, p.Pool, param)
 		if !ok {
 			return
 		}

@@ -31,7 +31,7 @@ var ProjectReadModels = []string{"projects", "flows"}
 
 // Langflow's messages about projects.
 const (
-	MsgProjectNotFound = "Project not found"
+	MsgProjectNotFound = domain.MsgProjectNotFound
 	msgNoProjectFlows  = "No flows found in project"
 )
 
