@@ -38,7 +38,7 @@ func (Projects) Projections() []*projections.Projection {
 func (Projects) Routes(s *httpapi.Server, d Deps) {
 	flows := &commands.Flows{Repo: d.Repository, Pool: d.Pool, Reads: ports.FlowReads{Pool: d.Pool}}
 	ports.Projects(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
-		&commands.ProjectsHandler{Repo: d.Repository, Pool: d.Pool, Flows: flows, Validate: s.Validate}, d.Config)
+		&commands.ProjectsHandler{Repo: d.Repository, Pool: d.Pool, Flows: flows, CheckFlows: ports.FlowImportsCheck(s)}, d.Config)
 	ports.FlowFiles(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock}, flows, d.Config)
 	readapi.RegisterProjectReads(s, d.Pool, d.Clock)
 }

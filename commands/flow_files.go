@@ -12,8 +12,8 @@ import (
 )
 
 // The use case of flow imports, Upload File (#45): the port reads the
-// uploaded file into FlowInputs (ReadFlowFile), the project they go to is
-// checked (CheckImportProject), then the flows (CheckFlowImports), and
+// uploaded file into FlowInputs (ports.FlowFiles), the project they go to is
+// checked (CheckImportProject), then the flows (FlowCreate's rules), and
 // Import creates them. Download Multiple File (#46) writes nothing: it is
 // the port's alone.
 

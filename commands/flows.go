@@ -469,6 +469,11 @@ func withDefaults(c domain.FlowContent) domain.FlowContent {
 	return c
 }
 
+// ValidImport checks an imported flow's content against FlowCreate's
+// rules (its defaults filled in), as an import checks every flow before
+// it creates any.
+func ValidImport(in FlowInput) error { return domain.ValidFlowContent(withDefaults(flowContentOf(in))) }
+
 // inTenant puts the flow's tenant (after the change) on the events'
 // metadata: every event carries its tenant, which the audit trail reads.
 func inTenant(md eventstore.Metadata, f *domain.Flow) eventstore.Metadata {

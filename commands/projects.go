@@ -1,13 +1,9 @@
 package commands
 
 import (
-	"archive/zip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"path"
-	"strings"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -33,11 +29,27 @@ type ProjectsHandler struct {
 	// project's flows, the place of its org).
 	Pool  *pgxpool.Pool
 	Flows *Flows
-	// Validate checks an imported flow against FlowCreate's binding rules
-	// and bounds, locating a failure under root (httpapi.Server.Validate;
-	// nil: domain.ValidFlowContent alone).
-	Validate func(dst any, root ...any) error
+	// CheckFlows checks an upload's flows before anything is written
+	// (FlowCreate's rules and bounds, with the port's error locations;
+	// ports.FlowImportsCheck); nil: each flow's content with ValidImport.
+	CheckFlows func([]FlowInput) error
 }
+
+func (h *ProjectsHandler) checkFlows(flows []FlowInput) error {
+	if h.CheckFlows != nil {
+		return h.CheckFlows(flows)
+	}
+	for _, in := range flows {
+		if err := ValidImport(in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ImportedProjectName names the project of an uploaded zip whose file
+// name tells none.
+const ImportedProjectName = "Imported Project"
 
 // ProjectsProjection names the read model of projects.
 const ProjectsProjection = "projects"
@@ -50,7 +62,6 @@ const (
 	// defaultProjectDescription is Langflow's description of the default
 	// folder.
 	defaultProjectDescription = "Manage your own projects. Download and upload projects."
-	importedProjectName       = "Imported Project"
 )
 
 var errProjectNameTaken = domain.Conflictf(msgProjectNameUnique)
@@ -102,12 +113,10 @@ type RemoveProject struct {
 // over Data) is not nil, else a JSON document {folder_name,
 // folder_description, flows}. Limit bounds the JSON a zip unpacks to.
 type UploadProject struct {
-	Caller   auth.Principal
-	Meta     eventstore.Metadata
-	FileName string
-	Data     []byte
-	Zip      *zip.Reader
-	Limit    int64
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	Fields domain.ProjectFields // from the file: its name and description
+	Flows  []FlowInput
 }
 
 // ProjectWritten is what a project command did: the project and what it
@@ -451,20 +460,7 @@ ORDER BY updated_at DESC, id DESC`, id, p.UserID())
 // its flows, as Create Flow makes them (names and endpoint names made
 // unique, new ids). Every flow is checked before anything is written.
 func (h *ProjectsHandler) Upload(ctx context.Context, cmd UploadProject) (ProjectUploaded, error) {
-	var (
-		fields domain.ProjectFields
-		flows  []FlowInput
-		err    error
-	)
-	if cmd.Zip != nil {
-		file := &uploadFile{name: cmd.FileName, zip: true, data: cmd.Data, zr: cmd.Zip}
-		if flows, err = file.zipFlows(cmd.Limit); err != nil {
-			return ProjectUploaded{}, err
-		}
-		fields.Name = projectNameOfFile(cmd.FileName)
-	} else if fields, flows, err = projectDocument(cmd.Data); err != nil {
-		return ProjectUploaded{}, err
-	}
+	fields, flows := cmd.Fields, cmd.Flows
 	fields.IsEnable = true
 	if len(flows) == 0 {
 		return ProjectUploaded{}, projectRefusal(domain.ErrInvalid, msgNoFlowsInFile)
@@ -472,7 +468,7 @@ func (h *ProjectsHandler) Upload(ctx context.Context, cmd UploadProject) (Projec
 	if err := domain.ValidProjectName(fields.Name); err != nil {
 		return ProjectUploaded{}, err
 	}
-	if err := h.checkImports(flows); err != nil {
+	if err := h.checkFlows(flows); err != nil {
 		return ProjectUploaded{}, err
 	}
 	id, res, err := h.createProject(ctx, cmd.Caller, fields, nil, cmd.Meta)
@@ -490,62 +486,4 @@ func (h *ProjectsHandler) Upload(ctx context.Context, cmd UploadProject) (Projec
 		last = res.Last()
 	}
 	return ProjectUploaded{ID: id, Flows: ids, Last: last}, nil
-}
-
-// checkImports checks every flow of an upload before any is created (see
-// checkImports of the flow uploads), with h.Validate.
-func (h *ProjectsHandler) checkImports(flows []FlowInput) error {
-	if len(flows) > MaxFlowsPerBatch {
-		return tooManyFlows([]any{"flows"}, len(flows))
-	}
-	for i, in := range flows {
-		if err := domain.ValidFlowContent(withDefaults(flowContentOf(in))); err != nil {
-			return uploadInvalid([]any{"flows", i}, err.Error())
-		}
-		if h.Validate == nil {
-			continue
-		}
-		if err := h.Validate(&in, "body", "file", "flows", i); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// projectNameOfFile names the project of an uploaded zip: the file's name
-// without its extension, or "Imported Project".
-func projectNameOfFile(filename string) string {
-	base := path.Base(strings.ReplaceAll(filename, `\`, "/"))
-	base = strings.TrimSuffix(base, path.Ext(base))
-	if strings.TrimSpace(base) == "" || base == "." || base == "/" {
-		return importedProjectName
-	}
-	return base
-}
-
-// projectDocument reads a project upload's JSON: {"folder_name",
-// "folder_description", "flows": [...]}.
-func projectDocument(data []byte) (domain.ProjectFields, []FlowInput, error) {
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(data, &doc); err != nil {
-		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
-			return domain.ProjectFields{}, nil, projectRefusal(domain.ErrInvalid, "Invalid JSON file: "+err.Error())
-		}
-	}
-	rawName, hasName := doc["folder_name"]
-	rawFlows, hasFlows := doc["flows"]
-	if !hasName || !hasFlows {
-		return domain.ProjectFields{}, nil, projectRefusal(domain.ErrInvalid, "Missing required field(s): folder_name, flows")
-	}
-	var fields domain.ProjectFields
-	if err := json.Unmarshal(rawName, &fields.Name); err != nil {
-		return fields, nil, uploadInvalid([]any{"folder_name"}, "folder_name must be a string")
-	}
-	if d, ok := doc["folder_description"]; ok && string(d) != "null" {
-		if err := json.Unmarshal(d, &fields.Description); err != nil {
-			return fields, nil, uploadInvalid([]any{"folder_description"}, "folder_description must be a string")
-		}
-	}
-	flows, err := flowList(rawFlows, []any{"flows"})
-	return fields, flows, err
 }

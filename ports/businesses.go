@@ -99,7 +99,7 @@ func Businesses(p Port, h *commands.BusinessesHandler) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}", Access: access.Tenant("businesses", "delete"), Tag: "Business",
 		Summary:     "Remove Business",
 		Description: "Remove a business without sub-businesses or users (businesses.delete); otherwise 409 naming them.",
-		Params:      []httpapi.Param{businessID}, Response: commands.Detail{}, ReadModels: models, Handler: w.remove})
+		Params:      []httpapi.Param{businessID}, Response: Detail{}, ReadModels: models, Handler: w.remove})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}/users/{uid}", Access: access.Tenant("businesses", "delete"), Tag: "Business",
 		Summary: "Remove Business User",
 		Description: "Remove a user's membership and roles in the business (businesses.delete); deleted_count is how many role " +
@@ -126,7 +126,7 @@ func Businesses(p Port, h *commands.BusinessesHandler) {
 		Description: "Remove one role relation of the business (businesses.delete); 404 \"Business user role not found\" if the " +
 			"business has none with this id.",
 		Params:   []httpapi.Param{businessID, {Name: "relation_id", In: "path", Type: "integer", Place: tenancy.PlaceBusinessRelation}},
-		Response: commands.Detail{}, ReadModels: models, Handler: w.removeUserRole})
+		Response: Detail{}, ReadModels: models, Handler: w.removeUserRole})
 }
 
 // answer answers a write on business id with its row, as the read models
@@ -136,7 +136,7 @@ func (w *businesses) answer(c *gin.Context, r commands.BusinessWritten, err erro
 		httpapi.Fail(c, err)
 		return
 	}
-	memberAnswerRow(c, w.p, r.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.BusinessRead, error) {
+	answerRow(c, w.p, r.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.BusinessRead, error) {
 		return readapi.BusinessByID(ctx, db, r.ID)
 	})
 }
@@ -204,7 +204,7 @@ func (w *businesses) remove(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	memberAnswerValue(c, w.p, r.Result.Last(), commands.Detail{Detail: "Business deleted"})
+	answerValue(c, w.p, r.Result.Last(), http.StatusOK, Detail{Detail: "Business deleted"})
 }
 
 func (w *businesses) removeUser(c *gin.Context) {
@@ -218,7 +218,7 @@ func (w *businesses) removeUser(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	memberAnswerValue(c, w.p, r.Result.Last(), BusinessUserDeleted{DeletedCount: r.Count})
+	answerValue(c, w.p, r.Result.Last(), http.StatusOK, BusinessUserDeleted{DeletedCount: r.Count})
 }
 
 func (w *businesses) setUserRoles(c *gin.Context) {
@@ -236,7 +236,7 @@ func (w *businesses) setUserRoles(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	memberAnswerRow(c, w.p, r.Result.Last(), http.StatusOK, func(ctx context.Context, db readapi.DB) ([]readapi.BusinessUserRoleRead, error) {
+	answerRow(c, w.p, r.Result.Last(), http.StatusOK, func(ctx context.Context, db readapi.DB) ([]readapi.BusinessUserRoleRead, error) {
 		return readapi.ListBusinessUserRoles(ctx, db, b.BusinessID, r.UID, readapi.BusinessUserRolesQuery{SortBy: "role_id"})
 	})
 }
@@ -256,7 +256,7 @@ func (w *businesses) removeUserRoles(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	memberAnswerValue(c, w.p, r.Result.Last(), BusinessUserDeleted{DeletedCount: r.Count})
+	answerValue(c, w.p, r.Result.Last(), http.StatusOK, BusinessUserDeleted{DeletedCount: r.Count})
 }
 
 // removeUserRole waits for the read models to show what was removed
@@ -275,5 +275,5 @@ func (w *businesses) removeUserRole(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, commands.Detail{Detail: "Business user role deleted"})
+	c.JSON(http.StatusOK, Detail{Detail: "Business user role deleted"})
 }

@@ -238,19 +238,19 @@ func Components(p Port, h *commands.ComponentsHandler, builtin readapi.BuiltinNa
 			return group(ctx, db, w)
 		},
 	}.Register(p)
-	Write[removeComponentGroup, commands.Detail]{
+	Write[removeComponentGroup, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/component-groups/{group_id}", Access: access.Scoped("components", "delete"),
 			Tag: "Component", Summary: "Remove Component Group",
 			Description: "Remove a component group. A group that still has components is refused (409, naming how many)." + rule,
-			Response:    commands.Detail{}, ReadModels: models},
+			Response:    Detail{}, ReadModels: models},
 		PlacesLast: true,
-		Handle: func(ctx context.Context, r removeComponentGroup) (commands.Detail, eventstore.Position, error) {
+		Handle: func(ctx context.Context, r removeComponentGroup) (Detail, eventstore.Position, error) {
 			if err := groupVisible(ctx, p.Pool, r.Caller, r.Tenant, r.catalogAt, r.GroupID); err != nil {
-				return commands.Detail{}, eventstore.Position{}, err
+				return Detail{}, eventstore.Position{}, err
 			}
 			w, err := h.RemoveGroup(ctx, commands.RemoveComponentGroup{Tenant: r.Tenant, Caller: r.Caller, Meta: r.Meta,
 				GroupID: r.GroupID, At: r.at()})
-			return commands.Detail{Detail: msgComponentGroupDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgComponentGroupDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 	Write[addComponent, commands.CatalogWritten]{
@@ -298,19 +298,19 @@ func Components(p Port, h *commands.ComponentsHandler, builtin readapi.BuiltinNa
 			return component(ctx, db, w)
 		},
 	}.Register(p)
-	Write[removeComponent, commands.Detail]{
+	Write[removeComponent, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/components/{component_id}", Access: access.Scoped("components", "delete"),
 			Tag: "Component", Summary: "Remove Component", Description: "Remove a component." + rule,
-			Response: commands.Detail{}, ReadModels: models},
+			Response: Detail{}, ReadModels: models},
 		PlacesLast: true,
-		Handle: func(ctx context.Context, r removeComponent) (commands.Detail, eventstore.Position, error) {
+		Handle: func(ctx context.Context, r removeComponent) (Detail, eventstore.Position, error) {
 			id := int64(r.ComponentID)
 			if err := componentVisible(ctx, p.Pool, r.Caller, r.Tenant, r.catalogAt, id); err != nil {
-				return commands.Detail{}, eventstore.Position{}, err
+				return Detail{}, eventstore.Position{}, err
 			}
 			w, err := h.Remove(ctx, commands.RemoveComponent{Tenant: r.Tenant, Caller: r.Caller, Meta: r.Meta,
 				ComponentID: id, At: r.at()})
-			return commands.Detail{Detail: msgComponentDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgComponentDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 }

@@ -89,13 +89,13 @@ func Configs(p Port, h *commands.ConfigsHandler) {
 			return readapi.ConfigByID(ctx, db, r.Tenant, w.ID)
 		},
 	}.Register(p)
-	Write[removeConfig, commands.Detail]{
+	Write[removeConfig, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/configs/{config_id}", Access: access.Tenant("configs", "delete"),
 			Tag: "Configs", Summary: "Remove Config", Description: "Remove a config of the caller's tenant.",
-			Response: commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r removeConfig) (commands.Detail, eventstore.Position, error) {
+			Response: Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r removeConfig) (Detail, eventstore.Position, error) {
 			w, err := h.Remove(ctx, commands.RemoveConfig{Tenant: r.Tenant, Meta: r.Meta, ConfigID: r.ConfigID})
-			return commands.Detail{Detail: msgConfigDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgConfigDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 }

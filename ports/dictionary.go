@@ -130,14 +130,14 @@ func Dictionary(p Port, h *commands.DictionaryHandler) {
 			return index(ctx, db, r.Tenant, w)
 		},
 	}.Register(p)
-	Write[removeDictionaryIndex, commands.Detail]{
+	Write[removeDictionaryIndex, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/dictionary/indexes/{index_id}", Access: access.Tenant("dictionary", "delete"),
 			Tag: "Dictionary", Summary: "Remove Index",
 			Description: "Remove an index of the caller's tenant. An index that still has items is not removed (409): remove its items first.",
-			Response:    commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r removeDictionaryIndex) (commands.Detail, eventstore.Position, error) {
+			Response:    Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r removeDictionaryIndex) (Detail, eventstore.Position, error) {
 			w, err := h.RemoveIndex(ctx, commands.RemoveDictionaryIndex{Tenant: r.Tenant, Meta: r.Meta, IndexID: r.IndexID})
-			return commands.Detail{Detail: msgDictionaryIndexDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgDictionaryIndexDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 	Write[addDictionaryItem, commands.DictionaryWritten]{
@@ -174,13 +174,13 @@ func Dictionary(p Port, h *commands.DictionaryHandler) {
 			return item(ctx, db, r.Tenant, w)
 		},
 	}.Register(p)
-	Write[removeDictionaryItem, commands.Detail]{
+	Write[removeDictionaryItem, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/dictionary/items/{item_id}", Access: access.Tenant("dictionary", "delete"),
 			Tag: "Dictionary", Summary: "Remove Item", Description: "Remove an item of the caller's tenant.",
-			Response: commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r removeDictionaryItem) (commands.Detail, eventstore.Position, error) {
+			Response: Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r removeDictionaryItem) (Detail, eventstore.Position, error) {
 			w, err := h.RemoveItem(ctx, commands.RemoveDictionaryItem{Tenant: r.Tenant, Meta: r.Meta, ItemID: r.ItemID})
-			return commands.Detail{Detail: msgDictionaryItemDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgDictionaryItemDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 }

@@ -95,7 +95,7 @@ func Files(p Port, h *commands.FilesHandler) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v2/files/{file_id}", Tag: "Files",
 		Summary: "Delete File", Access: access.Own("files", "delete"),
 		Params:      []httpapi.Param{{Name: "file_id", In: "path", Format: "uuid"}},
-		Description: "Delete a file by its ID.", Response: commands.Detail{},
+		Description: "Delete a file by its ID.", Response: Detail{},
 		ReadModels: readapi.FileReadModels, Handler: f.deleteOne})
 }
 
@@ -258,7 +258,7 @@ func (f *filesPort) uploadUserFile(c *gin.Context) {
 
 // answerFile answers file id as the read model shows it at pos.
 func (f *filesPort) answerFile(c *gin.Context, caller auth.Principal, id uuid.UUID, pos eventstore.Position, status int) {
-	row, err := filesReadBack(c, f.Server, f.Pool, pos, func(ctx context.Context, db readapi.DB) (readapi.FileRead, error) {
+	row, err := readBack(c, f.Server, f.Pool, pos, func(ctx context.Context, db readapi.DB) (readapi.FileRead, error) {
 		return readapi.UserFileOf(ctx, db, caller.UserID, id)
 	})
 	if err != nil {
@@ -357,7 +357,7 @@ func (f *filesPort) deleteOne(c *gin.Context) {
 		return
 	}
 	f.written(c, d.Position)
-	c.JSON(http.StatusOK, commands.Detail{Detail: fmt.Sprintf("File %s deleted successfully", fr.Name)})
+	c.JSON(http.StatusOK, Detail{Detail: fmt.Sprintf("File %s deleted successfully", fr.Name)})
 }
 
 // FileReads answers commands.FileReads from the read model in Pool.

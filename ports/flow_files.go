@@ -58,12 +58,12 @@ func (f *flowFiles) upload(c *gin.Context) {
 	if !httpapi.BindQuery(c, &q) {
 		return
 	}
-	flows, err := commands.ReadFlowFile(c, f.config)
+	flows, err := readFlowFile(c, f.config)
 	if err == nil {
 		err = f.h.CheckImportProject(ctx, caller, q.ProjectID)
 	}
 	if err == nil {
-		err = commands.CheckFlowImports(f.p.Server, flows)
+		err = checkImports(f.p.Server, flows)
 	}
 	if err != nil {
 		httpapi.Fail(c, err)

@@ -127,12 +127,12 @@ func Identity(p Port, h *commands.IdentityHandler, authn *auth.Authenticator) {
 	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/users/{user_id}", Access: access.SignedIn(), Tag: "Users", Summary: "Patch User",
 		Description: "Update an existing user's data.", Params: userID, Body: UserUpdate{}, Response: readapi.UserRead{},
 		ReadModels: models, Handler: m.patchUser})
-	Write[removeUser, commands.Detail]{
+	Write[removeUser, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/users/{user_id}", Access: access.Superuser(), Tag: "Users", Summary: "Delete User",
-			Description: "Delete a user from the database.", Response: commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r removeUser) (commands.Detail, eventstore.Position, error) {
+			Description: "Delete a user from the database.", Response: Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r removeUser) (Detail, eventstore.Position, error) {
 			w, err := h.Remove(ctx, commands.RemoveUser{Meta: r.Meta, UserID: r.UserID})
-			return commands.Detail{Detail: "User deleted"}, w.Result.Last(), err
+			return Detail{Detail: "User deleted"}, w.Result.Last(), err
 		},
 	}.Register(p)
 	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/users/{user_id}/reset-password", Access: access.SignedIn(), Tag: "Users",
@@ -166,12 +166,12 @@ func Identity(p Port, h *commands.IdentityHandler, authn *auth.Authenticator) {
 				IsActive: true}, k.Result.Last(), err
 		},
 	}.Register(p)
-	Write[revokeAPIKey, commands.Detail]{
+	Write[revokeAPIKey, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/api_key/{api_key_id}", Access: access.SignedIn(), Tag: "APIKey",
-			Summary: "Delete Api Key Route", Response: commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r revokeAPIKey) (commands.Detail, eventstore.Position, error) {
+			Summary: "Delete Api Key Route", Response: Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r revokeAPIKey) (Detail, eventstore.Position, error) {
 			res, err := h.RevokeAPIKey(ctx, commands.RevokeAPIKey{Caller: r.Caller, Meta: r.Meta, KeyID: r.KeyID})
-			return commands.Detail{Detail: "API Key deleted"}, res.Last(), err
+			return Detail{Detail: "API Key deleted"}, res.Last(), err
 		},
 	}.Register(p)
 }
@@ -220,7 +220,7 @@ func (m *identity) answerUser(c *gin.Context, w commands.UserWritten, err error,
 	if w.Session != nil {
 		m.setTokenCookies(c, *w.Session)
 	}
-	row, err := commands.ReadBack(c, m.Server, m.Pool, w.Result.Last(), func(ctx context.Context, db readapi.DB) (readapi.UserRead, error) {
+	row, err := readBack(c, m.Server, m.Pool, w.Result.Last(), func(ctx context.Context, db readapi.DB) (readapi.UserRead, error) {
 		return readapi.UserByID(ctx, db, w.ID)
 	})
 	if err != nil {

@@ -148,14 +148,14 @@ func MCPServers(p Port, h *commands.MCPServersHandler) {
 			return server(ctx, db, w)
 		},
 	}.Register(p)
-	Write[mcpServerAt, commands.Detail]{
+	Write[mcpServerAt, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v2/mcp/servers/{server_name}", Access: access.Scoped("mcp", "delete"),
 			Tag: "MCP", Summary: "Delete Server", Description: "Remove an MCP server." + lookup,
-			Response: commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r mcpServerAt) (commands.Detail, eventstore.Position, error) {
+			Response: Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r mcpServerAt) (Detail, eventstore.Position, error) {
 			w, err := h.Remove(ctx, commands.RemoveMCPServer{Tenant: r.Tenant, Meta: r.Meta, Caller: r.Caller,
 				Ref: commands.MCPServerRef{Name: r.Name, Scope: r.MCPScope, BusinessID: r.BusinessID}})
-			return commands.Detail{Detail: msgMCPServerDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgMCPServerDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 	Write[mcpServerAt, MCPTestAnswer]{

@@ -150,14 +150,14 @@ func ModelCatalog(p Port, h *commands.ModelCatalogHandler) {
 			return provider(ctx, db, r.Tenant, w)
 		},
 	}.Register(p)
-	Write[removeModelProvider, commands.Detail]{
+	Write[removeModelProvider, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/model-management/providers/{provider_id}",
 			Access: access.Tenant("models", "delete"), Tag: tag, Summary: "Remove Model Provider",
 			Description: "Remove a provider" + where + ", and its models with it.",
-			Response:    commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r removeModelProvider) (commands.Detail, eventstore.Position, error) {
+			Response:    Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r removeModelProvider) (Detail, eventstore.Position, error) {
 			w, err := h.RemoveProviders(ctx, commands.RemoveModelProviders{Tenant: r.Tenant, Meta: r.Meta, IDs: []int64{r.ProviderID}, Strict: true})
-			return commands.Detail{Detail: msgModelProviderDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgModelProviderDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 	Write[removeCatalogBulk, CatalogDeleted]{
@@ -201,14 +201,14 @@ func ModelCatalog(p Port, h *commands.ModelCatalogHandler) {
 			return model(ctx, db, r.Tenant, w)
 		},
 	}.Register(p)
-	Write[removeProviderModel, commands.Detail]{
+	Write[removeProviderModel, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/model-management/models/{model_id}",
 			Access: access.Tenant("models", "delete"), Tag: tag, Summary: "Remove Provider Model",
 			Description: "Remove a model" + where + ".",
-			Response:    commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r removeProviderModel) (commands.Detail, eventstore.Position, error) {
+			Response:    Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r removeProviderModel) (Detail, eventstore.Position, error) {
 			w, err := h.RemoveModels(ctx, commands.RemoveProviderModels{Tenant: r.Tenant, Meta: r.Meta, IDs: []int64{r.ModelID}, Strict: true})
-			return commands.Detail{Detail: msgModelDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgModelDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 	Write[removeCatalogBulk, CatalogDeleted]{

@@ -101,7 +101,7 @@ func Orgs(p Port, h *commands.OrgsHandler) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/orgs/{org_id}", Access: access.Tenant("orgs", "delete"), Tag: "Organization", Summary: "Remove Org",
 		Description: "Remove an org that has neither sub-orgs nor members (409 naming what blocks it otherwise). " +
 			"Answers {\"detail\": \"Org deleted\"}.",
-		Params: []httpapi.Param{orgID, tenant}, Response: commands.Detail{}, ReadModels: readapi.OrgReadModels, Handler: w.remove})
+		Params: []httpapi.Param{orgID, tenant}, Response: Detail{}, ReadModels: readapi.OrgReadModels, Handler: w.remove})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/org-members", Access: access.Tenant("orgs", "write"), Tag: "Organization", Summary: "Add Org Members",
 		Description: "Make the users of uids members of the org, all with the given position, job and is_leader, all " +
 			"or none: a user already in the org is 409, an unknown one 404, an inactive one 422. Answers the new members.",
@@ -115,7 +115,7 @@ func Orgs(p Port, h *commands.OrgsHandler) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/org-members/{member_id}", Access: access.Tenant("orgs", "delete"), Tag: "Organization",
 		Summary:     "Remove Org Member",
 		Description: "Remove a member from its org. Answers {\"detail\": \"Org member deleted\"}.",
-		Params:      []httpapi.Param{memberID, tenant}, Response: commands.Detail{}, ReadModels: readapi.OrgMemberReadModels,
+		Params:      []httpapi.Param{memberID, tenant}, Response: Detail{}, ReadModels: readapi.OrgMemberReadModels,
 		Handler: w.removeMember})
 }
 
@@ -163,7 +163,7 @@ func (w *orgs) answerOrg(c *gin.Context, tenant uuid.UUID, r commands.OrgWritten
 		memberFail(c, err)
 		return
 	}
-	memberAnswerRow(c, w.p, r.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.OrgRead, error) {
+	answerRow(c, w.p, r.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.OrgRead, error) {
 		return readapi.OrgByID(ctx, db, tenant, r.ID)
 	})
 }
@@ -175,7 +175,7 @@ func (w *orgs) answerDetail(c *gin.Context, r commands.OrgWritten, err error, ms
 		memberFail(c, err)
 		return
 	}
-	memberAnswerValue(c, w.p, r.Result.Last(), commands.Detail{Detail: msg})
+	answerValue(c, w.p, r.Result.Last(), http.StatusOK, Detail{Detail: msg})
 }
 
 func (w *orgs) create(c *gin.Context) {
@@ -232,7 +232,7 @@ func (w *orgs) addMembers(c *gin.Context) {
 		memberFail(c, err)
 		return
 	}
-	memberAnswerRow(c, w.p, r.Result.Last(), http.StatusCreated, func(ctx context.Context, db readapi.DB) ([]readapi.OrgMemberRead, error) {
+	answerRow(c, w.p, r.Result.Last(), http.StatusCreated, func(ctx context.Context, db readapi.DB) ([]readapi.OrgMemberRead, error) {
 		return readapi.OrgMembersByIDs(ctx, db, tenant, r.IDs)
 	})
 }
@@ -249,7 +249,7 @@ func (w *orgs) updateMember(c *gin.Context) {
 		memberFail(c, err)
 		return
 	}
-	memberAnswerRow(c, w.p, r.Result.Last(), http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.OrgMemberRead, error) {
+	answerRow(c, w.p, r.Result.Last(), http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.OrgMemberRead, error) {
 		return readapi.OrgMemberByID(ctx, db, tenant, r.ID)
 	})
 }

@@ -4,46 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/commands"
-	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
 // The answers of the hand-written ports of organisations, user groups and
 // businesses (their requests name the tenant in the body or the query, or
 // check the business before the body, which Write does not express), and
 // the users read model as their handlers read it.
-
-// memberAnswerRow answers a write that reached pos (the zero position: it
-// appended nothing) with status and the row read returns, as the
-// operation's read models show the write (commands.ReadBack); a failed
-// read fails the request.
-func memberAnswerRow[T any](c *gin.Context, p Port, pos eventstore.Position, status int,
-	read func(ctx context.Context, db readapi.DB) (T, error)) {
-	row, err := commands.ReadBack(c, p.Server, p.Pool, pos, read)
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, row)
-}
-
-// memberAnswerValue answers a write that reached pos (the zero position:
-// it appended nothing) with 200 and v, what the command decided, once the
-// operation's read models show the write or the wait for them timed out.
-func memberAnswerValue[T any](c *gin.Context, p Port, pos eventstore.Position, v T) {
-	if !pos.IsZero() {
-		p.Server.Written(c, pos)
-	}
-	c.JSON(http.StatusOK, v)
-}
 
 // memberFail fails the request with err: a commands.MemberInputError as a
 // 422 value_error at its place, anything else as httpapi.Fail does.

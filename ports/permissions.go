@@ -140,14 +140,14 @@ func Permissions(p Port, h *commands.PermissionsHandler) {
 			return readapi.PermPrivByID(ctx, db, r.ModuleID, r.PrivID)
 		},
 	}.Register(p)
-	Write[removePermPriv, commands.Detail]{
+	Write[removePermPriv, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/modules/{module_id}/privs/{priv_id}", Access: access.Superuser(), Tag: "Permission",
 			Summary:     "Remove Module Priv",
 			Description: "Remove a privilege. System privileges are not removed (409), nor privileges a role holds (409 naming the roles).",
-			Response:    commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r removePermPriv) (commands.Detail, eventstore.Position, error) {
+			Response:    Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r removePermPriv) (Detail, eventstore.Position, error) {
 			w, err := h.RemovePriv(ctx, commands.RemovePermPriv{Meta: r.Meta, ModuleID: r.ModuleID, PrivID: r.PrivID})
-			return commands.Detail{Detail: msgPermPrivDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgPermPrivDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 	Write[addPermRole, commands.PermWritten]{
@@ -182,14 +182,14 @@ func Permissions(p Port, h *commands.PermissionsHandler) {
 			return readapi.PermRoleByID(ctx, db, r.RoleID)
 		},
 	}.Register(p)
-	Write[removePermRole, commands.Detail]{
+	Write[removePermRole, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/roles/{role_id}", Access: access.Superuser(), Tag: "Permission",
 			Summary:     "Remove Role",
 			Description: "Remove a role together with the privileges it holds. System roles are not removed (409).",
-			Response:    commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r removePermRole) (commands.Detail, eventstore.Position, error) {
+			Response:    Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r removePermRole) (Detail, eventstore.Position, error) {
 			w, err := h.RemoveRole(ctx, commands.RemovePermRole{Meta: r.Meta, RoleID: r.RoleID})
-			return commands.Detail{Detail: msgPermRoleDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgPermRoleDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 	Write[addPermRolePriv, commands.PermWritten]{
@@ -206,14 +206,14 @@ func Permissions(p Port, h *commands.PermissionsHandler) {
 			return readapi.PermRolePrivByID(ctx, db, r.RoleID, *r.Body.ModuleID, *r.Body.PrivID)
 		},
 	}.Register(p)
-	Write[removePermRolePriv, commands.Detail]{
+	Write[removePermRolePriv, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/permissions/roles/{role_id}/privs/{module_id}/{priv_id}", Access: access.Superuser(),
 			Tag: "Permission", Summary: "Remove Role Priv Item",
 			Description: "Take a privilege from a role (404 if it does not hold it). The privileges of system roles are the built-in matrix (409).",
-			Response:    commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r removePermRolePriv) (commands.Detail, eventstore.Position, error) {
+			Response:    Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r removePermRolePriv) (Detail, eventstore.Position, error) {
 			w, err := h.RemoveRolePriv(ctx, commands.RemovePermRolePriv{Meta: r.Meta, RoleID: r.RoleID, ModuleID: r.ModuleID, PrivID: r.PrivID})
-			return commands.Detail{Detail: msgPermRolePrivDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgPermRolePrivDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 }

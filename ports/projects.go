@@ -1,15 +1,11 @@
 package ports
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"slices"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -210,100 +206,22 @@ func (u projectUpload) serve(c *gin.Context) {
 	if route := httpapi.BodyLimit(c); route > 0 {
 		limit = min(limit, route)
 	}
-	name, data, zr, err := readProjectUpload(c, limit)
+	fields, flows, err := readProjectFile(c, limit)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
 	}
 	res, err := u.h.Upload(c.Request.Context(), commands.UploadProject{Caller: caller, Meta: httpapi.Metadata(c, u.p.Clock()),
-		FileName: name, Data: data, Zip: zr, Limit: limit})
+		Fields: fields, Flows: flows})
 	if err != nil {
 		httpapi.Fail(c, projectError(err))
 		return
 	}
-	out, err := projectsReadBack(c, u.p.Server, u.p.Pool, res.Last, func(ctx context.Context, db readapi.DB) ([]readapi.FlowRead, error) {
-		out := make([]readapi.FlowRead, 0, len(res.Flows))
-		for _, id := range res.Flows {
-			f, err := readapi.FlowByID(ctx, db, id)
-			if err == nil {
-				err = readapi.AsSeen(ctx, &f)
-			}
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, f)
-		}
-		return out, nil
+	answerRow(c, u.p, res.Last, http.StatusCreated, func(ctx context.Context, db readapi.DB) ([]readapi.FlowRead, error) {
+		return flowRows(ctx, db, res.Flows)
 	})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, out)
 }
 
 func uploadRefused(msg string) error {
 	return &httpapi.StatusError{Status: http.StatusBadRequest, Detail: msg}
-}
-
-// readProjectUpload reads the multipart field "file" whole, from the
-// request as it streams (no copy of the form in memory or on disk): a
-// zip, opened in place (zr), or a JSON document, checked for text that is
-// not (NUL, invalid UTF-8) and for nesting. A file over limit is 413.
-func readProjectUpload(c *gin.Context, limit int64) (name string, data []byte, zr *zip.Reader, err error) {
-	mr, err := c.Request.MultipartReader()
-	if err != nil {
-		return "", nil, nil, uploadRefused("No file provided")
-	}
-	for {
-		part, err := mr.NextPart()
-		if err != nil {
-			if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-				return "", nil, nil, err
-			}
-			if be, ok := errors.AsType[*httpapi.BodyError](err); ok && be.Timeout() {
-				return "", nil, nil, err
-			}
-			return "", nil, nil, uploadRefused("No file provided")
-		}
-		if part.FormName() != "file" || part.FileName() == "" {
-			if _, err := io.Copy(io.Discard, httpapi.ClientBody(part)); err != nil {
-				return "", nil, nil, err
-			}
-			continue
-		}
-		// The part is shorter than the body: a buffer of the body's size
-		// never grows.
-		buf := bytes.NewBuffer(make([]byte, 0, min(max(c.Request.ContentLength, 0), limit)+bytes.MinRead))
-		if _, err := buf.ReadFrom(io.LimitReader(httpapi.ClientBody(part), limit+1)); err != nil {
-			return "", nil, nil, err
-		}
-		if int64(buf.Len()) > limit {
-			return "", nil, nil, &http.MaxBytesError{Limit: limit}
-		}
-		name, data = part.FileName(), buf.Bytes()
-		if len(bytes.TrimSpace(data)) == 0 {
-			return "", nil, nil, uploadRefused("The uploaded file is empty")
-		}
-		if looksLikeZip(data, name, part.Header.Get("Content-Type")) {
-			if zr, err = zip.NewReader(bytes.NewReader(data), int64(len(data))); err != nil {
-				return "", nil, nil, uploadRefused("Uploaded file is not a valid ZIP archive: " + err.Error())
-			}
-			return name, data, zr, nil
-		}
-		if err := httpapi.CheckJSON(data, "body", "file"); err != nil {
-			return "", nil, nil, err
-		}
-		return name, data, nil, nil
-	}
-}
-
-// looksLikeZip tells a zip by its signature, its name or its type.
-func looksLikeZip(data []byte, filename, contentType string) bool {
-	if bytes.HasPrefix(data, []byte("PK\x03\x04")) || bytes.HasPrefix(data, []byte("PK\x05\x06")) {
-		return true
-	}
-	ct := strings.ToLower(contentType)
-	return strings.HasSuffix(strings.ToLower(filename), ".zip") ||
-		strings.Contains(ct, "application/zip") || strings.Contains(ct, "x-zip-compressed")
 }

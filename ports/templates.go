@@ -116,15 +116,15 @@ func Templates(p Port, h *commands.Templates) {
 			return answer(ctx, db, w)
 		},
 	}.Register(p)
-	Write[deleteTemplate, commands.Detail]{
+	Write[deleteTemplate, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/flow-templates/{template_id}", Access: access.Own("templates", "delete"), Tag: "Flows",
 			Summary: "Delete Flow Template",
 			Description: "Delete a template (its creator or a superuser; others as for update). " +
 				"Answers {\"detail\": \"Template deleted\"}.",
-			Response: commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r deleteTemplate) (commands.Detail, eventstore.Position, error) {
+			Response: Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r deleteTemplate) (Detail, eventstore.Position, error) {
 			w, err := h.Delete(ctx, commands.DeleteTemplate{Caller: r.Caller, Meta: r.Meta, ID: r.TemplateID})
-			return commands.Detail{Detail: msgTemplateDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgTemplateDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 }

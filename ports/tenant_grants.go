@@ -199,16 +199,16 @@ func tenantGrantKind[B, R any, O removeTenantRole](p Port, h *commands.TenantGra
 			return TenantRolesDeleted{DeletedCount: w.Count}, w.Result.Last(), err
 		},
 	}.Register(p)
-	Write[O, commands.Detail]{
+	Write[O, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/tenants/" + k.path + "/{relation_id}", Tag: "Tenants",
 			Summary:     "Remove Tenant " + k.what + " Role",
 			Description: "Remove one " + k.kind + " role relation of the tenant (404 if it has none with that id).",
-			Response:    commands.Detail{}, ReadModels: k.models, Access: access.Tenant("permissions", "delete")},
+			Response:    Detail{}, ReadModels: k.models, Access: access.Tenant("permissions", "delete")},
 		TenantParam: func(r O) *uuid.UUID { _, q, _ := k.one(r); return q.TenantID },
-		Handle: func(ctx context.Context, r O) (commands.Detail, eventstore.Position, error) {
+		Handle: func(ctx context.Context, r O) (Detail, eventstore.Position, error) {
 			id, _, in := k.one(r)
 			w, err := h.RemoveRole(ctx, commands.RemoveTenantRole{Tenant: in.Tenant, Meta: in.Meta, Kind: k.kind, RelationID: id})
-			return commands.Detail{Detail: "Tenant " + k.kind + " role deleted"}, w.Result.Last(), err
+			return Detail{Detail: "Tenant " + k.kind + " role deleted"}, w.Result.Last(), err
 		},
 	}.Register(p)
 }

@@ -97,14 +97,14 @@ func Tenants(p Port, h *commands.TenantsHandler) {
 			return answer(ctx, db, w)
 		},
 	}.Register(p)
-	Write[removeTenant, commands.Detail]{
+	Write[removeTenant, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/tenants/{tenant_id}", Access: access.Superuser(), Tag: "Tenants", Summary: "Remove Tenant",
 			Description: "Remove an empty tenant (superusers): while flows, projects, businesses, organizations or user groups " +
 				"belong to it, 409 names them. The system tenant cannot be removed (409). Its name is free again.",
-			Response: commands.Detail{}, ReadModels: models},
-		Handle: func(ctx context.Context, r removeTenant) (commands.Detail, eventstore.Position, error) {
+			Response: Detail{}, ReadModels: models},
+		Handle: func(ctx context.Context, r removeTenant) (Detail, eventstore.Position, error) {
 			w, err := h.Remove(ctx, commands.RemoveTenant{Meta: r.Meta, TenantID: r.TenantID})
-			return commands.Detail{Detail: msgTenantDeleted}, w.Result.Last(), err
+			return Detail{Detail: msgTenantDeleted}, w.Result.Last(), err
 		},
 	}.Register(p)
 }

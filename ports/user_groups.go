@@ -86,7 +86,7 @@ func UserGroups(p Port, h *commands.UserGroupsHandler) {
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/user-groups/{group_id}", Access: access.Tenant("user_groups", "delete"), Tag: "Organization",
 		Summary:     "Remove User Group",
 		Description: "Remove a group of the tenant. A group that still has members is not removed (409).",
-		Params:      group, Response: commands.Detail{}, ReadModels: models, Handler: w.removeGroup})
+		Params:      group, Response: Detail{}, ReadModels: models, Handler: w.removeGroup})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/user-group-members", Access: access.Tenant("user_groups", "write"), Tag: "Organization",
 		Summary: "Add User Group Member",
 		Description: "Add an active user to a group of the tenant. An unknown or inactive user is 422; a user already in " +
@@ -98,7 +98,7 @@ func UserGroups(p Port, h *commands.UserGroupsHandler) {
 		Params: member, Body: UserGroupMemberPatch{}, Response: readapi.UserGroupMemberRead{}, ReadModels: models, Handler: w.patchMember})
 	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/user-group-members/{member_id}", Access: access.Tenant("user_groups", "delete"), Tag: "Organization",
 		Summary: "Remove User Group Member", Description: "Remove a member from its group of the tenant.",
-		Params: member, Response: commands.Detail{}, ReadModels: models, Handler: w.removeMember})
+		Params: member, Response: Detail{}, ReadModels: models, Handler: w.removeMember})
 }
 
 // begin resolves the tenant of a write (param, else X-Tenant-Id, else the
@@ -121,7 +121,7 @@ func (w *userGroups) answerGroup(c *gin.Context, tenant uuid.UUID, r commands.Us
 		memberFail(c, err)
 		return
 	}
-	memberAnswerRow(c, w.p, r.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.UserGroupRead, error) {
+	answerRow(c, w.p, r.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.UserGroupRead, error) {
 		return readapi.UserGroupByID(ctx, db, tenant, r.ID)
 	})
 }
@@ -133,7 +133,7 @@ func (w *userGroups) answerMember(c *gin.Context, tenant uuid.UUID, r commands.U
 		memberFail(c, err)
 		return
 	}
-	memberAnswerRow(c, w.p, r.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.UserGroupMemberRead, error) {
+	answerRow(c, w.p, r.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.UserGroupMemberRead, error) {
 		return readapi.UserGroupMemberByID(ctx, db, tenant, r.ID)
 	})
 }
@@ -145,7 +145,7 @@ func (w *userGroups) answerDetail(c *gin.Context, r commands.UserGroupWritten, e
 		memberFail(c, err)
 		return
 	}
-	memberAnswerValue(c, w.p, r.Result.Last(), commands.Detail{Detail: msg})
+	answerValue(c, w.p, r.Result.Last(), http.StatusOK, Detail{Detail: msg})
 }
 
 func (w *userGroups) addGroup(c *gin.Context) {

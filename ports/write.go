@@ -22,7 +22,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/auth"
-	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/readapi"
@@ -86,7 +85,7 @@ type Write[C, R any] struct {
 	TenantParam func(cmd C) *uuid.UUID
 	// Answer reads the answer (the read model's row) once the operation's
 	// read models show the write, or from a preview of them at pos
-	// (commands.ReadBack); nil answers r itself once they show it or the
+	// (readBack); nil answers r itself once they show it or the
 	// wait timed out.
 	Answer func(ctx context.Context, db readapi.DB, cmd C, r R) (any, error)
 }
@@ -338,7 +337,7 @@ func (w Write[C, R]) serve(c *gin.Context, p Port, b binding) {
 		c.JSON(status, r)
 		return
 	}
-	row, err := commands.ReadBack(c, p.Server, p.Pool, pos, func(ctx context.Context, db readapi.DB) (any, error) {
+	row, err := readBack(c, p.Server, p.Pool, pos, func(ctx context.Context, db readapi.DB) (any, error) {
 		return w.Answer(ctx, db, cmd, r)
 	})
 	if err != nil {

@@ -1,4 +1,4 @@
-package commands
+package ports
 
 import (
 	"context"
@@ -11,20 +11,29 @@ import (
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
+// How the writes answer: the row the read model shows once it shows the
+// write (read-your-writes), or what the command decided.
+
+// Detail is the one {"detail": "…"} answer of the writes (a removal's
+// message); errors have their own (httpapi.Fail).
+type Detail struct {
+	Detail string `json:"detail"`
+}
+
 // previewer is the projections runtime as write answers use it
 // (projections.Runtime.Preview).
 type previewer interface {
 	Preview(ctx context.Context, pos eventstore.Position, names []string, read func(context.Context, pgx.Tx) error) error
 }
 
-// ReadBack reads the answer of a write that reached pos (the zero
+// readBack reads the answer of a write that reached pos (the zero
 // position: it appended nothing) with read: from db (the pool) once the
 // operation's read models show the write (httpapi.Server.Written), and
 // from a preview of them at pos when they have not caught up in time. So a
 // write answers what the command decided, never "not found" for what it
 // just created because a projector is behind (or runs in another process
 // that died).
-func ReadBack[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos eventstore.Position,
+func readBack[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos eventstore.Position,
 	read func(ctx context.Context, db readapi.DB) (T, error)) (T, error) {
 	ctx := c.Request.Context()
 	var lagging []string
@@ -42,16 +51,12 @@ func ReadBack[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos event
 	return read(ctx, db)
 }
 
-// answerWrite answers a write that reached pos (the zero position: it
-// appended nothing) with status and the row read returns (see ReadBack);
-// a failed write (err) or read fails the request.
-func answerWrite[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos eventstore.Position, err error, status int,
+// answerRow answers a write that reached pos (the zero position: it
+// appended nothing) with status and the row read returns (readBack); a
+// failed read fails the request.
+func answerRow[T any](c *gin.Context, p Port, pos eventstore.Position, status int,
 	read func(ctx context.Context, db readapi.DB) (T, error)) {
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	row, err := ReadBack(c, s, db, pos, read)
+	row, err := readBack(c, p.Server, p.Pool, pos, read)
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -62,20 +67,10 @@ func answerWrite[T any](c *gin.Context, s *httpapi.Server, db readapi.DB, pos ev
 // answerValue answers a write that reached pos (the zero position: it
 // appended nothing) with status and v, what the command decided (no read
 // model is read for it), once the operation's read models show the write
-// or the wait for them timed out; a failed write (err) fails the request.
-func answerValue[T any](c *gin.Context, s *httpapi.Server, pos eventstore.Position, err error, status int, v T) {
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
+// or the wait for them timed out.
+func answerValue[T any](c *gin.Context, p Port, pos eventstore.Position, status int, v T) {
 	if !pos.IsZero() {
-		s.Written(c, pos)
+		p.Server.Written(c, pos)
 	}
 	c.JSON(status, v)
-}
-
-// Detail is the one {"detail": "…"} answer of the writes (a removal's
-// message); errors have their own (httpapi.Fail).
-type Detail struct {
-	Detail string `json:"detail"`
 }

@@ -1,9 +1,8 @@
-package commands
+package ports
 
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,22 +12,20 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
-	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/domain"
-	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
-	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
-// The HTTP half of flow imports: reading an uploaded flow file (a flow
-// object, {"flows": [...]} or a zip of flow JSON files) into FlowInputs and
-// checking them against FlowCreate's rules, for the flows' Upload File
-// (ports.FlowFiles, whose use case is Flows.Import) and the projects'
-// (POST /api/v1/projects/upload/, projects.go). It moves to ports with the
-// projects' port.
+// Reading an uploaded flow file (a flow object, {"flows": [...]} or a zip
+// of flow JSON files) into commands.FlowInputs and checking them against
+// FlowCreate's rules, for the flows' Upload File (FlowFiles, whose use
+// case is commands.Flows.Import) and the projects' (POST
+// /api/v1/projects/upload/, whose use case is
+// commands.ProjectsHandler.Upload): the wire format is the port's
+// business, the use cases get flows.
 
 // Bounds of zip uploads (Langflow's).
 const (
@@ -38,10 +35,10 @@ const (
 	msgFlowsNotList   = "Invalid JSON: 'flows' must be a list of flow objects"
 )
 
-// ReadFlowFile reads the flows of the multipart field "file" of an
+// readFlowFile reads the flows of the multipart field "file" of an
 // upload (Upload File): a zip's flow JSON files, or a flow document, within
 // importLimit.
-func ReadFlowFile(c *gin.Context, cfg config.Config) ([]FlowInput, error) {
+func readFlowFile(c *gin.Context, cfg config.Config) ([]commands.FlowInput, error) {
 	limit := importLimit(c, cfg)
 	file, err := readUpload(c, limit)
 	if err != nil {
@@ -52,14 +49,10 @@ func ReadFlowFile(c *gin.Context, cfg config.Config) ([]FlowInput, error) {
 	}
 	flows, err := file.zipFlows(limit)
 	if err == nil && len(flows) == 0 {
-		err = badRequest("No valid flow JSON files found in the ZIP")
+		err = uploadRefused("No valid flow JSON files found in the ZIP")
 	}
 	return flows, err
 }
-
-// CheckFlowImports checks every flow of an import before any is created
-// (checkImports).
-func CheckFlowImports(s *httpapi.Server, flows []FlowInput) error { return checkImports(s, flows) }
 
 // uploadFile is the file of a multipart upload.
 type uploadFile struct {
@@ -73,7 +66,7 @@ type uploadFile struct {
 // SKILLFLAW_MAX_FILE_SIZE_UPLOAD and the route's body limit (the flow
 // body limit), whichever is smaller. Both are held in memory.
 func importLimit(c *gin.Context, cfg config.Config) int64 {
-	limit := uploadLimit(cfg)
+	limit := commands.UploadLimit(cfg)
 	if route := httpapi.BodyLimit(c); route > 0 {
 		limit = min(limit, route)
 	}
@@ -87,7 +80,7 @@ func importLimit(c *gin.Context, cfg config.Config) int64 {
 func readUpload(c *gin.Context, limit int64) (*uploadFile, error) {
 	mr, err := c.Request.MultipartReader()
 	if err != nil {
-		return nil, badRequest("No file provided")
+		return nil, uploadRefused("No file provided")
 	}
 	for {
 		part, err := mr.NextPart()
@@ -98,7 +91,7 @@ func readUpload(c *gin.Context, limit int64) (*uploadFile, error) {
 			if be, ok := errors.AsType[*httpapi.BodyError](err); ok && be.Timeout() {
 				return nil, err
 			}
-			return nil, badRequest("No file provided")
+			return nil, uploadRefused("No file provided")
 		}
 		if part.FormName() != "file" || part.FileName() == "" {
 			if _, err := io.Copy(io.Discard, httpapi.ClientBody(part)); err != nil {
@@ -117,12 +110,12 @@ func readUpload(c *gin.Context, limit int64) (*uploadFile, error) {
 		}
 		u := &uploadFile{name: part.FileName(), data: buf.Bytes()}
 		if len(bytes.TrimSpace(u.data)) == 0 {
-			return nil, badRequest("The uploaded file is empty")
+			return nil, uploadRefused("The uploaded file is empty")
 		}
 		u.zip = looksLikeZip(u.data, u.name, part.Header.Get("Content-Type"))
 		if u.zip {
 			if u.zr, err = zip.NewReader(bytes.NewReader(u.data), int64(len(u.data))); err != nil {
-				return nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
+				return nil, uploadRefused("Uploaded file is not a valid ZIP archive: " + err.Error())
 			}
 			return u, nil
 		}
@@ -160,7 +153,7 @@ func (u *uploadFile) zipJSONFiles(limit int64) (names []string, files [][]byte, 
 		entries = append(entries, f)
 	}
 	if len(entries) > maxZipJSONFiles {
-		return nil, nil, badRequest(fmt.Sprintf("Too many files in the ZIP archive: %d JSON files, at most %d", len(entries), maxZipJSONFiles))
+		return nil, nil, uploadRefused(fmt.Sprintf("Too many files in the ZIP archive: %d JSON files, at most %d", len(entries), maxZipJSONFiles))
 	}
 	var total int64
 	for _, f := range entries {
@@ -174,7 +167,7 @@ func (u *uploadFile) zipJSONFiles(limit int64) (names []string, files [][]byte, 
 		}
 		rc, err := f.Open()
 		if err != nil {
-			return nil, nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
+			return nil, nil, uploadRefused("Uploaded file is not a valid ZIP archive: " + err.Error())
 		}
 		// Read to the end, past size: archive/zip checks the size and the
 		// checksum there.
@@ -182,7 +175,7 @@ func (u *uploadFile) zipJSONFiles(limit int64) (names []string, files [][]byte, 
 		_, err = buf.ReadFrom(io.LimitReader(rc, int64(size)+1))
 		rc.Close()
 		if err != nil {
-			return nil, nil, badRequest("Uploaded file is not a valid ZIP archive: " + err.Error())
+			return nil, nil, uploadRefused("Uploaded file is not a valid ZIP archive: " + err.Error())
 		}
 		data := buf.Bytes()
 		if err := httpapi.CheckJSON(data, "body", "file", f.Name); err != nil {
@@ -196,12 +189,12 @@ func (u *uploadFile) zipJSONFiles(limit int64) (names []string, files [][]byte, 
 // zipFlows reads the flows of a zip: each JSON file is a flow object or
 // {"flows": [...]}; files that are not JSON objects are skipped, as
 // Langflow does.
-func (u *uploadFile) zipFlows(limit int64) ([]FlowInput, error) {
+func (u *uploadFile) zipFlows(limit int64) ([]commands.FlowInput, error) {
 	names, files, err := u.zipJSONFiles(limit)
 	if err != nil {
 		return nil, err
 	}
-	var out []FlowInput
+	var out []commands.FlowInput
 	for i, data := range files {
 		var obj map[string]json.RawMessage
 		if json.Unmarshal(data, &obj) != nil || obj == nil {
@@ -227,11 +220,11 @@ func (u *uploadFile) zipFlows(limit int64) ([]FlowInput, error) {
 
 // flowsDocument reads a flows upload's JSON: {"flows": [...]} or one flow.
 // It decodes only one level generically: a flow's graph stays raw.
-func flowsDocument(data []byte) ([]FlowInput, error) {
+func flowsDocument(data []byte) ([]commands.FlowInput, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(data, &obj); err != nil || obj == nil {
 		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
-			return nil, badRequest("Invalid JSON file: " + err.Error())
+			return nil, uploadRefused("Invalid JSON file: " + err.Error())
 		}
 		return nil, &httpapi.StatusError{Status: http.StatusUnprocessableEntity, Detail: msgInvalidJSONDoc}
 	}
@@ -242,19 +235,19 @@ func flowsDocument(data []byte) ([]FlowInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []FlowInput{in}, nil
+	return []commands.FlowInput{in}, nil
 }
 
 // flowList reads a list of flow objects found at loc.
-func flowList(raw json.RawMessage, loc []any) ([]FlowInput, error) {
+func flowList(raw json.RawMessage, loc []any) ([]commands.FlowInput, error) {
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil || items == nil {
 		return nil, &httpapi.StatusError{Status: http.StatusUnprocessableEntity, Detail: msgFlowsNotList}
 	}
-	if len(items) > MaxFlowsPerBatch {
+	if len(items) > commands.MaxFlowsPerBatch {
 		return nil, tooManyFlows(loc, len(items))
 	}
-	out := make([]FlowInput, 0, len(items))
+	out := make([]commands.FlowInput, 0, len(items))
 	for i, item := range items {
 		if t := bytes.TrimSpace(item); len(t) == 0 || t[0] != '{' {
 			return nil, &httpapi.StatusError{Status: http.StatusUnprocessableEntity, Detail: msgFlowsNotList}
@@ -271,8 +264,8 @@ func flowList(raw json.RawMessage, loc []any) ([]FlowInput, error) {
 // decodeFlow reads one imported flow. Where it lived and who owned it are
 // the importer's business: its id, owner, tenancy placement, project and
 // file path are dropped (an import never overwrites an existing flow).
-func decodeFlow(raw json.RawMessage, loc []any) (FlowInput, error) {
-	var in FlowInput
+func decodeFlow(raw json.RawMessage, loc []any) (commands.FlowInput, error) {
+	var in commands.FlowInput
 	if err := json.Unmarshal(raw, &in); err != nil {
 		return in, uploadInvalid(loc, err.Error())
 	}
@@ -282,7 +275,7 @@ func decodeFlow(raw json.RawMessage, loc []any) (FlowInput, error) {
 
 // tooManyFlows is the 422 too_long of an import of n flows at loc.
 func tooManyFlows(loc []any, n int) error {
-	return httpapi.TooManyItems(MaxFlowsPerBatch, n, append([]any{"body", "file"}, loc...)...)
+	return httpapi.TooManyItems(commands.MaxFlowsPerBatch, n, append([]any{"body", "file"}, loc...)...)
 }
 
 // uploadInvalid is a 422 about the uploaded file's content at loc.
@@ -294,13 +287,13 @@ func uploadInvalid(loc []any, msg string) error {
 // checkImports checks every flow of an import before any is created, so
 // that a bad one fails the upload without writing the others (names are
 // made unique on creation, so they cannot fail then): at most
-// MaxFlowsPerBatch flows, each within FlowCreate's rules and size bounds.
-func checkImports(s *httpapi.Server, flows []FlowInput) error {
-	if len(flows) > MaxFlowsPerBatch {
+// commands.MaxFlowsPerBatch flows, each within FlowCreate's rules and size bounds.
+func checkImports(s *httpapi.Server, flows []commands.FlowInput) error {
+	if len(flows) > commands.MaxFlowsPerBatch {
 		return tooManyFlows([]any{"flows"}, len(flows))
 	}
 	for i, in := range flows {
-		if err := domain.ValidFlowContent(withDefaults(flowContentOf(in))); err != nil {
+		if err := commands.ValidImport(in); err != nil {
 			return uploadInvalid([]any{"flows", i}, err.Error())
 		}
 		if err := s.Validate(&in, "body", "file", "flows", i); err != nil {
@@ -310,26 +303,61 @@ func checkImports(s *httpapi.Server, flows []FlowInput) error {
 	return nil
 }
 
-// answerFlows answers with the flows' rows as the read model shows them at
-// last (ReadBack).
-func answerFlows(c *gin.Context, s *httpapi.Server, pool *pgxpool.Pool, ids []uuid.UUID, last eventstore.Position, status int) {
-	out, err := ReadBack(c, s, pool, last, func(ctx context.Context, db readapi.DB) ([]readapi.FlowRead, error) {
-		out := make([]readapi.FlowRead, 0, len(ids))
-		for _, id := range ids {
-			f, err := readapi.FlowByID(ctx, db, id)
-			if err == nil {
-				err = readapi.AsSeen(ctx, &f)
-			}
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, f)
-		}
-		return out, nil
-	})
+// FlowImportsCheck is the check a commands.ProjectsHandler runs on an
+// upload's flows before it writes (checkImports with s's validation).
+func FlowImportsCheck(s *httpapi.Server) func([]commands.FlowInput) error {
+	return func(flows []commands.FlowInput) error { return checkImports(s, flows) }
+}
+
+// readProjectFile reads a project upload's multipart field "file" within
+// limit: a zip's flows (the project named after the file), or a project
+// document.
+func readProjectFile(c *gin.Context, limit int64) (domain.ProjectFields, []commands.FlowInput, error) {
+	file, err := readUpload(c, limit)
 	if err != nil {
-		httpapi.Fail(c, err)
-		return
+		return domain.ProjectFields{}, nil, err
 	}
-	c.JSON(status, out)
+	if !file.zip {
+		return projectDocument(file.data)
+	}
+	flows, err := file.zipFlows(limit)
+	return domain.ProjectFields{Name: projectNameOfFile(file.name)}, flows, err
+}
+
+// projectNameOfFile names the project of an uploaded zip: the file's name
+// without its extension, or "Imported Project".
+func projectNameOfFile(filename string) string {
+	base := path.Base(strings.ReplaceAll(filename, `\`, "/"))
+	base = strings.TrimSuffix(base, path.Ext(base))
+	if strings.TrimSpace(base) == "" || base == "." || base == "/" {
+		return commands.ImportedProjectName
+	}
+	return base
+}
+
+// projectDocument reads a project upload's JSON: {"folder_name",
+// "folder_description", "flows": [...]}.
+func projectDocument(data []byte) (domain.ProjectFields, []commands.FlowInput, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil {
+		if _, ok := errors.AsType[*json.SyntaxError](err); ok {
+			return domain.ProjectFields{}, nil, uploadRefused("Invalid JSON file: " + err.Error())
+		}
+	}
+	rawName, hasName := doc["folder_name"]
+	rawFlows, hasFlows := doc["flows"]
+	if !hasName || !hasFlows {
+		return domain.ProjectFields{}, nil, uploadRefused("Missing required field(s): folder_name, flows")
+	}
+	var fields domain.ProjectFields
+	if err := json.Unmarshal(rawName, &fields.Name); err != nil {
+		return fields, nil, uploadInvalid([]any{"folder_name"}, "folder_name must be a string")
+	}
+	if d, ok := doc["folder_description"]; ok && string(d) != "null" {
+		if err := json.Unmarshal(d, &fields.Description); err != nil {
+			return fields, nil, uploadInvalid([]any{"folder_description"}, "folder_description must be a string")
+		}
+	}
+	flows, err := flowList(rawFlows, []any{"flows"})
+	return fields, flows, err
 }

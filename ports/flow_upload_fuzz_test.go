@@ -1,4 +1,4 @@
-package commands
+package ports
 
 import (
 	"archive/zip"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
@@ -39,7 +40,7 @@ func FuzzUploadParts(f *testing.F) {
 	for _, s := range []string{
 		ok, ok[:len(ok)/2], ok[:len(ok)-4],
 		part("flows.json", `{"flows":[{"name":"a"},{"name":"b\u0000"}]}`),
-		part("flows.json", `{"flows":[`+strings.Repeat(`{"name":"m"},`, MaxFlowsPerBatch)+`{"name":"m"}]}`),
+		part("flows.json", `{"flows":[`+strings.Repeat(`{"name":"m"},`, commands.MaxFlowsPerBatch)+`{"name":"m"}]}`),
 		part("deep.json", strings.Repeat("[", 5000)),
 		part("bad.json", "{\"name\":\"\xff\"}"),
 		part("inf.json", `{"name":"i","data":[1e999]}`),
@@ -55,7 +56,7 @@ func FuzzUploadParts(f *testing.F) {
 	s := httpapi.New(httpapi.Options{MaxBodyBytes: 1 << 20})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/import", Summary: "Import", Public: true, Handler: func(c *gin.Context) {
 		u, err := readUpload(c, 1<<20)
-		var flows []FlowInput
+		var flows []commands.FlowInput
 		switch {
 		case err != nil:
 		case u.zip:
