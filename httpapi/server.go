@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -112,8 +113,11 @@ type Server struct {
 	bodies      *semaphore.Weighted
 	largeBodies atomic.Int64
 	errs        []error
-	docJSON     []byte
-	docsHTML    []byte
+	// docJSON is the OpenAPI document as served, marshalled at its first
+	// request (a process that is never asked for it, a test's, never pays
+	// for the megabyte).
+	docJSON  func() ([]byte, error)
+	docsHTML []byte
 }
 
 // New builds a Server with its middleware and the hidden /openapi.json and
@@ -161,22 +165,28 @@ func New(opts Options) *Server {
 		}
 	}
 	s.Handle(Operation{Method: http.MethodGet, Path: "/openapi.json", Public: true, Hidden: true,
-		Handler: func(c *gin.Context) { c.Data(http.StatusOK, "application/json", s.docJSON) }})
+		Handler: func(c *gin.Context) {
+			doc, err := s.docJSON()
+			if err != nil {
+				Fail(c, fmt.Errorf("marshal OpenAPI document: %w", err))
+				return
+			}
+			c.Data(http.StatusOK, "application/json", doc)
+		}})
 	s.Handle(Operation{Method: http.MethodGet, Path: "/docs", Public: true, Hidden: true,
 		Handler: func(c *gin.Context) { c.Data(http.StatusOK, "text/html; charset=utf-8", s.docsHTML) }})
 	return s
 }
 
-// Handler finishes the OpenAPI document and returns the router. It fails if
+// Handler finishes the OpenAPI document (marshalled when it is first
+// asked for) and returns the router. It fails if
 // any Handle call failed (a duplicate method and path, a malformed path …),
 // if the configuration is invalid, or if the router serves a route the
 // document lacks or the other way round.
 func (s *Server) Handler() (http.Handler, error) {
 	errs := slices.Clone(s.errs)
+	s.docJSON = sync.OnceValues(s.doc.MarshalJSON)
 	var err error
-	if s.docJSON, err = s.doc.MarshalJSON(); err != nil {
-		errs = append(errs, fmt.Errorf("marshal OpenAPI document: %w", err))
-	}
 	if s.docsHTML, err = docsPage(s.opts.Title, s.opts.Version, s.documented); err != nil {
 		errs = append(errs, err)
 	}
