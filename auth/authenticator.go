@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
@@ -224,12 +225,12 @@ func unauthorized(msg string) error {
 func Unauthorized(msg string) error { return unauthorized(msg) }
 
 // RequireSuperuser returns the caller if it is a superuser, else Langflow's
-// 403. It is the one place superuser-only operations ask, so that the
+// 403 (a domain.ErrForbidden: use cases call it too). It is the one place superuser-only operations ask, so that the
 // permissions model can take it over.
 func RequireSuperuser(ctx context.Context) (Principal, error) {
 	p, ok := PrincipalFrom(ctx)
 	if !ok || !p.IsSuperuser {
-		return p, &httpapi.StatusError{Status: http.StatusForbidden, Detail: msgNotSuperuser}
+		return p, domain.Forbiddenf("%s", msgNotSuperuser)
 	}
 	return p, nil
 }

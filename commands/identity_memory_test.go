@@ -258,6 +258,15 @@ func TestIdentityHandler_InMemoryChangeAndRemove(t *testing.T) {
 	require.NoError(t, err, "another active superuser remains")
 	assert.False(t, loadUser(t, h, rootID).IsSuperuser())
 	assert.Equal(t, before+8, countEvents(t, store))
+
+	// A removed superuser is not found, even while the read model counts no
+	// other active superuser (it is not the last one: it is gone).
+	dave := register(t, h, "dave-admin", pwBob, true)
+	_, err = h.Remove(super, commands.RemoveUser{UserID: dave})
+	require.NoError(t, err)
+	su.others.Store(0)
+	_, err = h.Remove(super, commands.RemoveUser{UserID: dave})
+	assert.ErrorIs(t, err, domain.ErrNotFound)
 }
 
 // Passwords and API keys: a user sets only their own password (403 for

@@ -108,10 +108,10 @@ type RemoveProject struct {
 	ProjectID uuid.UUID
 }
 
-// UploadProject creates a project of Caller from an uploaded file, named
-// FileName, of Data: a zip of flow JSON files when Zip (its directory,
-// over Data) is not nil, else a JSON document {folder_name,
-// folder_description, flows}. Limit bounds the JSON a zip unpacks to.
+// UploadProject creates a project of Caller with Fields (its name made
+// unique) holding Flows, as read from an uploaded file by the port (a zip
+// of flow JSON files, or a document {folder_name, folder_description,
+// flows}).
 type UploadProject struct {
 	Caller auth.Principal
 	Meta   eventstore.Metadata
@@ -288,7 +288,8 @@ func loadOwnProject(ctx context.Context, repo *Repository, caller auth.Principal
 
 // moveFlows moves the caller's flows among ids into project (others,
 // unknown and deleted ones are skipped) and returns them to save with the
-// project. A locked flow refuses (423), as any edit of it does.
+// project. A locked flow moves too: a lock guards what a flow is, not
+// where it lives.
 func (h *ProjectsHandler) moveFlows(ctx context.Context, caller auth.Principal, project uuid.UUID, ids []uuid.UUID) ([]Aggregate, error) {
 	var out []Aggregate
 	seen := map[uuid.UUID]bool{}

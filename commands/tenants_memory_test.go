@@ -3,7 +3,6 @@ package commands_test
 import (
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -17,7 +16,6 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/eventstore/memory"
-	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
 // countEvents is how many events the in-memory log holds.
@@ -37,14 +35,11 @@ func domainMsg(err error) string {
 	return ""
 }
 
-// assertNotSuperuser asserts err is auth.RequireSuperuser's refusal: a
-// 403 status error (not a domain error: errors.Is(err,
-// domain.ErrForbidden) is false for it).
+// assertNotSuperuser asserts err is auth.RequireSuperuser's refusal (a
+// domain.ErrForbidden).
 func assertNotSuperuser(t *testing.T, err error) {
 	t.Helper()
-	se, ok := errors.AsType[*httpapi.StatusError](err)
-	require.True(t, ok, "want the superuser refusal, got %v", err)
-	assert.Equal(t, http.StatusForbidden, se.Status)
+	require.ErrorIs(t, err, domain.ErrForbidden, "want the superuser refusal")
 }
 
 // newRegistry knows the event types of schemas (for a repository over a

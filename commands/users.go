@@ -482,6 +482,9 @@ func (h *IdentityHandler) Remove(ctx context.Context, cmd RemoveUser) (UserWritt
 		if err := h.Repo.Load(ctx, user); err != nil {
 			return nil, notFoundUser(err)
 		}
+		if user.Deleted() { // a removed account is not found, superuser or not
+			return nil, domain.NotFoundf("User not found")
+		}
 		if err := h.guardLastSuperuser(ctx, user, nil, nil, nil, true); err != nil {
 			return nil, err
 		}
