@@ -160,7 +160,7 @@ func (w *orgs) byID(c *gin.Context, param string, body any) (int64, uuid.UUID, e
 // write (err: fails the request).
 func (w *orgs) answerOrg(c *gin.Context, tenant uuid.UUID, r commands.OrgWritten, err error, status int) {
 	if err != nil {
-		memberFail(c, err)
+		httpapi.Fail(c, err)
 		return
 	}
 	answerRow(c, w.p, r.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.OrgRead, error) {
@@ -172,7 +172,7 @@ func (w *orgs) answerOrg(c *gin.Context, tenant uuid.UUID, r commands.OrgWritten
 // request).
 func (w *orgs) answerDetail(c *gin.Context, r commands.OrgWritten, err error, msg string) {
 	if err != nil {
-		memberFail(c, err)
+		httpapi.Fail(c, err)
 		return
 	}
 	answerValue(c, w.p, r.Result.Last(), http.StatusOK, Detail{Detail: msg})
@@ -229,7 +229,7 @@ func (w *orgs) addMembers(c *gin.Context) {
 	r, err := w.h.AddMembers(c.Request.Context(), commands.AddOrgMembers{Tenant: tenant, Meta: httpapi.Metadata(c, w.p.Clock()),
 		OrgID: *body.OrgID, UIDs: body.UIDs, Position: *body.Position, Job: *body.Job, IsLeader: body.IsLeader != nil && *body.IsLeader})
 	if err != nil {
-		memberFail(c, err)
+		httpapi.Fail(c, err)
 		return
 	}
 	answerRow(c, w.p, r.Result.Last(), http.StatusCreated, func(ctx context.Context, db readapi.DB) ([]readapi.OrgMemberRead, error) {
@@ -246,7 +246,7 @@ func (w *orgs) updateMember(c *gin.Context) {
 	r, err := w.h.ChangeMember(c.Request.Context(), commands.ChangeOrgMember{Tenant: tenant, Meta: md, MemberID: id,
 		Change: domain.OrgMemberChange{Position: body.Position, Job: body.Job, IsLeader: body.IsLeader}})
 	if err != nil {
-		memberFail(c, err)
+		httpapi.Fail(c, err)
 		return
 	}
 	answerRow(c, w.p, r.Result.Last(), http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.OrgMemberRead, error) {
