@@ -48,3 +48,6 @@ func (m *Agentic) Routes(s *httpapi.Server, d Deps) {
 		Variables: runs.ConfigVariables{Pool: d.Pool, Secrets: d.Secrets}, EnvFallback: d.Config.RunVariablesFromEnv,
 		Component: func(typ string) bool { _, ok := reg.Lookup(typ); return ok }, Components: types, Clock: d.Clock})
 }
+
+// Requires implements Requirer: its built-in flows run.
+func (m *Agentic) Requires() []Module { return []Module{&Runs{}} }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 
@@ -64,6 +65,43 @@ type AuditSourcer interface {
 	AuditSources() []audit.Source
 }
 
+// Requirer is a Module that works only beside others: its use cases
+// write their events or wait for their read models. Open refuses a
+// process that lacks one (the modules are compared by type).
+type Requirer interface {
+	Requires() []Module
+}
+
+// missingRequired names the first module a module of modules requires
+// and modules lack.
+func missingRequired(modules []Module) error {
+	have := make(map[reflect.Type]bool, len(modules))
+	for _, m := range modules {
+		have[moduleType(m)] = true
+	}
+	for _, m := range modules {
+		r, ok := m.(Requirer)
+		if !ok {
+			continue
+		}
+		for _, need := range r.Requires() {
+			if !have[moduleType(need)] {
+				return fmt.Errorf("module %v requires module %v", moduleType(m), moduleType(need))
+			}
+		}
+	}
+	return nil
+}
+
+// moduleType is m's type, a pointer's element type for a pointer.
+func moduleType(m Module) reflect.Type {
+	t := reflect.TypeOf(m)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
 // Runner is a Module with work of its own while the process serves (the
 // flow runs). Serve starts Run before it accepts requests and, at
 // shutdown, stops it (cancelling ctx) and waits for it to return before
@@ -109,6 +147,9 @@ type App struct {
 // Open connects to the database and assembles everything. It does not
 // migrate, serve or project; see Migrate and Serve. Call Close when done.
 func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...Module) (*App, error) {
+	if err := missingRequired(modules); err != nil {
+		return nil, err
+	}
 	if cfg.DatabaseURL == "" {
 		return nil, errors.New("SKILLFLAW_DATABASE_URL is not set: point it at PostgreSQL (make run starts one for you)")
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/skillflaw/skillflaw-go/app"
 	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
 	"github.com/skillflaw/skillflaw-go/internal/testkit"
@@ -135,4 +137,26 @@ func TestApp_HealthAndContractRoutes(t *testing.T) {
 	for _, p := range []string{"/health", "/health_check", "/api/v1/version", "/api/v1/config", "/api/v1/_test/tallies/{tally_id}"} {
 		assert.Contains(t, paths, p)
 	}
+}
+
+// A module that requires another (Requirer) is refused without it, before
+// anything is opened, naming both; with it, the requirement holds.
+func TestApp_RequiredModules(t *testing.T) {
+	t.Parallel()
+	log := slog.New(slog.DiscardHandler)
+	runs := &app.Runs{}
+	for _, c := range []struct {
+		mods    []app.Module
+		missing string
+	}{
+		{[]app.Module{app.Projects{}}, "module app.Projects requires module app.Flows"},
+		{[]app.Module{app.Flows{}, runs}, "module app.Runs requires module app.Messages"},
+		{[]app.Module{&app.MCP{Runs: runs}}, "module app.MCP requires module app.Runs"},
+		{[]app.Module{app.Flows{}, app.Messages{}, &app.Agentic{}}, "module app.Agentic requires module app.Runs"},
+	} {
+		_, err := app.Open(context.Background(), config.Config{}, log, c.mods...)
+		require.EqualError(t, err, c.missing)
+	}
+	_, err := app.Open(context.Background(), config.Config{}, log, app.Flows{}, app.Messages{}, runs, &app.MCP{Runs: runs})
+	require.ErrorContains(t, err, "SKILLFLAW_DATABASE_URL is not set", "the requirements hold: the next check answers")
 }

@@ -75,3 +75,6 @@ func (m *MCP) Run(ctx context.Context, d Deps) error {
 	}
 	return nil
 }
+
+// Requires implements Requirer: its tools run flows.
+func (*MCP) Requires() []Module { return []Module{&Runs{}} }

@@ -67,3 +67,6 @@ func (Projects) TenantResources() []commands.TenantResource {
 		{Table: "projects", One: "project", Many: "projects"},
 	}
 }
+
+// Requires implements Requirer: its uploads and removals write flows.
+func (Projects) Requires() []Module { return []Module{Flows{}} }

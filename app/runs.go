@@ -168,3 +168,6 @@ func (m *Runs) Run(ctx context.Context, d Deps) error {
 
 // Service returns the run service (after Routes).
 func (m *Runs) Service() *runs.Service { return m.svc }
+
+// Requires implements Requirer: it runs flows and waits for the messages its runs record.
+func (m *Runs) Requires() []Module { return []Module{Flows{}, Messages{}} }

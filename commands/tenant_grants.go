@@ -88,22 +88,10 @@ type TenantGrantsRemoved struct {
 	Result eventstore.AppendResult
 }
 
-// GrantFieldError refuses a grant's subject at one field of its request
-// (uid, username, group_id, org_name …), with the value given: its kind
-// is domain.ErrInvalid, and ports answers it at that field.
-type GrantFieldError struct {
-	Field string
-	Input any
-	Msg   string
-}
-
-func (e *GrantFieldError) Error() string { return e.Field + ": " + e.Msg }
-
-// Unwrap reports the kind (domain.ErrInvalid).
-func (e *GrantFieldError) Unwrap() error { return domain.ErrInvalid }
-
+// grantFieldError refuses a grant's subject at one field of its request
+// body (422 there).
 func grantFieldError(field string, input any, msg string) error {
-	return &GrantFieldError{Field: field, Input: input, Msg: msg}
+	return &domain.FieldError{Loc: []any{"body", field}, Message: msg, Input: input}
 }
 
 // TenantGrantsHandler handles the commands of tenant role grants.

@@ -22,6 +22,38 @@ import (
 // mistake. `go test` runs the seeds. (A user file streamed to storage is
 // fuzzed in ports, FuzzUserFileUpload.)
 func FuzzUploadParts(f *testing.F) {
+	addUploadSeeds(f)
+	s := httpapi.New(httpapi.Options{MaxBodyBytes: 1 << 20})
+	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/import", Summary: "Import", Public: true, Handler: func(c *gin.Context) {
+		u, err := readUpload(c, 1<<20)
+		var flows []commands.FlowInput
+		switch {
+		case err != nil:
+		case u.zip:
+			flows, err = u.zipFlows(1 << 20)
+		default:
+			flows, err = flowsDocument(u.data)
+		}
+		if err == nil {
+			err = checkImports(s, flows)
+		}
+		if err != nil {
+			httpapi.Fail(c, err)
+			return
+		}
+		c.Status(http.StatusOK)
+	}})
+	h, err := s.Handler()
+	if err != nil {
+		f.Fatal(err)
+	}
+	fuzzUpload(f, h, "/import")
+}
+
+// addUploadSeeds adds the seeds of the upload fuzzers: multipart bodies
+// (boundary "b") of a field "file" holding flows, broken JSON, zips, hostile
+// names, truncated and empty bodies.
+func addUploadSeeds(f *testing.F) {
 	part := func(filename, content string) string {
 		var buf bytes.Buffer
 		mw := multipart.NewWriter(&buf)
@@ -53,39 +85,18 @@ func FuzzUploadParts(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	s := httpapi.New(httpapi.Options{MaxBodyBytes: 1 << 20})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/import", Summary: "Import", Public: true, Handler: func(c *gin.Context) {
-		u, err := readUpload(c, 1<<20)
-		var flows []commands.FlowInput
-		switch {
-		case err != nil:
-		case u.zip:
-			flows, err = u.zipFlows(1 << 20)
-		default:
-			flows, err = flowsDocument(u.data)
-		}
-		if err == nil {
-			err = checkImports(s, flows)
-		}
-		if err != nil {
-			httpapi.Fail(c, err)
-			return
-		}
-		c.Status(http.StatusOK)
-	}})
-	h, err := s.Handler()
-	if err != nil {
-		f.Fatal(err)
-	}
+}
+
+// fuzzUpload posts each input to path of h as a multipart body (boundary
+// "b") and fails on a 5xx: a hostile upload is the client's mistake.
+func fuzzUpload(f *testing.F, h http.Handler, path string) {
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, path := range []string{"/import"} {
-			req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
-			req.Header.Set("Content-Type", "multipart/form-data; boundary=b")
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, req)
-			if rec.Code >= 500 {
-				t.Fatalf("%s %.200q: %d %s", path, body, rec.Code, rec.Body)
-			}
+		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+		req.Header.Set("Content-Type", "multipart/form-data; boundary=b")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %.200q: %d %s", path, body, rec.Code, rec.Body)
 		}
 	})
 }

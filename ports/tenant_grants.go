@@ -2,7 +2,6 @@ package ports
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -103,16 +102,6 @@ type removeTenantRole interface {
 	removeTenantUserRole | removeTenantGroupRole | removeTenantOrgRole
 }
 
-// grantError answers a subject refused at a field of the body
-// (commands.GrantFieldError) as a 422 there.
-func grantError(err error) error {
-	if fe, ok := errors.AsType[*commands.GrantFieldError](err); ok {
-		return &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error", Loc: []any{"body", fe.Field},
-			Msg: "Value error, " + fe.Msg, Input: fe.Input}}}
-	}
-	return err
-}
-
 // TenantGrants registers the write operations of tenant role grants.
 func TenantGrants(p Port, h *commands.TenantGrantsHandler) {
 	tenantGrantKind(p, h, tenantGrantRoutes[TenantUserRoleCreate, readapi.TenantUserRoleRead, removeTenantUserRole]{
@@ -181,7 +170,7 @@ func tenantGrantKind[B, R any, O removeTenantRole](p Port, h *commands.TenantGra
 		TenantParam: func(r addTenantRole[B]) *uuid.UUID { t := k.tenantOf(r.Body); return &t },
 		Handle: func(ctx context.Context, r addTenantRole[B]) (commands.TenantGrantWritten, eventstore.Position, error) {
 			w, err := k.add(ctx, r)
-			return w, w.Result.Last(), grantError(err)
+			return w, w.Result.Last(), err
 		},
 		Answer: func(ctx context.Context, db readapi.DB, r addTenantRole[B], w commands.TenantGrantWritten) (any, error) {
 			return k.read(ctx, db, r.Tenant, w.ID)

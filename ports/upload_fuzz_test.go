@@ -1,13 +1,8 @@
 package ports
 
 import (
-	"archive/zip"
-	"bytes"
 	"io"
-	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -19,40 +14,9 @@ import (
 // user file is read to be streamed to storage (openFileUpload, then its
 // content) and requires a 2xx or 4xx answer: a truncated, malformed or
 // hostile upload is the client's mistake. The seeds are those of a flow
-// import's (commands.FuzzUploadParts); `go test` runs them.
+// import's (FuzzUploadParts); `go test` runs them.
 func FuzzUserFileUpload(f *testing.F) {
-	const maxFlowsSeed = 500 // commands.MaxFlowsPerBatch: one flow more is past the limit
-	part := func(filename, content string) string {
-		var buf bytes.Buffer
-		mw := multipart.NewWriter(&buf)
-		_ = mw.SetBoundary("b")
-		w, _ := mw.CreateFormFile("file", filename)
-		_, _ = io.WriteString(w, content)
-		_ = mw.Close()
-		return buf.String()
-	}
-	var zipped bytes.Buffer
-	zw := zip.NewWriter(&zipped)
-	w, _ := zw.Create("a.json")
-	_, _ = io.WriteString(w, `{"name":"z","data":{"n":"\u0000"}}`)
-	_ = zw.Close()
-	ok := part("flow.json", `{"name":"f","data":{"nodes":[]}}`)
-	for _, s := range []string{
-		ok, ok[:len(ok)/2], ok[:len(ok)-4],
-		part("flows.json", `{"flows":[{"name":"a"},{"name":"b\u0000"}]}`),
-		part("flows.json", `{"flows":[`+strings.Repeat(`{"name":"m"},`, maxFlowsSeed)+`{"name":"m"}]}`),
-		part("deep.json", strings.Repeat("[", 5000)),
-		part("bad.json", "{\"name\":\"\xff\"}"),
-		part("inf.json", `{"name":"i","data":[1e999]}`),
-		part("x.zip", zipped.String()),
-		part("x.zip", "PK\x03\x04 not really"),
-		part("a\x00b.txt", "content"), part("evil\u202Etxt.exe", "content"), part("../../etc/passwd", "content"),
-		part("\xff.txt", "content"), part("empty.txt", ""),
-		"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f.txt\"\r\n\r\nno closing boundary",
-		"--b--\r\n", "", "garbage",
-	} {
-		f.Add([]byte(s))
-	}
+	addUploadSeeds(f)
 	s := httpapi.New(httpapi.Options{MaxBodyBytes: 1 << 20})
 	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/file", Summary: "File", Public: true, Handler: func(c *gin.Context) {
 		u, err := openFileUpload(c)
@@ -69,13 +33,5 @@ func FuzzUserFileUpload(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		req := httptest.NewRequest(http.MethodPost, "/file", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "multipart/form-data; boundary=b")
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, req)
-		if rec.Code >= 500 {
-			t.Fatalf("%.200q: %d %s", body, rec.Code, rec.Body)
-		}
-	})
+	fuzzUpload(f, h, "/file")
 }

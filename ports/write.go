@@ -1,8 +1,10 @@
 // Package ports holds the thin HTTP ports of the use cases: one generic
 // adapter (Write) that binds a request into a command value, calls its
-// HTTP-free handler and answers, and the routes of the modules that use it
-// (Configs, the component catalogue and the MCP server registry so far;
-// older modules move to it in steps).
+// HTTP-free handler (package commands) and answers, and every module's
+// write routes. A request that is not JSON (a multipart upload, a zip
+// download) or that sets cookies (a login) has a thin gin handler here
+// that binds, calls the same use case and answers (answerRow,
+// answerValue).
 package ports
 
 import (
