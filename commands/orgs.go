@@ -41,20 +41,6 @@ type MemberAccounts interface {
 	AccountNamed(ctx context.Context, name string) (a MemberAccount, ok bool, err error)
 }
 
-// MemberInputError is input of a member write refused at one place of the
-// request (Loc, e.g. ["body", "uids", 2]): it is ErrInvalid, and the port
-// answers it as a 422 value_error at Loc about Input.
-type MemberInputError struct {
-	Loc   []any
-	Msg   string
-	Input any
-}
-
-func (e *MemberInputError) Error() string { return e.Msg }
-
-// Unwrap reports the kind, domain.ErrInvalid.
-func (e *MemberInputError) Unwrap() error { return domain.ErrInvalid }
-
 // AddOrg adds an org to a tenant.
 type AddOrg struct {
 	Tenant uuid.UUID
@@ -172,18 +158,19 @@ func (h *OrgsHandler) RemoveOrg(ctx context.Context, cmd RemoveOrg) (OrgWritten,
 	return OrgWritten{ID: cmd.OrgID, Result: res}, err
 }
 
-// orgUIDError refuses uids (or one of them, at index i >= 0).
+// orgUIDError refuses uids (or one of them, at index i >= 0): a
+// domain.FieldError at ["body", "uids"(, i)].
 func orgUIDError(i int, input any, msg string) error {
 	loc := []any{"body", "uids"}
 	if i >= 0 {
 		loc = append(loc, i)
 	}
-	return &MemberInputError{Loc: loc, Msg: msg, Input: input}
+	return &domain.FieldError{Loc: loc, Message: msg, Input: input}
 }
 
 // newMembers checks the users of uids (listed once each, in their
 // order): each must be an account of the users read model (404 naming
-// it) and active (a MemberInputError naming it).
+// it) and active (a domain.FieldError naming it).
 func (h *OrgsHandler) newMembers(ctx context.Context, uids []int64) ([]int64, error) {
 	var unique []int64
 	first := map[int64]int{}

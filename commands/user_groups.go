@@ -124,7 +124,7 @@ func (h *UserGroupsHandler) RemoveGroup(ctx context.Context, cmd RemoveUserGroup
 	return UserGroupWritten{ID: cmd.GroupID, Result: res}, err
 }
 
-// activeUser refuses (a MemberInputError at ["body", "uid"]) a user the
+// activeUser refuses (a domain.FieldError at ["body", "uid"]) a user the
 // users read model does not know or shows inactive.
 func (h *UserGroupsHandler) activeUser(ctx context.Context, uid int64) error {
 	found, err := h.Users.Accounts(ctx, []int64{uid})
@@ -132,7 +132,7 @@ func (h *UserGroupsHandler) activeUser(ctx context.Context, uid int64) error {
 		return fmt.Errorf("read user %d: %w", uid, err)
 	}
 	invalid := func(msg string) error {
-		return &MemberInputError{Loc: []any{"body", "uid"}, Msg: msg, Input: uid}
+		return &domain.FieldError{Loc: []any{"body", "uid"}, Message: msg, Input: uid}
 	}
 	a, ok := found[uid]
 	switch {

@@ -4,25 +4,21 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"github.com/skillflaw/skillflaw-go/access"
-	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/readapi"
-	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // The writes of organisations and their members (#162, #164, #165, #167,
 // #170, #171): each binds a request, resolves the tenant (tenant_id of
 // the body, or the tenant-id query parameter, else X-Tenant-Id, else the
 // system tenant; orgs.write/modify/delete there), calls the
-// commands.OrgsHandler and answers what the read models show. They are
-// written by hand: the tenant a request names is not Write's.
+// commands.OrgsHandler and answers what the read models show.
 
 // The answers of the removals.
 const (
@@ -74,191 +70,134 @@ type OrgMemberUpdate struct {
 	IsLeader *bool   `json:"is_leader"`
 }
 
-// orgs is the port of the organisations' writes.
-type orgs struct {
-	p Port
-	h *commands.OrgsHandler
-}
+// The requests of the organisations' writes: where each part of the
+// command comes from (see Write). An addition names its tenant in the
+// body, the other writes in the query; these bind their body after the
+// tenant (BodyLast), as the older port did.
+type (
+	addOrg struct {
+		InTenant
+		Body OrgCreate `body:""`
+	}
+	patchOrg struct {
+		OrgID int64 `path:"org_id" place:"org"`
+		tenantQuery
+		InTenant
+		Body OrgUpdate `body:""`
+	}
+	removeOrg struct {
+		OrgID int64 `path:"org_id" place:"org"`
+		tenantQuery
+		InTenant
+	}
+	addOrgMembers struct {
+		InTenant
+		Body OrgMembersCreate `body:""`
+	}
+	patchOrgMember struct {
+		MemberID int64 `path:"member_id" place:"org_member"`
+		tenantQuery
+		InTenant
+		Body OrgMemberUpdate `body:""`
+	}
+	removeOrgMember struct {
+		MemberID int64 `path:"member_id" place:"org_member"`
+		tenantQuery
+		InTenant
+	}
+)
 
 // Orgs registers the write operations of organisations: orgs.write/
 // modify/delete in the tenant (access.Tenant).
 func Orgs(p Port, h *commands.OrgsHandler) {
-	s, w := p.Server, &orgs{p: p, h: h}
-	orgID := httpapi.Param{Name: "org_id", In: "path", Type: "integer", Place: tenancy.PlaceOrg}
-	memberID := httpapi.Param{Name: "member_id", In: "path", Type: "integer", Place: tenancy.PlaceOrgMember}
-	tenant := readapi.OrgTenantParam
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/orgs", Access: access.Tenant("orgs", "write"), Tag: "Organization", Summary: "Add Org",
-		Description: "Add an org to the tenant, under parent_org_id (0 or null: a root org). Its org_level is one more " +
-			"than its parent's (at most 6: 422 beyond); one_org_id .. six_org_id are its ancestors by level, its own id " +
-			"at its own level. org_code is unique in the tenant, case-insensitively (409).",
-		Body: OrgCreate{}, Response: readapi.OrgRead{}, Status: http.StatusCreated, ReadModels: readapi.OrgReadModels,
-		Handler: w.create})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/orgs/{org_id}", Access: access.Tenant("orgs", "modify"), Tag: "Organization", Summary: "Patch Org",
-		Description: "Change an org's name, code, is_enable or note; absent or null fields stay as they are, an org_code " +
-			"of \"\" clears the code. An org keeps its place in the tree (the body has no parent).",
-		Params: []httpapi.Param{orgID, tenant}, Body: OrgUpdate{}, Response: readapi.OrgRead{},
-		ReadModels: readapi.OrgReadModels, Handler: w.update})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/orgs/{org_id}", Access: access.Tenant("orgs", "delete"), Tag: "Organization", Summary: "Remove Org",
-		Description: "Remove an org that has neither sub-orgs nor members (409 naming what blocks it otherwise). " +
-			"Answers {\"detail\": \"Org deleted\"}.",
-		Params: []httpapi.Param{orgID, tenant}, Response: Detail{}, ReadModels: readapi.OrgReadModels, Handler: w.remove})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/org-members", Access: access.Tenant("orgs", "write"), Tag: "Organization", Summary: "Add Org Members",
-		Description: "Make the users of uids members of the org, all with the given position, job and is_leader, all " +
-			"or none: a user already in the org is 409, an unknown one 404, an inactive one 422. Answers the new members.",
-		Body: OrgMembersCreate{}, Response: []readapi.OrgMemberRead{}, Status: http.StatusCreated,
-		ReadModels: readapi.OrgMemberReadModels, Handler: w.addMembers})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/org-members/{member_id}", Access: access.Tenant("orgs", "modify"), Tag: "Organization",
-		Summary:     "Patch Org Member",
-		Description: "Change a member's position, job or is_leader; absent or null fields stay as they are.",
-		Params:      []httpapi.Param{memberID, tenant}, Body: OrgMemberUpdate{}, Response: readapi.OrgMemberRead{},
-		ReadModels: readapi.OrgMemberReadModels, Handler: w.updateMember})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/org-members/{member_id}", Access: access.Tenant("orgs", "delete"), Tag: "Organization",
-		Summary:     "Remove Org Member",
-		Description: "Remove a member from its org. Answers {\"detail\": \"Org member deleted\"}.",
-		Params:      []httpapi.Param{memberID, tenant}, Response: Detail{}, ReadModels: readapi.OrgMemberReadModels,
-		Handler: w.removeMember})
-}
-
-// tenantOf checks the tenant a body names for the caller.
-func (w *orgs) tenantOf(c *gin.Context, id uuid.UUID) (uuid.UUID, bool) {
-	ctx := c.Request.Context()
-	caller, err := auth.Caller(ctx)
-	if err == nil {
-		_, err = tenancy.Check(ctx, w.p.Pool, caller, id)
-	}
-	if err != nil {
-		httpapi.Fail(c, err)
-		return uuid.Nil, false
-	}
-	return id, true
-}
-
-// byID binds a write on /{param} of the tenant's org tree: the path id,
-// the tenant (the tenant-id query parameter, else X-Tenant-Id, else the
-// system tenant), then the body (when body is not nil). It answers every
-// failure, and returns the id, the tenant and the events' metadata.
-func (w *orgs) byID(c *gin.Context, param string, body any) (int64, uuid.UUID, eventstore.Metadata, bool) {
-	id, ok := httpapi.PathInt(c, param)
-	if !ok {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	var q readapi.OrgsQuery
-	if !httpapi.BindQuery(c, &q) {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	t, ok := tenancy.Resolve(c, w.p.Pool, q.TenantID)
-	if !ok {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	if body != nil && !httpapi.BindJSON(c, body) {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	return id, t.ID, httpapi.Metadata(c, w.p.Clock()), true
-}
-
-// answerOrg answers the org r wrote in tenant as the read models show the
-// write (err: fails the request).
-func (w *orgs) answerOrg(c *gin.Context, tenant uuid.UUID, r commands.OrgWritten, err error, status int) {
-	if err != nil {
-		memberFail(c, err)
-		return
-	}
-	answerRow(c, w.p, r.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.OrgRead, error) {
-		return readapi.OrgByID(ctx, db, tenant, r.ID)
-	})
-}
-
-// answerDetail answers a removal with its message (err: fails the
-// request).
-func (w *orgs) answerDetail(c *gin.Context, r commands.OrgWritten, err error, msg string) {
-	if err != nil {
-		memberFail(c, err)
-		return
-	}
-	answerValue(c, w.p, r.Result.Last(), http.StatusOK, Detail{Detail: msg})
-}
-
-func (w *orgs) create(c *gin.Context) {
-	var body OrgCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	tenant, ok := w.tenantOf(c, *body.TenantID)
-	if !ok {
-		return
-	}
-	n := domain.NewOrg{OrgName: *body.OrgName, OrgCode: body.OrgCode, IsEnable: body.IsEnable == nil || *body.IsEnable,
-		Note: body.Note}
-	if body.ParentOrgID != nil {
-		n.ParentOrgID = *body.ParentOrgID
-	}
-	r, err := w.h.AddOrg(c.Request.Context(), commands.AddOrg{Tenant: tenant, Meta: httpapi.Metadata(c, w.p.Clock()), Org: n})
-	w.answerOrg(c, tenant, r, err, http.StatusCreated)
-}
-
-func (w *orgs) update(c *gin.Context) {
-	var body OrgUpdate
-	id, tenant, md, ok := w.byID(c, "org_id", &body)
-	if !ok {
-		return
-	}
-	r, err := w.h.ChangeOrg(c.Request.Context(), commands.ChangeOrg{Tenant: tenant, Meta: md, OrgID: id,
-		Change:      domain.OrgChange{OrgName: body.OrgName, OrgCode: body.OrgCode, IsEnable: body.IsEnable, Note: body.Note},
-		ParentOrgID: body.ParentOrgID})
-	w.answerOrg(c, tenant, r, err, http.StatusOK)
-}
-
-func (w *orgs) remove(c *gin.Context) {
-	id, tenant, md, ok := w.byID(c, "org_id", nil)
-	if !ok {
-		return
-	}
-	r, err := w.h.RemoveOrg(c.Request.Context(), commands.RemoveOrg{Tenant: tenant, Meta: md, OrgID: id})
-	w.answerDetail(c, r, err, msgOrgDeleted)
-}
-
-func (w *orgs) addMembers(c *gin.Context) {
-	var body OrgMembersCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	tenant, ok := w.tenantOf(c, *body.TenantID)
-	if !ok {
-		return
-	}
-	r, err := w.h.AddMembers(c.Request.Context(), commands.AddOrgMembers{Tenant: tenant, Meta: httpapi.Metadata(c, w.p.Clock()),
-		OrgID: *body.OrgID, UIDs: body.UIDs, Position: *body.Position, Job: *body.Job, IsLeader: body.IsLeader != nil && *body.IsLeader})
-	if err != nil {
-		memberFail(c, err)
-		return
-	}
-	answerRow(c, w.p, r.Result.Last(), http.StatusCreated, func(ctx context.Context, db readapi.DB) ([]readapi.OrgMemberRead, error) {
-		return readapi.OrgMembersByIDs(ctx, db, tenant, r.IDs)
-	})
-}
-
-func (w *orgs) updateMember(c *gin.Context) {
-	var body OrgMemberUpdate
-	id, tenant, md, ok := w.byID(c, "member_id", &body)
-	if !ok {
-		return
-	}
-	r, err := w.h.ChangeMember(c.Request.Context(), commands.ChangeOrgMember{Tenant: tenant, Meta: md, MemberID: id,
-		Change: domain.OrgMemberChange{Position: body.Position, Job: body.Job, IsLeader: body.IsLeader}})
-	if err != nil {
-		memberFail(c, err)
-		return
-	}
-	answerRow(c, w.p, r.Result.Last(), http.StatusOK, func(ctx context.Context, db readapi.DB) (readapi.OrgMemberRead, error) {
-		return readapi.OrgMemberByID(ctx, db, tenant, r.ID)
-	})
-}
-
-func (w *orgs) removeMember(c *gin.Context) {
-	id, tenant, md, ok := w.byID(c, "member_id", nil)
-	if !ok {
-		return
-	}
-	r, err := w.h.RemoveMember(c.Request.Context(), commands.RemoveOrgMember{Tenant: tenant, Meta: md, MemberID: id})
-	w.answerDetail(c, r, err, msgOrgMemberDeleted)
+	Write[addOrg, commands.OrgWritten]{
+		Op: httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/orgs", Access: access.Tenant("orgs", "write"), Tag: "Organization", Summary: "Add Org",
+			Description: "Add an org to the tenant, under parent_org_id (0 or null: a root org). Its org_level is one more " +
+				"than its parent's (at most 6: 422 beyond); one_org_id .. six_org_id are its ancestors by level, its own id " +
+				"at its own level. org_code is unique in the tenant, case-insensitively (409).",
+			Response: readapi.OrgRead{}, Status: http.StatusCreated, ReadModels: readapi.OrgReadModels},
+		TenantParam: func(r addOrg) *uuid.UUID { return r.Body.TenantID },
+		Handle: func(ctx context.Context, r addOrg) (commands.OrgWritten, eventstore.Position, error) {
+			n := domain.NewOrg{OrgName: *r.Body.OrgName, OrgCode: r.Body.OrgCode, IsEnable: r.Body.IsEnable == nil || *r.Body.IsEnable,
+				Note: r.Body.Note}
+			if r.Body.ParentOrgID != nil {
+				n.ParentOrgID = *r.Body.ParentOrgID
+			}
+			w, err := h.AddOrg(ctx, commands.AddOrg{Tenant: r.Tenant, Meta: r.Meta, Org: n})
+			return w, w.Result.Last(), err
+		},
+		Answer: func(ctx context.Context, db readapi.DB, r addOrg, w commands.OrgWritten) (any, error) {
+			return readapi.OrgByID(ctx, db, r.Tenant, w.ID)
+		},
+	}.Register(p)
+	Write[patchOrg, commands.OrgWritten]{
+		Op: httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/orgs/{org_id}", Access: access.Tenant("orgs", "modify"), Tag: "Organization", Summary: "Patch Org",
+			Description: "Change an org's name, code, is_enable or note; absent or null fields stay as they are, an org_code " +
+				"of \"\" clears the code. An org keeps its place in the tree (the body has no parent).",
+			Response: readapi.OrgRead{}, ReadModels: readapi.OrgReadModels},
+		TenantParam: patchOrg.tenant,
+		BodyLast:    true,
+		Handle: func(ctx context.Context, r patchOrg) (commands.OrgWritten, eventstore.Position, error) {
+			w, err := h.ChangeOrg(ctx, commands.ChangeOrg{Tenant: r.Tenant, Meta: r.Meta, OrgID: r.OrgID,
+				Change:      domain.OrgChange{OrgName: r.Body.OrgName, OrgCode: r.Body.OrgCode, IsEnable: r.Body.IsEnable, Note: r.Body.Note},
+				ParentOrgID: r.Body.ParentOrgID})
+			return w, w.Result.Last(), err
+		},
+		Answer: func(ctx context.Context, db readapi.DB, r patchOrg, w commands.OrgWritten) (any, error) {
+			return readapi.OrgByID(ctx, db, r.Tenant, w.ID)
+		},
+	}.Register(p)
+	Write[removeOrg, Detail]{
+		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/orgs/{org_id}", Access: access.Tenant("orgs", "delete"), Tag: "Organization", Summary: "Remove Org",
+			Description: "Remove an org that has neither sub-orgs nor members (409 naming what blocks it otherwise). " +
+				"Answers {\"detail\": \"Org deleted\"}.",
+			Response: Detail{}, ReadModels: readapi.OrgReadModels},
+		TenantParam: removeOrg.tenant,
+		Handle: func(ctx context.Context, r removeOrg) (Detail, eventstore.Position, error) {
+			w, err := h.RemoveOrg(ctx, commands.RemoveOrg{Tenant: r.Tenant, Meta: r.Meta, OrgID: r.OrgID})
+			return Detail{Detail: msgOrgDeleted}, w.Result.Last(), err
+		},
+	}.Register(p)
+	Write[addOrgMembers, commands.OrgMembersAdded]{
+		Op: httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/org-members", Access: access.Tenant("orgs", "write"), Tag: "Organization", Summary: "Add Org Members",
+			Description: "Make the users of uids members of the org, all with the given position, job and is_leader, all " +
+				"or none: a user already in the org is 409, an unknown one 404, an inactive one 422. Answers the new members.",
+			Response: []readapi.OrgMemberRead{}, Status: http.StatusCreated, ReadModels: readapi.OrgMemberReadModels},
+		TenantParam: func(r addOrgMembers) *uuid.UUID { return r.Body.TenantID },
+		Handle: func(ctx context.Context, r addOrgMembers) (commands.OrgMembersAdded, eventstore.Position, error) {
+			w, err := h.AddMembers(ctx, commands.AddOrgMembers{Tenant: r.Tenant, Meta: r.Meta, OrgID: *r.Body.OrgID,
+				UIDs: r.Body.UIDs, Position: *r.Body.Position, Job: *r.Body.Job, IsLeader: r.Body.IsLeader != nil && *r.Body.IsLeader})
+			return w, w.Result.Last(), err
+		},
+		Answer: func(ctx context.Context, db readapi.DB, r addOrgMembers, w commands.OrgMembersAdded) (any, error) {
+			return readapi.OrgMembersByIDs(ctx, db, r.Tenant, w.IDs)
+		},
+	}.Register(p)
+	Write[patchOrgMember, commands.OrgWritten]{
+		Op: httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/org-members/{member_id}", Access: access.Tenant("orgs", "modify"), Tag: "Organization",
+			Summary:     "Patch Org Member",
+			Description: "Change a member's position, job or is_leader; absent or null fields stay as they are.",
+			Response:    readapi.OrgMemberRead{}, ReadModels: readapi.OrgMemberReadModels},
+		TenantParam: patchOrgMember.tenant,
+		BodyLast:    true,
+		Handle: func(ctx context.Context, r patchOrgMember) (commands.OrgWritten, eventstore.Position, error) {
+			w, err := h.ChangeMember(ctx, commands.ChangeOrgMember{Tenant: r.Tenant, Meta: r.Meta, MemberID: r.MemberID,
+				Change: domain.OrgMemberChange{Position: r.Body.Position, Job: r.Body.Job, IsLeader: r.Body.IsLeader}})
+			return w, w.Result.Last(), err
+		},
+		Answer: func(ctx context.Context, db readapi.DB, r patchOrgMember, w commands.OrgWritten) (any, error) {
+			return readapi.OrgMemberByID(ctx, db, r.Tenant, w.ID)
+		},
+	}.Register(p)
+	Write[removeOrgMember, Detail]{
+		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/org-members/{member_id}", Access: access.Tenant("orgs", "delete"), Tag: "Organization",
+			Summary:     "Remove Org Member",
+			Description: "Remove a member from its org. Answers {\"detail\": \"Org member deleted\"}.",
+			Response:    Detail{}, ReadModels: readapi.OrgMemberReadModels},
+		TenantParam: removeOrgMember.tenant,
+		Handle: func(ctx context.Context, r removeOrgMember) (Detail, eventstore.Position, error) {
+			w, err := h.RemoveMember(ctx, commands.RemoveOrgMember{Tenant: r.Tenant, Meta: r.Meta, MemberID: r.MemberID})
+			return Detail{Detail: msgOrgMemberDeleted}, w.Result.Last(), err
+		},
+	}.Register(p)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"github.com/skillflaw/skillflaw-go/access"
@@ -13,15 +12,13 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/readapi"
-	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
 // The writes of user groups and their members (#173–175, #177–179): each
 // binds a request, resolves the tenant (tenant_id of the body or the
 // tenant-id query parameter, else X-Tenant-Id, else the system tenant;
 // holders of user_groups.write/modify/delete there), calls the
-// commands.UserGroupsHandler and answers what the read model shows. They
-// are written by hand: the tenant a request names is not Write's.
+// commands.UserGroupsHandler and answers what the read model shows.
 
 // The answers of the removals.
 const (
@@ -57,184 +54,134 @@ type UserGroupMemberPatch struct {
 	IsLeader *bool `json:"is_leader" binding:"required"`
 }
 
-// ugTenantQuery is the tenant-id query parameter of the writes.
-type ugTenantQuery struct {
-	TenantID *uuid.UUID `form:"tenant-id"`
+// tenantQuery is the tenant-id query parameter of the writes of user
+// groups and orgs: the tenant they act in (their TenantParam), else
+// X-Tenant-Id, else the system tenant.
+type tenantQuery struct {
+	TenantID *uuid.UUID `form:"tenant-id" place:"tenant" doc:"The tenant (default: the X-Tenant-Id header, else the system tenant)."`
 }
 
-// userGroups is the port of the user groups' writes.
-type userGroups struct {
-	p Port
-	h *commands.UserGroupsHandler
-}
+// tenant is the tenant the query names (nil: none).
+func (q tenantQuery) tenant() *uuid.UUID { return q.TenantID }
+
+// The requests of the user groups' writes: where each part of the command
+// comes from (see Write). Add User Group names its tenant in the body,
+// the others in the query.
+type (
+	addUserGroup struct {
+		InTenant
+		Body UserGroupCreate `body:""`
+	}
+	patchUserGroup struct {
+		GroupID int64 `path:"group_id" place:"group"`
+		tenantQuery
+		InTenant
+		Body UserGroupPatch `body:""`
+	}
+	removeUserGroup struct {
+		GroupID int64 `path:"group_id" place:"group"`
+		tenantQuery
+		InTenant
+	}
+	addUserGroupMember struct {
+		tenantQuery
+		InTenant
+		Body UserGroupMemberCreate `body:""`
+	}
+	patchUserGroupMember struct {
+		MemberID int64 `path:"member_id" place:"group_member"`
+		tenantQuery
+		InTenant
+		Body UserGroupMemberPatch `body:""`
+	}
+	removeUserGroupMember struct {
+		MemberID int64 `path:"member_id" place:"group_member"`
+		tenantQuery
+		InTenant
+	}
+)
 
 // UserGroups registers the write operations of user groups.
 func UserGroups(p Port, h *commands.UserGroupsHandler) {
-	s, w := p.Server, &userGroups{p: p, h: h}
 	models := readapi.UserGroupReadModels
-	tenant := httpapi.Param{Name: "tenant-id", In: "query", Format: "uuid", Place: tenancy.PlaceTenant,
-		Description: "The tenant (default: the X-Tenant-Id header, else the system tenant)."}
-	group := []httpapi.Param{{Name: "group_id", In: "path", Type: "integer", Place: tenancy.PlaceGroup}, tenant}
-	member := []httpapi.Param{{Name: "member_id", In: "path", Type: "integer", Place: tenancy.PlaceGroupMember}, tenant}
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/user-groups", Access: access.Tenant("user_groups", "write"), Tag: "Organization", Summary: "Add User Group",
-		Description: "Add a user group to the tenant tenant_id. Names are unique in a tenant, case-insensitively (409).",
-		Body:        UserGroupCreate{}, Response: readapi.UserGroupRead{}, Status: http.StatusCreated, ReadModels: models, Handler: w.addGroup})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/user-groups/{group_id}", Access: access.Tenant("user_groups", "modify"), Tag: "Organization",
-		Summary:     "Patch User Group",
-		Description: "Change a group of the tenant; absent or null fields stay as they are. A name another group of the tenant has is 409.",
-		Params:      group, Body: UserGroupPatch{}, Response: readapi.UserGroupRead{}, ReadModels: models, Handler: w.patchGroup})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/user-groups/{group_id}", Access: access.Tenant("user_groups", "delete"), Tag: "Organization",
-		Summary:     "Remove User Group",
-		Description: "Remove a group of the tenant. A group that still has members is not removed (409).",
-		Params:      group, Response: Detail{}, ReadModels: models, Handler: w.removeGroup})
-	s.Handle(httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/user-group-members", Access: access.Tenant("user_groups", "write"), Tag: "Organization",
-		Summary: "Add User Group Member",
-		Description: "Add an active user to a group of the tenant. An unknown or inactive user is 422; a user already in " +
-			"the group is 409.",
-		Params: []httpapi.Param{tenant}, Body: UserGroupMemberCreate{}, Response: readapi.UserGroupMemberRead{},
-		Status: http.StatusCreated, ReadModels: models, Handler: w.addMember})
-	s.Handle(httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/user-group-members/{member_id}", Access: access.Tenant("user_groups", "modify"), Tag: "Organization",
-		Summary: "Patch User Group Member", Description: "Make a member of a group of the tenant a leader, or not.",
-		Params: member, Body: UserGroupMemberPatch{}, Response: readapi.UserGroupMemberRead{}, ReadModels: models, Handler: w.patchMember})
-	s.Handle(httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/user-group-members/{member_id}", Access: access.Tenant("user_groups", "delete"), Tag: "Organization",
-		Summary: "Remove User Group Member", Description: "Remove a member from its group of the tenant.",
-		Params: member, Response: Detail{}, ReadModels: models, Handler: w.removeMember})
-}
-
-// begin resolves the tenant of a write (param, else X-Tenant-Id, else the
-// system tenant: it must exist and the caller hold the operation's
-// privilege there) and the events' metadata.
-func (w *userGroups) begin(c *gin.Context, param *uuid.UUID) (uuid.UUID, eventstore.Metadata, bool) {
-	t, ok := tenancy.Resolve(c, w.p.Pool, param)
-	if !ok {
-		return uuid.Nil, eventstore.Metadata{}, false
-	}
-	md := httpapi.Metadata(c, w.p.Clock())
-	md.TenantID = t.ID
-	return t.ID, md, true
-}
-
-// answerGroup answers the group r wrote in tenant as the read model shows
-// the write (err: fails the request).
-func (w *userGroups) answerGroup(c *gin.Context, tenant uuid.UUID, r commands.UserGroupWritten, err error, status int) {
-	if err != nil {
-		memberFail(c, err)
-		return
-	}
-	answerRow(c, w.p, r.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.UserGroupRead, error) {
-		return readapi.UserGroupByID(ctx, db, tenant, r.ID)
-	})
-}
-
-// answerMember answers the member r wrote in tenant as the read model
-// shows the write (err: fails the request).
-func (w *userGroups) answerMember(c *gin.Context, tenant uuid.UUID, r commands.UserGroupWritten, err error, status int) {
-	if err != nil {
-		memberFail(c, err)
-		return
-	}
-	answerRow(c, w.p, r.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.UserGroupMemberRead, error) {
-		return readapi.UserGroupMemberByID(ctx, db, tenant, r.ID)
-	})
-}
-
-// answerDetail answers a removal with its message (err: fails the
-// request).
-func (w *userGroups) answerDetail(c *gin.Context, r commands.UserGroupWritten, err error, msg string) {
-	if err != nil {
-		memberFail(c, err)
-		return
-	}
-	answerValue(c, w.p, r.Result.Last(), http.StatusOK, Detail{Detail: msg})
-}
-
-func (w *userGroups) addGroup(c *gin.Context) {
-	var body UserGroupCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	tenant, md, ok := w.begin(c, &body.TenantID)
-	if !ok {
-		return
-	}
-	r, err := w.h.AddGroup(c.Request.Context(), commands.AddUserGroup{Tenant: tenant, Meta: md, GroupName: *body.GroupName,
-		IsEnable: body.IsEnable == nil || *body.IsEnable, Note: body.Note})
-	w.answerGroup(c, tenant, r, err, http.StatusCreated)
-}
-
-// byID binds a write on /{param} of the tenant's user groups: the path
-// id and tenant-id, the body (when body is not nil), then the tenant. It
-// answers every failure.
-func (w *userGroups) byID(c *gin.Context, param string, body any) (int64, uuid.UUID, eventstore.Metadata, bool) {
-	id, ok := httpapi.PathInt(c, param)
-	if !ok {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	var q ugTenantQuery
-	if !httpapi.BindQuery(c, &q) {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	if body != nil && !httpapi.BindJSON(c, body) {
-		return 0, uuid.Nil, eventstore.Metadata{}, false
-	}
-	tenant, md, ok := w.begin(c, q.TenantID)
-	return id, tenant, md, ok
-}
-
-func (w *userGroups) patchGroup(c *gin.Context) {
-	var body UserGroupPatch
-	id, tenant, md, ok := w.byID(c, "group_id", &body)
-	if !ok {
-		return
-	}
-	r, err := w.h.ChangeGroup(c.Request.Context(), commands.ChangeUserGroup{Tenant: tenant, Meta: md, GroupID: id,
-		Change: domain.UserGroupChange{GroupName: body.GroupName, IsEnable: body.IsEnable, Note: body.Note}})
-	w.answerGroup(c, tenant, r, err, http.StatusOK)
-}
-
-func (w *userGroups) removeGroup(c *gin.Context) {
-	id, tenant, md, ok := w.byID(c, "group_id", nil)
-	if !ok {
-		return
-	}
-	r, err := w.h.RemoveGroup(c.Request.Context(), commands.RemoveUserGroup{Tenant: tenant, Meta: md, GroupID: id})
-	w.answerDetail(c, r, err, msgUserGroupDeleted)
-}
-
-func (w *userGroups) addMember(c *gin.Context) {
-	var q ugTenantQuery
-	if !httpapi.BindQuery(c, &q) {
-		return
-	}
-	var body UserGroupMemberCreate
-	if !httpapi.BindJSON(c, &body) {
-		return
-	}
-	tenant, md, ok := w.begin(c, q.TenantID)
-	if !ok {
-		return
-	}
-	r, err := w.h.AddMember(c.Request.Context(), commands.AddUserGroupMember{Tenant: tenant, Meta: md, GroupID: *body.GroupID,
-		UID: *body.UID, IsLeader: body.IsLeader != nil && *body.IsLeader})
-	w.answerMember(c, tenant, r, err, http.StatusCreated)
-}
-
-func (w *userGroups) patchMember(c *gin.Context) {
-	var body UserGroupMemberPatch
-	id, tenant, md, ok := w.byID(c, "member_id", &body)
-	if !ok {
-		return
-	}
-	r, err := w.h.ChangeMember(c.Request.Context(), commands.ChangeUserGroupMember{Tenant: tenant, Meta: md, MemberID: id,
-		IsLeader: *body.IsLeader})
-	w.answerMember(c, tenant, r, err, http.StatusOK)
-}
-
-func (w *userGroups) removeMember(c *gin.Context) {
-	id, tenant, md, ok := w.byID(c, "member_id", nil)
-	if !ok {
-		return
-	}
-	r, err := w.h.RemoveMember(c.Request.Context(), commands.RemoveUserGroupMember{Tenant: tenant, Meta: md, MemberID: id})
-	w.answerDetail(c, r, err, msgUserGroupMemberDeleted)
+	Write[addUserGroup, commands.UserGroupWritten]{
+		Op: httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/user-groups", Access: access.Tenant("user_groups", "write"), Tag: "Organization", Summary: "Add User Group",
+			Description: "Add a user group to the tenant tenant_id. Names are unique in a tenant, case-insensitively (409).",
+			Response:    readapi.UserGroupRead{}, Status: http.StatusCreated, ReadModels: models},
+		TenantParam: func(r addUserGroup) *uuid.UUID { return &r.Body.TenantID },
+		Handle: func(ctx context.Context, r addUserGroup) (commands.UserGroupWritten, eventstore.Position, error) {
+			w, err := h.AddGroup(ctx, commands.AddUserGroup{Tenant: r.Tenant, Meta: r.Meta, GroupName: *r.Body.GroupName,
+				IsEnable: r.Body.IsEnable == nil || *r.Body.IsEnable, Note: r.Body.Note})
+			return w, w.Result.Last(), err
+		},
+		Answer: func(ctx context.Context, db readapi.DB, r addUserGroup, w commands.UserGroupWritten) (any, error) {
+			return readapi.UserGroupByID(ctx, db, r.Tenant, w.ID)
+		},
+	}.Register(p)
+	Write[patchUserGroup, commands.UserGroupWritten]{
+		Op: httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/user-groups/{group_id}", Access: access.Tenant("user_groups", "modify"), Tag: "Organization",
+			Summary:     "Patch User Group",
+			Description: "Change a group of the tenant; absent or null fields stay as they are. A name another group of the tenant has is 409.",
+			Response:    readapi.UserGroupRead{}, ReadModels: models},
+		TenantParam: patchUserGroup.tenant,
+		Handle: func(ctx context.Context, r patchUserGroup) (commands.UserGroupWritten, eventstore.Position, error) {
+			w, err := h.ChangeGroup(ctx, commands.ChangeUserGroup{Tenant: r.Tenant, Meta: r.Meta, GroupID: r.GroupID,
+				Change: domain.UserGroupChange{GroupName: r.Body.GroupName, IsEnable: r.Body.IsEnable, Note: r.Body.Note}})
+			return w, w.Result.Last(), err
+		},
+		Answer: func(ctx context.Context, db readapi.DB, r patchUserGroup, w commands.UserGroupWritten) (any, error) {
+			return readapi.UserGroupByID(ctx, db, r.Tenant, w.ID)
+		},
+	}.Register(p)
+	Write[removeUserGroup, Detail]{
+		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/user-groups/{group_id}", Access: access.Tenant("user_groups", "delete"), Tag: "Organization",
+			Summary:     "Remove User Group",
+			Description: "Remove a group of the tenant. A group that still has members is not removed (409).",
+			Response:    Detail{}, ReadModels: models},
+		TenantParam: removeUserGroup.tenant,
+		Handle: func(ctx context.Context, r removeUserGroup) (Detail, eventstore.Position, error) {
+			w, err := h.RemoveGroup(ctx, commands.RemoveUserGroup{Tenant: r.Tenant, Meta: r.Meta, GroupID: r.GroupID})
+			return Detail{Detail: msgUserGroupDeleted}, w.Result.Last(), err
+		},
+	}.Register(p)
+	Write[addUserGroupMember, commands.UserGroupWritten]{
+		Op: httpapi.Operation{Method: http.MethodPost, Path: "/api/v1/user-group-members", Access: access.Tenant("user_groups", "write"), Tag: "Organization",
+			Summary: "Add User Group Member",
+			Description: "Add an active user to a group of the tenant. An unknown or inactive user is 422; a user already in " +
+				"the group is 409.",
+			Response: readapi.UserGroupMemberRead{}, Status: http.StatusCreated, ReadModels: models},
+		TenantParam: addUserGroupMember.tenant,
+		Handle: func(ctx context.Context, r addUserGroupMember) (commands.UserGroupWritten, eventstore.Position, error) {
+			w, err := h.AddMember(ctx, commands.AddUserGroupMember{Tenant: r.Tenant, Meta: r.Meta, GroupID: *r.Body.GroupID,
+				UID: *r.Body.UID, IsLeader: r.Body.IsLeader != nil && *r.Body.IsLeader})
+			return w, w.Result.Last(), err
+		},
+		Answer: func(ctx context.Context, db readapi.DB, r addUserGroupMember, w commands.UserGroupWritten) (any, error) {
+			return readapi.UserGroupMemberByID(ctx, db, r.Tenant, w.ID)
+		},
+	}.Register(p)
+	Write[patchUserGroupMember, commands.UserGroupWritten]{
+		Op: httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/user-group-members/{member_id}", Access: access.Tenant("user_groups", "modify"), Tag: "Organization",
+			Summary: "Patch User Group Member", Description: "Make a member of a group of the tenant a leader, or not.",
+			Response: readapi.UserGroupMemberRead{}, ReadModels: models},
+		TenantParam: patchUserGroupMember.tenant,
+		Handle: func(ctx context.Context, r patchUserGroupMember) (commands.UserGroupWritten, eventstore.Position, error) {
+			w, err := h.ChangeMember(ctx, commands.ChangeUserGroupMember{Tenant: r.Tenant, Meta: r.Meta, MemberID: r.MemberID,
+				IsLeader: *r.Body.IsLeader})
+			return w, w.Result.Last(), err
+		},
+		Answer: func(ctx context.Context, db readapi.DB, r patchUserGroupMember, w commands.UserGroupWritten) (any, error) {
+			return readapi.UserGroupMemberByID(ctx, db, r.Tenant, w.ID)
+		},
+	}.Register(p)
+	Write[removeUserGroupMember, Detail]{
+		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/user-group-members/{member_id}", Access: access.Tenant("user_groups", "delete"), Tag: "Organization",
+			Summary: "Remove User Group Member", Description: "Remove a member from its group of the tenant.",
+			Response: Detail{}, ReadModels: models},
+		TenantParam: removeUserGroupMember.tenant,
+		Handle: func(ctx context.Context, r removeUserGroupMember) (Detail, eventstore.Position, error) {
+			w, err := h.RemoveMember(ctx, commands.RemoveUserGroupMember{Tenant: r.Tenant, Meta: r.Meta, MemberID: r.MemberID})
+			return Detail{Detail: msgUserGroupMemberDeleted}, w.Result.Last(), err
+		},
+	}.Register(p)
 }

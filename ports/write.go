@@ -82,9 +82,22 @@ type Write[C, R any] struct {
 	// TenantParam, if set, is the tenant the request itself names (a
 	// body or query field of the command; nil: none), resolved before
 	// X-Tenant-Id and the system tenant (tenancy.Resolve's param). The
-	// command's fields are bound by then (its query ones too, unless
-	// PlacesLast).
+	// command's fields are bound by then, but for its path and query ones
+	// if PlacesLast and its body if BodyLast.
 	TenantParam func(cmd C) *uuid.UUID
+	// Check, if set, runs once the tenant is resolved and the path and
+	// query parameters are bound (before the body if BodyLast): what the
+	// request names is checked there, where the use case cannot (the
+	// business a path names must be one the caller may see, which hangs
+	// on the request's X-Tenant-Id header), and may complete cmd (the
+	// tenant of that business). It answers its own failure and returns
+	// false then.
+	Check func(c *gin.Context, cmd *C) bool
+	// BodyLast binds the body last, after the caller, the tenant, the
+	// path and query parameters and Check (else it comes before the
+	// caller): a request wrong in both is answered as the module's older
+	// port answered it.
+	BodyLast bool
 	// Answer reads the answer (the read model's row) once the operation's
 	// read models show the write, or from a preview of them at pos
 	// (readBack); nil answers r itself once they show it or the
@@ -279,14 +292,16 @@ func isInt(k reflect.Kind) bool {
 	return k >= reflect.Int && k <= reflect.Int64 || k >= reflect.Uint && k <= reflect.Uint64
 }
 
-// serve binds the request into a C, calls Handle and answers.
+// serve binds the request into a C (the path and query parameters, the
+// body, the caller, the tenant, then Check; PlacesLast and BodyLast move
+// the parameters and the body later), calls Handle and answers.
 func (w Write[C, R]) serve(c *gin.Context, p Port, b binding) {
 	var cmd C
 	v := reflect.ValueOf(&cmd).Elem()
 	if !w.PlacesLast && !bindPlaces(c, v, b) {
 		return
 	}
-	if b.body != nil && !httpapi.BindJSON(c, v.FieldByIndex(b.body).Addr().Interface()) {
+	if !w.BodyLast && !bindBody(c, v, b) {
 		return
 	}
 	if b.caller != nil {
@@ -314,6 +329,12 @@ func (w Write[C, R]) serve(c *gin.Context, p Port, b binding) {
 		v.FieldByIndex(b.tenant).Set(reflect.ValueOf(tenant))
 	}
 	if w.PlacesLast && !bindPlaces(c, v, b) {
+		return
+	}
+	if w.Check != nil && !w.Check(c, &cmd) {
+		return
+	}
+	if w.BodyLast && !bindBody(c, v, b) {
 		return
 	}
 	if b.meta != nil {
@@ -347,6 +368,12 @@ func (w Write[C, R]) serve(c *gin.Context, p Port, b binding) {
 		return
 	}
 	c.JSON(status, row)
+}
+
+// bindBody binds the JSON body, if C has one, into v (a C), having
+// answered any failure.
+func bindBody(c *gin.Context, v reflect.Value, b binding) bool {
+	return b.body == nil || httpapi.BindJSON(c, v.FieldByIndex(b.body).Addr().Interface())
 }
 
 // bindPlaces binds the path and query parameters into v (a C), having

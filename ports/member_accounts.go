@@ -5,28 +5,14 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/gin-gonic/gin"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/commands"
-	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
-// The answers of the hand-written ports of organisations, user groups and
-// businesses (their requests name the tenant in the body or the query, or
-// check the business before the body, which Write does not express), and
-// the users read model as their handlers read it.
-
-// memberFail fails the request with err: a commands.MemberInputError as a
-// 422 value_error at its place, anything else as httpapi.Fail does.
-func memberFail(c *gin.Context, err error) {
-	if mi, ok := errors.AsType[*commands.MemberInputError](err); ok {
-		err = &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error", Loc: mi.Loc,
-			Msg: "Value error, " + mi.Msg, Input: mi.Input}}}
-	}
-	httpapi.Fail(c, err)
-}
+// The users read model as the handlers of organisations, user groups
+// and businesses read it.
 
 // MemberAccounts is commands.MemberAccounts on the users read model of
 // Pool.
