@@ -32,6 +32,59 @@ var template struct {
 	err  error
 }
 
+// spares are test databases copied from the template ahead of their
+// tests, while the tests before them run: a test takes one ready (a copy
+// costs PostgreSQL ~0.15 s, a fifth of a short system test's time) and the
+// next copy starts. The spares still unused when the test binary exits
+// stay on the server, as the template does; `make test`'s throwaway
+// cluster takes them with it.
+var spares = &spareDBs{}
+
+type spareDBs struct {
+	start sync.Once
+	ready chan spareDB
+}
+
+type spareDB struct {
+	name string
+	err  error
+}
+
+// spareAhead is how many copies are made ahead.
+const spareAhead = 2
+
+// take returns a fresh copy of tmpl, made ahead when one is ready, and
+// starts the next copies.
+func (s *spareDBs) take(ctx context.Context, admin, tmpl string) (string, error) {
+	s.start.Do(func() {
+		s.ready = make(chan spareDB, spareAhead)
+		for range spareAhead {
+			go s.make(admin, tmpl)
+		}
+	})
+	select {
+	case db := <-s.ready:
+		go s.make(admin, tmpl)
+		return db.name, db.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// make copies tmpl into a new database and hands it (or the failure) to
+// the next take.
+func (s *spareDBs) make(admin, tmpl string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	name := "sf_test_" + randomSuffix()
+	conn, err := pgx.Connect(ctx, admin)
+	if err == nil {
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, tmpl))
+	}
+	s.ready <- spareDB{name: name, err: err}
+}
+
 // DatabaseURL creates a fresh database with every migration applied and
 // returns its URL; the database is dropped when the test ends.
 func DatabaseURL(t testing.TB) string {
@@ -44,13 +97,8 @@ func DatabaseURL(t testing.TB) string {
 	if template.err != nil {
 		t.Fatalf("test database template: %v", template.err)
 	}
-	name := "sf_test_" + randomSuffix()
-	conn, err := pgx.Connect(ctx, admin)
+	name, err := spares.take(ctx, admin, template.name)
 	if err != nil {
-		t.Fatalf("connect %s: %v", EnvDatabaseURL, err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, fmt.Sprintf("CREATE DATABASE %s TEMPLATE %s", name, template.name)); err != nil {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
