@@ -1,7 +1,6 @@
 package commands_test
 
 import (
-	"bytes"
 	"context"
 	"testing"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
-	"github.com/skillflaw/skillflaw-go/secrets"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
@@ -82,10 +80,7 @@ func TestComponentsHandler_InMemorySystemScope(t *testing.T) {
 func TestMCPServersHandler_InMemorySealsAndRefuses(t *testing.T) {
 	t.Parallel()
 	repo, store := newMemRepo(t, domain.MCPServerEvents())
-	key, err := secrets.NewKey("k1", bytes.Repeat([]byte{9}, 32))
-	require.NoError(t, err)
-	ring, err := secrets.NewRing(key)
-	require.NoError(t, err)
+	ring := testRing(t, 9)
 	h := &commands.MCPServersHandler{Repo: repo, IDs: &counter{}, Secrets: ring}
 	ctx := context.Background()
 	tenant := tenancy.SystemTenantID

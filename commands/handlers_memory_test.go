@@ -94,10 +94,7 @@ func TestModelCatalogHandler_InMemory(t *testing.T) {
 func TestConfigsHandler_InMemorySealsSecrets(t *testing.T) {
 	t.Parallel()
 	repo, store := newMemRepo(t, domain.ConfigEvents())
-	key, err := secrets.NewKey("k1", bytes.Repeat([]byte{7}, 32))
-	require.NoError(t, err)
-	ring, err := secrets.NewRing(key)
-	require.NoError(t, err)
+	ring := testRing(t, 7)
 	h := &commands.ConfigsHandler{Repo: repo, IDs: &counter{}, Secrets: ring}
 	ctx := context.Background()
 	tenant := tenancy.SystemTenantID
@@ -116,6 +113,16 @@ func TestConfigsHandler_InMemorySealsSecrets(t *testing.T) {
 	h.Secrets = nil
 	_, err = h.Add(ctx, commands.AddConfig{Tenant: tenant, ConfigKey: "B", ConfigName: "b", ConfigValue: "v", Secret: true})
 	assert.ErrorIs(t, err, domain.ErrInvalid)
+}
+
+// testRing is a key ring of one key (id k1) made of fill.
+func testRing(t *testing.T, fill byte) *secrets.Ring {
+	t.Helper()
+	key, err := secrets.NewKey("k1", bytes.Repeat([]byte{fill}, 32))
+	require.NoError(t, err)
+	ring, err := secrets.NewRing(key)
+	require.NoError(t, err)
+	return ring
 }
 
 func ptr[T any](v T) *T { return &v }

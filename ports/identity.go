@@ -230,17 +230,22 @@ func (m *identity) answerUser(c *gin.Context, w commands.UserWritten, err error,
 	c.JSON(status, row)
 }
 
+// bindUserUpdate binds a write on account {user_id}: the caller, the id
+// and the body, in that order (false: the request is answered).
+func bindUserUpdate(c *gin.Context) (caller auth.Principal, id int64, body UserUpdate, ok bool) {
+	if caller, ok = auth.CallerOf(c); !ok {
+		return
+	}
+	if id, ok = httpapi.PathInt(c, "user_id"); !ok {
+		return
+	}
+	ok = httpapi.BindJSON(c, &body)
+	return
+}
+
 func (m *identity) patchUser(c *gin.Context) {
-	caller, ok := auth.CallerOf(c)
+	caller, id, body, ok := bindUserUpdate(c)
 	if !ok {
-		return
-	}
-	id, ok := httpapi.PathInt(c, "user_id")
-	if !ok {
-		return
-	}
-	var body UserUpdate
-	if !httpapi.BindJSON(c, &body) {
 		return
 	}
 	w, err := m.h.Change(c.Request.Context(), commands.ChangeUser{Caller: caller, Meta: httpapi.Metadata(c, m.Clock()),
@@ -249,16 +254,8 @@ func (m *identity) patchUser(c *gin.Context) {
 }
 
 func (m *identity) resetPassword(c *gin.Context) {
-	caller, ok := auth.CallerOf(c)
+	caller, id, body, ok := bindUserUpdate(c)
 	if !ok {
-		return
-	}
-	id, ok := httpapi.PathInt(c, "user_id")
-	if !ok {
-		return
-	}
-	var body UserUpdate
-	if !httpapi.BindJSON(c, &body) {
 		return
 	}
 	if body.Password == nil {
