@@ -75,8 +75,9 @@ func TestComponentsHandler_InMemorySystemScope(t *testing.T) {
 
 // The MCP server registry's rules, on their own (system scope, no
 // database): headers sealed before any event, a masked header sent back
-// keeps its stored value, names unique at their place, and stdio servers
-// refused while the operator has not enabled them.
+// keeps its stored value, names unique at their place, stored headers
+// never follow the url to another host, and stdio servers refused while
+// the operator has not enabled them.
 func TestMCPServersHandler_InMemorySealsAndRefuses(t *testing.T) {
 	t.Parallel()
 	repo, store := newMemRepo(t, domain.MCPServerEvents())
@@ -103,13 +104,33 @@ func TestMCPServersHandler_InMemorySealsAndRefuses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, clear, string(opened), "the masked value keeps the stored one")
 
+	// The url moves: on the same host the stored headers stay; to another
+	// host they must be sent again (a masked or absent value is refused),
+	// so whoever may change the entry cannot send them elsewhere.
+	ref := commands.MCPServerRef{ServerID: w.ID}
+	_, err = h.Change(ctx, commands.ChangeMCPServer{Tenant: tenant, Caller: root, Ref: ref,
+		MCPServerFields: commands.MCPServerFields{URL: ptr("https://MCP.example.com/v2/sse")}})
+	require.NoError(t, err, "same scheme and host")
+	for _, hdrs := range []*map[string]string{nil, {"Authorization": domain.SecretMask}} {
+		_, err = h.Change(ctx, commands.ChangeMCPServer{Tenant: tenant, Caller: root, Ref: ref,
+			MCPServerFields: commands.MCPServerFields{URL: ptr("https://attacker.example.net/sse"), Headers: hdrs}})
+		assert.ErrorIs(t, err, domain.ErrInvalid)
+		assert.Contains(t, err.Error(), commands.MsgMCPHeadersNewHost)
+	}
+	_, err = h.Change(ctx, commands.ChangeMCPServer{Tenant: tenant, Caller: root, Ref: ref,
+		MCPServerFields: commands.MCPServerFields{URL: ptr("https://other.example.net/sse"), Headers: &map[string]string{}}})
+	require.NoError(t, err, "{} drops the headers: the move is allowed")
+	_, e, err = h.Resolve(ctx, tenant, root, ref)
+	require.NoError(t, err)
+	assert.Empty(t, e.Headers)
+
 	_, err = h.Add(ctx, commands.AddMCPServer{Tenant: tenant, Caller: root, Name: "local",
 		MCPServerFields: commands.MCPServerFields{Scope: &system, Command: ptr("uvx"), Args: &[]string{"mcp-server-time"}}})
 	assert.ErrorIs(t, err, domain.ErrInvalid, "stdio is off unless the operator enables it")
 
 	all, err := store.ReadAll(ctx, eventstore.Position{}, 100)
 	require.NoError(t, err)
-	assert.Len(t, all, 2, "the add and the note's change; refusals wrote nothing")
+	assert.Len(t, all, 4, "the add, the note's change, the same-host move and the move without headers; refusals wrote nothing")
 	for _, ev := range all {
 		assert.NotContains(t, string(ev.Data), "mcp-secret-0042")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -42,6 +43,7 @@ const (
 	MsgMCPSecretsUnset   = "MCP servers with env or headers need an encryption key: set SKILLFLAW_SECRETS_KEY_FILE or SKILLFLAW_SECRET_KEY"
 	MsgMCPStdioDisabled  = "stdio MCP servers are disabled: they start a local process on the server; the operator may enable them with SKILLFLAW_MCP_STDIO_ENABLE=true"
 	MsgMCPStdioSuperuser = "Only superusers may register, change or test stdio MCP servers (they start a local process on the server)"
+	MsgMCPHeadersNewHost = "url moves the server to another host: send its headers again in clear, or {} to drop them (stored header values never follow the url to another host)"
 	MsgMCPScopeMove      = "mcp_scope cannot move a server into or out of the system scope (0) from another tenant: add it there and delete this one"
 )
 
@@ -383,6 +385,9 @@ func (h *MCPServersHandler) Change(ctx context.Context, cmd ChangeMCPServer) (MC
 		if !ok {
 			return domain.NotFoundf(domain.MsgMCPServerNotFound)
 		}
+		if err := headersStay(now, cmd); err != nil {
+			return err
+		}
 		c := ch
 		if cmd.Env != nil {
 			sealed, err := h.sealAll(tenant, now.ServerID, "env", *cmd.Env, now.Env)
@@ -401,6 +406,34 @@ func (h *MCPServersHandler) Change(ctx context.Context, cmd ChangeMCPServer) (MC
 		return m.Change(now.ServerID, c)
 	})
 	return MCPServerWritten{ID: cur.ServerID, Result: res}, err
+}
+
+// headersStay refuses a change that moves server cur to another origin
+// (scheme and host of its url) while it keeps stored header values: they
+// were given for the old host, and whoever may change the entry cannot
+// read them, so they never follow the url. The change must send the
+// headers again in clear (or {} to drop them).
+func headersStay(cur domain.MCPServerEntry, cmd ChangeMCPServer) error {
+	if cmd.URL == nil || len(cur.Headers) == 0 || sameOrigin(cur.URL, *cmd.URL) {
+		return nil
+	}
+	if cmd.Headers == nil {
+		return domain.Invalidf(MsgMCPHeadersNewHost)
+	}
+	for k, v := range *cmd.Headers {
+		if secrets.IsMask(v) {
+			return domain.Invalidf("headers.%s: %s", k, MsgMCPHeadersNewHost)
+		}
+	}
+	return nil
+}
+
+// sameOrigin reports whether urls a and b have the same scheme and host
+// (port included), case aside.
+func sameOrigin(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	return errA == nil && errB == nil && strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host)
 }
 
 // Remove handles RemoveMCPServer. A stdio server is removed under the

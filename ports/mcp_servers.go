@@ -105,7 +105,7 @@ func MCPServers(p Port, h *commands.MCPServersHandler) {
 		Op: httpapi.Operation{Method: http.MethodPatch, Path: "/api/v2/mcp/servers", Access: access.Scoped("mcp", "modify"),
 			Tag: "MCP", Summary: "Update Server Endpoint By Query",
 			Description: "Change the MCP server server_id; absent or null fields stay as they are (new_name renames; env and headers " +
-				"each replace the stored map, a masked value keeps the stored one)." + where,
+				"each replace the stored map, a masked value keeps the stored one; a url on another host needs the headers again, 422)." + where,
 			Response: readapi.MCPServerRead{}, ReadModels: models},
 		Handle: func(ctx context.Context, r patchMCPServerByID) (commands.MCPServerWritten, eventstore.Position, error) {
 			w, err := h.Change(ctx, commands.ChangeMCPServer{Tenant: r.Tenant, Meta: r.Meta, Caller: r.Caller,
@@ -136,7 +136,8 @@ func MCPServers(p Port, h *commands.MCPServersHandler) {
 		Op: httpapi.Operation{Method: http.MethodPatch, Path: "/api/v2/mcp/servers/{server_name}", Access: access.Scoped("mcp", "modify"),
 			Tag: "MCP", Summary: "Update Server Endpoint",
 			Description: "Change an MCP server; absent or null fields stay as they are (new_name renames; mcp_scope and business_id " +
-				"of the body move it; env and headers each replace the stored map, a masked value keeps the stored one)." + lookup +
+				"of the body move it; env and headers each replace the stored map, a masked value keeps the stored one; a url on another " +
+				"host needs the headers again, 422)." + lookup +
 				" (business_id in the query: that business's.)" + where,
 			Response: readapi.MCPServerRead{}, ReadModels: models},
 		Handle: func(ctx context.Context, r patchMCPServer) (commands.MCPServerWritten, eventstore.Position, error) {
