@@ -511,3 +511,52 @@ func tenAnyField(items []map[string]any, key string) []any {
 	}
 	return out
 }
+
+// Every read model a module declares as a tenant's (TenantResourcer)
+// keeps the tenant from being removed: each table has a tenant_id column
+// (a declaration naming a table without one would never block), and one
+// row of the tenant in it is named in Remove Tenant's 409. The rows are
+// written straight into the read models, built from each table's own
+// columns, so a module added later is covered without a line here.
+func TestTenants_EveryDeclaredResourceBlocksRemoval(t *testing.T) {
+	t.Parallel()
+	s := &tenServer{harness: startApp(t, options{env: adminEnv(tenAdmin, tenAdminPassword), modules: accModules()})}
+	s.admin = s.login(t, tenAdmin, tenAdminPassword).access
+	busy := s.create(t, map[string]any{"tenant_name": "Busy"})
+	resources := s.app.Deps().TenantResources
+	require.GreaterOrEqual(t, len(resources), 11, "every module's declarations")
+	ctx := context.Background()
+	db := s.app.Pool()
+	for _, r := range resources {
+		rows, err := db.Query(ctx, `SELECT column_name::text, data_type::text FROM information_schema.columns
+WHERE table_schema = current_schema() AND table_name = $1
+  AND (column_name = 'tenant_id' OR (is_nullable = 'NO' AND column_default IS NULL))`, r.Table)
+		require.NoError(t, err)
+		type column struct{ name, typ string }
+		cols, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (column, error) {
+			var c column
+			return c, row.Scan(&c.name, &c.typ)
+		})
+		require.NoError(t, err)
+		require.True(t, slices.ContainsFunc(cols, func(c column) bool { return c.name == "tenant_id" }),
+			"%s: a tenant's rows need a tenant_id", r.Table)
+		names, values := []string{}, []string{}
+		for _, c := range cols {
+			v := map[string]string{"uuid": "gen_random_uuid()", "bigint": "(random() * 1e15)::bigint", "integer": "0",
+				"boolean": "false", "text": "'x'", "character varying": "'x'", "jsonb": "'{}'", "json": "'{}'",
+				"timestamp with time zone": "now()", "ARRAY": "'{}'", "bytea": "''", "smallint": "0", "double precision": "0"}[c.typ]
+			require.NotEmpty(t, v, "%s.%s: no test value for type %s", r.Table, c.name, c.typ)
+			if c.name == "tenant_id" {
+				v = "'" + busy["tenant_id"].(string) + "'"
+			}
+			names, values = append(names, c.name), append(values, v)
+		}
+		_, err = db.Exec(ctx, `INSERT INTO `+r.Table+` (`+strings.Join(names, ", ")+`) VALUES (`+strings.Join(values, ", ")+`)`)
+		require.NoError(t, err, r.Table)
+		requireDetail(t, s.call(t, http.MethodDelete, tenPath(busy["tenant_id"]), nil, s.admin),
+			http.StatusConflict, `Tenant "Busy" still has 1 `+r.One)
+		_, err = db.Exec(ctx, `DELETE FROM `+r.Table+` WHERE tenant_id = $1`, busy["tenant_id"])
+		require.NoError(t, err)
+	}
+	requireDetail(t, s.call(t, http.MethodDelete, tenPath(busy["tenant_id"]), nil, s.admin), http.StatusOK, "Tenant deleted")
+}
