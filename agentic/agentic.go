@@ -165,7 +165,8 @@ type Config struct {
 }
 
 // CheckConfig reports the providers user may use in tenant (the tenant's
-// own active providers, then the built-in ones), each with its active
+// own active providers, then the built-in active ones whose name no
+// provider of the tenant takes), each with its active
 // language models that are not marked not supported, whether it is
 // configured (it needs no API key, or its variable resolves for user: a
 // config of the tenant user may read, else — when allowed — the server's
@@ -173,8 +174,8 @@ type Config struct {
 // first). The default provider is the first configured one.
 func (s *Service) CheckConfig(ctx context.Context, user int64, tenant uuid.UUID) (*Config, error) {
 	rows, err := s.Pool.Query(ctx, `SELECT p.provider_id, p.provider_key, p.provider_name, p.variable_name, p.requires_api_key,
-  p.tenant_id = $1
-FROM model_providers p WHERE p.is_active AND p.tenant_id IN ($1, $2)
+  p.tenant_id = $1, p.is_active
+FROM model_providers p WHERE p.tenant_id IN ($1, $2)
 ORDER BY p.tenant_id = $1, p.key_order, p.provider_id`, tenancy.SystemTenantID, tenant)
 	if err != nil {
 		return nil, fmt.Errorf("read the model providers: %w", err)
@@ -186,16 +187,23 @@ ORDER BY p.tenant_id = $1, p.key_order, p.provider_id`, tenancy.SystemTenantID, 
 	var list []row
 	seen := map[string]bool{}
 	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.id, &r.p.key, &r.p.Name, &r.p.variable, &r.p.requiresKey, &r.p.builtin); err != nil {
+		var (
+			r      row
+			active bool
+		)
+		if err := rows.Scan(&r.id, &r.p.key, &r.p.Name, &r.p.variable, &r.p.requiresKey, &r.p.builtin, &active); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("read the model providers: %w", err)
 		}
 		// A tenant's own provider hides a built-in one of the same name,
-		// as the engine resolves it.
+		// as the engine resolves it: an inactive one too (the engine
+		// refuses it rather than fall back to the built-in one), so it
+		// hides the name without being offered.
 		if n := strings.ToLower(r.p.Name); !seen[n] {
 			seen[n] = true
-			list = append(list, r)
+			if active {
+				list = append(list, r)
+			}
 		}
 	}
 	rows.Close()
