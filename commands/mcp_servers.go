@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -414,7 +413,7 @@ func (h *MCPServersHandler) Change(ctx context.Context, cmd ChangeMCPServer) (MC
 // read them, so they never follow the url. The change must send the
 // headers again in clear (or {} to drop them).
 func headersStay(cur domain.MCPServerEntry, cmd ChangeMCPServer) error {
-	if cmd.URL == nil || len(cur.Headers) == 0 || sameOrigin(cur.URL, *cmd.URL) {
+	if cmd.URL == nil || len(cur.Headers) == 0 || mcpclient.SameOrigin(cur.URL, *cmd.URL) {
 		return nil
 	}
 	if cmd.Headers == nil {
@@ -426,14 +425,6 @@ func headersStay(cur domain.MCPServerEntry, cmd ChangeMCPServer) error {
 		}
 	}
 	return nil
-}
-
-// sameOrigin reports whether urls a and b have the same scheme and host
-// (port included), case aside.
-func sameOrigin(a, b string) bool {
-	ua, errA := url.Parse(a)
-	ub, errB := url.Parse(b)
-	return errA == nil && errB == nil && strings.EqualFold(ua.Scheme, ub.Scheme) && strings.EqualFold(ua.Host, ub.Host)
 }
 
 // Remove handles RemoveMCPServer. A stdio server is removed under the

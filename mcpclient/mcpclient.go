@@ -83,17 +83,30 @@ func ValidType(t string) bool {
 	return t == TypeStdio || t == TypeSSE || t == TypeStreamableHTTP
 }
 
+// SameOrigin reports whether urls a and b have the same scheme and host
+// (port included), case aside; an unparsable url is of no origin.
+func SameOrigin(a, b string) bool {
+	ua, errA := url.Parse(a)
+	ub, errB := url.Parse(b)
+	return errA == nil && errB == nil && sameOrigin(ua, ub)
+}
+
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Host, b.Host)
+}
+
 // headerTransport adds the server's headers (its secrets, opened in
-// memory) to the requests to the server's own host only: a redirect to
-// another host never carries them.
+// memory) to the requests to the server's own origin (scheme and host)
+// only: a redirect to another host, or to plain http on the same host,
+// never carries them.
 type headerTransport struct {
 	base    http.RoundTripper
-	host    string
+	origin  *url.URL // nil: the server's url did not parse, no request gets the headers
 	headers map[string]string
 }
 
 func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	if !strings.EqualFold(r.URL.Host, h.host) {
+	if h.origin == nil || !sameOrigin(r.URL, h.origin) {
 		return h.base.RoundTrip(r)
 	}
 	r = r.Clone(r.Context())
@@ -104,7 +117,7 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 // httpClient is base (the egress policy's client) adding headers to the
-// requests to rawURL's host.
+// requests to rawURL's origin.
 func httpClient(base *http.Client, rawURL string, headers map[string]string) *http.Client {
 	if base == nil {
 		base = &http.Client{}
@@ -115,11 +128,11 @@ func httpClient(base *http.Client, rawURL string, headers map[string]string) *ht
 		if rt == nil {
 			rt = http.DefaultTransport
 		}
-		host := ""
+		var origin *url.URL
 		if u, err := url.Parse(rawURL); err == nil {
-			host = u.Host
+			origin = u
 		}
-		c.Transport = headerTransport{base: rt, host: host, headers: headers}
+		c.Transport = headerTransport{base: rt, origin: origin, headers: headers}
 	}
 	return &c
 }

@@ -3,8 +3,11 @@ package mcpclient_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -119,4 +122,46 @@ func TestHeadersStayOnTheServersHost(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the redirect was not followed")
 	}
+}
+
+// roundTripFunc is an http.RoundTripper of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The headers go to the server's own origin only: a redirect from https
+// to plain http on the same host does not carry them.
+func TestHeadersStayOnTheServersScheme(t *testing.T) {
+	var mu sync.Mutex
+	got := map[string]string{} // scheme: the Authorization header it got
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		mu.Lock()
+		got[r.URL.Scheme] = r.Header.Get("Authorization")
+		mu.Unlock()
+		h := http.Header{}
+		code := http.StatusBadGateway
+		if r.URL.Scheme == "https" {
+			code = http.StatusFound
+			h.Set("Location", "http://"+r.URL.Host+r.URL.Path)
+		}
+		return &http.Response{StatusCode: code, Header: h, Body: io.NopCloser(strings.NewReader("")), Request: r}, nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = mcpclient.ListTools(ctx, mcpclient.Server{Type: mcpclient.TypeStreamableHTTP, URL: "https://mcp.example/mcp",
+		Headers: map[string]string{"Authorization": "Bearer sk-secret"}}, mcpclient.Options{HTTPClient: &http.Client{Transport: rt}})
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, "Bearer sk-secret", got["https"], "the server's own origin got its header")
+	v, followed := got["http"]
+	require.True(t, followed, "the redirect was not followed")
+	assert.Empty(t, v, "plain http on the same host got no secret header")
+}
+
+func TestSameOrigin(t *testing.T) {
+	assert.True(t, mcpclient.SameOrigin("https://MCP.example:8443/a", "https://mcp.example:8443/b"))
+	assert.False(t, mcpclient.SameOrigin("https://mcp.example/a", "http://mcp.example/a"), "the scheme counts")
+	assert.False(t, mcpclient.SameOrigin("https://mcp.example/a", "https://mcp.example:8443/a"), "the port counts")
+	assert.False(t, mcpclient.SameOrigin("https://mcp.example/a", "https://other.example/a"))
+	assert.False(t, mcpclient.SameOrigin("://bad", "://bad"), "an unparsable url is of no origin")
 }
