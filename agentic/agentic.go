@@ -164,9 +164,25 @@ type Config struct {
 	DefaultModel        *string    `json:"default_model"`
 }
 
+// providerNames are the names and keys, lowercase, of the providers
+// met so far in the engine's order of resolution.
+type providerNames map[string]bool
+
+// takes reports whether a provider met before has name or key as its own
+// name or key (then the engine, given either, resolves that one: runs
+// ModelCatalog matches lower(name) or lower(key), the tenant's first),
+// and records name and key as met.
+func (s providerNames) takes(name, key string) bool {
+	n, k := strings.ToLower(name), strings.ToLower(key)
+	taken := (n != "" && s[n]) || (k != "" && s[k])
+	s[n], s[k] = true, true
+	delete(s, "")
+	return taken
+}
+
 // CheckConfig reports the providers user may use in tenant (the tenant's
-// own active providers, then the built-in active ones whose name no
-// provider of the tenant takes), each with its active
+// own active providers, then the built-in active ones whose name or
+// key no provider of the tenant has as its name or key), each with its active
 // language models that are not marked not supported, whether it is
 // configured (it needs no API key, or its variable resolves for user: a
 // config of the tenant user may read, else — when allowed — the server's
@@ -185,7 +201,7 @@ ORDER BY p.tenant_id = $1, p.key_order, p.provider_id`, tenancy.SystemTenantID, 
 		p  Provider
 	}
 	var list []row
-	seen := map[string]bool{}
+	seen := providerNames{}
 	for rows.Next() {
 		var (
 			r      row
@@ -195,15 +211,14 @@ ORDER BY p.tenant_id = $1, p.key_order, p.provider_id`, tenancy.SystemTenantID, 
 			rows.Close()
 			return nil, fmt.Errorf("read the model providers: %w", err)
 		}
-		// A tenant's own provider hides a built-in one of the same name,
-		// as the engine resolves it: an inactive one too (the engine
-		// refuses it rather than fall back to the built-in one), so it
-		// hides the name without being offered.
-		if n := strings.ToLower(r.p.Name); !seen[n] {
-			seen[n] = true
-			if active {
-				list = append(list, r)
-			}
+		// A tenant's own provider hides a built-in one it shares its
+		// name or key with, as the engine resolves a provider (runs
+		// ModelCatalog: lower(name) or lower(key), the tenant's first):
+		// an inactive one too (the engine refuses it rather than fall
+		// back to the built-in one), so it hides the name and key
+		// without being offered.
+		if !seen.takes(r.p.Name, r.p.key) && active {
+			list = append(list, r)
 		}
 	}
 	rows.Close()
