@@ -7,9 +7,11 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -37,10 +39,12 @@ func memHandler(t *testing.T) (*commands.ModelCatalogHandler, *memory.Store) {
 func TestModelCatalogHandler_InMemory(t *testing.T) {
 	t.Parallel()
 	h, store := memHandler(t)
-	ctx := context.Background()
+	// The built-in catalogue (the system tenant's) is changed by
+	// superusers only; the seed asks for no caller.
+	ctx := auth.WithPrincipal(context.Background(), auth.Principal{UserID: 1, IsSuperuser: true})
 	md := eventstore.Metadata{ActorUserID: 1}
 
-	n, err := h.SeedModelCatalog(ctx, md)
+	n, err := h.SeedModelCatalog(context.Background(), md)
 	require.NoError(t, err)
 	assert.Positive(t, n)
 	n, err = h.SeedModelCatalog(ctx, md)
@@ -87,6 +91,47 @@ func TestModelCatalogHandler_InMemory(t *testing.T) {
 	head, err := store.Head(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, w.Result.Last(), head)
+}
+
+// The built-in catalogue (the system tenant's) is changed by superusers
+// only: a caller of another role, or no caller at all, is refused every
+// write there and nothing is appended; another tenant's catalogue is not
+// concerned, and the seed, the server's own write, asks for no caller.
+func TestModelCatalogHandler_InMemoryBuiltinSuperusersOnly(t *testing.T) {
+	t.Parallel()
+	h, store := memHandler(t)
+	md := eventstore.Metadata{ActorUserID: 2}
+	n, err := h.SeedModelCatalog(context.Background(), md)
+	require.NoError(t, err)
+	require.Positive(t, n)
+	head, err := store.Head(context.Background())
+	require.NoError(t, err)
+	f := domain.ModelProviderFields{ProviderKey: "acme", ProviderName: "Acme", VariableName: "ACME_KEY", ModelClass: "ChatOpenAI",
+		Icon: "Bot", ModelNameParam: "model", APIKeyParam: "api_key", MaxTokensFieldName: "max_tokens", IsActive: true}
+	sys := tenancy.SystemTenantID
+	for name, ctx := range map[string]context.Context{
+		"no caller":       context.Background(),
+		"not a superuser": auth.WithPrincipal(context.Background(), auth.Principal{UserID: 2}),
+	} {
+		_, err := h.AddProvider(ctx, commands.AddModelProvider{Tenant: sys, Meta: md, Fields: f})
+		assert.ErrorIs(t, err, domain.ErrForbidden, name)
+		_, err = h.ChangeProvider(ctx, commands.ChangeModelProvider{Tenant: sys, Meta: md, ProviderID: 1})
+		assert.ErrorIs(t, err, domain.ErrForbidden, name)
+		_, err = h.RemoveProviders(ctx, commands.RemoveModelProviders{Tenant: sys, Meta: md, IDs: []int64{1}})
+		assert.ErrorIs(t, err, domain.ErrForbidden, name)
+		_, err = h.AddModel(ctx, commands.AddProviderModel{Tenant: sys, Meta: md, Fields: domain.ProviderModelFields{
+			ProviderID: 1, ModelName: "x", ModelType: "language", IsActive: true}})
+		assert.ErrorIs(t, err, domain.ErrForbidden, name)
+		_, err = h.RemoveModels(ctx, commands.RemoveProviderModels{Tenant: sys, Meta: md, IDs: []int64{1}})
+		assert.ErrorIs(t, err, domain.ErrForbidden, name)
+	}
+	now, err := store.Head(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, head, now, "the refused writes appended nothing")
+
+	caller := auth.WithPrincipal(context.Background(), auth.Principal{UserID: 2})
+	_, err = h.AddProvider(caller, commands.AddModelProvider{Tenant: uuid.New(), Meta: md, Fields: f})
+	assert.NoError(t, err, "a tenant's own catalogue is not the built-in one")
 }
 
 // A secret config's value is sealed before any event: the in-memory log

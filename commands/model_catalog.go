@@ -202,20 +202,30 @@ type ModelCatalogHandler struct {
 	IDs  IDs
 }
 
+// decide decides fn on tenant's catalogue for a caller: a change of the
+// built-in catalogue (the system tenant's) is refused unless the caller
+// in ctx is a superuser — no caller is refused too.
 func (h *ModelCatalogHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.ModelCatalog) error) (eventstore.AppendResult, error) {
 	// The built-in catalogue's endpoints are trusted (dialled without the
 	// egress policy, sent the server's keys): only superusers change it,
-	// whatever role a caller holds in the system tenant. Writes with no
-	// caller (the seed at start) are the server's own.
-	if p, ok := auth.PrincipalFrom(ctx); ok && tenant == tenancy.SystemTenantID && !p.IsSuperuser {
-		return eventstore.AppendResult{}, domain.Forbiddenf(MsgBuiltinCatalogSuperuser)
+	// whatever role a caller holds in the system tenant.
+	if tenant == tenancy.SystemTenantID {
+		if _, err := auth.RequireSuperuser(ctx); err != nil {
+			return eventstore.AppendResult{}, domain.Forbiddenf(msgBuiltinCatalogSuperuser)
+		}
 	}
+	return h.decideAsServer(ctx, tenant, md, fn)
+}
+
+// decideAsServer decides fn on tenant's catalogue with no caller check:
+// the server's own writes only (the seed at start).
+func (h *ModelCatalogHandler) decideAsServer(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.ModelCatalog) error) (eventstore.AppendResult, error) {
 	return decideIn(ctx, h.Repo, tenant, domain.LoadModelCatalog, md, fn)
 }
 
-// MsgBuiltinCatalogSuperuser refuses a change of the built-in catalogue
+// msgBuiltinCatalogSuperuser refuses a change of the built-in catalogue
 // by anyone but a superuser.
-const MsgBuiltinCatalogSuperuser = "Only superusers change the built-in model catalogue (the system tenant's)"
+const msgBuiltinCatalogSuperuser = "Only superusers change the built-in model catalogue (the system tenant's)"
 
 // AddProvider handles AddModelProvider: the key must be free in the
 // tenant (409).
@@ -289,9 +299,10 @@ func (h *ModelCatalogHandler) RemoveModels(ctx context.Context, cmd RemoveProvid
 // SeedModelCatalog seeds the built-in providers and models into the
 // system tenant's catalogue, once per domain.ModelCatalogSeedVersion
 // (nothing when it was); it returns how many events it appended. Nodes
-// starting at once take turns on the one stream.
+// starting at once take turns on the one stream. It is the server's own
+// write, asked by no caller: it is not checked for one.
 func (h *ModelCatalogHandler) SeedModelCatalog(ctx context.Context, md eventstore.Metadata) (int, error) {
-	res, err := h.decide(ctx, tenancy.SystemTenantID, md, func(m *domain.ModelCatalog) error {
+	res, err := h.decideAsServer(ctx, tenancy.SystemTenantID, md, func(m *domain.ModelCatalog) error {
 		return m.Seed(domain.ModelCatalogSeedVersion, domain.BuiltinModelProviders, func(kind string) (int64, error) {
 			return h.IDs.Next(ctx, kind)
 		})

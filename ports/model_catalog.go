@@ -16,9 +16,10 @@ import (
 
 // The model catalogue's writes (#184–#187, #189–#192): each binds a
 // request, resolves the caller's tenant (X-Tenant-Id, else the system
-// tenant, whose catalogue is the built-in one; holders of
-// models.write/modify/delete there), calls the
-// commands.ModelCatalogHandler and answers what the read model shows.
+// tenant, whose catalogue is the built-in one: superusers only change
+// it, whatever role a caller holds there; in another tenant holders of
+// models.write/modify/delete), calls the commands.ModelCatalogHandler
+// and answers what the read model shows.
 
 // The answers of the removals.
 const (
@@ -115,7 +116,7 @@ type (
 func ModelCatalog(p Port, h *commands.ModelCatalogHandler) {
 	models := readapi.ModelCatalogReadModels
 	const tag = "Model Management"
-	const where = " of the caller's tenant (X-Tenant-Id, else the system tenant, whose catalogue is the built-in one)"
+	const where = " of the caller's tenant (X-Tenant-Id, else the system tenant, whose catalogue is the built-in one: only superusers change it, 403 for anyone else)"
 	provider := func(ctx context.Context, db readapi.DB, tenant uuid.UUID, w commands.CatalogWritten) (any, error) {
 		return readapi.ModelProviderByID(ctx, db, tenant, w.ID)
 	}
