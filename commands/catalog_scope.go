@@ -70,3 +70,11 @@ func CatalogTenant(scope int, tenant uuid.UUID) uuid.UUID {
 	}
 	return tenant
 }
+
+// catalogReaches reports whether a request acting in tenant reaches an
+// entry of entryTenant at place, as the reads find it (readapi's
+// catalogVisible): a system entry (scope 0) from any tenant, any other
+// only from its own tenant.
+func catalogReaches(tenant, entryTenant uuid.UUID, place domain.CatalogPlace) bool {
+	return place.Scope == domain.CatalogScopeSystem || entryTenant == tenant
+}

@@ -254,7 +254,7 @@ func (h *ComponentsHandler) Change(ctx context.Context, cmd ChangeComponent) (Ca
 	md.TenantID = cmd.Tenant
 	res, err := h.decideComponent(ctx, cmd.ComponentID, md, func(c *domain.Component) error {
 		cur, _ := c.State()
-		if !cmd.At.matches(cur.Place()) {
+		if !cmd.At.matches(cur.Place()) || !catalogReaches(cmd.Tenant, cur.TenantID, cur.Place()) {
 			return domain.NotFoundf(domain.MsgComponentNotFound)
 		}
 		if err := h.writer().Check(ctx, cmd.Caller, cur.TenantID, cur.Place(), "query", "business_id"); err != nil {
@@ -295,7 +295,7 @@ func (h *ComponentsHandler) Remove(ctx context.Context, cmd RemoveComponent) (Ca
 	md.TenantID = cmd.Tenant
 	res, err := h.decideComponent(ctx, cmd.ComponentID, md, func(c *domain.Component) error {
 		cur, _ := c.State()
-		if !cmd.At.matches(cur.Place()) {
+		if !cmd.At.matches(cur.Place()) || !catalogReaches(cmd.Tenant, cur.TenantID, cur.Place()) {
 			return domain.NotFoundf(domain.MsgComponentNotFound)
 		}
 		if err := h.writer().Check(ctx, cmd.Caller, cur.TenantID, cur.Place(), "query", "business_id"); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -71,6 +72,45 @@ func TestComponentsHandler_InMemorySystemScope(t *testing.T) {
 	all, err := store.ReadAll(ctx, eventstore.Position{}, 100)
 	require.NoError(t, err)
 	assert.Len(t, all, 4, "group, component, version 2, removal; refusals wrote nothing")
+}
+
+// A by-id write reaches a component only as the reads find it: another
+// tenant's entry is not found from a tenant (404, nothing written, before
+// any permission is asked), while a system entry is reached from any.
+func TestComponentsHandler_InMemoryOtherTenantsEntry(t *testing.T) {
+	t.Parallel()
+	repo, store := newMemRepo(t, domain.ComponentEvents())
+	h := &commands.ComponentsHandler{Repo: repo, IDs: &counter{}}
+	ctx := context.Background()
+	root := auth.Principal{UserID: 1, IsSuperuser: true}
+	owner, other := uuid.New(), uuid.New()
+	at := commands.CatalogAt{Scope: domain.CatalogScopeTenant}
+	c := domain.LoadComponent(7)
+	require.NoError(t, c.Add(domain.ComponentSpec{TenantID: owner, GroupID: 1, ComponentName: "Echo", DisplayName: "Echo",
+		Code: "v1", IsActive: true, Scope: domain.CatalogScopeTenant, Creator: 1}))
+	_, err := repo.Save(ctx, c, eventstore.Metadata{TenantID: owner})
+	require.NoError(t, err)
+	head, err := store.Head(ctx)
+	require.NoError(t, err)
+
+	code := "v2"
+	_, err = h.Change(ctx, commands.ChangeComponent{Tenant: other, Caller: root, ComponentID: 7, At: at,
+		Change: domain.ComponentChange{Code: &code}})
+	assert.ErrorIs(t, err, domain.ErrNotFound, "another tenant's component")
+	_, err = h.Remove(ctx, commands.RemoveComponent{Tenant: other, Caller: root, ComponentID: 7, At: at})
+	assert.ErrorIs(t, err, domain.ErrNotFound, "another tenant's component")
+	now, err := store.Head(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, head, now, "the refusals wrote nothing")
+
+	sys := domain.LoadComponent(8)
+	require.NoError(t, sys.Add(domain.ComponentSpec{TenantID: tenancy.SystemTenantID, GroupID: 1, ComponentName: "Sys",
+		DisplayName: "Sys", Code: "v1", IsActive: true, Scope: domain.CatalogScopeSystem, Creator: 1}))
+	_, err = repo.Save(ctx, sys, eventstore.Metadata{TenantID: tenancy.SystemTenantID})
+	require.NoError(t, err)
+	_, err = h.Change(ctx, commands.ChangeComponent{Tenant: other, Caller: root, ComponentID: 8,
+		At: commands.CatalogAt{Scope: domain.CatalogScopeSystem}, Change: domain.ComponentChange{Code: &code}})
+	assert.NoError(t, err, "a system component is reached from any tenant")
 }
 
 // The MCP server registry's rules, on their own (system scope, no

@@ -180,9 +180,9 @@ func MCPServers(p Port, h *commands.MCPServersHandler) {
 			if err != nil {
 				return MCPTestAnswer{}, eventstore.Position{}, err
 			}
-			md := r.Meta
-			md.TenantID = row.TenantID
-			res, err := h.Test(ctx, commands.TestMCPServer{ServerTenant: row.TenantID, Meta: md, Caller: r.Caller, ServerID: row.ID})
+			// Test loads the server in its own tenant and places its
+			// event there (decideIn sets the metadata's tenant).
+			res, err := h.Test(ctx, commands.TestMCPServer{ServerTenant: row.TenantID, Meta: r.Meta, Caller: r.Caller, ServerID: row.ID})
 			out := MCPTestAnswer{Success: res.Success, ActionCount: res.ActionCount, Error: res.Error}
 			if res.Success {
 				tools := res.Tools
