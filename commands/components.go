@@ -101,8 +101,7 @@ type ComponentsHandler struct {
 func (h *ComponentsHandler) writer() CatalogWriter { return CatalogWriter{Pool: h.Pool} }
 
 func (h *ComponentsHandler) decideGroups(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.ComponentGroups) error) (eventstore.AppendResult, error) {
-	md.TenantID = tenant
-	return decideAgain(ctx, h.Repo, func() *domain.ComponentGroups { return domain.LoadComponentGroups(tenant) }, fn, md)
+	return decideIn(ctx, h.Repo, tenant, domain.LoadComponentGroups, md, fn)
 }
 
 // AddGroup handles AddComponentGroup: group_en_name is unique at its
