@@ -56,7 +56,9 @@ type MCPTools struct {
 	Pool    *pgxpool.Pool
 	Secrets *secrets.Ring
 	// HTTP reaches SSE and streamable HTTP servers: the egress policy's
-	// client (nil: every internal address refused).
+	// client, which refuses internal addresses. Always set it: nil is a
+	// plain http.Client (mcpclient's default), which applies no egress
+	// policy and reaches internal addresses too.
 	HTTP         *http.Client
 	StdioEnabled bool
 	// Timeout bounds one call (0: DefaultMCPTimeout).
