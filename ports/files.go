@@ -220,16 +220,7 @@ func (f *filesPort) deleteFlowFile(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	f.written(c, d.Position)
-	c.JSON(http.StatusOK, gin.H{"message": fmt.Sprintf("File %s deleted successfully", name)})
-}
-
-// written waits for the operation's read models to show pos (the zero
-// position: nothing was appended).
-func (f *filesPort) written(c *gin.Context, pos eventstore.Position) {
-	if !pos.IsZero() {
-		f.Server.Written(c, pos)
-	}
+	answerValue(c, f.Port, d.Position, http.StatusOK, gin.H{"message": fmt.Sprintf("File %s deleted successfully", name)})
 }
 
 func (f *filesPort) uploadUserFile(c *gin.Context) {
@@ -258,14 +249,9 @@ func (f *filesPort) uploadUserFile(c *gin.Context) {
 
 // answerFile answers file id as the read model shows it at pos.
 func (f *filesPort) answerFile(c *gin.Context, caller auth.Principal, id uuid.UUID, pos eventstore.Position, status int) {
-	row, err := readBack(c, f.Server, f.Pool, pos, func(ctx context.Context, db readapi.DB) (readapi.FileRead, error) {
+	answerRow(c, f.Port, pos, status, func(ctx context.Context, db readapi.DB) (readapi.FileRead, error) {
 		return readapi.UserFileOf(ctx, db, caller.UserID, id)
 	})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, row)
 }
 
 func (f *filesPort) deleteAll(c *gin.Context) {
@@ -278,8 +264,8 @@ func (f *filesPort) deleteAll(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	f.written(c, d.Position)
-	c.JSON(http.StatusOK, FilesDeleted{Message: "All files deleted successfully", FilesDeleted: d.Deleted, FilesKept: d.Kept})
+	answerValue(c, f.Port, d.Position, http.StatusOK,
+		FilesDeleted{Message: "All files deleted successfully", FilesDeleted: d.Deleted, FilesKept: d.Kept})
 }
 
 func (f *filesPort) deleteBatch(c *gin.Context) {
@@ -356,8 +342,7 @@ func (f *filesPort) deleteOne(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	f.written(c, d.Position)
-	c.JSON(http.StatusOK, Detail{Detail: fmt.Sprintf("File %s deleted successfully", fr.Name)})
+	answerValue(c, f.Port, d.Position, http.StatusOK, Detail{Detail: fmt.Sprintf("File %s deleted successfully", fr.Name)})
 }
 
 // FileReads answers commands.FileReads from the read model in Pool.
