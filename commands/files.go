@@ -255,17 +255,28 @@ func (h *FilesHandler) DeleteFromFlow(ctx context.Context, cmd DeleteFlowFile) (
 	return FilesRemoved{Deleted: 1, Position: pos}, err
 }
 
-// DeleteFilesByID deletes the files of IDs (the caller's, as the port
-// found them), all or none.
+// DeleteFilesByID deletes the files of IDs, all or none: each one a user
+// file of Caller (the port found them so; any other: 404 "File not
+// found").
 type DeleteFilesByID struct {
-	Meta eventstore.Metadata
-	IDs  []uuid.UUID
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	IDs    []uuid.UUID
 }
 
 // DeleteByID handles DeleteFilesByID.
 func (h *FilesHandler) DeleteByID(ctx context.Context, cmd DeleteFilesByID) (FilesRemoved, error) {
-	pos, err := h.DeleteFiles(ctx, cmd.IDs, cmd.Meta)
+	pos, err := h.deleteFiles(ctx, cmd.IDs, cmd.Meta, func(f *domain.File) error { return ownFile(f, cmd.Caller) })
 	return FilesRemoved{Deleted: len(cmd.IDs), Position: pos}, err
+}
+
+// ownFile refuses f unless it is a user file of caller, with the "not
+// found" of a file the caller may not see (readapi.UserFileOf).
+func ownFile(f *domain.File, caller auth.Principal) error {
+	if f.Kind() != domain.FileKindUser || f.UserID() != caller.UserID {
+		return domain.NotFoundf("File not found")
+	}
+	return nil
 }
 
 // DeleteUserFiles deletes every file of the caller but the MCP servers
@@ -303,12 +314,24 @@ func (h *FilesHandler) DeleteAll(ctx context.Context, cmd DeleteUserFiles) (File
 // DeleteFiles deletes files ids in one atomic append (all or none), then
 // removes their blobs. It returns the position of the last event.
 func (h *FilesHandler) DeleteFiles(ctx context.Context, ids []uuid.UUID, md eventstore.Metadata) (eventstore.Position, error) {
+	return h.deleteFiles(ctx, ids, md, nil)
+}
+
+// deleteFiles is DeleteFiles, refusing the files allowed (if not nil)
+// refuses.
+func (h *FilesHandler) deleteFiles(ctx context.Context, ids []uuid.UUID, md eventstore.Metadata,
+	allowed func(*domain.File) error) (eventstore.Position, error) {
 	files := make([]*domain.File, len(ids))
 	aggs := make([]Aggregate, len(ids))
 	for i, id := range ids {
 		f := domain.LoadFile(id)
 		if err := h.Repo.Load(ctx, f); err != nil {
 			return eventstore.Position{}, err
+		}
+		if allowed != nil {
+			if err := allowed(f); err != nil {
+				return eventstore.Position{}, err
+			}
 		}
 		if err := f.Delete(); err != nil {
 			return eventstore.Position{}, err
@@ -458,12 +481,14 @@ func (h *FilesHandler) extend(ctx context.Context, id uuid.UUID, u Upload, appen
 	return id, res, err
 }
 
-// RenameFile gives file ID (the caller's, as the port found it) the name
-// Name (without the extension).
+// RenameFile gives file ID, a user file of Caller (the port found it so;
+// any other: 404 "File not found"), the name Name (without the
+// extension).
 type RenameFile struct {
-	Meta eventstore.Metadata
-	ID   uuid.UUID
-	Name string
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	ID     uuid.UUID
+	Name   string
 }
 
 // Rename handles RenameFile; a name the file already has appends nothing
@@ -471,6 +496,9 @@ type RenameFile struct {
 func (h *FilesHandler) Rename(ctx context.Context, cmd RenameFile) (UserFileWritten, error) {
 	f := domain.LoadFile(cmd.ID)
 	if err := h.Repo.Load(ctx, f); err != nil {
+		return UserFileWritten{}, err
+	}
+	if err := ownFile(f, cmd.Caller); err != nil {
 		return UserFileWritten{}, err
 	}
 	if err := f.Rename(cmd.Name); err != nil {

@@ -273,11 +273,12 @@ func (f *filesPort) deleteBatch(c *gin.Context) {
 	if !ok {
 		return
 	}
+	caller, _ := auth.Caller(c.Request.Context()) // there is one: AskedFiles found it
 	del := make([]uuid.UUID, len(found))
 	for i, fr := range found {
 		del[i] = fr.ID
 	}
-	d, err := f.h.DeleteByID(c.Request.Context(), commands.DeleteFilesByID{Meta: f.meta(c), IDs: del})
+	d, err := f.h.DeleteByID(c.Request.Context(), commands.DeleteFilesByID{Caller: caller, Meta: f.meta(c), IDs: del})
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -320,7 +321,7 @@ func (f *filesPort) rename(c *gin.Context) {
 	if !ok {
 		return
 	}
-	w, err := f.h.Rename(c.Request.Context(), commands.RenameFile{Meta: f.meta(c), ID: rf.ID, Name: q.Name})
+	w, err := f.h.Rename(c.Request.Context(), commands.RenameFile{Caller: caller, Meta: f.meta(c), ID: rf.ID, Name: q.Name})
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -333,11 +334,11 @@ func (f *filesPort) rename(c *gin.Context) {
 }
 
 func (f *filesPort) deleteOne(c *gin.Context) {
-	_, fr, ok := f.userFile(c)
+	caller, fr, ok := f.userFile(c)
 	if !ok {
 		return
 	}
-	d, err := f.h.DeleteByID(c.Request.Context(), commands.DeleteFilesByID{Meta: f.meta(c), IDs: []uuid.UUID{fr.ID}})
+	d, err := f.h.DeleteByID(c.Request.Context(), commands.DeleteFilesByID{Caller: caller, Meta: f.meta(c), IDs: []uuid.UUID{fr.ID}})
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
