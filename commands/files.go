@@ -143,6 +143,22 @@ func (h *FilesHandler) saveWithContent(ctx context.Context, agg Aggregate, conte
 	return res, err
 }
 
+// replaceContent gives f content (already in the blob store) and saves
+// it: the previous content is removed once saved, the new one when f
+// refuses it or the save fails.
+func (h *FilesHandler) replaceContent(ctx context.Context, f *domain.File, content domain.FileContent, md eventstore.Metadata) (eventstore.AppendResult, error) {
+	previous := f.Content().Key
+	if err := f.ReplaceContent(content); err != nil {
+		h.dropBlob(ctx, content.Key)
+		return eventstore.AppendResult{}, err
+	}
+	res, err := h.saveWithContent(ctx, f, content.Key, md)
+	if err == nil {
+		h.dropBlob(ctx, previous)
+	}
+	return res, err
+}
+
 // FileFlow is the flow a v1 file belongs to: its id and placement.
 type FileFlow struct {
 	ID         uuid.UUID
@@ -199,15 +215,7 @@ func (h *FilesHandler) uploadFlowFile(ctx context.Context, caller auth.Principal
 			h.dropBlob(ctx, content.Key)
 			return "", eventstore.AppendResult{}, err
 		}
-		previous := f.Content().Key
-		if err := f.ReplaceContent(content); err != nil {
-			h.dropBlob(ctx, content.Key)
-			return "", eventstore.AppendResult{}, err
-		}
-		res, err := h.saveWithContent(ctx, f, content.Key, md)
-		if err == nil {
-			h.dropBlob(ctx, previous)
-		}
+		res, err := h.replaceContent(ctx, f, content, md)
 		return name, res, err
 	}
 	flowID := fl.ID
@@ -456,10 +464,9 @@ func (h *FilesHandler) extend(ctx context.Context, id uuid.UUID, u Upload, appen
 	if !f.Exists() {
 		return uuid.Nil, eventstore.AppendResult{}, domain.Conflictf("The file changed while uploading; try again")
 	}
-	previous := f.Content().Key
 	var prefix io.Reader
 	if appendTo {
-		r, _, err := h.Blobs.Open(ctx, previous)
+		r, _, err := h.Blobs.Open(ctx, f.Content().Key)
 		if err != nil {
 			return uuid.Nil, eventstore.AppendResult{}, fmt.Errorf("content of file %s: %w", id, err)
 		}
@@ -470,14 +477,7 @@ func (h *FilesHandler) extend(ctx context.Context, id uuid.UUID, u Upload, appen
 	if err != nil {
 		return uuid.Nil, eventstore.AppendResult{}, err
 	}
-	if err := f.ReplaceContent(content); err != nil {
-		h.dropBlob(ctx, content.Key)
-		return uuid.Nil, eventstore.AppendResult{}, err
-	}
-	res, err := h.saveWithContent(ctx, f, content.Key, md)
-	if err == nil {
-		h.dropBlob(ctx, previous)
-	}
+	res, err := h.replaceContent(ctx, f, content, md)
 	return id, res, err
 }
 
