@@ -64,7 +64,7 @@ func (e *FileTooLargeError) Error() string {
 }
 
 // limit is the largest file, in bytes.
-func (h *FilesHandler) limit() int64 { return uploadLimit(h.Config) }
+func (h *FilesHandler) limit() int64 { return UploadLimit(h.Config) }
 
 // UploadBound is the largest body of an upload: the largest file plus its
 // multipart envelope.
