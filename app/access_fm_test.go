@@ -310,7 +310,7 @@ func kindPublicWrong(c accCase, r reply) bool {
 // sessions, builds and transactions on its own flow.
 func accSetupFM(t testing.TB, w *accWorld) {
 	t.Helper()
-	cmds := app.MessagesCommands(w.app.Server(), w.app.Deps())
+	cmds := app.MessagesCommands(w.app.Deps())
 	ctx := context.Background()
 	now := time.Now().UTC()
 	root := w.users[accSuper]

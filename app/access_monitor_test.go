@@ -25,7 +25,7 @@ import (
 func TestAccessMonitor(t *testing.T) {
 	t.Parallel()
 	w := accStart(t, options{})
-	cmds := app.MessagesCommands(w.app.Server(), w.app.Deps())
+	cmds := app.MessagesCommands(w.app.Deps())
 	ctx := context.Background()
 	now := time.Now().UTC()
 

@@ -33,14 +33,13 @@ func (Messages) Projections() []*projections.Projection {
 // Routes implements Module.
 func (Messages) Routes(s *httpapi.Server, d Deps) {
 	ports.Messages(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
-		&commands.MonitorHandler{Messages: MessagesCommands(s, d), Reads: ports.MonitorReads{Pool: d.Pool}})
+		&commands.MonitorHandler{Messages: MessagesCommands(d), Reads: ports.MonitorReads{Pool: d.Pool}})
 	readapi.RegisterMessageReads(s, d.Pool)
 }
 
 // MessagesCommands returns the command API of messages, vertex builds and
-// transactions over d (what the flow engine calls to record a run); it
-// needs nothing of the server s.
-func MessagesCommands(_ *httpapi.Server, d Deps) *commands.Messages {
+// transactions over d (what the flow engine calls to record a run).
+func MessagesCommands(d Deps) *commands.Messages {
 	return &commands.Messages{Repo: d.Repository, Store: d.Store, Registry: d.Registry, IDs: commands.NewSequences(d.Pool),
 		Pool: d.Pool}
 }

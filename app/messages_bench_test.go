@@ -33,7 +33,7 @@ import (
 func BenchmarkRecordMessage(b *testing.B) {
 	h := startApp(b, options{env: adminEnv(msgAdmin, msgAdminPassword),
 		modules: []app.Module{&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Messages{}}})
-	cmds := app.MessagesCommands(h.app.Server(), h.app.Deps())
+	cmds := app.MessagesCommands(h.app.Deps())
 	ctx := context.Background()
 	pool := h.app.Pool()
 	user := h.newUser(b, "chatter", msgPassword)

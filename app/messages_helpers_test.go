@@ -36,7 +36,7 @@ func msgStart(t *testing.T) *msgServer {
 	t.Helper()
 	h := startApp(t, options{env: adminEnv(msgAdmin, msgAdminPassword),
 		modules: []app.Module{&app.Identity{}, app.Tenants{}, app.Flows{}, app.Projects{}, app.Messages{}}})
-	return &msgServer{harness: h, cmds: app.MessagesCommands(h.app.Server(), h.app.Deps())}
+	return &msgServer{harness: h, cmds: app.MessagesCommands(h.app.Deps())}
 }
 
 // msgUser signs a user up and in.

@@ -133,7 +133,7 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 		})
 	}
 	m.svc = runs.New(runs.Options{
-		Engine: eng, Messages: MessagesCommands(s, d), Env: env,
+		Engine: eng, Messages: MessagesCommands(d), Env: env,
 		Serialization:        runs.Serialization{MaxText: cfg.SerializationMaxTextLength, MaxItems: cfg.SerializationMaxItemsLength},
 		MaxConcurrentPerUser: cfg.RunMaxConcurrentPerUser, Retention: cfg.RunFeedRetention, FlushInterval: cfg.RunFlushInterval,
 		WaitForRuns: func(ctx context.Context, pos eventstore.Position) error {

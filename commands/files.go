@@ -64,7 +64,7 @@ func (e *FileTooLargeError) Error() string {
 }
 
 // limit is the largest file, in bytes.
-func (h *FilesHandler) limit() int64 { return uploadLimit(h.Config) }
+func (h *FilesHandler) limit() int64 { return UploadLimit(h.Config) }
 
 // UploadBound is the largest body of an upload: the largest file plus its
 // multipart envelope.
@@ -143,6 +143,22 @@ func (h *FilesHandler) saveWithContent(ctx context.Context, agg Aggregate, conte
 	return res, err
 }
 
+// replaceContent gives f content (already in the blob store) and saves
+// it: the previous content is removed once saved, the new one when f
+// refuses it or the save fails.
+func (h *FilesHandler) replaceContent(ctx context.Context, f *domain.File, content domain.FileContent, md eventstore.Metadata) (eventstore.AppendResult, error) {
+	previous := f.Content().Key
+	if err := f.ReplaceContent(content); err != nil {
+		h.dropBlob(ctx, content.Key)
+		return eventstore.AppendResult{}, err
+	}
+	res, err := h.saveWithContent(ctx, f, content.Key, md)
+	if err == nil {
+		h.dropBlob(ctx, previous)
+	}
+	return res, err
+}
+
 // FileFlow is the flow a v1 file belongs to: its id and placement.
 type FileFlow struct {
 	ID         uuid.UUID
@@ -199,15 +215,7 @@ func (h *FilesHandler) uploadFlowFile(ctx context.Context, caller auth.Principal
 			h.dropBlob(ctx, content.Key)
 			return "", eventstore.AppendResult{}, err
 		}
-		previous := f.Content().Key
-		if err := f.ReplaceContent(content); err != nil {
-			h.dropBlob(ctx, content.Key)
-			return "", eventstore.AppendResult{}, err
-		}
-		res, err := h.saveWithContent(ctx, f, content.Key, md)
-		if err == nil {
-			h.dropBlob(ctx, previous)
-		}
+		res, err := h.replaceContent(ctx, f, content, md)
 		return name, res, err
 	}
 	flowID := fl.ID
@@ -255,17 +263,28 @@ func (h *FilesHandler) DeleteFromFlow(ctx context.Context, cmd DeleteFlowFile) (
 	return FilesRemoved{Deleted: 1, Position: pos}, err
 }
 
-// DeleteFilesByID deletes the files of IDs (the caller's, as the port
-// found them), all or none.
+// DeleteFilesByID deletes the files of IDs, all or none: each one a user
+// file of Caller (the port found them so; any other: 404 "File not
+// found").
 type DeleteFilesByID struct {
-	Meta eventstore.Metadata
-	IDs  []uuid.UUID
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	IDs    []uuid.UUID
 }
 
 // DeleteByID handles DeleteFilesByID.
 func (h *FilesHandler) DeleteByID(ctx context.Context, cmd DeleteFilesByID) (FilesRemoved, error) {
-	pos, err := h.DeleteFiles(ctx, cmd.IDs, cmd.Meta)
+	pos, err := h.deleteFiles(ctx, cmd.IDs, cmd.Meta, func(f *domain.File) error { return ownFile(f, cmd.Caller) })
 	return FilesRemoved{Deleted: len(cmd.IDs), Position: pos}, err
+}
+
+// ownFile refuses f unless it is a user file of caller, with the "not
+// found" of a file the caller may not see (readapi.UserFileOf).
+func ownFile(f *domain.File, caller auth.Principal) error {
+	if f.Kind() != domain.FileKindUser || f.UserID() != caller.UserID {
+		return domain.NotFoundf("File not found")
+	}
+	return nil
 }
 
 // DeleteUserFiles deletes every file of the caller but the MCP servers
@@ -303,12 +322,24 @@ func (h *FilesHandler) DeleteAll(ctx context.Context, cmd DeleteUserFiles) (File
 // DeleteFiles deletes files ids in one atomic append (all or none), then
 // removes their blobs. It returns the position of the last event.
 func (h *FilesHandler) DeleteFiles(ctx context.Context, ids []uuid.UUID, md eventstore.Metadata) (eventstore.Position, error) {
+	return h.deleteFiles(ctx, ids, md, nil)
+}
+
+// deleteFiles is DeleteFiles, refusing the files allowed (if not nil)
+// refuses.
+func (h *FilesHandler) deleteFiles(ctx context.Context, ids []uuid.UUID, md eventstore.Metadata,
+	allowed func(*domain.File) error) (eventstore.Position, error) {
 	files := make([]*domain.File, len(ids))
 	aggs := make([]Aggregate, len(ids))
 	for i, id := range ids {
 		f := domain.LoadFile(id)
 		if err := h.Repo.Load(ctx, f); err != nil {
 			return eventstore.Position{}, err
+		}
+		if allowed != nil {
+			if err := allowed(f); err != nil {
+				return eventstore.Position{}, err
+			}
 		}
 		if err := f.Delete(); err != nil {
 			return eventstore.Position{}, err
@@ -433,10 +464,9 @@ func (h *FilesHandler) extend(ctx context.Context, id uuid.UUID, u Upload, appen
 	if !f.Exists() {
 		return uuid.Nil, eventstore.AppendResult{}, domain.Conflictf("The file changed while uploading; try again")
 	}
-	previous := f.Content().Key
 	var prefix io.Reader
 	if appendTo {
-		r, _, err := h.Blobs.Open(ctx, previous)
+		r, _, err := h.Blobs.Open(ctx, f.Content().Key)
 		if err != nil {
 			return uuid.Nil, eventstore.AppendResult{}, fmt.Errorf("content of file %s: %w", id, err)
 		}
@@ -447,23 +477,18 @@ func (h *FilesHandler) extend(ctx context.Context, id uuid.UUID, u Upload, appen
 	if err != nil {
 		return uuid.Nil, eventstore.AppendResult{}, err
 	}
-	if err := f.ReplaceContent(content); err != nil {
-		h.dropBlob(ctx, content.Key)
-		return uuid.Nil, eventstore.AppendResult{}, err
-	}
-	res, err := h.saveWithContent(ctx, f, content.Key, md)
-	if err == nil {
-		h.dropBlob(ctx, previous)
-	}
+	res, err := h.replaceContent(ctx, f, content, md)
 	return id, res, err
 }
 
-// RenameFile gives file ID (the caller's, as the port found it) the name
-// Name (without the extension).
+// RenameFile gives file ID, a user file of Caller (the port found it so;
+// any other: 404 "File not found"), the name Name (without the
+// extension).
 type RenameFile struct {
-	Meta eventstore.Metadata
-	ID   uuid.UUID
-	Name string
+	Caller auth.Principal
+	Meta   eventstore.Metadata
+	ID     uuid.UUID
+	Name   string
 }
 
 // Rename handles RenameFile; a name the file already has appends nothing
@@ -471,6 +496,9 @@ type RenameFile struct {
 func (h *FilesHandler) Rename(ctx context.Context, cmd RenameFile) (UserFileWritten, error) {
 	f := domain.LoadFile(cmd.ID)
 	if err := h.Repo.Load(ctx, f); err != nil {
+		return UserFileWritten{}, err
+	}
+	if err := ownFile(f, cmd.Caller); err != nil {
 		return UserFileWritten{}, err
 	}
 	if err := f.Rename(cmd.Name); err != nil {

@@ -166,15 +166,15 @@ func TestFilesHandler_InMemoryUserFiles(t *testing.T) {
 	assert.Equal(t, domain.MCPServersFileName(1), fileName(t, h, cfg))
 
 	n := logLen(t, store)
-	w, err := h.Rename(ctx, commands.RenameFile{ID: other, Name: "other"})
+	w, err := h.Rename(ctx, commands.RenameFile{Caller: auth.Principal{UserID: 1}, ID: other, Name: "other"})
 	require.NoError(t, err)
 	assert.True(t, w.Result.Last().IsZero())
-	_, err = h.Rename(ctx, commands.RenameFile{ID: other, Name: "../escape"})
+	_, err = h.Rename(ctx, commands.RenameFile{Caller: auth.Principal{UserID: 1}, ID: other, Name: "../escape"})
 	assert.ErrorIs(t, err, domain.ErrInvalid)
-	_, err = h.Rename(ctx, commands.RenameFile{ID: uuid.New(), Name: "x"})
+	_, err = h.Rename(ctx, commands.RenameFile{Caller: auth.Principal{UserID: 1}, ID: uuid.New(), Name: "x"})
 	assert.ErrorIs(t, err, domain.ErrNotFound)
 	assert.Equal(t, n, logLen(t, store), "nothing renamed, nothing written")
-	_, err = h.Rename(ctx, commands.RenameFile{ID: other, Name: "renamed"})
+	_, err = h.Rename(ctx, commands.RenameFile{Caller: auth.Principal{UserID: 1}, ID: other, Name: "renamed"})
 	require.NoError(t, err)
 	assert.Equal(t, "renamed", fileName(t, h, other))
 
@@ -182,6 +182,52 @@ func TestFilesHandler_InMemoryUserFiles(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, files, 7)
 	assert.Equal(t, len(files), blobCount(t, h), "replaced contents are removed: no orphan blob")
+}
+
+// Deleting or renaming by id takes only the caller's user files: another
+// user's file, or a flow file, is "not found" (as the port answers), and
+// nothing is written.
+func TestFilesHandler_InMemoryOthersFilesUntouched(t *testing.T) {
+	t.Parallel()
+	h, store := memFiles(t)
+	ctx := context.Background()
+	mine := upload(t, h, 1, "mine.txt", "ada's", false)
+	theirs := upload(t, h, 2, "theirs.txt", "bob's", false)
+	_, err := h.UploadToFlow(ctx, commands.UploadFlowFile{Caller: auth.Principal{UserID: 1}, Flow: commands.FileFlow{ID: uuid.New()},
+		Upload: commands.Upload{Name: "flow.txt", Body: strings.NewReader("flow's")}})
+	require.NoError(t, err)
+	flowFiles, err := logFiles{repo: h.Repo, store: store}.live(ctx)
+	require.NoError(t, err)
+	var flowFile uuid.UUID
+	for _, f := range flowFiles {
+		if f.Kind() == domain.FileKindFlow {
+			flowFile = f.ID()
+		}
+	}
+	require.NotEqual(t, uuid.Nil, flowFile)
+	before := logLen(t, store)
+	ada := auth.Principal{UserID: 1}
+
+	for _, id := range []uuid.UUID{theirs, flowFile} {
+		_, err = h.DeleteByID(ctx, commands.DeleteFilesByID{Caller: ada, IDs: []uuid.UUID{id}})
+		assert.ErrorIs(t, err, domain.ErrNotFound)
+		assert.EqualError(t, err, "File not found")
+		_, err = h.DeleteByID(ctx, commands.DeleteFilesByID{Caller: ada, IDs: []uuid.UUID{mine, id}})
+		assert.ErrorIs(t, err, domain.ErrNotFound, "all or none")
+		_, err = h.Rename(ctx, commands.RenameFile{Caller: ada, ID: id, Name: "taken"})
+		assert.ErrorIs(t, err, domain.ErrNotFound)
+		assert.EqualError(t, err, "File not found")
+	}
+	assert.Equal(t, before, logLen(t, store), "nothing written")
+	assert.Equal(t, "theirs", fileName(t, h, theirs))
+	assert.Equal(t, "bob's", content(t, h, theirs))
+	assert.Equal(t, "ada's", content(t, h, mine))
+
+	_, err = h.Rename(ctx, commands.RenameFile{Caller: auth.Principal{UserID: 2}, ID: theirs, Name: "renamed"})
+	require.NoError(t, err)
+	assert.Equal(t, "renamed", fileName(t, h, theirs))
+	_, err = h.DeleteByID(ctx, commands.DeleteFilesByID{Caller: auth.Principal{UserID: 2}, IDs: []uuid.UUID{theirs}})
+	require.NoError(t, err)
 }
 
 // failingBody is an upload whose reading fails part way.
@@ -223,7 +269,7 @@ func TestFilesHandler_InMemoryRefusalsLeaveNothing(t *testing.T) {
 	assert.ErrorIs(t, err, domain.ErrInvalid)
 	_, err = h.DeleteFromFlow(ctx, commands.DeleteFlowFile{Flow: commands.FileFlow{ID: uuid.New()}, Name: "nope.txt"})
 	assert.ErrorIs(t, err, domain.ErrNotFound)
-	_, err = h.DeleteByID(ctx, commands.DeleteFilesByID{IDs: []uuid.UUID{kept, uuid.New()}})
+	_, err = h.DeleteByID(ctx, commands.DeleteFilesByID{Caller: caller, IDs: []uuid.UUID{kept, uuid.New()}})
 	assert.ErrorIs(t, err, domain.ErrNotFound)
 
 	assert.Equal(t, before, logLen(t, store), "no event")

@@ -502,11 +502,11 @@ func ownProject(ctx context.Context, pool *pgxpool.Pool, repo *Repository, calle
 	err = repo.Load(ctx, p)
 	switch {
 	case errors.Is(err, domain.ErrNotFound):
-		return domain.Refusedf("Project not found")
+		return domain.Refusedf(domain.MsgProjectNotFound)
 	case err != nil:
 		return fmt.Errorf("check project %s: %w", id, err)
 	case p.Deleted() || p.UserID() != caller.UserID && !caller.IsSuperuser:
-		return domain.Refusedf("Project not found")
+		return domain.Refusedf(domain.MsgProjectNotFound)
 	}
 	return nil
 }

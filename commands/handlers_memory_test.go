@@ -176,14 +176,8 @@ func ptr[T any](v T) *T { return &v }
 // event types of schemas.
 func newMemRepo(t *testing.T, schemas ...[]domain.Schema) (*commands.Repository, *memory.Store) {
 	t.Helper()
-	reg := eventstore.NewRegistry()
-	for _, list := range schemas {
-		for _, sc := range list {
-			require.NoError(t, reg.Register(sc.Event, sc.Version))
-		}
-	}
 	store := memory.New()
-	return commands.NewRepository(store, reg), store
+	return commands.NewRepository(store, newRegistry(t, schemas...)), store
 }
 
 // The dictionary's rules, on their own: keys unique per index, an index

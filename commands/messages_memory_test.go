@@ -23,11 +23,8 @@ import (
 func memMessages(t *testing.T) (*commands.Messages, *memory.Store) {
 	t.Helper()
 	repo, store := newMemRepo(t, domain.FlowEvents(), domain.MessageEvents())
-	reg := eventstore.NewRegistry() // Messages encodes the run records itself
-	for _, sc := range domain.MessageEvents() {
-		require.NoError(t, reg.Register(sc.Event, sc.Version))
-	}
-	return &commands.Messages{Repo: repo, Store: store, Registry: reg, IDs: &counter{}}, store
+	// Messages encodes the run records itself
+	return &commands.Messages{Repo: repo, Store: store, Registry: newRegistry(t, domain.MessageEvents()), IDs: &counter{}}, store
 }
 
 // loadSession folds the chat session (flow, id).

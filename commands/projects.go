@@ -142,10 +142,7 @@ type ProjectUploaded struct {
 }
 
 // UploadLimit is the largest upload, from SKILLFLAW_MAX_FILE_SIZE_UPLOAD.
-func UploadLimit(cfg config.Config) int64 { return uploadLimit(cfg) }
-
-// uploadLimit is the largest upload, from SKILLFLAW_MAX_FILE_SIZE_UPLOAD.
-func uploadLimit(cfg config.Config) int64 { return int64(max(cfg.MaxFileSizeUploadMB, 1)) << 20 }
+func UploadLimit(cfg config.Config) int64 { return int64(max(cfg.MaxFileSizeUploadMB, 1)) << 20 }
 
 // projectsEnabled reports whether the projects module registered its
 // events (the identity module creates default projects only then).
@@ -235,9 +232,9 @@ func EnsureDefaultProject(ctx context.Context, repo *Repository, pool *pgxpool.P
 		return res, nil
 	}
 	id := domain.DefaultProjectID(user)
-	// Created meanwhile, or the name taken: Update decides again (the
-	// project's and the claim's race rules), and finds it made or picks
-	// another name.
+	// Created meanwhile, or the name taken: Update decides again
+	// (domain.Shared's attempts, the claim's rule, whichever stream lost),
+	// and finds it made or picks another name.
 	res, err := repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		for tries := 0; tries < 20; tries++ {
 			if err := repo.Load(ctx, domain.LoadProject(id)); err == nil {
@@ -263,7 +260,7 @@ func EnsureDefaultProject(ctx context.Context, repo *Repository, pool *pgxpool.P
 			return append([]Aggregate{p}, claims...), nil
 		}
 		return nil, domain.Conflictf("the default project could not be created: try again")
-	}, Attempts(20))
+	}, Attempts(domain.Shared.Attempts))
 	if errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
 		err = domain.Conflictf("the default project could not be created: try again")
 	}
@@ -342,7 +339,8 @@ func (h *ProjectsHandler) createProject(ctx context.Context, caller auth.Princip
 		return id, eventstore.AppendResult{}, err
 	}
 	// A name taken meanwhile loses its claim's race and a flow changed
-	// meanwhile its own: Update decides again (their race rules).
+	// meanwhile its own: Update decides again, domain.Shared's attempts
+	// (the claims' rule) whichever stream lost, a flow's too.
 	res, err := h.Repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
 		for tries := 0; ; tries++ {
 			f := fields
@@ -368,7 +366,7 @@ func (h *ProjectsHandler) createProject(ctx context.Context, caller auth.Princip
 			}
 			return append(append([]Aggregate{p}, claims...), flows...), nil
 		}
-	}, Attempts(20))
+	}, Attempts(domain.Shared.Attempts))
 	return id, res, projectNameError(err)
 }
 

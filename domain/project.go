@@ -103,7 +103,7 @@ const MsgProjectNotFound = "Project not found"
 var ErrDefaultProject = &Error{Kind: ErrInvalid, Message: "The default project cannot be deleted"}
 
 // notFound is the answer about a deleted project.
-func (p *Project) notFound() error { return NotFoundf("Project not found") }
+func (p *Project) notFound() error { return NotFoundf(MsgProjectNotFound) }
 
 // Update records the fields of ch that differ, in one event. It returns
 // the previous name when the name changed ("" if not), so the caller can

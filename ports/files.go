@@ -220,16 +220,7 @@ func (f *filesPort) deleteFlowFile(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	f.written(c, d.Position)
-	c.JSON(http.StatusOK, gin.H{"message": fmt.Sprintf("File %s deleted successfully", name)})
-}
-
-// written waits for the operation's read models to show pos (the zero
-// position: nothing was appended).
-func (f *filesPort) written(c *gin.Context, pos eventstore.Position) {
-	if !pos.IsZero() {
-		f.Server.Written(c, pos)
-	}
+	answerValue(c, f.Port, d.Position, http.StatusOK, gin.H{"message": fmt.Sprintf("File %s deleted successfully", name)})
 }
 
 func (f *filesPort) uploadUserFile(c *gin.Context) {
@@ -258,14 +249,9 @@ func (f *filesPort) uploadUserFile(c *gin.Context) {
 
 // answerFile answers file id as the read model shows it at pos.
 func (f *filesPort) answerFile(c *gin.Context, caller auth.Principal, id uuid.UUID, pos eventstore.Position, status int) {
-	row, err := readBack(c, f.Server, f.Pool, pos, func(ctx context.Context, db readapi.DB) (readapi.FileRead, error) {
+	answerRow(c, f.Port, pos, status, func(ctx context.Context, db readapi.DB) (readapi.FileRead, error) {
 		return readapi.UserFileOf(ctx, db, caller.UserID, id)
 	})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, row)
 }
 
 func (f *filesPort) deleteAll(c *gin.Context) {
@@ -278,8 +264,8 @@ func (f *filesPort) deleteAll(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	f.written(c, d.Position)
-	c.JSON(http.StatusOK, FilesDeleted{Message: "All files deleted successfully", FilesDeleted: d.Deleted, FilesKept: d.Kept})
+	answerValue(c, f.Port, d.Position, http.StatusOK,
+		FilesDeleted{Message: "All files deleted successfully", FilesDeleted: d.Deleted, FilesKept: d.Kept})
 }
 
 func (f *filesPort) deleteBatch(c *gin.Context) {
@@ -287,11 +273,12 @@ func (f *filesPort) deleteBatch(c *gin.Context) {
 	if !ok {
 		return
 	}
+	caller, _ := auth.Caller(c.Request.Context()) // there is one: AskedFiles found it
 	del := make([]uuid.UUID, len(found))
 	for i, fr := range found {
 		del[i] = fr.ID
 	}
-	d, err := f.h.DeleteByID(c.Request.Context(), commands.DeleteFilesByID{Meta: f.meta(c), IDs: del})
+	d, err := f.h.DeleteByID(c.Request.Context(), commands.DeleteFilesByID{Caller: caller, Meta: f.meta(c), IDs: del})
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -334,7 +321,7 @@ func (f *filesPort) rename(c *gin.Context) {
 	if !ok {
 		return
 	}
-	w, err := f.h.Rename(c.Request.Context(), commands.RenameFile{Meta: f.meta(c), ID: rf.ID, Name: q.Name})
+	w, err := f.h.Rename(c.Request.Context(), commands.RenameFile{Caller: caller, Meta: f.meta(c), ID: rf.ID, Name: q.Name})
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
@@ -347,17 +334,16 @@ func (f *filesPort) rename(c *gin.Context) {
 }
 
 func (f *filesPort) deleteOne(c *gin.Context) {
-	_, fr, ok := f.userFile(c)
+	caller, fr, ok := f.userFile(c)
 	if !ok {
 		return
 	}
-	d, err := f.h.DeleteByID(c.Request.Context(), commands.DeleteFilesByID{Meta: f.meta(c), IDs: []uuid.UUID{fr.ID}})
+	d, err := f.h.DeleteByID(c.Request.Context(), commands.DeleteFilesByID{Caller: caller, Meta: f.meta(c), IDs: []uuid.UUID{fr.ID}})
 	if err != nil {
 		httpapi.Fail(c, err)
 		return
 	}
-	f.written(c, d.Position)
-	c.JSON(http.StatusOK, Detail{Detail: fmt.Sprintf("File %s deleted successfully", fr.Name)})
+	answerValue(c, f.Port, d.Position, http.StatusOK, Detail{Detail: fmt.Sprintf("File %s deleted successfully", fr.Name)})
 }
 
 // FileReads answers commands.FileReads from the read model in Pool.

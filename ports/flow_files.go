@@ -75,14 +75,9 @@ func (f *flowFiles) upload(c *gin.Context) {
 		httpapi.Fail(c, err)
 		return
 	}
-	rows, err := readBack(c, f.p.Server, f.p.Pool, w.Last, func(ctx context.Context, db readapi.DB) ([]readapi.FlowRead, error) {
+	answerRow(c, f.p, w.Last, http.StatusCreated, func(ctx context.Context, db readapi.DB) ([]readapi.FlowRead, error) {
 		return flowRows(ctx, db, w.IDs)
 	})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(http.StatusCreated, rows)
 }
 
 // download answers the caller's flows among the ids of the body.

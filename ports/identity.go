@@ -220,14 +220,9 @@ func (m *identity) answerUser(c *gin.Context, w commands.UserWritten, err error,
 	if w.Session != nil {
 		m.setTokenCookies(c, *w.Session)
 	}
-	row, err := readBack(c, m.Server, m.Pool, w.Result.Last(), func(ctx context.Context, db readapi.DB) (readapi.UserRead, error) {
+	answerRow(c, m.Port, w.Result.Last(), status, func(ctx context.Context, db readapi.DB) (readapi.UserRead, error) {
 		return readapi.UserByID(ctx, db, w.ID)
 	})
-	if err != nil {
-		m.fail(c, err)
-		return
-	}
-	c.JSON(status, row)
 }
 
 // bindUserUpdate binds a write on account {user_id}: the caller, the id
@@ -342,16 +337,15 @@ func (m *identity) logout(c *gin.Context) {
 		m.fail(c, err)
 		return
 	}
-	if !pos.IsZero() {
-		m.Server.Written(c, pos)
-	}
 	for _, ck := range []struct{ name, path string }{
 		{auth.RefreshCookie, refreshCookiePath}, {auth.RefreshCookie, "/"}, // and where older releases set it
 		{auth.AccessCookie, "/"}, {auth.StoreCookie, "/"},
 	} {
 		http.SetCookie(c.Writer, &http.Cookie{Name: ck.name, Value: "", Path: ck.path, MaxAge: -1, Domain: m.h.Config.CookieDomain})
 	}
-	c.JSON(http.StatusOK, commands.Message{Message: "Logout successful"})
+	// The cookies are headers, sent with the body: set before the wait,
+	// the answer is the same.
+	answerValue(c, m.Port, pos, http.StatusOK, commands.Message{Message: "Logout successful"})
 }
 
 // refreshCookiePath limits the refresh cookie to the one route that reads

@@ -223,5 +223,5 @@ func (u projectUpload) serve(c *gin.Context) {
 }
 
 func uploadRefused(msg string) error {
-	return &httpapi.StatusError{Status: http.StatusBadRequest, Detail: msg}
+	return domain.Refusedf("%s", msg) // 400 {"detail": msg}
 }

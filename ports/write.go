@@ -354,20 +354,12 @@ func (w Write[C, R]) serve(c *gin.Context, p Port, b binding) {
 		status = http.StatusOK
 	}
 	if w.Answer == nil {
-		if !pos.IsZero() {
-			p.Server.Written(c, pos)
-		}
-		c.JSON(status, r)
+		answerValue(c, p, pos, status, r)
 		return
 	}
-	row, err := readBack(c, p.Server, p.Pool, pos, func(ctx context.Context, db readapi.DB) (any, error) {
+	answerRow(c, p, pos, status, func(ctx context.Context, db readapi.DB) (any, error) {
 		return w.Answer(ctx, db, cmd, r)
 	})
-	if err != nil {
-		httpapi.Fail(c, err)
-		return
-	}
-	c.JSON(status, row)
 }
 
 // bindBody binds the JSON body, if C has one, into v (a C), having

@@ -25,14 +25,8 @@ func exec(t *testing.T, db *pgxpool.Pool, sql string, args ...any) {
 	require.NoError(t, err, sql)
 }
 
-// configIDs are the ids of cs, in order.
-func configIDs(cs []readapi.ConfigRead) []int64 {
-	ids := make([]int64, len(cs))
-	for i, c := range cs {
-		ids[i] = c.ID
-	}
-	return ids
-}
+// configID is a config's id (idsOf).
+func configID(c readapi.ConfigRead) int64 { return c.ID }
 
 // configsFixture inserts four configs of tenant a (two secret, two names
 // that are equal but for case) and one of tenant b.
@@ -81,7 +75,7 @@ func TestListConfigs(t *testing.T) {
 		} {
 			got, err := readapi.ListConfigs(ctx, db, a, readapi.ConfigsQuery{SortBy: tt.sortBy, SortOrder: tt.order})
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, configIDs(got), "%s %s", tt.sortBy, tt.order)
+			assert.Equal(t, tt.want, idsOf(got, configID), "%s %s", tt.sortBy, tt.order)
 		}
 	})
 
@@ -100,7 +94,7 @@ func TestListConfigs(t *testing.T) {
 			got, err := readapi.ListConfigs(ctx, db, a, readapi.ConfigsQuery{Search: search, SortBy: "config_key", SortOrder: "asc"})
 			require.NoError(t, err)
 			require.NotNil(t, got, "none is [], not null")
-			assert.Equal(t, want, configIDs(got), search)
+			assert.Equal(t, want, idsOf(got, configID), search)
 		}
 	})
 

@@ -13,14 +13,8 @@ import (
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
 
-// dictionaryIDs are the config_ids of es, in order.
-func dictionaryIDs(es []readapi.DictionaryEntryRead) []int64 {
-	ids := make([]int64, len(es))
-	for i, e := range es {
-		ids[i] = e.ConfigID
-	}
-	return ids
-}
+// dictionaryID is an entry's config_id (idsOf).
+func dictionaryID(e readapi.DictionaryEntryRead) int64 { return e.ConfigID }
 
 // The dictionary's reads: a tenant sees its own entries only, an index's
 // id is not an item's (and the other way round), search covers the key,
@@ -50,17 +44,17 @@ key_order, config_value, ctime, utime) VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $
 
 	idx, err := readapi.ListDictionaryIndexes(ctx, db, a, readapi.DictionaryIndexesQuery{SortBy: "config_key", SortOrder: "desc"})
 	require.NoError(t, err)
-	assert.Equal(t, []int64{5, 1}, dictionaryIDs(idx), "tenant a's indexes only")
+	assert.Equal(t, []int64{5, 1}, idsOf(idx, dictionaryID), "tenant a's indexes only")
 	idx, err = readapi.ListDictionaryIndexes(ctx, db, a, readapi.DictionaryIndexesQuery{Search: "SIZ", SortBy: "config_key", SortOrder: "asc"})
 	require.NoError(t, err)
-	assert.Equal(t, []int64{5}, dictionaryIDs(idx), "search is case-insensitive")
+	assert.Equal(t, []int64{5}, idsOf(idx, dictionaryID), "search is case-insensitive")
 
 	items, err := readapi.ListDictionaryItems(ctx, db, a, 1, readapi.DictionaryItemsQuery{SortBy: "key_order", SortOrder: "asc"})
 	require.NoError(t, err)
-	assert.Equal(t, []int64{3, 4, 2}, dictionaryIDs(items), "ties of key_order by config_id")
+	assert.Equal(t, []int64{3, 4, 2}, idsOf(items, dictionaryID), "ties of key_order by config_id")
 	items, err = readapi.ListDictionaryItems(ctx, db, a, 1, readapi.DictionaryItemsQuery{Search: "#0F", SortBy: "config_name", SortOrder: "asc"})
 	require.NoError(t, err)
-	assert.Equal(t, []int64{3}, dictionaryIDs(items), "search covers the value")
+	assert.Equal(t, []int64{3}, idsOf(items, dictionaryID), "search covers the value")
 	_, err = readapi.ListDictionaryItems(ctx, db, b, 1, readapi.DictionaryItemsQuery{SortBy: "config_key", SortOrder: "asc"})
 	assert.ErrorIs(t, err, domain.ErrNotFound, "another tenant's index")
 

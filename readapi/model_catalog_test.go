@@ -71,21 +71,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, false, false, false, false, false, false, fa
 
 func ptr[T any](v T) *T { return &v }
 
-func providerIDs(ps []readapi.ModelProviderRead) []int64 {
-	ids := make([]int64, len(ps))
-	for i, p := range ps {
-		ids[i] = p.ProviderID
-	}
-	return ids
-}
+func providerID(p readapi.ModelProviderRead) int64 { return p.ProviderID }
 
-func modelIDs(ms []readapi.ProviderModelRead) []int64 {
-	ids := make([]int64, len(ms))
-	for i, m := range ms {
-		ids[i] = m.ID
-	}
-	return ids
-}
+func modelID(m readapi.ProviderModelRead) int64 { return m.ID }
 
 func TestListModelProviders(t *testing.T) {
 	t.Parallel()
@@ -96,16 +84,16 @@ func TestListModelProviders(t *testing.T) {
 		got, err := readapi.ListModelProviders(ctx, db, a, readapi.ModelProvidersQuery{SortBy: "key_order", SortOrder: "asc"})
 		require.NoError(t, err)
 		// 11 and 20 tie on key_order 1: by provider_id.
-		assert.Equal(t, []int64{11, 20, 10}, providerIDs(got))
+		assert.Equal(t, []int64{11, 20, 10}, idsOf(got, providerID))
 		assert.Equal(t, []bool{true, false, true}, []bool{got[0].IsBuiltin, got[1].IsBuiltin, got[2].IsBuiltin})
 
 		got, err = readapi.ListModelProviders(ctx, db, b, readapi.ModelProvidersQuery{SortBy: "key_order", SortOrder: "asc"})
 		require.NoError(t, err)
-		assert.Equal(t, []int64{30, 11, 10}, providerIDs(got))
+		assert.Equal(t, []int64{30, 11, 10}, idsOf(got, providerID))
 
 		got, err = readapi.ListModelProviders(ctx, db, tenancy.SystemTenantID, readapi.ModelProvidersQuery{SortBy: "key_order", SortOrder: "asc"})
 		require.NoError(t, err)
-		assert.Equal(t, []int64{11, 10}, providerIDs(got))
+		assert.Equal(t, []int64{11, 10}, idsOf(got, providerID))
 		assert.True(t, got[0].IsBuiltin && got[1].IsBuiltin)
 	})
 
@@ -124,7 +112,7 @@ func TestListModelProviders(t *testing.T) {
 		} {
 			got, err := readapi.ListModelProviders(ctx, db, a, readapi.ModelProvidersQuery{SortBy: tt.sortBy, SortOrder: tt.order})
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, providerIDs(got), "%s %s", tt.sortBy, tt.order)
+			assert.Equal(t, tt.want, idsOf(got, providerID), "%s %s", tt.sortBy, tt.order)
 		}
 	})
 
@@ -138,7 +126,7 @@ func TestListModelProviders(t *testing.T) {
 			got, err := readapi.ListModelProviders(ctx, db, a, readapi.ModelProvidersQuery{Search: search, SortBy: "key_order", SortOrder: "asc"})
 			require.NoError(t, err)
 			require.NotNil(t, got)
-			assert.Equal(t, want, providerIDs(got), search)
+			assert.Equal(t, want, idsOf(got, providerID), search)
 		}
 	})
 }
@@ -167,7 +155,7 @@ func TestListProviderModels(t *testing.T) {
 		} {
 			got, err := readapi.ListProviderModels(ctx, db, a, 10, readapi.ProviderModelsQuery{SortBy: tt.sortBy, SortOrder: tt.order})
 			require.NoError(t, err)
-			assert.Equal(t, tt.want, modelIDs(got), "%s %s", tt.sortBy, tt.order)
+			assert.Equal(t, tt.want, idsOf(got, modelID), "%s %s", tt.sortBy, tt.order)
 		}
 	})
 
@@ -187,7 +175,7 @@ func TestListProviderModels(t *testing.T) {
 			got, err := readapi.ListProviderModels(ctx, db, a, 10, tt.q)
 			require.NoError(t, err)
 			require.NotNil(t, got)
-			assert.Equal(t, tt.want, modelIDs(got), "%+v", tt.q)
+			assert.Equal(t, tt.want, idsOf(got, modelID), "%+v", tt.q)
 		}
 	})
 
@@ -205,7 +193,7 @@ func TestListProviderModels(t *testing.T) {
 	t.Run("own_provider", func(t *testing.T) {
 		got, err := readapi.ListProviderModels(ctx, db, a, 20, readapi.ProviderModelsQuery{SortBy: "key_order", SortOrder: "asc"})
 		require.NoError(t, err)
-		assert.Equal(t, []int64{200}, modelIDs(got))
+		assert.Equal(t, []int64{200}, idsOf(got, modelID))
 		got, err = readapi.ListProviderModels(ctx, db, a, 11, readapi.ProviderModelsQuery{SortBy: "key_order", SortOrder: "asc"})
 		require.NoError(t, err)
 		assert.Equal(t, []readapi.ProviderModelRead{}, got, "a provider without models")
