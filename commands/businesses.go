@@ -18,10 +18,6 @@ import (
 // Repository.Update), with no HTTP in sight: ports.Businesses binds,
 // resolves the tenant, finds the business the caller may see and answers.
 
-// MsgBusinessUserRoleNotFound answers about a role relation the business
-// does not have.
-const MsgBusinessUserRoleNotFound = "Business user role not found"
-
 // AddBusiness adds a business to a tenant.
 type AddBusiness struct {
 	Tenant   uuid.UUID
@@ -248,11 +244,11 @@ func (h *BusinessesHandler) RemoveUserRoles(ctx context.Context, cmd RemoveBusin
 
 // RemoveUserRole is RemoveUserRoles of one relation id, which the
 // business must have: else it fails with 404
-// MsgBusinessUserRoleNotFound.
+// domain.MsgBusinessUserRoleNotFound.
 func (h *BusinessesHandler) RemoveUserRole(ctx context.Context, cmd RemoveBusinessUserRoles) (BusinessUsersRemoved, error) {
 	w, err := h.RemoveUserRoles(ctx, cmd)
 	if err == nil && w.Count == 0 {
-		err = domain.NotFoundf(MsgBusinessUserRoleNotFound)
+		err = domain.NotFoundf(domain.MsgBusinessUserRoleNotFound)
 	}
 	return w, err
 }
