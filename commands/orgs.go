@@ -39,6 +39,9 @@ type MemberAccounts interface {
 	// AccountNamed reads the user named name, case-insensitively (the
 	// lowest id of several); ok is false when there is none.
 	AccountNamed(ctx context.Context, name string) (a MemberAccount, ok bool, err error)
+	// AccountSpelled is AccountNamed preferring, of several, the user
+	// spelled exactly name (then the lowest id).
+	AccountSpelled(ctx context.Context, name string) (a MemberAccount, ok bool, err error)
 }
 
 // AddOrg adds an org to a tenant.
