@@ -108,8 +108,8 @@ type BusinessesHandler struct {
 // empty when nothing was recorded.
 func (h *BusinessesHandler) decide(ctx context.Context, tenant uuid.UUID, business int64, md eventstore.Metadata,
 	fn func(t *domain.BusinessTree) error) (eventstore.AppendResult, error) {
-	md.TenantID, md.BusinessID = tenant, business
-	return decideAgain(ctx, h.Repo, func() *domain.BusinessTree { return domain.LoadBusinessTree(tenant) }, fn, md)
+	md.BusinessID = business
+	return decideIn(ctx, h.Repo, tenant, domain.LoadBusinessTree, md, fn)
 }
 
 // Add handles AddBusiness: the level and parents must fit (422) and the

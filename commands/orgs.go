@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -123,12 +122,8 @@ type OrgsHandler struct {
 // with md (as the tenant's event). A save that lost a race is decided
 // again on the new state; when it keeps losing it is a conflict.
 func (h *OrgsHandler) ChangeOrgs(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, decide func(*domain.OrgTree) error) (eventstore.AppendResult, error) {
-	md.TenantID = tenant
-	res, err := decideAgain(ctx, h.Repo, func() *domain.OrgTree { return domain.LoadOrgTree(tenant) }, decide, md)
-	if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
-		return res, domain.Conflictf(msgOrgsBusy)
-	}
-	return res, err
+	res, err := decideIn(ctx, h.Repo, tenant, domain.LoadOrgTree, md, decide)
+	return res, busyIf(err, msgOrgsBusy)
 }
 
 // AddOrg handles AddOrg: its parent must exist (0: a root org), the tree

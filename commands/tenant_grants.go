@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -108,12 +107,8 @@ func LoadTenantGrants(ctx context.Context, repo *Repository, tenant uuid.UUID) (
 // decide runs fn on tenant's grants and saves what it recorded with md (as
 // the tenant's event), again on a lost race; too many lost races are 409.
 func (h *TenantGrantsHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.TenantGrants) error) (eventstore.AppendResult, error) {
-	md.TenantID = tenant
-	res, err := decideAgain(ctx, h.Repo, func() *domain.TenantGrants { return domain.LoadTenantGrants(tenant) }, fn, md)
-	if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
-		return res, domain.Conflictf(msgGrantsBusy)
-	}
-	return res, err
+	res, err := decideIn(ctx, h.Repo, tenant, domain.LoadTenantGrants, md, fn)
+	return res, busyIf(err, msgGrantsBusy)
 }
 
 // roleExists refuses (404) a role the permission catalogue does not have.

@@ -48,3 +48,12 @@ func decideIn[A Aggregate](ctx context.Context, repo *Repository, tenant uuid.UU
 	md.TenantID = tenant
 	return decideAgain(ctx, repo, func() A { return load(tenant) }, decide, md)
 }
+
+// busyIf answers a save that lost its race (for good, past its retries)
+// with a 409 of msg; any other err is returned as it is.
+func busyIf(err error, msg string) error {
+	if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
+		return domain.Conflictf("%s", msg)
+	}
+	return err
+}
