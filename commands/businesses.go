@@ -208,14 +208,8 @@ func (h *BusinessesHandler) SetUserRoles(ctx context.Context, cmd SetBusinessUse
 		}
 	}
 	if len(roles) > 0 {
-		cat, err := loadOrNew(ctx, h.Repo, domain.NewPermissionCatalogue)
-		if err != nil {
+		if err := requireRoles(ctx, h.Repo, roles...); err != nil {
 			return BusinessUserRolesSet{}, err
-		}
-		for _, r := range roles {
-			if _, ok := cat.Role(r); !ok {
-				return BusinessUserRolesSet{}, domain.NotFoundf("Role %q not found", r)
-			}
 		}
 	}
 	ids := make([]int64, len(roles))

@@ -111,18 +111,6 @@ func (h *TenantGrantsHandler) decide(ctx context.Context, tenant uuid.UUID, md e
 	return res, busyIf(err, msgGrantsBusy)
 }
 
-// roleExists refuses (404) a role the permission catalogue does not have.
-func (h *TenantGrantsHandler) roleExists(ctx context.Context, role string) error {
-	cat, err := loadOrNew(ctx, h.Repo, domain.NewPermissionCatalogue)
-	if err != nil {
-		return err
-	}
-	if _, ok := cat.Role(role); !ok {
-		return domain.NotFoundf("Role %q not found", role)
-	}
-	return nil
-}
-
 // grant is the common part of the three grants: subject resolves the
 // subject's id (and refuses a bad one); the same subject and role twice
 // is 409.
@@ -130,7 +118,7 @@ func (h *TenantGrantsHandler) grant(ctx context.Context, tenant uuid.UUID, md ev
 	subject func(ctx context.Context, tenant uuid.UUID) (int64, error)) (TenantGrantWritten, error) {
 	sid, err := subject(ctx, tenant)
 	if err == nil {
-		err = h.roleExists(ctx, role)
+		err = requireRoles(ctx, h.Repo, role)
 	}
 	if err != nil {
 		return TenantGrantWritten{}, err

@@ -57,3 +57,13 @@ func busyIf(err error, msg string) error {
 	}
 	return err
 }
+
+// requireRoles refuses (404) any of roles the permission catalogue does
+// not have: the roles a write grants must exist.
+func requireRoles(ctx context.Context, repo *Repository, roles ...string) error {
+	cat, err := loadOrNew(ctx, repo, domain.NewPermissionCatalogue)
+	if err != nil {
+		return err
+	}
+	return cat.RequireRoles(roles...)
+}
