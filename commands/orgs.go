@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -112,8 +110,8 @@ type OrgMembersAdded struct {
 // OrgsHandler handles the commands of organisations.
 type OrgsHandler struct {
 	Repo *Repository
-	// Pool holds the sequences of org and org member ids.
-	Pool *pgxpool.Pool
+	// IDs allocates org and org member ids (kinds "org", "org_member").
+	IDs IDs
 	// Users reads the accounts new members name (the users read model).
 	Users MemberAccounts
 }
@@ -130,7 +128,7 @@ func (h *OrgsHandler) ChangeOrgs(ctx context.Context, tenant uuid.UUID, md event
 // must stay at most six levels deep (422), and its org_code must be free
 // in the tenant (409).
 func (h *OrgsHandler) AddOrg(ctx context.Context, cmd AddOrg) (OrgWritten, error) {
-	id, err := NewSequences(h.Pool).Next(ctx, "org")
+	id, err := h.IDs.Next(ctx, "org")
 	if err != nil {
 		return OrgWritten{}, err
 	}
@@ -197,16 +195,6 @@ func (h *OrgsHandler) newMembers(ctx context.Context, uids []int64) ([]int64, er
 	return unique, nil
 }
 
-// memberIDs allocates n member ids from org_member_id_seq.
-func (h *OrgsHandler) memberIDs(ctx context.Context, n int) ([]int64, error) {
-	rows, _ := h.Pool.Query(ctx, `SELECT nextval('org_member_id_seq') FROM generate_series(1, $1)`, n)
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, fmt.Errorf("allocate org member ids: %w", err)
-	}
-	return ids, nil
-}
-
 // AddMembers handles AddOrgMembers: every user must exist (404) and be
 // active (422); one already in the org is 409.
 func (h *OrgsHandler) AddMembers(ctx context.Context, cmd AddOrgMembers) (OrgMembersAdded, error) {
@@ -214,7 +202,7 @@ func (h *OrgsHandler) AddMembers(ctx context.Context, cmd AddOrgMembers) (OrgMem
 	if err != nil {
 		return OrgMembersAdded{}, err
 	}
-	ids, err := h.memberIDs(ctx, len(uids))
+	ids, err := nextIDs(ctx, h.IDs, "org_member", len(uids))
 	if err != nil {
 		return OrgMembersAdded{}, err
 	}
