@@ -150,6 +150,8 @@ func TestApp_RequiredModules(t *testing.T) {
 		missing string
 	}{
 		{[]app.Module{app.Projects{}}, "module app.Projects requires module app.Flows"},
+		{[]app.Module{&app.Identity{}, app.Templates{}}, "module app.Templates requires module app.Flows"},
+		{[]app.Module{&app.Identity{}, app.Messages{}}, "module app.Messages requires module app.Flows"},
 		{[]app.Module{app.Flows{}, runs}, "module app.Runs requires module app.Messages"},
 		{[]app.Module{&app.MCP{Runs: runs}}, "module app.MCP requires module app.Runs"},
 		{[]app.Module{app.Flows{}, app.Messages{}, &app.Agentic{}}, "module app.Agentic requires module app.Runs"},

@@ -20,6 +20,9 @@ type Messages struct{}
 
 var _ Module = Messages{}
 
+// Requires implements Requirer: it loads the flows messages belong to.
+func (Messages) Requires() []Module { return []Module{Flows{}} }
+
 // Register implements Module.
 func (Messages) Register(reg *eventstore.Registry) error {
 	return registerEvents(reg, domain.MessageEvents())

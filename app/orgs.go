@@ -34,7 +34,7 @@ func (Orgs) Projections() []*projections.Projection {
 // Routes implements Module.
 func (Orgs) Routes(s *httpapi.Server, d Deps) {
 	ports.Orgs(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
-		&commands.OrgsHandler{Repo: d.Repository, Pool: d.Pool, Users: ports.MemberAccounts{Pool: d.Pool}})
+		&commands.OrgsHandler{Repo: d.Repository, IDs: commands.NewSequences(d.Pool), Users: ports.MemberAccounts{Pool: d.Pool}})
 	readapi.RegisterOrgReads(s, d.Pool)
 }
 

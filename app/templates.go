@@ -19,6 +19,9 @@ type Templates struct{}
 
 var _ Module = Templates{}
 
+// Requires implements Requirer: its creates load the flows templates are made from.
+func (Templates) Requires() []Module { return []Module{Flows{}} }
+
 // Register implements Module.
 func (Templates) Register(reg *eventstore.Registry) error {
 	return registerEvents(reg, domain.FlowTemplateEvents())

@@ -35,7 +35,7 @@ func (TenantGrants) Projections() []*projections.Projection {
 // Routes implements Module.
 func (TenantGrants) Routes(s *httpapi.Server, d Deps) {
 	ports.TenantGrants(ports.Port{Server: s, Pool: d.Pool, Clock: d.Clock},
-		&commands.TenantGrantsHandler{Repo: d.Repository, Pool: d.Pool, IDs: commands.NewSequences(d.Pool)})
+		&commands.TenantGrantsHandler{Repo: d.Repository, Users: ports.MemberAccounts{Pool: d.Pool}, IDs: commands.NewSequences(d.Pool)})
 	readapi.RegisterTenantGrantReads(s, d.Pool)
 }
 

@@ -18,10 +18,6 @@ import (
 // Repository.Update), with no HTTP in sight: ports.Businesses binds,
 // resolves the tenant, finds the business the caller may see and answers.
 
-// MsgBusinessUserRoleNotFound answers about a role relation the business
-// does not have.
-const MsgBusinessUserRoleNotFound = "Business user role not found"
-
 // AddBusiness adds a business to a tenant.
 type AddBusiness struct {
 	Tenant   uuid.UUID
@@ -112,8 +108,8 @@ type BusinessesHandler struct {
 // empty when nothing was recorded.
 func (h *BusinessesHandler) decide(ctx context.Context, tenant uuid.UUID, business int64, md eventstore.Metadata,
 	fn func(t *domain.BusinessTree) error) (eventstore.AppendResult, error) {
-	md.TenantID, md.BusinessID = tenant, business
-	return decideAgain(ctx, h.Repo, func() *domain.BusinessTree { return domain.LoadBusinessTree(tenant) }, fn, md)
+	md.BusinessID = business
+	return decideIn(ctx, h.Repo, tenant, domain.LoadBusinessTree, md, fn)
 }
 
 // Add handles AddBusiness: the level and parents must fit (422) and the
@@ -212,14 +208,8 @@ func (h *BusinessesHandler) SetUserRoles(ctx context.Context, cmd SetBusinessUse
 		}
 	}
 	if len(roles) > 0 {
-		cat, err := loadOrNew(ctx, h.Repo, domain.NewPermissionCatalogue)
-		if err != nil {
+		if err := requireRoles(ctx, h.Repo, roles...); err != nil {
 			return BusinessUserRolesSet{}, err
-		}
-		for _, r := range roles {
-			if _, ok := cat.Role(r); !ok {
-				return BusinessUserRolesSet{}, domain.NotFoundf("Role %q not found", r)
-			}
 		}
 	}
 	ids := make([]int64, len(roles))
@@ -248,11 +238,11 @@ func (h *BusinessesHandler) RemoveUserRoles(ctx context.Context, cmd RemoveBusin
 
 // RemoveUserRole is RemoveUserRoles of one relation id, which the
 // business must have: else it fails with 404
-// MsgBusinessUserRoleNotFound.
+// domain.MsgBusinessUserRoleNotFound.
 func (h *BusinessesHandler) RemoveUserRole(ctx context.Context, cmd RemoveBusinessUserRoles) (BusinessUsersRemoved, error) {
 	w, err := h.RemoveUserRoles(ctx, cmd)
 	if err == nil && w.Count == 0 {
-		err = domain.NotFoundf(MsgBusinessUserRoleNotFound)
+		err = domain.NotFoundf(domain.MsgBusinessUserRoleNotFound)
 	}
 	return w, err
 }

@@ -2,12 +2,9 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -39,6 +36,9 @@ type MemberAccounts interface {
 	// AccountNamed reads the user named name, case-insensitively (the
 	// lowest id of several); ok is false when there is none.
 	AccountNamed(ctx context.Context, name string) (a MemberAccount, ok bool, err error)
+	// AccountSpelled is AccountNamed preferring, of several, the user
+	// spelled exactly name (then the lowest id).
+	AccountSpelled(ctx context.Context, name string) (a MemberAccount, ok bool, err error)
 }
 
 // AddOrg adds an org to a tenant.
@@ -110,8 +110,8 @@ type OrgMembersAdded struct {
 // OrgsHandler handles the commands of organisations.
 type OrgsHandler struct {
 	Repo *Repository
-	// Pool holds the sequences of org and org member ids.
-	Pool *pgxpool.Pool
+	// IDs allocates org and org member ids (kinds "org", "org_member").
+	IDs IDs
 	// Users reads the accounts new members name (the users read model).
 	Users MemberAccounts
 }
@@ -120,19 +120,15 @@ type OrgsHandler struct {
 // with md (as the tenant's event). A save that lost a race is decided
 // again on the new state; when it keeps losing it is a conflict.
 func (h *OrgsHandler) ChangeOrgs(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, decide func(*domain.OrgTree) error) (eventstore.AppendResult, error) {
-	md.TenantID = tenant
-	res, err := decideAgain(ctx, h.Repo, func() *domain.OrgTree { return domain.LoadOrgTree(tenant) }, decide, md)
-	if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
-		return res, domain.Conflictf(msgOrgsBusy)
-	}
-	return res, err
+	res, err := decideIn(ctx, h.Repo, tenant, domain.LoadOrgTree, md, decide)
+	return res, busyIf(err, msgOrgsBusy)
 }
 
 // AddOrg handles AddOrg: its parent must exist (0: a root org), the tree
 // must stay at most six levels deep (422), and its org_code must be free
 // in the tenant (409).
 func (h *OrgsHandler) AddOrg(ctx context.Context, cmd AddOrg) (OrgWritten, error) {
-	id, err := NewSequences(h.Pool).Next(ctx, "org")
+	id, err := h.IDs.Next(ctx, "org")
 	if err != nil {
 		return OrgWritten{}, err
 	}
@@ -199,16 +195,6 @@ func (h *OrgsHandler) newMembers(ctx context.Context, uids []int64) ([]int64, er
 	return unique, nil
 }
 
-// memberIDs allocates n member ids from org_member_id_seq.
-func (h *OrgsHandler) memberIDs(ctx context.Context, n int) ([]int64, error) {
-	rows, _ := h.Pool.Query(ctx, `SELECT nextval('org_member_id_seq') FROM generate_series(1, $1)`, n)
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, fmt.Errorf("allocate org member ids: %w", err)
-	}
-	return ids, nil
-}
-
 // AddMembers handles AddOrgMembers: every user must exist (404) and be
 // active (422); one already in the org is 409.
 func (h *OrgsHandler) AddMembers(ctx context.Context, cmd AddOrgMembers) (OrgMembersAdded, error) {
@@ -216,7 +202,7 @@ func (h *OrgsHandler) AddMembers(ctx context.Context, cmd AddOrgMembers) (OrgMem
 	if err != nil {
 		return OrgMembersAdded{}, err
 	}
-	ids, err := h.memberIDs(ctx, len(uids))
+	ids, err := nextIDs(ctx, h.IDs, "org_member", len(uids))
 	if err != nil {
 		return OrgMembersAdded{}, err
 	}

@@ -16,7 +16,8 @@ import (
 // every tenant: only superusers change it.
 
 // MsgPermSuperuser refuses a change of the catalogue by a caller who is
-// not a superuser (the words of the superuser rule's 403).
+// not a superuser: the words of auth.RequireSuperuser's 403, which the
+// handler answers.
 const MsgPermSuperuser = "The user doesn't have enough privileges"
 
 // AddPermPriv adds a privilege to a module; PrivOprType nil is READ.
@@ -88,8 +89,8 @@ type PermissionsHandler struct {
 // decide checks that the caller of ctx is a superuser, then runs fn on
 // the catalogue (DecidePermissions).
 func (h *PermissionsHandler) decide(ctx context.Context, md eventstore.Metadata, fn func(*domain.PermissionCatalogue) error) (PermWritten, error) {
-	if p, ok := auth.PrincipalFrom(ctx); !ok || !p.IsSuperuser {
-		return PermWritten{}, domain.Forbiddenf(MsgPermSuperuser)
+	if _, err := auth.RequireSuperuser(ctx); err != nil {
+		return PermWritten{}, err
 	}
 	res, err := DecidePermissions(ctx, h.Repo, md, fn)
 	return PermWritten{Result: res}, err

@@ -175,10 +175,7 @@ func (h *Templates) templateOp(ctx context.Context, caller auth.Principal, id uu
 		return TemplateWritten{ID: id}, err
 	}
 	res, err := h.Repo.Save(ctx, t, md)
-	if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
-		return TemplateWritten{ID: id, Result: res}, domain.Conflictf(msgTemplateChangedMeantime)
-	}
-	return TemplateWritten{ID: id, Result: res}, err
+	return TemplateWritten{ID: id, Result: res}, busyIf(err, msgTemplateChangedMeantime)
 }
 
 // Update handles UpdateTemplate (a change that changes nothing writes

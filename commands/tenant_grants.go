@@ -2,12 +2,9 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -97,9 +94,9 @@ func grantFieldError(field string, input any, msg string) error {
 // TenantGrantsHandler handles the commands of tenant role grants.
 type TenantGrantsHandler struct {
 	Repo *Repository
-	// Pool reads the users read model (a user to grant a role to).
-	Pool *pgxpool.Pool
-	IDs  IDs
+	// Users reads the users read model (a user to grant a role to).
+	Users MemberAccounts
+	IDs   IDs
 }
 
 // LoadTenantGrants folds the role grants of tenant (empty when it has none).
@@ -110,24 +107,8 @@ func LoadTenantGrants(ctx context.Context, repo *Repository, tenant uuid.UUID) (
 // decide runs fn on tenant's grants and saves what it recorded with md (as
 // the tenant's event), again on a lost race; too many lost races are 409.
 func (h *TenantGrantsHandler) decide(ctx context.Context, tenant uuid.UUID, md eventstore.Metadata, fn func(*domain.TenantGrants) error) (eventstore.AppendResult, error) {
-	md.TenantID = tenant
-	res, err := decideAgain(ctx, h.Repo, func() *domain.TenantGrants { return domain.LoadTenantGrants(tenant) }, fn, md)
-	if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
-		return res, domain.Conflictf(msgGrantsBusy)
-	}
-	return res, err
-}
-
-// roleExists refuses (404) a role the permission catalogue does not have.
-func (h *TenantGrantsHandler) roleExists(ctx context.Context, role string) error {
-	cat, err := loadOrNew(ctx, h.Repo, domain.NewPermissionCatalogue)
-	if err != nil {
-		return err
-	}
-	if _, ok := cat.Role(role); !ok {
-		return domain.NotFoundf("Role %q not found", role)
-	}
-	return nil
+	res, err := decideIn(ctx, h.Repo, tenant, domain.LoadTenantGrants, md, fn)
+	return res, busyIf(err, msgGrantsBusy)
 }
 
 // grant is the common part of the three grants: subject resolves the
@@ -137,7 +118,7 @@ func (h *TenantGrantsHandler) grant(ctx context.Context, tenant uuid.UUID, md ev
 	subject func(ctx context.Context, tenant uuid.UUID) (int64, error)) (TenantGrantWritten, error) {
 	sid, err := subject(ctx, tenant)
 	if err == nil {
-		err = h.roleExists(ctx, role)
+		err = requireRoles(ctx, h.Repo, role)
 	}
 	if err != nil {
 		return TenantGrantWritten{}, err
@@ -172,42 +153,44 @@ func subjectLabel(kind string, id int64) string {
 // AddUserRole handles AddTenantUserRole.
 func (h *TenantGrantsHandler) AddUserRole(ctx context.Context, cmd AddTenantUserRole) (TenantGrantWritten, error) {
 	return h.grant(ctx, cmd.Tenant, cmd.Meta, cmd.Role, domain.GrantUser, func(ctx context.Context, _ uuid.UUID) (int64, error) {
-		return grantUser(ctx, h.Pool, cmd.UID, cmd.Username)
+		return grantUser(ctx, h.Users, cmd.UID, cmd.Username)
 	})
 }
 
 // grantUser finds the active user by uid, else by username
 // (case-insensitive): 404 naming an unknown one, invalid at its field an
 // inactive one.
-func grantUser(ctx context.Context, pool *pgxpool.Pool, uid *int64, username *string) (int64, error) {
+func grantUser(ctx context.Context, users MemberAccounts, uid *int64, username *string) (int64, error) {
 	var (
-		id     int64
-		active bool
-		err    error
-		field  string
-		input  any
-		label  string
+		a     MemberAccount
+		found bool
+		err   error
+		field string
+		input any
+		label string
 	)
 	switch {
 	case uid != nil:
 		field, input, label = "uid", *uid, fmt.Sprintf("User %d", *uid)
-		err = pool.QueryRow(ctx, `SELECT id, is_active FROM users WHERE id = $1`, *uid).Scan(&id, &active)
+		var byID map[int64]MemberAccount
+		if byID, err = users.Accounts(ctx, []int64{*uid}); err == nil {
+			a, found = byID[*uid]
+		}
 	case username != nil && *username != "":
 		field, input, label = "username", *username, fmt.Sprintf("User %q", *username)
-		err = pool.QueryRow(ctx, `SELECT id, is_active FROM users WHERE lower(username) = lower($1)
-ORDER BY username = $1 DESC, id LIMIT 1`, *username).Scan(&id, &active)
+		a, found, err = users.AccountSpelled(ctx, *username)
 	default:
 		return 0, grantFieldError("uid", nil, "uid or username is required")
 	}
 	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return 0, domain.NotFoundf("%s not found", label)
 	case err != nil:
 		return 0, fmt.Errorf("read user: %w", err)
-	case !active:
+	case !found:
+		return 0, domain.NotFoundf("%s not found", label)
+	case !a.Active:
 		return 0, grantFieldError(field, input, label+" is not active")
 	}
-	return id, nil
+	return a.ID, nil
 }
 
 // AddGroupRole handles AddTenantGroupRole.

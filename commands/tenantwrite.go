@@ -48,3 +48,22 @@ func decideIn[A Aggregate](ctx context.Context, repo *Repository, tenant uuid.UU
 	md.TenantID = tenant
 	return decideAgain(ctx, repo, func() A { return load(tenant) }, decide, md)
 }
+
+// busyIf answers a save that lost its race (for good, past its retries)
+// with a 409 of msg; any other err is returned as it is.
+func busyIf(err error, msg string) error {
+	if _, raced := errors.AsType[*eventstore.WrongExpectedVersionError](err); raced {
+		return domain.Conflictf("%s", msg)
+	}
+	return err
+}
+
+// requireRoles refuses (404) any of roles the permission catalogue does
+// not have: the roles a write grants must exist.
+func requireRoles(ctx context.Context, repo *Repository, roles ...string) error {
+	cat, err := loadOrNew(ctx, repo, domain.NewPermissionCatalogue)
+	if err != nil {
+		return err
+	}
+	return cat.RequireRoles(roles...)
+}

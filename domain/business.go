@@ -19,6 +19,10 @@ const MaxBusinessNameLength = 64
 // (or not in the tenant asked about).
 const MsgBusinessNotFound = "Business not found"
 
+// MsgBusinessUserRoleNotFound answers about a role relation (a user's role
+// in a business) the business does not have.
+const MsgBusinessUserRoleNotFound = "Business user role not found"
+
 // BusinessTree is every business of one tenant (stream
 // businesses-<tenant uuid>), in three levels. One aggregate per tenant, so
 // that the rules of the tree are checked exactly, never against a read

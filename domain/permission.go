@@ -136,6 +136,17 @@ func (p *PermissionCatalogue) Role(id string) (PermRoleState, bool) {
 	return *r, true
 }
 
+// RequireRoles refuses (404 "Role %q not found", the first missing) any of
+// ids the catalogue does not have.
+func (p *PermissionCatalogue) RequireRoles(ids ...string) error {
+	for _, id := range ids {
+		if _, ok := p.roles[id]; !ok {
+			return roleNotFound(id)
+		}
+	}
+	return nil
+}
+
 // HasItem reports whether role holds privilege priv of module.
 func (p *PermissionCatalogue) HasItem(role, module, priv string) bool {
 	return p.items[role][privKey{module, priv}]

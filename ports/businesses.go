@@ -235,8 +235,8 @@ func Businesses(p Port, h *commands.BusinessesHandler) {
 			return BusinessUserDeleted{DeletedCount: w.Count}, w.Result.Last(), err
 		},
 	}.Register(p)
-	// A removal that fails appended nothing (the 404 comes when no relation
-	// went), so only a success waits for the read models.
+	// A removal of no relation appends nothing and is 404
+	// (commands.BusinessesHandler.RemoveUserRole).
 	Write[removeBusinessUserRole, Detail]{
 		Op: httpapi.Operation{Method: http.MethodDelete, Path: "/api/v1/businesses/{business_id}/user-roles/{relation_id}", Access: access.Tenant("businesses", "delete"),
 			Tag: "Business", Summary: "Remove Business User Role",

@@ -38,8 +38,8 @@ type OrgCreate struct {
 }
 
 // OrgUpdate is the body of Patch Org: absent or null fields stay as they
-// are; an org_code of "" clears the code. The spec's body has no
-// parent_org_id: orgs do not move.
+// are; an org_code of "" clears the code; a parent_org_id (not in the
+// spec's body) moves the org.
 type OrgUpdate struct {
 	OrgName  *string `json:"org_name" binding:"omitempty,min=1,max=64"`
 	OrgCode  *string `json:"org_code" binding:"omitempty,max=64"`
@@ -133,7 +133,8 @@ func Orgs(p Port, h *commands.OrgsHandler) {
 	Write[patchOrg, commands.OrgWritten]{
 		Op: httpapi.Operation{Method: http.MethodPatch, Path: "/api/v1/orgs/{org_id}", Access: access.Tenant("orgs", "modify"), Tag: "Organization", Summary: "Patch Org",
 			Description: "Change an org's name, code, is_enable or note; absent or null fields stay as they are, an org_code " +
-				"of \"\" clears the code. An org keeps its place in the tree (the body has no parent).",
+				"of \"\" clears the code. A parent_org_id moves the org, with everything under it, under that org (0: to the root; " +
+				"404 for an unknown parent, 422 for a move under itself or its sub-orgs or a tree deeper than six levels).",
 			Response: readapi.OrgRead{}, ReadModels: readapi.OrgReadModels},
 		TenantParam: patchOrg.tenant,
 		BodyLast:    true,

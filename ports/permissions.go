@@ -172,8 +172,8 @@ func Permissions(p Port, h *commands.PermissionsHandler) {
 			Response:    readapi.PermRoleRead{}, ReadModels: models},
 		Handle: func(ctx context.Context, r patchPermRole) (commands.PermWritten, eventstore.Position, error) {
 			if r.Body.RoleID != nil && *r.Body.RoleID != r.RoleID {
-				return commands.PermWritten{}, eventstore.Position{}, &httpapi.ValidationError{Items: []httpapi.ErrorItem{{
-					Type: "value_error", Loc: []any{"body", "role_id"}, Msg: "Value error, role_id cannot be changed", Input: *r.Body.RoleID}}}
+				return commands.PermWritten{}, eventstore.Position{}, &domain.FieldError{
+					Loc: []any{"body", "role_id"}, Message: "role_id cannot be changed", Input: *r.Body.RoleID}
 			}
 			w, err := h.ChangeRole(ctx, commands.ChangePermRole{Meta: r.Meta, RoleID: r.RoleID, RoleName: r.Body.RoleName, IsSysRole: r.Body.IsSysRole})
 			return w, w.Result.Last(), err

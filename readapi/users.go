@@ -16,6 +16,7 @@ import (
 
 	"github.com/skillflaw/skillflaw-go/access"
 	"github.com/skillflaw/skillflaw-go/auth"
+	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 )
@@ -364,4 +365,42 @@ func UserCandidates(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, e
 		out.Users = users
 	}
 	return out, nil
+}
+
+// UserAccounts reads the users of ids from the users read model, by id (the
+// writes that make users members or grant them roles); an id no user has
+// is absent.
+func UserAccounts(ctx context.Context, pool *pgxpool.Pool, ids []int64) (map[int64]commands.MemberAccount, error) {
+	rows, _ := pool.Query(ctx, `SELECT id, username, is_active FROM users WHERE id = ANY($1)`, ids)
+	found := map[int64]commands.MemberAccount{}
+	var a commands.MemberAccount
+	if _, err := pgx.ForEachRow(rows, []any{&a.ID, &a.Username, &a.Active}, func() error { found[a.ID] = a; return nil }); err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+// UserAccountNamed reads the user named name, case-insensitively: of
+// several, the lowest id; ok is false when there is none.
+func UserAccountNamed(ctx context.Context, pool *pgxpool.Pool, name string) (commands.MemberAccount, bool, error) {
+	return userAccountNamed(ctx, pool, name, `ORDER BY id LIMIT 1`)
+}
+
+// UserAccountSpelled is UserAccountNamed preferring, of several, the user
+// spelled exactly name (then the lowest id).
+func UserAccountSpelled(ctx context.Context, pool *pgxpool.Pool, name string) (commands.MemberAccount, bool, error) {
+	return userAccountNamed(ctx, pool, name, `ORDER BY username = $1 DESC, id LIMIT 1`)
+}
+
+func userAccountNamed(ctx context.Context, pool *pgxpool.Pool, name, order string) (commands.MemberAccount, bool, error) {
+	var a commands.MemberAccount
+	err := pool.QueryRow(ctx, `SELECT id, username, is_active FROM users WHERE lower(username) = lower($1) `+order,
+		name).Scan(&a.ID, &a.Username, &a.Active)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return a, false, nil
+	case err != nil:
+		return a, false, fmt.Errorf("read user %q: %w", name, err)
+	}
+	return a, true, nil
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/domain"
-	"github.com/skillflaw/skillflaw-go/httpapi"
 )
 
 // A place is something of one tenant that a request may name by id: a
@@ -56,7 +55,7 @@ var placeTables = map[string]struct{ table, column, filter, notFound string }{
 	PlaceGroup:               {"access_groups", "group_id", "", domain.MsgUserGroupNotFound},
 	PlaceOrgMember:           {"access_org_members", "member_id", "", domain.MsgOrgMemberNotFound},
 	PlaceGroupMember:         {"access_group_members", "member_id", "", domain.MsgUserGroupMemberNotFound},
-	PlaceBusinessRelation:    {"access_business_roles", "id", "", "Business user role not found"},
+	PlaceBusinessRelation:    {"access_business_roles", "id", "", domain.MsgBusinessUserRoleNotFound},
 	PlaceTenantUserRelation:  {"access_grants", "id", " AND kind = 'user'", relationNotFound(domain.GrantUser)},
 	PlaceTenantGroupRelation: {"access_grants", "id", " AND kind = 'group'", relationNotFound(domain.GrantGroup)},
 	PlaceTenantOrgRelation:   {"access_grants", "id", " AND kind = 'org'", relationNotFound(domain.GrantOrg)},
@@ -144,8 +143,8 @@ func InTenant(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, places 
 		if len(loc) == 0 {
 			loc = []any{"body"}
 		}
-		return &httpapi.ValidationError{Items: []httpapi.ErrorItem{{Type: "value_error", Loc: loc, Input: p.ID,
-			Msg: fmt.Sprintf("Value error, no %s %d in tenant %s", strings.ReplaceAll(p.Kind, "_", " "), p.ID, tenant)}}}
+		return &domain.FieldError{Loc: loc, Input: p.ID,
+			Message: fmt.Sprintf("no %s %d in tenant %s", strings.ReplaceAll(p.Kind, "_", " "), p.ID, tenant)}
 	}
 	return nil
 }

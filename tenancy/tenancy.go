@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -88,7 +87,7 @@ func CheckIn(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, id 
 func active(ctx context.Context, pool *pgxpool.Pool, caller auth.Principal, id uuid.UUID) (Tenant, error) {
 	t, err := Lookup(ctx, pool, id)
 	if err == nil && !t.IsActive && !caller.IsSuperuser {
-		err = &httpapi.StatusError{Status: http.StatusForbidden, Detail: "Tenant is disabled"}
+		err = domain.Forbiddenf("Tenant is disabled")
 	}
 	return t, err
 }
