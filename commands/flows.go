@@ -214,16 +214,44 @@ func (h *Flows) Create(ctx context.Context, cmd CreateFlow) (FlowWritten, error)
 	return FlowWritten{ID: id, Result: res}, err
 }
 
-// create creates a flow of caller from in (Create).
+// create creates a flow of caller from in (Create): it checks in
+// (checkFlow) and writes it (write).
 func (h *Flows) create(ctx context.Context, caller auth.Principal, in FlowInput, md eventstore.Metadata) (uuid.UUID, eventstore.AppendResult, error) {
-	id := uuid.New()
-	if in.ID != nil && *in.ID != uuid.Nil {
-		id = *in.ID
-	}
-	content, placement, err := h.checkFlowInput(ctx, caller, in)
+	id := newFlowID(in)
+	c, err := h.checkFlow(ctx, caller, in)
 	if err != nil {
 		return id, eventstore.AppendResult{}, err
 	}
+	res, err := h.write(ctx, caller, id, c, md)
+	return id, res, err
+}
+
+// newFlowID is the id of a flow to create: in's, or a new one.
+func newFlowID(in FlowInput) uuid.UUID {
+	if in.ID != nil && *in.ID != uuid.Nil {
+		return *in.ID
+	}
+	return uuid.New()
+}
+
+// checkedFlow is a flow to create that passed checkFlowInput: its input,
+// its content and where it goes.
+type checkedFlow struct {
+	in        FlowInput
+	content   domain.FlowContent
+	placement domain.FlowPlacement
+}
+
+// checkFlow checks in (checkFlowInput) for the write step.
+func (h *Flows) checkFlow(ctx context.Context, caller auth.Principal, in FlowInput) (checkedFlow, error) {
+	content, placement, err := h.checkFlowInput(ctx, caller, in)
+	return checkedFlow{in: in, content: content, placement: placement}, err
+}
+
+// write creates checked flow c of caller with id id, its name and endpoint
+// name made unique; it checks nothing more.
+func (h *Flows) write(ctx context.Context, caller auth.Principal, id uuid.UUID, c checkedFlow, md eventstore.Metadata) (eventstore.AppendResult, error) {
+	in, content, placement := c.in, c.content, c.placement
 	// A name taken between the pick and the append loses the claim's race
 	// and is picked again (Update, the claim's race rule); the flow's own
 	// stream taken means the id is.
@@ -257,9 +285,9 @@ func (h *Flows) create(ctx context.Context, caller auth.Principal, in FlowInput,
 	})
 	var raced *eventstore.WrongExpectedVersionError
 	if errors.As(err, &raced) && strings.HasPrefix(raced.Stream, "flow-") {
-		return id, res, domain.Refusedf("Id must be unique")
+		return res, domain.Refusedf("Id must be unique")
 	}
-	return id, res, flowClaimError(err)
+	return res, flowClaimError(err)
 }
 
 // flowContentOf is the content of a flow to create.
@@ -512,21 +540,37 @@ func ownProject(ctx context.Context, pool *pgxpool.Pool, repo *Repository, calle
 }
 
 // CreateBatch handles CreateFlowBatch: every flow is checked before any
-// is written, so a bad one fails the batch whole (at ["body", "flows", i]).
+// is written, so a bad one fails the batch whole (at ["body", "flows", i]);
+// the checked flows are then written without being checked again.
 func (h *Flows) CreateBatch(ctx context.Context, cmd CreateFlowBatch) (FlowsWritten, error) {
+	checked := make([]checkedFlow, 0, len(cmd.Flows))
 	for i, in := range cmd.Flows {
-		if _, _, err := h.checkFlowInput(ctx, cmd.Caller, in); err != nil {
+		c, err := h.checkFlow(ctx, cmd.Caller, in)
+		if err != nil {
 			return FlowsWritten{}, batchItemError(i, err)
 		}
+		checked = append(checked, c)
 	}
-	ids, last, err := h.CreateFlows(ctx, cmd.Caller, cmd.Flows, cmd.Meta)
-	return FlowsWritten{IDs: ids, Last: last}, err
+	var (
+		ids  []uuid.UUID
+		last eventstore.Position
+	)
+	for i, c := range checked {
+		id := newFlowID(c.in)
+		res, err := h.write(ctx, cmd.Caller, id, c, cmd.Meta)
+		if err != nil {
+			return FlowsWritten{IDs: ids, Last: last}, batchItemError(i, err)
+		}
+		ids, last = append(ids, id), res.Last()
+	}
+	return FlowsWritten{IDs: ids, Last: last}, nil
 }
 
 // CreateFlows creates flows one by one (each atomically with its claims,
 // so that later ones see the names earlier ones took) and returns their ids
-// and the last position written. Callers check the inputs first
-// (checkFlowInput); a failure past that (storage) stops the batch.
+// and the last position written. Each flow is checked (checkFlow) just
+// before it is written; callers check the inputs first, so a failure past
+// that (storage) stops the batch.
 func (h *Flows) CreateFlows(ctx context.Context, caller auth.Principal, flows []FlowInput, md eventstore.Metadata) ([]uuid.UUID, eventstore.Position, error) {
 	var (
 		ids  []uuid.UUID
