@@ -7,9 +7,10 @@
 // middlewares and one handler per Projection. The router's subscriber is
 // logSubscriber: for each projection it follows the log from the
 // projection's checkpoint (eventstore.Store.Follow, gap-safe, in position
-// order) and delivers the events the projection handles as messages whose
-// context carries the batch's transaction. When every message of a batch is
-// acked, the subscriber flushes the handlers' queued statements together
+// order) and delivers the events of a batch that the projection handles as
+// one message whose context carries the events and the batch's transaction
+// (one hand-over through the router per batch, not per event). When the
+// message is acked, the subscriber flushes the handlers' queued statements together
 // with the checkpoint update, in one round trip, and commits. The checkpoint
 // update only applies if the row still holds the position the batch started
 // from, so a redelivered event changes nothing and two instances of one

@@ -149,13 +149,12 @@ func (c *consumer) swap(ctx context.Context) error {
 			break
 		}
 		for _, e := range events {
-			if _, ok := c.p.handlers[e.Type]; !ok {
-				if !c.rt.reg.Known(e.Type) {
-					c.unknown[e.Type]++
-				}
-				continue
+			if _, ok := c.p.handlers[e.Type]; !ok && !c.rt.reg.Known(e.Type) {
+				c.unknown[e.Type]++
 			}
-			if err := c.deliver(ctx, tx, e, false); err != nil {
+		}
+		if mine := c.handled(events); len(mine) > 0 {
+			if e, err := c.deliver(ctx, tx, mine, false); err != nil {
 				return fmt.Errorf("rebuild %s: event at %s (%s): %w", c.p.name, e.Position, e.Type, err)
 			}
 		}

@@ -238,16 +238,23 @@ func (r *Runtime) newRouter(sub message.Subscriber, projections []*Projection) (
 	return router, nil
 }
 
-// dispatch is the Watermill handler of one projection: decode, then call
-// the projection's handler for the event's type.
+// dispatch is the Watermill handler of one projection: for each event of
+// the message, decode it and call the projection's handler for its type.
 func (r *Runtime) dispatch(p *Projection) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
 		d := deliveryOf(msg)
-		e, err := r.reg.Decode(d.rec)
-		if err != nil {
-			return err
+		ctx := msg.Context()
+		for i, rec := range d.recs {
+			d.failed = i
+			e, err := r.reg.Decode(rec)
+			if err == nil {
+				err = p.handlers[rec.Type](ctx, d.tx, rec, e)
+			}
+			if err != nil {
+				return err
+			}
 		}
-		return p.handlers[d.rec.Type](msg.Context(), d.tx, d.rec, e)
+		return nil
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strconv"
 	"sync"
 	"time"
 
@@ -29,12 +30,16 @@ var (
 	errCaughtUp = errors.New("caught up")
 )
 
-// delivery is what a message's context carries to the handler: the event
-// and the transaction of its batch.
+// delivery is what a message's context carries to the handler: the events
+// of one transaction (those the projection handles, in order) and the
+// transaction. One message per transaction, not per event: the router then
+// costs one hand-over per batch, and a failed batch is replayed one event
+// per message, where the Retry middleware retries it.
 type delivery struct {
-	rec      eventstore.RecordedEvent
+	recs     []eventstore.RecordedEvent
 	tx       *Tx
-	isolated bool  // the event has the transaction to itself
+	isolated bool  // one event with the transaction to itself
+	failed   int   // index in recs of the event whose handler failed
 	err      error // the last handler error, for the failure record
 }
 
@@ -257,11 +262,8 @@ func (c *consumer) apply(ctx context.Context, events []eventstore.RecordedEvent,
 		return err
 	}
 	defer tx.tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
-	for _, e := range events {
-		if _, ok := c.p.handlers[e.Type]; !ok {
-			continue
-		}
-		if err := c.deliver(ctx, tx, e, isolated); err != nil {
+	if mine := c.handled(events); len(mine) > 0 {
+		if e, err := c.deliver(ctx, tx, mine, isolated); err != nil {
 			return c.failed(ctx, e, isolated, err)
 		}
 	}
@@ -287,6 +289,17 @@ func (c *consumer) apply(ctx context.Context, events []eventstore.RecordedEvent,
 	return nil
 }
 
+// handled returns the events the projection has a handler for.
+func (c *consumer) handled(events []eventstore.RecordedEvent) []eventstore.RecordedEvent {
+	mine := events[:0:0]
+	for _, e := range events {
+		if _, ok := c.p.handlers[e.Type]; ok {
+			mine = append(mine, e)
+		}
+	}
+	return mine
+}
+
 func (c *consumer) begin(ctx context.Context) (*Tx, error) {
 	tx, err := c.rt.pool.Begin(ctx)
 	if err != nil {
@@ -303,18 +316,21 @@ func (c *consumer) begin(ctx context.Context) (*Tx, error) {
 	return &Tx{tx: tx}, nil
 }
 
-// deliver hands one event to the router and waits for the handler's verdict.
-func (c *consumer) deliver(ctx context.Context, tx *Tx, e eventstore.RecordedEvent, isolated bool) error {
-	msg := message.NewMessage(e.ID.String(), message.Payload(e.Data))
-	msg.Metadata.Set("event_type", e.Type)
-	msg.Metadata.Set("stream_id", e.StreamID)
-	msg.Metadata.Set("position", e.Position.String())
-	d := &delivery{rec: e, tx: tx, isolated: isolated}
+// deliver hands the events of one transaction to the router as one
+// message and waits for the handler's verdict. On failure it returns the
+// event whose handler failed.
+func (c *consumer) deliver(ctx context.Context, tx *Tx, events []eventstore.RecordedEvent, isolated bool) (eventstore.RecordedEvent, error) {
+	first, last := events[0], events[len(events)-1]
+	msg := message.NewMessage(first.ID.String(), nil)
+	msg.Metadata.Set("first_position", first.Position.String())
+	msg.Metadata.Set("last_position", last.Position.String())
+	msg.Metadata.Set("events", strconv.Itoa(len(events)))
+	d := &delivery{recs: events, tx: tx, isolated: isolated}
 	msg.SetContext(context.WithValue(ctx, deliveryKey{}, d))
 	select {
 	case c.out <- msg:
 	case <-ctx.Done():
-		return ctx.Err()
+		return first, ctx.Err()
 	}
 	// When ctx ends, still wait a while for the verdict: the handler may be
 	// using tx. A router that is closing may drop a message it had not yet
@@ -324,16 +340,16 @@ func (c *consumer) deliver(ctx context.Context, tx *Tx, e eventstore.RecordedEve
 	for {
 		select {
 		case <-msg.Acked():
-			return nil
+			return last, nil
 		case <-msg.Nacked():
 			if d.err == nil {
 				d.err = errors.New("handler failed")
 			}
-			return d.err
+			return events[d.failed], d.err
 		case <-done:
 			done, grace = nil, time.After(shutdownGrace)
 		case <-grace:
-			return ctx.Err()
+			return first, ctx.Err()
 		}
 	}
 }
