@@ -104,8 +104,32 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 
 // Follow implements eventstore.Store. Transient database errors are
 // logged and retried with backoff; Follow returns only when ctx ends or
-// handle fails.
+// handle fails. The next batch is read while handle works on the current
+// one (at most one batch ahead), so a catching-up follower's reads and its
+// handler's writes overlap.
 func (s *Store) Follow(ctx context.Context, after eventstore.Position, handle func(context.Context, []eventstore.RecordedEvent) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan []eventstore.RecordedEvent, 1)
+	readErr := make(chan error, 1)
+	go func() { readErr <- s.readAhead(ctx, after, batches) }()
+	for {
+		select {
+		case events := <-batches:
+			if err := handle(ctx, events); err != nil {
+				cancel()
+				<-readErr
+				return err
+			}
+		case err := <-readErr:
+			return err
+		}
+	}
+}
+
+// readAhead walks the log after the given position and sends each
+// non-empty batch to out, until ctx ends.
+func (s *Store) readAhead(ctx context.Context, after eventstore.Position, out chan<- []eventstore.RecordedEvent) error {
 	wake, stop := s.watch()
 	defer stop()
 
@@ -127,8 +151,10 @@ func (s *Store) Follow(ctx context.Context, after eventstore.Position, handle fu
 		errPause = 100 * time.Millisecond
 
 		if len(events) > 0 {
-			if err := handle(ctx, events); err != nil {
-				return err
+			select {
+			case out <- events:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 			if len(events) == s.opts.BatchSize {
 				continue // more may be waiting right now
