@@ -260,3 +260,26 @@ func (r AppendResult) Last() Position {
 	}
 	return r.Positions[len(r.Positions)-1]
 }
+
+// TypeReader is the optional part of a Store that reads the log by event
+// type. A rebuild uses it so that a projection reads only the events it
+// handles instead of the whole log. PostgreSQL answers from an index on
+// (event_type, global_position); KurrentDB filters $all by event type on
+// the server.
+type TypeReader interface {
+	// SettledHead returns the head of the log once every append that was
+	// in flight when it was called has ended: no event can appear at or
+	// below it later, so reads up to it need no gap checks.
+	SettledHead(ctx context.Context) (Position, error)
+
+	// ReadTypes returns the events whose type is one of types with
+	// after < position <= through, in position order, and the position up
+	// to which it looked: every such event up to reached is returned, and
+	// reached == through when there is nothing more. It returns at most
+	// about limit events per call; through must not pass a SettledHead.
+	ReadTypes(ctx context.Context, after, through Position, types []string, limit int) (events []RecordedEvent, reached Position, err error)
+
+	// CountTypes counts the events with after < position <= through, per
+	// type.
+	CountTypes(ctx context.Context, after, through Position) (map[string]int64, error)
+}

@@ -46,6 +46,7 @@ func Run(t *testing.T, open Factory) {
 		"follow_returns_handler_error_and_ctx_cancel": testFollowStops,
 		"head_is_last_position":                       testHead,
 		"append_multi":                                testAppendMulti,
+		"read_by_type":                                testReadTypes,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -431,3 +432,66 @@ func testHead(t *testing.T, s eventstore.Store) {
 }
 
 func ptr(v uint64) *uint64 { return &v }
+
+// testReadTypes checks eventstore.TypeReader, for stores that have it.
+func testReadTypes(t *testing.T, s eventstore.Store) {
+	tr, ok := s.(eventstore.TypeReader)
+	if !ok {
+		t.Skip("the store does not read by type")
+	}
+	c := ctx(t)
+	types := []string{"test.a", "test.b", "test.c"}
+	var all []eventstore.Position
+	wanted := map[eventstore.Position]string{}
+	for i := range 7 {
+		events := Events(3)
+		for k := range events {
+			events[k].Type = types[(i+k)%3]
+		}
+		res, err := s.Append(c, stream(), eventstore.NoStream(), events...)
+		require.NoError(t, err)
+		for k, p := range res.Positions {
+			all = append(all, p)
+			if events[k].Type != "test.b" {
+				wanted[p] = events[k].Type
+			}
+		}
+	}
+	head, err := tr.SettledHead(c)
+	require.NoError(t, err)
+	assert.Equal(t, all[len(all)-1], head)
+
+	// Walk the log in small reads: every a and c event, in order, and
+	// nothing else; reached never passes through and ends there.
+	through := all[16]
+	var got []eventstore.Position
+	after := eventstore.Position{}
+	for after != through {
+		events, reached, err := tr.ReadTypes(c, after, through, []string{"test.a", "test.c"}, 2)
+		require.NoError(t, err)
+		require.True(t, after.Less(reached), "reached %s does not move past %s", reached, after)
+		require.False(t, through.Less(reached), "reached %s passes through %s", reached, through)
+		for _, e := range events {
+			assert.Equal(t, wanted[e.Position], e.Type)
+			assert.False(t, reached.Less(e.Position))
+			got = append(got, e.Position)
+		}
+		after = reached
+	}
+	var want []eventstore.Position
+	for _, p := range all[:17] {
+		if _, ok := wanted[p]; ok {
+			want = append(want, p)
+		}
+	}
+	assert.Equal(t, want, got)
+
+	none, reached, err := tr.ReadTypes(c, eventstore.Position{}, head, []string{"test.none"}, 4)
+	require.NoError(t, err)
+	assert.Empty(t, none)
+	assert.Equal(t, head, reached)
+
+	counts, err := tr.CountTypes(c, all[2], head)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int64{"test.a": 6, "test.b": 6, "test.c": 6}, counts)
+}
