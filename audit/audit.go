@@ -45,11 +45,13 @@ func Projection(reg *eventstore.Registry) *projections.Projection {
 			if md.TenantID == uuid.Nil {
 				return nil
 			}
-			tx.Queue(`INSERT INTO audit_log (commit_position, prepare_position, tenant_id, event_id, stream_id, stream_version,
-    event_type, actor_id, occurred_at, correlation_id, client_ip, data)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-				int64(rec.Position.Commit), int64(rec.Position.Prepare), md.TenantID, rec.ID, rec.StreamID,
-				int64(rec.StreamVersion), rec.Type, md.ActorUserID, md.OccurredAt, md.CorrelationID, md.ClientIP, rec.Data)
+			// Through Tx.Insert: a batch's rows are one multi-row statement.
+			tx.Insert("audit_log", "event_id", rec.ID, map[string]any{
+				"commit_position": int64(rec.Position.Commit), "prepare_position": int64(rec.Position.Prepare),
+				"tenant_id": md.TenantID, "event_id": rec.ID, "stream_id": rec.StreamID,
+				"stream_version": int64(rec.StreamVersion), "event_type": rec.Type, "actor_id": md.ActorUserID,
+				"occurred_at": md.OccurredAt, "correlation_id": md.CorrelationID, "client_ip": md.ClientIP, "data": rec.Data,
+			})
 			return nil
 		})
 	}

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 
 	"github.com/google/uuid"
 
@@ -15,112 +16,136 @@ import (
 const contentColumns = `name, description, flow_skill, icon, icon_bg_color, gradient, data, is_component, webhook,
     endpoint_name, tags, is_hold, is_endpoint, flow_type, mcp_enabled, action_name, action_description, access_type`
 
-// contentArgs are the values of contentColumns.
-func contentArgs(c domain.FlowContent) []any {
+// contentRow is domain.FlowContent as columns of a flows row (Tx.Insert,
+// Tx.Update).
+func contentRow(c domain.FlowContent, row map[string]any) map[string]any {
 	tags := c.Tags
 	if tags == nil {
 		tags = []string{}
 	}
 	tagsJSON, _ := json.Marshal(tags)
-	var data any
-	if len(c.Data) > 0 {
-		data = c.Data
-	}
-	return []any{c.Name, c.Description, c.FlowSkill, c.Icon, c.IconBgColor, c.Gradient, data, c.IsComponent, c.Webhook,
-		c.EndpointName, tagsJSON, c.IsHold, c.IsEndpoint, c.FlowType, c.MCPEnabled, c.ActionName, c.ActionDescription, c.AccessType}
+	row["name"], row["description"], row["flow_skill"] = c.Name, c.Description, c.FlowSkill
+	row["icon"], row["icon_bg_color"], row["gradient"] = c.Icon, c.IconBgColor, c.Gradient
+	row["data"], row["is_component"], row["webhook"] = nullJSON(c.Data), c.IsComponent, c.Webhook
+	row["endpoint_name"], row["tags"], row["is_hold"] = c.EndpointName, json.RawMessage(tagsJSON), c.IsHold
+	row["is_endpoint"], row["flow_type"], row["mcp_enabled"] = c.IsEndpoint, c.FlowType, c.MCPEnabled
+	row["action_name"], row["action_description"], row["access_type"] = c.ActionName, c.ActionDescription, c.AccessType
+	return row
 }
 
 // Flows builds the flows and flow_versions read models. Every event of a
 // flow moves updated_at, m_uid (the actor) and version (the stream
 // revision); a version's row is the draft as it stood when the version was
-// created, which is the fold of the stream up to that event.
+// created, which is the fold of the stream up to that event. The flows
+// row is written through Tx.Insert and Tx.Update, so the edits of one flow
+// in one batch are one write.
 func Flows() *Projection {
 	p := New("flows", "flows", "flow_versions")
-	touch := func(tx *Tx, rec eventstore.RecordedEvent, id uuid.UUID, set string, args ...any) {
-		tx.Queue(`UPDATE flows SET `+set+`updated_at = $2, m_uid = $3, version = $4 WHERE id = $1`,
-			append([]any{id, rec.Metadata.OccurredAt, rec.Metadata.ActorUserID, int64(rec.StreamVersion)}, args...)...)
+	// set adds to cols the values that are not nil.
+	set := func(cols map[string]any, kv ...any) map[string]any {
+		for i := 0; i < len(kv); i += 2 {
+			if v := kv[i+1]; !isNil(v) {
+				cols[kv[i].(string)] = v
+			}
+		}
+		return cols
+	}
+	touch := func(tx *Tx, rec eventstore.RecordedEvent, id uuid.UUID, cols map[string]any) {
+		cols["updated_at"], cols["m_uid"], cols["version"] = rec.Metadata.OccurredAt, rec.Metadata.ActorUserID, int64(rec.StreamVersion)
+		tx.Update("flows", "id", id, cols)
 	}
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowCreated) error {
 		pl := e.Placement
-		args := append([]any{e.FlowID, e.UserID, e.Locked, pl.TenantID, pl.BusinessID, pl.OrgID, pl.IsSelf, pl.ProjectID, e.FSPath,
-			rec.Metadata.OccurredAt, rec.Metadata.ActorUserID, int64(rec.StreamVersion)}, contentArgs(e.Content)...)
-		tx.Queue(`INSERT INTO flows (id, user_id, locked, tenant_id, business_id, org_id, is_self, project_id, fs_path,
-    create_at, updated_at, c_uid, m_uid, version, `+contentColumns+`)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $11, $12,
-    $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`, args...)
+		tx.Insert("flows", "id", e.FlowID, contentRow(e.Content, map[string]any{
+			"id": e.FlowID, "user_id": e.UserID, "locked": e.Locked, "tenant_id": pl.TenantID, "business_id": pl.BusinessID,
+			"org_id": pl.OrgID, "is_self": pl.IsSelf, "project_id": pl.ProjectID, "fs_path": e.FSPath,
+			"create_at": rec.Metadata.OccurredAt, "updated_at": rec.Metadata.OccurredAt,
+			"c_uid": rec.Metadata.ActorUserID, "m_uid": rec.Metadata.ActorUserID, "version": int64(rec.StreamVersion),
+		}))
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowDetailsChanged) error {
-		touch(tx, rec, e.FlowID, `name = coalesce($5, name), description = coalesce($6, description),
-    flow_skill = coalesce($7, flow_skill), icon = coalesce($8, icon), icon_bg_color = coalesce($9, icon_bg_color),
-    gradient = coalesce($10, gradient), `, e.Name, e.Description, e.FlowSkill, e.Icon, e.IconBgColor, e.Gradient)
+		touch(tx, rec, e.FlowID, set(map[string]any{}, "name", e.Name, "description", e.Description,
+			"flow_skill", e.FlowSkill, "icon", e.Icon, "icon_bg_color", e.IconBgColor, "gradient", e.Gradient))
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowDataChanged) error {
-		touch(tx, rec, e.FlowID, `data = $5, `, nullJSON(e.Data))
+		touch(tx, rec, e.FlowID, map[string]any{"data": nullJSON(e.Data)})
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowSettingsChanged) error {
-		touch(tx, rec, e.FlowID, `endpoint_name = coalesce($5, endpoint_name), webhook = coalesce($6, webhook),
-    is_component = coalesce($7, is_component), flow_type = coalesce($8, flow_type), is_hold = coalesce($9, is_hold),
-    is_endpoint = coalesce($10, is_endpoint), fs_path = coalesce($11, fs_path), `,
-			e.EndpointName, e.Webhook, e.IsComponent, e.FlowType, e.IsHold, e.IsEndpoint, e.FSPath)
+		touch(tx, rec, e.FlowID, set(map[string]any{}, "endpoint_name", e.EndpointName, "webhook", e.Webhook,
+			"is_component", e.IsComponent, "flow_type", e.FlowType, "is_hold", e.IsHold,
+			"is_endpoint", e.IsEndpoint, "fs_path", e.FSPath))
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowTagsChanged) error {
 		tags, _ := json.Marshal(e.Tags)
-		touch(tx, rec, e.FlowID, `tags = $5, `, tags)
+		touch(tx, rec, e.FlowID, map[string]any{"tags": json.RawMessage(tags)})
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowAccessChanged) error {
-		touch(tx, rec, e.FlowID, `access_type = $5, `, e.AccessType)
+		touch(tx, rec, e.FlowID, map[string]any{"access_type": e.AccessType})
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowMCPChanged) error {
-		touch(tx, rec, e.FlowID, `mcp_enabled = coalesce($5, mcp_enabled), action_name = coalesce($6, action_name),
-    action_description = coalesce($7, action_description), `, e.MCPEnabled, e.ActionName, e.ActionDescription)
+		touch(tx, rec, e.FlowID, set(map[string]any{}, "mcp_enabled", e.MCPEnabled, "action_name", e.ActionName,
+			"action_description", e.ActionDescription))
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowMoved) error {
 		pl := e.Placement
-		touch(tx, rec, e.FlowID, `project_id = $5, tenant_id = $6, business_id = $7, org_id = $8, is_self = $9, `,
-			pl.ProjectID, pl.TenantID, pl.BusinessID, pl.OrgID, pl.IsSelf)
+		touch(tx, rec, e.FlowID, map[string]any{"project_id": pl.ProjectID, "tenant_id": pl.TenantID,
+			"business_id": pl.BusinessID, "org_id": pl.OrgID, "is_self": pl.IsSelf})
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowLockChanged) error {
-		touch(tx, rec, e.FlowID, `locked = $5, `, e.Locked)
+		touch(tx, rec, e.FlowID, map[string]any{"locked": e.Locked})
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowDeleted) error {
-		touch(tx, rec, e.FlowID, `is_deleted = true, `)
+		touch(tx, rec, e.FlowID, map[string]any{"is_deleted": true})
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowRestored) error {
-		touch(tx, rec, e.FlowID, `is_deleted = false, `)
+		touch(tx, rec, e.FlowID, map[string]any{"is_deleted": false})
 		return nil
 	})
+	// sqlTouch is touch for changes that need SQL (counters, copies).
+	sqlTouch := func(tx *Tx, rec eventstore.RecordedEvent, id uuid.UUID, set string, args ...any) {
+		tx.Queue(`UPDATE flows SET `+set+`updated_at = $2, m_uid = $3, version = $4 WHERE id = $1`,
+			append([]any{id, rec.Metadata.OccurredAt, rec.Metadata.ActorUserID, int64(rec.StreamVersion)}, args...)...)
+	}
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowVersionCreated) error {
 		tx.Queue(`INSERT INTO flow_versions (flow_id, version_id, version, note, user_id, tenant_id, business_id, is_self,
     c_uid, create_at, revision, `+contentColumns+`)
 SELECT id, $2, $3, $4, user_id, tenant_id, business_id, is_self, $5, $6, $7, `+contentColumns+` FROM flows WHERE id = $1`,
 			e.FlowID, e.VersionID, e.Version, e.Note, rec.Metadata.ActorUserID, rec.Metadata.OccurredAt, int64(rec.StreamVersion))
-		touch(tx, rec, e.FlowID, `version_count = version_count + 1, `)
+		sqlTouch(tx, rec, e.FlowID, `version_count = version_count + 1, `)
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowVersionPublished) error {
-		touch(tx, rec, e.FlowID, `online_version_id = $5, online_version = $6, `, e.VersionID, e.Version)
+		touch(tx, rec, e.FlowID, map[string]any{"online_version_id": e.VersionID, "online_version": e.Version})
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowTakenOffline) error {
-		touch(tx, rec, e.FlowID, `online_version_id = 0, online_version = NULL, `)
+		touch(tx, rec, e.FlowID, map[string]any{"online_version_id": 0, "online_version": nil})
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowRolledBack) error {
-		touch(tx, rec, e.FlowID, `(`+contentColumns+`) = ($5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22), `,
-			contentArgs(e.Content)...)
+		touch(tx, rec, e.FlowID, contentRow(e.Content, map[string]any{}))
 		return nil
 	})
 	return p
+}
+
+// isNil reports whether v is nil or a nil pointer.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }
 
 // nullJSON turns an absent document into SQL NULL.

@@ -2,9 +2,13 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,7 +22,24 @@ type RebuildProgress struct {
 	Position   eventstore.Position // reached
 	Target     eventstore.Position // head of the log when the rebuild started
 	Elapsed    time.Duration
+	// Events counts the events the projection has applied so far; with a
+	// store that reads by type (eventstore.TypeReader) it reads only these.
+	Events int64
 }
+
+// RebuildResult says what one rebuild did.
+type RebuildResult struct {
+	Projection string
+	Events     int64 // events applied
+	Elapsed    time.Duration
+}
+
+// Rate returns the events applied per second.
+func (r RebuildResult) Rate() float64 { return float64(r.Events) / max(r.Elapsed.Seconds(), 1e-9) }
+
+// rebuildBatch is the most events a rebuild applies in one transaction (and,
+// reading by type, the widest window of positions it reads at once).
+const rebuildBatch = 2000
 
 // rebuildJob is one rebuild in flight: where the shadow tables are, how far
 // to go, and where to report.
@@ -29,6 +50,8 @@ type rebuildJob struct {
 	started      time.Time
 	onProgress   func(RebuildProgress)
 	projection   string
+	counts       *typeCounts // shared by the rebuilds of one call
+	events       atomic.Int64
 
 	once sync.Once
 	done chan error
@@ -36,12 +59,28 @@ type rebuildJob struct {
 
 func (j *rebuildJob) report(pos eventstore.Position) {
 	if j.onProgress != nil {
-		j.onProgress(RebuildProgress{Projection: j.projection, Position: pos, Target: j.target, Elapsed: time.Since(j.started)})
+		j.onProgress(RebuildProgress{Projection: j.projection, Position: pos, Target: j.target,
+			Elapsed: time.Since(j.started), Events: j.events.Load()})
 	}
 }
 
 func (j *rebuildJob) finish(err error) {
 	j.once.Do(func() { j.done <- err })
+}
+
+// typeCounts counts the log's events per type up to a settled head, once
+// for every rebuild of one call: each needs the count of the types the
+// registry does not know, which reading by type never sees.
+type typeCounts struct {
+	through eventstore.Position
+	once    sync.Once
+	counts  map[string]int64
+	err     error
+}
+
+func (t *typeCounts) get(ctx context.Context, tr eventstore.TypeReader) (map[string]int64, error) {
+	t.once.Do(func() { t.counts, t.err = tr.CountTypes(ctx, eventstore.Position{}, t.through) })
+	return t.counts, t.err
 }
 
 // Rebuild replays the named projection from position 0 into shadow copies
@@ -51,20 +90,86 @@ func (j *rebuildJob) finish(err error) {
 // and continues from the rebuilt position. onProgress, if not nil, is
 // called after every batch.
 func (r *Runtime) Rebuild(ctx context.Context, name string, onProgress func(RebuildProgress)) error {
-	p, ok := r.byName[name]
-	if !ok {
-		return fmt.Errorf("rebuild: no projection %q", name)
+	_, err := r.RebuildMany(ctx, []string{name}, 1, onProgress)
+	return err
+}
+
+// RebuildMany rebuilds the named projections as Rebuild does, up to
+// parallel of them at once (each owns its tables, so they are independent;
+// values below 1 mean one at a time). onProgress may be called from
+// several goroutines at once. It returns one result per projection
+// rebuilt, in the order given; on the first failure the rebuilds not yet
+// started are not started, and those running finish.
+func (r *Runtime) RebuildMany(ctx context.Context, names []string, parallel int, onProgress func(RebuildProgress)) ([]RebuildResult, error) {
+	for _, name := range names {
+		if _, ok := r.byName[name]; !ok {
+			return nil, fmt.Errorf("rebuild: no projection %q", name)
+		}
 	}
 	if err := r.ensureCheckpoints(ctx); err != nil {
-		return err
+		return nil, err
 	}
 	var live string
 	if err := r.pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&live); err != nil {
-		return fmt.Errorf("rebuild %s: %w", name, err)
+		return nil, fmt.Errorf("rebuild: %w", err)
 	}
-	shadow := "rebuild_" + name
+	head, err := r.settledHead(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("rebuild: %w", err)
+	}
+	counts := &typeCounts{through: head}
+	results := make([]RebuildResult, len(names))
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	slots := make(chan struct{}, max(parallel, 1))
+	for i, name := range names {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		mu.Lock()
+		stop := first != nil || ctx.Err() != nil
+		mu.Unlock()
+		if stop {
+			break
+		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			res, err := r.rebuild(ctx, r.byName[name], live, head, counts, onProgress)
+			mu.Lock()
+			defer mu.Unlock()
+			results[i] = res
+			if err != nil && first == nil {
+				first = err
+			}
+		})
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	if first != nil {
+		return nil, first
+	}
+	return results, nil
+}
+
+// settledHead is where a rebuild replays to: a settled head where the
+// store has one, the head otherwise (the swap catches up the rest).
+func (r *Runtime) settledHead(ctx context.Context) (eventstore.Position, error) {
+	if tr, ok := r.store.(eventstore.TypeReader); ok {
+		return tr.SettledHead(ctx)
+	}
+	return r.store.Head(ctx)
+}
+
+func (r *Runtime) rebuild(ctx context.Context, p *Projection, live string, head eventstore.Position, counts *typeCounts, onProgress func(RebuildProgress)) (RebuildResult, error) {
+	shadow := "rebuild_" + p.name
 	if err := r.createShadow(ctx, p, shadow, live); err != nil {
-		return err
+		return RebuildResult{}, err
 	}
 	defer func() {
 		dropCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
@@ -73,20 +178,16 @@ func (r *Runtime) Rebuild(ctx context.Context, name string, onProgress func(Rebu
 			r.log.Error("rebuild: drop shadow schema", "schema", shadow, "error", err)
 		}
 	}()
-	head, err := r.store.Head(ctx)
-	if err != nil {
-		return fmt.Errorf("rebuild %s: %w", name, err)
-	}
 	job := &rebuildJob{
-		shadow: shadow, live: live, target: head, started: time.Now(), onProgress: onProgress, projection: name,
+		shadow: shadow, live: live, target: head, started: time.Now(), onProgress: onProgress, projection: p.name,
 		searchPath: pgx.Identifier{shadow}.Sanitize() + ", " + pgx.Identifier{live}.Sanitize(),
-		done:       make(chan error, 1),
+		counts:     counts, done: make(chan error, 1),
 	}
 
 	sub := &logSubscriber{rt: r, rebuild: job}
 	router, err := r.newRouter(sub, []*Projection{p})
 	if err != nil {
-		return err
+		return RebuildResult{}, err
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -98,14 +199,80 @@ func (r *Runtime) Rebuild(ctx context.Context, name string, onProgress func(Rebu
 	if err := <-routerDone; err != nil && result == nil {
 		result = err
 	}
-	return result
+	return RebuildResult{Projection: p.name, Events: job.events.Load(), Elapsed: time.Since(job.started)}, result
+}
+
+// replayTypes replays a rebuild's events by type up to its target, reading
+// the next window while the current one is applied, then swaps.
+func (c *consumer) replayTypes(ctx context.Context, tr eventstore.TypeReader) error {
+	types := slices.Sorted(maps.Keys(c.p.handlers))
+	for c.memPos.Less(c.job.target) {
+		err := c.replayFrom(ctx, tr, types)
+		if errors.Is(err, errRetryBatch) {
+			continue // the failed batch again, its events one per transaction
+		}
+		if err != nil {
+			return err
+		}
+	}
+	counts, err := c.job.counts.get(ctx, tr)
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", c.p.name, err)
+	}
+	for t, n := range counts {
+		if !c.rt.reg.Known(t) {
+			c.unknown[t] += n
+		}
+	}
+	return c.swap(ctx)
+}
+
+// replayFrom applies the events of the given types from memPos to the
+// target, one read ahead.
+func (c *consumer) replayFrom(ctx context.Context, tr eventstore.TypeReader, types []string) error {
+	type window struct {
+		events  []eventstore.RecordedEvent
+		reached eventstore.Position
+		err     error
+	}
+	readCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	windows := make(chan window, 1)
+	go func() {
+		defer close(windows)
+		for after := c.memPos; after.Less(c.job.target); {
+			events, reached, err := tr.ReadTypes(readCtx, after, c.job.target, types, rebuildBatch)
+			select {
+			case windows <- window{events, reached, err}:
+			case <-readCtx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+			after = reached
+		}
+	}()
+	for w := range windows {
+		if w.err != nil {
+			return fmt.Errorf("rebuild %s: read log: %w", c.p.name, w.err)
+		}
+		if len(w.events) > 0 {
+			if err := c.handleBatch(ctx, w.events); err != nil && !errors.Is(err, errCaughtUp) {
+				return err
+			}
+		}
+		c.memPos = w.reached
+		c.job.report(c.memPos)
+	}
+	return ctx.Err()
 }
 
 func (r *Runtime) createShadow(ctx context.Context, p *Projection, shadow, live string) error {
 	sh := pgx.Identifier{shadow}.Sanitize()
 	stmts := []string{"DROP SCHEMA IF EXISTS " + sh + " CASCADE", "CREATE SCHEMA " + sh}
 	for _, t := range p.tables {
-		stmts = append(stmts, fmt.Sprintf("CREATE TABLE %s (LIKE %s INCLUDING ALL)",
+		stmts = append(stmts, fmt.Sprintf("CREATE UNLOGGED TABLE %s (LIKE %s INCLUDING ALL)",
 			pgx.Identifier{shadow, t}.Sanitize(), pgx.Identifier{live, t}.Sanitize()))
 	}
 	for _, s := range stmts {

@@ -2,10 +2,13 @@ package projections_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -128,4 +131,108 @@ func TestRebuild_EmptyLogAndUnknownName(t *testing.T) {
 	require.NoError(t, rt.Rebuild(ctx, "tallies", nil))
 	assert.Empty(t, rows(t, e, "tallies"), "a rebuild from an empty log empties the table")
 	require.Error(t, rt.Rebuild(context.Background(), "nope", nil))
+}
+
+// tallyNames is a second projection over the tally events, on a table of
+// its own; it fails on a tally named "poison".
+func tallyNames(t *testing.T, e *env) *projections.Projection {
+	t.Helper()
+	_, err := e.pool.Exec(testCtx(t), `CREATE TABLE IF NOT EXISTS tally_names (id uuid PRIMARY KEY, name text NOT NULL)`)
+	require.NoError(t, err)
+	p := projections.New("tally_names", "tally_names")
+	projections.On(p, func(_ context.Context, tx *projections.Tx, _ eventstore.RecordedEvent, e testkit.TallyOpened) error {
+		if e.Name == "poison" {
+			return errors.New("poisoned")
+		}
+		tx.Queue(`INSERT INTO tally_names (id, name) VALUES ($1, $2)`, e.TallyID, e.Name)
+		return nil
+	})
+	projections.On(p, func(_ context.Context, tx *projections.Tx, _ eventstore.RecordedEvent, e testkit.TallyRenamed) error {
+		tx.Queue(`UPDATE tally_names SET name = $2 WHERE id = $1`, e.TallyID, e.Name)
+		return nil
+	})
+	projections.On(p, func(_ context.Context, tx *projections.Tx, _ eventstore.RecordedEvent, e testkit.TallyRemoved) error {
+		tx.Queue(`DELETE FROM tally_names WHERE id = $1`, e.TallyID)
+		return nil
+	})
+	return p
+}
+
+// Two projections rebuilt at once, each reading only the event types it
+// handles: both equal their live build; the one that handles no increments
+// applies fewer events; unknown types are still counted.
+func TestRebuildMany_InParallelReadingOnlyTheirTypes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := testCtx(t)
+	last := history(t, e, 45)
+	_, err := e.store.Append(ctx, "alien-1", eventstore.Any(),
+		eventstore.EventData{ID: uuid.New(), Type: "alien.landed", SchemaVersion: 1, Data: json.RawMessage(`{}`)})
+	require.NoError(t, err)
+	rt := e.start(t, testkit.TallyProjection(), tallyNames(t, e))
+	require.NoError(t, rt.WaitFor(ctx, last))
+	liveTallies, liveNames := rows(t, e, "tallies"), rows(t, e, "tally_names")
+	require.Len(t, liveNames, 30)
+	_, err = e.pool.Exec(ctx, `UPDATE tallies SET total = -1; UPDATE tally_names SET name = 'spoilt'`)
+	require.NoError(t, err)
+
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	results, err := rt.RebuildMany(ctx, rt.Names(), 2, func(p projections.RebuildProgress) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[p.Projection] = true
+	})
+	require.NoError(t, err)
+	assert.Equal(t, liveTallies, rows(t, e, "tallies"))
+	assert.Equal(t, liveNames, rows(t, e, "tally_names"))
+	assert.Equal(t, map[string]bool{"tallies": true, "tally_names": true}, seen)
+
+	// 45 opens, 90 increments, 15 renames, 15 removals.
+	require.Len(t, results, 2)
+	assert.Equal(t, "tallies", results[0].Projection)
+	assert.EqualValues(t, 165, results[0].Events)
+	assert.Equal(t, "tally_names", results[1].Projection)
+	assert.EqualValues(t, 75, results[1].Events, "the increments are not read")
+	assert.Positive(t, results[1].Rate())
+
+	st, err := rt.Status(ctx)
+	require.NoError(t, err)
+	for _, s := range st {
+		assert.Equal(t, map[string]int64{"alien.landed": 1}, s.UnknownTypes, s.Name)
+	}
+}
+
+// A handler that fails in a rebuild fails the rebuild, naming the event,
+// after the failed batch was replayed one event per transaction; the live
+// tables are untouched and the shadow tables are dropped.
+func TestRebuild_FailingHandlerFailsTheRebuild(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := testCtx(t)
+	history(t, e, 12)
+	names := tallyNames(t, e)
+	_, err := e.pool.Exec(ctx, `INSERT INTO tally_names (id, name) VALUES (gen_random_uuid(), 'kept')`)
+	require.NoError(t, err)
+	_, pos := e.open(t, "poison")
+	history(t, e, 3)
+
+	rt, err := projections.NewRuntime(e.pool, e.store, e.reg, []*projections.Projection{names}, fastRetries)
+	require.NoError(t, err)
+	err = rt.Rebuild(ctx, "tally_names", nil)
+	require.ErrorContains(t, err, "poisoned")
+	assert.ErrorContains(t, err, "event at "+pos.String())
+	assert.Equal(t, []string{"kept"}, liveNames(t, e))
+	var shadows int
+	require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'rebuild_%'`).Scan(&shadows))
+	assert.Zero(t, shadows)
+}
+
+func liveNames(t *testing.T, e *env) []string {
+	t.Helper()
+	r, err := e.pool.Query(testCtx(t), `SELECT name FROM tally_names ORDER BY name`)
+	require.NoError(t, err)
+	out, err := pgx.CollectRows(r, pgx.RowTo[string])
+	require.NoError(t, err)
+	return out
 }

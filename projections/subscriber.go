@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/skillflaw/skillflaw-go/eventstore"
 )
@@ -74,7 +73,7 @@ func attempt(h message.HandlerFunc) message.HandlerFunc {
 			err = d.tx.Flush(ctx)
 		}
 		if err != nil {
-			d.tx.queued = pgx.Batch{}
+			d.tx.discard()
 			if _, rbErr := d.tx.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT attempt"); rbErr != nil {
 				err = errors.Join(err, rbErr)
 			}
@@ -177,6 +176,10 @@ func (c *consumer) follow(ctx context.Context) {
 			c.job.finish(c.swap(ctx))
 			return
 		}
+		if tr, ok := c.rt.store.(eventstore.TypeReader); ok && c.job != nil {
+			c.job.finish(c.replayTypes(ctx, tr))
+			return
+		}
 		err := c.rt.store.Follow(ctx, c.memPos, c.handleBatch)
 		switch {
 		case ctx.Err() != nil:
@@ -262,7 +265,8 @@ func (c *consumer) apply(ctx context.Context, events []eventstore.RecordedEvent,
 		return err
 	}
 	defer tx.tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // no-op after commit
-	if mine := c.handled(events); len(mine) > 0 {
+	mine := c.handled(events)
+	if len(mine) > 0 {
 		if e, err := c.deliver(ctx, tx, mine, isolated); err != nil {
 			return c.failed(ctx, e, isolated, err)
 		}
@@ -285,6 +289,8 @@ func (c *consumer) apply(ctx context.Context, events []eventstore.RecordedEvent,
 	c.dbPos, c.memPos, c.lastSave = last, last, time.Now()
 	if c.job == nil {
 		c.rt.advanced(c.p.name, last)
+	} else {
+		c.job.events.Add(int64(len(mine)))
 	}
 	return nil
 }

@@ -15,11 +15,25 @@ import (
 type Tx struct {
 	tx     pgx.Tx
 	queued pgx.Batch
+	// Rows merged per table (see rows.go), in the order of the tables'
+	// first writes; err is a failure to encode them.
+	buffers map[string]*rowBuffer
+	tables  []string
+	err     error
 }
 
 // Queue adds a statement that returns no rows to the pipeline. Its error, if
 // any, fails the batch, which is then replayed one event at a time.
-func (t *Tx) Queue(sql string, args ...any) { t.queued.Queue(sql, args...) }
+func (t *Tx) Queue(sql string, args ...any) {
+	t.materialize()
+	t.queued.Queue(sql, args...)
+}
+
+// discard forgets what is queued and merged (after a rolled-back attempt).
+func (t *Tx) discard() {
+	t.queued = pgx.Batch{}
+	t.buffers, t.tables, t.err = nil, nil, nil
+}
 
 // Exec runs a statement now.
 func (t *Tx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
@@ -54,6 +68,11 @@ func (t *Tx) Flush(ctx context.Context) error {
 // flushWith sends the queued statements followed by last (if not empty) in
 // one round trip and returns last's command tag.
 func (t *Tx) flushWith(ctx context.Context, last string, args ...any) (pgconn.CommandTag, error) {
+	t.materialize()
+	if err := t.err; err != nil {
+		t.discard()
+		return pgconn.CommandTag{}, err
+	}
 	if last != "" {
 		t.queued.Queue(last, args...)
 	}

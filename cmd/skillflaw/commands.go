@@ -11,8 +11,10 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -27,6 +29,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/internal/dataset"
 	"github.com/skillflaw/skillflaw-go/projections"
 	"github.com/skillflaw/skillflaw-go/readapi"
 )
@@ -135,28 +138,23 @@ func (e *env) projections(ctx context.Context, args []string, stdout io.Writer, 
 		}
 		return printStatus(stdout, st)
 	case "rebuild":
-		if len(args) != 2 {
-			return usageError("projections rebuild needs a projection name or --all")
+		names, all, parallel, err := rebuildArgs(args[1:])
+		if err != nil {
+			return err
 		}
 		a, err := e.open(ctx, modules)
 		if err != nil {
 			return err
 		}
 		defer a.Close()
-		names := []string{args[1]}
-		if args[1] == "--all" {
+		if all {
 			names = a.Runtime().Names()
 			if len(names) == 0 {
 				fmt.Fprintln(stdout, "no projections to rebuild")
 				return nil
 			}
 		}
-		for _, name := range names {
-			if err := rebuild(ctx, a.Runtime(), name, stdout); err != nil {
-				return err
-			}
-		}
-		return nil
+		return rebuild(ctx, a.Runtime(), names, parallel, stdout)
 	default:
 		return usageError("unknown projections command %q", args[0])
 	}
@@ -195,17 +193,55 @@ func printStatus(w io.Writer, st []projections.Status) error {
 	return tw.Flush()
 }
 
-// rebuild replays one projection, drawing a progress bar on a terminal and
-// printing a progress line every second otherwise.
-func rebuild(ctx context.Context, rt *projections.Runtime, name string, out io.Writer) error {
-	var report func(projections.RebuildProgress)
-	if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+// rebuildArgs reads "NAME|--all [--parallel N]", in any order. --parallel
+// defaults to the number of CPUs (at least 2): projections own disjoint
+// tables, and a rebuild waits on the database about as much as it computes.
+func rebuildArgs(args []string) (names []string, all bool, parallel int, err error) {
+	parallel = max(runtime.NumCPU(), 2)
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "--all":
+			all = true
+		case a == "--parallel" || strings.HasPrefix(a, "--parallel="):
+			v, ok := strings.CutPrefix(a, "--parallel=")
+			if !ok {
+				if i+1 == len(args) {
+					return nil, false, 0, usageError("--parallel needs a number")
+				}
+				i++
+				v = args[i]
+			}
+			if parallel, err = strconv.Atoi(v); err != nil || parallel < 1 {
+				return nil, false, 0, usageError("--parallel needs a number of at least 1, not %q", v)
+			}
+		case strings.HasPrefix(a, "-"):
+			return nil, false, 0, usageError("projections rebuild: unknown flag %s", a)
+		default:
+			names = append(names, a)
+		}
+	}
+	if all == (len(names) > 0) || len(names) > 1 {
+		return nil, false, 0, usageError("projections rebuild needs a projection name or --all")
+	}
+	return names, all, parallel, nil
+}
+
+// rebuild replays the named projections, up to parallel at once. One
+// projection on a terminal draws a progress bar; otherwise each prints a
+// progress line every second. Each finished projection prints its events
+// and rate, and several print the total.
+func rebuild(ctx context.Context, rt *projections.Runtime, names []string, parallel int, out io.Writer) error {
+	var (
+		mu     sync.Mutex
+		report func(projections.RebuildProgress)
+	)
+	if f, ok := out.(*os.File); ok && len(names) == 1 && term.IsTerminal(int(f.Fd())) {
 		var bar *progressbar.ProgressBar
 		report = func(p projections.RebuildProgress) {
 			if bar == nil {
 				bar = progressbar.NewOptions64(int64(max(p.Target.Commit, 1)),
 					progressbar.OptionSetWriter(out),
-					progressbar.OptionSetDescription("rebuild "+name),
+					progressbar.OptionSetDescription("rebuild "+p.Projection),
 					progressbar.OptionShowCount(),
 					progressbar.OptionShowIts(),
 					progressbar.OptionSetItsString("events"),
@@ -216,20 +252,29 @@ func rebuild(ctx context.Context, rt *projections.Runtime, name string, out io.W
 			_ = bar.Set64(int64(min(p.Position.Commit, p.Target.Commit)))
 		}
 	} else {
-		var last time.Time
+		last := map[string]time.Time{}
 		report = func(p projections.RebuildProgress) {
-			if time.Since(last) < time.Second && p.Position.Less(p.Target) {
+			mu.Lock()
+			defer mu.Unlock()
+			if time.Since(last[p.Projection]) < time.Second && p.Position.Less(p.Target) {
 				return
 			}
-			last = time.Now()
+			last[p.Projection] = time.Now()
 			fmt.Fprintln(out, progressLine(p))
 		}
 	}
 	start := time.Now()
-	if err := rt.Rebuild(ctx, name, report); err != nil {
+	results, err := rt.RebuildMany(ctx, names, parallel, report)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "rebuilt %s in %s\n", name, time.Since(start).Round(time.Millisecond))
+	for _, r := range results {
+		fmt.Fprintf(out, "rebuilt %s in %s: %d events applied, %.0f events/s\n",
+			r.Projection, r.Elapsed.Round(time.Millisecond), r.Events, r.Rate())
+	}
+	if len(results) > 1 {
+		fmt.Fprintf(out, "rebuilt %d projections in %s (%d at once)\n", len(results), time.Since(start).Round(time.Millisecond), parallel)
+	}
 	return nil
 }
 
@@ -391,5 +436,40 @@ func (e *env) files(ctx context.Context, args []string, stdout io.Writer, module
 		return err
 	}
 	_, err = fmt.Fprintf(stdout, "swept %d orphan blobs and %d temp files from %s\n", len(removed), temps, store.Dir())
+	return err
+}
+
+// dev runs "dev seed-flows": a generated log of flows (internal/dataset),
+// appended to the configured database, for benchmarks and rebuild trials.
+func (e *env) dev(ctx context.Context, args []string, stdout io.Writer, modules []app.Module) error {
+	if len(args) == 0 || args[0] != "seed-flows" {
+		return usageError("dev needs seed-flows")
+	}
+	fs := flag.NewFlagSet("dev seed-flows", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	flows := fs.Int("flows", 0, "how many flows")
+	edits := fs.Int("edits", 3, "renames per flow")
+	seed := fs.Uint64("seed", 1, "seed of the ids and names")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() > 0 || *flows < 1 || *edits < 0 {
+		return usageError("dev seed-flows --flows N (at least 1) [--edits M] [--seed S]")
+	}
+	a, err := e.openMigrated(ctx, modules)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	d := dataset.Flows{Flows: *flows, Edits: *edits, Seed: *seed}
+	start, last := time.Now(), time.Now()
+	err = d.Write(ctx, commands.NewRepository(a.Deps().Store, a.Deps().Registry), func(n int) {
+		if time.Since(last) >= time.Second {
+			last = time.Now()
+			fmt.Fprintf(stdout, "seed-flows: %d/%d events, %.0f events/s\n", n, d.Events(), float64(n)/time.Since(start).Seconds())
+		}
+	})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "seed-flows: appended %d events (%d flows x %d) in %s\n",
+		d.Events(), *flows, 1+*edits, time.Since(start).Round(time.Millisecond))
 	return err
 }

@@ -3,11 +3,14 @@
 //	skillflaw serve                          run the API and the projectors
 //	skillflaw migrate                        apply pending database migrations
 //	skillflaw projections status [--json]    where each projector is, its lag and last error
-//	skillflaw projections rebuild NAME|--all replay read models from the start of the log
+//	skillflaw projections rebuild NAME|--all [--parallel N]
+//	                                         replay read models from the start of the log
 //	skillflaw users create-superuser         create a superuser (name and password from flags, env or stdin)
 //	skillflaw users unlock NAME              forget NAME's failed logins and lift its lock
 //	skillflaw audit replay --tenant ID --until TIME|POSITION [--out FILE]
 //	                                         a tenant's state as of an instant, replayed from the log
+//	skillflaw dev seed-flows --flows N --edits M
+//	                                         append a generated log of flows (benchmarks, trials)
 //	skillflaw version                        print the version
 //
 // Configuration comes from SKILLFLAW_* environment variables (see README).
@@ -59,7 +62,9 @@ commands:
   serve                            run the API and the projectors (SKILLFLAW_HOST:SKILLFLAW_PORT)
   migrate                          apply pending database migrations
   projections status [--json]      position, lag and last error of every projector
-  projections rebuild NAME|--all   replay read models from position 0, then swap them in
+  projections rebuild NAME|--all [--parallel N]
+                                   replay read models from position 0, then swap them in;
+                                   --all rebuilds N at once (default: the CPUs, at least 2)
   users create-superuser [--username NAME] [--password-stdin]
                                    create a superuser; defaults: SKILLFLAW_SUPERUSER and
                                    SKILLFLAW_SUPERUSER_PASSWORD
@@ -69,6 +74,9 @@ commands:
                                    a tenant's entities as of an instant, replayed from the log
   files sweep [--older-than 1h]    remove stored contents no file names (left by a crash
                                    between storing and recording) and stale temp files
+  dev seed-flows --flows N --edits M [--seed S]
+                                   append N generated flows, each created then renamed M
+                                   times, as real domain events (to try rebuilds at scale)
   version                          print the version
 
 configuration: SKILLFLAW_* environment variables; see README.md`
@@ -91,7 +99,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
-	case "serve", "migrate", "projections", "users", "audit", "files":
+	case "serve", "migrate", "projections", "users", "audit", "files", "dev":
 	default:
 		return usageError("unknown command %q", args[0])
 	}
@@ -117,6 +125,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.audit(ctx, args[1:], stdout, modules)
 	case "files":
 		return env.files(ctx, args[1:], stdout, modules)
+	case "dev":
+		return env.dev(ctx, args[1:], stdout, modules)
 	default:
 		return env.projections(ctx, args[1:], stdout, modules)
 	}
