@@ -25,10 +25,11 @@ import (
 // are written after it.
 
 // rowWrite is the merged write of one row: an insert of the whole row, or
-// an update of some columns.
+// an update of some columns (set to values, and counters moved by adds).
 type rowWrite struct {
 	insert bool
 	cols   map[string]any
+	adds   map[string]int64
 }
 
 // rowBuffer holds one table's merged writes, in first-write order.
@@ -52,9 +53,52 @@ func (t *Tx) Update(table, key string, id any, cols map[string]any) {
 	t.write(table, key, id, false, cols)
 }
 
+// Add moves integer (bigint or integer) columns of the row of table whose
+// key column key has value id by the given amounts, as "SET c = c + n"
+// does; merged like Update (into an insert of the batch when the column's
+// value is there).
+func (t *Tx) Add(table, key string, id any, by map[string]int64) {
+	b := t.buffer(table, key)
+	w, ok := b.rows[id]
+	if ok && !w.canAdd(by) {
+		t.materialize() // a value Add cannot move in memory: write it first
+		b, ok = t.buffer(table, key), false
+	}
+	if !ok {
+		w = &rowWrite{cols: map[string]any{}}
+		b.order = append(b.order, id)
+		b.rows[id] = w
+	}
+	for c, n := range by {
+		if v, isSet := w.cols[c]; isSet {
+			w.cols[c] = v.(int64) + n
+			continue
+		}
+		if w.adds == nil {
+			w.adds = map[string]int64{}
+		}
+		w.adds[c] += n
+	}
+}
+
+// canAdd reports whether the adds can merge into w: each column either
+// holds an int64 value, or is not set by an update.
+func (w *rowWrite) canAdd(by map[string]int64) bool {
+	for c := range by {
+		v, isSet := w.cols[c]
+		if _, isInt := v.(int64); (isSet && !isInt) || (!isSet && w.insert) {
+			return false
+		}
+	}
+	return true
+}
+
 func (t *Tx) write(table, key string, id any, insert bool, cols map[string]any) {
 	b := t.buffer(table, key)
 	if w, ok := b.rows[id]; ok && !insert {
+		for c := range cols {
+			delete(w.adds, c) // a value set after an add replaces it
+		}
 		maps.Copy(w.cols, cols)
 		return
 	} else if ok {
@@ -102,19 +146,19 @@ const maxRowsPerStatement = 5000
 // and column set, in first-write order of the sets.
 func (b *rowBuffer) queue(t *Tx) {
 	type group struct {
-		insert bool
-		cols   []string
-		rows   []map[string]any
+		insert     bool
+		cols, adds []string
+		rows       []map[string]any
 	}
 	var groups []*group
 	index := map[string]*group{}
 	for _, id := range b.order {
 		w := b.rows[id]
-		cols := slices.Sorted(maps.Keys(w.cols))
-		sig := fmt.Sprint(w.insert, cols)
+		cols, adds := slices.Sorted(maps.Keys(w.cols)), slices.Sorted(maps.Keys(w.adds))
+		sig := fmt.Sprint(w.insert, cols, adds)
 		g, ok := index[sig]
 		if !ok {
-			g = &group{insert: w.insert, cols: cols}
+			g = &group{insert: w.insert, cols: cols, adds: adds}
 			index[sig] = g
 			groups = append(groups, g)
 		}
@@ -122,6 +166,9 @@ func (b *rowBuffer) queue(t *Tx) {
 		if !w.insert {
 			row = maps.Clone(w.cols)
 			row[b.key] = id
+			for c, n := range w.adds {
+				row[c] = n
+			}
 		}
 		g.rows = append(g.rows, row)
 	}
@@ -134,10 +181,14 @@ func (b *rowBuffer) queue(t *Tx) {
 				` FROM jsonb_populate_recordset(NULL::` + table + `, $1)`
 		} else {
 			key := pgx.Identifier{b.key}.Sanitize()
-			set := make([]string, len(g.cols))
-			for i, c := range g.cols {
+			set := make([]string, 0, len(g.cols)+len(g.adds))
+			for _, c := range g.cols {
 				q := pgx.Identifier{c}.Sanitize()
-				set[i] = q + ` = v.` + q
+				set = append(set, q+` = v.`+q)
+			}
+			for _, c := range g.adds {
+				q := pgx.Identifier{c}.Sanitize()
+				set = append(set, q+` = t.`+q+` + v.`+q)
 			}
 			sql = `UPDATE ` + table + ` t SET ` + strings.Join(set, ", ") +
 				` FROM jsonb_populate_recordset(NULL::` + table + `, $1) v WHERE t.` + key + ` = v.` + key

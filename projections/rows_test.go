@@ -2,8 +2,10 @@ package projections_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -12,28 +14,32 @@ import (
 	"github.com/skillflaw/skillflaw-go/projections"
 )
 
-// tallyRows builds tally_rows with Tx.Insert and Tx.Update (merged per
-// row within a batch) and plain SQL in between (increments and removals,
-// on the same table), so a batch interleaves both.
+// tallyRows builds tally_rows statement by statement, with plain SQL:
+// the reference for testkit.TallyProjection, which merges its writes per
+// row (Tx.Insert, Add, Update) with a DELETE in between.
 func tallyRows(t *testing.T, e *env) *projections.Projection {
 	t.Helper()
-	_, err := e.pool.Exec(testCtx(t), `CREATE TABLE IF NOT EXISTS tally_rows (
-    id uuid PRIMARY KEY, name text NOT NULL, total bigint NOT NULL DEFAULT 0, version bigint NOT NULL,
-    labels jsonb NOT NULL DEFAULT '[]', note text)`)
+	_, err := e.pool.Exec(testCtx(t), `CREATE TABLE IF NOT EXISTS tally_rows (LIKE tallies INCLUDING ALL)`)
 	require.NoError(t, err)
 	p := projections.New("tally_rows", "tally_rows")
 	projections.On(p, func(_ context.Context, tx *projections.Tx, rec eventstore.RecordedEvent, e testkit.TallyOpened) error {
-		tx.Insert("tally_rows", "id", e.TallyID, map[string]any{"id": e.TallyID, "name": e.Name,
-			"version": int64(rec.StreamVersion), "note": nil})
+		tenant := &rec.Metadata.TenantID
+		if *tenant == uuid.Nil {
+			tenant = nil
+		}
+		tx.Queue(`INSERT INTO tally_rows (id, name, version, tenant_id, created_by, created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $6)`, e.TallyID, e.Name, int64(rec.StreamVersion), tenant,
+			rec.Metadata.ActorUserID, rec.Metadata.OccurredAt)
 		return nil
 	})
 	projections.On(p, func(_ context.Context, tx *projections.Tx, rec eventstore.RecordedEvent, e testkit.TallyIncremented) error {
-		tx.Queue(`UPDATE tally_rows SET total = total + $2, version = $3 WHERE id = $1`, e.TallyID, e.By, int64(rec.StreamVersion))
+		tx.Queue(`UPDATE tally_rows SET total = total + $2, increments = increments + 1, version = $3, updated_at = $4 WHERE id = $1`,
+			e.TallyID, e.By, int64(rec.StreamVersion), rec.Metadata.OccurredAt)
 		return nil
 	})
 	projections.On(p, func(_ context.Context, tx *projections.Tx, rec eventstore.RecordedEvent, e testkit.TallyRenamed) error {
-		tx.Update("tally_rows", "id", e.TallyID, map[string]any{"name": e.Name, "version": int64(rec.StreamVersion),
-			"labels": []string{"renamed", e.Name}, "note": "it's \"quoted\""})
+		tx.Queue(`UPDATE tally_rows SET name = $2, version = $3, updated_at = $4 WHERE id = $1`,
+			e.TallyID, e.Name, int64(rec.StreamVersion), rec.Metadata.OccurredAt)
 		return nil
 	})
 	projections.On(p, func(_ context.Context, tx *projections.Tx, _ eventstore.RecordedEvent, e testkit.TallyRemoved) error {
@@ -43,34 +49,34 @@ func tallyRows(t *testing.T, e *env) *projections.Projection {
 	return p
 }
 
-// Rows merged in memory end as the statements one by one would leave
-// them: the same names, totals and versions as the SQL-only tallies read
-// model, in batches (merging) and after a rebuild.
+// Rows merged in memory end as the statements one by one leave them:
+// testkit's tallies (merged) equal tally_rows (statement by statement),
+// built in batches of up to 200 events where a tally's open, increments,
+// rename and removal meet, live and after a rebuild.
 func TestRows_MergedWritesEqualStatementByStatement(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := testCtx(t)
 	last := history(t, e, 90)
+	for i := range 20 { // a tally's increments spread over several batches
+		id, pos := e.open(t, fmt.Sprintf("long %d", i), 1, 2, 3)
+		for k := range 15 {
+			pos = e.increment(t, id, int64(k+1))
+		}
+		last = pos
+	}
 	rt := e.start(t, testkit.TallyProjection(), tallyRows(t, e))
 	require.NoError(t, rt.WaitFor(ctx, last))
 
-	want := query(t, e, `SELECT x::text FROM (SELECT id, name, total, version FROM tallies) x ORDER BY id`)
-	require.Len(t, want, 60)
-	got := query(t, e, `SELECT x::text FROM (SELECT id, name, total, version FROM tally_rows) x ORDER BY id`)
-	assert.Equal(t, want, got)
-	var renamed int
-	require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*) FROM tally_rows
-WHERE labels = jsonb_build_array('renamed', name) AND note = 'it''s "quoted"'`).Scan(&renamed))
-	assert.Equal(t, 30, renamed)
-	var noted int
-	require.NoError(t, e.pool.QueryRow(ctx, `SELECT count(*) FROM tally_rows WHERE note IS NULL AND labels = '[]'`).Scan(&noted))
-	assert.Equal(t, 30, noted, "JSON null is SQL NULL; absent columns take their defaults")
+	const cols = `id, name, total, increments, version, tenant_id, created_by, created_at, updated_at`
+	want := query(t, e, `SELECT x::text FROM (SELECT `+cols+` FROM tally_rows) x ORDER BY id`)
+	require.Len(t, want, 80)
+	assert.Equal(t, want, query(t, e, `SELECT x::text FROM (SELECT `+cols+` FROM tallies) x ORDER BY id`))
 
-	live := rows(t, e, "tally_rows")
-	_, err := e.pool.Exec(ctx, `UPDATE tally_rows SET total = -1`)
+	_, err := e.pool.Exec(ctx, `UPDATE tallies SET total = -1`)
 	require.NoError(t, err)
-	require.NoError(t, rt.Rebuild(ctx, "tally_rows", nil))
-	assert.Equal(t, live, rows(t, e, "tally_rows"))
+	require.NoError(t, rt.Rebuild(ctx, "tallies", nil))
+	assert.Equal(t, want, query(t, e, `SELECT x::text FROM (SELECT `+cols+` FROM tallies) x ORDER BY id`))
 }
 
 func query(t *testing.T, e *env, sql string) []string {

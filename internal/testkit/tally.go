@@ -200,20 +200,24 @@ func CreateTallyTables(t testing.TB, pool *pgxpool.Pool) {
 // TallyProjection builds the tallies read model.
 func TallyProjection() *projections.Projection {
 	p := projections.New("tallies", "tallies")
+	// Rows go through Tx.Insert, Add and Update: a tally's events in one
+	// batch are one write of its row.
 	projections.On(p, func(_ context.Context, tx *projections.Tx, rec eventstore.RecordedEvent, e TallyOpened) error {
-		tx.Queue(`INSERT INTO tallies (id, name, version, tenant_id, created_by, created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $6)`, e.TallyID, e.Name, int64(rec.StreamVersion), nullUUID(rec.Metadata.TenantID),
-			rec.Metadata.ActorUserID, rec.Metadata.OccurredAt)
+		at := rec.Metadata.OccurredAt
+		tx.Insert("tallies", "id", e.TallyID, map[string]any{"id": e.TallyID, "name": e.Name,
+			"version": int64(rec.StreamVersion), "tenant_id": nullUUID(rec.Metadata.TenantID),
+			"created_by": rec.Metadata.ActorUserID, "created_at": at, "updated_at": at,
+			"total": int64(0), "increments": int64(0)})
 		return nil
 	})
 	projections.On(p, func(_ context.Context, tx *projections.Tx, rec eventstore.RecordedEvent, e TallyIncremented) error {
-		tx.Queue(`UPDATE tallies SET total = total + $2, increments = increments + 1, version = $3, updated_at = $4 WHERE id = $1`,
-			e.TallyID, e.By, int64(rec.StreamVersion), rec.Metadata.OccurredAt)
+		tx.Add("tallies", "id", e.TallyID, map[string]int64{"total": e.By, "increments": 1})
+		tx.Update("tallies", "id", e.TallyID, map[string]any{"version": int64(rec.StreamVersion), "updated_at": rec.Metadata.OccurredAt})
 		return nil
 	})
 	projections.On(p, func(_ context.Context, tx *projections.Tx, rec eventstore.RecordedEvent, e TallyRenamed) error {
-		tx.Queue(`UPDATE tallies SET name = $2, version = $3, updated_at = $4 WHERE id = $1`,
-			e.TallyID, e.Name, int64(rec.StreamVersion), rec.Metadata.OccurredAt)
+		tx.Update("tallies", "id", e.TallyID, map[string]any{"name": e.Name, "version": int64(rec.StreamVersion),
+			"updated_at": rec.Metadata.OccurredAt})
 		return nil
 	})
 	projections.On(p, func(_ context.Context, tx *projections.Tx, _ eventstore.RecordedEvent, e TallyRemoved) error {
