@@ -60,7 +60,10 @@ func TestCLI_VersionAndUsage(t *testing.T) {
 	out, _, err := c.run(context.Background(), "version")
 	require.NoError(t, err)
 	assert.Equal(t, "skillflaw 0.1.0\n", out)
-	for _, args := range [][]string{{}, {"bogus"}, {"projections"}, {"projections", "status", "x"}, {"projections", "rebuild"}, {"serve", "x"}} {
+	for _, args := range [][]string{{}, {"bogus"}, {"projections"}, {"projections", "status", "x"}, {"projections", "rebuild"},
+		{"projections", "rebuild", "a", "b"}, {"projections", "rebuild", "--all", "a"}, {"projections", "rebuild", "--all", "--parallel", "0"},
+		{"projections", "rebuild", "--all", "--parallel"}, {"projections", "rebuild", "--fast", "a"}, {"serve", "x"},
+		{"dev"}, {"dev", "seed-flows"}, {"dev", "seed-flows", "--flows", "0"}} {
 		_, _, err := c.run(context.Background(), args...)
 		require.ErrorIs(t, err, errUsage, "%v", args)
 	}
@@ -152,11 +155,37 @@ func TestCLI_ProjectionsStatusAndRebuild(t *testing.T) {
 	}
 	assert.Equal(t, float64(0), st[0]["lag_events"], "access handles no tally event: nothing to do")
 
-	out, _, err = c.run(ctx, "projections", "rebuild", "--all")
+	out, _, err = c.run(ctx, "projections", "rebuild", "--all", "--parallel=2")
 	require.NoError(t, err)
-	assert.Contains(t, out, "rebuilt tallies")
+	assert.Regexp(t, `rebuilt tallies in \S+: 50 events applied, \d+ events/s`, out)
+	assert.Regexp(t, `rebuilt access in \S+: 0 events applied`, out, "access handles no tally event: it reads none")
+	assert.Contains(t, out, "rebuilt 2 projections in ")
 	_, _, err = c.run(ctx, "projections", "rebuild", "nope")
 	require.ErrorContains(t, err, `no projection "nope"`)
+}
+
+// dev seed-flows appends flows as the domain's events, which the flows
+// read model shows after a rebuild.
+func TestCLI_DevSeedFlows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := testkit.DatabaseURL(t)
+	c := newCLI(t, url)
+	c.modules = []app.Module{&app.Identity{}, app.Flows{}}
+	out, _, err := c.run(ctx, "dev", "seed-flows", "--flows", "30", "--edits", "2")
+	require.NoError(t, err)
+	assert.Contains(t, out, "seed-flows: appended 90 events (30 flows x 3)")
+	out, _, err = c.run(ctx, "projections", "rebuild", "flows")
+	require.NoError(t, err)
+	assert.Regexp(t, `rebuilt flows in \S+: 90 events applied`, out)
+	pool, err := pgxpool.New(ctx, url)
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	var flows, renamed int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE name LIKE '%, edit 2' AND version = 2) FROM flows`).
+		Scan(&flows, &renamed))
+	assert.Equal(t, 30, flows)
+	assert.Equal(t, 30, renamed)
 }
 
 func TestProgressLine(t *testing.T) {
