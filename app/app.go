@@ -297,10 +297,14 @@ func (a *App) Server() *httpapi.Server { return a.server }
 // Deps returns what the modules were given (for commands of the CLI).
 func (a *App) Deps() Deps { return a.deps }
 
-// Close releases the store's connections and the pool.
+// Close releases the store's connections and, once the snapshots being
+// written aside are written, the pool.
 func (a *App) Close() {
 	if a.store != nil {
 		a.store.Close()
+	}
+	if a.deps.Repository != nil {
+		a.deps.Repository.Wait() // snapshots written aside
 	}
 	a.pool.Close()
 }

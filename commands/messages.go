@@ -177,6 +177,8 @@ func (m *Messages) loadSession(ctx context.Context, k SessionKey) (*domain.ChatS
 // The flow's placement and the message's id are independent reads, made
 // at once; the session is the one m.Sessions kept when it has it (see
 // Messages.Sessions), else read. A message that fails keeps no session.
+// The session's snapshot, every SnapshotEvery messages, is written aside
+// (see SnapshotsAside): the message does not wait for it.
 func (m *Messages) RecordMessage(ctx context.Context, md eventstore.Metadata, n NewMessage) (RecordedMessage, error) {
 	if n.UserID == 0 {
 		n.UserID = md.ActorUserID
@@ -228,7 +230,7 @@ func (m *Messages) RecordMessage(ctx context.Context, md eventstore.Metadata, n 
 			return nil, err
 		}
 		return []Aggregate{s}, nil
-	})
+	}, SnapshotsAside())
 	if err != nil {
 		m.Sessions.release(stream)
 		return RecordedMessage{}, err

@@ -110,3 +110,77 @@ func TestMessages_InMemoryKeptSessionsAndFlows(t *testing.T) {
 	say(t, kept, visitor, flow, "chat", "bye")
 	assert.Len(t, loadSession(t, kept, flow, "chat").MessageIDs(), n+1, "a refusal leaves the session writable")
 }
+
+// heldSnapshots keeps snapshots in memory; each Put waits until the test
+// lets it through.
+type heldSnapshots struct {
+	let  chan struct{}
+	mu   sync.Mutex
+	kept map[string]heldSnapshot
+}
+
+type heldSnapshot struct {
+	rev   uint64
+	state []byte
+}
+
+func (h *heldSnapshots) Get(_ context.Context, stream string, _ int) (uint64, []byte, bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s, ok := h.kept[stream]
+	return s.rev, s.state, ok, nil
+}
+
+func (h *heldSnapshots) Put(ctx context.Context, stream string, revision uint64, _ int, state []byte) error {
+	select {
+	case <-h.let:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.kept[stream] = heldSnapshot{rev: revision, state: state}
+	return nil
+}
+
+// A message whose session crossed a snapshot's threshold (every 64
+// events) returns without waiting for the snapshot to be written
+// (SnapshotsAside); the snapshot, written once let through, is the
+// session as it was at that revision, and a load from it folds the same
+// session as the whole stream.
+func TestMessages_InMemorySnapshotWrittenAside(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := memory.New()
+	reg := newRegistry(t, domain.FlowEvents(), domain.MessageEvents())
+	snaps := &heldSnapshots{let: make(chan struct{}), kept: map[string]heldSnapshot{}}
+	repo := commands.NewRepository(store, reg).WithSnapshots(snaps, 16)
+	m := &commands.Messages{Repo: repo, Store: store, Registry: reg, IDs: &counter{},
+		Sessions: commands.NewSessionCache(8), Flows: commands.NewMonitoredFlows(8)}
+	flow := seedFlow(t, repo, 1, "chat", domain.FlowPlacement{}, false)
+	stream := domain.ChatSessionStream(&flow, "long")
+
+	for range 63 { // the session's 64th event: its first snapshot is due
+		say(t, m, 1, flow, "long", "hi")
+	}
+	_, _, found, err := snaps.Get(ctx, stream, 0)
+	require.NoError(t, err)
+	assert.False(t, found, "the messages returned before their snapshot was written")
+	say(t, m, 1, flow, "long", "one more, on the kept session")
+
+	close(snaps.let)
+	repo.Wait()
+	rev, _, found, err := snaps.Get(ctx, stream, 0)
+	require.NoError(t, err)
+	require.True(t, found, "written aside")
+	assert.Equal(t, uint64(63), rev)
+	fromSnapshot := domain.LoadChatSession(&flow, "long")
+	require.NoError(t, repo.Load(ctx, fromSnapshot))
+	whole := domain.LoadChatSession(&flow, "long")
+	require.NoError(t, repo.LoadUntil(ctx, whole, eventstore.MaxRevision))
+	assert.Equal(t, whole.MessageIDs(), fromSnapshot.MessageIDs())
+	assert.Len(t, whole.MessageIDs(), 64)
+	wholeRev, _ := whole.Root().Revision()
+	snapRev, _ := fromSnapshot.Root().Revision()
+	assert.Equal(t, wholeRev, snapRev)
+}

@@ -279,7 +279,7 @@ func (r *RunRecords) Flush(ctx context.Context, now time.Time) (eventstore.Appen
 		all.Positions = append(all.Positions, res.Positions...)
 		for _, s := range decided {
 			if s.StreamID() == a.Stream {
-				r.m.Repo.saved(ctx, s, res.NextExpectedVersion, md)
+				r.m.Repo.saved(ctx, s, res.NextExpectedVersion, md, true) // a run is a hot writer too: see SnapshotsAside
 			}
 		}
 	}
