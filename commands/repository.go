@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -33,9 +32,8 @@ type Repository struct {
 	every     uint64
 
 	// aside holds a token per snapshot being written aside (see
-	// SnapshotsAside); asideWG waits for them.
-	aside   chan struct{}
-	asideWG sync.WaitGroup
+	// SnapshotsAside).
+	aside chan struct{}
 }
 
 // asideWrites bounds the snapshots a repository writes aside at once;
@@ -54,7 +52,15 @@ func NewRepository(store eventstore.Store, reg *eventstore.Registry) *Repository
 
 // Wait returns when the snapshots written aside (SnapshotsAside) so far
 // are written: call it before closing what the snapshots are written to.
-func (r *Repository) Wait() { r.asideWG.Wait() }
+// It takes every token, so writes meanwhile write their own.
+func (r *Repository) Wait() {
+	for range cap(r.aside) {
+		r.aside <- struct{}{}
+	}
+	for range cap(r.aside) {
+		<-r.aside
+	}
+}
 
 // WithSnapshots makes the repository keep a snapshot of every
 // domain.Snapshotter aggregate each time its stream crosses a multiple of
@@ -271,9 +277,7 @@ func (r *Repository) saved(ctx context.Context, agg Aggregate, revision uint64, 
 	if aside {
 		select {
 		case r.aside <- struct{}{}:
-			r.asideWG.Add(1)
 			go func() {
-				defer r.asideWG.Done()
 				defer func() { <-r.aside }()
 				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), asideTimeout)
 				defer cancel()
