@@ -33,6 +33,10 @@ import (
 // pass between two snapshots: loads fold at most that many events.
 const snapshotEvery = 16
 
+// cachedChats bounds the chat sessions and the monitored flows a process
+// keeps (Deps.ChatSessions, Deps.MonitoredFlows).
+const cachedChats = 10000
+
 // Version is the version of SkillFlaw-Go.
 const Version = "0.1.0"
 
@@ -129,6 +133,11 @@ type Deps struct {
 	// (TenantResourcer, AuditSourcer), in their order.
 	TenantResources []commands.TenantResource
 	AuditSources    []audit.Source
+	// ChatSessions and MonitoredFlows are the process's chat sessions and
+	// monitored flows as last stored and folded, shared by every writer
+	// of messages (see commands.Messages).
+	ChatSessions   *commands.SessionCache
+	MonitoredFlows *commands.MonitoredFlows
 }
 
 // App is an assembled process.
@@ -237,6 +246,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 		Pool: pool, Store: a.store, Registry: a.reg,
 		Repository: commands.NewRepository(a.store, a.reg).WithSnapshots(commands.NewPostgresSnapshots(pool), snapshotEvery),
 		Runtime:    a.runtime, Config: cfg, Logger: log, Clock: time.Now, Secrets: ring, Logs: logs,
+		ChatSessions: commands.NewSessionCache(cachedChats), MonitoredFlows: commands.NewMonitoredFlows(cachedChats),
 	}
 	for _, m := range modules {
 		if r, ok := m.(TenantResourcer); ok {
@@ -287,10 +297,14 @@ func (a *App) Server() *httpapi.Server { return a.server }
 // Deps returns what the modules were given (for commands of the CLI).
 func (a *App) Deps() Deps { return a.deps }
 
-// Close releases the store's connections and the pool.
+// Close releases the store's connections and, once the snapshots being
+// written aside are written, the pool.
 func (a *App) Close() {
 	if a.store != nil {
 		a.store.Close()
+	}
+	if a.deps.Repository != nil {
+		a.deps.Repository.Wait() // snapshots written aside
 	}
 	a.pool.Close()
 }

@@ -44,5 +44,5 @@ func (Messages) Routes(s *httpapi.Server, d Deps) {
 // transactions over d (what the flow engine calls to record a run).
 func MessagesCommands(d Deps) *commands.Messages {
 	return &commands.Messages{Repo: d.Repository, Store: d.Store, Registry: d.Registry, IDs: commands.NewSequences(d.Pool),
-		Pool: d.Pool}
+		Pool: d.Pool, Sessions: d.ChatSessions, Flows: d.MonitoredFlows}
 }

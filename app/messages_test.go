@@ -461,3 +461,36 @@ WHERE stream_id LIKE 'session-`+f.String()+`-%' OR stream_id = 'transactions-`+f
 	requireDetail(t, s.call(t, http.MethodPut, "/api/v1/monitor/messages/"+msgItoa(m), map[string]any{"text": "x"}, bob.token),
 		http.StatusNotFound, "Message not found")
 }
+
+// The process keeps the chat sessions it wrote (commands.Messages.Sessions)
+// and the flows it placed them by; a session written meanwhile by someone
+// else (the monitor's edit, another process without this one's cache)
+// loses nothing: the next message decides on the stored session, lands
+// after the others and is read at once, as are the edits.
+func TestMessages_KeptSessionMeetsOtherWriters(t *testing.T) {
+	t.Parallel()
+	s := msgStart(t)
+	alice := s.msgUser(t, "alice")
+	f := s.msgFlow(t, alice, "Chat", "")
+	d := s.app.Deps()
+	other := &commands.Messages{Repo: d.Repository, Store: d.Store, Registry: d.Registry, IDs: commands.NewSequences(d.Pool)}
+
+	m1 := s.msgRecord(t, alice.id, f, "s", "User", "first", msgT0)
+	m2 := s.msgRecord(t, alice.id, f, "s", "Machine", "second", msgT0.Add(time.Second))
+	r := s.call(t, http.MethodPut, "/api/v1/monitor/messages/"+msgItoa(m1), map[string]any{"text": "first!"}, alice.token)
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	res, err := other.RecordMessage(context.Background(), msgMD(alice.id, msgT0.Add(2*time.Second)), commands.NewMessage{
+		SessionKey: commands.SessionKey{FlowID: &f, SessionID: "s"}, UserID: alice.id,
+		Fields: domain.MessageFields{Sender: "User", SenderName: "User name", Text: "third, elsewhere", Timestamp: msgT0.Add(2 * time.Second)}})
+	require.NoError(t, err)
+	s.msgWait(t, res.Position)
+	m4 := s.msgRecord(t, alice.id, f, "s", "Machine", "fourth", msgT0.Add(3*time.Second))
+
+	got := s.msgGet(t, alice, url.Values{"session_id": {"s"}})
+	require.Equal(t, []int64{m1, m2, res.ID, m4}, msgIDs(got), "every message, in order")
+	assert.Equal(t, "first!", got[0]["text"], "the monitor's edit stands")
+	assert.Equal(t, "fourth", got[3]["text"])
+	n := msgRows(t, s, `SELECT count(*)::text FROM events WHERE stream_id = '`+domain.ChatSessionStream(&f, "s")+
+		`' AND event_type = 'chat_session.created'`)
+	assert.Equal(t, []string{"1"}, n, "opened once")
+}

@@ -34,6 +34,14 @@ type Messages struct {
 	// Pool is the database the flow engine reads the read models from
 	// (runs); the writes here do not use it.
 	Pool *pgxpool.Pool
+	// Sessions, when set, keeps chat sessions as this process last
+	// stored them (shared with the runs' records): RecordMessage decides
+	// on the kept session without reading its stream, and the append's
+	// expected revision catches a session someone else wrote meanwhile,
+	// which is then read and decided on again. nil: every write reads.
+	Sessions *SessionCache
+	// Flows, when set, keeps the flows Flow folded (see MonitoredFlows).
+	Flows *MonitoredFlows
 }
 
 // MonitoredFlow is what the monitor needs of a flow: its owner (who reads
@@ -52,8 +60,18 @@ type MonitoredFlow struct {
 
 // Flow folds flow id from the log (never a lagging read model, so a flow
 // created a moment ago can run at once); a missing flow is 404 "Flow not
-// found".
+// found". A flow kept in m.Flows whose stream has no event past it is
+// answered as kept: the same fold, for one read of nothing.
 func (m *Messages) Flow(ctx context.Context, id uuid.UUID) (MonitoredFlow, error) {
+	if kept, ok := m.Flows.get(id); ok {
+		newer, err := m.Store.ReadStream(ctx, domain.FlowStream(id), kept.rev+1, eventstore.MaxRevision)
+		if err != nil {
+			return MonitoredFlow{}, fmt.Errorf("load %s: %w", domain.FlowStream(id), err)
+		}
+		if len(newer) == 0 {
+			return kept.flow, nil
+		}
+	}
 	f := domain.LoadFlow(id)
 	if err := m.Repo.Load(ctx, f); err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
@@ -62,8 +80,11 @@ func (m *Messages) Flow(ctx context.Context, id uuid.UUID) (MonitoredFlow, error
 		return MonitoredFlow{}, err
 	}
 	pl := f.Placement()
-	return MonitoredFlow{ID: id, OwnerID: f.UserID(), TenantID: pl.TenantID, BusinessID: pl.BusinessID,
-		Public: f.Content().AccessType == domain.AccessPublic, Deleted: f.Deleted()}, nil
+	mf := MonitoredFlow{ID: id, OwnerID: f.UserID(), TenantID: pl.TenantID, BusinessID: pl.BusinessID,
+		Public: f.Content().AccessType == domain.AccessPublic, Deleted: f.Deleted()}
+	rev, _ := f.Root().Revision()
+	m.Flows.put(mf, rev)
+	return mf, nil
 }
 
 // SessionKey names a chat session: its flow (nil: none) and session id.
@@ -152,6 +173,12 @@ func (m *Messages) loadSession(ctx context.Context, k SessionKey) (*domain.ChatS
 // RecordMessage adds a message to its session, opening the session if it
 // is not open (held by n.UserID). It returns the message's id (from the
 // message_id_seq sequence).
+//
+// The flow's placement and the message's id are independent reads, made
+// at once; the session is the one m.Sessions kept when it has it (see
+// Messages.Sessions), else read. A message that fails keeps no session.
+// The session's snapshot, every SnapshotEvery messages, is written aside
+// (see SnapshotsAside): the message does not wait for it.
 func (m *Messages) RecordMessage(ctx context.Context, md eventstore.Metadata, n NewMessage) (RecordedMessage, error) {
 	if n.UserID == 0 {
 		n.UserID = md.ActorUserID
@@ -159,24 +186,42 @@ func (m *Messages) RecordMessage(ctx context.Context, md eventstore.Metadata, n 
 	if err := domain.ValidSessionID("session_id", n.SessionID); err != nil {
 		return RecordedMessage{}, err
 	}
+	var (
+		id    int64
+		idErr error
+		got   = make(chan struct{})
+	)
+	go func() {
+		defer close(got)
+		id, idErr = m.IDs.Next(ctx, "message")
+	}()
 	c, err := m.place(ctx, n.FlowID, n.UserID, &md)
+	<-got
 	if err != nil {
 		return RecordedMessage{}, err
+	}
+	if idErr != nil {
+		return RecordedMessage{}, idErr
 	}
 	c.UserID, c.SessionID, c.Name = n.UserID, n.SessionID, n.SessionName
 	if n.Fields.Timestamp.IsZero() {
 		n.Fields.Timestamp = md.OccurredAt
 	}
 	n.Fields.Timestamp = n.Fields.Timestamp.UTC()
-	id, err := m.IDs.Next(ctx, "message")
+	stream := domain.ChatSessionStream(n.FlowID, n.SessionID)
+	kept, err := m.Sessions.take(ctx, stream)
 	if err != nil {
 		return RecordedMessage{}, err
 	}
-	var res eventstore.AppendResult
-	s := domain.LoadChatSession(n.FlowID, n.SessionID)
-	res, err = m.Repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
-		if s, err = m.loadSession(ctx, n.SessionKey); err != nil {
-			return nil, err
+	var s *domain.ChatSession
+	res, err := m.Repo.Update(ctx, md, func(ctx context.Context, _ *eventstore.Metadata) ([]Aggregate, error) {
+		if kept != nil && len(kept.Root().Pending()) == 0 {
+			s, kept = kept, nil // once: a lost race reads the stored session
+		} else {
+			var err error
+			if s, err = m.loadSession(ctx, n.SessionKey); err != nil {
+				return nil, err
+			}
 		}
 		if err := m.open(ctx, s, c); err != nil {
 			return nil, err
@@ -185,10 +230,12 @@ func (m *Messages) RecordMessage(ctx context.Context, md eventstore.Metadata, n 
 			return nil, err
 		}
 		return []Aggregate{s}, nil
-	})
+	}, SnapshotsAside())
 	if err != nil {
+		m.Sessions.release(stream)
 		return RecordedMessage{}, err
 	}
+	m.Sessions.put(s)
 	return RecordedMessage{ID: id, Stream: s.StreamID(), Position: res.Last()}, nil
 }
 

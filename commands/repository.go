@@ -30,12 +30,36 @@ type Repository struct {
 	reg       *eventstore.Registry
 	snapshots Snapshots
 	every     uint64
+
+	// aside holds a token per snapshot being written aside (see
+	// SnapshotsAside).
+	aside chan struct{}
 }
+
+// asideWrites bounds the snapshots a repository writes aside at once;
+// past it, a write that crosses a threshold writes its snapshot itself.
+const asideWrites = 4
+
+// asideTimeout bounds a snapshot written aside (it no longer has its
+// write's context, which has ended).
+const asideTimeout = 30 * time.Second
 
 // NewRepository returns a Repository over a store; reg decodes and encodes
 // the events.
 func NewRepository(store eventstore.Store, reg *eventstore.Registry) *Repository {
-	return &Repository{store: store, reg: reg}
+	return &Repository{store: store, reg: reg, aside: make(chan struct{}, asideWrites)}
+}
+
+// Wait returns when the snapshots written aside (SnapshotsAside) so far
+// are written: call it before closing what the snapshots are written to.
+// It takes every token, so writes meanwhile write their own.
+func (r *Repository) Wait() {
+	for range cap(r.aside) {
+		r.aside <- struct{}{}
+	}
+	for range cap(r.aside) {
+		<-r.aside
+	}
 }
 
 // WithSnapshots makes the repository keep a snapshot of every
@@ -108,7 +132,7 @@ func (r *Repository) Update(ctx context.Context, md eventstore.Metadata,
 		if err != nil || len(aggs) == 0 {
 			return eventstore.AppendResult{}, err
 		}
-		res, err := r.SaveAll(ctx, amd, aggs...)
+		res, err := r.saveAll(ctx, amd, o.aside, aggs...)
 		var lost *eventstore.WrongExpectedVersionError
 		if !errors.As(err, &lost) {
 			return res, err
@@ -134,7 +158,17 @@ type UpdateOption func(*updateOptions)
 type updateOptions struct {
 	attempts int
 	backoff  func(ctx context.Context, attempt int) error
+	aside    bool
 }
+
+// SnapshotsAside makes the save of a write that crossed a snapshot's
+// threshold return without waiting for the snapshot to be written: its
+// state is taken at once, and written by another goroutine (at most
+// asideWrites at a time; past that, by the write itself). For hot
+// writes of long streams (a chat's messages), whose snapshot is many
+// times bigger than the event that crossed the threshold. A snapshot is
+// a cache: one lost, or written after a later one, changes no load.
+func SnapshotsAside() UpdateOption { return func(o *updateOptions) { o.aside = true } }
 
 // Attempts makes a write decided n times in all whichever stream lost the
 // race: a write that moves other aggregates along (a project created with
@@ -167,6 +201,11 @@ func (r *Repository) Save(ctx context.Context, agg Aggregate, md eventstore.Meta
 // its NextExpectedVersion is that of the last aggregate saved (each
 // aggregate's own revision is in its Root).
 func (r *Repository) SaveAll(ctx context.Context, md eventstore.Metadata, aggs ...Aggregate) (eventstore.AppendResult, error) {
+	return r.saveAll(ctx, md, false, aggs...)
+}
+
+// saveAll is SaveAll, writing the snapshots aside when aside is set.
+func (r *Repository) saveAll(ctx context.Context, md eventstore.Metadata, aside bool, aggs ...Aggregate) (eventstore.AppendResult, error) {
 	var (
 		appends []eventstore.StreamAppend
 		saved   []Aggregate
@@ -189,7 +228,7 @@ func (r *Repository) SaveAll(ctx context.Context, md eventstore.Metadata, aggs .
 		if err != nil {
 			return res, fmt.Errorf("save %s: %w", a.Stream, err)
 		}
-		r.saved(ctx, saved[0], res.NextExpectedVersion, md)
+		r.saved(ctx, saved[0], res.NextExpectedVersion, md, aside)
 		return res, nil
 	}
 	results, err := r.store.AppendMulti(ctx, appends...)
@@ -202,7 +241,7 @@ func (r *Repository) SaveAll(ctx context.Context, md eventstore.Metadata, aggs .
 	}
 	var all eventstore.AppendResult
 	for i, res := range results {
-		r.saved(ctx, saved[i], res.NextExpectedVersion, md)
+		r.saved(ctx, saved[i], res.NextExpectedVersion, md, aside)
 		all.NextExpectedVersion = res.NextExpectedVersion
 		all.Positions = append(all.Positions, res.Positions...)
 	}
@@ -211,9 +250,10 @@ func (r *Repository) SaveAll(ctx context.Context, md eventstore.Metadata, aggs .
 
 // saved notes that agg's pending events are stored, the last at revision,
 // and takes a snapshot when the stream crossed a multiple of r.every (or of
-// the aggregate's own SnapshotEvery, when it has one).
+// the aggregate's own SnapshotEvery, when it has one), written aside when
+// aside is set and a token is free (see SnapshotsAside).
 // Snapshots are a cache: failing to write one is no failure of the save.
-func (r *Repository) saved(ctx context.Context, agg Aggregate, revision uint64, md eventstore.Metadata) {
+func (r *Repository) saved(ctx context.Context, agg Aggregate, revision uint64, md eventstore.Metadata, aside bool) {
 	before, existed := agg.Root().Revision()
 	agg.Root().Saved(revision)
 	stamp(agg, md.OccurredAt)
@@ -229,9 +269,25 @@ func (r *Repository) saved(ctx context.Context, agg Aggregate, revision uint64, 
 	if existed && (before+1)/every == count/every || !existed && count < every {
 		return
 	}
-	if state, err := snap.Snapshot(); err == nil {
-		_ = r.snapshots.Put(ctx, agg.StreamID(), revision, snap.SnapshotVersion(), state)
+	state, err := snap.Snapshot()
+	if err != nil {
+		return
 	}
+	stream, version := agg.StreamID(), snap.SnapshotVersion()
+	if aside {
+		select {
+		case r.aside <- struct{}{}:
+			go func() {
+				defer func() { <-r.aside }()
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), asideTimeout)
+				defer cancel()
+				_ = r.snapshots.Put(ctx, stream, revision, version, state)
+			}()
+			return
+		default: // enough are being written aside: this write waits for its own
+		}
+	}
+	_ = r.snapshots.Put(ctx, stream, revision, version, state)
 }
 
 // pending encodes the aggregate's pending events (with new ids and md) as

@@ -279,7 +279,7 @@ func (r *RunRecords) Flush(ctx context.Context, now time.Time) (eventstore.Appen
 		all.Positions = append(all.Positions, res.Positions...)
 		for _, s := range decided {
 			if s.StreamID() == a.Stream {
-				r.m.Repo.saved(ctx, s, res.NextExpectedVersion, md)
+				r.m.Repo.saved(ctx, s, res.NextExpectedVersion, md, true) // a run is a hot writer too: see SnapshotsAside
 			}
 		}
 	}
@@ -468,11 +468,11 @@ func (r *RunRecords) appendAll(ctx context.Context, appends []eventstore.StreamA
 	return results, nil
 }
 
-// SessionCache keeps chat sessions as the flushes of runs left them, so
-// that the next run in the same session (a chat goes on) decides on it
-// without reading it again. A session is lent to one flush at a time (the
-// others of this process wait for it: they would only lose the race to
-// append); one that someone else wrote meanwhile (the monitor, another
+// SessionCache keeps chat sessions as the flushes of runs (and
+// Messages.RecordMessage) left them, so that the next run or message in
+// the same session (a chat goes on) decides on it without reading it
+// again. A session is lent to one writer at a time (the others of this
+// process wait for it: they would only lose the race to append); one that someone else wrote meanwhile (the monitor, another
 // process) is caught by its append's expected revision and read again. It
 // holds at most max sessions (an arbitrary one is forgotten past that).
 type SessionCache struct {
@@ -488,8 +488,12 @@ func NewSessionCache(max int) *SessionCache {
 }
 
 // take lends the session of stream (nil: not cached), waiting while it
-// is lent, until ctx ends; put or release gives it back.
+// is lent, until ctx ends; put or release gives it back. A nil cache
+// lends nothing and keeps nothing.
 func (c *SessionCache) take(ctx context.Context, stream string) (*domain.ChatSession, error) {
+	if c == nil {
+		return nil, nil
+	}
 	for {
 		c.mu.Lock()
 		busy, lent := c.lent[stream]
@@ -511,6 +515,9 @@ func (c *SessionCache) take(ctx context.Context, stream string) (*domain.ChatSes
 
 // put gives a session back, as stored.
 func (c *SessionCache) put(s *domain.ChatSession) {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.m) >= c.max {
@@ -525,6 +532,9 @@ func (c *SessionCache) put(s *domain.ChatSession) {
 
 // release gives back the lend of stream without a session to keep.
 func (c *SessionCache) release(stream string) {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.giveBack(stream)

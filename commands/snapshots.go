@@ -46,10 +46,14 @@ func (s *PostgresSnapshots) Get(ctx context.Context, stream string, version int)
 	return uint64(rev), state, true, nil
 }
 
-// Put implements Snapshots.
+// Put implements Snapshots. Its commit does not wait for the WAL flush
+// (synchronous_commit off for its own transaction): a snapshot is a cache
+// of events already stored durably, which a crash may lose and the next
+// load does without, so the write that crossed the snapshot's threshold
+// is not made to wait for a second fsync.
 func (s *PostgresSnapshots) Put(ctx context.Context, stream string, revision uint64, version int, state []byte) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO aggregate_snapshots AS a (stream_id, revision, snapshot_version, state)
-VALUES ($1, $2, $3, $4)
+SELECT $1::text, $2::bigint, $3::integer, $4::bytea FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async
 ON CONFLICT (stream_id) DO UPDATE SET revision = excluded.revision, snapshot_version = excluded.snapshot_version,
     state = excluded.state, taken_at = now()
 WHERE a.revision < excluded.revision OR a.snapshot_version <> excluded.snapshot_version`,

@@ -123,8 +123,18 @@ func New(opts Options) *Service {
 	opts.Serialization = opts.Serialization.withDefaults()
 	base, stop := context.WithCancel(context.Background())
 	return &Service{opts: opts, log: opts.Logger, store: opts.Messages.Store, base: base, stop: stop,
-		sessions: commands.NewSessionCache(maxCached), awaiting: make(chan struct{}, maxAwaiting), flows: map[uuid.UUID]*flowEntry{},
+		sessions: sessionCache(opts.Messages), awaiting: make(chan struct{}, maxAwaiting), flows: map[uuid.UUID]*flowEntry{},
 		jobs: map[uuid.UUID]*job{}, replicas: map[uuid.UUID]*replica{}, slots: map[string]chan struct{}{}}
+}
+
+// sessionCache is the chat sessions the runs' records keep: those of m
+// when it keeps them (one cache per process: a session written by a run
+// and by a message is kept once), else the service's own.
+func sessionCache(m *commands.Messages) *commands.SessionCache {
+	if m != nil && m.Sessions != nil {
+		return m.Sessions
+	}
+	return commands.NewSessionCache(maxCached)
 }
 
 // Instance is the id of this process's runs.
