@@ -160,7 +160,7 @@ func (r *Runtime) applyAll(ctx context.Context, tx pgx.Tx, behind map[string]eve
 	if _, err := tx.Exec(ctx, "SAVEPOINT preview"); err != nil {
 		return fmt.Errorf("preview: %w", err)
 	}
-	if _, err := r.applyEvents(ctx, &Tx{tx: tx}, behind, events, false); err == nil || retryable(err) || ctx.Err() != nil {
+	if _, err := r.applyEvents(ctx, &Tx{tx: tx, types: &r.types}, behind, events, false); err == nil || retryable(err) || ctx.Err() != nil {
 		return err
 	}
 	if err := r.notMoved(ctx, behind); err != nil {
@@ -169,7 +169,7 @@ func (r *Runtime) applyAll(ctx context.Context, tx pgx.Tx, behind map[string]eve
 	if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT preview"); err != nil {
 		return fmt.Errorf("preview: %w", err)
 	}
-	left, err := r.applyEvents(ctx, &Tx{tx: tx}, behind, events, true)
+	left, err := r.applyEvents(ctx, &Tx{tx: tx, types: &r.types}, behind, events, true)
 	if err == nil && left > 0 {
 		err = r.notMoved(ctx, behind)
 	}
@@ -252,7 +252,7 @@ func applyOne(ctx context.Context, t *Tx, h handler, rec eventstore.RecordedEven
 	if err == nil || retryable(err) || ctx.Err() != nil {
 		return false, err
 	}
-	t.queued = pgx.Batch{}
+	t.discard()
 	_, err = t.tx.Exec(ctx, "ROLLBACK TO SAVEPOINT preview_event")
 	return true, err
 }

@@ -1,28 +1,29 @@
 package projections
 
 import (
-	"encoding/json"
+	"context"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
 
-// Rows of a read-model table written through Tx.Insert and Tx.Update are
-// merged in memory within a batch, per row: a flow created then renamed
-// three times in one batch is one INSERT of its final state, not an INSERT
-// and three UPDATEs (each UPDATE of a row writes a new tuple and an entry
-// in every index the change touches). The merged rows are written as one
-// statement per table and column set, passing the rows as one JSON array
-// that jsonb_populate_recordset types by the table's own row type (so the
-// same statement fills a rebuild's shadow table, found first on the
-// search_path).
+// Rows of a read-model table written through Tx.Insert, Tx.Update and
+// Tx.Add are merged in memory within a batch, per row: a flow created then
+// renamed three times in one batch is one INSERT of its final state, not an
+// INSERT and three UPDATEs (each UPDATE of a row writes a new tuple and an
+// entry in every index the change touches). The merged rows are written as
+// one statement per table and column set, each column passed as one array
+// of the column's type (INSERT … SELECT FROM unnest($1::uuid[], …), UPDATE …
+// FROM unnest(…)); the types are read from the catalogue once per table
+// (rebuild shadow tables are LIKE copies: the same types).
 //
-// Order is kept: any other statement of the batch (Queue, Exec, Query)
-// first writes the merged rows, so it sees them, and rows merged after it
-// are written after it.
+// Order is kept: rows merged before a statement (Queue, Exec, Query) are
+// written before it, so it sees them; rows merged after it are written
+// after it.
 
 // rowWrite is the merged write of one row: an insert of the whole row, or
 // an update of some columns (set to values, and counters moved by adds).
@@ -41,7 +42,8 @@ type rowBuffer struct {
 
 // Insert records a new row of table, whose key column key has value id,
 // with the given columns (the others take their defaults). Values are
-// written as JSON: pass json.RawMessage for jsonb columns.
+// encoded by pgx as elements of an array of the column's type: pass
+// json.RawMessage for jsonb columns, int64 for counters that Add may move.
 func (t *Tx) Insert(table, key string, id any, cols map[string]any) {
 	t.write(table, key, id, true, cols)
 }
@@ -61,7 +63,7 @@ func (t *Tx) Add(table, key string, id any, by map[string]int64) {
 	b := t.buffer(table, key)
 	w, ok := b.rows[id]
 	if ok && !w.canAdd(by) {
-		t.materialize() // a value Add cannot move in memory: write it first
+		t.seal() // a value Add cannot move in memory: write it first
 		b, ok = t.buffer(table, key), false
 	}
 	if !ok {
@@ -102,7 +104,7 @@ func (t *Tx) write(table, key string, id any, insert bool, cols map[string]any) 
 		maps.Copy(w.cols, cols)
 		return
 	} else if ok {
-		t.materialize() // a second insert of one key: keep the statements' order
+		t.seal() // a second insert of one key: keep the writes' order
 		b = t.buffer(table, key)
 	}
 	b.order = append(b.order, id)
@@ -110,45 +112,41 @@ func (t *Tx) write(table, key string, id any, insert bool, cols map[string]any) 
 }
 
 func (t *Tx) buffer(table, key string) *rowBuffer {
-	if t.buffers == nil {
-		t.buffers = map[string]*rowBuffer{}
+	if t.open == nil {
+		t.open = map[string]*rowBuffer{}
 	}
-	b, ok := t.buffers[table]
+	b, ok := t.open[table]
 	if !ok || b.key != key {
 		if ok {
-			t.materialize()
+			t.seal()
 		}
 		b = &rowBuffer{table: table, key: key, rows: map[any]*rowWrite{}}
-		t.buffers[table] = b
+		t.open[table] = b
 		t.tables = append(t.tables, table)
 	}
 	return b
 }
 
-// materialize queues the merged rows as statements and empties the
-// buffers.
-func (t *Tx) materialize() {
-	if len(t.buffers) == 0 {
-		return
-	}
+// seal moves the rows merged so far into the pending items, before
+// whatever is queued next.
+func (t *Tx) seal() {
 	for _, table := range t.tables {
-		if b, ok := t.buffers[table]; ok {
-			b.queue(t)
-		}
+		t.pending = append(t.pending, pendingItem{rows: t.open[table]})
 	}
-	t.buffers, t.tables = nil, nil
+	t.open, t.tables = nil, nil
 }
 
-// maxRowsPerStatement bounds the JSON document of one statement.
+// maxRowsPerStatement bounds the arrays of one statement.
 const maxRowsPerStatement = 5000
 
-// queue adds the statements that write b's rows: per kind (insert, update)
-// and column set, in first-write order of the sets.
-func (b *rowBuffer) queue(t *Tx) {
+// queue adds to batch the statements that write b's rows: per kind
+// (insert, update) and column set, in first-write order of the sets.
+func (b *rowBuffer) queue(ctx context.Context, t *Tx, batch *pgx.Batch) error {
 	type group struct {
 		insert     bool
 		cols, adds []string
-		rows       []map[string]any
+		rows       []*rowWrite
+		ids        []any
 	}
 	var groups []*group
 	index := map[string]*group{}
@@ -162,52 +160,111 @@ func (b *rowBuffer) queue(t *Tx) {
 			index[sig] = g
 			groups = append(groups, g)
 		}
-		row := w.cols
-		if !w.insert {
-			row = maps.Clone(w.cols)
-			row[b.key] = id
-			for c, n := range w.adds {
-				row[c] = n
-			}
+		g.rows, g.ids = append(g.rows, w), append(g.ids, id)
+	}
+	types, err := t.columnTypes(ctx, b.table)
+	if err != nil {
+		return err
+	}
+	typeOf := func(c string) (string, error) {
+		if typ, ok := types[c]; ok {
+			return typ, nil
 		}
-		g.rows = append(g.rows, row)
+		return "", fmt.Errorf("rows of %s: no column %q", b.table, c)
 	}
 	table := pgx.Identifier{b.table}.Sanitize()
 	for _, g := range groups {
+		// The columns passed, in order: an update's key first, then its
+		// values, then its adds.
+		cols := g.cols
+		if !g.insert {
+			cols = append(append([]string{b.key}, g.cols...), g.adds...)
+		}
+		arrays := make([]string, len(cols))
+		names := make([]string, len(cols))
+		for i, c := range cols {
+			typ, err := typeOf(c)
+			if err != nil {
+				return err
+			}
+			arrays[i] = fmt.Sprintf("$%d::%s[]", i+1, typ)
+			names[i] = pgx.Identifier{c}.Sanitize()
+		}
 		var sql string
 		if g.insert {
-			cols := quoteAll(g.cols)
-			sql = `INSERT INTO ` + table + ` (` + cols + `) SELECT ` + cols +
-				` FROM jsonb_populate_recordset(NULL::` + table + `, $1)`
+			sql = `INSERT INTO ` + table + ` (` + strings.Join(names, ", ") + `) SELECT * FROM unnest(` + strings.Join(arrays, ", ") + `)`
 		} else {
-			key := pgx.Identifier{b.key}.Sanitize()
 			set := make([]string, 0, len(g.cols)+len(g.adds))
-			for _, c := range g.cols {
-				q := pgx.Identifier{c}.Sanitize()
+			for _, q := range names[1 : 1+len(g.cols)] {
 				set = append(set, q+` = v.`+q)
 			}
-			for _, c := range g.adds {
-				q := pgx.Identifier{c}.Sanitize()
+			for _, q := range names[1+len(g.cols):] {
 				set = append(set, q+` = t.`+q+` + v.`+q)
 			}
-			sql = `UPDATE ` + table + ` t SET ` + strings.Join(set, ", ") +
-				` FROM jsonb_populate_recordset(NULL::` + table + `, $1) v WHERE t.` + key + ` = v.` + key
+			sql = `UPDATE ` + table + ` t SET ` + strings.Join(set, ", ") + ` FROM unnest(` + strings.Join(arrays, ", ") +
+				`) AS v(` + strings.Join(names, ", ") + `) WHERE t.` + names[0] + ` = v.` + names[0]
 		}
-		for rows := range slices.Chunk(g.rows, maxRowsPerStatement) {
-			doc, err := json.Marshal(rows)
-			if err != nil {
-				t.err = fmt.Errorf("rows of %s: %w", b.table, err)
-				return
+		for start := 0; start < len(g.rows); start += maxRowsPerStatement {
+			rows, ids := g.rows[start:min(start+maxRowsPerStatement, len(g.rows))], g.ids[start:]
+			args := make([]any, len(cols))
+			for i, c := range cols {
+				col := make([]any, len(rows))
+				for k, w := range rows {
+					switch {
+					case !g.insert && i == 0:
+						col[k] = ids[k]
+					case !g.insert && i > len(g.cols):
+						col[k] = w.adds[c]
+					default:
+						col[k] = w.cols[c]
+					}
+				}
+				args[i] = col
 			}
-			t.queued.Queue(sql, doc)
+			batch.Queue(sql, args...)
 		}
 	}
+	return nil
 }
 
-func quoteAll(cols []string) string {
-	q := make([]string, len(cols))
-	for i, c := range cols {
-		q[i] = pgx.Identifier{c}.Sanitize()
+// columnTypes caches the column types of read-model tables: name -> SQL
+// type, per table.
+type columnTypes struct {
+	mu     sync.Mutex
+	tables map[string]map[string]string
+}
+
+// columnTypes returns the column types of table, from the cache or the
+// catalogue (as the transaction's search_path finds the table).
+func (t *Tx) columnTypes(ctx context.Context, table string) (map[string]string, error) {
+	if t.types != nil {
+		t.types.mu.Lock()
+		types, ok := t.types.tables[table]
+		t.types.mu.Unlock()
+		if ok {
+			return types, nil
+		}
 	}
-	return strings.Join(q, ", ")
+	rows, err := t.tx.Query(ctx, `SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped`, pgx.Identifier{table}.Sanitize())
+	if err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	types := map[string]string{}
+	var name, typ string
+	if _, err := pgx.ForEachRow(rows, []any{&name, &typ}, func() error { types[name] = typ; return nil }); err != nil {
+		return nil, fmt.Errorf("columns of %s: %w", table, err)
+	}
+	if len(types) == 0 {
+		return nil, fmt.Errorf("columns of %s: no such table", table)
+	}
+	if t.types != nil {
+		t.types.mu.Lock()
+		if t.types.tables == nil {
+			t.types.tables = map[string]map[string]string{}
+		}
+		t.types.tables[table] = types
+		t.types.mu.Unlock()
+	}
+	return types, nil
 }

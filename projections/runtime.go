@@ -89,6 +89,7 @@ type Runtime struct {
 	running     atomic.Bool
 	leases      *leases
 	kick        chan struct{} // progress to publish
+	types       columnTypes   // of the tables Tx.Insert, Update and Add write
 }
 
 // NewRuntime checks the projections' definitions against the registry and

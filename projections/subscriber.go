@@ -319,7 +319,7 @@ func (c *consumer) begin(ctx context.Context) (*Tx, error) {
 		_ = tx.Rollback(ctx)
 		return nil, fmt.Errorf("projection %s: begin: %w", c.p.name, err)
 	}
-	return &Tx{tx: tx}, nil
+	return &Tx{tx: tx, types: &c.rt.types}, nil
 }
 
 // deliver hands the events of one transaction to the router as one

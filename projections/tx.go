@@ -11,28 +11,37 @@ import (
 // Tx is a projector's view of the batch transaction. Queue pipelines
 // statements (they run together with the checkpoint update, in one round
 // trip, or before the next Exec or Query); Exec and Query run at once,
-// after whatever is queued, so a handler reads its own writes.
+// after whatever is queued, so a handler reads its own writes. Insert,
+// Update and Add merge row writes (see rows.go).
 type Tx struct {
-	tx     pgx.Tx
-	queued pgx.Batch
-	// Rows merged per table (see rows.go), in the order of the tables'
-	// first writes; err is a failure to encode them.
-	buffers map[string]*rowBuffer
-	tables  []string
-	err     error
+	tx    pgx.Tx
+	types *columnTypes // cache of the tables' column types; nil: look up each time
+	// pending holds what runs at the next flush, in order: statements, and
+	// the merged rows written before each of them.
+	pending []pendingItem
+	// open holds the rows merged since the last statement, per table, in
+	// the order of the tables' first writes.
+	open   map[string]*rowBuffer
+	tables []string
+}
+
+// pendingItem is a queued statement, or merged rows to write.
+type pendingItem struct {
+	sql  string
+	args []any
+	rows *rowBuffer
 }
 
 // Queue adds a statement that returns no rows to the pipeline. Its error, if
 // any, fails the batch, which is then replayed one event at a time.
 func (t *Tx) Queue(sql string, args ...any) {
-	t.materialize()
-	t.queued.Queue(sql, args...)
+	t.seal()
+	t.pending = append(t.pending, pendingItem{sql: sql, args: args})
 }
 
 // discard forgets what is queued and merged (after a rolled-back attempt).
 func (t *Tx) discard() {
-	t.queued = pgx.Batch{}
-	t.buffers, t.tables, t.err = nil, nil, nil
+	t.pending, t.open, t.tables = nil, nil, nil
 }
 
 // Exec runs a statement now.
@@ -65,23 +74,29 @@ func (t *Tx) Flush(ctx context.Context) error {
 	return err
 }
 
-// flushWith sends the queued statements followed by last (if not empty) in
-// one round trip and returns last's command tag.
+// flushWith sends the queued statements and merged rows followed by last
+// (if not empty) in one round trip and returns last's command tag.
 func (t *Tx) flushWith(ctx context.Context, last string, args ...any) (pgconn.CommandTag, error) {
-	t.materialize()
-	if err := t.err; err != nil {
-		t.discard()
-		return pgconn.CommandTag{}, err
-	}
+	t.seal()
 	if last != "" {
-		t.queued.Queue(last, args...)
+		t.pending = append(t.pending, pendingItem{sql: last, args: args})
 	}
-	n := t.queued.Len()
-	if n == 0 {
+	items := t.pending
+	t.pending = nil
+	if len(items) == 0 {
 		return pgconn.CommandTag{}, nil
 	}
-	b := t.queued
-	t.queued = pgx.Batch{}
+	var b pgx.Batch
+	for _, it := range items {
+		if it.rows == nil {
+			b.Queue(it.sql, it.args...)
+			continue
+		}
+		if err := it.rows.queue(ctx, t, &b); err != nil {
+			return pgconn.CommandTag{}, err
+		}
+	}
+	n := b.Len()
 	res := t.tx.SendBatch(ctx, &b)
 	var tag pgconn.CommandTag
 	for i := range n {
