@@ -14,6 +14,7 @@ type Projection struct {
 	name     string
 	tables   []string
 	handlers map[string]handler
+	raw      map[string]bool // types whose handler takes the event as stored (OnRecorded): not decoded
 	err      error
 }
 
@@ -88,4 +89,8 @@ func OnRecorded(p *Projection, typeName string, fn func(ctx context.Context, tx 
 	p.handlers[typeName] = func(ctx context.Context, tx *Tx, rec eventstore.RecordedEvent, _ eventstore.Event) error {
 		return fn(ctx, tx, rec)
 	}
+	if p.raw == nil {
+		p.raw = map[string]bool{}
+	}
+	p.raw[typeName] = true
 }

@@ -247,7 +247,13 @@ func (r *Runtime) dispatch(p *Projection) message.NoPublishHandlerFunc {
 		ctx := msg.Context()
 		for i, rec := range d.recs {
 			d.failed = i
-			e, err := r.reg.Decode(rec)
+			var (
+				e   eventstore.Event
+				err error
+			)
+			if !p.raw[rec.Type] {
+				e, err = r.reg.Decode(rec)
+			}
 			if err == nil {
 				err = p.handlers[rec.Type](ctx, d.tx, rec, e)
 			}
