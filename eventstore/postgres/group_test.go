@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -403,4 +404,94 @@ func TestGroupCommit_ConcurrentAppends(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Followers see every event of grouped appends exactly once and in order,
+// while one append in ten reuses a stored event id: it aborts its group's
+// transaction after positions were taken (holes), and the group's members
+// run again alone.
+func TestGroupCommit_FollowersSeeEveryEventInOrder(t *testing.T) {
+	s, _ := groupStore(t)
+	ctx := testCtx(t)
+	const writers, each = 16, 60
+	stored := storetest.Events(1)
+	_, err := s.Append(ctx, "stored-"+uuid.NewString(), eventstore.NoStream(), stored...)
+	require.NoError(t, err)
+
+	followCtx, stopFollow := context.WithCancel(ctx)
+	var (
+		mu  sync.Mutex
+		got []eventstore.RecordedEvent
+	)
+	followed := make(chan error, 1)
+	go func() {
+		followed <- s.Follow(followCtx, eventstore.Position{}, func(_ context.Context, batch []eventstore.RecordedEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, batch...)
+			return nil
+		})
+	}()
+
+	var (
+		wmu  sync.Mutex
+		want = map[uuid.UUID]eventstore.Position{stored[0].ID: {}}
+	)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			stream := fmt.Sprintf("follow-%d-%s", w, uuid.NewString())
+			for i := range each {
+				evs := storetest.Events(1)
+				if (w+i)%10 == 0 {
+					evs = append(evs, stored...)
+				}
+				res, err := s.Append(ctx, stream, eventstore.Any(), evs...)
+				var dup *eventstore.DuplicateEventError
+				switch {
+				case len(evs) > 1 && errors.As(err, &dup):
+					continue
+				case err != nil:
+					t.Errorf("writer %d, append %d: %v", w, i, err)
+					return
+				}
+				wmu.Lock()
+				want[evs[0].ID] = res.Positions[0]
+				wmu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	require.False(t, t.Failed())
+	s.group.mu.Lock()
+	commits, appends := s.group.commits, s.group.appends
+	s.group.mu.Unlock()
+	require.Greater(t, appends, commits, "some appends went in groups")
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(got) >= len(want)
+	}, 30*time.Second, 5*time.Millisecond, "follower stalled")
+	stopFollow()
+	require.ErrorIs(t, <-followed, context.Canceled)
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, got, len(want), "every event exactly once")
+	for i, e := range got {
+		if i > 0 {
+			require.Greater(t, e.Position.Commit, got[i-1].Position.Commit, "in position order")
+		}
+		p, ok := want[e.ID]
+		require.True(t, ok, "an event nobody was told was stored")
+		if e.ID != stored[0].ID {
+			assert.Equal(t, p, e.Position)
+		}
+	}
+	var head eventstore.Position
+	head, err = s.Head(ctx)
+	require.NoError(t, err)
+	assert.Greater(t, head.Commit, uint64(len(want)), "aborted groups left holes")
 }
