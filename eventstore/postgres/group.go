@@ -66,10 +66,12 @@ func (s *Store) commit(ctx context.Context, p part) (eventstore.AppendResult, er
 		c.appends++
 		c.mu.Unlock()
 		s.runGroup([]*waiting{w})
-	} else {
-		c.queue = append(c.queue, w)
-		c.mu.Unlock()
+		v := <-w.done
+		return v.res, v.err
 	}
+	c.queue = append(c.queue, w)
+	c.mu.Unlock()
+
 	var v verdict
 	select {
 	case v = <-w.done:
