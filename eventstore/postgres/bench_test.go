@@ -70,7 +70,9 @@ VALUES ($1, $2, $3, 'flow.renamed', 1, $4, $5, $6)`, uuid.Must(uuid.NewV7()), fm
 				return err
 			})
 			report(b, ours, raw)
-			b.ReportMetric(float64(s.group.appends)/float64(max(s.group.commits, 1)), "appends/commit")
+			s.group.mu.Lock()
+			b.ReportMetric(float64(s.group.appends)/float64(max(s.group.commits, 1)), "appends/commit") // group commit at work
+			s.group.mu.Unlock()
 			if writers == 16 && b.N > 1 { // not in the probe run of b.N = 1
 				reportPgbench(b, pool, writers, meta)
 			}
