@@ -4,6 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -51,7 +56,7 @@ func BenchmarkAppend(b *testing.B) {
 			ctx := context.Background()
 
 			meta, _ := json.Marshal(benchMeta())
-			ours, raw := measurePair(b, writers, func(w, i int) error {
+			ours, raw := measurePair(b, pool, writers, func(w, i int) error {
 				stream := fmt.Sprintf("bench-%d", w)
 				expected := eventstore.NoStream()
 				if i > 0 {
@@ -65,8 +70,55 @@ VALUES ($1, $2, $3, 'flow.renamed', 1, $4, $5, $6)`, uuid.Must(uuid.NewV7()), fm
 				return err
 			})
 			report(b, ours, raw)
+			s.group.mu.Lock()
+			b.ReportMetric(float64(s.group.appends)/float64(max(s.group.commits, 1)), "appends/commit") // group commit at work
+			s.group.mu.Unlock()
+			if writers == 16 && b.N > 1 { // not in the probe run of b.N = 1
+				reportPgbench(b, pool, writers, meta)
+			}
 		})
 	}
+}
+
+// pgbenchSeconds is how long the pgbench baseline runs.
+const pgbenchSeconds = 5
+
+// reportPgbench reports, as pgbench_tps, the rate of pgbench (when it is on
+// PATH) running the raw baseline's one-row INSERT, one per transaction,
+// with as many clients on the same database: a second raw figure, from a C
+// client that does nothing else. Its stream versions come from a sequence.
+func reportPgbench(b *testing.B, pool *pgxpool.Pool, clients int, meta []byte) {
+	b.Helper()
+	bin, err := exec.LookPath("pgbench")
+	if err != nil {
+		b.Logf("no pgbench baseline: %v", err)
+		return
+	}
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `CREATE SEQUENCE IF NOT EXISTS raw_pgbench_version`); err != nil {
+		b.Fatal(err)
+	}
+	script := filepath.Join(b.TempDir(), "insert.sql")
+	sql := fmt.Sprintf(`INSERT INTO raw_events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata, tenant_id) `+
+		`VALUES (gen_random_uuid(), 'pgbench-' || :client_id, nextval('raw_pgbench_version'), 'flow.renamed', 1, '%s', '%s', '%s');`+"\n",
+		benchData, meta, benchMeta().TenantID)
+	if err := os.WriteFile(script, []byte(sql), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	out, err := exec.CommandContext(ctx, bin, "-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", "2",
+		"-T", strconv.Itoa(pgbenchSeconds), "-f", script, pool.Config().ConnString()).CombinedOutput()
+	if err != nil {
+		b.Fatalf("pgbench: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`tps = ([0-9.]+)`).FindSubmatch(out)
+	if m == nil {
+		b.Fatalf("pgbench: no tps in its output:\n%s", out)
+	}
+	tps, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(tps, "pgbench_tps")
 }
 
 func BenchmarkAppendBatch100(b *testing.B) {
@@ -76,7 +128,7 @@ func BenchmarkAppendBatch100(b *testing.B) {
 	b.Cleanup(s.Close)
 	ctx := context.Background()
 	meta, _ := json.Marshal(benchMeta())
-	ours, raw := measurePair(b, 1, func(_, i int) error {
+	ours, raw := measurePair(b, pool, 1, func(_, i int) error {
 		_, err := s.Append(ctx, "batch-bench", eventstore.Any(), benchEvents(size)...)
 		return err
 	}, func(_, i int) error {
@@ -116,23 +168,34 @@ const rounds = 4
 
 // measurePair runs b.N operations of ours and of raw, each spread over
 // writers goroutines, alternating in rounds; ours is timed by the
-// benchmark. It returns operations per second of each.
-func measurePair(b *testing.B, writers int, ours, raw func(w, i int) error) (oursRate, rawRate float64) {
+// benchmark. It returns operations per second of each, and reports the
+// CPU time each spent per operation, this process's and the server's
+// together (cpu_us/op, raw_cpu_us/op; see cpuNow): on a shared machine,
+// rates move with the neighbours' load, CPU time much less.
+func measurePair(b *testing.B, pool *pgxpool.Pool, writers int, ours, raw func(w, i int) error) (oursRate, rawRate float64) {
 	b.ResetTimer()
 	b.StopTimer()
 	var oursTime, rawTime time.Duration
+	var oursCPU, rawCPU time.Duration
 	per := max(b.N/rounds/writers, 1) * writers // each writer's indexes run on across rounds
 	for r := range rounds {
+		c0 := cpuNow(pool)
 		start := time.Now()
 		b.StartTimer()
 		run(per, writers, r*per, b, ours)
 		b.StopTimer()
 		oursTime += time.Since(start)
+		c1 := cpuNow(pool)
 		start = time.Now()
 		run(per, writers, r*per, b, raw)
 		rawTime += time.Since(start)
+		oursCPU, rawCPU = oursCPU+c1-c0, rawCPU+cpuNow(pool)-c1
 	}
 	n := float64(per * rounds)
+	if oursCPU > 0 && rawCPU > 0 {
+		b.ReportMetric(float64(oursCPU.Microseconds())/n, "cpu_us/op")
+		b.ReportMetric(float64(rawCPU.Microseconds())/n, "raw_cpu_us/op")
+	}
 	return n / oursTime.Seconds(), n / rawTime.Seconds()
 }
 

@@ -73,7 +73,7 @@ func (s *Store) AppendMulti(ctx context.Context, appends ...eventstore.StreamApp
 // beginning or committing the transaction did.
 func (s *Store) appendParts(ctx context.Context, parts []part, streams []string) (results []eventstore.AppendResult, failed int, err error) {
 	if len(parts) == 1 {
-		res, err := s.appendWith(ctx, s.pool, parts[0].stream, parts[0].expected, parts[0].batch)
+		res, err := s.commit(ctx, parts[0])
 		if err != nil {
 			return nil, 0, err
 		}

@@ -52,6 +52,8 @@ type Store struct {
 
 	mu       sync.Mutex
 	watchers map[chan struct{}]struct{}
+
+	group committer // concurrent appends commit together (group.go)
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -125,9 +127,10 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	res, err := s.appendWith(ctx, s.pool, stream, expected, b)
+	p := part{stream: stream, expected: expected, batch: b}
+	res, err := s.commit(ctx, p)
 	if err != nil {
-		prior, err := s.appendFailed(ctx, []part{{stream: stream, expected: expected, batch: b}}, 0, err)
+		prior, err := s.appendFailed(ctx, []part{p}, 0, err)
 		if err != nil {
 			return eventstore.AppendResult{}, err
 		}
