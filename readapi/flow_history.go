@@ -400,7 +400,7 @@ func describe(f *domain.Flow, e loggedEvent) (change string, fields []string) {
 	case domain.FlowDetailsChanged:
 		return "renamed/described", named("name", ev.Name, "description", ev.Description, "flow_skill", ev.FlowSkill,
 			"icon", ev.Icon, "icon_bg_color", ev.IconBgColor, "gradient", ev.Gradient)
-	case domain.FlowDataChanged:
+	case domain.FlowDataChanged, domain.FlowGraphPatched:
 		return "graph edited", []string{"data"}
 	case domain.FlowSettingsChanged:
 		return "settings changed", named("endpoint_name", ev.EndpointName, "webhook", ev.Webhook, "is_component", ev.IsComponent,
