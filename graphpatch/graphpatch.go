@@ -5,9 +5,11 @@
 // written (json.Number), arrays compared index by index (an edit that moves
 // or changes nodes in place gives a few operations; an insertion in the
 // middle of a list gives many, and the caller then records the whole graph
-// instead). Apply applies patches with github.com/evanphx/json-patch/v5,
-// which leaves every part of the document that no operation touches as
-// written. Diff checks its own work: it returns a patch only when Apply of
+// instead). Apply edits the document's text in place with tidwall's
+// gjson/sjson (jsondiff's own dependencies) for the operations such an edit
+// needs, and hands any other patch to github.com/evanphx/json-patch/v5;
+// either way every part of the document that no operation touches stays
+// as written. Diff checks its own work: it returns a patch only when Apply of
 // it to from gives a document Equal to to, so a patch recorded once
 // reproduces the graph it stands for whatever quirk either library has.
 //
@@ -62,14 +64,18 @@ func Diff(from, to []byte) (json.RawMessage, error) {
 	return raw, nil
 }
 
-// Apply applies patches, in order, to doc and returns the new document
-// (compact; untouched parts as written). Several patches are applied as
-// one: their operations in sequence, the document decoded and encoded once.
+// Apply applies patches, in order, to doc and returns the new document.
+// Several patches are applied as one: their operations in sequence. A
+// patch of the operations Diff makes for an edit in place (replace,
+// remove, add to an object or at the end of an array, at plain paths) is
+// applied to the text where it points, the rest of the document copied as
+// written; any other goes through json-patch, which decodes the document
+// (lazily) and encodes it compact. Both leave untouched values as written.
 func Apply(doc []byte, patches ...json.RawMessage) (json.RawMessage, error) {
-	var ops jsonpatch.Patch
+	var ops []operation
 	for _, raw := range patches {
-		p, err := jsonpatch.DecodePatch(raw)
-		if err != nil {
+		var p []operation
+		if err := json.Unmarshal(raw, &p); err != nil {
 			return nil, fmt.Errorf("graphpatch: decode patch: %w", err)
 		}
 		ops = append(ops, p...)
@@ -77,7 +83,21 @@ func Apply(doc []byte, patches ...json.RawMessage) (json.RawMessage, error) {
 	if len(ops) == 0 {
 		return slices.Clone(doc), nil
 	}
-	out, err := ops.Apply(doc)
+	if !json.Valid(doc) {
+		return nil, fmt.Errorf("graphpatch: apply: the document is not JSON")
+	}
+	if out, ok := applyInPlace(doc, ops); ok {
+		return out, nil
+	}
+	var all jsonpatch.Patch
+	for _, raw := range patches {
+		p, err := jsonpatch.DecodePatch(raw)
+		if err != nil {
+			return nil, fmt.Errorf("graphpatch: decode patch: %w", err)
+		}
+		all = append(all, p...)
+	}
+	out, err := all.Apply(doc)
 	if err != nil {
 		return nil, fmt.Errorf("graphpatch: apply: %w", err)
 	}
