@@ -3,13 +3,11 @@ package projections
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 
 	"github.com/google/uuid"
 
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
-	"github.com/skillflaw/skillflaw-go/graphpatch"
 )
 
 // contentColumns are the columns of domain.FlowContent, in flows and
@@ -62,23 +60,16 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $11, $12,
 		touch(tx, rec, e.FlowID, `data = $5, `, nullJSON(e.Data))
 		return nil
 	})
-	// A patched graph is the row's graph with the patch applied, in Go by
-	// the code the domain folds with (graphpatch), so that the row holds
-	// what an as-of read of the same revision folds. The row is read in
-	// the projector's transaction after the statements queued before it
-	// (Tx.QueryRow flushes them): the graph the patch was taken against,
-	// whether the batch is live or a rebuild. The row is written whole
-	// once, as any change of a jsonb column is.
-	On(p, func(ctx context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowGraphPatched) error {
-		var cur []byte
-		if err := tx.QueryRow(ctx, `SELECT data FROM flows WHERE id = $1`, e.FlowID).Scan(&cur); err != nil {
-			return fmt.Errorf("flow %s at revision %d: read the graph to patch: %w", e.FlowID, rec.StreamVersion, err)
-		}
-		data, err := graphpatch.Apply(cur, e.Patch)
-		if err != nil {
-			return fmt.Errorf("flow %s at revision %d: %w", e.FlowID, rec.StreamVersion, err)
-		}
-		touch(tx, rec, e.FlowID, `data = $5, `, nullJSON(data))
+	// A patched graph is the row's graph with the patch applied by
+	// flow_graph_patch (migration 00032) in the UPDATE itself, on jsonb's
+	// binary form: the graph is neither read out nor parsed from text again,
+	// and the statement is queued like every other. The row is written
+	// whole once, as any change of a jsonb column is. The log's folds apply
+	// the same patches in Go (graphpatch); app's TestFlowGraphPatches
+	// compares the row with them at every edit of a long chain, and its
+	// rebuild with the rows built live.
+	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowGraphPatched) error {
+		touch(tx, rec, e.FlowID, `data = flow_graph_patch(data, $5), `, e.Patch)
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowSettingsChanged) error {
