@@ -30,16 +30,18 @@ const (
 
 // How Flow.Edit records a new graph (see Flow.graphEvent): as a patch
 // (FlowGraphPatched) when the new graph is at least MinPatchedGraphSize
-// bytes, the patch at most 1/MaxPatchFraction of it, and fewer than
-// FullGraphEvery graph events in a row would be patches; else whole
-// (FlowDataChanged). A small graph costs little to record whole; a patch
-// that big saves little and costs a fold more; and a whole graph now and
-// then bounds what an as-of read, a diff or a rollback folds from the log
-// (at most FullGraphEvery-1 patches, applied in one pass) at 1/FullGraphEvery
-// of a whole graph per edit.
+// bytes, the patch at most 1/MaxPatchFraction of it and of at most
+// MaxPatchOps operations, and fewer than FullGraphEvery graph events in a
+// row would be patches; else whole (FlowDataChanged). A small graph costs
+// little to record whole; a big patch saves little, and each operation
+// costs a pass over the graph where it is applied (the flows projection,
+// a fold); and a whole graph now and then bounds what an as-of read, a
+// diff or a rollback folds from the log (at most FullGraphEvery-1 patches,
+// applied in one pass) at 1/FullGraphEvery of a whole graph per edit.
 const (
 	MinPatchedGraphSize = 16 << 10
 	MaxPatchFraction    = 4
+	MaxPatchOps         = 32
 	FullGraphEvery      = 32
 )
 
@@ -166,7 +168,8 @@ func (f *Flow) graph() {
 func (f *Flow) graphEvent(data json.RawMessage) Event {
 	cur := f.content.Data
 	if len(data) >= MinPatchedGraphSize && len(cur) > 0 && f.patches+1 < FullGraphEvery && f.fault == nil {
-		if patch, err := graphpatch.Diff(cur, data); err == nil && len(patch)*MaxPatchFraction <= len(data) {
+		if patch, err := graphpatch.Diff(cur, data); err == nil && len(patch)*MaxPatchFraction <= len(data) &&
+			graphpatch.Ops(patch) <= MaxPatchOps {
 			return FlowGraphPatched{FlowID: f.id, BaseRevision: f.graphRev, Patch: patch, graph: data}
 		}
 	}

@@ -184,6 +184,7 @@ func TestFlow_GraphEditsAsPatches(t *testing.T) {
 			}
 			require.NoError(t, json.Unmarshal(last.Data, &e))
 			assert.LessOrEqual(t, len(e.Patch)*domain.MaxPatchFraction, len(data), "step %d: %s", step, what)
+			assert.LessOrEqual(t, graphpatch.Ops(e.Patch), domain.MaxPatchOps, "step %d: %s", step, what)
 		case "flow.data_changed":
 			assert.True(t, run == domain.FullGraphEvery-1 || what == "insert a node at the front",
 				"step %d (%s): a whole graph after %d patches", step, what, run)
@@ -263,4 +264,24 @@ func TestFlow_SmallGraphEditsStayWhole(t *testing.T) {
 	f := flNew(t, false)
 	require.NoError(t, f.Edit(domain.FlowChange{Data: json.RawMessage(`{"nodes": [1, 2]}`)}))
 	assert.Equal(t, []string{"flow.data_changed"}, flPendingSince(f, 1))
+}
+
+// TestFlow_GraphEditOfManyPlacesIsWhole: an edit whose patch would have
+// more than MaxPatchOps operations records the whole graph.
+func TestFlow_GraphEditOfManyPlacesIsWhole(t *testing.T) {
+	t.Parallel()
+	g := fgNew(domain.MaxPatchOps + 8)
+	f, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.json(t)}})
+	require.NoError(t, err)
+	for _, n := range g.Nodes[:domain.MaxPatchOps] {
+		n["position"].(map[string]any)["y"] = -5
+	}
+	require.NoError(t, f.Edit(domain.FlowChange{Data: g.json(t)}))
+	assert.Equal(t, []string{"flow.graph_patched"}, flPendingSince(f, 1), "MaxPatchOps places: a patch")
+	g.Nodes[domain.MaxPatchOps]["position"].(map[string]any)["y"] = -5
+	for _, n := range g.Nodes[:domain.MaxPatchOps] {
+		n["position"].(map[string]any)["y"] = -6
+	}
+	require.NoError(t, f.Edit(domain.FlowChange{Data: g.json(t)}))
+	assert.Equal(t, []string{"flow.graph_patched", "flow.data_changed"}, flPendingSince(f, 1), "one more: the whole graph")
 }

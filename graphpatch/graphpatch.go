@@ -104,6 +104,15 @@ func Apply(doc []byte, patches ...json.RawMessage) (json.RawMessage, error) {
 	return out, nil
 }
 
+// Ops is the number of operations of patch (0 if it is not an array).
+func Ops(patch json.RawMessage) int {
+	var ops []json.RawMessage
+	if json.Unmarshal(patch, &ops) != nil {
+		return 0
+	}
+	return len(ops)
+}
+
 // Equal reports whether a and b are the same JSON value: objects equal
 // whatever the order of their members, numbers equal when written alike
 // (as PostgreSQL's jsonb keeps them), whitespace ignored. Invalid JSON is
