@@ -9,8 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
-
-	"github.com/skillflaw/skillflaw-go/graphpatch"
 )
 
 // Access types of a flow.
@@ -80,6 +78,27 @@ type Flow struct {
 	// fault is why the graph could not be folded (a patch of another base
 	// or one that does not apply): see Fault.
 	fault error
+	// patcher computes and applies graph patches (WithGraphPatcher).
+	patcher GraphPatcher
+}
+
+// GraphPatcher computes and applies the RFC 6902 JSON Patches that
+// FlowGraphPatched carries; package graphpatch is the one the app uses.
+// The domain only declares it, and so depends on nothing: a flow without
+// one records whole graphs, and a fold of a patch without one is a Fault.
+type GraphPatcher interface {
+	// Diff returns the patch that turns from into to, checked: applying it
+	// to from gives to.
+	Diff(from, to []byte) (json.RawMessage, error)
+	// Apply applies patches, in order, to doc.
+	Apply(doc []byte, patches ...json.RawMessage) (json.RawMessage, error)
+}
+
+// WithGraphPatcher gives the flow the patcher it folds and records graph
+// patches with, and returns it: domain.LoadFlow(id).WithGraphPatcher(p).
+func (f *Flow) WithGraphPatcher(p GraphPatcher) *Flow {
+	f.patcher = p
+	return f
 }
 
 // FlowVersionRef is a version as the flow knows it: the revision of its
@@ -154,7 +173,13 @@ func (f *Flow) graph() {
 	if len(f.pending) == 0 {
 		return
 	}
-	data, err := graphpatch.Apply(f.content.Data, f.pending...)
+	if f.patcher == nil {
+		if f.fault == nil {
+			f.fault = fmt.Errorf("flow %s: graph at revision %d: a patch, and no graph patcher to apply it", f.id, f.graphRev)
+		}
+		return
+	}
+	data, err := f.patcher.Apply(f.content.Data, f.pending...)
 	f.pending = nil
 	if err != nil {
 		f.fault = fmt.Errorf("flow %s: graph at revision %d: %w", f.id, f.graphRev, err)
@@ -164,16 +189,26 @@ func (f *Flow) graph() {
 }
 
 // graphEvent is the event that records data as the flow's new graph: a
-// patch of the current graph, or the whole graph (see MinPatchedGraphSize).
+// patch of the current graph, or the whole graph (see MinPatchedGraphSize;
+// a flow without a GraphPatcher records the whole graph).
 func (f *Flow) graphEvent(data json.RawMessage) Event {
 	cur := f.content.Data
-	if len(data) >= MinPatchedGraphSize && len(cur) > 0 && f.patches+1 < FullGraphEvery && f.fault == nil {
-		if patch, err := graphpatch.Diff(cur, data); err == nil && len(patch)*MaxPatchFraction <= len(data) &&
-			graphpatch.Ops(patch) <= MaxPatchOps {
+	if len(data) >= MinPatchedGraphSize && len(cur) > 0 && f.patches+1 < FullGraphEvery && f.fault == nil && f.patcher != nil {
+		if patch, err := f.patcher.Diff(cur, data); err == nil && len(patch)*MaxPatchFraction <= len(data) &&
+			patchOps(patch) <= MaxPatchOps {
 			return FlowGraphPatched{FlowID: f.id, BaseRevision: f.graphRev, Patch: patch, graph: data}
 		}
 	}
 	return FlowDataChanged{FlowID: f.id, Data: data}
+}
+
+// patchOps is the number of operations of an RFC 6902 patch.
+func patchOps(patch json.RawMessage) int {
+	var ops []json.RawMessage
+	if json.Unmarshal(patch, &ops) != nil {
+		return MaxPatchOps + 1
+	}
+	return len(ops)
 }
 
 // Exists tells whether the stream held a flow.

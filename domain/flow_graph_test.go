@@ -131,7 +131,7 @@ func (s *fgStore) save(t *testing.T, f *domain.Flow) {
 // asOf folds the first n events into a fresh flow.
 func (s *fgStore) asOf(t *testing.T, id uuid.UUID, n int) (*domain.Flow, error) {
 	t.Helper()
-	f := domain.LoadFlow(id)
+	f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
 	_, err := eventstore.Fold(s.reg, f, s.recs[:n], nil, nil)
 	return f, err
 }
@@ -150,6 +150,7 @@ func TestFlow_GraphEditsAsPatches(t *testing.T) {
 	require.Greater(t, len(first), domain.MinPatchedGraphSize)
 	f, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: first}})
 	require.NoError(t, err)
+	f.WithGraphPatcher(graphpatch.Patcher{})
 	store := newFGStore(t)
 	store.save(t, f)
 	saved := []json.RawMessage{first} // the graph after each event
@@ -213,7 +214,7 @@ func TestFlow_GraphEditsAsPatches(t *testing.T) {
 	require.NoError(t, err)
 	state, err := at.Snapshot()
 	require.NoError(t, err)
-	restored := domain.LoadFlow(f.ID())
+	restored := domain.LoadFlow(f.ID()).WithGraphPatcher(graphpatch.Patcher{})
 	require.NoError(t, restored.Restore(state))
 	_, err = eventstore.Fold(store.reg, restored, store.recs[mid:], nil, nil)
 	require.NoError(t, err)
@@ -237,6 +238,7 @@ func TestFlow_GraphPatchOfAnotherBaseIsAFault(t *testing.T) {
 	g := fgNew(40)
 	f, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.json(t)}})
 	require.NoError(t, err)
+	f.WithGraphPatcher(graphpatch.Patcher{})
 	for i := range 3 {
 		g.Nodes[i]["position"].(map[string]any)["x"] = -i - 1
 		require.NoError(t, f.Edit(domain.FlowChange{Data: g.json(t)}))
@@ -248,22 +250,40 @@ func TestFlow_GraphPatchOfAnotherBaseIsAFault(t *testing.T) {
 	require.NoError(t, err)
 
 	lost := slices.Delete(slices.Clone(store.recs), 2, 3)
-	_, err = eventstore.Fold(store.reg, domain.LoadFlow(f.ID()), lost, nil, nil)
+	_, err = eventstore.Fold(store.reg, domain.LoadFlow(f.ID()).WithGraphPatcher(graphpatch.Patcher{}), lost, nil, nil)
 	require.ErrorContains(t, err, "the patch at revision 2 is of the graph of revision 2, the graph is of revision 1")
 
 	bad := slices.Clone(store.recs)
 	bad[3].Data = json.RawMessage(`{"flow_id":"` + f.ID().String() + `","base_revision":2,"patch":[{"op":"replace","path":"/nope/0","value":1}]}`)
-	_, err = eventstore.Fold(store.reg, domain.LoadFlow(f.ID()), bad, nil, nil)
+	_, err = eventstore.Fold(store.reg, domain.LoadFlow(f.ID()).WithGraphPatcher(graphpatch.Patcher{}), bad, nil, nil)
 	require.ErrorContains(t, err, "graph at revision 3")
 }
 
 // TestFlow_SmallGraphEditsStayWhole: below MinPatchedGraphSize a graph
-// edit records the whole graph, as before patches existed.
+// edit records the whole graph, as before patches existed; and so does any
+// edit of a flow without a GraphPatcher, whose fold of a patch is a Fault.
 func TestFlow_SmallGraphEditsStayWhole(t *testing.T) {
 	t.Parallel()
-	f := flNew(t, false)
+	f := flNew(t, false).WithGraphPatcher(graphpatch.Patcher{})
 	require.NoError(t, f.Edit(domain.FlowChange{Data: json.RawMessage(`{"nodes": [1, 2]}`)}))
 	assert.Equal(t, []string{"flow.data_changed"}, flPendingSince(f, 1))
+
+	g := fgNew(30)
+	bare, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.json(t)}})
+	require.NoError(t, err)
+	g.Viewport["x"] = 1
+	require.NoError(t, bare.Edit(domain.FlowChange{Data: g.json(t)}))
+	assert.Equal(t, []string{"flow.data_changed"}, flPendingSince(bare, 1), "no patcher: the whole graph")
+
+	patched, err := domain.CreateFlow(bare.ID(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.json(t)}})
+	require.NoError(t, err)
+	patched.WithGraphPatcher(graphpatch.Patcher{})
+	g.Viewport["x"] = 2
+	require.NoError(t, patched.Edit(domain.FlowChange{Data: g.json(t)}))
+	store := newFGStore(t)
+	store.save(t, patched)
+	_, err = eventstore.Fold(store.reg, domain.LoadFlow(bare.ID()), store.recs, nil, nil)
+	require.ErrorContains(t, err, "no graph patcher")
 }
 
 // TestFlow_GraphEditOfManyPlacesIsWhole: an edit whose patch would have
@@ -273,6 +293,7 @@ func TestFlow_GraphEditOfManyPlacesIsWhole(t *testing.T) {
 	g := fgNew(domain.MaxPatchOps + 8)
 	f, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.json(t)}})
 	require.NoError(t, err)
+	f.WithGraphPatcher(graphpatch.Patcher{})
 	for _, n := range g.Nodes[:domain.MaxPatchOps] {
 		n["position"].(map[string]any)["y"] = -5
 	}

@@ -13,8 +13,10 @@
 // it to from gives a document Equal to to, so a patch recorded once
 // reproduces the graph it stands for whatever quirk either library has.
 //
-// Both libraries are pure computations (no I/O, no clock, no randomness),
-// which is why package domain may fold events through this package.
+// All three libraries are pure computations (no I/O, no clock, no
+// randomness). Package domain, which depends on nothing, declares what it
+// needs (domain.GraphPatcher); Patcher is that, and the code that loads or
+// folds flows hands it over (domain.LoadFlow(id).WithGraphPatcher).
 package graphpatch
 
 import (
@@ -102,6 +104,17 @@ func Apply(doc []byte, patches ...json.RawMessage) (json.RawMessage, error) {
 		return nil, fmt.Errorf("graphpatch: apply: %w", err)
 	}
 	return out, nil
+}
+
+// Patcher is Diff and Apply as a domain.GraphPatcher. It holds nothing.
+type Patcher struct{}
+
+// Diff is the package's Diff.
+func (Patcher) Diff(from, to []byte) (json.RawMessage, error) { return Diff(from, to) }
+
+// Apply is the package's Apply.
+func (Patcher) Apply(doc []byte, patches ...json.RawMessage) (json.RawMessage, error) {
+	return Apply(doc, patches...)
 }
 
 // Ops is the number of operations of patch (0 if it is not an array).
