@@ -188,16 +188,27 @@ func (f *Flow) graph() {
 	f.content.Data = data
 }
 
-// graphEvent is the event that records data as the flow's new graph: a
-// patch of the current graph, or the whole graph (see MinPatchedGraphSize;
-// a flow without a GraphPatcher records the whole graph).
+// graphEvent is the event that records data as the flow's new graph, nil
+// when data is the graph the flow has: a patch of the current graph, or
+// the whole graph (see MinPatchedGraphSize; a flow without a GraphPatcher
+// records the whole graph). For a big graph the patch decides whether the
+// graph changed (an empty one: the same JSON value, whatever the order of
+// its members); else JSONEqual does, as it always did.
 func (f *Flow) graphEvent(data json.RawMessage) Event {
 	cur := f.content.Data
-	if len(data) >= MinPatchedGraphSize && len(cur) > 0 && f.patches+1 < FullGraphEvery && f.fault == nil && f.patcher != nil {
-		if patch, err := f.patcher.Diff(cur, data); err == nil && len(patch)*MaxPatchFraction <= len(data) &&
-			patchOps(patch) <= MaxPatchOps {
-			return FlowGraphPatched{FlowID: f.id, BaseRevision: f.graphRev, Patch: patch, graph: data}
+	if len(data) >= MinPatchedGraphSize && len(cur) > 0 && f.fault == nil && f.patcher != nil {
+		if patch, err := f.patcher.Diff(cur, data); err == nil {
+			switch n := patchOps(patch); {
+			case n == 0:
+				return nil
+			case f.patches+1 < FullGraphEvery && len(patch)*MaxPatchFraction <= len(data) && n <= MaxPatchOps:
+				return FlowGraphPatched{FlowID: f.id, BaseRevision: f.graphRev, Patch: patch, graph: data}
+			}
+			return FlowDataChanged{FlowID: f.id, Data: data}
 		}
+	}
+	if JSONEqual(data, cur) {
+		return nil
 	}
 	return FlowDataChanged{FlowID: f.id, Data: data}
 }
@@ -288,8 +299,10 @@ func (f *Flow) Edit(ch FlowChange) error {
 	if details != (FlowDetailsChanged{FlowID: f.id}) {
 		add(details)
 	}
-	if ch.Data != nil && !JSONEqual(ch.Data, cur.Data) {
-		add(f.graphEvent(ch.Data))
+	if ch.Data != nil {
+		if e := f.graphEvent(ch.Data); e != nil {
+			add(e)
+		}
 	}
 	settings := FlowSettingsChanged{FlowID: f.id, EndpointName: diffS(ch.EndpointName, cur.EndpointName),
 		Webhook: diffB(ch.Webhook, cur.Webhook), IsComponent: diffB(ch.IsComponent, cur.IsComponent),

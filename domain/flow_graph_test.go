@@ -306,3 +306,21 @@ func TestFlow_GraphEditOfManyPlacesIsWhole(t *testing.T) {
 	require.NoError(t, f.Edit(domain.FlowChange{Data: g.json(t)}))
 	assert.Equal(t, []string{"flow.graph_patched", "flow.data_changed"}, flPendingSince(f, 1), "one more: the whole graph")
 }
+
+// TestFlow_SameBigGraphRecordsNothing: a big graph sent again, its
+// members in another order and spaced otherwise, is no change.
+func TestFlow_SameBigGraphRecordsNothing(t *testing.T) {
+	t.Parallel()
+	g := fgNew(30)
+	f, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.json(t)}})
+	require.NoError(t, err)
+	f.WithGraphPatcher(graphpatch.Patcher{})
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(g.json(t)))
+	dec.UseNumber()
+	require.NoError(t, dec.Decode(&v))
+	again, err := json.MarshalIndent(v, "", "  ") // members sorted, other spaces
+	require.NoError(t, err)
+	require.NoError(t, f.Edit(domain.FlowChange{Data: again}))
+	assert.Empty(t, flPendingSince(f, 1))
+}

@@ -85,9 +85,8 @@ func Apply(doc []byte, patches ...json.RawMessage) (json.RawMessage, error) {
 	if len(ops) == 0 {
 		return slices.Clone(doc), nil
 	}
-	if !json.Valid(doc) {
-		return nil, fmt.Errorf("graphpatch: apply: the document is not JSON")
-	}
+	// doc is a graph this code folded or stored (valid JSON: applyInPlace
+	// does not check it again); json-patch checks it.
 	if out, ok := applyInPlace(doc, ops); ok {
 		return out, nil
 	}
