@@ -257,12 +257,14 @@ const smallGraph = `{"nodes":[` +
 
 // BenchmarkPatchFlows measures Update Flow (PATCH /api/v1/flows/{id}) of a
 // 200-node graph through the HTTP server: 4 writers, each patching its own
-// 4 flows in turn (a node moves, so each PATCH records one data event),
+// 4 flows in turn (a node moves, so each PATCH records one graph event: a
+// patch of the graph, flow.graph_patched, with the whole graph every 32),
 // every PATCH answered after the flows read model shows it. Beside it: a
 // plain INSERT + COMMIT of a row holding the same JSON (jsonb) by 4 writers
 // on the same database, measured in alternating rounds. Every PATCH adds
-// an event to its flow's stream, and a PATCH reads the whole stream, so
-// the rate depends on b.N: `make bench` runs 200 (12 per flow).
+// an event to its flow's stream, and a PATCH folds the stream from the
+// flow's snapshot (every 16 events for a big graph), so the rate depends
+// on b.N: `make bench` runs 200 (12 per flow).
 func BenchmarkPatchFlows(b *testing.B) {
 	const writers, flowsPerWriter = 4, 4
 	e := listStart(b, "", nil)

@@ -14,6 +14,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/graphpatch"
 	"github.com/skillflaw/skillflaw-go/projections"
 )
 
@@ -208,7 +209,7 @@ ORDER BY stream_id`, tenant)
 		if err != nil {
 			continue
 		}
-		f := domain.LoadFlow(id)
+		f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
 		n, err := r.fold(ctx, f, s, at)
 		if err != nil {
 			return nil, err

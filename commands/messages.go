@@ -14,6 +14,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/graphpatch"
 )
 
 // Messages is the write side of the monitor: chat sessions and their
@@ -72,7 +73,7 @@ func (m *Messages) Flow(ctx context.Context, id uuid.UUID) (MonitoredFlow, error
 			return kept.flow, nil
 		}
 	}
-	f := domain.LoadFlow(id)
+	f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
 	if err := m.Repo.Load(ctx, f); err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
 			return MonitoredFlow{}, domain.NotFoundf("Flow not found")

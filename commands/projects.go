@@ -13,6 +13,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/graphpatch"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
@@ -295,7 +296,7 @@ func (h *ProjectsHandler) moveFlows(ctx context.Context, caller auth.Principal, 
 			continue
 		}
 		seen[id] = true
-		f := domain.LoadFlow(id)
+		f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
 		if err := h.Repo.Load(ctx, f); errors.Is(err, domain.ErrNotFound) {
 			continue
 		} else if err != nil {

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"encoding/json"
+	"fmt"
 	"regexp"
 	"slices"
 	"time"
@@ -23,6 +24,23 @@ const (
 	MaxEndpointLength    = 255
 	MaxVersionLength     = 64
 	MaxVersionNoteLength = 2000
+)
+
+// How Flow.Edit records a new graph (see Flow.graphEvent): as a patch
+// (FlowGraphPatched) when the new graph is at least MinPatchedGraphSize
+// bytes, the patch at most 1/MaxPatchFraction of it and of at most
+// MaxPatchOps operations, and fewer than FullGraphEvery graph events in a
+// row would be patches; else whole (FlowDataChanged). A small graph costs
+// little to record whole; a big patch saves little, and each operation
+// costs a pass over the graph where it is applied (the flows projection,
+// a fold); and a whole graph now and then bounds what an as-of read, a
+// diff or a rollback folds from the log (at most FullGraphEvery-1 patches,
+// applied in one pass) at 1/FullGraphEvery of a whole graph per edit.
+const (
+	MinPatchedGraphSize = 16 << 10
+	MaxPatchFraction    = 4
+	MaxPatchOps         = 32
+	FullGraphEvery      = 32
 )
 
 // Claim scopes of flows: names are unique per user, endpoint names too.
@@ -50,6 +68,37 @@ type Flow struct {
 	online    int64
 	applied   uint64
 	updatedAt time.Time
+	// graphRev is the revision of the last event that set the graph, and
+	// patches the number of FlowGraphPatched events since the last whole
+	// graph. pending are patches folded but not applied to content.Data
+	// yet (graph applies them, all in one pass, when the graph is read).
+	graphRev uint64
+	patches  int
+	pending  []json.RawMessage
+	// fault is why the graph could not be folded (a patch of another base
+	// or one that does not apply): see Fault.
+	fault error
+	// patcher computes and applies graph patches (WithGraphPatcher).
+	patcher GraphPatcher
+}
+
+// GraphPatcher computes and applies the RFC 6902 JSON Patches that
+// FlowGraphPatched carries; package graphpatch is the one the app uses.
+// The domain only declares it, and so depends on nothing: a flow without
+// one records whole graphs, and a fold of a patch without one is a Fault.
+type GraphPatcher interface {
+	// Diff returns the patch that turns from into to, checked: applying it
+	// to from gives to.
+	Diff(from, to []byte) (json.RawMessage, error)
+	// Apply applies patches, in order, to doc.
+	Apply(doc []byte, patches ...json.RawMessage) (json.RawMessage, error)
+}
+
+// WithGraphPatcher gives the flow the patcher it folds and records graph
+// patches with, and returns it: domain.LoadFlow(id).WithGraphPatcher(p).
+func (f *Flow) WithGraphPatcher(p GraphPatcher) *Flow {
+	f.patcher = p
+	return f
 }
 
 // FlowVersionRef is a version as the flow knows it: the revision of its
@@ -105,13 +154,73 @@ func (f *Flow) Stamp(at time.Time) { f.updatedAt = at }
 // The flow's state.
 func (f *Flow) ID() uuid.UUID              { return f.id }
 func (f *Flow) UserID() int64              { return f.userID }
-func (f *Flow) Content() FlowContent       { return f.content }
+func (f *Flow) Content() FlowContent       { f.graph(); return f.content }
 func (f *Flow) Placement() FlowPlacement   { return f.placement }
 func (f *Flow) Locked() bool               { return f.locked }
 func (f *Flow) Deleted() bool              { return f.deleted }
 func (f *Flow) UpdatedAt() time.Time       { return f.updatedAt }
 func (f *Flow) Versions() []FlowVersionRef { return slices.Clone(f.versions) }
 func (f *Flow) OnlineVersion() int64       { return f.online }
+
+// Fault is why the flow's graph could not be folded from its stream (a
+// FlowGraphPatched whose base is not the graph before it, or whose patch
+// does not apply), nil when it could. eventstore.Fold reports it, so that
+// no load, read or rollback goes on with a wrong graph.
+func (f *Flow) Fault() error { f.graph(); return f.fault }
+
+// graph applies the pending patches to the graph.
+func (f *Flow) graph() {
+	if len(f.pending) == 0 {
+		return
+	}
+	if f.patcher == nil {
+		if f.fault == nil {
+			f.fault = fmt.Errorf("flow %s: graph at revision %d: a patch, and no graph patcher to apply it", f.id, f.graphRev)
+		}
+		return
+	}
+	data, err := f.patcher.Apply(f.content.Data, f.pending...)
+	f.pending = nil
+	if err != nil {
+		f.fault = fmt.Errorf("flow %s: graph at revision %d: %w", f.id, f.graphRev, err)
+		return
+	}
+	f.content.Data = data
+}
+
+// graphEvent is the event that records data as the flow's new graph, nil
+// when data is the graph the flow has: a patch of the current graph, or
+// the whole graph (see MinPatchedGraphSize; a flow without a GraphPatcher
+// records the whole graph). For a big graph the patch decides whether the
+// graph changed (an empty one: the same JSON value, whatever the order of
+// its members); else JSONEqual does, as it always did.
+func (f *Flow) graphEvent(data json.RawMessage) Event {
+	cur := f.content.Data
+	if len(data) >= MinPatchedGraphSize && len(cur) > 0 && f.fault == nil && f.patcher != nil {
+		if patch, err := f.patcher.Diff(cur, data); err == nil {
+			switch n := patchOps(patch); {
+			case n == 0:
+				return nil
+			case f.patches+1 < FullGraphEvery && len(patch)*MaxPatchFraction <= len(data) && n <= MaxPatchOps:
+				return FlowGraphPatched{FlowID: f.id, BaseRevision: f.graphRev, Patch: patch, graph: data}
+			}
+			return FlowDataChanged{FlowID: f.id, Data: data}
+		}
+	}
+	if JSONEqual(data, cur) {
+		return nil
+	}
+	return FlowDataChanged{FlowID: f.id, Data: data}
+}
+
+// patchOps is the number of operations of an RFC 6902 patch.
+func patchOps(patch json.RawMessage) int {
+	var ops []json.RawMessage
+	if json.Unmarshal(patch, &ops) != nil {
+		return MaxPatchOps + 1
+	}
+	return len(ops)
+}
 
 // Exists tells whether the stream held a flow.
 func (f *Flow) Exists() bool { _, ok := f.root.Revision(); return ok || len(f.root.Pending()) > 0 }
@@ -132,6 +241,7 @@ type FlowChange struct {
 
 // Edit applies change, one event per kind of edit that changes something.
 func (f *Flow) Edit(ch FlowChange) error {
+	f.graph()
 	next := f.content
 	setS := func(dst *string, v *string) {
 		if v != nil {
@@ -189,8 +299,10 @@ func (f *Flow) Edit(ch FlowChange) error {
 	if details != (FlowDetailsChanged{FlowID: f.id}) {
 		add(details)
 	}
-	if ch.Data != nil && !JSONEqual(ch.Data, cur.Data) {
-		add(FlowDataChanged{FlowID: f.id, Data: ch.Data})
+	if ch.Data != nil {
+		if e := f.graphEvent(ch.Data); e != nil {
+			add(e)
+		}
 	}
 	settings := FlowSettingsChanged{FlowID: f.id, EndpointName: diffS(ch.EndpointName, cur.EndpointName),
 		Webhook: diffB(ch.Webhook, cur.Webhook), IsComponent: diffB(ch.IsComponent, cur.IsComponent),
@@ -345,9 +457,11 @@ func (f *Flow) Apply(e Event) {
 			*dst = *v
 		}
 	}
+	wholeGraph := func() { f.graphRev, f.patches, f.pending = revision, 0, nil }
 	switch e := e.(type) {
 	case FlowCreated:
 		f.id, f.userID, f.content, f.placement, f.locked, f.fsPath = e.FlowID, e.UserID, e.Content, e.Placement, e.Locked, e.FSPath
+		wholeGraph()
 	case FlowDetailsChanged:
 		set(&c.Name, e.Name)
 		set(&c.Description, e.Description)
@@ -357,6 +471,19 @@ func (f *Flow) Apply(e Event) {
 		set(&c.Gradient, e.Gradient)
 	case FlowDataChanged:
 		c.Data = e.Data
+		wholeGraph()
+	case FlowGraphPatched:
+		if e.BaseRevision != f.graphRev && f.fault == nil {
+			f.fault = fmt.Errorf("flow %s: the patch at revision %d is of the graph of revision %d, the graph is of revision %d",
+				f.id, revision, e.BaseRevision, f.graphRev)
+		}
+		if e.graph != nil {
+			c.Data, f.pending = e.graph, nil
+		} else {
+			f.pending = append(f.pending, e.Patch)
+		}
+		f.graphRev = revision
+		f.patches++
 	case FlowSettingsChanged:
 		set(&c.EndpointName, e.EndpointName)
 		setB(&c.Webhook, e.Webhook)
@@ -389,6 +516,7 @@ func (f *Flow) Apply(e Event) {
 		f.online = 0
 	case FlowRolledBack:
 		f.content = e.Content
+		wholeGraph()
 	}
 }
 
@@ -430,19 +558,31 @@ type flowSnapshot struct {
 	Online    int64            `json:"online"`
 	Applied   uint64           `json:"applied"`
 	UpdatedAt time.Time        `json:"updated_at"`
+	GraphRev  uint64           `json:"graph_rev"`
+	Patches   int              `json:"patches"`
 }
 
 // SnapshotVersion implements Snapshotter.
-func (f *Flow) SnapshotVersion() int { return 1 }
+func (f *Flow) SnapshotVersion() int { return 2 }
 
-// SnapshotEvery asks for a snapshot every 4 events: a flow's events carry
-// whole graphs (hundreds of KiB), so folding many of them costs more than
-// writing a snapshot now and then.
-func (f *Flow) SnapshotEvery() uint64 { return 4 }
+// SnapshotEvery asks for a snapshot every 4 events, or every 16 once the
+// graph is big (MinPatchedGraphSize). A snapshot holds the whole graph: for
+// a small one that is cheap, and spares folding whole graphs; a big one's
+// edits are small patches (applied in one pass on load), and a snapshot
+// of it per 4 edits cost a quarter of a whole graph per edit.
+func (f *Flow) SnapshotEvery() uint64 {
+	if len(f.content.Data) >= MinPatchedGraphSize {
+		return 16
+	}
+	return 4
+}
 
 // Snapshot implements Snapshotter.
 func (f *Flow) Snapshot() ([]byte, error) {
-	return json.Marshal(flowSnapshot{ID: f.id, UserID: f.userID, Content: f.content, Placement: f.placement,
+	if err := f.Fault(); err != nil {
+		return nil, err
+	}
+	return json.Marshal(flowSnapshot{GraphRev: f.graphRev, Patches: f.patches, ID: f.id, UserID: f.userID, Content: f.content, Placement: f.placement,
 		Locked: f.locked, Deleted: f.deleted, FSPath: f.fsPath, Versions: f.versions, Online: f.online,
 		Applied: f.applied, UpdatedAt: f.updatedAt})
 }
@@ -456,6 +596,7 @@ func (f *Flow) Restore(state []byte) error {
 	f.id, f.userID, f.content, f.placement = s.ID, s.UserID, s.Content, s.Placement
 	f.locked, f.deleted, f.fsPath, f.versions = s.Locked, s.Deleted, s.FSPath, s.Versions
 	f.online, f.applied, f.updatedAt = s.Online, s.Applied, s.UpdatedAt
+	f.graphRev, f.patches, f.pending, f.fault = s.GraphRev, s.Patches, nil, nil
 	return nil
 }
 

@@ -67,6 +67,25 @@ type FlowDataChanged struct {
 	Data   json.RawMessage `json:"data"`
 }
 
+// FlowGraphPatched records a new graph as a change of the graph before it:
+// Patch is an RFC 6902 JSON Patch (see package graphpatch) of the graph
+// the flow's event at revision BaseRevision left, which is the last event
+// before this one that set the graph (FlowCreated, FlowDataChanged,
+// FlowRolledBack or another FlowGraphPatched). A fold that reaches it with
+// another graph revision reports the stream broken rather than guess.
+// Flow.Edit records it for big graphs only, and records the whole graph
+// (FlowDataChanged) every FullGraphEvery graph edits, so that no fold has
+// to apply more than that many patches in a row (see Flow.graphEvent).
+type FlowGraphPatched struct {
+	FlowID       uuid.UUID       `json:"flow_id"`
+	BaseRevision uint64          `json:"base_revision"`
+	Patch        json.RawMessage `json:"patch"`
+	// graph is the graph the patch gives, known to the editor that
+	// computed it (graphpatch.Diff checked it): applying the event it
+	// records spares applying the patch. Never stored.
+	graph json.RawMessage
+}
+
 // FlowSettingsChanged records new settings; absent fields did not change.
 type FlowSettingsChanged struct {
 	FlowID       uuid.UUID `json:"flow_id"`
@@ -154,6 +173,7 @@ type FlowRolledBack struct {
 func (FlowCreated) EventType() string          { return "flow.created" }
 func (FlowDetailsChanged) EventType() string   { return "flow.details_changed" }
 func (FlowDataChanged) EventType() string      { return "flow.data_changed" }
+func (FlowGraphPatched) EventType() string     { return "flow.graph_patched" }
 func (FlowSettingsChanged) EventType() string  { return "flow.settings_changed" }
 func (FlowTagsChanged) EventType() string      { return "flow.tags_changed" }
 func (FlowAccessChanged) EventType() string    { return "flow.access_changed" }
@@ -171,5 +191,5 @@ func (FlowRolledBack) EventType() string       { return "flow.rolled_back" }
 func FlowEvents() []Schema {
 	return V1(FlowCreated{}, FlowDetailsChanged{}, FlowDataChanged{}, FlowSettingsChanged{}, FlowTagsChanged{},
 		FlowAccessChanged{}, FlowMCPChanged{}, FlowMoved{}, FlowLockChanged{}, FlowDeleted{}, FlowRestored{},
-		FlowVersionCreated{}, FlowVersionPublished{}, FlowTakenOffline{}, FlowRolledBack{})
+		FlowVersionCreated{}, FlowVersionPublished{}, FlowTakenOffline{}, FlowRolledBack{}, FlowGraphPatched{})
 }

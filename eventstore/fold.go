@@ -22,7 +22,9 @@ type Folded interface {
 // event. The one rule for an event of a type reg does not know: it is
 // reported — Fold stops with its *UnknownEventTypeError, with what it
 // folded before — and never skipped, as a state folded without it could
-// be wrong.
+// be wrong. Likewise an aggregate that can tell its folded state is wrong
+// (Fault, as a flow whose graph patches do not apply) makes Fold stop with
+// that error.
 func Fold(reg *Registry, agg Folded, recs []RecordedEvent, keep func(RecordedEvent) bool,
 	each func(RecordedEvent, domain.Event)) (int, error) {
 	n := 0
@@ -43,6 +45,11 @@ func Fold(reg *Registry, agg Folded, recs []RecordedEvent, keep func(RecordedEve
 			each(rec, e)
 		}
 		n++
+	}
+	if f, ok := agg.(interface{ Fault() error }); ok {
+		if err := f.Fault(); err != nil {
+			return n, err
+		}
 	}
 	return n, nil
 }

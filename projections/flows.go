@@ -54,6 +54,12 @@ func Flows() *Projection {
 		cols["updated_at"], cols["m_uid"], cols["version"] = rec.Metadata.OccurredAt, rec.Metadata.ActorUserID, int64(rec.StreamVersion)
 		tx.Update("flows", "id", id, cols)
 	}
+	// sqlTouch is touch for changes that need SQL (patches, counters,
+	// copies); the rows merged before it are written first.
+	sqlTouch := func(tx *Tx, rec eventstore.RecordedEvent, id uuid.UUID, set string, args ...any) {
+		tx.Queue(`UPDATE flows SET `+set+`updated_at = $2, m_uid = $3, version = $4 WHERE id = $1`,
+			append([]any{id, rec.Metadata.OccurredAt, rec.Metadata.ActorUserID, int64(rec.StreamVersion)}, args...)...)
+	}
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowCreated) error {
 		pl := e.Placement
 		tx.Insert("flows", "id", e.FlowID, contentRow(e.Content, map[string]any{
@@ -71,6 +77,18 @@ func Flows() *Projection {
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowDataChanged) error {
 		touch(tx, rec, e.FlowID, map[string]any{"data": nullJSON(e.Data)})
+		return nil
+	})
+	// A patched graph is the row's graph with the patch applied by
+	// flow_graph_patch (migration 00033) in the UPDATE itself, on jsonb's
+	// binary form: the graph is neither read out nor parsed from text again,
+	// and the statement is queued like every other. The row is written
+	// whole once, as any change of a jsonb column is. The log's folds apply
+	// the same patches in Go (graphpatch); app's TestFlowGraphPatches
+	// compares the row with them at every edit of a long chain, and its
+	// rebuild with the rows built live.
+	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowGraphPatched) error {
+		sqlTouch(tx, rec, e.FlowID, `data = flow_graph_patch(data, $5), `, e.Patch)
 		return nil
 	})
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowSettingsChanged) error {
@@ -111,11 +129,6 @@ func Flows() *Projection {
 		touch(tx, rec, e.FlowID, map[string]any{"is_deleted": false})
 		return nil
 	})
-	// sqlTouch is touch for changes that need SQL (counters, copies).
-	sqlTouch := func(tx *Tx, rec eventstore.RecordedEvent, id uuid.UUID, set string, args ...any) {
-		tx.Queue(`UPDATE flows SET `+set+`updated_at = $2, m_uid = $3, version = $4 WHERE id = $1`,
-			append([]any{id, rec.Metadata.OccurredAt, rec.Metadata.ActorUserID, int64(rec.StreamVersion)}, args...)...)
-	}
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.FlowVersionCreated) error {
 		tx.Queue(`INSERT INTO flow_versions (flow_id, version_id, version, note, user_id, tenant_id, business_id, is_self,
     c_uid, create_at, revision, `+contentColumns+`)

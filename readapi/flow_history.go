@@ -29,6 +29,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/auth"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/graphpatch"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
@@ -164,7 +165,7 @@ func (h *flowLog) readStream(ctx context.Context, id uuid.UUID, caller auth.Prin
 		return nil, nil, domain.NotFoundf("Flow not found")
 	}
 	events = make([]loggedEvent, 0, len(recs))
-	now = domain.LoadFlow(id)
+	now = domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
 	if _, err := eventstore.Fold(h.reg, now, recs, nil, func(rec eventstore.RecordedEvent, e domain.Event) {
 		events = append(events, loggedEvent{rec: rec, event: e})
 	}); err != nil {
@@ -194,7 +195,7 @@ type foldedFlow struct {
 // fold folds the longest prefix of events that keep accepts into flow id
 // (eventstore.Fold: an event of an unknown type stops it with an error).
 func fold(reg *eventstore.Registry, id uuid.UUID, events []loggedEvent, keep func(eventstore.RecordedEvent) bool) (foldedFlow, error) {
-	out := foldedFlow{flow: domain.LoadFlow(id)}
+	out := foldedFlow{flow: domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})}
 	recs := make([]eventstore.RecordedEvent, len(events))
 	for i, e := range events {
 		recs[i] = e.rec
@@ -338,7 +339,7 @@ func (h *flowLog) history(c *gin.Context) {
 	// Describe every event against the state before it (a move names the
 	// placement fields it changed, a rollback the version's string).
 	items := make([]FlowHistoryItem, len(events))
-	f := domain.LoadFlow(id)
+	f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
 	for i, e := range events {
 		change, fields := describe(f, e)
 		f.Apply(e.event) // every event is known: readStream folded them all
@@ -400,7 +401,7 @@ func describe(f *domain.Flow, e loggedEvent) (change string, fields []string) {
 	case domain.FlowDetailsChanged:
 		return "renamed/described", named("name", ev.Name, "description", ev.Description, "flow_skill", ev.FlowSkill,
 			"icon", ev.Icon, "icon_bg_color", ev.IconBgColor, "gradient", ev.Gradient)
-	case domain.FlowDataChanged:
+	case domain.FlowDataChanged, domain.FlowGraphPatched:
 		return "graph edited", []string{"data"}
 	case domain.FlowSettingsChanged:
 		return "settings changed", named("endpoint_name", ev.EndpointName, "webhook", ev.Webhook, "is_component", ev.IsComponent,
@@ -481,7 +482,7 @@ func (h *flowLog) diff(c *gin.Context) {
 	// as shown to them: a changed secret is no change.
 	secrets := secretsFor(c.Request.Context())
 	contents := map[int64]domain.FlowContent{}
-	f := domain.LoadFlow(id)
+	f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
 	recs := make([]eventstore.RecordedEvent, len(events))
 	for i, e := range events {
 		recs[i] = e.rec

@@ -18,6 +18,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/engine"
 	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/graphpatch"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
@@ -354,7 +355,7 @@ func (s *Service) flow(ctx context.Context, id uuid.UUID) (*flowEntry, error) {
 			return e, nil
 		}
 	}
-	f := domain.LoadFlow(id)
+	f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
 	if err := s.opts.Messages.Repo.Load(ctx, f); err != nil {
 		return nil, err
 	}
