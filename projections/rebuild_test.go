@@ -21,11 +21,7 @@ import (
 // rows renders a table row by row, in primary-key order.
 func rows(t *testing.T, e *env, table string) []string {
 	t.Helper()
-	r, err := e.pool.Query(testCtx(t), fmt.Sprintf("SELECT x::text FROM %s x ORDER BY id", pgx.Identifier{table}.Sanitize()))
-	require.NoError(t, err)
-	out, err := pgx.CollectRows(r, pgx.RowTo[string])
-	require.NoError(t, err)
-	return out
+	return query(t, e, fmt.Sprintf("SELECT x::text FROM %s x ORDER BY id", pgx.Identifier{table}.Sanitize()))
 }
 
 // history writes a mix of opens, increments, renames and removals.
@@ -230,9 +226,5 @@ func TestRebuild_FailingHandlerFailsTheRebuild(t *testing.T) {
 
 func liveNames(t *testing.T, e *env) []string {
 	t.Helper()
-	r, err := e.pool.Query(testCtx(t), `SELECT name FROM tally_names ORDER BY name`)
-	require.NoError(t, err)
-	out, err := pgx.CollectRows(r, pgx.RowTo[string])
-	require.NoError(t, err)
-	return out
+	return query(t, e, `SELECT name FROM tally_names ORDER BY name`)
 }

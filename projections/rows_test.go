@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -79,16 +80,12 @@ func TestRows_MergedWritesEqualStatementByStatement(t *testing.T) {
 	assert.Equal(t, want, query(t, e, `SELECT x::text FROM (SELECT `+cols+` FROM tallies) x ORDER BY id`))
 }
 
+// query returns the rows of sql, one text column each.
 func query(t *testing.T, e *env, sql string) []string {
 	t.Helper()
 	r, err := e.pool.Query(testCtx(t), sql)
 	require.NoError(t, err)
-	var out []string
-	for r.Next() {
-		var s string
-		require.NoError(t, r.Scan(&s))
-		out = append(out, s)
-	}
-	require.NoError(t, r.Err())
+	out, err := pgx.CollectRows(r, pgx.RowTo[string])
+	require.NoError(t, err)
 	return out
 }
