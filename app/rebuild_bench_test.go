@@ -46,7 +46,11 @@ func BenchmarkRebuild(b *testing.B) {
 	require.NoError(b, d.Write(ctx, commands.NewRepository(a.Deps().Store, a.Deps().Registry), nil))
 	seeded := time.Since(start)
 	pool := a.Pool()
+	// The seeding's dirty pages are written out before the clock starts:
+	// the rebuild is timed, not the write-back of the log it reads.
 	_, err = pool.Exec(ctx, `VACUUM ANALYZE events`)
+	require.NoError(b, err)
+	_, err = pool.Exec(ctx, `CHECKPOINT`)
 	require.NoError(b, err)
 	rt := a.Runtime()
 
