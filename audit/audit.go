@@ -12,7 +12,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/commands"
-	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/graphpatch"
 	"github.com/skillflaw/skillflaw-go/projections"
@@ -209,7 +208,7 @@ ORDER BY stream_id`, tenant)
 		if err != nil {
 			continue
 		}
-		f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
+		f := graphpatch.LoadFlow(id)
 		n, err := r.fold(ctx, f, s, at)
 		if err != nil {
 			return nil, err

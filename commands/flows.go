@@ -598,7 +598,7 @@ func batchItemError(i int, err error) error {
 // LoadOwnFlow loads flow id for caller: the owner (or a superuser) may
 // touch it; for anyone else it does not exist.
 func LoadOwnFlow(ctx context.Context, repo *Repository, caller auth.Principal, id uuid.UUID) (*domain.Flow, error) {
-	f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
+	f := graphpatch.LoadFlow(id)
 	if err := repo.Load(ctx, f); err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
 			return nil, domain.NotFoundf(msgFlowNotFound)
@@ -822,7 +822,7 @@ func (h *Flows) TakeOffline(ctx context.Context, cmd FlowRef) (FlowWritten, erro
 // draft as it stood then (a version's content when revision is the
 // version's).
 func FlowContentAt(ctx context.Context, repo *Repository, id uuid.UUID, revision uint64) (domain.FlowContent, error) {
-	f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
+	f := graphpatch.LoadFlow(id)
 	if err := repo.LoadUntil(ctx, f, revision); err != nil {
 		return domain.FlowContent{}, err
 	}

@@ -73,7 +73,7 @@ func (m *Messages) Flow(ctx context.Context, id uuid.UUID) (MonitoredFlow, error
 			return kept.flow, nil
 		}
 	}
-	f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
+	f := graphpatch.LoadFlow(id)
 	if err := m.Repo.Load(ctx, f); err != nil {
 		if errors.Is(err, domain.ErrNotFound) {
 			return MonitoredFlow{}, domain.NotFoundf("Flow not found")

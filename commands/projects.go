@@ -296,7 +296,7 @@ func (h *ProjectsHandler) moveFlows(ctx context.Context, caller auth.Principal, 
 			continue
 		}
 		seen[id] = true
-		f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
+		f := graphpatch.LoadFlow(id)
 		if err := h.Repo.Load(ctx, f); errors.Is(err, domain.ErrNotFound) {
 			continue
 		} else if err != nil {

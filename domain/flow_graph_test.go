@@ -131,7 +131,7 @@ func (s *fgStore) save(t *testing.T, f *domain.Flow) {
 // asOf folds the first n events into a fresh flow.
 func (s *fgStore) asOf(t *testing.T, id uuid.UUID, n int) (*domain.Flow, error) {
 	t.Helper()
-	f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
+	f := graphpatch.LoadFlow(id)
 	_, err := eventstore.Fold(s.reg, f, s.recs[:n], nil, nil)
 	return f, err
 }
@@ -214,7 +214,7 @@ func TestFlow_GraphEditsAsPatches(t *testing.T) {
 	require.NoError(t, err)
 	state, err := at.Snapshot()
 	require.NoError(t, err)
-	restored := domain.LoadFlow(f.ID()).WithGraphPatcher(graphpatch.Patcher{})
+	restored := graphpatch.LoadFlow(f.ID())
 	require.NoError(t, restored.Restore(state))
 	_, err = eventstore.Fold(store.reg, restored, store.recs[mid:], nil, nil)
 	require.NoError(t, err)
@@ -250,12 +250,12 @@ func TestFlow_GraphPatchOfAnotherBaseIsAFault(t *testing.T) {
 	require.NoError(t, err)
 
 	lost := slices.Delete(slices.Clone(store.recs), 2, 3)
-	_, err = eventstore.Fold(store.reg, domain.LoadFlow(f.ID()).WithGraphPatcher(graphpatch.Patcher{}), lost, nil, nil)
+	_, err = eventstore.Fold(store.reg, graphpatch.LoadFlow(f.ID()), lost, nil, nil)
 	require.ErrorContains(t, err, "the patch at revision 2 is of the graph of revision 2, the graph is of revision 1")
 
 	bad := slices.Clone(store.recs)
 	bad[3].Data = json.RawMessage(`{"flow_id":"` + f.ID().String() + `","base_revision":2,"patch":[{"op":"replace","path":"/nope/0","value":1}]}`)
-	_, err = eventstore.Fold(store.reg, domain.LoadFlow(f.ID()).WithGraphPatcher(graphpatch.Patcher{}), bad, nil, nil)
+	_, err = eventstore.Fold(store.reg, graphpatch.LoadFlow(f.ID()), bad, nil, nil)
 	require.ErrorContains(t, err, "graph at revision 3")
 }
 

@@ -16,7 +16,7 @@
 // All three libraries are pure computations (no I/O, no clock, no
 // randomness). Package domain, which depends on nothing, declares what it
 // needs (domain.GraphPatcher); Patcher is that, and the code that loads or
-// folds flows hands it over (domain.LoadFlow(id).WithGraphPatcher).
+// folds flows hands it over (LoadFlow).
 package graphpatch
 
 import (
@@ -27,7 +27,10 @@ import (
 	"slices"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
+	"github.com/google/uuid"
 	"github.com/wI2L/jsondiff"
+
+	"github.com/skillflaw/skillflaw-go/domain"
 )
 
 // ErrNotExact is Diff's answer when the patch it computed does not give
@@ -115,6 +118,11 @@ func (Patcher) Diff(from, to []byte) (json.RawMessage, error) { return Diff(from
 func (Patcher) Apply(doc []byte, patches ...json.RawMessage) (json.RawMessage, error) {
 	return Apply(doc, patches...)
 }
+
+// LoadFlow returns an empty flow to fold the stream of id into, with the
+// Patcher to fold and record its graph patches: every load of a flow goes
+// through here (domain.LoadFlow alone cannot fold a patched graph).
+func LoadFlow(id uuid.UUID) *domain.Flow { return domain.LoadFlow(id).WithGraphPatcher(Patcher{}) }
 
 // Ops is the number of operations of patch (0 if it is not an array).
 func Ops(patch json.RawMessage) int {

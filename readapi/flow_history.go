@@ -165,7 +165,7 @@ func (h *flowLog) readStream(ctx context.Context, id uuid.UUID, caller auth.Prin
 		return nil, nil, domain.NotFoundf("Flow not found")
 	}
 	events = make([]loggedEvent, 0, len(recs))
-	now = domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
+	now = graphpatch.LoadFlow(id)
 	if _, err := eventstore.Fold(h.reg, now, recs, nil, func(rec eventstore.RecordedEvent, e domain.Event) {
 		events = append(events, loggedEvent{rec: rec, event: e})
 	}); err != nil {
@@ -195,7 +195,7 @@ type foldedFlow struct {
 // fold folds the longest prefix of events that keep accepts into flow id
 // (eventstore.Fold: an event of an unknown type stops it with an error).
 func fold(reg *eventstore.Registry, id uuid.UUID, events []loggedEvent, keep func(eventstore.RecordedEvent) bool) (foldedFlow, error) {
-	out := foldedFlow{flow: domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})}
+	out := foldedFlow{flow: graphpatch.LoadFlow(id)}
 	recs := make([]eventstore.RecordedEvent, len(events))
 	for i, e := range events {
 		recs[i] = e.rec
@@ -339,7 +339,7 @@ func (h *flowLog) history(c *gin.Context) {
 	// Describe every event against the state before it (a move names the
 	// placement fields it changed, a rollback the version's string).
 	items := make([]FlowHistoryItem, len(events))
-	f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
+	f := graphpatch.LoadFlow(id)
 	for i, e := range events {
 		change, fields := describe(f, e)
 		f.Apply(e.event) // every event is known: readStream folded them all
@@ -482,7 +482,7 @@ func (h *flowLog) diff(c *gin.Context) {
 	// as shown to them: a changed secret is no change.
 	secrets := secretsFor(c.Request.Context())
 	contents := map[int64]domain.FlowContent{}
-	f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
+	f := graphpatch.LoadFlow(id)
 	recs := make([]eventstore.RecordedEvent, len(events))
 	for i, e := range events {
 		recs[i] = e.rec

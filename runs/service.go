@@ -355,7 +355,7 @@ func (s *Service) flow(ctx context.Context, id uuid.UUID) (*flowEntry, error) {
 			return e, nil
 		}
 	}
-	f := domain.LoadFlow(id).WithGraphPatcher(graphpatch.Patcher{})
+	f := graphpatch.LoadFlow(id)
 	if err := s.opts.Messages.Repo.Load(ctx, f); err != nil {
 		return nil, err
 	}
