@@ -65,11 +65,11 @@ type MonitoredFlow struct {
 // answered as kept: the same fold, for one read of nothing.
 func (m *Messages) Flow(ctx context.Context, id uuid.UUID) (MonitoredFlow, error) {
 	if kept, ok := m.Flows.get(id); ok {
-		newer, err := m.Store.ReadStream(ctx, domain.FlowStream(id), kept.rev+1, eventstore.MaxRevision)
+		same, err := m.Repo.Unchanged(ctx, domain.FlowStream(id), kept.rev)
 		if err != nil {
-			return MonitoredFlow{}, fmt.Errorf("load %s: %w", domain.FlowStream(id), err)
+			return MonitoredFlow{}, err
 		}
-		if len(newer) == 0 {
+		if same {
 			return kept.flow, nil
 		}
 	}

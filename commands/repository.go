@@ -62,6 +62,17 @@ func (r *Repository) Wait() {
 	}
 }
 
+// Unchanged reports whether stream has no event past revision rev: an
+// aggregate a process kept as folded up to rev is then still current (one
+// short read, usually of nothing, instead of a fold).
+func (r *Repository) Unchanged(ctx context.Context, stream string, rev uint64) (bool, error) {
+	newer, err := r.store.ReadStream(ctx, stream, rev+1, eventstore.MaxRevision)
+	if err != nil {
+		return false, fmt.Errorf("load %s: %w", stream, err)
+	}
+	return len(newer) == 0, nil
+}
+
 // WithSnapshots makes the repository keep a snapshot of every
 // domain.Snapshotter aggregate each time its stream crosses a multiple of
 // every events, and start loads from the latest one.

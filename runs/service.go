@@ -347,11 +347,11 @@ func (s *Service) flow(ctx context.Context, id uuid.UUID) (*flowEntry, error) {
 	e := s.flows[id]
 	s.mu.Unlock()
 	if e != nil {
-		newer, err := s.store.ReadStream(ctx, domain.FlowStream(id), e.rev+1, eventstore.MaxRevision)
+		same, err := s.opts.Messages.Repo.Unchanged(ctx, domain.FlowStream(id), e.rev)
 		if err != nil {
 			return nil, err
 		}
-		if len(newer) == 0 {
+		if same {
 			return e, nil
 		}
 	}
