@@ -87,9 +87,9 @@ type Flow struct {
 // The domain only declares it, and so depends on nothing: a flow without
 // one records whole graphs, and a fold of a patch without one is a Fault.
 type GraphPatcher interface {
-	// Diff returns the patch that turns from into to, checked: applying it
-	// to from gives to.
-	Diff(from, to []byte) (json.RawMessage, error)
+	// Diff returns the patch that turns from into to, checked (applying it
+	// to from gives to), and its number of operations.
+	Diff(from, to []byte) (patch json.RawMessage, ops int, err error)
 	// Apply applies patches, in order, to doc.
 	Apply(doc []byte, patches ...json.RawMessage) (json.RawMessage, error)
 }
@@ -197,8 +197,8 @@ func (f *Flow) graph() {
 func (f *Flow) graphEvent(data json.RawMessage) Event {
 	cur := f.content.Data
 	if len(data) >= MinPatchedGraphSize && len(cur) > 0 && f.fault == nil && f.patcher != nil {
-		if patch, err := f.patcher.Diff(cur, data); err == nil {
-			switch n := patchOps(patch); {
+		if patch, n, err := f.patcher.Diff(cur, data); err == nil {
+			switch {
 			case n == 0:
 				return nil
 			case f.patches+1 < FullGraphEvery && len(patch)*MaxPatchFraction <= len(data) && n <= MaxPatchOps:
@@ -211,15 +211,6 @@ func (f *Flow) graphEvent(data json.RawMessage) Event {
 		return nil
 	}
 	return FlowDataChanged{FlowID: f.id, Data: data}
-}
-
-// patchOps is the number of operations of an RFC 6902 patch.
-func patchOps(patch json.RawMessage) int {
-	var ops []json.RawMessage
-	if json.Unmarshal(patch, &ops) != nil {
-		return MaxPatchOps + 1
-	}
-	return len(ops)
 }
 
 // Exists tells whether the stream held a flow.

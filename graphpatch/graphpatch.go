@@ -40,33 +40,39 @@ var ErrNotExact = errors.New("graphpatch: the patch does not reproduce the targe
 // Diff returns the RFC 6902 patch (a JSON array of operations) that turns
 // document from into document to: empty ("[]") when they are Equal.
 func Diff(from, to []byte) (json.RawMessage, error) {
+	patch, _, err := diff(from, to)
+	return patch, err
+}
+
+// diff is Diff, also returning the patch's number of operations.
+func diff(from, to []byte) (json.RawMessage, int, error) {
 	var src, tgt any
 	if err := unmarshalNumbers(from, &src); err != nil {
-		return nil, fmt.Errorf("graphpatch: diff: from: %w", err)
+		return nil, 0, fmt.Errorf("graphpatch: diff: from: %w", err)
 	}
 	if err := unmarshalNumbers(to, &tgt); err != nil {
-		return nil, fmt.Errorf("graphpatch: diff: to: %w", err)
+		return nil, 0, fmt.Errorf("graphpatch: diff: to: %w", err)
 	}
 	p, err := jsondiff.CompareWithoutMarshal(src, tgt)
 	if err != nil {
-		return nil, fmt.Errorf("graphpatch: diff: %w", err)
+		return nil, 0, fmt.Errorf("graphpatch: diff: %w", err)
 	}
 	if p == nil {
 		p = jsondiff.Patch{}
 	}
 	raw, err := json.Marshal(p)
 	if err != nil {
-		return nil, fmt.Errorf("graphpatch: diff: %w", err)
+		return nil, 0, fmt.Errorf("graphpatch: diff: %w", err)
 	}
 	got, err := Apply(from, raw)
 	if err != nil {
-		return nil, fmt.Errorf("graphpatch: diff: %w", err)
+		return nil, 0, fmt.Errorf("graphpatch: diff: %w", err)
 	}
 	var back any
 	if err := unmarshalNumbers(got, &back); err != nil || !equalValues(back, tgt) {
-		return nil, ErrNotExact
+		return nil, 0, ErrNotExact
 	}
-	return raw, nil
+	return raw, len(p), nil
 }
 
 // Apply applies patches, in order, to doc and returns the new document.
@@ -111,8 +117,8 @@ func Apply(doc []byte, patches ...json.RawMessage) (json.RawMessage, error) {
 // Patcher is Diff and Apply as a domain.GraphPatcher. It holds nothing.
 type Patcher struct{}
 
-// Diff is the package's Diff.
-func (Patcher) Diff(from, to []byte) (json.RawMessage, error) { return Diff(from, to) }
+// Diff is the package's Diff, with the patch's number of operations.
+func (Patcher) Diff(from, to []byte) (json.RawMessage, int, error) { return diff(from, to) }
 
 // Apply is the package's Apply.
 func (Patcher) Apply(doc []byte, patches ...json.RawMessage) (json.RawMessage, error) {
