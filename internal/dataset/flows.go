@@ -4,6 +4,7 @@ package dataset
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -49,15 +50,10 @@ func (f Flows) Write(ctx context.Context, repo *commands.Repository, progress fu
 	if f.PerAppend <= 0 {
 		f.PerAppend = 500
 	}
-	rng := rand.New(rand.NewPCG(f.Seed, f.Seed^0x5eed))
-	newID := func() uuid.UUID {
-		var id uuid.UUID
-		for i := range id {
-			id[i] = byte(rng.Uint32())
-		}
-		id[6], id[8] = id[6]&0x0f|0x40, id[8]&0x3f|0x80 // version 4, RFC 4122 variant
-		return id
-	}
+	var seed [32]byte
+	binary.LittleEndian.PutUint64(seed[:], f.Seed)
+	rng := rand.NewChaCha8(seed) // an io.Reader: reproducible ids
+	newID := func() uuid.UUID { return uuid.Must(uuid.NewRandomFromReader(rng)) }
 	tenant := f.Tenant
 	if tenant == uuid.Nil {
 		tenant = newID()
