@@ -17,6 +17,12 @@ require (
 )
 
 require (
+	github.com/kurrent-io/KurrentDB-Client-Go v1.4.2
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20251202230838-ff82c1b0f217 // indirect
+	google.golang.org/grpc v1.79.3 // indirect
+)
+
+require (
 	github.com/google/jsonschema-go v0.4.3 // indirect
 	github.com/modelcontextprotocol/go-sdk v1.8.0
 	github.com/segmentio/asm v1.2.0 // indirect

@@ -53,6 +53,23 @@ func (e *UnknownEventTypeError) Error() string {
 	return fmt.Sprintf("unknown event type %q at position %s", e.Type, e.Position)
 }
 
+// ErrStreamDeleted reports an append to, or a read of, a stream that was
+// deleted for good in the store (KurrentDB: tombstoned; SkillFlaw never
+// deletes streams itself, so only an operator can cause it). It matches
+// domain.ErrConflict: the request conflicts with the state of its target
+// and no retry can succeed, which is what a 409 tells the client. It is
+// not ErrNotFound, because the aggregate's read models may still show it,
+// nor a WrongExpectedVersionError, because callers retry those on a fresh
+// load.
+var ErrStreamDeleted = fmt.Errorf("stream deleted: %w", domain.ErrConflict)
+
+// ErrNotLeader reports a write (or a read that needs the leader) sent to a
+// node of a cluster that is not its leader. It is transient: the KurrentDB
+// client reconnects to the leader it was told about, so the same call
+// retried a moment later normally succeeds. It matches no domain error
+// kind (the HTTP layer answers 500); callers that can retry should.
+var ErrNotLeader = errors.New("event store node is not the leader")
+
 // ErrInvalidAppend is returned for appends the store refuses before trying:
 // no events, an empty or reserved stream name, a zero event id.
 var ErrInvalidAppend = errors.New("invalid append")
