@@ -48,7 +48,18 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		}
 		mapped, known := appendError(s.names, stream, expected, err)
 		var wrong *eventstore.WrongExpectedVersionError
-		if !known && errors.As(mapped, &wrong) {
+		if !errors.As(mapped, &wrong) {
+			return eventstore.AppendResult{}, mapped
+		}
+		// The server is idempotent for such retries itself; this check
+		// (one read, on conflicts only) keeps the port's promise should it
+		// answer a retry with a conflict instead.
+		if results, ok, rerr := s.retried(ctx, []eventstore.StreamAppend{{Stream: stream, Expected: expected, Events: events}}); rerr != nil {
+			return eventstore.AppendResult{}, errors.Join(mapped, rerr)
+		} else if ok {
+			return results[0], nil
+		}
+		if !known {
 			// The error did not say the current revision; ask. It may
 			// have moved on since, which is still a true answer of
 			// "what the stream is at".
@@ -188,7 +199,7 @@ func (s *Store) retried(ctx context.Context, appends []eventstore.StreamAppend) 
 		switch r, exact := a.Expected.Revision(); {
 		case a.Expected.IsNoStream():
 			first = 0
-		case exact:
+		case exact && r < eventstore.MaxRevision-uint64(len(a.Events)):
 			first = r + 1
 		default:
 			return nil, false, nil

@@ -367,15 +367,21 @@ func classify(n names, stream string, expected eventstore.ExpectedVersion, code 
 // does not exist (or was soft-deleted), which the port reads as empty.
 func readError(what string, err error) (mapped error, notFound bool) {
 	var ke *kdb.Error
-	if errors.As(err, &ke) {
-		switch ke.Code() {
-		case kdb.ErrorCodeResourceNotFound:
-			return nil, true
-		case kdb.ErrorCodeStreamDeleted, kdb.ErrorCodeStreamTombstoned:
-			return fmt.Errorf("%w: %s", eventstore.ErrStreamDeleted, what), false
-		case kdb.ErrorCodeNotLeader:
-			return fmt.Errorf("%w (read %s)", eventstore.ErrNotLeader, what), false
-		}
+	if !errors.As(err, &ke) {
+		return fmt.Errorf("kurrentdb: read %s: %w", what, err), false
 	}
-	return fmt.Errorf("kurrentdb: read %s: %w", what, err), false
+	return classifyRead(what, ke.Code(), err)
+}
+
+// classifyRead is readError over the code of a *kurrentdb.Error.
+func classifyRead(what string, code kdb.ErrorCode, whole error) (error, bool) {
+	switch code {
+	case kdb.ErrorCodeResourceNotFound:
+		return nil, true
+	case kdb.ErrorCodeStreamDeleted, kdb.ErrorCodeStreamTombstoned:
+		return fmt.Errorf("%w: %s", eventstore.ErrStreamDeleted, what), false
+	case kdb.ErrorCodeNotLeader:
+		return fmt.Errorf("%w (read %s)", eventstore.ErrNotLeader, what), false
+	}
+	return fmt.Errorf("kurrentdb: read %s: %w", what, whole), false
 }
