@@ -79,11 +79,15 @@ func permanent(err error) bool {
 		return true
 	}
 	var ke *kdb.Error
-	if errors.As(err, &ke) {
-		switch ke.Code() {
-		case kdb.ErrorCodeAccessDenied, kdb.ErrorCodeUnauthenticated, kdb.ErrorCodeUnsupportedFeature, kdb.ErrorCodeParsing:
-			return true
-		}
+	return errors.As(err, &ke) && permanentCode(ke.Code())
+}
+
+// permanentCode reports the client's error codes that resubscribing
+// cannot cure.
+func permanentCode(code kdb.ErrorCode) bool {
+	switch code {
+	case kdb.ErrorCodeAccessDenied, kdb.ErrorCodeUnauthenticated, kdb.ErrorCodeUnsupportedFeature, kdb.ErrorCodeParsing:
+		return true
 	}
 	return false
 }

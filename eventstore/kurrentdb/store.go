@@ -74,16 +74,27 @@ func parseURL(raw string) (*kdb.Configuration, error) {
 	}
 	conf, err := kdb.ParseConnectionString(raw)
 	if err != nil {
-		msg := err.Error()
-		if strings.Contains(msg, raw) {
-			msg = strings.ReplaceAll(msg, raw, config.RedactURL(raw))
-		}
+		shown := redact(raw)
+		msg := strings.ReplaceAll(err.Error(), raw, shown)
 		if u := userinfo(raw); u != "" {
 			msg = strings.ReplaceAll(msg, u, "xxxxx")
 		}
-		return nil, fmt.Errorf("kurrentdb: connection string %s: %s", config.RedactURL(raw), msg)
+		return nil, fmt.Errorf("kurrentdb: connection string %s: %s", shown, msg)
 	}
 	return conf, nil
+}
+
+// redact is config.RedactURL, and for strings that do not parse as URLs
+// the string with its user:password part masked by hand.
+func redact(raw string) string {
+	if r := config.RedactURL(raw); r != "<unparsable URL>" {
+		return r
+	}
+	if u := userinfo(raw); u != "" {
+		user, _, _ := strings.Cut(u, ":")
+		return strings.Replace(raw, u+"@", user+":xxxxx@", 1)
+	}
+	return raw
 }
 
 // userinfo is the user:password part of a URL-like string, found by hand
@@ -124,12 +135,12 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	conf.Logger = clientLogger(opts.Logger)
 	client, err := kdb.NewClient(conf)
 	if err != nil {
-		return nil, fmt.Errorf("kurrentdb: %s: %w", config.RedactURL(url), err)
+		return nil, fmt.Errorf("kurrentdb: %s: %w", redact(url), err)
 	}
 	version, err := serverVersion(ctx, client)
 	if err != nil {
 		_ = client.Close()
-		return nil, fmt.Errorf("kurrentdb: connect to %s: %w", config.RedactURL(url), err)
+		return nil, fmt.Errorf("kurrentdb: connect to %s: %w", redact(url), err)
 	}
 	if !supportsMultiAppend(version) {
 		_ = client.Close()
@@ -138,7 +149,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 			found = "of unknown version (it has no server-features API, so it predates 21.10)"
 		}
 		return nil, fmt.Errorf("kurrentdb: server at %s is %s; the event store needs KurrentDB %d.%d or later (multi-stream append)",
-			config.RedactURL(url), found, minMajor, minMinor)
+			redact(url), found, minMajor, minMinor)
 	}
 	return &Store{
 		client:  client,
