@@ -7,7 +7,7 @@ export GOTOOLCHAIN := local
 BIN := bin/skillflaw
 GO_TEST_FLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: build run stop test vet bench migrate clean
+.PHONY: build run stop test test-kurrentdb vet bench migrate clean
 
 build:
 	go build -o $(BIN) ./cmd/skillflaw
@@ -29,6 +29,17 @@ vet:
 
 test: vet
 	scripts/with-pg fast go test $(GO_TEST_FLAGS) ./...
+
+# The KurrentDB adapter's conformance suite against a real server (25.1 or
+# later; it may be shared: every test writes under a fresh stream prefix).
+# For example: docker compose --profile kurrentdb up -d kurrentdb, then
+#   make test-kurrentdb SKILLFLAW_KURRENTDB_URL='kurrentdb://localhost:2113?tls=false'
+test-kurrentdb:
+	@if [ -z "$$SKILLFLAW_KURRENTDB_URL" ]; then \
+	  echo "test-kurrentdb: set SKILLFLAW_KURRENTDB_URL to a KurrentDB 25.1+ server, e.g. SKILLFLAW_KURRENTDB_URL='kurrentdb://localhost:2113?tls=false'" >&2; \
+	  exit 1; \
+	fi
+	SKILLFLAW_KURRENTDB_URL="$$SKILLFLAW_KURRENTDB_URL" go test -race -count=1 ./eventstore/kurrentdb/...
 
 bench:
 	scripts/with-pg durable scripts/bench

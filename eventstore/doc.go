@@ -5,6 +5,7 @@
 //
 // The log is the only truth of SkillFlaw: read models, flow versions and the
 // audit trail are folds over it. Adapters live in sub-packages (postgres;
-// memory, for tests; kurrentdb later) and all pass the conformance suite in
-// storetest.
+// memory, for tests; kurrentdb) and all pass the conformance suite in
+// storetest (kurrentdb without the cross-stream duplicate-id check, which
+// KurrentDB cannot give; see storetest.Options).
 package eventstore
