@@ -230,7 +230,7 @@ func (s *Store) locate(ctx context.Context, stream string, last uint64, events [
 			return eventstore.AppendResult{}, fmt.Errorf("kurrentdb: read back append to %s: %w", stream, err)
 		}
 		if sameIDs(got, events) {
-			return resultOf(got), nil
+			return s.withPositions(ctx, stream, got)
 		}
 	}
 	from, err := s.findEvent(ctx, stream, events[0].ID)
@@ -244,7 +244,78 @@ func (s *Store) locate(ctx context.Context, stream string, last uint64, events [
 	if !sameIDs(got, events) {
 		return eventstore.AppendResult{}, fmt.Errorf("kurrentdb: append to %s succeeded, but its events are not stored together from revision %d", stream, from)
 	}
+	return s.withPositions(ctx, stream, got)
+}
+
+// withPositions is resultOf(got), after filling in positions a stream read
+// did not carry (see unknownPosition) from $all.
+func (s *Store) withPositions(ctx context.Context, stream string, got []eventstore.RecordedEvent) (eventstore.AppendResult, error) {
+	missing := map[uuid.UUID]int{}
+	for i, e := range got {
+		if unknownPosition(e.Position) {
+			missing[e.ID] = i
+		}
+	}
+	if len(missing) > 0 {
+		found, err := s.positionsFromAll(ctx, s.names.full(stream), missing)
+		if err != nil {
+			return eventstore.AppendResult{}, fmt.Errorf("kurrentdb: positions of the append to %s: %w", stream, err)
+		}
+		for id, i := range missing {
+			got[i].Position = found[id]
+		}
+	}
 	return resultOf(got), nil
+}
+
+// maxPositionScan bounds positionsFromAll's search.
+const maxPositionScan = 100_000
+
+// positionsFromAll finds the positions of the events of stream full with
+// the given ids, just appended, by reading $all backwards from its end.
+func (s *Store) positionsFromAll(ctx context.Context, full string, ids map[uuid.UUID]int) (map[uuid.UUID]eventstore.Position, error) {
+	found := make(map[uuid.UUID]eventstore.Position, len(ids))
+	var cursor eventstore.Position
+	for scanned := 0; scanned < maxPositionScan; {
+		started := cursor
+		rs, err := s.client.ReadAll(ctx, kdb.ReadAllOptions{Direction: kdb.Backwards, From: allFromEnd(cursor)}, page)
+		if err != nil {
+			return nil, s.readFailed(ctx, "$all", err)
+		}
+		read := 0
+		for {
+			ev, err := rs.Recv()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				rs.Close()
+				return nil, s.readFailed(ctx, "$all", err)
+			}
+			r := ev.OriginalEvent()
+			if r == nil {
+				continue
+			}
+			read++
+			p := position(r.Position)
+			cursor = p
+			if !started.IsZero() && !p.Less(started) {
+				continue
+			}
+			if _, ok := ids[r.EventID]; ok && r.StreamID == full {
+				found[r.EventID] = p
+			}
+		}
+		rs.Close()
+		scanned += read
+		if len(found) == len(ids) {
+			return found, nil
+		}
+		if read < page {
+			break
+		}
+	}
+	return nil, fmt.Errorf("%d of %d events not found in the last %d events of $all", len(ids)-len(found), len(ids), maxPositionScan)
 }
 
 // findEvent returns the revision of the event with id in stream, searching

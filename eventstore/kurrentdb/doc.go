@@ -45,7 +45,9 @@
 // X-Event-Position and projections wait for exactly that position). So
 // every append reads its events back from the first new revision and
 // reports their positions; an idempotent retry reports the original ones.
-// That is one extra read per append.
+// That is one extra read per append. Should the server send a stream read
+// without positions (-1, "no position"), the append takes them from a
+// backwards read of $all instead (bounded to its last 100 000 events).
 //
 // AppendMulti uses AppendRecords on servers that have it (26.1 and later),
 // which keeps the order of the call in the log, and MultiStreamAppend on
@@ -91,6 +93,9 @@
 // are the server's answers the adapter relies on: the revision it reports
 // for an idempotent retry (the adapter searches the stream when the events
 // are not where that revision says), the text of its wrong-expected-version
-// message, idempotency of multi-stream appends, the order MultiStreamAppend
-// gives events of several streams, and the metadata form it stores.
+// message, whether stream reads carry each event's $all position (the
+// adapter falls back to $all for appends, but ReadStream reports what the
+// server sends), idempotency of multi-stream appends, the order
+// MultiStreamAppend gives events of several streams, and the metadata form
+// it stores.
 package kurrentdb

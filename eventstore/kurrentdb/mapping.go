@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,22 @@ func allFrom(p eventstore.Position) kdb.AllPosition {
 		return kdb.Start{}
 	}
 	return kdb.Position{Commit: p.Commit, Prepare: p.Prepare}
+}
+
+// allFromEnd is where a backwards read of $all starts: the end for the
+// zero Position, else p (included: the readers drop it).
+func allFromEnd(p eventstore.Position) kdb.AllPosition {
+	if p.IsZero() {
+		return kdb.End{}
+	}
+	return kdb.Position{Commit: p.Commit, Prepare: p.Prepare}
+}
+
+// unknownPosition reports a position that a read did not carry: the
+// server sends -1 for "no position", which the client reads as the largest
+// uint64. Appends then take their events' positions from $all.
+func unknownPosition(p eventstore.Position) bool {
+	return p.Commit == math.MaxUint64 || p.Prepare == math.MaxUint64
 }
 
 // position maps a client position to the port's (the same pair).

@@ -527,3 +527,11 @@ func TestRedact(t *testing.T) {
 	assert.Equal(t, "esdb://admin:xxxxx@host1:1,host2:x", redact("esdb://admin:s3cret@host1:1,host2:x"))
 	assert.Equal(t, "kurrentdb://localhost:2113", redact("kurrentdb://localhost:2113"))
 }
+
+func TestBackwardsFromAndUnknownPositions(t *testing.T) {
+	assert.Equal(t, kdb.End{}, allFromEnd(eventstore.Position{}))
+	assert.Equal(t, kdb.Position{Commit: 9, Prepare: 8}, allFromEnd(eventstore.Position{Commit: 9, Prepare: 8}))
+	assert.True(t, unknownPosition(eventstore.Position{Commit: ^uint64(0), Prepare: ^uint64(0)}))
+	assert.True(t, unknownPosition(position(kdb.Position{Commit: ^uint64(0), Prepare: 5})))
+	assert.False(t, unknownPosition(eventstore.Position{Commit: 5, Prepare: 5}))
+}

@@ -137,9 +137,9 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 // server sent, and the position of the last one (the next cursor: a read
 // from a position includes the event there, which keep drops).
 func (s *Store) readAllPage(ctx context.Context, dir kdb.Direction, cursor eventstore.Position, keep func(eventstore.Position) bool) (events []eventstore.RecordedEvent, read int, last eventstore.Position, err error) {
-	var from kdb.AllPosition = allFrom(cursor)
-	if dir == kdb.Backwards && cursor.IsZero() {
-		from = kdb.End{}
+	from := allFrom(cursor)
+	if dir == kdb.Backwards {
+		from = allFromEnd(cursor)
 	}
 	rs, err := s.client.ReadAll(ctx, kdb.ReadAllOptions{Direction: dir, From: from}, page)
 	if err != nil {
