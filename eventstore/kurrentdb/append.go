@@ -33,7 +33,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := eventstore.ValidateAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	if err := validJSON(events); err != nil {
+	if err := checkEvents(events); err != nil {
 		return eventstore.AppendResult{}, err
 	}
 	data, err := eventsData(events)
@@ -95,7 +95,7 @@ func (s *Store) AppendMulti(ctx context.Context, appends ...eventstore.StreamApp
 	expected := make(map[string]eventstore.ExpectedVersion, len(appends))
 	parts := make([][]kdb.EventData, len(appends))
 	for i, a := range appends {
-		if err := validJSON(a.Events); err != nil {
+		if err := checkEvents(a.Events); err != nil {
 			return nil, fmt.Errorf("stream %s: %w", a.Stream, err)
 		}
 		data, err := eventsData(a.Events)
@@ -110,6 +110,11 @@ func (s *Store) AppendMulti(ctx context.Context, appends ...eventstore.StreamApp
 	var err error
 	if s.records {
 		revisions, err = s.appendRecords(ctx, appends, parts)
+		if ke := (*kdb.Error)(nil); errors.As(err, &ke) && ke.Code() == kdb.ErrorCodeUnsupportedFeature {
+			// The node the client is connected to now lacks it (a
+			// cluster being upgraded or downgraded): fall back.
+			revisions, err = s.multiStreamAppend(ctx, appends, parts)
+		}
 	} else {
 		revisions, err = s.multiStreamAppend(ctx, appends, parts)
 	}
@@ -165,13 +170,15 @@ func (s *Store) multiStreamAppend(ctx context.Context, appends []eventstore.Stre
 
 func (s *Store) appendRecords(ctx context.Context, appends []eventstore.StreamAppend, parts [][]kdb.EventData) (map[string]int64, error) {
 	var records []kdb.AppendRecord
-	checks := make([]kdb.ConsistencyCheck, len(appends))
+	var checks []kdb.ConsistencyCheck
 	for i, a := range appends {
 		full := s.names.full(a.Stream)
 		for _, e := range parts[i] {
 			records = append(records, kdb.AppendRecord{Stream: full, Record: e})
 		}
-		checks[i] = kdb.StreamStateCheck{Stream: full, ExpectedState: streamState(a.Expected)}
+		if !a.Expected.IsAny() { // Any checks nothing
+			checks = append(checks, kdb.StreamStateCheck{Stream: full, ExpectedState: streamState(a.Expected)})
+		}
 	}
 	resp, err := s.client.AppendRecords(ctx, records, checks...)
 	if err != nil {

@@ -282,12 +282,17 @@ func (n names) recorded(r *kdb.RecordedEvent) (e eventstore.RecordedEvent, ok bo
 	}, true, nil
 }
 
-// validJSON refuses event data that is not JSON, as the other adapters
-// do (KurrentDB would store any bytes).
-func validJSON(events []eventstore.EventData) error {
+// checkEvents refuses, beyond eventstore.ValidateAppend, event data that
+// is not JSON, as the other adapters do (KurrentDB would store any bytes),
+// and event types starting with $, which KurrentDB reserves for system
+// events and which callers would therefore never read back.
+func checkEvents(events []eventstore.EventData) error {
 	for i, e := range events {
 		if !json.Valid(e.Data) {
 			return fmt.Errorf("%w: event %d data is not valid JSON", eventstore.ErrInvalidAppend, i)
+		}
+		if strings.HasPrefix(e.Type, "$") {
+			return fmt.Errorf("%w: event %d type %q starts with $, which KurrentDB reserves", eventstore.ErrInvalidAppend, i, e.Type)
 		}
 	}
 	return nil

@@ -275,12 +275,15 @@ func TestEvent_RoundTrip(t *testing.T) {
 	})
 }
 
-func TestValidJSON(t *testing.T) {
+func TestCheckEvents(t *testing.T) {
 	good := sampleEvent()
 	bad := sampleEvent()
 	bad.Data = json.RawMessage(`{`)
-	require.NoError(t, validJSON([]eventstore.EventData{good}))
-	require.ErrorIs(t, validJSON([]eventstore.EventData{good, bad}), eventstore.ErrInvalidAppend)
+	require.NoError(t, checkEvents([]eventstore.EventData{good}))
+	require.ErrorIs(t, checkEvents([]eventstore.EventData{good, bad}), eventstore.ErrInvalidAppend)
+	system := sampleEvent()
+	system.Type = "$metadata"
+	require.ErrorIs(t, checkEvents([]eventstore.EventData{good, system}), eventstore.ErrInvalidAppend)
 }
 
 // wrongVersionText is the client's (v1.4.2) text of a single append's
