@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	kdb "github.com/kurrent-io/KurrentDB-Client-Go/kurrentdb"
@@ -32,13 +33,47 @@ const (
 // decode) end Follow with that error. It returns handle's error, or
 // ctx.Err() when ctx ends.
 func (s *Store) Follow(ctx context.Context, after eventstore.Position, handle func(ctx context.Context, batch []eventstore.RecordedEvent) error) error {
+	f := follower{
+		names:   s.names,
+		batch:   s.batch,
+		log:     s.log,
+		backoff: firstBackoff,
+		subscribe: func(ctx context.Context, from eventstore.Position) (subscription, error) {
+			sub, err := s.client.SubscribeToAll(ctx, kdb.SubscribeToAllOptions{From: allFrom(from), Filter: s.names.filter()})
+			if err != nil {
+				return nil, err
+			}
+			return sub, nil
+		},
+	}
+	return f.follow(ctx, after, handle)
+}
+
+// subscription is what Follow uses of a *kurrentdb.Subscription.
+type subscription interface {
+	Recv() *kdb.SubscriptionEvent
+	Close() error
+}
+
+// follower is Follow's machinery, apart from the client so that its
+// batching, filtering and resubscribing can be tested without a server.
+type follower struct {
+	names   names
+	batch   int
+	log     *slog.Logger
+	backoff time.Duration // the first one; it doubles up to maxBackoff
+	// subscribe opens a catch-up subscription to $all after a position.
+	subscribe func(ctx context.Context, from eventstore.Position) (subscription, error)
+}
+
+func (f follower) follow(ctx context.Context, after eventstore.Position, handle func(ctx context.Context, batch []eventstore.RecordedEvent) error) error {
 	cursor := after
-	backoff := firstBackoff
+	backoff := f.backoff
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		delivered, err := s.followOnce(ctx, &cursor, handle)
+		delivered, err := f.once(ctx, &cursor, handle)
 		var he handlerError
 		switch {
 		case errors.As(err, &he):
@@ -49,9 +84,9 @@ func (s *Store) Follow(ctx context.Context, after eventstore.Position, handle fu
 			return fmt.Errorf("kurrentdb: follow $all: %w", err)
 		}
 		if delivered {
-			backoff = firstBackoff
+			backoff = f.backoff
 		}
-		s.log.Warn("kurrentdb: subscription to $all dropped; subscribing again",
+		f.log.Warn("kurrentdb: subscription to $all dropped; subscribing again",
 			"after", cursor.String(), "backoff", backoff, "error", err)
 		select {
 		case <-ctx.Done():
@@ -98,17 +133,17 @@ type item struct {
 	dropped error
 }
 
-// followOnce runs one subscription until it drops, ctx ends or handle
-// fails, moving *cursor past every delivered event; delivered reports
-// whether it delivered any.
-func (s *Store) followOnce(ctx context.Context, cursor *eventstore.Position, handle func(context.Context, []eventstore.RecordedEvent) error) (delivered bool, err error) {
-	sub, err := s.client.SubscribeToAll(ctx, kdb.SubscribeToAllOptions{From: allFrom(*cursor), Filter: s.names.filter()})
+// once runs one subscription until it drops, ctx ends or handle fails,
+// moving *cursor past every delivered event; delivered reports whether it
+// delivered any.
+func (f follower) once(ctx context.Context, cursor *eventstore.Position, handle func(context.Context, []eventstore.RecordedEvent) error) (delivered bool, err error) {
+	sub, err := f.subscribe(ctx, *cursor)
 	if err != nil {
 		return false, err
 	}
 	defer sub.Close()
 
-	items := make(chan item, s.batch)
+	items := make(chan item, f.batch)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -160,7 +195,7 @@ func (s *Store) followOnce(ctx context.Context, cursor *eventstore.Position, han
 			if !after(p, *cursor) || (len(batch) > 0 && !after(p, batch[len(batch)-1].Position)) {
 				return nil
 			}
-			e, ok, err := s.names.recorded(it.event)
+			e, ok, err := f.names.recorded(it.event)
 			if err != nil {
 				return decodeError{err}
 			}
@@ -173,7 +208,7 @@ func (s *Store) followOnce(ctx context.Context, cursor *eventstore.Position, han
 			return delivered, err
 		}
 	drain:
-		for dropped == nil && len(batch) < s.batch {
+		for dropped == nil && len(batch) < f.batch {
 			select {
 			case it := <-items:
 				if err := take(it); err != nil {
