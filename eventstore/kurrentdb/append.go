@@ -285,7 +285,7 @@ func (s *Store) positionsFromAll(ctx context.Context, full string, ids map[uuid.
 	var cursor eventstore.Position
 	for scanned := 0; scanned < maxPositionScan; {
 		started := cursor
-		rs, err := s.client.ReadAll(ctx, kdb.ReadAllOptions{Direction: kdb.Backwards, From: allFromEnd(cursor)}, page)
+		rs, err := s.read.readAll(ctx, kdb.Backwards, allFromEnd(cursor), uint64(s.page))
 		if err != nil {
 			return nil, s.readFailed(ctx, "$all", err)
 		}
@@ -318,7 +318,7 @@ func (s *Store) positionsFromAll(ctx context.Context, full string, ids map[uuid.
 		if len(found) == len(ids) {
 			return found, nil
 		}
-		if read < page {
+		if read < s.page {
 			break
 		}
 	}
@@ -328,7 +328,7 @@ func (s *Store) positionsFromAll(ctx context.Context, full string, ids map[uuid.
 // findEvent returns the revision of the event with id in stream, searching
 // from the end (a retried append is recent).
 func (s *Store) findEvent(ctx context.Context, stream string, id uuid.UUID) (uint64, error) {
-	rs, err := s.client.ReadStream(ctx, s.names.full(stream), kdb.ReadStreamOptions{Direction: kdb.Backwards, From: kdb.End{}}, ^uint64(0)>>1)
+	rs, err := s.read.readStream(ctx, s.names.full(stream), nil, ^uint64(0)>>1)
 	if err != nil {
 		mapped, _ := readError("stream "+stream, err)
 		return 0, mapped
@@ -354,7 +354,7 @@ func (s *Store) findEvent(ctx context.Context, stream string, id uuid.UUID) (uin
 
 // lastRevision is a stream's last revision, nil when it has no events.
 func (s *Store) lastRevision(ctx context.Context, full string) (*uint64, error) {
-	rs, err := s.client.ReadStream(ctx, full, kdb.ReadStreamOptions{Direction: kdb.Backwards, From: kdb.End{}}, 1)
+	rs, err := s.read.readStream(ctx, full, nil, 1)
 	if err != nil {
 		mapped, notFound := readError("stream "+full, err)
 		if notFound {

@@ -85,7 +85,12 @@
 // the system-event and prefix filters, the metadata and event round trip,
 // errors by client error code, server versions, options, and the refusal
 // and redaction of bad connection strings (and a connection failure, on a
-// local port where nothing listens).
+// local port where nothing listens). Follow's batching, filtering and
+// resubscribing run against scripted subscriptions, and the paging and
+// filtering of ReadStream, ReadAll and Head, the read-back of appends and
+// the recognition of retries against a scripted log that answers reads as
+// the adapter assumes KurrentDB does (a read of $all from a position
+// includes the event there).
 //
 // Not verified: everything that needs a server. The conformance suite
 // (storetest) runs against one only when SKILLFLAW_KURRENTDB_URL is set

@@ -11,12 +11,12 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 )
 
-// page is how many events one read request asks for.
-const page = 512
+// defaultPage is how many events one read request asks for.
+const defaultPage = 512
 
 // ReadStream returns the events of stream with from <= revision <= to (see
 // eventstore.Store). It reads forwards from revision from, in requests of
-// at most page events, and stops after to. A stream that does not exist
+// at most 512 events, and stops after to. A stream that does not exist
 // (or was soft-deleted) yields no events; a tombstoned one
 // eventstore.ErrStreamDeleted.
 func (s *Store) ReadStream(ctx context.Context, stream string, from, to uint64) ([]eventstore.RecordedEvent, error) {
@@ -26,7 +26,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from, to uint64) 
 	full := s.names.full(stream)
 	var out []eventstore.RecordedEvent
 	for next := from; ; {
-		count := uint64(page)
+		count := uint64(s.page)
 		if to-next < count {
 			count = to - next + 1
 		}
@@ -50,7 +50,7 @@ type streamPage struct {
 
 func (s *Store) readStreamPage(ctx context.Context, stream, full string, from, count uint64) (streamPage, error) {
 	var p streamPage
-	rs, err := s.client.ReadStream(ctx, full, kdb.ReadStreamOptions{Direction: kdb.Forwards, From: kdb.Revision(from)}, count)
+	rs, err := s.read.readStream(ctx, full, &from, count)
 	if err != nil {
 		return p, s.readFailed(ctx, "stream "+stream, err)
 	}
@@ -98,7 +98,7 @@ func (s *Store) readFailed(ctx context.Context, what string, err error) error {
 
 // ReadAll returns up to limit events of the log after the given position
 // (see eventstore.Store), skipping system events and the streams of other
-// prefixes. It reads $all forwards in requests of up to page events until
+// prefixes. It reads $all forwards in requests of up to 512 events until
 // it has limit events or reaches the end.
 //
 // The port's gap rule holds by construction: KurrentDB's $all is the
@@ -124,7 +124,7 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 			}
 			out = append(out, e)
 		}
-		if read < page {
+		if read < s.page {
 			break
 		}
 		cursor = last
@@ -132,7 +132,7 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 	return out, nil
 }
 
-// readAllPage reads up to page events of $all from cursor in direction
+// readAllPage reads up to a page of events of $all from cursor in direction
 // dir and returns those that are visible and pass keep, how many the
 // server sent, and the position of the last one (the next cursor: a read
 // from a position includes the event there, which keep drops).
@@ -141,7 +141,7 @@ func (s *Store) readAllPage(ctx context.Context, dir kdb.Direction, cursor event
 	if dir == kdb.Backwards {
 		from = allFromEnd(cursor)
 	}
-	rs, err := s.client.ReadAll(ctx, kdb.ReadAllOptions{Direction: dir, From: from}, page)
+	rs, err := s.read.readAll(ctx, dir, from, uint64(s.page))
 	if err != nil {
 		return nil, 0, last, s.readFailed(ctx, "$all", err)
 	}
@@ -190,7 +190,7 @@ func (s *Store) Head(ctx context.Context) (eventstore.Position, error) {
 		if len(events) > 0 {
 			return events[0].Position, nil
 		}
-		if read < page || last.IsZero() {
+		if read < s.page || last.IsZero() {
 			return eventstore.Position{}, nil
 		}
 		cursor = last

@@ -33,6 +33,8 @@ type Options struct {
 // Store is the KurrentDB event store. It is safe for concurrent use.
 type Store struct {
 	client *kdb.Client
+	read   reader
+	page   int // events per read request
 	names  names
 	batch  int
 	log    *slog.Logger
@@ -153,6 +155,8 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	return &Store{
 		client:  client,
+		read:    clientReader{client},
+		page:    defaultPage,
 		names:   names{prefix: opts.StreamPrefix},
 		batch:   opts.BatchSize,
 		log:     opts.Logger,
