@@ -218,7 +218,9 @@ func (s *Store) retried(ctx context.Context, appends []eventstore.StreamAppend) 
 		if !sameIDs(got, a.Events) {
 			return nil, false, nil
 		}
-		results[i] = resultOf(got)
+		if results[i], err = s.withPositions(ctx, a.Stream, got); err != nil {
+			return nil, false, err
+		}
 	}
 	return results, true, nil
 }
