@@ -258,4 +258,26 @@ func TestStatus_HeadAndIdleLag(t *testing.T) {
 	assert.Equal(t, int64(4), st[0].LagEvents, "counted has an opening and three increments to do")
 	assert.Equal(t, int64(1), st[1].LagEvents, "openings has one opening to do")
 	assert.Positive(t, st[0].LagSeconds)
+
+	// A store without the one-query count (KurrentDB) gets the same head
+	// and lag from a scan of its log.
+	scanned, err := projections.NewRuntime(e.pool, portOnly{e.store}, e.reg,
+		[]*projections.Projection{countedProjection(&atomic.Int64{}), openingsProjection()}, fastRetries)
+	require.NoError(t, err)
+	_, isCounter := any(portOnly{e.store}).(projections.LagCounter)
+	require.False(t, isCounter)
+	viaScan, err := scanned.Status(ctx)
+	require.NoError(t, err)
+	require.Len(t, viaScan, 2)
+	for i, s := range viaScan {
+		assert.Equal(t, st[i].Name, s.Name)
+		assert.Equal(t, behind, s.Head, s.Name)
+		assert.Equal(t, st[i].LagEvents, s.LagEvents, s.Name)
+		assert.InDelta(t, st[i].LagSeconds, s.LagSeconds, 1, s.Name)
+	}
+	assert.Positive(t, viaScan[0].LagSeconds)
 }
+
+// portOnly hides every optional interface of a store: only the
+// eventstore.Store port is left.
+type portOnly struct{ eventstore.Store }
