@@ -282,6 +282,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 // sessions stay in PostgreSQL whichever store holds the log.
 func openStore(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.Logger) (eventstore.Store, func(), error) {
 	if cfg.EventStore != "kurrentdb" {
+		follows, err := logcopy.ReadModelsFollow(ctx, pool)
+		if err != nil {
+			return nil, nil, fmt.Errorf("event store: %w", err)
+		}
+		if follows != "postgres" {
+			return nil, nil, fmt.Errorf("the read models follow the %s log since `skillflaw migrate-log --to %s`: set SKILLFLAW_EVENT_STORE=%s (the PostgreSQL events table holds the log as it was before the move)",
+				follows, follows, follows)
+		}
 		s := postgres.New(pool, postgres.Options{BatchSize: cfg.ProjectionBatchSize, Logger: log})
 		return s, s.Close, nil
 	}
@@ -302,8 +310,8 @@ func openStore(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *
 }
 
 // checkLogMigrated is logcopy.CheckMigrated against the events table of
-// pool, when it exists: `skillflaw migrate` opens the App before the first
-// migration creates it.
+// pool, when it exists (`skillflaw migrate` opens the App before the first
+// migration creates it), and the log its read models follow.
 func checkLogMigrated(ctx context.Context, pool *pgxpool.Pool, active eventstore.Store) error {
 	var exists bool
 	if err := pool.QueryRow(ctx, `SELECT to_regclass('events') IS NOT NULL`).Scan(&exists); err != nil {
@@ -312,9 +320,13 @@ func checkLogMigrated(ctx context.Context, pool *pgxpool.Pool, active eventstore
 	if !exists {
 		return nil
 	}
+	follows, err := logcopy.ReadModelsFollow(ctx, pool)
+	if err != nil {
+		return fmt.Errorf("event store: %w", err)
+	}
 	pgLog := postgres.New(pool, postgres.Options{})
 	defer pgLog.Close()
-	return logcopy.CheckMigrated(ctx, pgLog, active)
+	return logcopy.CheckMigrated(ctx, pgLog, active, follows)
 }
 
 // checkPlaces refuses to serve (Handler fails) an operation whose

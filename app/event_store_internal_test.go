@@ -34,6 +34,17 @@ func TestCheckLogMigrated(t *testing.T) {
 	require.ErrorIs(t, err, logcopy.ErrLogNotMigrated)
 	require.ErrorContains(t, err, "the log is still in PostgreSQL: run `skillflaw migrate-log --to kurrentdb` first")
 
+	// Copied, but the read models still follow PostgreSQL; then switched.
+	_, err = kurrent.Append(ctx, "user-1", eventstore.NoStream(), eventstore.EventData{ID: uuid.New(), Type: "user.created",
+		SchemaVersion: 1, Data: []byte(`{}`), Metadata: eventstore.Metadata{OccurredAt: time.Now().UTC()}})
+	require.NoError(t, err)
+	require.ErrorContains(t, checkLogMigrated(ctx, pool, kurrent), "the read models still follow the PostgreSQL log")
+	_, err = pool.Exec(ctx, `INSERT INTO read_model_log (store) VALUES ('kurrentdb')`)
+	require.NoError(t, err)
+	require.NoError(t, checkLogMigrated(ctx, pool, kurrent))
+	_, err = pool.Exec(ctx, `DROP TABLE read_model_log`)
+	require.NoError(t, err)
+
 	_, err = pool.Exec(ctx, `DROP TABLE events CASCADE`)
 	require.NoError(t, err)
 	require.NoError(t, checkLogMigrated(ctx, pool, kurrent), "not migrated yet: no PostgreSQL log")

@@ -52,4 +52,11 @@ func TestApp_EventStoreChoice(t *testing.T) {
 	_, isLagCounter := store.(projections.LagCounter)
 	assert.True(t, isTypeReader)
 	assert.True(t, isLagCounter)
+
+	// Once the read models follow KurrentDB (migrate-log --to kurrentdb),
+	// the postgres store is refused.
+	_, err = a.Pool().Exec(ctx, `INSERT INTO read_model_log (store) VALUES ('kurrentdb')`)
+	require.NoError(t, err)
+	_, err = app.Open(ctx, load(map[string]string{}), log, tallyapi.Module{})
+	require.ErrorContains(t, err, "the read models follow the kurrentdb log since `skillflaw migrate-log --to kurrentdb`: set SKILLFLAW_EVENT_STORE=kurrentdb")
 }

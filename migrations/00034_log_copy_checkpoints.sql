@@ -17,5 +17,17 @@ CREATE TABLE log_copy_checkpoints (
     updated_at      timestamptz NOT NULL DEFAULT now()
 );
 
+-- Which log the read models' positions (projection checkpoints, audit_log)
+-- are positions of: no row is the PostgreSQL events table; "kurrentdb" once
+-- `skillflaw migrate-log --to kurrentdb` has copied the log, verified it
+-- and moved those positions to KurrentDB's (logcopy.SwitchReadModels). The
+-- start refuses a store that the read models do not follow.
+CREATE TABLE read_model_log (
+    only_row    boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    store       text NOT NULL,
+    switched_at timestamptz NOT NULL DEFAULT now()
+);
+
 -- +goose Down
+DROP TABLE read_model_log;
 DROP TABLE log_copy_checkpoints;

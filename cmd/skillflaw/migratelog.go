@@ -22,13 +22,14 @@ import (
 	"github.com/skillflaw/skillflaw-go/migrations"
 )
 
-const migrateLogUsage = "migrate-log --to kurrentdb|postgres [--target-url URL] [--batch N] [--verify-only]"
+const migrateLogUsage = "migrate-log --to kurrentdb|postgres [--target-url URL] [--batch N] [--verify-only] [--no-switch]"
 
 // migrateLogArgs are the flags of migrate-log.
 type migrateLogArgs struct {
 	to, targetURL string
 	batch         int
 	verifyOnly    bool
+	noSwitch      bool
 }
 
 func parseMigrateLog(args []string) (migrateLogArgs, error) {
@@ -39,6 +40,7 @@ func parseMigrateLog(args []string) (migrateLogArgs, error) {
 	fs.StringVar(&a.targetURL, "target-url", "", "the target's connection string")
 	fs.IntVar(&a.batch, "batch", logcopy.DefaultBatch, "events per read and at most per append")
 	fs.BoolVar(&a.verifyOnly, "verify-only", false, "compare the logs without copying")
+	fs.BoolVar(&a.noSwitch, "no-switch", false, "kurrentdb: leave the read models on PostgreSQL positions")
 	if err := fs.Parse(args); err != nil {
 		return a, usageError("%s: %v", migrateLogUsage, err)
 	}
@@ -57,7 +59,13 @@ func parseMigrateLog(args []string) (migrateLogArgs, error) {
 // migrateLog runs "migrate-log": it copies the PostgreSQL log of
 // SKILLFLAW_DATABASE_URL to another store with logcopy.Copy (resuming a
 // copy that stopped), then compares both logs whole with logcopy.Verify.
-// Stop every server first: events appended meanwhile are not copied.
+// To KurrentDB, a verified copy then moves the read models' positions to
+// KurrentDB's (logcopy.SwitchReadModels; not with --no-switch or
+// --verify-only): from then on the process serves only with
+// SKILLFLAW_EVENT_STORE=kurrentdb. A copy to another PostgreSQL database
+// leaves the source's read models alone (the target's are built by its
+// projectors). Stop every server first: events appended meanwhile are not
+// copied.
 func (e *env) migrateLog(ctx context.Context, args []string, stdout io.Writer) error {
 	a, err := parseMigrateLog(args)
 	if err != nil {
@@ -159,7 +167,20 @@ func (e *env) migrateLog(ctx context.Context, args []string, stdout io.Writer) e
 	if err != nil {
 		return fmt.Errorf("migrate-log: verify: %w", err)
 	}
-	_, err = fmt.Fprintf(stdout, "verified in %s: the logs are equal (count and checksum)\n", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "verified in %s: the logs are equal (count and checksum)\n", time.Since(start).Round(time.Millisecond))
+	if a.to != "kurrentdb" || a.verifyOnly || a.noSwitch {
+		return nil
+	}
+	sw, err := logcopy.SwitchReadModels(ctx, sourcePool, source, target, logcopy.StoreKurrentDB, a.batch)
+	if err != nil {
+		return fmt.Errorf("migrate-log: %w", err)
+	}
+	if sw.Already {
+		_, err = fmt.Fprintln(stdout, "read models: they follow the KurrentDB log already")
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "read models: %d checkpoints and %d audit_log rows moved to KurrentDB positions (%d events mapped); "+
+		"serve with SKILLFLAW_EVENT_STORE=kurrentdb from now on\n", sw.Checkpoints, sw.AuditRows, sw.Events)
 	return err
 }
 

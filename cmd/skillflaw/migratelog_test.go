@@ -51,6 +51,7 @@ func TestCLI_MigrateLogToPostgres(t *testing.T) {
 	assert.Equal(t, sums[1], sums[3])
 	assert.Equal(t, sums[2], sums[4])
 	assert.Contains(t, out, "the logs are equal")
+	assert.NotContains(t, out, "read models:", "a copy to PostgreSQL leaves the source's read models alone")
 
 	out, _, err = c.run(ctx, "migrate-log", "--to", "postgres", "--target-url", targetURL)
 	require.NoError(t, err)

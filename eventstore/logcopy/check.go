@@ -12,11 +12,13 @@ import (
 var ErrLogNotMigrated = errors.New("the log is still in PostgreSQL: run `skillflaw migrate-log --to kurrentdb` first")
 
 // CheckMigrated refuses to serve from active (the KurrentDB store) while
-// its log is empty and postgresLog (the events table of the process's
-// database) holds events: the process would start on an empty history and
-// append a second, diverging one beside it. Once the log was copied (or
-// when both are empty, a new deployment) it passes.
-func CheckMigrated(ctx context.Context, postgresLog, active eventstore.Store) error {
+// postgresLog (the events table of the process's database) holds events
+// and either active's log is empty (the process would start on an empty
+// history and append a second, diverging one beside it) or the read
+// models do not follow active's log yet (readModels, see
+// ReadModelsFollow: the copy did not end with SwitchReadModels). A new
+// deployment (no PostgreSQL events) passes.
+func CheckMigrated(ctx context.Context, postgresLog, active eventstore.Store, readModels string) error {
 	pgHead, err := postgresLog.Head(ctx)
 	if err != nil {
 		return fmt.Errorf("head of the PostgreSQL log: %w", err)
@@ -28,8 +30,11 @@ func CheckMigrated(ctx context.Context, postgresLog, active eventstore.Store) er
 	if err != nil {
 		return fmt.Errorf("head of the event store: %w", err)
 	}
-	if !head.IsZero() {
-		return nil
+	if head.IsZero() {
+		return fmt.Errorf("%w (PostgreSQL holds events up to position %s, the configured store none)", ErrLogNotMigrated, pgHead)
 	}
-	return fmt.Errorf("%w (PostgreSQL holds events up to position %s, the configured store none)", ErrLogNotMigrated, pgHead)
+	if readModels != StoreKurrentDB {
+		return fmt.Errorf("%w (the copy did not end: the read models still follow the PostgreSQL log)", ErrLogNotMigrated)
+	}
+	return nil
 }

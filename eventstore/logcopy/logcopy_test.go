@@ -54,7 +54,8 @@ func event(i int, tenant uuid.UUID) eventstore.EventData {
 func seed(t *testing.T, ctx context.Context, s eventstore.Store, rounds int) int {
 	t.Helper()
 	tenant := uuid.New()
-	streams := []string{"flow-" + uuid.NewString(), "user-1", "tenant-" + tenant.String(), "session-x"}
+	run := uuid.NewString()[:8]
+	streams := []string{"flow-" + uuid.NewString(), "user-" + run, "tenant-" + tenant.String(), "session-" + run}
 	next := map[string]uint64{}
 	expect := func(stream string) eventstore.ExpectedVersion {
 		if n, ok := next[stream]; ok {
@@ -75,7 +76,7 @@ func seed(t *testing.T, ctx context.Context, s eventstore.Store, rounds int) int
 			require.NoError(t, err)
 			next[stream] += uint64(size)
 		}
-		a, b := "multi-a-"+fmt.Sprint(r%3), "multi-b-"+fmt.Sprint(r%2)
+		a, b := "multi-a-"+run+fmt.Sprint(r%3), "multi-b-"+run+fmt.Sprint(r%2)
 		ea, eb := []eventstore.EventData{event(n, tenant), event(n+1, tenant)}, []eventstore.EventData{event(n+2, tenant)}
 		n += 3
 		_, err := s.AppendMulti(ctx, eventstore.StreamAppend{Stream: a, Expected: expect(a), Events: ea},
@@ -162,7 +163,12 @@ func TestCopy_FullCopyEqualsSource(t *testing.T) {
 			verifyEqual(t, ctx, source, target, n)
 
 			// Stream by stream, the revisions are the source's.
-			for _, stream := range []string{"user-1", "multi-a-0", "multi-b-1"} {
+			streams := map[string]bool{}
+			for _, e := range readAll(t, ctx, source) {
+				streams[e.StreamID] = true
+			}
+			require.Len(t, streams, 9)
+			for stream := range streams {
 				want, err := source.ReadStream(ctx, stream, 0, eventstore.MaxRevision)
 				require.NoError(t, err)
 				got, err := target.ReadStream(ctx, stream, 0, eventstore.MaxRevision)
@@ -380,14 +386,107 @@ func TestCheckMigrated(t *testing.T) {
 	pgLog, _ := pgStore(t)
 	kurrent := memory.New()
 
-	require.NoError(t, logcopy.CheckMigrated(ctx, pgLog, kurrent), "a new deployment: both empty")
+	require.NoError(t, logcopy.CheckMigrated(ctx, pgLog, kurrent, "postgres"), "a new deployment: both empty")
 	_, err := kurrent.Append(ctx, "user-1", eventstore.NoStream(), event(0, uuid.New()))
 	require.NoError(t, err)
-	require.NoError(t, logcopy.CheckMigrated(ctx, pgLog, kurrent), "events only in the configured store")
+	require.NoError(t, logcopy.CheckMigrated(ctx, pgLog, kurrent, "postgres"), "events only in the configured store")
 
 	seed(t, ctx, pgLog, 1)
-	err = logcopy.CheckMigrated(ctx, pgLog, memory.New())
+	err = logcopy.CheckMigrated(ctx, pgLog, memory.New(), logcopy.StoreKurrentDB)
 	require.ErrorIs(t, err, logcopy.ErrLogNotMigrated)
-	assert.Contains(t, err.Error(), "the log is still in PostgreSQL: run `skillflaw migrate-log --to kurrentdb` first")
-	require.NoError(t, logcopy.CheckMigrated(ctx, pgLog, kurrent), "both hold events (copied)")
+	assert.Contains(t, err.Error(), "the log is still in PostgreSQL: run `skillflaw migrate-log --to kurrentdb` first (PostgreSQL holds events")
+	err = logcopy.CheckMigrated(ctx, pgLog, kurrent, "postgres")
+	require.ErrorIs(t, err, logcopy.ErrLogNotMigrated, "copied but not switched")
+	assert.Contains(t, err.Error(), "the read models still follow the PostgreSQL log")
+	require.NoError(t, logcopy.CheckMigrated(ctx, pgLog, kurrent, logcopy.StoreKurrentDB), "copied and switched")
+}
+
+// SwitchReadModels moves the checkpoints and the audit_log's keys to the
+// target's positions (which differ: the source's sequence jumped) and
+// records the switch once.
+func TestSwitchReadModels(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	source, pool := pgStore(t)
+	seed(t, ctx, source, 3)
+	_, err := pool.Exec(ctx, `SELECT setval(pg_get_serial_sequence('events', 'global_position'), 1000)`)
+	require.NoError(t, err)
+	n := seed(t, ctx, source, 3) * 2
+	target := memory.New()
+	_, err = logcopy.Copy(ctx, source, target, logcopy.PostgresState{Pool: pool}, logcopy.Options{Target: "test:switch"})
+	require.NoError(t, err)
+	src, dst := readAll(t, ctx, source), readAll(t, ctx, target)
+	require.Len(t, src, n)
+	k := n/2 + 3 // after the jump
+	require.Greater(t, src[k].Position.Commit, uint64(1000))
+	require.NotEqual(t, src[k].Position, dst[k].Position)
+
+	// Checkpoints: at an event, between events (the jump), at the start,
+	// at the end; audit rows keyed by three events' positions.
+	_, err = pool.Exec(ctx, `INSERT INTO projection_checkpoints (name, commit_position, prepare_position, error_position) VALUES
+    ('at', $1, $1, $1), ('gap', 999, 999, NULL), ('zero', 0, 0, NULL), ('end', $2, $2, NULL)`,
+		int64(src[k].Position.Commit), int64(src[n-1].Position.Commit))
+	require.NoError(t, err)
+	for _, i := range []int{0, k, n - 1} {
+		_, err = pool.Exec(ctx, `INSERT INTO audit_log (commit_position, prepare_position, tenant_id, event_id, stream_id, stream_version,
+    event_type, occurred_at, data) VALUES ($1, $1, $2, $3, $4, $5, $6, now(), '{}')`,
+			int64(src[i].Position.Commit), uuid.New(), src[i].ID, src[i].StreamID, int64(src[i].StreamVersion), src[i].Type)
+		require.NoError(t, err)
+	}
+
+	follows, err := logcopy.ReadModelsFollow(ctx, pool)
+	require.NoError(t, err)
+	require.Equal(t, "postgres", follows)
+	res, err := logcopy.SwitchReadModels(ctx, pool, source, target, logcopy.StoreKurrentDB, 7)
+	require.NoError(t, err)
+	assert.Equal(t, int64(n), res.Events)
+	assert.Equal(t, int64(3), res.AuditRows)
+	assert.GreaterOrEqual(t, res.Checkpoints, int64(4))
+
+	checkpoint := func(name string) (eventstore.Position, *int64) {
+		var c, p int64
+		var e *int64
+		require.NoError(t, pool.QueryRow(ctx, `SELECT commit_position, prepare_position, error_position FROM projection_checkpoints WHERE name = $1`, name).
+			Scan(&c, &p, &e))
+		return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, e
+	}
+	at, errPos := checkpoint("at")
+	assert.Equal(t, dst[k].Position, at)
+	require.NotNil(t, errPos)
+	assert.Equal(t, int64(dst[k].Position.Commit), *errPos)
+	gap, _ := checkpoint("gap")
+	assert.Equal(t, dst[n/2-1].Position, gap, "the last event before the jump")
+	zero, _ := checkpoint("zero")
+	assert.True(t, zero.IsZero())
+	end, _ := checkpoint("end")
+	assert.Equal(t, dst[n-1].Position, end)
+	for _, i := range []int{0, k, n - 1} {
+		var c int64
+		require.NoError(t, pool.QueryRow(ctx, `SELECT commit_position FROM audit_log WHERE event_id = $1`, src[i].ID).Scan(&c))
+		assert.Equal(t, int64(dst[i].Position.Commit), c, "audit row of event %d", i)
+	}
+	follows, err = logcopy.ReadModelsFollow(ctx, pool)
+	require.NoError(t, err)
+	assert.Equal(t, logcopy.StoreKurrentDB, follows)
+
+	again, err := logcopy.SwitchReadModels(ctx, pool, source, target, logcopy.StoreKurrentDB, 7)
+	require.NoError(t, err)
+	assert.True(t, again.Already)
+	at2, _ := checkpoint("at")
+	assert.Equal(t, at, at2, "moved once")
+}
+
+// A target that is not the source's log is refused, and nothing moves.
+func TestSwitchReadModels_RefusesDifferentLogs(t *testing.T) {
+	t.Parallel()
+	ctx := testCtx(t)
+	source, pool := pgStore(t)
+	seed(t, ctx, source, 2)
+	other := memory.New()
+	seed(t, ctx, other, 2)
+	_, err := logcopy.SwitchReadModels(ctx, pool, source, other, logcopy.StoreKurrentDB, 0)
+	require.ErrorIs(t, err, logcopy.ErrMismatch)
+	follows, err := logcopy.ReadModelsFollow(ctx, pool)
+	require.NoError(t, err)
+	assert.Equal(t, "postgres", follows)
 }
