@@ -74,6 +74,11 @@ RETURNING event_id, global_position`).Scan(&victim, &pos))
 	assert.NotContains(t, out, "target: 120 events, sha256 "+sums[2])
 	assert.Contains(t, err.Error(), fmt.Sprintf("first difference: event #11 (data): source position %d id %s, target position %d id %s",
 		11, victim, pos, victim))
+
+	// A copy onto that target is refused: it is no longer a prefix.
+	_, _, err = c.run(ctx, "migrate-log", "--to", "postgres", "--target-url", targetURL)
+	require.ErrorIs(t, err, logcopy.ErrNotPrefix)
+	assert.Contains(t, err.Error(), "event #11 differs (data)")
 }
 
 func TestCLI_MigrateLogRefusals(t *testing.T) {
