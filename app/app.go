@@ -326,7 +326,24 @@ func checkLogMigrated(ctx context.Context, pool *pgxpool.Pool, active eventstore
 	}
 	pgLog := postgres.New(pool, postgres.Options{})
 	defer pgLog.Close()
-	return logcopy.CheckMigrated(ctx, pgLog, active, follows)
+	if err := logcopy.CheckMigrated(ctx, pgLog, active, follows); err != nil {
+		return err
+	}
+	if follows == logcopy.StoreKurrentDB {
+		return nil
+	}
+	// A deployment that starts on KurrentDB (no PostgreSQL events): its
+	// read models follow KurrentDB from the first event on, which the
+	// postgres store must refuse later as it refuses a migrated one.
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('read_model_log') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return err // not migrated yet: the next start records it
+	}
+	_, err = pool.Exec(ctx, `INSERT INTO read_model_log (store) VALUES ($1)
+ON CONFLICT (only_row) DO UPDATE SET store = $1, switched_at = now()`, logcopy.StoreKurrentDB)
+	if err != nil {
+		return fmt.Errorf("event store: record that the read models follow KurrentDB: %w", err)
+	}
+	return nil
 }
 
 // checkPlaces refuses to serve (Handler fails) an operation whose

@@ -24,10 +24,15 @@ func TestCheckLogMigrated(t *testing.T) {
 	pool := testkit.NewDatabase(t)
 	kurrent := memory.New()
 	require.NoError(t, checkLogMigrated(ctx, pool, kurrent), "both logs empty")
+	follows, err := logcopy.ReadModelsFollow(ctx, pool)
+	require.NoError(t, err)
+	require.Equal(t, logcopy.StoreKurrentDB, follows, "a deployment that starts on KurrentDB records it")
+	_, err = pool.Exec(ctx, `DELETE FROM read_model_log`)
+	require.NoError(t, err)
 
 	pg := postgres.New(pool, postgres.Options{})
 	defer pg.Close()
-	_, err := pg.Append(ctx, "user-1", eventstore.NoStream(), eventstore.EventData{ID: uuid.New(), Type: "user.created",
+	_, err = pg.Append(ctx, "user-1", eventstore.NoStream(), eventstore.EventData{ID: uuid.New(), Type: "user.created",
 		SchemaVersion: 1, Data: []byte(`{}`), Metadata: eventstore.Metadata{OccurredAt: time.Now().UTC()}})
 	require.NoError(t, err)
 	err = checkLogMigrated(ctx, pool, kurrent)
