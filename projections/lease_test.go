@@ -276,6 +276,22 @@ func TestStatus_HeadAndIdleLag(t *testing.T) {
 		assert.InDelta(t, st[i].LagSeconds, s.LagSeconds, 1, s.Name)
 	}
 	assert.Positive(t, viaScan[0].LagSeconds)
+
+	// Checkpoints far apart: one scan from the lower one counts, for each,
+	// only the events after its own.
+	_, err = e.pool.Exec(ctx, `UPDATE projection_checkpoints SET commit_position = $1, prepare_position = $1 WHERE name = 'openings'`,
+		int64(opened.Commit))
+	require.NoError(t, err)
+	st, err = p.rt.Status(ctx)
+	require.NoError(t, err)
+	viaScan, err = scanned.Status(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), st[0].LagEvents)
+	assert.Equal(t, int64(1), st[1].LagEvents, "openings passed over increments only, then one opening")
+	for i, s := range viaScan {
+		assert.Equal(t, st[i].Position, s.Position, s.Name)
+		assert.Equal(t, st[i].LagEvents, s.LagEvents, s.Name)
+	}
 }
 
 // portOnly hides every optional interface of a store: only the
