@@ -19,6 +19,8 @@ import (
 	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
+	"github.com/skillflaw/skillflaw-go/eventstore/kurrentdb"
+	"github.com/skillflaw/skillflaw-go/eventstore/logcopy"
 	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/logbuf"
@@ -142,15 +144,17 @@ type Deps struct {
 
 // App is an assembled process.
 type App struct {
-	cfg     config.Config
-	log     *slog.Logger
-	pool    *pgxpool.Pool
-	store   *postgres.Store
-	reg     *eventstore.Registry
-	runtime *projections.Runtime
-	server  *httpapi.Server
-	deps    Deps
-	modules []Module
+	cfg   config.Config
+	log   *slog.Logger
+	pool  *pgxpool.Pool
+	store eventstore.Store
+	// closeStore releases the store (nil before it is open).
+	closeStore func()
+	reg        *eventstore.Registry
+	runtime    *projections.Runtime
+	server     *httpapi.Server
+	deps       Deps
+	modules    []Module
 }
 
 // Open connects to the database and assembles everything. It does not
@@ -161,6 +165,9 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 	}
 	if cfg.DatabaseURL == "" {
 		return nil, errors.New("SKILLFLAW_DATABASE_URL is not set: point it at PostgreSQL (make run starts one for you)")
+	}
+	if err := cfg.CheckEventStore(); err != nil {
+		return nil, err
 	}
 	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
@@ -189,7 +196,10 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 		a.Close()
 		return nil, err
 	}
-	a.store = postgres.New(pool, postgres.Options{BatchSize: cfg.ProjectionBatchSize, Logger: log})
+	if a.store, a.closeStore, err = openStore(ctx, cfg, pool, log); err != nil {
+		a.Close()
+		return nil, err
+	}
 	var projs []*projections.Projection
 	for _, m := range modules {
 		if err := m.Register(a.reg); err != nil {
@@ -263,6 +273,79 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, modules ...M
 	return a, nil
 }
 
+// openStore opens the event store cfg.EventStore names and returns it with
+// the function that releases it. Both keep their optional parts
+// (group commit, eventstore.TypeReader, projections.LagCounter …): the
+// callers reach them through interfaces. The kurrentdb store is refused
+// while the PostgreSQL events table still holds the log and KurrentDB's is
+// empty (logcopy.CheckMigrated); read models, checkpoints, leases and
+// sessions stay in PostgreSQL whichever store holds the log.
+func openStore(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, log *slog.Logger) (eventstore.Store, func(), error) {
+	if cfg.EventStore != "kurrentdb" {
+		follows, err := logcopy.ReadModelsFollow(ctx, pool)
+		if err != nil {
+			return nil, nil, fmt.Errorf("event store: %w", err)
+		}
+		if follows != "postgres" {
+			return nil, nil, fmt.Errorf("the read models follow the %s log since `skillflaw migrate-log --to %s`: set SKILLFLAW_EVENT_STORE=%s (the PostgreSQL events table holds the log as it was before the move)",
+				follows, follows, follows)
+		}
+		s := postgres.New(pool, postgres.Options{BatchSize: cfg.ProjectionBatchSize, Logger: log})
+		return s, s.Close, nil
+	}
+	k, err := kurrentdb.Open(ctx, cfg.KurrentDBURL, kurrentdb.Options{Logger: log, BatchSize: cfg.ProjectionBatchSize})
+	if err != nil {
+		return nil, nil, fmt.Errorf("event store: KurrentDB at %s: %w", config.RedactURL(cfg.KurrentDBURL), err)
+	}
+	closeK := func() {
+		if err := k.Close(); err != nil {
+			log.Warn("close the KurrentDB client", "error", err.Error())
+		}
+	}
+	if err := checkLogMigrated(ctx, pool, k); err != nil {
+		closeK()
+		return nil, nil, err
+	}
+	return k, closeK, nil
+}
+
+// checkLogMigrated is logcopy.CheckMigrated against the events table of
+// pool, when it exists (`skillflaw migrate` opens the App before the first
+// migration creates it), and the log its read models follow.
+func checkLogMigrated(ctx context.Context, pool *pgxpool.Pool, active eventstore.Store) error {
+	var exists bool
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('events') IS NOT NULL`).Scan(&exists); err != nil {
+		return fmt.Errorf("event store: look for a PostgreSQL log: %w", err)
+	}
+	if !exists {
+		return nil
+	}
+	follows, err := logcopy.ReadModelsFollow(ctx, pool)
+	if err != nil {
+		return fmt.Errorf("event store: %w", err)
+	}
+	pgLog := postgres.New(pool, postgres.Options{})
+	defer pgLog.Close()
+	if err := logcopy.CheckMigrated(ctx, pgLog, active, follows); err != nil {
+		return err
+	}
+	if follows == logcopy.StoreKurrentDB {
+		return nil
+	}
+	// A deployment that starts on KurrentDB (no PostgreSQL events): its
+	// read models follow KurrentDB from the first event on, which the
+	// postgres store must refuse later as it refuses a migrated one.
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('read_model_log') IS NOT NULL`).Scan(&exists); err != nil || !exists {
+		return err // not migrated yet: the next start records it
+	}
+	_, err = pool.Exec(ctx, `INSERT INTO read_model_log (store) VALUES ($1)
+ON CONFLICT (only_row) DO UPDATE SET store = $1, switched_at = now()`, logcopy.StoreKurrentDB)
+	if err != nil {
+		return fmt.Errorf("event store: record that the read models follow KurrentDB: %w", err)
+	}
+	return nil
+}
+
 // checkPlaces refuses to serve (Handler fails) an operation whose
 // parameter declares a kind of place tenancy does not locate: the
 // Authorizer would pass it unchecked, as a place that does not exist.
@@ -300,8 +383,8 @@ func (a *App) Deps() Deps { return a.deps }
 // Close releases the store's connections and, once the snapshots being
 // written aside are written, the pool.
 func (a *App) Close() {
-	if a.store != nil {
-		a.store.Close()
+	if a.closeStore != nil {
+		a.closeStore()
 	}
 	if a.deps.Repository != nil {
 		a.deps.Repository.Wait() // snapshots written aside

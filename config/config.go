@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,6 +25,15 @@ type Config struct {
 	// DatabaseURL is the PostgreSQL connection string, as a URL or in
 	// keyword/value form; serve and migrate need it.
 	DatabaseURL string
+	// EventStore is where the event log lives: "postgres" (the events
+	// table of DatabaseURL) or "kurrentdb" (KurrentDBURL). Read models,
+	// checkpoints, leases and sessions stay in PostgreSQL either way.
+	EventStore string
+	// KurrentDBURL is the KurrentDB connection string
+	// (kurrentdb://, kurrentdb+discover://, esdb://, esdb+discover://); the
+	// kurrentdb store needs it, and `skillflaw migrate-log --to kurrentdb`
+	// copies the log there.
+	KurrentDBURL string
 	// Host is the address the HTTP server listens on.
 	Host string
 	// Port is the TCP port the HTTP server listens on.
@@ -276,6 +286,10 @@ func specs() []spec {
 	return []spec{
 		{Variable: v("SKILLFLAW_DATABASE_URL", "", "PostgreSQL connection string (postgres://user:pass@host:5432/db or keyword/value form); required by serve and migrate."),
 			field: func(c *Config) any { return &c.DatabaseURL }, check: checkDatabaseURL, redact: RedactURL},
+		{Variable: v("SKILLFLAW_EVENT_STORE", "postgres", "Where the event log lives: postgres (the events table of SKILLFLAW_DATABASE_URL) or kurrentdb (SKILLFLAW_KURRENTDB_URL); read models stay in PostgreSQL. Move a log with skillflaw migrate-log."),
+			field: func(c *Config) any { return &c.EventStore }, enum: []string{"postgres", "kurrentdb"}},
+		{Variable: v("SKILLFLAW_KURRENTDB_URL", "", "KurrentDB connection string (kurrentdb://user:pass@host:2113?tls=false; kurrentdb+discover://, esdb:// and esdb+discover:// too); required by SKILLFLAW_EVENT_STORE=kurrentdb, refused with postgres."),
+			field: func(c *Config) any { return &c.KurrentDBURL }, check: CheckKurrentDBURL, redact: RedactURL},
 		{Variable: v("SKILLFLAW_HOST", "127.0.0.1", "Address the HTTP server listens on."),
 			field: func(c *Config) any { return &c.Host }},
 		{Variable: v("SKILLFLAW_PORT", "7860", "TCP port the HTTP server listens on."),
@@ -552,6 +566,51 @@ func checkDatabaseURL(raw string) error {
 	}
 	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
 		return fmt.Errorf("scheme %q is not postgres:// or postgresql://", u.Scheme)
+	}
+	return nil
+}
+
+// kurrentDBSchemes are the schemes of a KurrentDB connection string: the
+// client's own, and EventStoreDB's that it still accepts.
+var kurrentDBSchemes = []string{"kurrentdb", "kurrentdb+discover", "esdb", "esdb+discover"}
+
+// CheckKurrentDBURL validates the scheme and host of a KurrentDB
+// connection string; the client checks its options when it dials.
+func CheckKurrentDBURL(raw string) error {
+	if raw == "" {
+		return nil // unset; CheckEventStore says when it is needed
+	}
+	u, err := url.Parse(raw)
+	if err != nil || !strings.Contains(raw, "://") {
+		return errors.New("is not a URL such as kurrentdb://admin:changeit@localhost:2113?tls=false")
+	}
+	if !slices.Contains(kurrentDBSchemes, u.Scheme) {
+		return fmt.Errorf("scheme %q is not one of %s://", u.Scheme, strings.Join(kurrentDBSchemes, "://, "))
+	}
+	if u.Host == "" || strings.HasPrefix(u.Host, ":") {
+		return errors.New("has no host (kurrentdb://host:2113, or host1:2113,host2:2113 for a cluster)")
+	}
+	return nil
+}
+
+// CheckEventStore refuses an event-store setting that a process would
+// misread: the kurrentdb store without its URL, and a KurrentDB URL beside
+// the postgres store (the URL would be ignored, which is rarely what was
+// meant). Load does not apply it, so that `skillflaw migrate-log` can copy
+// the PostgreSQL log to the URL before the store is switched; the process
+// applies it when it starts (app.Open).
+func (c Config) CheckEventStore() error {
+	switch c.EventStore {
+	case "kurrentdb":
+		if c.KurrentDBURL == "" {
+			return errors.New("SKILLFLAW_EVENT_STORE=kurrentdb needs SKILLFLAW_KURRENTDB_URL (e.g. kurrentdb://admin:changeit@localhost:2113?tls=false)")
+		}
+	case "postgres", "":
+		if c.KurrentDBURL != "" {
+			return fmt.Errorf("SKILLFLAW_KURRENTDB_URL is set (%s) but SKILLFLAW_EVENT_STORE is postgres: set SKILLFLAW_EVENT_STORE=kurrentdb to use it, or unset SKILLFLAW_KURRENTDB_URL (pass the URL to skillflaw migrate-log with --target-url)", RedactURL(c.KurrentDBURL))
+		}
+	default:
+		return fmt.Errorf("SKILLFLAW_EVENT_STORE=%q: must be one of postgres, kurrentdb", c.EventStore)
 	}
 	return nil
 }

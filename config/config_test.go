@@ -22,6 +22,7 @@ func TestLoad_defaults(t *testing.T) {
 	require.NoError(t, err)
 
 	assert.Equal(t, Config{
+		EventStore:                  "postgres",
 		Host:                        "127.0.0.1",
 		Port:                        7860,
 		ConfigDir:                   c.ConfigDir,
@@ -87,6 +88,8 @@ func TestLoad_overrides(t *testing.T) {
 	t.Parallel()
 	c, err := Load(env(map[string]string{
 		"SKILLFLAW_DATABASE_URL":                   "postgres://sf:secret@db:5432/sf",
+		"SKILLFLAW_EVENT_STORE":                    "kurrentdb",
+		"SKILLFLAW_KURRENTDB_URL":                  "esdb+discover://admin:changeit@kdb:2113?tls=false",
 		"SKILLFLAW_HOST":                           "0.0.0.0",
 		"SKILLFLAW_PORT":                           " 8080 ",
 		"SKILLFLAW_CONFIG_DIR":                     "/var/lib/skillflaw",
@@ -154,6 +157,8 @@ func TestLoad_overrides(t *testing.T) {
 
 	assert.Equal(t, Config{
 		DatabaseURL:                 "postgres://sf:secret@db:5432/sf",
+		EventStore:                  "kurrentdb",
+		KurrentDBURL:                "esdb+discover://admin:changeit@kdb:2113?tls=false",
 		Host:                        "0.0.0.0",
 		Port:                        8080,
 		ConfigDir:                   "/var/lib/skillflaw",
@@ -240,6 +245,10 @@ func TestLoad_invalid_values(t *testing.T) {
 		{"origin_with_path", "SKILLFLAW_CORS_ORIGINS", "https://a.example/app", `SKILLFLAW_CORS_ORIGINS="https://a.example/app": origin "https://a.example/app" must be scheme://host[:port], without a path`},
 		{"bad_proxy", "SKILLFLAW_TRUSTED_PROXIES", "proxy.local", `SKILLFLAW_TRUSTED_PROXIES="proxy.local": "proxy.local" is neither an IP address nor a CIDR`},
 		{"bad_scheme", "SKILLFLAW_DATABASE_URL", "mysql://u@h/db", `SKILLFLAW_DATABASE_URL="mysql://u@h/db": scheme "mysql" is not postgres:// or postgresql://`},
+		{"bad_event_store", "SKILLFLAW_EVENT_STORE", "mongodb", `SKILLFLAW_EVENT_STORE="mongodb": must be one of postgres, kurrentdb`},
+		{"kurrentdb_scheme", "SKILLFLAW_KURRENTDB_URL", "http://admin:s3cret@kdb:2113", `SKILLFLAW_KURRENTDB_URL="http://admin:xxxxx@kdb:2113": scheme "http" is not one of kurrentdb://, kurrentdb+discover://, esdb://, esdb+discover://`},
+		{"kurrentdb_no_host", "SKILLFLAW_KURRENTDB_URL", "kurrentdb://:2113", `SKILLFLAW_KURRENTDB_URL="kurrentdb://:2113": has no host`},
+		{"kurrentdb_not_a_url", "SKILLFLAW_KURRENTDB_URL", "kdb:2113", `SKILLFLAW_KURRENTDB_URL="kdb:2113": is not a URL such as kurrentdb://`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -323,6 +332,44 @@ func TestVariables_cover_every_field(t *testing.T) {
 		names[variable.Name] = true
 	}
 	assert.Len(t, names, v.NumField())
+}
+
+func TestKurrentDBURL_schemes_and_redaction(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{
+		"kurrentdb://admin:s3cret@kdb:2113?tls=false",
+		"kurrentdb+discover://admin:s3cret@kdb1:2113,kdb2:2113",
+		"esdb://admin:s3cret@kdb:2113",
+		"esdb+discover://admin:s3cret@cluster.example:2113?tlsVerifyCert=false",
+	} {
+		c, err := Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_EVENT_STORE": "kurrentdb", "SKILLFLAW_KURRENTDB_URL": raw}))
+		require.NoError(t, err, raw)
+		assert.Equal(t, raw, c.KurrentDBURL)
+		assert.NoError(t, c.CheckEventStore(), raw)
+		shown := c.Redacted()["SKILLFLAW_KURRENTDB_URL"]
+		assert.NotContains(t, shown, "s3cret", raw)
+		assert.Contains(t, shown, "admin:xxxxx@", raw)
+	}
+}
+
+func TestConfig_CheckEventStore(t *testing.T) {
+	t.Parallel()
+	load := func(vars map[string]string) Config {
+		vars["HOME"] = "/h"
+		c, err := Load(env(vars))
+		require.NoError(t, err, "Load leaves the pairing to CheckEventStore")
+		return c
+	}
+	assert.NoError(t, load(map[string]string{}).CheckEventStore(), "postgres by default")
+
+	err := load(map[string]string{"SKILLFLAW_EVENT_STORE": "kurrentdb"}).CheckEventStore()
+	require.Error(t, err)
+	assert.Equal(t, "SKILLFLAW_EVENT_STORE=kurrentdb needs SKILLFLAW_KURRENTDB_URL (e.g. kurrentdb://admin:changeit@localhost:2113?tls=false)", err.Error())
+
+	err = load(map[string]string{"SKILLFLAW_KURRENTDB_URL": "kurrentdb://admin:s3cret@kdb:2113"}).CheckEventStore()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "SKILLFLAW_KURRENTDB_URL is set (kurrentdb://admin:xxxxx@kdb:2113) but SKILLFLAW_EVENT_STORE is postgres: set SKILLFLAW_EVENT_STORE=kurrentdb")
+	assert.NotContains(t, err.Error(), "s3cret")
 }
 
 func TestOpenAIBaseURL(t *testing.T) {

@@ -258,4 +258,42 @@ func TestStatus_HeadAndIdleLag(t *testing.T) {
 	assert.Equal(t, int64(4), st[0].LagEvents, "counted has an opening and three increments to do")
 	assert.Equal(t, int64(1), st[1].LagEvents, "openings has one opening to do")
 	assert.Positive(t, st[0].LagSeconds)
+
+	// A store without the one-query count (KurrentDB) gets the same head
+	// and lag from a scan of its log.
+	scanned, err := projections.NewRuntime(e.pool, portOnly{e.store}, e.reg,
+		[]*projections.Projection{countedProjection(&atomic.Int64{}), openingsProjection()}, fastRetries)
+	require.NoError(t, err)
+	_, isCounter := any(portOnly{e.store}).(projections.LagCounter)
+	require.False(t, isCounter)
+	viaScan, err := scanned.Status(ctx)
+	require.NoError(t, err)
+	require.Len(t, viaScan, 2)
+	for i, s := range viaScan {
+		assert.Equal(t, st[i].Name, s.Name)
+		assert.Equal(t, behind, s.Head, s.Name)
+		assert.Equal(t, st[i].LagEvents, s.LagEvents, s.Name)
+		assert.InDelta(t, st[i].LagSeconds, s.LagSeconds, 1, s.Name)
+	}
+	assert.Positive(t, viaScan[0].LagSeconds)
+
+	// Checkpoints far apart: one scan from the lower one counts, for each,
+	// only the events after its own.
+	_, err = e.pool.Exec(ctx, `UPDATE projection_checkpoints SET commit_position = $1, prepare_position = $1 WHERE name = 'openings'`,
+		int64(opened.Commit))
+	require.NoError(t, err)
+	st, err = p.rt.Status(ctx)
+	require.NoError(t, err)
+	viaScan, err = scanned.Status(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), st[0].LagEvents)
+	assert.Equal(t, int64(1), st[1].LagEvents, "openings passed over increments only, then one opening")
+	for i, s := range viaScan {
+		assert.Equal(t, st[i].Position, s.Position, s.Name)
+		assert.Equal(t, st[i].LagEvents, s.LagEvents, s.Name)
+	}
 }
+
+// portOnly hides every optional interface of a store: only the
+// eventstore.Store port is left.
+type portOnly struct{ eventstore.Store }

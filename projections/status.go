@@ -53,11 +53,11 @@ func (s Status) MarshalJSON() ([]byte, error) {
 }
 
 // statusSQL reads every checkpoint row, plus a zero row for each
-// registered projection ($1: name → handled types) that has none yet,
-// with its lag: the events after its position it handles or whose type
-// the registry ($2) does not know. $3 is LeaseNamespace as pg_locks
-// shows it: the holder is the application name of the session holding
-// the projection's lease.
+// registered projection ($1: name → handled types) that has none yet, with
+// the types it handles (NULL for a checkpoint no projection owns). $2 is
+// LeaseNamespace as pg_locks shows it: the holder is the application name
+// of the session holding the projection's lease. The lag is not read here:
+// the log may not be in this database (see lag).
 const statusSQL = `WITH h AS (
     SELECT key AS name, ARRAY(SELECT jsonb_array_elements_text(value)) AS types FROM jsonb_each($1::jsonb)
 ), c AS (
@@ -67,22 +67,29 @@ const statusSQL = `WITH h AS (
            coalesce(p.error_count, 0) AS error_count, p.error_at, coalesce(p.unknown_types, '{}') AS unknown_types
     FROM projection_checkpoints p FULL JOIN h ON h.name = p.name
 )
-SELECT c.name, c.types IS NOT NULL, c.commit_position, c.prepare_position, c.updated_at, c.last_error,
-       c.error_position, c.error_count, c.error_at, c.unknown_types, l.n,
-       coalesce(extract(epoch FROM now() - l.oldest), 0)::float8,
+SELECT c.name, c.types IS NOT NULL, c.types, c.commit_position, c.prepare_position, c.updated_at, c.last_error,
+       c.error_position, c.error_count, c.error_at, c.unknown_types,
        coalesce((SELECT a.application_name FROM pg_locks k JOIN pg_stat_activity a ON a.pid = k.pid
                  WHERE k.locktype = 'advisory' AND k.granted AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                   AND k.classid::bigint = $3 AND k.objid::bigint = (hashtext(c.name)::bigint & 4294967295) AND k.objsubid = 2
+                   AND k.classid::bigint = $2 AND k.objid::bigint = (hashtext(c.name)::bigint & 4294967295) AND k.objsubid = 2
                  LIMIT 1), '')
-FROM c, LATERAL (
-    SELECT count(*) AS n, min(e.recorded_at) AS oldest FROM events e
-    WHERE e.global_position > c.commit_position
-      AND (c.types IS NULL OR e.event_type = ANY(c.types) OR NOT e.event_type = ANY($2::text[]))
-) l
+FROM c
 ORDER BY c.name`
 
-// Status reads the state of the runtime's projections from the database;
-// it works whether or not they run in this process.
+// LagCounter is the optional part of an event store that counts a
+// projection's lag in one call: the events with after < position <=
+// through whose type is one of types (nil: every type) or is not one of
+// known, and the recording time of the oldest of them (zero: none). The
+// PostgreSQL store answers with one query; Status scans any other store's
+// log through ReadAll instead.
+type LagCounter interface {
+	CountLag(ctx context.Context, after, through eventstore.Position, types, known []string) (int64, time.Time, error)
+}
+
+// Status reads the state of the runtime's projections: their checkpoints
+// and leases from the database, the head and their lag from the event
+// store (which need not be that database). It works whether or not they
+// run in this process.
 func (r *Runtime) Status(ctx context.Context) ([]Status, error) {
 	handles := make(map[string][]string, len(r.projections))
 	for _, p := range r.projections {
@@ -92,24 +99,26 @@ func (r *Runtime) Status(ctx context.Context) ([]Status, error) {
 	if err != nil {
 		return nil, fmt.Errorf("projection status: %w", err)
 	}
-	var head int64
-	if err := r.pool.QueryRow(ctx, `SELECT coalesce(max(global_position), 0) FROM events`).Scan(&head); err != nil {
-		return nil, fmt.Errorf("projection status: %w", err)
-	}
-	rows, err := r.pool.Query(ctx, statusSQL, types, r.reg.Types(), int64(uint32(LeaseNamespace)))
+	head, err := r.store.Head(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("projection status: %w", err)
 	}
+	rows, err := r.pool.Query(ctx, statusSQL, types, int64(uint32(LeaseNamespace)))
+	if err != nil {
+		return nil, fmt.Errorf("projection status: %w", err)
+	}
+	var handled [][]string
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Status, error) {
 		var (
 			s               Status
+			h               []string
 			commit, prepare int64
 			errPos          int64
 			updated         *time.Time
 			unknown         []byte
 		)
-		err := row.Scan(&s.Name, &s.Registered, &commit, &prepare, &updated, &s.LastError, &errPos, &s.ErrorCount,
-			&s.ErrorAt, &unknown, &s.LagEvents, &s.LagSeconds, &s.Holder)
+		err := row.Scan(&s.Name, &s.Registered, &h, &commit, &prepare, &updated, &s.LastError, &errPos, &s.ErrorCount,
+			&s.ErrorAt, &unknown, &s.Holder)
 		if err != nil {
 			return s, err
 		}
@@ -117,11 +126,107 @@ func (r *Runtime) Status(ctx context.Context) ([]Status, error) {
 			s.UpdatedAt = *updated
 		}
 		s.Position = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
-		s.Head, s.ErrorPosition = eventstore.At(uint64(head)), uint64(errPos)
+		s.Head, s.ErrorPosition = head, uint64(errPos)
+		if s.Registered && h == nil {
+			h = []string{} // a projection that handles no type still has a list
+		}
+		handled = append(handled, h)
 		return s, json.Unmarshal(unknown, &s.UnknownTypes)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("projection status: %w", err)
 	}
+	if err := r.lag(ctx, out, handled, head); err != nil {
+		return nil, fmt.Errorf("projection status: %w", err)
+	}
 	return out, nil
+}
+
+// lag fills the lag of each status up to head: the events after its
+// position that it handles (handled[i]; nil for an unregistered
+// checkpoint: every event) or whose type the registry does not know.
+func (r *Runtime) lag(ctx context.Context, st []Status, handled [][]string, head eventstore.Position) error {
+	known := r.reg.Types()
+	now := time.Now()
+	setLag := func(s *Status, n int64, oldest time.Time) {
+		s.LagEvents, s.LagSeconds = n, 0
+		if n > 0 && !oldest.IsZero() {
+			s.LagSeconds = max(now.Sub(oldest).Seconds(), 0)
+		}
+	}
+	if lc, ok := r.store.(LagCounter); ok {
+		for i := range st {
+			if !st[i].Position.Less(head) {
+				setLag(&st[i], 0, time.Time{})
+				continue
+			}
+			n, oldest, err := lc.CountLag(ctx, st[i].Position, head, handled[i], known)
+			if err != nil {
+				return err
+			}
+			setLag(&st[i], n, oldest)
+		}
+		return nil
+	}
+	return r.scanLag(ctx, st, handled, known, head, setLag)
+}
+
+// lagScanBatch is how many events scanLag reads per call.
+const lagScanBatch = 1000
+
+// scanLag is lag for a store without LagCounter (KurrentDB): one pass over
+// the log from the lowest position behind head, each event counted for
+// every status it is lag of.
+func (r *Runtime) scanLag(ctx context.Context, st []Status, handled [][]string, known []string, head eventstore.Position,
+	setLag func(*Status, int64, time.Time)) error {
+	type acc struct {
+		n      int64
+		oldest time.Time
+		match  func(string) bool
+	}
+	isKnown := make(map[string]bool, len(known))
+	for _, t := range known {
+		isKnown[t] = true
+	}
+	accs := make([]acc, len(st))
+	from, behind := head, false
+	for i := range st {
+		types := handled[i]
+		set := make(map[string]bool, len(types))
+		for _, t := range types {
+			set[t] = true
+		}
+		all := types == nil
+		accs[i].match = func(t string) bool { return all || set[t] || !isKnown[t] }
+		if st[i].Position.Less(from) {
+			from, behind = st[i].Position, true
+		}
+	}
+	for after := from; behind && after.Less(head); {
+		batch, err := r.store.ReadAll(ctx, after, lagScanBatch)
+		if err != nil {
+			return fmt.Errorf("count lag after %s: %w", after, err)
+		}
+		if len(batch) == 0 {
+			break // head is still in flight; what was read is the lag
+		}
+		for _, e := range batch {
+			if head.Less(e.Position) {
+				break
+			}
+			for i := range st {
+				if st[i].Position.Less(e.Position) && accs[i].match(e.Type) {
+					if accs[i].n == 0 {
+						accs[i].oldest = e.RecordedAt
+					}
+					accs[i].n++
+				}
+			}
+		}
+		after = batch[len(batch)-1].Position
+	}
+	for i := range st {
+		setLag(&st[i], accs[i].n, accs[i].oldest)
+	}
+	return nil
 }

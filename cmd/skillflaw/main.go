@@ -9,6 +9,8 @@
 //	skillflaw users unlock NAME              forget NAME's failed logins and lift its lock
 //	skillflaw audit replay --tenant ID --until TIME|POSITION [--out FILE]
 //	                                         a tenant's state as of an instant, replayed from the log
+//	skillflaw migrate-log --to kurrentdb|postgres [--target-url URL] [--batch N] [--verify-only] [--no-switch]
+//	                                         copy the PostgreSQL log to another store, then verify it
 //	skillflaw dev seed-flows --flows N --edits M
 //	                                         append a generated log of flows (benchmarks, trials)
 //	skillflaw version                        print the version
@@ -74,6 +76,14 @@ commands:
                                    a tenant's entities as of an instant, replayed from the log
   files sweep [--older-than 1h]    remove stored contents no file names (left by a crash
                                    between storing and recording) and stale temp files
+  migrate-log --to kurrentdb|postgres [--target-url URL] [--batch N] [--verify-only] [--no-switch]
+                                   copy the log of SKILLFLAW_DATABASE_URL, in order and with
+                                   its ids, to KurrentDB (SKILLFLAW_KURRENTDB_URL or --target-url)
+                                   or another PostgreSQL database (--target-url); resumes a copy
+                                   that stopped; then compares counts and SHA-256 checksums of
+                                   both logs (alone with --verify-only); to KurrentDB, then moves
+                                   the read models' positions to KurrentDB's (not with
+                                   --no-switch). Stop the servers first.
   dev seed-flows --flows N --edits M [--seed S]
                                    append N generated flows, each created then renamed M
                                    times, as real domain events (to try rebuilds at scale)
@@ -99,7 +109,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
-	case "serve", "migrate", "projections", "users", "audit", "files", "dev":
+	case "serve", "migrate", "projections", "users", "audit", "files", "dev", "migrate-log":
 	default:
 		return usageError("unknown command %q", args[0])
 	}
@@ -127,6 +137,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.files(ctx, args[1:], stdout, modules)
 	case "dev":
 		return env.dev(ctx, args[1:], stdout, modules)
+	case "migrate-log":
+		return env.migrateLog(ctx, args[1:], stdout)
 	default:
 		return env.projections(ctx, args[1:], stdout, modules)
 	}
