@@ -322,4 +322,3 @@ func (s *Service) closeQueued(ctx context.Context, id uuid.UUID, end domain.Even
 	}
 	return fmt.Errorf("close queued run %s: it keeps changing", id)
 }
-
