@@ -101,6 +101,10 @@ func (s *Service) enqueue(ctx context.Context, j *job) (*Job, error) {
 	return &Job{ID: j.id, j: j}, nil
 }
 
+// TaskOf is the task queued run id of cmd is published with (Execute's
+// payload): for tools and tests that hand a run to a worker themselves.
+func (s *Service) TaskOf(id uuid.UUID, cmd StartRun) ([]byte, error) { return s.sealTask(id, cmd) }
+
 func (s *Service) sealTask(id uuid.UUID, cmd StartRun) ([]byte, error) {
 	if s.opts.Sealer == nil {
 		return nil, errors.New("no secrets key to seal the task with")
