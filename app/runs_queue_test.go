@@ -144,6 +144,22 @@ func TestQueue_WorkersClaimQueuedRuns(t *testing.T) {
 	assert.Equal(t, 1, api.runCount(t, flow, "run.finished"))
 
 	// The runs read model names the claimer.
-	assert.Equal(t, []string{w2.runs.Service().Instance().String() + " finished"},
-		api.textRows(t, `SELECT instance::text || ' ' || status FROM runs WHERE run_id = $1`, gid))
+	want := w2.runs.Service().Instance().String() + " finished"
+	require.Eventually(t, func() bool {
+		rows := api.textRows(t, `SELECT instance::text || ' ' || status FROM runs WHERE run_id = $1`, gid)
+		return len(rows) == 1 && rows[0] == want
+	}, 10*time.Second, 10*time.Millisecond, "the runs read model: %s", want)
+}
+
+// An api process that cannot reach its queue answers a webhook 503 (and
+// records the run as failed: nobody waits for it).
+func TestQueue_UnavailableQueue(t *testing.T) {
+	t.Parallel()
+	api := whStart(t, qEnv("api", "nats://127.0.0.1:1"), "")
+	flow := api.flow(t, api.root.token, whFlow(""), nil)
+	r := api.hook(t, flow, `{"n": 1}`, nil)
+	requireDetail(t, r, http.StatusServiceUnavailable, "the work queue is unavailable; retry later")
+	assert.Equal(t, "5", r.header.Get("Retry-After"))
+	assert.Equal(t, 1, api.runCount(t, flow, "run.failed"))
+	assert.Zero(t, api.runCount(t, flow, "run.claimed"))
 }
