@@ -163,3 +163,42 @@ func TestQueue_UnavailableQueue(t *testing.T) {
 	assert.Equal(t, 1, api.runCount(t, flow, "run.failed"))
 	assert.Zero(t, api.runCount(t, flow, "run.claimed"))
 }
+
+// A background workflow job on an api process runs on a worker: its
+// status and outputs read on the api as if it had run there; a stop on
+// the api cancels it on the worker.
+func TestQueue_BackgroundWorkflowJob(t *testing.T) {
+	t.Parallel()
+	nats, err := queue.StartEmbedded(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(nats.Shutdown)
+	api := whStart(t, qEnv("api", nats.URL()), "")
+	w := qWorker(t, nats.URL(), api.dbURL)
+	root := api.root.token
+	key := api.apiKey(t, root)
+	basic := api.flow(t, root, wfBasic(), nil)
+	in := map[string]any{"ChatInput-AAAAA.input_value": "queued please"}
+
+	// The same job in the foreground (in the api process), for its outputs.
+	sync := api.workflow(t, key, map[string]any{"flow_id": basic, "inputs": in})
+	require.Equal(t, http.StatusOK, sync.status, sync.raw)
+
+	r := api.workflow(t, key, map[string]any{"flow_id": basic, "background": true, "inputs": in})
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, "queued", r.obj(t)["status"])
+	job := wfJob(t, r)
+	done := api.wfAwait(t, key, job, "completed")
+	require.NotEmpty(t, sync.obj(t)["outputs"])
+	assert.Equal(t, sync.obj(t)["outputs"], done.obj(t)["outputs"], "the worker's job answers as the api's")
+	assert.Equal(t, []domain.RunClaimed{{Instance: w.runs.Service().Instance(), Attempt: 1}}, api.claims(t, job))
+
+	gated := api.flow(t, root, rtGated("TGate-QW"), nil)
+	r = api.workflow(t, key, map[string]any{"flow_id": gated, "background": true})
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	running := wfJob(t, r)
+	w.gate.waitStarted(t, "TGate-QW")
+	stop := api.wfStop(t, key, running)
+	require.Equal(t, http.StatusOK, stop.status, stop.raw)
+	api.wfAwait(t, key, running, "cancelled")
+	assert.Equal(t, domain.RunCancelled{Reason: domain.RunCancelRequested}, api.lastEvent(t, running))
+}
