@@ -160,6 +160,22 @@ func (s *Service) Execute(ctx context.Context, payload []byte) error {
 	if stopping {
 		return ErrStopping
 	}
+	// One delivery of a run at a time in this process: a second one (the
+	// queue delivered it again meanwhile) is deferred, so that it never
+	// sees this process's own claim before its job is registered and takes
+	// it for one whose process is gone.
+	s.mu.Lock()
+	if s.handling[id] {
+		s.mu.Unlock()
+		return &DeferredError{RunID: id, Instance: s.opts.Instance}
+	}
+	s.handling[id] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.handling, id)
+		s.mu.Unlock()
+	}()
 	j, err := s.claim(ctx, id, cmd)
 	if j == nil || err != nil {
 		return err
@@ -195,13 +211,14 @@ func (s *Service) claim(ctx context.Context, id uuid.UUID, cmd StartRun) (*job, 
 		}
 		var interrupted *uuid.UUID
 		if c, claimed := run.Claim(); claimed {
+			// A claim of this process that no delivery handles (Execute
+			// lets one at a time) is an attempt that was lost (its end
+			// could not be recorded): claimed again, as a dead one's.
 			running := false
-			if c.Instance == s.opts.Instance {
-				s.mu.Lock()
-				running = s.jobs[id] != nil
-				s.mu.Unlock()
-			} else if running, err = s.alive(ctx, c.Instance); err != nil {
-				return nil, err
+			if c.Instance != s.opts.Instance {
+				if running, err = s.alive(ctx, c.Instance); err != nil {
+					return nil, err
+				}
 			}
 			if running {
 				return nil, &DeferredError{RunID: id, Instance: c.Instance}

@@ -101,6 +101,9 @@ type Service struct {
 	replicas  map[uuid.UUID]*replica
 	slots     map[string]chan struct{}
 	stopping  bool
+	// handling are the queued runs a delivery is being handled of
+	// (Execute).
+	handling map[uuid.UUID]bool
 }
 
 // maxAwaiting is how many reads at once may wait for a job another
@@ -131,7 +134,8 @@ func New(opts Options) *Service {
 	base, stop := context.WithCancel(context.Background())
 	return &Service{opts: opts, log: opts.Logger, store: opts.Messages.Store, base: base, stop: stop,
 		sessions: sessionCache(opts.Messages), awaiting: make(chan struct{}, maxAwaiting), flows: map[uuid.UUID]*flowEntry{},
-		jobs: map[uuid.UUID]*job{}, replicas: map[uuid.UUID]*replica{}, slots: map[string]chan struct{}{}}
+		jobs: map[uuid.UUID]*job{}, replicas: map[uuid.UUID]*replica{}, slots: map[string]chan struct{}{},
+		handling: map[uuid.UUID]bool{}}
 }
 
 // sessionCache is the chat sessions the runs' records keep: those of m
