@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
+	wjs "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/jetstream"
 	wnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Names on the broker.
@@ -158,15 +160,17 @@ const (
 	deliveredKey = "_skillflaw_nats_delivered"
 )
 
-// unmarshaler is NATSMarshaler's, keeping the delivery's reply subject.
-type unmarshaler struct{ wnats.NATSMarshaler }
+// unmarshaler is the default one, keeping the delivery's reply subject
+// and number. It never fails (Watermill's handler would not survive it):
+// a message it cannot read is handed on empty, for the handler to drop.
+type unmarshaler struct{ wjs.DefaultUnmarshaler }
 
-func (u unmarshaler) Unmarshal(m *nats.Msg) (*message.Message, error) {
-	msg, err := u.NATSMarshaler.Unmarshal(m)
+func (u unmarshaler) Unmarshal(m jetstream.Msg) (*message.Message, error) {
+	msg, err := u.DefaultUnmarshaler.Unmarshal(m)
 	if err != nil {
-		return nil, err
+		msg = message.NewMessage("", nil)
 	}
-	msg.Metadata.Set(replyKey, m.Reply)
+	msg.Metadata.Set(replyKey, m.Reply())
 	if meta, err := m.Metadata(); err == nil {
 		msg.Metadata.Set(deliveredKey, strconv.FormatUint(meta.NumDelivered, 10))
 	}
@@ -176,34 +180,65 @@ func (u unmarshaler) Unmarshal(m *nats.Msg) (*message.Message, error) {
 // Consume handles tasks with h, Config.Workers at once, until ctx ends or
 // the connection closes; the tasks being handled then are neither acked
 // nor nacked (they come again after AckWait).
+//
+// The consumer pulls (Watermill's JetStream subscriber over a pull
+// consumer): each of the Workers handlers asks for one task when it is
+// free (and at most one more waits behind it), so tasks do not pile up in
+// a busy worker's buffer while another worker is idle, nor wait there
+// past AckWait. The durable consumer is created or updated here (every
+// worker shares it; its AckWait is the last process's).
 func (q *Queue) Consume(ctx context.Context, h Handler) error {
 	cfg := q.cfg
-	sub, err := wnats.NewSubscriberWithNatsConn(q.conn, wnats.SubscriberSubscriptionConfig{
-		Unmarshaler:      unmarshaler{},
-		SubscribersCount: cfg.Workers,
-		// The consumer's own wait for the handler's answer: MaxRun (the
-		// server's redelivery is bounded by AckWait and the in-progress
-		// signs, not by this).
-		AckWaitTimeout:    cfg.MaxRun,
-		CloseTimeout:      time.Second,
-		SubscribeTimeout:  30 * time.Second,
-		SubjectCalculator: wnats.DefaultSubjectCalculator,
-		NakDelay:          wnats.NewStaticDelay(cfg.RetryDelay),
-		QueueGroupPrefix:  Group,
-		JetStream: wnats.JetStreamConfig{
-			DurablePrefix: Group,
-			SubscribeOptions: []nats.SubOpt{nats.ManualAck(), nats.AckExplicit(), nats.AckWait(cfg.AckWait),
-				nats.DeliverAll(), nats.MaxAckPending(-1)},
-		},
-	}, watermillLogger{cfg.Logger})
+	js, err := jetstream.New(q.conn)
 	if err != nil {
 		return fmt.Errorf("queue consumer: %w", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	msgs, err := sub.Subscribe(ctx, Subject)
+	stream, err := js.Stream(ctx, StreamName)
 	if err != nil {
-		return fmt.Errorf("subscribe to the queue: %w", err)
+		return fmt.Errorf("queue stream: %w", err)
+	}
+	consumer, err := stream.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{Durable: Group, FilterSubject: Subject,
+		AckPolicy: jetstream.AckExplicitPolicy, AckWait: cfg.AckWait, MaxDeliver: -1, DeliverPolicy: jetstream.DeliverAllPolicy})
+	if err != nil {
+		return fmt.Errorf("queue consumer: %w", err)
+	}
+	sub, err := wjs.NewSubscriber(wjs.SubscriberConfig{
+		Conn:   q.conn,
+		Logger: watermillLogger{cfg.Logger},
+		// The subscriber's own wait for the handler's answer: MaxRun (the
+		// server's redelivery is bounded by AckWait and the in-progress
+		// signs, not by this).
+		AckWaitTimeout: cfg.MaxRun,
+		ResourceInitializer: func(context.Context, jetstream.JetStream, string) (jetstream.Consumer,
+			func(context.Context, watermill.LoggerAdapter), error) {
+			return consumer, nil, nil
+		},
+		NakDelay:       wjs.NewStaticDelay(cfg.RetryDelay),
+		ConsumeOptions: []jetstream.PullConsumeOpt{jetstream.PullMaxMessages(1)},
+		Unmarshaler:    unmarshaler{},
+	})
+	if err != nil {
+		return fmt.Errorf("queue consumer: %w", err)
+	}
+	// The subscriptions live until the connection closes (Close): their
+	// context is never cancelled, because Watermill's subscriber closes
+	// its output when it is, which a delivery being handed over at that
+	// moment would write to.
+	msgs := make(chan *message.Message)
+	for range cfg.Workers {
+		out, err := sub.Subscribe(context.WithoutCancel(ctx), Subject)
+		if err != nil {
+			return fmt.Errorf("subscribe to the queue: %w", err)
+		}
+		go func() {
+			for m := range out {
+				select {
+				case msgs <- m:
+				case <-ctx.Done():
+					return // not handled: it comes again after AckWait
+				}
+			}
+		}()
 	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
@@ -211,12 +246,7 @@ func (q *Queue) Consume(ctx context.Context, h Handler) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case msg, ok := <-msgs:
-			if !ok {
-				return nil
-			}
-			// A subscriber hands one task at a time and waits for its
-			// answer: Workers subscribers bound the handlers at once.
+		case msg := <-msgs:
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -266,8 +296,8 @@ func (q *Queue) handle(ctx context.Context, msg *message.Message, h Handler) {
 	msg.Ack()
 }
 
-// watermillLogger writes Watermill's logs to slog (its debug and trace
-// ones at debug).
+// watermillLogger writes Watermill's logs to slog (its info, debug and
+// trace ones at debug).
 type watermillLogger struct{ log *slog.Logger }
 
 func (l watermillLogger) attrs(fields watermill.LogFields) []any {
@@ -282,7 +312,7 @@ func (l watermillLogger) Error(msg string, err error, fields watermill.LogFields
 	l.log.Error("queue: "+msg, append(l.attrs(fields), "error", fmt.Sprint(err))...)
 }
 func (l watermillLogger) Info(msg string, fields watermill.LogFields) {
-	l.log.Info("queue: "+msg, l.attrs(fields)...)
+	l.log.Debug("queue: "+msg, l.attrs(fields)...) // one per delivery ("got msg")
 }
 func (l watermillLogger) Debug(msg string, fields watermill.LogFields) {
 	l.log.Debug("queue: "+msg, l.attrs(fields)...)
