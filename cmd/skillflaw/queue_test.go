@@ -322,9 +322,13 @@ func TestServe_WorkersRunEveryQueuedRunExactlyOnce(t *testing.T) {
 			slowAgain++
 		}
 	}
-	t.Logf("%d runs (%d slow) in %s (%.0f runs/s); killed worker had %d in flight (%d slow), re-run by the survivor (attempt 2); killed %s after the start, last run ended %s after the kill",
+	deferred := 0
+	for _, w := range workers {
+		deferred += strings.Count(w.out.String(), `msg="queue: a task will come again"`)
+	}
+	t.Logf("%d runs (%d slow) in %s (%.0f runs/s); killed worker had %d in flight (%d slow), re-run by the survivor (attempt 2); killed %s after the start, last run ended %s after the kill; %d deliveries deferred (nacked)",
 		queueRuns, slowRuns, wall.Round(time.Millisecond), float64(queueRuns)/wall.Seconds(), len(inFlight), slowAgain,
-		killedAt.Sub(t0).Round(time.Millisecond), time.Since(killedAt).Round(time.Millisecond))
+		killedAt.Sub(t0).Round(time.Millisecond), time.Since(killedAt).Round(time.Millisecond), deferred)
 }
 
 // runsOf are the run ids of flow.
