@@ -140,8 +140,9 @@ func (s *Service) notifyCancel(ctx context.Context, id uuid.UUID, _ string) erro
 }
 
 // Sweep closes as interrupted (failed) every run still open whose process
-// is gone — but queued runs, which the work queue delivers again — once the runs read model caught up with the log; it returns
-// how many it closed. Run calls it at start.
+// is gone — but queued runs, which the work queue delivers again — once
+// the runs read model caught up with the log; it returns how many it
+// closed. Run calls it at start.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	head, err := s.store.Head(ctx)
 	if err != nil {
