@@ -445,6 +445,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return err
 	}
+	if a.cfg.Role == config.RoleWorker {
+		handler = healthOnly(handler)
+	}
 	runCtx, stopRuntime := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRuntime()
 	runtimeDone := make(chan error, 1)
@@ -490,4 +493,18 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		err = nil
 	}
 	return err
+}
+
+// healthOnly serves the health checks (GET /health, /health_check) of a
+// worker process, for its probes, and nothing else of the API.
+func healthOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" || r.URL.Path == "/health_check" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusNotFound)
+		_, _ = w.Write([]byte(`{"detail":"Not Found: this process is a worker (--role worker) and serves no API"}`))
+	})
 }

@@ -2,10 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/skillflaw/skillflaw-go/blob"
+	"github.com/skillflaw/skillflaw-go/config"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/egress"
 	"github.com/skillflaw/skillflaw-go/engine"
@@ -13,6 +16,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/httpapi"
 	"github.com/skillflaw/skillflaw-go/projections"
+	"github.com/skillflaw/skillflaw-go/queue"
 	"github.com/skillflaw/skillflaw-go/runs"
 )
 
@@ -32,9 +36,38 @@ type Runs struct {
 	// Clock is the runs' time source (Deps.Clock when nil; tests pin it).
 	Clock func() time.Time
 
-	svc *runs.Service
-	reg *engine.Registry
-	env engine.Env
+	svc   *runs.Service
+	reg   *engine.Registry
+	env   engine.Env
+	queue *queueHolder
+}
+
+// queueHolder is the work queue once Run connected to it (runs.Queue): a
+// background run queued before that fails (the queue is unavailable).
+type queueHolder struct {
+	mu sync.Mutex
+	q  *queue.Queue
+}
+
+func (h *queueHolder) get() *queue.Queue {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.q
+}
+
+func (h *queueHolder) set(q *queue.Queue) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.q = q
+}
+
+// Publish implements runs.Queue.
+func (h *queueHolder) Publish(ctx context.Context, id string, payload []byte) error {
+	q := h.get()
+	if q == nil {
+		return errors.New("not connected to the work queue yet")
+	}
+	return q.Publish(ctx, id, payload)
 }
 
 // Engine returns what Routes built for the modules after it (the agentic
@@ -132,7 +165,24 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 			return m.svc.RunFlow(ctx, run, req)
 		})
 	}
+	var (
+		rq     runs.Queue
+		sealer runs.Sealer
+	)
+	if cfg.QueueURL != "" {
+		// Background runs go to the work queue (see runs/queued.go), their
+		// tasks sealed with the secrets key; Run connects.
+		m.queue = &queueHolder{}
+		rq = m.queue
+		if d.Secrets == nil {
+			s.Misconfigured(errors.New("SKILLFLAW_QUEUE_URL: the queued runs' tasks are sealed with the secrets key: " +
+				"set SKILLFLAW_SECRET_KEY or SKILLFLAW_SECRETS_KEY_FILE (the same on every api and worker process)"))
+		} else {
+			sealer = d.Secrets
+		}
+	}
 	m.svc = runs.New(runs.Options{
+		Queue: rq, Sealer: sealer,
 		Engine: eng, Messages: MessagesCommands(d), Env: env,
 		Serialization:        runs.Serialization{MaxText: cfg.SerializationMaxTextLength, MaxItems: cfg.SerializationMaxItemsLength},
 		MaxConcurrentPerUser: cfg.RunMaxConcurrentPerUser, Retention: cfg.RunFeedRetention, FlushInterval: cfg.RunFlushInterval,
@@ -162,8 +212,63 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 // Run implements Runner: the service's part of the cluster (liveness,
 // cancels from other processes, the startup sweep) until ctx ends, then
 // the jobs are cancelled and recorded.
+//
+// With a work queue it connects to it (retrying until it can) and, in
+// the worker and all roles, runs the queued runs (runs.Service.Execute),
+// SKILLFLAW_QUEUE_WORKERS at once. At the end the jobs are shut down
+// first — a worker's queued runs are handed back to the queue — and the
+// queue's consumer stops after them.
 func (m *Runs) Run(ctx context.Context, d Deps) error {
-	return m.svc.Run(ctx, d.Config.ShutdownTimeout)
+	if m.queue == nil {
+		return m.svc.Run(ctx, d.Config.ShutdownTimeout)
+	}
+	cfg := d.Config
+	consumeCtx, stopConsume := context.WithCancel(context.WithoutCancel(ctx))
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		q := m.connect(ctx, d)
+		if q == nil {
+			return
+		}
+		defer q.Close()
+		if cfg.Role == config.RoleAPI {
+			<-consumeCtx.Done()
+			return
+		}
+		d.Logger.Info("runs: working the queue", "workers", cfg.QueueWorkers, "instance", m.svc.Instance())
+		err := q.Consume(consumeCtx, func(ctx context.Context, _ string, payload []byte, _ uint64) error {
+			return m.svc.Execute(ctx, payload)
+		})
+		if err != nil {
+			d.Logger.Error("runs: the queue's consumer stopped", "error", err.Error())
+		}
+	}()
+	err := m.svc.Run(ctx, cfg.ShutdownTimeout)
+	stopConsume()
+	<-consumed
+	return err
+}
+
+// connect opens the work queue, retrying every two seconds until it can
+// or ctx ends (nil then).
+func (m *Runs) connect(ctx context.Context, d Deps) *queue.Queue {
+	cfg := d.Config
+	for {
+		q, err := queue.Open(ctx, queue.Config{URL: cfg.QueueURL, AckWait: cfg.QueueAckWait, Workers: cfg.QueueWorkers,
+			// A run's wall time, and its recording and shutdown after it.
+			MaxRun: cfg.RunWallTime + cfg.ShutdownTimeout + 2*time.Minute, Logger: d.Logger})
+		if err == nil {
+			m.queue.set(q)
+			return q
+		}
+		d.Logger.Warn("runs: cannot reach the work queue; retrying", "url", config.RedactURL(cfg.QueueURL), "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
 
 // Service returns the run service (after Routes).

@@ -186,6 +186,39 @@ type Config struct {
 	RunMaxConcurrentPerUser int
 	RunFeedRetention        time.Duration
 	RunFlushInterval        time.Duration
+	// Role is what a serve process does: RoleAll (the API, and the runs
+	// it accepts), RoleAPI (the API; background runs go to the queue) or
+	// RoleWorker (runs from the queue; no API but the health checks).
+	Role string
+	// QueueURL is the NATS JetStream server of the work queue (empty:
+	// none); QueueAckWait how long a dead worker's runs wait before the
+	// queue delivers them again; QueueWorkers how many queued runs a
+	// process runs at once.
+	QueueURL     string
+	QueueAckWait time.Duration
+	QueueWorkers int
+}
+
+// The roles of a serve process (Config.Role).
+const (
+	RoleAll    = "all"
+	RoleAPI    = "api"
+	RoleWorker = "worker"
+)
+
+// CheckRole tells whether the role can work: api and worker need a work
+// queue.
+func (c Config) CheckRole() error {
+	switch c.Role {
+	case RoleAll, "":
+		return nil
+	case RoleAPI, RoleWorker:
+		if c.QueueURL == "" {
+			return fmt.Errorf("role %s needs a work queue: set SKILLFLAW_QUEUE_URL (nats://host:4222)", c.Role)
+		}
+		return nil
+	}
+	return fmt.Errorf("role %q: must be one of %s, %s, %s", c.Role, RoleAll, RoleAPI, RoleWorker)
 }
 
 // Variable documents one environment variable.
@@ -242,6 +275,11 @@ func Load(getenv func(string) string) (Config, error) {
 				shown = s.redact(raw)
 			}
 			errs = append(errs, fmt.Errorf("%s=%q: %w", s.Name, shown, err))
+		}
+	}
+	if len(errs) == 0 {
+		if err := c.CheckRole(); err != nil {
+			errs = append(errs, fmt.Errorf("SKILLFLAW_ROLE=%q: %w", c.Role, err))
 		}
 	}
 	return c, errors.Join(errs...)
@@ -430,7 +468,28 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.MCPStdioEnable }},
 		{Variable: v("SKILLFLAW_MCP_TOOL_TIMEOUT", "30s", "Longest one MCP call of a flow's MCP Tools component may take (connecting to the registry's server, listing its tools or calling one; Go duration); a node's own Tool Execution Timeout may only shorten it."),
 			field: func(c *Config) any { return &c.MCPToolTimeout }},
+		{Variable: v("SKILLFLAW_ROLE", "all", "What `skillflaw serve` does (its --role flag wins): all (the API, and the runs it accepts; with a queue it also works the queue), api (the API only; webhook runs and background workflow jobs go to the queue) or worker (runs from the queue; only /health and /health_check are served). api and worker need SKILLFLAW_QUEUE_URL."),
+			field: func(c *Config) any { return &c.Role }, enum: []string{RoleAll, RoleAPI, RoleWorker}},
+		{Variable: v("SKILLFLAW_QUEUE_URL", "", "NATS server with JetStream of the work queue (nats://[user:password@]host:4222); empty: no queue, every run runs in the process that accepted it. The queued runs' tasks are sealed with the secrets key (SKILLFLAW_SECRET_KEY or the key file), which every api and worker process must share."),
+			field: func(c *Config) any { return &c.QueueURL }, check: checkQueueURL, redact: RedactURL},
+		{Variable: v("SKILLFLAW_QUEUE_ACK_WAIT", "30s", "How long the queue waits for a sign of life of the worker running a run before it delivers the run again (Go duration): how long the runs of a worker that died wait. A live worker signals every third of it, however long its run."),
+			field: func(c *Config) any { return &c.QueueAckWait }},
+		{Variable: v("SKILLFLAW_QUEUE_WORKERS", "8", "How many queued runs a worker (or all) process runs at once."),
+			field: func(c *Config) any { return &c.QueueWorkers }, min: 1, max: 10000},
 	}
+}
+
+// checkQueueURL accepts an empty value (no queue) or a nats:// (tls://)
+// URL with a host.
+func checkQueueURL(raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "nats" && u.Scheme != "tls") {
+		return errors.New("must be a nats://host:port (or tls://host:port) URL")
+	}
+	return nil
 }
 
 // FileStorageDir is StorageDir, or <ConfigDir>/storage when it is empty.

@@ -75,6 +75,9 @@ func TestLoad_defaults(t *testing.T) {
 		RunMaxConcurrentPerUser:     8,
 		RunFeedRetention:            10 * time.Minute,
 		RunFlushInterval:            250 * time.Millisecond,
+		Role:                        RoleAll,
+		QueueAckWait:                30 * time.Second,
+		QueueWorkers:                8,
 	}, c)
 	assert.Equal(t, "127.0.0.1:7860", c.Addr())
 	assert.Equal(t, int64(2<<20), c.MaxBodyBytes())
@@ -223,6 +226,9 @@ func TestLoad_overrides(t *testing.T) {
 		RunMaxConcurrentPerUser:     3,
 		RunFeedRetention:            time.Minute,
 		RunFlushInterval:            50 * time.Millisecond,
+		Role:                        RoleAll,
+		QueueAckWait:                30 * time.Second,
+		QueueWorkers:                8,
 	}, c)
 	assert.Equal(t, "0.0.0.0:8080", c.Addr())
 }
@@ -379,4 +385,32 @@ func TestOpenAIBaseURL(t *testing.T) {
 	assert.Equal(t, "http://127.0.0.1:8080/v1", c.OpenAIBaseURL)
 	_, err = Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_OPENAI_BASE_URL": "ftp://x"}))
 	assert.ErrorContains(t, err, `SKILLFLAW_OPENAI_BASE_URL="ftp://x": must be an http(s) URL`)
+}
+
+func TestRoleAndQueue(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(map[string]string{"HOME": "/h"}))
+	require.NoError(t, err)
+	assert.Equal(t, RoleAll, c.Role)
+	assert.Empty(t, c.QueueURL)
+	assert.Equal(t, 30*time.Second, c.QueueAckWait)
+	assert.Equal(t, 8, c.QueueWorkers)
+
+	_, err = Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_ROLE": "api"}))
+	assert.ErrorContains(t, err, "role api needs a work queue: set SKILLFLAW_QUEUE_URL")
+	_, err = Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_ROLE": "worker"}))
+	assert.ErrorContains(t, err, "role worker needs a work queue")
+	_, err = Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_ROLE": "boss"}))
+	assert.ErrorContains(t, err, `SKILLFLAW_ROLE="boss": must be one of all, api, worker`)
+	_, err = Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_QUEUE_URL": "http://nats:4222"}))
+	assert.ErrorContains(t, err, "must be a nats://host:port")
+
+	c, err = Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_ROLE": "worker", "SKILLFLAW_QUEUE_URL": "nats://sf:s3cret@nats:4222"}))
+	require.NoError(t, err)
+	assert.Equal(t, RoleWorker, c.Role)
+	assert.NotContains(t, c.Redacted()["SKILLFLAW_QUEUE_URL"], "s3cret")
+	c.Role = "api"
+	assert.NoError(t, c.CheckRole())
+	c.QueueURL = ""
+	assert.Error(t, c.CheckRole())
 }

@@ -17,6 +17,8 @@ type Run struct {
 	// progressed tells a run that began building (its vertices sorted,
 	// or any event of its progress) from one still waiting for a slot.
 	progressed bool
+	// claim is the last claim of a queued run (zero: unclaimed).
+	claim RunClaimed
 }
 
 // LoadRun returns an empty run to fold stream RunStream(id) into.
@@ -41,6 +43,40 @@ func (r *Run) Progressed() bool { return r.progressed }
 
 // Open reports whether the run started and has not ended.
 func (r *Run) Open() bool { return r.started && r.ended == nil }
+
+// Claim returns the last claim of a queued run; ok is false while no
+// worker claimed it.
+func (r *Run) Claim() (RunClaimed, bool) { return r.claim, r.claim.Attempt > 0 }
+
+// Instance is the process running the run: the last claimer of a queued
+// run, else the one that started it (nil before anyone claimed a queued
+// run: nobody runs it).
+func (r *Run) Instance() uuid.UUID {
+	if r.claim.Attempt > 0 {
+		return r.claim.Instance
+	}
+	if r.start.Queued {
+		return uuid.Nil
+	}
+	return r.start.Instance
+}
+
+// ClaimFor records that worker instance takes the queued run to execute
+// it: attempt 1, or the next one when a claimer before it is gone
+// (interrupted names it). Only an open queued run is claimed.
+func (r *Run) ClaimFor(instance uuid.UUID, interrupted *uuid.UUID) error {
+	if err := r.mustBeOpen(); err != nil {
+		return err
+	}
+	if !r.start.Queued {
+		return Invalidf("Run %s is not queued", r.id)
+	}
+	if instance == uuid.Nil {
+		return Invalidf("a claim needs an instance")
+	}
+	record(r, RunClaimed{Instance: instance, Attempt: r.claim.Attempt + 1, Interrupted: interrupted})
+	return nil
+}
 
 // Start records the run's start; a run starts once.
 func (r *Run) Start(s RunStarted) error {
@@ -102,6 +138,8 @@ func (r *Run) Apply(e Event) {
 		r.started, r.start = true, e
 	case RunFinished, RunFailed, RunCancelled:
 		r.ended = e
+	case RunClaimed:
+		r.claim = e
 	case RunVerticesSorted, RunMessageSent, RunErrorRaised, RunVertexBuilt, RunEventEmitted:
 		r.progressed = true
 	}

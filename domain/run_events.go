@@ -55,6 +55,23 @@ type RunStarted struct {
 	// Instance is the server process running the run (its liveness is
 	// an advisory lock: a run of a process that is gone is interrupted).
 	Instance uuid.UUID `json:"instance"`
+	// Queued marks a run handed to the work queue: the process that
+	// recorded its start does not run it; a worker claims it
+	// (RunClaimed) and runs it. The startup sweep leaves a queued run
+	// alone: the queue delivers it again until a worker ends it.
+	Queued bool `json:"queued,omitempty"`
+}
+
+// RunClaimed records that worker process Instance took a queued run to
+// execute it: its Attempt-th execution (1 for the first). A claim is
+// appended at the run's expected version, so two workers never both
+// claim the same state of a run; a run whose claimer is gone is claimed
+// again (Attempt+1), Interrupted naming the instance whose attempt was
+// cut off (its events, before this one, stay in the run's history).
+type RunClaimed struct {
+	Instance    uuid.UUID  `json:"instance"`
+	Attempt     int        `json:"attempt"`
+	Interrupted *uuid.UUID `json:"interrupted,omitempty"`
 }
 
 // The events of a run's progress each carry one event of the build API
@@ -136,9 +153,10 @@ func (RunEventEmitted) EventType() string   { return "run.event_emitted" }
 func (RunFinished) EventType() string       { return "run.finished" }
 func (RunFailed) EventType() string         { return "run.failed" }
 func (RunCancelled) EventType() string      { return "run.cancelled" }
+func (RunClaimed) EventType() string        { return "run.claimed" }
 
 // RunEvents lists the events of runs with their schema versions.
 func RunEvents() []Schema {
 	return V1(RunStarted{}, RunVerticesSorted{}, RunMessageSent{}, RunErrorRaised{}, RunVertexBuilt{}, RunEventEmitted{},
-		RunFinished{}, RunFailed{}, RunCancelled{})
+		RunFinished{}, RunFailed{}, RunCancelled{}, RunClaimed{})
 }

@@ -46,3 +46,36 @@ func TestRun_Lifecycle(t *testing.T) {
 	assert.EqualValues(t, 2, rev)
 	assert.Equal(t, []domain.Event{domain.RunCancelled{Reason: domain.RunCancelRequested}}, r.Root().Pending())
 }
+
+// A queued run is claimed by a worker, claimed again (the next attempt)
+// when that worker is gone, and no longer once it ended; a run that is not
+// queued is never claimed.
+func TestRun_Claims(t *testing.T) {
+	id, w1, w2 := uuid.New(), uuid.New(), uuid.New()
+	api := uuid.New()
+	r := domain.LoadRun(id)
+	require.ErrorIs(t, r.ClaimFor(w1, nil), domain.ErrNotFound, "not started")
+	require.NoError(t, r.Start(domain.RunStarted{RunID: id, Instance: api, Queued: true}))
+	assert.Equal(t, uuid.Nil, r.Instance(), "a queued run nobody claimed runs nowhere")
+	_, claimed := r.Claim()
+	assert.False(t, claimed)
+	require.ErrorIs(t, r.ClaimFor(uuid.Nil, nil), domain.ErrInvalid)
+	require.NoError(t, r.ClaimFor(w1, nil))
+	c, claimed := r.Claim()
+	assert.True(t, claimed)
+	assert.Equal(t, domain.RunClaimed{Instance: w1, Attempt: 1}, c)
+	assert.Equal(t, w1, r.Instance())
+	require.NoError(t, r.Emit(domain.RunVerticesSorted{Data: "{}"}))
+	require.NoError(t, r.ClaimFor(w2, &w1))
+	c, _ = r.Claim()
+	assert.Equal(t, domain.RunClaimed{Instance: w2, Attempt: 2, Interrupted: &w1}, c)
+	assert.Equal(t, w2, r.Instance())
+	require.NoError(t, r.Close(domain.RunFinished{}))
+	require.ErrorIs(t, r.ClaimFor(w1, nil), domain.ErrConflict, "an ended run is not claimed")
+
+	did := uuid.New()
+	direct := domain.LoadRun(did)
+	require.NoError(t, direct.Start(domain.RunStarted{RunID: did, Instance: api}))
+	assert.Equal(t, api, direct.Instance())
+	require.ErrorIs(t, direct.ClaimFor(w1, nil), domain.ErrInvalid, "not queued")
+}

@@ -36,6 +36,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9)`,
 		end(tx, rec, "cancelled", &e.Reason)
 		return nil
 	})
+	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.RunClaimed) error {
+		// The process running a queued run is its claimer: the sweep and
+		// the monitor ask after that one.
+		tx.Queue(`UPDATE runs SET instance = $2 WHERE run_id = $1`, runID(rec.StreamID), e.Instance)
+		return nil
+	})
 	return p
 }
 

@@ -140,8 +140,9 @@ func (s *Service) notifyCancel(ctx context.Context, id uuid.UUID, _ string) erro
 }
 
 // Sweep closes as interrupted (failed) every run still open whose process
-// is gone, once the runs read model caught up with the log; it returns
-// how many it closed. Run calls it at start.
+// is gone — but queued runs, which the work queue delivers again — once
+// the runs read model caught up with the log; it returns how many it
+// closed. Run calls it at start.
 func (s *Service) Sweep(ctx context.Context) (int, error) {
 	head, err := s.store.Head(ctx)
 	if err != nil {
@@ -177,6 +178,15 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			gone, dead[o.instance] = !alive, !alive
 		}
 		if !gone {
+			continue
+		}
+		// A queued run is the queue's: it is delivered again until a
+		// worker ends it (a dead worker's attempt is claimed again).
+		run, err := s.loadRun(ctx, o.run)
+		if err != nil {
+			return n, err
+		}
+		if info, _ := run.Started(); info.Queued {
 			continue
 		}
 		if err := s.interrupt(ctx, o.run); err != nil {

@@ -46,6 +46,10 @@ type job struct {
 	api       *apiRun
 	holdsSlot bool
 	begun     bool
+	// worker marks a queued run this process claimed from the queue: at
+	// the server's shutdown it is handed back (not closed) for another
+	// worker to run again.
+	worker bool
 
 	history *jobHistory
 	builds  sync.Map // *engine.VertexResult -> vertexBuild
@@ -87,12 +91,20 @@ func (j *Job) Wait(ctx context.Context) (Outcome, error) {
 
 func (s *Service) newJob(id uuid.UUID, cmd StartBuild, start domain.RunStarted, place commands.MonitoredFlow, g *engine.Graph,
 	compileErr error, key string) *job {
+	return s.newJobOf(domain.LoadRun(id), cmd, start, place, g, compileErr, key)
+}
+
+// newJobOf is newJob for run as folded (a queued run a worker claimed:
+// its records continue its stream).
+func (s *Service) newJobOf(run *domain.Run, cmd StartBuild, start domain.RunStarted, place commands.MonitoredFlow, g *engine.Graph,
+	compileErr error, key string) *job {
+	id := start.RunID
 	j := &job{s: s, id: id, key: key, cmd: cmd, start: start, graph: g, compile: compileErr, feed: newFeed(),
 		results: map[string]*engine.VertexResult{}, done: make(chan struct{})}
 	j.ctx, j.cancelRun = context.WithCancel(s.base)
 	md := cmd.Metadata
 	md.OccurredAt = time.Time{}
-	j.records = s.opts.Messages.NewRunRecords(domain.LoadRun(id), start.RecordsFlowID, place, md, s.sessions, s.log)
+	j.records = s.opts.Messages.NewRunRecords(run, start.RecordsFlowID, place, md, s.sessions, s.log)
 	return j
 }
 
@@ -174,6 +186,10 @@ func (j *job) run() {
 // finish closes the run with end, records everything and tells its
 // readers.
 func (j *job) finish(wall time.Time, res *engine.RunResult, end domain.Event) {
+	if c, ok := end.(domain.RunCancelled); ok && j.worker && c.Reason == domain.RunShutdown {
+		j.handBack(wall)
+		return
+	}
 	if j.api != nil {
 		end = j.endAPI(res, end)
 	}
@@ -206,6 +222,26 @@ func (j *job) finish(wall time.Time, res *engine.RunResult, end domain.Event) {
 	}
 	j.feed.end(finished)
 }
+
+// handBack ends a worker's job cut off by the server's shutdown without
+// closing its run: what it recorded is appended, and the queue delivers
+// the run again to a worker that runs it from the start (the task is
+// nacked: see Service.Execute).
+func (j *job) handBack(wall time.Time) {
+	j.finalFlush()
+	j.release()
+	j.outcome.Total = time.Since(wall)
+	j.outcome.Status = statusHandedBack
+	if j.api != nil {
+		j.api.err = &RunError{Detail: "The run was handed back to the queue: " + domain.RunShutdown, Cancelled: true}
+		j.api.publish(j.feed)
+	}
+	j.feed.end(false)
+}
+
+// statusHandedBack is the Outcome of a worker's job handed back to the
+// queue at shutdown.
+const statusHandedBack = "handed back"
 
 // begin records the run's start at once (a background run is answered
 // only once its start is in the log).

@@ -52,7 +52,7 @@ func (s *Service) replica(ctx context.Context, r Reader, id uuid.UUID) (*replica
 	if err != nil {
 		return nil, err
 	}
-	if open {
+	if open && !info.Queued { // a queued run's process is the queue's concern: it is followed until it ends
 		alive, err := s.alive(ctx, info.Instance)
 		if err != nil {
 			return nil, err
@@ -185,7 +185,7 @@ func (s *Service) follow(rep *replica, id uuid.UUID, after eventstore.Position) 
 			}
 			alive, err := s.alive(ctx, rep.info.Instance)
 			idle := rep.feed.streaming() == 0 && time.Since(rep.feed.idleSince()) > s.opts.Retention
-			if err == nil && !alive || idle {
+			if err == nil && !alive && !rep.info.Queued || idle {
 				cancel()
 				return
 			}

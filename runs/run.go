@@ -249,16 +249,7 @@ func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
 		v, _ := f.Version(f.OnlineVersion())
 		start.Version = v.Version
 	}
-	tweaks := cmd.Tweaks
-	if _, given := tweaks["stream"]; !given {
-		// Langflow always adds the request's stream flag as a global tweak.
-		tweaks = make(engine.Tweaks, len(cmd.Tweaks)+1)
-		for k, v := range cmd.Tweaks {
-			tweaks[k] = v
-		}
-		tweaks["stream"] = cmd.Stream
-	}
-	g, compileErr := fe.compiled(s.opts.Engine, data, rev, tweaks, len(cmd.Tweaks) == 0 && cmd.Data == nil)
+	g, compileErr := s.compileRun(fe, data, rev, cmd, cmd.Data == nil)
 	// The hash of what ran: the data, and the tweaks applied to it (the
 	// flow's data is shared: never appended to).
 	h := sha256.New()
@@ -270,6 +261,10 @@ func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
 	}
 	start.GraphHash = hex.EncodeToString(h.Sum(nil))
 	key := "run:" + fmt.Sprint(start.UserID)
+	// A background run goes to the work queue when there is one: recorded
+	// as queued here, run by a worker (Execute).
+	queued := cmd.Background && s.opts.Queue != nil
+	start.Queued = queued
 	if !cmd.Background {
 		if err := s.acquire(ctx, key); err != nil {
 			return nil, err
@@ -292,6 +287,9 @@ func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
 		if err := j.begin(); err != nil {
 			return nil, err
 		}
+	}
+	if queued {
+		return s.enqueue(ctx, j)
 	}
 	s.mu.Lock()
 	if s.stopping {
@@ -356,6 +354,22 @@ func (s *Service) content(ctx context.Context, fe *flowEntry, cmd StartRun) ([]b
 		return nil, 0, err
 	}
 	return c.Data, v.Revision, nil
+}
+
+// compileRun returns the graph of a run of cmd: data (the flow's content
+// at rev) with cmd's tweaks and its stream flag applied; shared is false
+// for data that is not the flow's (the compiled graph is not kept).
+func (s *Service) compileRun(fe *flowEntry, data []byte, rev uint64, cmd StartRun, shared bool) (*engine.Graph, error) {
+	tweaks := cmd.Tweaks
+	if _, given := tweaks["stream"]; !given {
+		// Langflow always adds the request's stream flag as a global tweak.
+		tweaks = make(engine.Tweaks, len(cmd.Tweaks)+1)
+		for k, v := range cmd.Tweaks {
+			tweaks[k] = v
+		}
+		tweaks["stream"] = cmd.Stream
+	}
+	return fe.compiled(s.opts.Engine, data, rev, tweaks, len(cmd.Tweaks) == 0 && shared)
 }
 
 // compiled returns the graph of data (the flow's content at rev) with

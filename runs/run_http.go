@@ -369,6 +369,9 @@ func failRun(c *gin.Context, err error) {
 	case errors.Is(err, ErrStopping):
 		err = &httpapi.StatusError{Status: http.StatusServiceUnavailable, Detail: "The server is shutting down; retry",
 			Header: http.Header{"Retry-After": {"1"}}}
+	case errors.Is(err, ErrQueueUnavailable):
+		err = &httpapi.StatusError{Status: http.StatusServiceUnavailable, Detail: ErrQueueUnavailable.Error(),
+			Header: http.Header{"Retry-After": {"5"}}}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return // the client went away
 	}

@@ -50,6 +50,12 @@ type Options struct {
 	// caught up with the log, before a component reads a session's history;
 	// nil: no wait.
 	WaitForHistory func(ctx context.Context) error
+	// Queue, when set, takes the background runs (webhooks, background
+	// workflow jobs): they are recorded as queued and run by a worker
+	// (Execute; see queued.go). Sealer seals their tasks (required with
+	// a Queue, on both sides).
+	Queue  Queue
+	Sealer Sealer
 	// Instance names this process (its runs carry it); zero: a new one.
 	Instance uuid.UUID
 	Logger   *slog.Logger
@@ -95,6 +101,9 @@ type Service struct {
 	replicas  map[uuid.UUID]*replica
 	slots     map[string]chan struct{}
 	stopping  bool
+	// handling are the queued runs a delivery is being handled of
+	// (Execute).
+	handling map[uuid.UUID]bool
 }
 
 // maxAwaiting is how many reads at once may wait for a job another
@@ -125,7 +134,8 @@ func New(opts Options) *Service {
 	base, stop := context.WithCancel(context.Background())
 	return &Service{opts: opts, log: opts.Logger, store: opts.Messages.Store, base: base, stop: stop,
 		sessions: sessionCache(opts.Messages), awaiting: make(chan struct{}, maxAwaiting), flows: map[uuid.UUID]*flowEntry{},
-		jobs: map[uuid.UUID]*job{}, replicas: map[uuid.UUID]*replica{}, slots: map[string]chan struct{}{}}
+		jobs: map[uuid.UUID]*job{}, replicas: map[uuid.UUID]*replica{}, slots: map[string]chan struct{}{},
+		handling: map[uuid.UUID]bool{}}
 }
 
 // sessionCache is the chat sessions the runs' records keep: those of m
@@ -576,7 +586,17 @@ func (s *Service) Cancel(ctx context.Context, r Reader, id string) (bool, error)
 	if !run.Open() {
 		return true, nil
 	}
-	alive, err := s.alive(ctx, info.Instance)
+	instance := run.Instance()
+	if instance == uuid.Nil {
+		// Queued, claimed by no worker: cancelled in the log (its delivery
+		// then does nothing). One claimed meanwhile is cancelled by its
+		// worker: every process hears the NOTIFY.
+		if err := s.closeQueued(ctx, jobID, domain.RunCancelled{Reason: domain.RunCancelRequested}); err != nil {
+			return false, err
+		}
+		return true, s.notifyCancel(ctx, jobID, domain.RunCancelRequested)
+	}
+	alive, err := s.alive(ctx, instance)
 	if err != nil {
 		return false, err
 	}

@@ -18,7 +18,10 @@ import (
 // so a webhook that was answered 202 is never lost: it runs, or it is
 // recorded as cancelled (a shutdown) or, when the process stopped while it
 // ran, closed as interrupted at the next start (it is not resumed: a
-// half-run flow may have sent messages or called tools already).
+// half-run flow may have sent messages or called tools already). With a
+// work queue the run is queued instead and a worker runs it (queued.go):
+// a worker that dies mid-run has it run again, from the start, by
+// another.
 //
 // Unlike Langflow, a flow without a Webhook node is refused (400): with
 // webhook authentication off (the default) anyone who knows a flow's id

@@ -298,6 +298,8 @@ func workflowStartError(ref string, err error) error {
 	case errors.Is(err, ErrStopping):
 		return &WorkflowError{Title: "Service unavailable", Code: CodeServiceUnavailable,
 			Message: "The server is shutting down; retry", FlowID: ref}
+	case errors.Is(err, ErrQueueUnavailable):
+		return &WorkflowError{Title: "Service unavailable", Code: CodeServiceUnavailable, Message: ErrQueueUnavailable.Error(), FlowID: ref}
 	}
 	return err
 }

@@ -74,13 +74,34 @@ func (e *env) openMigrated(ctx context.Context, modules []app.Module) (*app.App,
 	return a, nil
 }
 
+// serveFlags reads serve's flags: --role (or --role=) overrides
+// SKILLFLAW_ROLE, checked as it is.
+func (e *env) serveFlags(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	role := fs.String("role", e.cfg.Role, "")
+	if err := fs.Parse(args); err != nil {
+		return usageError("serve: %v", err)
+	}
+	if fs.NArg() > 0 {
+		return usageError("serve takes no arguments but --role")
+	}
+	switch *role {
+	case config.RoleAll, config.RoleAPI, config.RoleWorker:
+	default:
+		return usageError("serve: --role must be all, api or worker, not %q", *role)
+	}
+	e.cfg.Role = *role
+	return e.cfg.CheckRole()
+}
+
 func (e *env) serve(ctx context.Context, modules []app.Module) error {
 	a, err := e.open(ctx, modules)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	e.log.Info("starting skillflaw", "version", app.Version, "config", e.cfg.Redacted())
+	e.log.Info("starting skillflaw", "version", app.Version, "role", e.cfg.Role, "config", e.cfg.Redacted())
 	if e.cfg.AutoMigrate {
 		if err := a.Migrate(ctx); err != nil {
 			return err

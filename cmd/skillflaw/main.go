@@ -1,6 +1,6 @@
 // Command skillflaw is the SkillFlaw server and its operations tool.
 //
-//	skillflaw serve                          run the API and the projectors
+//	skillflaw serve [--role api|worker|all]  run the API, the projectors and the runs
 //	skillflaw migrate                        apply pending database migrations
 //	skillflaw projections status [--json]    where each projector is, its lag and last error
 //	skillflaw projections rebuild NAME|--all [--parallel N]
@@ -61,7 +61,10 @@ func modules() []app.Module {
 const usage = `usage: skillflaw <command>
 
 commands:
-  serve                            run the API and the projectors (SKILLFLAW_HOST:SKILLFLAW_PORT)
+  serve [--role all|api|worker]    run the API and the projectors (SKILLFLAW_HOST:SKILLFLAW_PORT);
+                                   --role (default SKILLFLAW_ROLE, all): api serves the API and
+                                   queues background runs, worker runs queued runs (health
+                                   checks only), all both; api and worker need SKILLFLAW_QUEUE_URL
   migrate                          apply pending database migrations
   projections status [--json]      position, lag and last error of every projector
   projections rebuild NAME|--all [--parallel N]
@@ -120,8 +123,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	switch args[0] {
 	case "serve":
-		if len(args) > 1 {
-			return usageError("serve takes no arguments")
+		if err := env.serveFlags(args[1:]); err != nil {
+			return err
 		}
 		return env.serve(ctx, modules)
 	case "migrate":

@@ -49,9 +49,10 @@ type child struct {
 	out  *testkit.SyncBuffer
 }
 
-// serveChild starts `skillflaw serve` on dbURL in a process of its own and
-// waits until it answers /health_check.
-func serveChild(t *testing.T, dbURL string) *child {
+// serveChild starts `skillflaw serve` on dbURL in a process of its own
+// (extra: more NAME=value variables; SKILLFLAW_TEST_CHILD_ARGS among them
+// replaces the command) and waits until it answers /health_check.
+func serveChild(t *testing.T, dbURL string, extra ...string) *child {
 	t.Helper()
 	exe, err := os.Executable()
 	require.NoError(t, err)
@@ -60,6 +61,7 @@ func serveChild(t *testing.T, dbURL string) *child {
 	c.cmd.Env = append(os.Environ(), envChild+"=serve", "SKILLFLAW_DATABASE_URL="+dbURL, "SKILLFLAW_PORT="+strconv.Itoa(port),
 		"HOME="+t.TempDir(), "SKILLFLAW_AUTO_MIGRATE=false", "SKILLFLAW_LOG_FORMAT=text", "SKILLFLAW_PASSWORD_HASH_COST=4",
 		"SKILLFLAW_SUPERUSER=root", "SKILLFLAW_SUPERUSER_PASSWORD=root-password-1")
+	c.cmd.Env = append(c.cmd.Env, extra...)
 	c.cmd.Stdout, c.cmd.Stderr = c.out, c.out
 	require.NoError(t, c.cmd.Start())
 	t.Cleanup(func() {

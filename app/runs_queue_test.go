@@ -1,0 +1,204 @@
+package app_test
+
+import (
+	"context"
+	"maps"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/skillflaw/skillflaw-go/app"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/engine/components"
+	"github.com/skillflaw/skillflaw-go/queue"
+	"github.com/skillflaw/skillflaw-go/runs"
+)
+
+// Worker mode in process: an api App queues webhook runs on an embedded
+// NATS JetStream, worker Apps claim and run them (runs/queued.go).
+
+// qEnv is the env of a role on the queue at url (a short AckWait: the
+// runs of a worker gone come again within a second).
+func qEnv(role, url string) map[string]string {
+	return map[string]string{"SKILLFLAW_ROLE": role, "SKILLFLAW_QUEUE_URL": url, "SKILLFLAW_QUEUE_ACK_WAIT": "1s",
+		"SKILLFLAW_SECRET_KEY": "queue-test-secret-key-0123456789abcdef"}
+}
+
+// qWorker serves a worker App (no sign-in: it serves no API).
+func qWorker(t testing.TB, url, dbURL string) *rtServer {
+	t.Helper()
+	gate := newGate()
+	runs := &app.Runs{Components: append(rtComponents(gate), components.Webhook{})}
+	e := adminEnv(rtRoot, rtPassword)
+	maps.Copy(e, qEnv("worker", url))
+	return &rtServer{harness: startApp(t, options{env: e, modules: rtModules(runs), dbURL: dbURL}), gate: gate, runs: runs}
+}
+
+// runIDs are the ids of flow's runs, oldest first.
+func (s *rtServer) runIDs(t testing.TB, flow string) []string {
+	t.Helper()
+	return s.textRows(t, `SELECT data->>'run_id' FROM events WHERE event_type = 'run.started' AND data->>'flow_id' = $1
+		ORDER BY global_position`, flow)
+}
+
+// claims are the claims of run id.
+func (s *rtServer) claims(t testing.TB, id string) []domain.RunClaimed {
+	t.Helper()
+	_, es := s.runEvents(t, id)
+	var out []domain.RunClaimed
+	for _, e := range es {
+		if c, ok := e.(domain.RunClaimed); ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func webhookCmd(flow string) runs.StartRun {
+	empty := ""
+	return runs.StartRun{FlowID: uuid.MustParse(flow), AsOwner: true, InputValue: &empty, InputType: "chat", OutputType: "chat",
+		API: runs.APIWebhook, Background: true}
+}
+
+func TestQueue_WorkersClaimQueuedRuns(t *testing.T) {
+	t.Parallel()
+	nats, err := queue.StartEmbedded(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(nats.Shutdown)
+	api := whStart(t, qEnv("api", nats.URL()), "")
+	w1 := qWorker(t, nats.URL(), api.dbURL)
+	root := api.root.token
+	ctx := context.Background()
+
+	// A worker serves its health checks, nothing else.
+	assert.Equal(t, http.StatusOK, w1.call(t, http.MethodGet, "/health", nil, "").status)
+	requireDetail(t, w1.call(t, http.MethodGet, "/api/v1/flows/", nil, root), http.StatusNotFound,
+		"Not Found: this process is a worker (--role worker) and serves no API")
+
+	// A webhook on the api runs on the worker: queued, claimed, finished.
+	flow := api.flow(t, root, whFlow(""), nil)
+	require.Equal(t, http.StatusAccepted, api.hook(t, flow, `{"n": 1}`, nil).status)
+	require.Eventually(t, func() bool { return api.runCount(t, flow, "run.finished") == 1 }, 15*time.Second, 10*time.Millisecond)
+	id := api.runIDs(t, flow)[0]
+	_, es := api.runEvents(t, id)
+	start := es[0].(domain.RunStarted)
+	assert.True(t, start.Queued)
+	assert.Equal(t, api.runs.Service().Instance(), start.Instance, "recorded by the api")
+	assert.Equal(t, []domain.RunClaimed{{Instance: w1.runs.Service().Instance(), Attempt: 1}}, api.claims(t, id))
+	assert.Equal(t, "run.finished", es[len(es)-1].EventType())
+	require.Eventually(t, func() bool {
+		rows := api.textRows(t, `SELECT outputs::text FROM transactions WHERE flow_id = $1 AND vertex_id = 'Webhook-WWWWW'`, flow)
+		return len(rows) == 1
+	}, 15*time.Second, 10*time.Millisecond, "the body reached the Webhook node on the worker")
+
+	// Delivered again, a finished run does nothing.
+	task, err := api.runs.Service().TaskOf(uuid.MustParse(id), webhookCmd(flow))
+	require.NoError(t, err)
+	require.NoError(t, w1.runs.Service().Execute(ctx, task))
+	_, again := api.runEvents(t, id)
+	assert.Len(t, again, len(es), "nothing appended")
+
+	// A run a live worker runs is deferred, not claimed again.
+	gated := api.flow(t, root, whFlow("TGate-Q1"), nil)
+	require.Equal(t, http.StatusAccepted, api.hook(t, gated, `{"n": 2}`, nil).status)
+	w1.gate.waitStarted(t, "TGate-Q1")
+	gid := api.runIDs(t, gated)[0]
+	task, err = api.runs.Service().TaskOf(uuid.MustParse(gid), webhookCmd(gated))
+	require.NoError(t, err)
+	var deferred *runs.DeferredError
+	require.ErrorAs(t, api.runs.Service().Execute(ctx, task), &deferred)
+	assert.Equal(t, w1.runs.Service().Instance(), deferred.Instance)
+	assert.Len(t, api.claims(t, gid), 1)
+
+	// The worker stops: it hands its run back (open, not cancelled); the
+	// sweep leaves a queued run alone.
+	w1.stop()
+	n, err := api.runs.Service().Sweep(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	_, es = api.runEvents(t, gid)
+	assert.NotContains(t, eventTypes(es), "run.cancelled")
+	assert.NotContains(t, eventTypes(es), "run.failed")
+
+	// Queued while no worker runs: cancelled in the log, never run.
+	require.Equal(t, http.StatusAccepted, api.hook(t, flow, `{"n": 3}`, nil).status)
+	cancelled := api.runIDs(t, flow)[1]
+	c := api.call(t, http.MethodPost, "/api/v1/build/"+cancelled+"/cancel", nil, root)
+	require.Equal(t, http.StatusOK, c.status, c.raw)
+	assert.Equal(t, domain.RunCancelled{Reason: domain.RunCancelRequested}, api.lastEvent(t, cancelled))
+
+	// Another worker takes the handed-back run over (attempt 2, the first
+	// interrupted) and finishes it; the cancelled one is not claimed.
+	w2 := qWorker(t, nats.URL(), api.dbURL)
+	w2.gate.open("TGate-Q1")
+	require.Eventually(t, func() bool { return api.runCount(t, gated, "run.finished") == 1 }, 20*time.Second, 10*time.Millisecond)
+	w1id := w1.runs.Service().Instance()
+	assert.Equal(t, []domain.RunClaimed{{Instance: w1id, Attempt: 1}, {Instance: w2.runs.Service().Instance(), Attempt: 2, Interrupted: &w1id}},
+		api.claims(t, gid))
+	assert.Zero(t, api.runCount(t, gated, "run.failed")+api.runCount(t, gated, "run.cancelled"))
+	assert.Empty(t, api.claims(t, cancelled))
+	assert.Equal(t, 1, api.runCount(t, flow, "run.finished"))
+
+	// The runs read model names the claimer.
+	want := w2.runs.Service().Instance().String() + " finished"
+	require.Eventually(t, func() bool {
+		rows := api.textRows(t, `SELECT instance::text || ' ' || status FROM runs WHERE run_id = $1`, gid)
+		return len(rows) == 1 && rows[0] == want
+	}, 10*time.Second, 10*time.Millisecond, "the runs read model: %s", want)
+}
+
+// An api process that cannot reach its queue answers a webhook 503 (and
+// records the run as failed: nobody waits for it).
+func TestQueue_UnavailableQueue(t *testing.T) {
+	t.Parallel()
+	api := whStart(t, qEnv("api", "nats://127.0.0.1:1"), "")
+	flow := api.flow(t, api.root.token, whFlow(""), nil)
+	r := api.hook(t, flow, `{"n": 1}`, nil)
+	requireDetail(t, r, http.StatusServiceUnavailable, "the work queue is unavailable; retry later")
+	assert.Equal(t, "5", r.header.Get("Retry-After"))
+	assert.Equal(t, 1, api.runCount(t, flow, "run.failed"))
+	assert.Zero(t, api.runCount(t, flow, "run.claimed"))
+}
+
+// A background workflow job on an api process runs on a worker: its
+// status and outputs read on the api as if it had run there; a stop on
+// the api cancels it on the worker.
+func TestQueue_BackgroundWorkflowJob(t *testing.T) {
+	t.Parallel()
+	nats, err := queue.StartEmbedded(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(nats.Shutdown)
+	api := whStart(t, qEnv("api", nats.URL()), "")
+	w := qWorker(t, nats.URL(), api.dbURL)
+	root := api.root.token
+	key := api.apiKey(t, root)
+	basic := api.flow(t, root, wfBasic(), nil)
+	in := map[string]any{"ChatInput-AAAAA.input_value": "queued please"}
+
+	// The same job in the foreground (in the api process), for its outputs.
+	sync := api.workflow(t, key, map[string]any{"flow_id": basic, "inputs": in})
+	require.Equal(t, http.StatusOK, sync.status, sync.raw)
+
+	r := api.workflow(t, key, map[string]any{"flow_id": basic, "background": true, "inputs": in})
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	assert.Equal(t, "queued", r.obj(t)["status"])
+	job := wfJob(t, r)
+	done := api.wfAwait(t, key, job, "completed")
+	require.NotEmpty(t, sync.obj(t)["outputs"])
+	assert.Equal(t, sync.obj(t)["outputs"], done.obj(t)["outputs"], "the worker's job answers as the api's")
+	assert.Equal(t, []domain.RunClaimed{{Instance: w.runs.Service().Instance(), Attempt: 1}}, api.claims(t, job))
+
+	gated := api.flow(t, root, rtGated("TGate-QW"), nil)
+	r = api.workflow(t, key, map[string]any{"flow_id": gated, "background": true})
+	require.Equal(t, http.StatusOK, r.status, r.raw)
+	running := wfJob(t, r)
+	w.gate.waitStarted(t, "TGate-QW")
+	stop := api.wfStop(t, key, running)
+	require.Equal(t, http.StatusOK, stop.status, stop.raw)
+	api.wfAwait(t, key, running, "cancelled")
+	assert.Equal(t, domain.RunCancelled{Reason: domain.RunCancelRequested}, api.lastEvent(t, running))
+}

@@ -1,0 +1,345 @@
+package runs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/domain"
+	"github.com/skillflaw/skillflaw-go/engine"
+	"github.com/skillflaw/skillflaw-go/eventstore"
+)
+
+// Queued runs (worker mode). With a work queue (Options.Queue), the
+// background runs — webhooks and background workflow jobs — are not run
+// by the process that accepted them: it records the run's start as
+// queued (RunStarted.Queued) and publishes a task; a worker process takes
+// the task (Execute), claims the run in the log and runs it. Runs whose
+// caller waits for the answer (the run API, MCP tool calls, streamed or
+// synchronous workflow calls, builds) still run in the accepting process.
+//
+// The task carries the run's id and, sealed with the secrets key (AES-GCM
+// bound to the run id: the broker stores it on disk), the command as the
+// request gave it: the log has the run's start but not its tweaks (a
+// webhook's body), variables or selected outputs, which may carry keys.
+//
+// Exactly once. The queue delivers a task at least once (again after a
+// nack, after a worker died without an answer, …). Execute makes each
+// queued run complete exactly once: before it runs a run it CLAIMS it —
+// appends domain.RunClaimed at the run's expected version, so of two
+// workers reading the same state only one claim is written — and every
+// event the run then records, its end included, is appended at the
+// expected version that follows the claim. A delivery of a run that
+// ended is acked and does nothing; one claimed by a live process (its
+// liveness lock held) is deferred (nacked, delivered again later); one
+// claimed by a process that is gone is claimed again (the next attempt,
+// RunClaimed.Interrupted naming the process cut off) and run again FROM
+// THE START: what the cut-off attempt did outside the log (a model call,
+// an HTTP request, a tool call) may have happened, and its recorded
+// events stay in the run's history before the new claim. So no queued
+// run is lost, none ends twice, and a run whose worker died is executed
+// again by another worker. A worker that stops gracefully hands its runs
+// back (their run stays open, the task is nacked) instead of cancelling
+// them.
+//
+// The startup sweep does not close queued runs (the queue delivers them
+// until a worker ends them); a queued run nobody claimed is cancelled by
+// Cancel directly in the log (its delivery then does nothing).
+
+// Queue is the work queue of background runs (*queue.Queue).
+type Queue interface {
+	// Publish stores a task with deduplication id id.
+	Publish(ctx context.Context, id string, payload []byte) error
+}
+
+// Sealer seals a task's command (*secrets.Ring).
+type Sealer interface {
+	Seal(plaintext, aad []byte) (string, error)
+	Open(sealed string, aad []byte) ([]byte, error)
+}
+
+// ErrQueueUnavailable is a background run the work queue did not take
+// (the run is recorded as failed).
+var ErrQueueUnavailable = errors.New("the work queue is unavailable; retry later")
+
+// DeferredError is a delivery of a queued run that another live process
+// runs: it is delivered again later.
+type DeferredError struct {
+	RunID    uuid.UUID
+	Instance uuid.UUID
+}
+
+func (e *DeferredError) Error() string {
+	return fmt.Sprintf("run %s is being run by process %s", e.RunID, e.Instance)
+}
+
+// task is a queued run as published.
+type task struct {
+	RunID uuid.UUID `json:"run_id"`
+	// Command is the StartRun command, sealed.
+	Command string `json:"command"`
+}
+
+func taskAAD(id uuid.UUID) []byte { return []byte("skillflaw run task " + id.String()) }
+
+// enqueue publishes the task of queued job j (its start recorded); when
+// the queue does not take it, the run is closed as failed.
+func (s *Service) enqueue(ctx context.Context, j *job) (*Job, error) {
+	payload, err := s.sealTask(j.id, j.api.cmd)
+	if err == nil {
+		err = s.opts.Queue.Publish(ctx, j.id.String(), payload)
+	}
+	if err != nil {
+		s.log.Error("queue a run", "job_id", j.id, "error", err.Error())
+		j.close(domain.RunFailed{Error: ErrQueueUnavailable.Error()})
+		return nil, ErrQueueUnavailable
+	}
+	return &Job{ID: j.id, j: j}, nil
+}
+
+// TaskOf is the task queued run id of cmd is published with (Execute's
+// payload): for tools and tests that hand a run to a worker themselves.
+func (s *Service) TaskOf(id uuid.UUID, cmd StartRun) ([]byte, error) { return s.sealTask(id, cmd) }
+
+func (s *Service) sealTask(id uuid.UUID, cmd StartRun) ([]byte, error) {
+	if s.opts.Sealer == nil {
+		return nil, errors.New("no secrets key to seal the task with")
+	}
+	plain, err := json.Marshal(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("encode the task: %w", err)
+	}
+	sealed, err := s.opts.Sealer.Seal(plain, taskAAD(id))
+	if err != nil {
+		return nil, fmt.Errorf("seal the task: %w", err)
+	}
+	return json.Marshal(task{RunID: id, Command: sealed})
+}
+
+func (s *Service) openTask(payload []byte) (uuid.UUID, StartRun, error) {
+	var t task
+	if err := json.Unmarshal(payload, &t); err != nil || t.RunID == uuid.Nil {
+		return uuid.Nil, StartRun{}, fmt.Errorf("not a run task: %v", err)
+	}
+	if s.opts.Sealer == nil {
+		return t.RunID, StartRun{}, errors.New("no secrets key to open the task with")
+	}
+	plain, err := s.opts.Sealer.Open(t.Command, taskAAD(t.RunID))
+	if err != nil {
+		return t.RunID, StartRun{}, fmt.Errorf("open the task: %w", err)
+	}
+	var cmd StartRun
+	if err := json.Unmarshal(plain, &cmd); err != nil {
+		return t.RunID, StartRun{}, fmt.Errorf("decode the task: %w", err)
+	}
+	return t.RunID, cmd, nil
+}
+
+// Execute handles one delivery of a queued run's task (see the notes
+// above): nil when the delivery is done with (the run ended, here or
+// before), a *DeferredError when another live process runs it, another
+// error when it must come again (this process stops, the database
+// failed). A task that cannot be read never will be: its run, if any,
+// is closed as failed, and nil is returned.
+func (s *Service) Execute(ctx context.Context, payload []byte) error {
+	id, cmd, err := s.openTask(payload)
+	if err != nil {
+		s.log.Error("a queued run's task cannot be read", "job_id", id, "error", err.Error())
+		if id != uuid.Nil {
+			return s.closeQueued(ctx, id, domain.RunFailed{Error: "the queued run's task cannot be read"})
+		}
+		return nil
+	}
+	s.mu.Lock()
+	stopping := s.stopping
+	s.mu.Unlock()
+	if stopping {
+		return ErrStopping
+	}
+	// One delivery of a run at a time in this process: a second one (the
+	// queue delivered it again meanwhile) is deferred, so that it never
+	// sees this process's own claim before its job is registered and takes
+	// it for one whose process is gone.
+	s.mu.Lock()
+	if s.handling[id] {
+		s.mu.Unlock()
+		return &DeferredError{RunID: id, Instance: s.opts.Instance}
+	}
+	s.handling[id] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.handling, id)
+		s.mu.Unlock()
+	}()
+	j, err := s.claim(ctx, id, cmd)
+	if j == nil || err != nil {
+		return err
+	}
+	j.run()
+	if j.outcome.Status == statusHandedBack {
+		return ErrStopping
+	}
+	return nil
+}
+
+// claim claims run id for this process and returns its job, ready to
+// run; nil and nil when the run is over (or unknown), nil and a
+// *DeferredError when a live process has it.
+func (s *Service) claim(ctx context.Context, id uuid.UUID, cmd StartRun) (*job, error) {
+	for range 5 {
+		run, err := s.loadRun(ctx, id)
+		var nf *JobNotFoundError
+		if errors.As(err, &nf) {
+			s.log.Error("a queued run is not in the log", "job_id", id)
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		info, _ := run.Started()
+		if !run.Open() {
+			return nil, nil
+		}
+		if !info.Queued {
+			s.log.Error("a task names a run that is not queued", "job_id", id)
+			return nil, nil
+		}
+		var interrupted *uuid.UUID
+		if c, claimed := run.Claim(); claimed {
+			// A claim of this process that no delivery handles (Execute
+			// lets one at a time) is an attempt that was lost (its end
+			// could not be recorded): claimed again, as a dead one's.
+			running := false
+			if c.Instance != s.opts.Instance {
+				if running, err = s.alive(ctx, c.Instance); err != nil {
+					return nil, err
+				}
+			}
+			if running {
+				return nil, &DeferredError{RunID: id, Instance: c.Instance}
+			}
+			interrupted = &c.Instance
+		}
+		if err := run.ClaimFor(s.opts.Instance, interrupted); err != nil {
+			return nil, err
+		}
+		md := eventstore.Metadata{ActorUserID: cmd.Metadata.ActorUserID, CorrelationID: cmd.Metadata.CorrelationID,
+			CausationID: "runs:claim", OccurredAt: s.now()}
+		if info.TenantID != nil {
+			md.TenantID = *info.TenantID
+		}
+		md.BusinessID = info.BusinessID
+		_, err = s.opts.Messages.Repo.Save(ctx, run, md)
+		if errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
+			continue // another worker claimed it, or the run changed: decide again
+		}
+		if err != nil {
+			return nil, err
+		}
+		if interrupted != nil {
+			s.log.Warn("runs: a queued run whose worker is gone runs again", "job_id", id, "interrupted", *interrupted)
+		}
+		return s.resume(ctx, run, cmd)
+	}
+	return nil, fmt.Errorf("claim run %s: it keeps changing", id)
+}
+
+// resume returns the job of queued run (claimed by this process),
+// registered as running (ErrStopping when the process stops): the
+// flow's content at the revision its start recorded, compiled with the
+// command's tweaks. A flow that is gone or does not compile fails the
+// run, as it would have failed where it was accepted.
+func (s *Service) resume(ctx context.Context, run *domain.Run, cmd StartRun) (*job, error) {
+	info, _ := run.Started()
+	place := commands.MonitoredFlow{ID: info.FlowID, OwnerID: info.OwnerID, TenantID: info.TenantID, BusinessID: info.BusinessID}
+	fe, err := s.existingFlow(ctx, info.FlowID, &FlowNotFoundError{Ref: info.FlowID.String()})
+	var (
+		data       []byte
+		rev        uint64
+		g          *engine.Graph
+		compileErr = err
+	)
+	if err == nil {
+		place = monitored(info.FlowID, fe.flow)
+		data, rev, err = s.contentAt(ctx, fe, info, cmd)
+		if err == nil {
+			g, compileErr = s.compileRun(fe, data, rev, cmd, info.Source == SourceDraft && rev == fe.rev && cmd.Data == nil)
+		} else {
+			compileErr = err
+		}
+	}
+	build := StartBuild{FlowID: info.FlowID, UserID: info.UserID, Variables: cmd.Variables, Metadata: cmd.Metadata, LogBuilds: true}
+	j := s.newJobOf(run, build, info, place, g, compileErr, "run:"+fmt.Sprint(info.UserID))
+	j.api = &apiRun{cmd: cmd, done: make(chan struct{})}
+	j.begun, j.worker = true, true
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping {
+		// Claimed, not run: once this process is gone, the next delivery
+		// claims it again.
+		return nil, ErrStopping
+	}
+	s.jobs[info.RunID] = j
+	s.jobsWG.Add(1)
+	return j, nil
+}
+
+// contentAt is the data a queued run runs: the graph its command sent, or
+// the flow's content at the revision its start recorded (the flow may
+// have changed since it was queued).
+func (s *Service) contentAt(ctx context.Context, fe *flowEntry, info domain.RunStarted, cmd StartRun) ([]byte, uint64, error) {
+	if info.Source == "data" || info.FlowRevision == nil {
+		if cmd.Data == nil {
+			return nil, 0, errors.New("the queued run's graph is missing")
+		}
+		return cmd.Data, fe.rev, nil
+	}
+	rev := *info.FlowRevision
+	if rev == fe.rev && info.Source == SourceDraft {
+		return fe.flow.Content().Data, rev, nil
+	}
+	c, err := commands.FlowContentAt(ctx, s.opts.Messages.Repo, info.FlowID, rev)
+	if err != nil {
+		return nil, 0, fmt.Errorf("the flow's content at revision %d: %w", rev, err)
+	}
+	return c.Data, rev, nil
+}
+
+// closeQueued closes queued run id, if it is open and nobody claimed it,
+// with end; one claimed meanwhile is left to its claimer.
+func (s *Service) closeQueued(ctx context.Context, id uuid.UUID, end domain.Event) error {
+	for range 5 {
+		run, err := s.loadRun(ctx, id)
+		var nf *JobNotFoundError
+		if errors.As(err, &nf) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !run.Open() {
+			return nil
+		}
+		if _, claimed := run.Claim(); claimed {
+			return nil
+		}
+		if err := run.Close(end); err != nil {
+			return err
+		}
+		info, _ := run.Started()
+		md := eventstore.Metadata{CausationID: "runs:queue", OccurredAt: s.now(), BusinessID: info.BusinessID}
+		if info.TenantID != nil {
+			md.TenantID = *info.TenantID
+		}
+		_, err = s.opts.Messages.Repo.Save(ctx, run, md)
+		if !errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
+			return err
+		}
+	}
+	return fmt.Errorf("close queued run %s: it keeps changing", id)
+}
