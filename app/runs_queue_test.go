@@ -2,8 +2,10 @@ package app_test
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -201,4 +203,68 @@ func TestQueue_BackgroundWorkflowJob(t *testing.T) {
 	require.Equal(t, http.StatusOK, stop.status, stop.raw)
 	api.wfAwait(t, key, running, "cancelled")
 	assert.Equal(t, domain.RunCancelled{Reason: domain.RunCancelRequested}, api.lastEvent(t, running))
+}
+
+// An api process killed between recording a queued run's start and
+// publishing its task (SetBeforePublish stops there): the start carries
+// the sealed task (the outbox), in ciphertext; no process publishes it
+// while the accepting one lives; once it is gone, the re-publish sweep of
+// another process (here the worker's) publishes it, and the run runs once.
+func TestQueue_LostPublishIsRepublished(t *testing.T) {
+	t.Parallel()
+	nats, err := queue.StartEmbedded(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(nats.Shutdown)
+	api := whStart(t, qEnv("api", nats.URL()), "")
+	root := api.root.token
+	ctx := context.Background()
+	api.runs.Service().SetBeforePublish(func(uuid.UUID) error { return errors.New("killed before the publish") })
+
+	const secret = "outbox-secret-7f3a9c"
+	flow := api.flow(t, root, whFlow(""), nil)
+	require.Equal(t, http.StatusAccepted, api.hook(t, flow, `{"token": "`+secret+`"}`, nil).status)
+	id := api.runIDs(t, flow)[0]
+	_, es := api.runEvents(t, id)
+	require.Len(t, es, 1, "recorded, not run")
+	start := es[0].(domain.RunStarted)
+	assert.True(t, start.Queued)
+	assert.NotEmpty(t, start.Task, "the sealed task is in the start")
+	assert.NotContains(t, start.Task, secret)
+	assert.Empty(t, api.textRows(t, `SELECT event_type FROM events WHERE data::text LIKE '%' || $1 || '%'`, secret),
+		"the command is in no event in clear")
+	if start.TenantID != nil {
+		require.Eventually(t, func() bool {
+			return len(api.textRows(t, `SELECT event_type FROM audit_log WHERE stream_id = $1`, "run-"+id)) == 1
+		}, 10*time.Second, 10*time.Millisecond, "the start's audit row")
+		assert.Empty(t, api.textRows(t, `SELECT event_type FROM audit_log WHERE stream_id = $1 AND data ? 'task'`, "run-"+id),
+			"the audit row drops the task")
+	}
+
+	// A worker whose sweep sees the run past the grace period leaves it
+	// alone while its accepting process lives.
+	w := qWorker(t, nats.URL(), api.dbURL)
+	require.Eventually(t, func() bool {
+		return len(api.textRows(t, `SELECT run_id::text FROM runs WHERE run_id = $1 AND queued AND NOT claimed
+			AND started_at < now() - interval '3 seconds'`, id)) == 1
+	}, 15*time.Second, 50*time.Millisecond, "the run in the read model, past the grace period")
+	n, err := w.runs.Service().Republish(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "its accepting process lives")
+	assert.Empty(t, api.claims(t, id))
+
+	// The api process is gone: the worker publishes the task again and
+	// runs the run, once.
+	api.stop()
+	require.Eventually(t, func() bool { return w.runCount(t, flow, "run.finished") == 1 }, 20*time.Second, 10*time.Millisecond)
+	assert.Equal(t, []domain.RunClaimed{{Instance: w.runs.Service().Instance(), Attempt: 1}}, w.claims(t, id))
+	require.Eventually(t, func() bool {
+		rows := w.textRows(t, `SELECT outputs::text FROM transactions WHERE flow_id = $1 AND vertex_id = 'Webhook-WWWWW'`, flow)
+		return len(rows) == 1 && strings.Contains(rows[0], secret)
+	}, 15*time.Second, 10*time.Millisecond, "the body, opened from the sealed task, reached the Webhook node")
+	n, err = w.runs.Service().Republish(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "an ended run is not published again")
+	assert.Equal(t, 1, w.runCount(t, flow, "run.finished"))
+	assert.Zero(t, w.runCount(t, flow, "run.failed")+w.runCount(t, flow, "run.cancelled"))
+	assert.Len(t, w.claims(t, id), 1)
 }

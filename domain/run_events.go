@@ -60,6 +60,14 @@ type RunStarted struct {
 	// (RunClaimed) and runs it. The startup sweep leaves a queued run
 	// alone: the queue delivers it again until a worker ends it.
 	Queued bool `json:"queued,omitempty"`
+	// Task is a queued run's command (the request's tweaks, variables,
+	// selected outputs …) sealed with the secrets key (AES-GCM bound to
+	// the run id: ciphertext, never the command in clear): the outbox of
+	// its task, so that any process can publish the task again when the
+	// process that accepted the run died before it published it. Empty
+	// for the queued runs recorded before it existed. No read model and
+	// no API answer shows it (the audit rows drop it).
+	Task string `json:"task,omitempty"`
 }
 
 // RunClaimed records that worker process Instance took a queued run to

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
@@ -86,10 +87,16 @@ type task struct {
 
 func taskAAD(id uuid.UUID) []byte { return []byte("skillflaw run task " + id.String()) }
 
-// enqueue publishes the task of queued job j (its start recorded); when
-// the queue does not take it, the run is closed as failed.
+// enqueue publishes the task of queued job j (its start recorded, the
+// sealed command in it: RunStarted.Task); when the queue does not take
+// it, the run is closed as failed (the caller is answered that the queue
+// is unavailable, so nobody else may run it).
 func (s *Service) enqueue(ctx context.Context, j *job) (*Job, error) {
-	payload, err := s.sealTask(j.id, j.api.cmd)
+	if hook := s.beforePublish.Load(); hook != nil && (*hook)(j.id) != nil {
+		// A process killed here: the run stays open, queued, unpublished.
+		return &Job{ID: j.id, j: j}, nil
+	}
+	payload, err := taskPayload(j.id, j.start.Task)
 	if err == nil {
 		err = s.opts.Queue.Publish(ctx, j.id.String(), payload)
 	}
@@ -101,21 +108,42 @@ func (s *Service) enqueue(ctx context.Context, j *job) (*Job, error) {
 	return &Job{ID: j.id, j: j}, nil
 }
 
+// SetBeforePublish sets a hook called when a queued run's start is
+// recorded, before its task is published: an error stops there, as a
+// process killed at that point would (the run stays open, queued and
+// unpublished, until Republish finds it). For tests.
+func (s *Service) SetBeforePublish(hook func(id uuid.UUID) error) { s.beforePublish.Store(&hook) }
+
 // TaskOf is the task queued run id of cmd is published with (Execute's
 // payload): for tools and tests that hand a run to a worker themselves.
-func (s *Service) TaskOf(id uuid.UUID, cmd StartRun) ([]byte, error) { return s.sealTask(id, cmd) }
+func (s *Service) TaskOf(id uuid.UUID, cmd StartRun) ([]byte, error) {
+	sealed, err := s.sealCommand(id, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return taskPayload(id, sealed)
+}
 
-func (s *Service) sealTask(id uuid.UUID, cmd StartRun) ([]byte, error) {
+// sealCommand is cmd sealed for queued run id (RunStarted.Task).
+func (s *Service) sealCommand(id uuid.UUID, cmd StartRun) (string, error) {
 	if s.opts.Sealer == nil {
-		return nil, errors.New("no secrets key to seal the task with")
+		return "", errors.New("no secrets key to seal the task with")
 	}
 	plain, err := json.Marshal(cmd)
 	if err != nil {
-		return nil, fmt.Errorf("encode the task: %w", err)
+		return "", fmt.Errorf("encode the task: %w", err)
 	}
 	sealed, err := s.opts.Sealer.Seal(plain, taskAAD(id))
 	if err != nil {
-		return nil, fmt.Errorf("seal the task: %w", err)
+		return "", fmt.Errorf("seal the task: %w", err)
+	}
+	return sealed, nil
+}
+
+// taskPayload is the task of queued run id whose command is sealed.
+func taskPayload(id uuid.UUID, sealed string) ([]byte, error) {
+	if sealed == "" {
+		return nil, fmt.Errorf("run %s has no sealed task", id)
 	}
 	return json.Marshal(task{RunID: id, Command: sealed})
 }
@@ -342,4 +370,70 @@ func (s *Service) closeQueued(ctx context.Context, id uuid.UUID, end domain.Even
 		}
 	}
 	return fmt.Errorf("close queued run %s: it keeps changing", id)
+}
+
+// Republish publishes again the tasks of the queued runs whose publish
+// may have been lost: open, claimed by no worker, started more than
+// Options.RepublishAfter ago by a process that is gone (its liveness lock
+// free) — the process was killed between recording the run's start and
+// publishing its task. A live accepting process is never raced: its
+// publish either happened or closed the run as failed. The task is read
+// from the run's start (RunStarted.Task, the outbox); a queued run
+// recorded before that field existed has none and is left alone. A
+// duplicate task is harmless (Execute acks an ended run and defers one a
+// live worker runs), and the queue drops one published again within its
+// deduplication window. It returns how many tasks it published; the
+// runs read model finds the candidates, the log decides.
+func (s *Service) Republish(ctx context.Context) (int, error) {
+	if s.opts.Queue == nil {
+		return 0, nil
+	}
+	rows, err := s.opts.Messages.Pool.Query(ctx, `SELECT run_id, instance FROM runs
+WHERE status = 'running' AND queued AND NOT claimed AND started_at < $1 AND instance <> $2
+ORDER BY started_at LIMIT 1000`, s.now().Add(-s.opts.RepublishAfter), s.opts.Instance)
+	if err != nil {
+		return 0, fmt.Errorf("read the unclaimed queued runs: %w", err)
+	}
+	type open struct{ run, instance uuid.UUID }
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (open, error) {
+		var o open
+		return o, row.Scan(&o.run, &o.instance)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read the unclaimed queued runs: %w", err)
+	}
+	gone := map[uuid.UUID]bool{}
+	n := 0
+	for _, o := range found {
+		dead, seen := gone[o.instance]
+		if !seen {
+			alive, err := s.alive(ctx, o.instance)
+			if err != nil {
+				return n, err
+			}
+			dead, gone[o.instance] = !alive, !alive
+		}
+		if !dead {
+			continue
+		}
+		run, err := s.loadRun(ctx, o.run)
+		if err != nil {
+			return n, err
+		}
+		info, _ := run.Started()
+		if _, claimed := run.Claim(); !run.Open() || claimed || !info.Queued {
+			continue // the read model lags behind the log
+		}
+		payload, err := taskPayload(o.run, info.Task)
+		if err != nil {
+			continue // recorded before the task's outbox: cannot be published again
+		}
+		if err := s.opts.Queue.Publish(ctx, o.run.String(), payload); err != nil {
+			return n, fmt.Errorf("publish the task of run %s again: %w", o.run, err)
+		}
+		s.log.Warn("runs: published again the task of a queued run whose accepting process is gone",
+			"job_id", o.run, "instance", o.instance)
+		n++
+	}
+	return n, nil
 }

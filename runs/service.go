@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,6 +57,10 @@ type Options struct {
 	// a Queue, on both sides).
 	Queue  Queue
 	Sealer Sealer
+	// RepublishAfter is how old a queued run nobody claimed must be
+	// before Republish publishes its task again (its accepting process
+	// gone). 0: a minute.
+	RepublishAfter time.Duration
 	// Instance names this process (its runs carry it); zero: a new one.
 	Instance uuid.UUID
 	Logger   *slog.Logger
@@ -104,6 +109,8 @@ type Service struct {
 	// handling are the queued runs a delivery is being handled of
 	// (Execute).
 	handling map[uuid.UUID]bool
+	// beforePublish is SetBeforePublish's hook (tests).
+	beforePublish atomic.Pointer[func(uuid.UUID) error]
 }
 
 // maxAwaiting is how many reads at once may wait for a job another
@@ -126,6 +133,9 @@ func New(opts Options) *Service {
 	}
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = 250 * time.Millisecond
+	}
+	if opts.RepublishAfter <= 0 {
+		opts.RepublishAfter = time.Minute
 	}
 	if opts.Instance == uuid.Nil {
 		opts.Instance = uuid.New()
