@@ -187,6 +187,7 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 		// again once its accepting process is gone, a few ack waits on
 		// (Republish).
 		RepublishAfter: 3 * cfg.QueueAckWait,
+		MaxAttempts:    cfg.QueueMaxAttempts,
 		Engine:         eng, Messages: MessagesCommands(d), Env: env,
 		Serialization:        runs.Serialization{MaxText: cfg.SerializationMaxTextLength, MaxItems: cfg.SerializationMaxItemsLength},
 		MaxConcurrentPerUser: cfg.RunMaxConcurrentPerUser, Retention: cfg.RunFeedRetention, FlushInterval: cfg.RunFlushInterval,

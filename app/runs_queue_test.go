@@ -16,6 +16,7 @@ import (
 	"github.com/skillflaw/skillflaw-go/app"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/engine/components"
+	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/queue"
 	"github.com/skillflaw/skillflaw-go/runs"
 )
@@ -133,13 +134,15 @@ func TestQueue_WorkersClaimQueuedRuns(t *testing.T) {
 	require.Equal(t, http.StatusOK, c.status, c.raw)
 	assert.Equal(t, domain.RunCancelled{Reason: domain.RunCancelRequested}, api.lastEvent(t, cancelled))
 
-	// Another worker takes the handed-back run over (attempt 2, the first
-	// interrupted) and finishes it; the cancelled one is not claimed.
+	// Another worker takes the handed-back run over (attempt 2, not an
+	// interrupted one: w1 released its claim) and finishes it; the
+	// cancelled one is not claimed.
+	w1id := w1.runs.Service().Instance()
+	assert.Equal(t, domain.RunReleased{Instance: w1id, Attempt: 1}, api.lastEvent(t, gid), "handed back in the log")
 	w2 := qWorker(t, nats.URL(), api.dbURL)
 	w2.gate.open("TGate-Q1")
 	require.Eventually(t, func() bool { return api.runCount(t, gated, "run.finished") == 1 }, 20*time.Second, 10*time.Millisecond)
-	w1id := w1.runs.Service().Instance()
-	assert.Equal(t, []domain.RunClaimed{{Instance: w1id, Attempt: 1}, {Instance: w2.runs.Service().Instance(), Attempt: 2, Interrupted: &w1id}},
+	assert.Equal(t, []domain.RunClaimed{{Instance: w1id, Attempt: 1}, {Instance: w2.runs.Service().Instance(), Attempt: 2}},
 		api.claims(t, gid))
 	assert.Zero(t, api.runCount(t, gated, "run.failed")+api.runCount(t, gated, "run.cancelled"))
 	assert.Empty(t, api.claims(t, cancelled))
@@ -267,4 +270,84 @@ func TestQueue_LostPublishIsRepublished(t *testing.T) {
 	assert.Equal(t, 1, w.runCount(t, flow, "run.finished"))
 	assert.Zero(t, w.runCount(t, flow, "run.failed")+w.runCount(t, flow, "run.cancelled"))
 	assert.Len(t, w.claims(t, id), 1)
+}
+
+// deadClaims appends to queued run id the claims of n workers that died
+// one after the other (instances that hold no liveness lock), each
+// claim but the first naming the one before it as interrupted.
+func (s *rtServer) deadClaims(t testing.TB, id string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	repo := s.app.Deps().Repository
+	run := domain.LoadRun(uuid.MustParse(id))
+	require.NoError(t, repo.Load(ctx, run))
+	info, _ := run.Started()
+	var last *uuid.UUID
+	if c, held := run.Claim(); held {
+		last = &c.Instance
+	}
+	for range n {
+		dead := uuid.New()
+		require.NoError(t, run.ClaimFor(dead, last))
+		last = &dead
+	}
+	md := eventstore.Metadata{CausationID: "test:dead-claims", OccurredAt: time.Now(), BusinessID: info.BusinessID}
+	if info.TenantID != nil {
+		md.TenantID = *info.TenantID
+	}
+	_, err := repo.Save(ctx, run, md)
+	require.NoError(t, err)
+}
+
+// A queued run whose attempts are all cut off by dying workers is run
+// SKILLFLAW_QUEUE_MAX_ATTEMPTS times at most: the delivery that finds the
+// last one cut off fails it, and no delivery runs it again. Below the
+// limit, it is claimed again (interrupted) and runs.
+func TestQueue_AttemptLimit(t *testing.T) {
+	t.Parallel()
+	nats, err := queue.StartEmbedded(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(nats.Shutdown)
+	api := whStart(t, qEnv("api", nats.URL()), "")
+	root := api.root.token
+	ctx := context.Background()
+	// Tasks are handed to the worker by the test (Execute), not by the queue.
+	api.runs.Service().SetBeforePublish(func(uuid.UUID) error { return errors.New("not published") })
+	w := qWorker(t, nats.URL(), api.dbURL)
+	flow := api.flow(t, root, whFlow(""), nil)
+	deliver := func(id string) error {
+		task, err := api.runs.Service().TaskOf(uuid.MustParse(id), webhookCmd(flow))
+		require.NoError(t, err)
+		return w.runs.Service().Execute(ctx, task)
+	}
+
+	// Two attempts died (default limit 3): the third runs.
+	require.Equal(t, http.StatusAccepted, api.hook(t, flow, `{"n": 1}`, nil).status)
+	below := api.runIDs(t, flow)[0]
+	api.deadClaims(t, below, 2)
+	require.NoError(t, deliver(below))
+	cs := api.claims(t, below)
+	require.Len(t, cs, 3)
+	assert.Equal(t, w.runs.Service().Instance(), cs[2].Instance)
+	assert.Equal(t, 3, cs[2].Attempt)
+	assert.Equal(t, &cs[1].Instance, cs[2].Interrupted)
+	assert.Equal(t, "run.finished", api.lastEvent(t, below).EventType())
+
+	// Three attempts died: failed, never run again.
+	require.Equal(t, http.StatusAccepted, api.hook(t, flow, `{"n": 2}`, nil).status)
+	over := api.runIDs(t, flow)[1]
+	api.deadClaims(t, over, 3)
+	require.NoError(t, deliver(over), "done with: acked")
+	const msg = "the run's worker stopped during each of its 3 attempts; it is not run again"
+	assert.Equal(t, domain.RunFailed{Error: msg}, api.lastEvent(t, over))
+	assert.Len(t, api.claims(t, over), 3, "not claimed again")
+	_, es := api.runEvents(t, over)
+	require.NoError(t, deliver(over))
+	_, again := api.runEvents(t, over)
+	assert.Len(t, again, len(es), "delivered again: nothing appended")
+	assert.Equal(t, 1, api.runCount(t, flow, "run.vertices_sorted"), "only the run below the limit ran")
+	require.Eventually(t, func() bool {
+		rows := api.textRows(t, `SELECT status || ' ' || coalesce(error, '') FROM runs WHERE run_id = $1`, over)
+		return len(rows) == 1 && rows[0] == "failed "+msg
+	}, 10*time.Second, 10*time.Millisecond, "the runs read model")
 }

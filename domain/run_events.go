@@ -82,6 +82,17 @@ type RunClaimed struct {
 	Interrupted *uuid.UUID `json:"interrupted,omitempty"`
 }
 
+// RunReleased records that worker process Instance handed its claim of a
+// queued run back without ending it (its server shut down gracefully):
+// the run is unclaimed again, and the next claim is not an interrupted
+// one — a hand-back does not count against the queue's attempt limit.
+// It is appended at the run's expected version, after what the attempt
+// recorded.
+type RunReleased struct {
+	Instance uuid.UUID `json:"instance"`
+	Attempt  int       `json:"attempt"`
+}
+
 // The events of a run's progress each carry one event of the build API
 // as it was sent: Data is its data, exactly as the client got it (Python
 // json.dumps text: the log's jsonb would not keep the key order), so that
@@ -162,9 +173,10 @@ func (RunFinished) EventType() string       { return "run.finished" }
 func (RunFailed) EventType() string         { return "run.failed" }
 func (RunCancelled) EventType() string      { return "run.cancelled" }
 func (RunClaimed) EventType() string        { return "run.claimed" }
+func (RunReleased) EventType() string       { return "run.released" }
 
 // RunEvents lists the events of runs with their schema versions.
 func RunEvents() []Schema {
 	return V1(RunStarted{}, RunVerticesSorted{}, RunMessageSent{}, RunErrorRaised{}, RunVertexBuilt{}, RunEventEmitted{},
-		RunFinished{}, RunFailed{}, RunCancelled{}, RunClaimed{})
+		RunFinished{}, RunFailed{}, RunCancelled{}, RunClaimed{}, RunReleased{})
 }

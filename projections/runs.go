@@ -44,6 +44,12 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9, $10)`,
 		tx.Queue(`UPDATE runs SET instance = $2, claimed = true WHERE run_id = $1`, runID(rec.StreamID), e.Instance)
 		return nil
 	})
+	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, _ domain.RunReleased) error {
+		// Handed back: unclaimed again (the instance stays the last
+		// claimer's, for whoever asks who had it).
+		tx.Queue(`UPDATE runs SET claimed = false WHERE run_id = $1`, runID(rec.StreamID))
+		return nil
+	})
 	return p
 }
 

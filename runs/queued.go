@@ -251,6 +251,19 @@ func (s *Service) claim(ctx context.Context, id uuid.UUID, cmd StartRun) (*job, 
 			if running {
 				return nil, &DeferredError{RunID: id, Instance: c.Instance}
 			}
+			if cut := run.Interruptions() + 1; cut >= s.opts.MaxAttempts {
+				// Every attempt died with its worker (out of memory …):
+				// the run is not run again.
+				err := s.failQueued(ctx, run, cmd, fmt.Sprintf(
+					"the run's worker stopped during each of its %d attempts; it is not run again", cut))
+				if errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
+					continue
+				}
+				if err == nil {
+					s.log.Error("runs: a queued run whose workers all died is failed", "job_id", id, "attempts", cut)
+				}
+				return nil, err
+			}
 			interrupted = &c.Instance
 		}
 		if err := run.ClaimFor(s.opts.Instance, interrupted); err != nil {
@@ -308,13 +321,34 @@ func (s *Service) resume(ctx context.Context, run *domain.Run, cmd StartRun) (*j
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
-		// Claimed, not run: once this process is gone, the next delivery
-		// claims it again.
+		// Claimed, not run: handed back (released), for the next delivery
+		// to claim it again.
+		s.mu.Unlock()
+		s.releaseClaim(ctx, run)
+		s.mu.Lock()
 		return nil, ErrStopping
 	}
 	s.jobs[info.RunID] = j
 	s.jobsWG.Add(1)
 	return j, nil
+}
+
+// releaseClaim records that this process hands its claim of run back
+// without running it (RunReleased); when that fails, the claim is taken
+// for a dead one's once this process is gone.
+func (s *Service) releaseClaim(ctx context.Context, run *domain.Run) {
+	info, _ := run.Started()
+	if err := run.Release(s.opts.Instance); err != nil {
+		s.log.Error("hand a run back", "job_id", info.RunID, "error", err.Error())
+		return
+	}
+	md := eventstore.Metadata{CausationID: "runs:release", OccurredAt: s.now(), BusinessID: info.BusinessID}
+	if info.TenantID != nil {
+		md.TenantID = *info.TenantID
+	}
+	if _, err := s.opts.Messages.Repo.Save(context.WithoutCancel(ctx), run, md); err != nil {
+		s.log.Error("hand a run back", "job_id", info.RunID, "error", err.Error())
+	}
 }
 
 // contentAt is the data a queued run runs: the graph its command sent, or
@@ -336,6 +370,26 @@ func (s *Service) contentAt(ctx context.Context, fe *flowEntry, info domain.RunS
 		return nil, 0, fmt.Errorf("the flow's content at revision %d: %w", rev, err)
 	}
 	return c.Data, rev, nil
+}
+
+// failQueued closes queued run (as folded) as failed with msg, an error
+// event saying why for whoever replays it, at its expected version.
+func (s *Service) failQueued(ctx context.Context, run *domain.Run, cmd StartRun, msg string) error {
+	info, _ := run.Started()
+	data := pyDumps(flowErrorData(info.RecordsFlowID.String(), info.Session, "RuntimeError", msg))
+	if err := run.Emit(domain.RunErrorRaised{Data: string(data)}); err != nil {
+		return err
+	}
+	if err := run.Close(domain.RunFailed{Error: msg}); err != nil {
+		return err
+	}
+	md := eventstore.Metadata{ActorUserID: cmd.Metadata.ActorUserID, CorrelationID: cmd.Metadata.CorrelationID,
+		CausationID: "runs:attempts", OccurredAt: s.now(), BusinessID: info.BusinessID}
+	if info.TenantID != nil {
+		md.TenantID = *info.TenantID
+	}
+	_, err := s.opts.Messages.Repo.Save(ctx, run, md)
+	return err
 }
 
 // closeQueued closes queued run id, if it is open and nobody claimed it,

@@ -61,6 +61,11 @@ type Options struct {
 	// before Republish publishes its task again (its accepting process
 	// gone). 0: a minute.
 	RepublishAfter time.Duration
+	// MaxAttempts is how many attempts of a queued run may be cut off by
+	// a worker that died (a graceful hand-back does not count) before a
+	// delivery closes the run as failed instead of claiming it again.
+	// 0: 3.
+	MaxAttempts int
 	// Instance names this process (its runs carry it); zero: a new one.
 	Instance uuid.UUID
 	Logger   *slog.Logger
@@ -133,6 +138,9 @@ func New(opts Options) *Service {
 	}
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = 250 * time.Millisecond
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 3
 	}
 	if opts.RepublishAfter <= 0 {
 		opts.RepublishAfter = time.Minute
