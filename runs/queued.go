@@ -26,7 +26,15 @@ import (
 // The task carries the run's id and, sealed with the secrets key (AES-GCM
 // bound to the run id: the broker stores it on disk), the command as the
 // request gave it: the log has the run's start but not its tweaks (a
-// webhook's body), variables or selected outputs, which may carry keys.
+// webhook's body), variables or selected outputs, which may carry keys,
+// in clear. The sealed command is also recorded in the start
+// (RunStarted.Task): the task's outbox. An accepting process killed
+// between recording the start and publishing the task would leave the
+// run queued for ever; Republish (every process with a queue runs it at
+// start and every ack wait) publishes again the tasks of the open,
+// unclaimed queued runs whose accepting process is gone, from the log.
+// A queued run recorded before RunStarted.Task existed has no task there
+// and cannot be published again.
 //
 // Exactly once. The queue delivers a task at least once (again after a
 // nack, after a worker died without an answer, …). Execute makes each
@@ -39,13 +47,18 @@ import (
 // liveness lock held) is deferred (nacked, delivered again later); one
 // claimed by a process that is gone is claimed again (the next attempt,
 // RunClaimed.Interrupted naming the process cut off) and run again FROM
-// THE START: what the cut-off attempt did outside the log (a model call,
+// THE START — unless Options.MaxAttempts attempts were already cut off
+// that way (RunClaimed.Interrupted counts them): then the delivery closes
+// the run as failed and is acked, so a run that kills every worker it
+// lands on (out of memory) is not retried for ever. What the cut-off
+// attempt did outside the log (a model call,
 // an HTTP request, a tool call) may have happened, and its recorded
 // events stay in the run's history before the new claim. So no queued
 // run is lost, none ends twice, and a run whose worker died is executed
 // again by another worker. A worker that stops gracefully hands its runs
 // back (their run stays open, the task is nacked) instead of cancelling
-// them.
+// them, and records it (domain.RunReleased): the next claim is not an
+// interrupted one and does not count against the limit.
 //
 // The startup sweep does not close queued runs (the queue delivers them
 // until a worker ends them); a queued run nobody claimed is cancelled by
