@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	natsgo "github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -243,33 +244,54 @@ func TestQueue_LostPublishIsRepublished(t *testing.T) {
 			"the audit row drops the task")
 	}
 
-	// A worker whose sweep sees the run past the grace period leaves it
-	// alone while its accepting process lives.
-	w := qWorker(t, nats.URL(), api.dbURL)
+	// Another api process whose sweep sees the run past the grace period
+	// leaves it alone while its accepting process lives.
+	api2 := whStart(t, qEnv("api", nats.URL()), api.dbURL)
 	require.Eventually(t, func() bool {
-		return len(api.textRows(t, `SELECT run_id::text FROM runs WHERE run_id = $1 AND queued AND NOT claimed
+		return len(api2.textRows(t, `SELECT run_id::text FROM runs WHERE run_id = $1 AND queued AND NOT claimed
 			AND started_at < now() - interval '3 seconds'`, id)) == 1
 	}, 15*time.Second, 50*time.Millisecond, "the run in the read model, past the grace period")
-	n, err := w.runs.Service().Republish(ctx)
+	n, err := api2.runs.Service().Republish(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n, "its accepting process lives")
-	assert.Empty(t, api.claims(t, id))
+	nc, err := natsgo.Connect(nats.URL())
+	require.NoError(t, err)
+	t.Cleanup(nc.Close)
+	js, err := nc.JetStream()
+	require.NoError(t, err)
+	tasks := func() uint64 {
+		info, err := js.StreamInfo(queue.StreamName)
+		require.NoError(t, err)
+		return info.State.Msgs
+	}
+	assert.Zero(t, tasks(), "nothing published")
 
-	// The api process is gone: the worker publishes the task again and
-	// runs the run, once.
+	// The first api process is gone: the other's sweep publishes the task
+	// again, once (a second sweep of that process leaves it: it is in
+	// the queue).
 	api.stop()
-	require.Eventually(t, func() bool { return w.runCount(t, flow, "run.finished") == 1 }, 20*time.Second, 10*time.Millisecond)
-	assert.Equal(t, []domain.RunClaimed{{Instance: w.runs.Service().Instance(), Attempt: 1}}, w.claims(t, id))
+	require.Eventually(t, func() bool { return tasks() == 1 }, 20*time.Second, 20*time.Millisecond, "published again")
+	n, err = api2.runs.Service().Republish(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, n, "published once by a process")
+
+	// A worker takes it and runs it, once.
+	w := qWorker(t, nats.URL(), api.dbURL)
+	require.Eventually(t, func() bool { return api2.runCount(t, flow, "run.finished") == 1 }, 20*time.Second, 10*time.Millisecond)
+	assert.Equal(t, []domain.RunClaimed{{Instance: w.runs.Service().Instance(), Attempt: 1}}, api2.claims(t, id))
 	require.Eventually(t, func() bool {
-		rows := w.textRows(t, `SELECT outputs::text FROM transactions WHERE flow_id = $1 AND vertex_id = 'Webhook-WWWWW'`, flow)
+		rows := api2.textRows(t, `SELECT outputs::text FROM transactions WHERE flow_id = $1 AND vertex_id = 'Webhook-WWWWW'`, flow)
 		return len(rows) == 1 && strings.Contains(rows[0], secret)
 	}, 15*time.Second, 10*time.Millisecond, "the body, opened from the sealed task, reached the Webhook node")
-	n, err = w.runs.Service().Republish(ctx)
-	require.NoError(t, err)
-	assert.Zero(t, n, "an ended run is not published again")
-	assert.Equal(t, 1, w.runCount(t, flow, "run.finished"))
-	assert.Zero(t, w.runCount(t, flow, "run.failed")+w.runCount(t, flow, "run.cancelled"))
-	assert.Len(t, w.claims(t, id), 1)
+	for _, p := range []*rtServer{api2, w} {
+		n, err = p.runs.Service().Republish(ctx)
+		require.NoError(t, err)
+		assert.Zero(t, n, "an ended run is not published again")
+	}
+	assert.Equal(t, 1, api2.runCount(t, flow, "run.finished"))
+	assert.Zero(t, api2.runCount(t, flow, "run.failed")+api2.runCount(t, flow, "run.cancelled"))
+	assert.Len(t, api2.claims(t, id), 1)
+	require.Eventually(t, func() bool { return tasks() == 0 }, 10*time.Second, 20*time.Millisecond, "the task acked")
 }
 
 // deadClaims appends to queued run id the claims of n workers that died

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -449,15 +450,19 @@ func (s *Service) closeQueued(ctx context.Context, id uuid.UUID, end domain.Even
 // recorded before that field existed has none and is left alone. A
 // duplicate task is harmless (Execute acks an ended run and defers one a
 // live worker runs), and the queue drops one published again within its
-// deduplication window. It returns how many tasks it published; the
-// runs read model finds the candidates, the log decides.
+// deduplication window. A process publishes a run's task again once, and
+// again only after republishAgain (the broker acknowledged the first one:
+// it is stored, and delivered until a worker ends the run), so a backlog
+// of queued runs waiting for workers is not published again at every
+// sweep. It returns how many tasks it published; the runs read model
+// finds the candidates, the log decides.
 func (s *Service) Republish(ctx context.Context) (int, error) {
 	if s.opts.Queue == nil {
 		return 0, nil
 	}
 	rows, err := s.opts.Messages.Pool.Query(ctx, `SELECT run_id, instance FROM runs
 WHERE status = 'running' AND queued AND NOT claimed AND started_at < $1 AND instance <> $2
-ORDER BY started_at LIMIT 1000`, s.now().Add(-s.opts.RepublishAfter), s.opts.Instance)
+ORDER BY started_at LIMIT 10000`, s.now().Add(-s.opts.RepublishAfter), s.opts.Instance)
 	if err != nil {
 		return 0, fmt.Errorf("read the unclaimed queued runs: %w", err)
 	}
@@ -469,9 +474,24 @@ ORDER BY started_at LIMIT 1000`, s.now().Add(-s.opts.RepublishAfter), s.opts.Ins
 	if err != nil {
 		return 0, fmt.Errorf("read the unclaimed queued runs: %w", err)
 	}
+	s.republishMu.Lock()
+	defer s.republishMu.Unlock()
+	now := s.now()
+	candidates := make(map[uuid.UUID]bool, len(found))
+	for _, o := range found {
+		candidates[o.run] = true
+	}
+	for id := range s.republished {
+		if !candidates[id] {
+			delete(s.republished, id) // claimed, ended, or no longer found
+		}
+	}
 	gone := map[uuid.UUID]bool{}
 	n := 0
 	for _, o := range found {
+		if at, ok := s.republished[o.run]; ok && now.Sub(at) < republishAgain(s.opts.RepublishAfter) {
+			continue
+		}
 		dead, seen := gone[o.instance]
 		if !seen {
 			alive, err := s.alive(ctx, o.instance)
@@ -498,9 +518,15 @@ ORDER BY started_at LIMIT 1000`, s.now().Add(-s.opts.RepublishAfter), s.opts.Ins
 		if err := s.opts.Queue.Publish(ctx, o.run.String(), payload); err != nil {
 			return n, fmt.Errorf("publish the task of run %s again: %w", o.run, err)
 		}
+		s.republished[o.run] = now
 		s.log.Warn("runs: published again the task of a queued run whose accepting process is gone",
 			"job_id", o.run, "instance", o.instance)
 		n++
 	}
 	return n, nil
 }
+
+// republishAgain is how long a process waits before it publishes a run's
+// task again a second time: far beyond the queue's deduplication window
+// (2 minutes); it only matters if the broker lost what it stored.
+func republishAgain(after time.Duration) time.Duration { return max(10*after, 15*time.Minute) }

@@ -114,6 +114,10 @@ type Service struct {
 	// handling are the queued runs a delivery is being handled of
 	// (Execute).
 	handling map[uuid.UUID]bool
+	// republished are the runs Republish published again, and when
+	// (republishMu).
+	republishMu sync.Mutex
+	republished map[uuid.UUID]time.Time
 	// beforePublish is SetBeforePublish's hook (tests).
 	beforePublish atomic.Pointer[func(uuid.UUID) error]
 }
@@ -153,7 +157,7 @@ func New(opts Options) *Service {
 	return &Service{opts: opts, log: opts.Logger, store: opts.Messages.Store, base: base, stop: stop,
 		sessions: sessionCache(opts.Messages), awaiting: make(chan struct{}, maxAwaiting), flows: map[uuid.UUID]*flowEntry{},
 		jobs: map[uuid.UUID]*job{}, replicas: map[uuid.UUID]*replica{}, slots: map[string]chan struct{}{},
-		handling: map[uuid.UUID]bool{}}
+		handling: map[uuid.UUID]bool{}, republished: map[uuid.UUID]time.Time{}}
 }
 
 // sessionCache is the chat sessions the runs' records keep: those of m
