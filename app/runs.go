@@ -183,7 +183,12 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 	}
 	m.svc = runs.New(runs.Options{
 		Queue: rq, Sealer: sealer,
-		Engine: eng, Messages: MessagesCommands(d), Env: env,
+		// A task lost between a run's record and its publish is published
+		// again once its accepting process is gone, a few ack waits on
+		// (Republish).
+		RepublishAfter: 3 * cfg.QueueAckWait,
+		MaxAttempts:    cfg.QueueMaxAttempts,
+		Engine:         eng, Messages: MessagesCommands(d), Env: env,
 		Serialization:        runs.Serialization{MaxText: cfg.SerializationMaxTextLength, MaxItems: cfg.SerializationMaxItemsLength},
 		MaxConcurrentPerUser: cfg.RunMaxConcurrentPerUser, Retention: cfg.RunFeedRetention, FlushInterval: cfg.RunFlushInterval,
 		WaitForRuns: func(ctx context.Context, pos eventstore.Position) error {
@@ -232,6 +237,14 @@ func (m *Runs) Run(ctx context.Context, d Deps) error {
 			return
 		}
 		defer q.Close()
+		// Every role publishes again the tasks lost by accepting
+		// processes that died (at start, then every ack wait).
+		republished := make(chan struct{})
+		defer func() { <-republished }()
+		go func() {
+			defer close(republished)
+			m.republish(consumeCtx, d)
+		}()
 		if cfg.Role == config.RoleAPI {
 			<-consumeCtx.Done()
 			return
@@ -248,6 +261,27 @@ func (m *Runs) Run(ctx context.Context, d Deps) error {
 	stopConsume()
 	<-consumed
 	return err
+}
+
+// republish runs the re-publish sweep (runs.Service.Republish) now and
+// every SKILLFLAW_QUEUE_ACK_WAIT until ctx ends.
+func (m *Runs) republish(ctx context.Context, d Deps) {
+	t := time.NewTicker(d.Config.QueueAckWait)
+	defer t.Stop()
+	for {
+		n, err := m.svc.Republish(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			d.Logger.Error("runs: the re-publish sweep failed", "error", err.Error())
+		case n > 0:
+			d.Logger.Warn("runs: published again the tasks of queued runs whose accepting process is gone", "runs", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // connect opens the work queue, retrying every two seconds until it can

@@ -193,10 +193,12 @@ type Config struct {
 	// QueueURL is the NATS JetStream server of the work queue (empty:
 	// none); QueueAckWait how long a dead worker's runs wait before the
 	// queue delivers them again; QueueWorkers how many queued runs a
-	// process runs at once.
-	QueueURL     string
-	QueueAckWait time.Duration
-	QueueWorkers int
+	// process runs at once; QueueMaxAttempts how many attempts of a
+	// queued run may die with their worker before it is failed.
+	QueueURL         string
+	QueueAckWait     time.Duration
+	QueueWorkers     int
+	QueueMaxAttempts int
 }
 
 // The roles of a serve process (Config.Role).
@@ -476,6 +478,8 @@ func specs() []spec {
 			field: func(c *Config) any { return &c.QueueAckWait }},
 		{Variable: v("SKILLFLAW_QUEUE_WORKERS", "8", "How many queued runs a worker (or all) process runs at once."),
 			field: func(c *Config) any { return &c.QueueWorkers }, min: 1, max: 10000},
+		{Variable: v("SKILLFLAW_QUEUE_MAX_ATTEMPTS", "3", "How many attempts of a queued run may be cut off by a worker that died (killed, out of memory …) before the run is failed (\"the run's worker stopped during each of its N attempts; it is not run again\") instead of run again. A run a worker hands back at a graceful shutdown does not count."),
+			field: func(c *Config) any { return &c.QueueMaxAttempts }, min: 1, max: 100},
 	}
 }
 

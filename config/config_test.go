@@ -78,6 +78,7 @@ func TestLoad_defaults(t *testing.T) {
 		Role:                        RoleAll,
 		QueueAckWait:                30 * time.Second,
 		QueueWorkers:                8,
+		QueueMaxAttempts:            3,
 	}, c)
 	assert.Equal(t, "127.0.0.1:7860", c.Addr())
 	assert.Equal(t, int64(2<<20), c.MaxBodyBytes())
@@ -229,6 +230,7 @@ func TestLoad_overrides(t *testing.T) {
 		Role:                        RoleAll,
 		QueueAckWait:                30 * time.Second,
 		QueueWorkers:                8,
+		QueueMaxAttempts:            3,
 	}, c)
 	assert.Equal(t, "0.0.0.0:8080", c.Addr())
 }
@@ -395,6 +397,14 @@ func TestRoleAndQueue(t *testing.T) {
 	assert.Empty(t, c.QueueURL)
 	assert.Equal(t, 30*time.Second, c.QueueAckWait)
 	assert.Equal(t, 8, c.QueueWorkers)
+	assert.Equal(t, 3, c.QueueMaxAttempts)
+	c, err = Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_QUEUE_MAX_ATTEMPTS": "100"}))
+	require.NoError(t, err)
+	assert.Equal(t, 100, c.QueueMaxAttempts)
+	for _, bad := range []string{"0", "101", "x"} {
+		_, err = Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_QUEUE_MAX_ATTEMPTS": bad}))
+		assert.ErrorContains(t, err, "SKILLFLAW_QUEUE_MAX_ATTEMPTS", bad)
+	}
 
 	_, err = Load(env(map[string]string{"HOME": "/h", "SKILLFLAW_ROLE": "api"}))
 	assert.ErrorContains(t, err, "role api needs a work queue: set SKILLFLAW_QUEUE_URL")

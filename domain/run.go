@@ -17,8 +17,13 @@ type Run struct {
 	// progressed tells a run that began building (its vertices sorted,
 	// or any event of its progress) from one still waiting for a slot.
 	progressed bool
-	// claim is the last claim of a queued run (zero: unclaimed).
-	claim RunClaimed
+	// claim is the last claim of a queued run (zero: unclaimed);
+	// released tells one its worker handed back (RunReleased).
+	claim    RunClaimed
+	released bool
+	// interrupted counts the claims that took over from a claimer that
+	// was gone (RunClaimed.Interrupted).
+	interrupted int
 }
 
 // LoadRun returns an empty run to fold stream RunStream(id) into.
@@ -45,14 +50,22 @@ func (r *Run) Progressed() bool { return r.progressed }
 func (r *Run) Open() bool { return r.started && r.ended == nil }
 
 // Claim returns the last claim of a queued run; ok is false while no
-// worker claimed it.
-func (r *Run) Claim() (RunClaimed, bool) { return r.claim, r.claim.Attempt > 0 }
+// worker holds it (none claimed it, or the last one released it).
+func (r *Run) Claim() (RunClaimed, bool) { return r.claim, r.claim.Attempt > 0 && !r.released }
 
-// Instance is the process running the run: the last claimer of a queued
-// run, else the one that started it (nil before anyone claimed a queued
-// run: nobody runs it).
+// Attempts is how many times workers claimed the queued run.
+func (r *Run) Attempts() int { return r.claim.Attempt }
+
+// Interruptions is how many of the queued run's attempts were cut off by
+// a worker that was gone (the claims after them named it): released
+// attempts do not count, nor the last one while it is held.
+func (r *Run) Interruptions() int { return r.interrupted }
+
+// Instance is the process running the run: the worker holding a queued
+// run's claim, else the one that started it (nil while no worker holds a
+// queued run: nobody runs it).
 func (r *Run) Instance() uuid.UUID {
-	if r.claim.Attempt > 0 {
+	if _, held := r.Claim(); held {
 		return r.claim.Instance
 	}
 	if r.start.Queued {
@@ -75,6 +88,20 @@ func (r *Run) ClaimFor(instance uuid.UUID, interrupted *uuid.UUID) error {
 		return Invalidf("a claim needs an instance")
 	}
 	record(r, RunClaimed{Instance: instance, Attempt: r.claim.Attempt + 1, Interrupted: interrupted})
+	return nil
+}
+
+// Release records that worker instance hands its claim of the queued run
+// back without ending it (a graceful shutdown): only the claim's holder
+// releases it.
+func (r *Run) Release(instance uuid.UUID) error {
+	if err := r.mustBeOpen(); err != nil {
+		return err
+	}
+	if c, held := r.Claim(); !held || c.Instance != instance {
+		return Conflictf("Run %s is not claimed by %s", r.id, instance)
+	}
+	record(r, RunReleased{Instance: instance, Attempt: r.claim.Attempt})
 	return nil
 }
 
@@ -139,7 +166,12 @@ func (r *Run) Apply(e Event) {
 	case RunFinished, RunFailed, RunCancelled:
 		r.ended = e
 	case RunClaimed:
-		r.claim = e
+		r.claim, r.released = e, false
+		if e.Interrupted != nil {
+			r.interrupted++
+		}
+	case RunReleased:
+		r.released = true
 	case RunVerticesSorted, RunMessageSent, RunErrorRaised, RunVertexBuilt, RunEventEmitted:
 		r.progressed = true
 	}

@@ -60,6 +60,14 @@ type RunStarted struct {
 	// (RunClaimed) and runs it. The startup sweep leaves a queued run
 	// alone: the queue delivers it again until a worker ends it.
 	Queued bool `json:"queued,omitempty"`
+	// Task is a queued run's command (the request's tweaks, variables,
+	// selected outputs …) sealed with the secrets key (AES-GCM bound to
+	// the run id: ciphertext, never the command in clear): the outbox of
+	// its task, so that any process can publish the task again when the
+	// process that accepted the run died before it published it. Empty
+	// for the queued runs recorded before it existed. No read model and
+	// no API answer shows it (the audit rows drop it).
+	Task string `json:"task,omitempty"`
 }
 
 // RunClaimed records that worker process Instance took a queued run to
@@ -72,6 +80,17 @@ type RunClaimed struct {
 	Instance    uuid.UUID  `json:"instance"`
 	Attempt     int        `json:"attempt"`
 	Interrupted *uuid.UUID `json:"interrupted,omitempty"`
+}
+
+// RunReleased records that worker process Instance handed its claim of a
+// queued run back without ending it (its server shut down gracefully):
+// the run is unclaimed again, and the next claim is not an interrupted
+// one — a hand-back does not count against the queue's attempt limit.
+// It is appended at the run's expected version, after what the attempt
+// recorded.
+type RunReleased struct {
+	Instance uuid.UUID `json:"instance"`
+	Attempt  int       `json:"attempt"`
 }
 
 // The events of a run's progress each carry one event of the build API
@@ -154,9 +173,10 @@ func (RunFinished) EventType() string       { return "run.finished" }
 func (RunFailed) EventType() string         { return "run.failed" }
 func (RunCancelled) EventType() string      { return "run.cancelled" }
 func (RunClaimed) EventType() string        { return "run.claimed" }
+func (RunReleased) EventType() string       { return "run.released" }
 
 // RunEvents lists the events of runs with their schema versions.
 func RunEvents() []Schema {
 	return V1(RunStarted{}, RunVerticesSorted{}, RunMessageSent{}, RunErrorRaised{}, RunVertexBuilt{}, RunEventEmitted{},
-		RunFinished{}, RunFailed{}, RunCancelled{}, RunClaimed{})
+		RunFinished{}, RunFailed{}, RunCancelled{}, RunClaimed{}, RunReleased{})
 }

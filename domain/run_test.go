@@ -79,3 +79,39 @@ func TestRun_Claims(t *testing.T) {
 	assert.Equal(t, api, direct.Instance())
 	require.ErrorIs(t, direct.ClaimFor(w1, nil), domain.ErrInvalid, "not queued")
 }
+
+// A worker hands its claim back (graceful shutdown): the run is unclaimed
+// again, the next claim is the next attempt, not an interrupted one, and
+// only interrupted attempts count.
+func TestRun_Release(t *testing.T) {
+	id, w1, w2, w3 := uuid.New(), uuid.New(), uuid.New(), uuid.New()
+	r := domain.LoadRun(id)
+	require.NoError(t, r.Start(domain.RunStarted{RunID: id, Instance: uuid.New(), Queued: true}))
+	require.ErrorIs(t, r.Release(w1), domain.ErrConflict, "not claimed")
+	require.NoError(t, r.ClaimFor(w1, nil))
+	require.ErrorIs(t, r.Release(w2), domain.ErrConflict, "claimed by another")
+	require.NoError(t, r.Release(w1))
+	_, claimed := r.Claim()
+	assert.False(t, claimed)
+	assert.Equal(t, uuid.Nil, r.Instance(), "released: runs nowhere")
+	assert.Equal(t, 1, r.Attempts())
+	assert.Zero(t, r.Interruptions())
+	require.NoError(t, r.ClaimFor(w2, nil))
+	c, claimed := r.Claim()
+	assert.True(t, claimed)
+	assert.Equal(t, domain.RunClaimed{Instance: w2, Attempt: 2}, c)
+	require.NoError(t, r.ClaimFor(w3, &w2))
+	assert.Equal(t, 3, r.Attempts())
+	assert.Equal(t, 1, r.Interruptions())
+
+	// Folded from its events, the same.
+	f := domain.LoadRun(id)
+	for _, e := range []domain.Event{domain.RunStarted{RunID: id, Queued: true}, domain.RunClaimed{Instance: w1, Attempt: 1},
+		domain.RunReleased{Instance: w1, Attempt: 1}} {
+		f.Apply(e)
+	}
+	_, claimed = f.Claim()
+	assert.False(t, claimed)
+	require.NoError(t, r.Close(domain.RunFinished{}))
+	require.ErrorIs(t, r.Release(w3), domain.ErrConflict, "ended")
+}

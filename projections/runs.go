@@ -15,9 +15,11 @@ const RunsName = "runs"
 func Runs() *Projection {
 	p := New(RunsName, "runs")
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.RunStarted) error {
-		tx.Queue(`INSERT INTO runs (run_id, flow_id, user_id, owner_id, tenant_id, business_id, public, instance, status, started_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9)`,
-			e.RunID, e.FlowID, e.UserID, e.OwnerID, e.TenantID, e.BusinessID, e.Public, e.Instance, rec.Metadata.OccurredAt)
+		// The sealed task of a queued run (e.Task) is not copied: the
+		// re-publish sweep reads it from the log.
+		tx.Queue(`INSERT INTO runs (run_id, flow_id, user_id, owner_id, tenant_id, business_id, public, instance, status, started_at, queued)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9, $10)`,
+			e.RunID, e.FlowID, e.UserID, e.OwnerID, e.TenantID, e.BusinessID, e.Public, e.Instance, rec.Metadata.OccurredAt, e.Queued)
 		return nil
 	})
 	end := func(tx *Tx, rec eventstore.RecordedEvent, status string, reason *string) {
@@ -39,7 +41,13 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'running', $9)`,
 	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, e domain.RunClaimed) error {
 		// The process running a queued run is its claimer: the sweep and
 		// the monitor ask after that one.
-		tx.Queue(`UPDATE runs SET instance = $2 WHERE run_id = $1`, runID(rec.StreamID), e.Instance)
+		tx.Queue(`UPDATE runs SET instance = $2, claimed = true WHERE run_id = $1`, runID(rec.StreamID), e.Instance)
+		return nil
+	})
+	On(p, func(_ context.Context, tx *Tx, rec eventstore.RecordedEvent, _ domain.RunReleased) error {
+		// Handed back: unclaimed again (the instance stays the last
+		// claimer's, for whoever asks who had it).
+		tx.Queue(`UPDATE runs SET claimed = false WHERE run_id = $1`, runID(rec.StreamID))
 		return nil
 	})
 	return p

@@ -224,10 +224,15 @@ func (j *job) finish(wall time.Time, res *engine.RunResult, end domain.Event) {
 }
 
 // handBack ends a worker's job cut off by the server's shutdown without
-// closing its run: what it recorded is appended, and the queue delivers
-// the run again to a worker that runs it from the start (the task is
-// nacked: see Service.Execute).
+// closing its run: what it recorded is appended with the claim's release
+// (domain.RunReleased: the next claim is not an interrupted one, and does
+// not count against the attempt limit), and the queue delivers the run
+// again to a worker that runs it from the start (the task is nacked: see
+// Service.Execute).
 func (j *job) handBack(wall time.Time) {
+	if err := j.records.Run(func(r *domain.Run) error { return r.Release(j.s.opts.Instance) }); err != nil {
+		j.s.log.Error("hand a run back", "job_id", j.id, "error", err.Error())
+	}
 	j.finalFlush()
 	j.release()
 	j.outcome.Total = time.Since(wall)

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/skillflaw/skillflaw-go/commands"
 	"github.com/skillflaw/skillflaw-go/domain"
@@ -25,7 +27,15 @@ import (
 // The task carries the run's id and, sealed with the secrets key (AES-GCM
 // bound to the run id: the broker stores it on disk), the command as the
 // request gave it: the log has the run's start but not its tweaks (a
-// webhook's body), variables or selected outputs, which may carry keys.
+// webhook's body), variables or selected outputs, which may carry keys,
+// in clear. The sealed command is also recorded in the start
+// (RunStarted.Task): the task's outbox. An accepting process killed
+// between recording the start and publishing the task would leave the
+// run queued for ever; Republish (every process with a queue runs it at
+// start and every ack wait) publishes again the tasks of the open,
+// unclaimed queued runs whose accepting process is gone, from the log.
+// A queued run recorded before RunStarted.Task existed has no task there
+// and cannot be published again.
 //
 // Exactly once. The queue delivers a task at least once (again after a
 // nack, after a worker died without an answer, …). Execute makes each
@@ -38,13 +48,18 @@ import (
 // liveness lock held) is deferred (nacked, delivered again later); one
 // claimed by a process that is gone is claimed again (the next attempt,
 // RunClaimed.Interrupted naming the process cut off) and run again FROM
-// THE START: what the cut-off attempt did outside the log (a model call,
+// THE START — unless Options.MaxAttempts attempts were already cut off
+// that way (RunClaimed.Interrupted counts them): then the delivery closes
+// the run as failed and is acked, so a run that kills every worker it
+// lands on (out of memory) is not retried for ever. What the cut-off
+// attempt did outside the log (a model call,
 // an HTTP request, a tool call) may have happened, and its recorded
 // events stay in the run's history before the new claim. So no queued
 // run is lost, none ends twice, and a run whose worker died is executed
 // again by another worker. A worker that stops gracefully hands its runs
 // back (their run stays open, the task is nacked) instead of cancelling
-// them.
+// them, and records it (domain.RunReleased): the next claim is not an
+// interrupted one and does not count against the limit.
 //
 // The startup sweep does not close queued runs (the queue delivers them
 // until a worker ends them); a queued run nobody claimed is cancelled by
@@ -86,10 +101,16 @@ type task struct {
 
 func taskAAD(id uuid.UUID) []byte { return []byte("skillflaw run task " + id.String()) }
 
-// enqueue publishes the task of queued job j (its start recorded); when
-// the queue does not take it, the run is closed as failed.
+// enqueue publishes the task of queued job j (its start recorded, the
+// sealed command in it: RunStarted.Task); when the queue does not take
+// it, the run is closed as failed (the caller is answered that the queue
+// is unavailable, so nobody else may run it).
 func (s *Service) enqueue(ctx context.Context, j *job) (*Job, error) {
-	payload, err := s.sealTask(j.id, j.api.cmd)
+	if hook := s.beforePublish.Load(); hook != nil && (*hook)(j.id) != nil {
+		// A process killed here: the run stays open, queued, unpublished.
+		return &Job{ID: j.id, j: j}, nil
+	}
+	payload, err := taskPayload(j.id, j.start.Task)
 	if err == nil {
 		err = s.opts.Queue.Publish(ctx, j.id.String(), payload)
 	}
@@ -101,21 +122,42 @@ func (s *Service) enqueue(ctx context.Context, j *job) (*Job, error) {
 	return &Job{ID: j.id, j: j}, nil
 }
 
+// SetBeforePublish sets a hook called when a queued run's start is
+// recorded, before its task is published: an error stops there, as a
+// process killed at that point would (the run stays open, queued and
+// unpublished, until Republish finds it). For tests.
+func (s *Service) SetBeforePublish(hook func(id uuid.UUID) error) { s.beforePublish.Store(&hook) }
+
 // TaskOf is the task queued run id of cmd is published with (Execute's
 // payload): for tools and tests that hand a run to a worker themselves.
-func (s *Service) TaskOf(id uuid.UUID, cmd StartRun) ([]byte, error) { return s.sealTask(id, cmd) }
+func (s *Service) TaskOf(id uuid.UUID, cmd StartRun) ([]byte, error) {
+	sealed, err := s.sealCommand(id, cmd)
+	if err != nil {
+		return nil, err
+	}
+	return taskPayload(id, sealed)
+}
 
-func (s *Service) sealTask(id uuid.UUID, cmd StartRun) ([]byte, error) {
+// sealCommand is cmd sealed for queued run id (RunStarted.Task).
+func (s *Service) sealCommand(id uuid.UUID, cmd StartRun) (string, error) {
 	if s.opts.Sealer == nil {
-		return nil, errors.New("no secrets key to seal the task with")
+		return "", errors.New("no secrets key to seal the task with")
 	}
 	plain, err := json.Marshal(cmd)
 	if err != nil {
-		return nil, fmt.Errorf("encode the task: %w", err)
+		return "", fmt.Errorf("encode the task: %w", err)
 	}
 	sealed, err := s.opts.Sealer.Seal(plain, taskAAD(id))
 	if err != nil {
-		return nil, fmt.Errorf("seal the task: %w", err)
+		return "", fmt.Errorf("seal the task: %w", err)
+	}
+	return sealed, nil
+}
+
+// taskPayload is the task of queued run id whose command is sealed.
+func taskPayload(id uuid.UUID, sealed string) ([]byte, error) {
+	if sealed == "" {
+		return nil, fmt.Errorf("run %s has no sealed task", id)
 	}
 	return json.Marshal(task{RunID: id, Command: sealed})
 }
@@ -223,6 +265,19 @@ func (s *Service) claim(ctx context.Context, id uuid.UUID, cmd StartRun) (*job, 
 			if running {
 				return nil, &DeferredError{RunID: id, Instance: c.Instance}
 			}
+			if cut := run.Interruptions() + 1; cut >= s.opts.MaxAttempts {
+				// Every attempt died with its worker (out of memory …):
+				// the run is not run again.
+				err := s.failQueued(ctx, run, cmd, fmt.Sprintf(
+					"the run's worker stopped during each of its %d attempts; it is not run again", cut))
+				if errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
+					continue
+				}
+				if err == nil {
+					s.log.Error("runs: a queued run whose workers all died is failed", "job_id", id, "attempts", cut)
+				}
+				return nil, err
+			}
 			interrupted = &c.Instance
 		}
 		if err := run.ClaimFor(s.opts.Instance, interrupted); err != nil {
@@ -280,13 +335,34 @@ func (s *Service) resume(ctx context.Context, run *domain.Run, cmd StartRun) (*j
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopping {
-		// Claimed, not run: once this process is gone, the next delivery
-		// claims it again.
+		// Claimed, not run: handed back (released), for the next delivery
+		// to claim it again.
+		s.mu.Unlock()
+		s.releaseClaim(ctx, run)
+		s.mu.Lock()
 		return nil, ErrStopping
 	}
 	s.jobs[info.RunID] = j
 	s.jobsWG.Add(1)
 	return j, nil
+}
+
+// releaseClaim records that this process hands its claim of run back
+// without running it (RunReleased); when that fails, the claim is taken
+// for a dead one's once this process is gone.
+func (s *Service) releaseClaim(ctx context.Context, run *domain.Run) {
+	info, _ := run.Started()
+	if err := run.Release(s.opts.Instance); err != nil {
+		s.log.Error("hand a run back", "job_id", info.RunID, "error", err.Error())
+		return
+	}
+	md := eventstore.Metadata{CausationID: "runs:release", OccurredAt: s.now(), BusinessID: info.BusinessID}
+	if info.TenantID != nil {
+		md.TenantID = *info.TenantID
+	}
+	if _, err := s.opts.Messages.Repo.Save(context.WithoutCancel(ctx), run, md); err != nil {
+		s.log.Error("hand a run back", "job_id", info.RunID, "error", err.Error())
+	}
 }
 
 // contentAt is the data a queued run runs: the graph its command sent, or
@@ -308,6 +384,26 @@ func (s *Service) contentAt(ctx context.Context, fe *flowEntry, info domain.RunS
 		return nil, 0, fmt.Errorf("the flow's content at revision %d: %w", rev, err)
 	}
 	return c.Data, rev, nil
+}
+
+// failQueued closes queued run (as folded) as failed with msg, an error
+// event saying why for whoever replays it, at its expected version.
+func (s *Service) failQueued(ctx context.Context, run *domain.Run, cmd StartRun, msg string) error {
+	info, _ := run.Started()
+	data := pyDumps(flowErrorData(info.RecordsFlowID.String(), info.Session, "RuntimeError", msg))
+	if err := run.Emit(domain.RunErrorRaised{Data: string(data)}); err != nil {
+		return err
+	}
+	if err := run.Close(domain.RunFailed{Error: msg}); err != nil {
+		return err
+	}
+	md := eventstore.Metadata{ActorUserID: cmd.Metadata.ActorUserID, CorrelationID: cmd.Metadata.CorrelationID,
+		CausationID: "runs:attempts", OccurredAt: s.now(), BusinessID: info.BusinessID}
+	if info.TenantID != nil {
+		md.TenantID = *info.TenantID
+	}
+	_, err := s.opts.Messages.Repo.Save(ctx, run, md)
+	return err
 }
 
 // closeQueued closes queued run id, if it is open and nobody claimed it,
@@ -343,3 +439,94 @@ func (s *Service) closeQueued(ctx context.Context, id uuid.UUID, end domain.Even
 	}
 	return fmt.Errorf("close queued run %s: it keeps changing", id)
 }
+
+// Republish publishes again the tasks of the queued runs whose publish
+// may have been lost: open, claimed by no worker, started more than
+// Options.RepublishAfter ago by a process that is gone (its liveness lock
+// free) — the process was killed between recording the run's start and
+// publishing its task. A live accepting process is never raced: its
+// publish either happened or closed the run as failed. The task is read
+// from the run's start (RunStarted.Task, the outbox); a queued run
+// recorded before that field existed has none and is left alone. A
+// duplicate task is harmless (Execute acks an ended run and defers one a
+// live worker runs), and the queue drops one published again within its
+// deduplication window. A process publishes a run's task again once, and
+// again only after republishAgain (the broker acknowledged the first one:
+// it is stored, and delivered until a worker ends the run), so a backlog
+// of queued runs waiting for workers is not published again at every
+// sweep. It returns how many tasks it published; the runs read model
+// finds the candidates, the log decides.
+func (s *Service) Republish(ctx context.Context) (int, error) {
+	if s.opts.Queue == nil {
+		return 0, nil
+	}
+	rows, err := s.opts.Messages.Pool.Query(ctx, `SELECT run_id, instance FROM runs
+WHERE status = 'running' AND queued AND NOT claimed AND started_at < $1 AND instance <> $2
+ORDER BY started_at LIMIT 10000`, s.now().Add(-s.opts.RepublishAfter), s.opts.Instance)
+	if err != nil {
+		return 0, fmt.Errorf("read the unclaimed queued runs: %w", err)
+	}
+	type open struct{ run, instance uuid.UUID }
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (open, error) {
+		var o open
+		return o, row.Scan(&o.run, &o.instance)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read the unclaimed queued runs: %w", err)
+	}
+	s.republishMu.Lock()
+	defer s.republishMu.Unlock()
+	now := s.now()
+	candidates := make(map[uuid.UUID]bool, len(found))
+	for _, o := range found {
+		candidates[o.run] = true
+	}
+	for id := range s.republished {
+		if !candidates[id] {
+			delete(s.republished, id) // claimed, ended, or no longer found
+		}
+	}
+	gone := map[uuid.UUID]bool{}
+	n := 0
+	for _, o := range found {
+		if at, ok := s.republished[o.run]; ok && now.Sub(at) < republishAgain(s.opts.RepublishAfter) {
+			continue
+		}
+		dead, seen := gone[o.instance]
+		if !seen {
+			alive, err := s.alive(ctx, o.instance)
+			if err != nil {
+				return n, err
+			}
+			dead, gone[o.instance] = !alive, !alive
+		}
+		if !dead {
+			continue
+		}
+		run, err := s.loadRun(ctx, o.run)
+		if err != nil {
+			return n, err
+		}
+		info, _ := run.Started()
+		if _, claimed := run.Claim(); !run.Open() || claimed || !info.Queued {
+			continue // the read model lags behind the log
+		}
+		payload, err := taskPayload(o.run, info.Task)
+		if err != nil {
+			continue // recorded before the task's outbox: cannot be published again
+		}
+		if err := s.opts.Queue.Publish(ctx, o.run.String(), payload); err != nil {
+			return n, fmt.Errorf("publish the task of run %s again: %w", o.run, err)
+		}
+		s.republished[o.run] = now
+		s.log.Warn("runs: published again the task of a queued run whose accepting process is gone",
+			"job_id", o.run, "instance", o.instance)
+		n++
+	}
+	return n, nil
+}
+
+// republishAgain is how long a process waits before it publishes a run's
+// task again a second time: far beyond the queue's deduplication window
+// (2 minutes); it only matters if the broker lost what it stored.
+func republishAgain(after time.Duration) time.Duration { return max(10*after, 15*time.Minute) }

@@ -276,6 +276,15 @@ func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
 		return nil, fmt.Errorf("run id: %w", err)
 	}
 	start.RunID = id
+	if queued {
+		// The task's outbox: the sealed command goes into the start (see
+		// queued.go), so that a task whose publish was lost is published
+		// again from the log.
+		if start.Task, err = s.sealCommand(id, cmd); err != nil {
+			s.log.Error("queue a run", "job_id", id, "error", err.Error())
+			return nil, ErrQueueUnavailable
+		}
+	}
 	build := StartBuild{FlowID: cmd.FlowID, UserID: start.UserID, Variables: cmd.Variables, Metadata: cmd.Metadata, LogBuilds: true}
 	j := s.newJob(id, build, start, place, g, compileErr, key)
 	j.api = &apiRun{cmd: cmd, done: make(chan struct{})}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -56,6 +57,15 @@ type Options struct {
 	// a Queue, on both sides).
 	Queue  Queue
 	Sealer Sealer
+	// RepublishAfter is how old a queued run nobody claimed must be
+	// before Republish publishes its task again (its accepting process
+	// gone). 0: a minute.
+	RepublishAfter time.Duration
+	// MaxAttempts is how many attempts of a queued run may be cut off by
+	// a worker that died (a graceful hand-back does not count) before a
+	// delivery closes the run as failed instead of claiming it again.
+	// 0: 3.
+	MaxAttempts int
 	// Instance names this process (its runs carry it); zero: a new one.
 	Instance uuid.UUID
 	Logger   *slog.Logger
@@ -104,6 +114,12 @@ type Service struct {
 	// handling are the queued runs a delivery is being handled of
 	// (Execute).
 	handling map[uuid.UUID]bool
+	// republished are the runs Republish published again, and when
+	// (republishMu).
+	republishMu sync.Mutex
+	republished map[uuid.UUID]time.Time
+	// beforePublish is SetBeforePublish's hook (tests).
+	beforePublish atomic.Pointer[func(uuid.UUID) error]
 }
 
 // maxAwaiting is how many reads at once may wait for a job another
@@ -127,6 +143,12 @@ func New(opts Options) *Service {
 	if opts.FlushInterval <= 0 {
 		opts.FlushInterval = 250 * time.Millisecond
 	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 3
+	}
+	if opts.RepublishAfter <= 0 {
+		opts.RepublishAfter = time.Minute
+	}
 	if opts.Instance == uuid.Nil {
 		opts.Instance = uuid.New()
 	}
@@ -135,7 +157,7 @@ func New(opts Options) *Service {
 	return &Service{opts: opts, log: opts.Logger, store: opts.Messages.Store, base: base, stop: stop,
 		sessions: sessionCache(opts.Messages), awaiting: make(chan struct{}, maxAwaiting), flows: map[uuid.UUID]*flowEntry{},
 		jobs: map[uuid.UUID]*job{}, replicas: map[uuid.UUID]*replica{}, slots: map[string]chan struct{}{},
-		handling: map[uuid.UUID]bool{}}
+		handling: map[uuid.UUID]bool{}, republished: map[uuid.UUID]time.Time{}}
 }
 
 // sessionCache is the chat sessions the runs' records keep: those of m
