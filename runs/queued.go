@@ -20,9 +20,16 @@ import (
 // background runs — webhooks and background workflow jobs — are not run
 // by the process that accepted them: it records the run's start as
 // queued (RunStarted.Queued) and publishes a task; a worker process takes
-// the task (Execute), claims the run in the log and runs it. Runs whose
-// caller waits for the answer (the run API, MCP tool calls, streamed or
-// synchronous workflow calls, builds) still run in the accepting process.
+// the task (Execute), claims the run in the log and runs it. On an
+// api-only process (Options.QueueCalls) MCP tool calls are queued too,
+// though their caller waits: the worker records the answer in the run's
+// end (RunFinished.Result, as for a workflow job) and the caller's
+// Job.Result follows the log until that end (queuedResult) and reads it
+// (RunOutput.Recorded, whose Texts are RecordedTexts). When the caller's
+// ctx ends first it gets ctx's error and the run goes on on its worker.
+// Other runs whose caller waits for the answer (the run API, Responses,
+// streamed or synchronous workflow calls, builds) still run in the
+// accepting process.
 //
 // The task carries the run's id and, sealed with the secrets key (AES-GCM
 // bound to the run id: the broker stores it on disk), the command as the
