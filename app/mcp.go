@@ -22,6 +22,9 @@ type MCP struct {
 	Runs *Runs
 	// Progress is the interval of progress notifications (default 1 s).
 	Progress time.Duration
+	// CallTimeout bounds a tool call's wait for its run (0: the client's
+	// request bounds it; mcpserver.Service.CallTimeout).
+	CallTimeout time.Duration
 
 	port *mcpserver.Port
 	stop chan struct{}
@@ -51,7 +54,7 @@ func (m *MCP) Routes(s *httpapi.Server, d Deps) {
 	}
 	m.stop = make(chan struct{})
 	m.port = &mcpserver.Port{Pool: d.Pool, Stop: m.stop, Svc: &mcpserver.Service{Pool: d.Pool, Runs: m.Runs.Service(),
-		Files: runs.Files{Pool: d.Pool, Blobs: blobs}, Version: Version, Progress: m.Progress, Logger: d.Logger}}
+		Files: runs.Files{Pool: d.Pool, Blobs: blobs}, Version: Version, Progress: m.Progress, CallTimeout: m.CallTimeout, Logger: d.Logger}}
 	m.port.Routes(s)
 }
 

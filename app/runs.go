@@ -183,6 +183,10 @@ func (m *Runs) Routes(s *httpapi.Server, d Deps) {
 	}
 	m.svc = runs.New(runs.Options{
 		Queue: rq, Sealer: sealer,
+		// An api-only process has no runs of its own to run: its MCP
+		// tool calls go to the workers too (their caller waits for the
+		// end in the log).
+		QueueCalls: cfg.Role == config.RoleAPI,
 		// A task lost between a run's record and its publish is published
 		// again once its accepting process is gone, a few ack waits on
 		// (Republish).

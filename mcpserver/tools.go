@@ -45,7 +45,13 @@ type Service struct {
 	// Progress is the interval of a tool call's progress notifications
 	// (Langflow: 1 s).
 	Progress time.Duration
-	Logger   *slog.Logger
+	// CallTimeout bounds how long a tool call waits for its run (0: no
+	// bound but the client's request). When it passes, the call answers
+	// the tool error "context deadline exceeded" and the run goes on: in
+	// this process, or on a worker when the call was queued (--role api,
+	// runs.Options.QueueCalls), whose end is recorded and read by nobody.
+	CallTimeout time.Duration
+	Logger      *slog.Logger
 }
 
 // toolFlow is a flow served as a tool.
@@ -205,6 +211,11 @@ func (s *Service) call(ctx context.Context, caller auth.Principal, t *toolFlow, 
 			}
 			fields[k] = v
 		}
+	}
+	if s.CallTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.CallTimeout)
+		defer cancel()
 	}
 	md := eventstore.Metadata{ActorUserID: caller.UserID, CorrelationID: httpapi.RequestID(ctx),
 		OccurredAt: time.Now().UTC().Truncate(time.Microsecond)}

@@ -20,9 +20,16 @@ import (
 // background runs — webhooks and background workflow jobs — are not run
 // by the process that accepted them: it records the run's start as
 // queued (RunStarted.Queued) and publishes a task; a worker process takes
-// the task (Execute), claims the run in the log and runs it. Runs whose
-// caller waits for the answer (the run API, MCP tool calls, streamed or
-// synchronous workflow calls, builds) still run in the accepting process.
+// the task (Execute), claims the run in the log and runs it. On an
+// api-only process (Options.QueueCalls) MCP tool calls are queued too,
+// though their caller waits: the worker records the answer in the run's
+// end (RunFinished.Result, as for a workflow job) and the caller's
+// Job.Result follows the log until that end (queuedResult) and reads it
+// (RunOutput.Recorded, whose Texts are RecordedTexts). When the caller's
+// ctx ends first it gets ctx's error and the run goes on on its worker.
+// Other runs whose caller waits for the answer (the run API, Responses,
+// streamed or synchronous workflow calls, builds) still run in the
+// accepting process.
 //
 // The task carries the run's id and, sealed with the secrets key (AES-GCM
 // bound to the run id: the broker stores it on disk), the command as the
@@ -530,3 +537,63 @@ ORDER BY started_at LIMIT 10000`, s.now().Add(-s.opts.RepublishAfter), s.opts.In
 // task again a second time: far beyond the queue's deduplication window
 // (2 minutes); it only matters if the broker lost what it stored.
 func republishAgain(after time.Duration) time.Duration { return max(10*after, 15*time.Minute) }
+
+// queuedResult waits until queued run id (an MCP tool call a worker runs)
+// ended in the log and returns its answer as Result does: the recorded
+// RunResponse (RunOutput.Recorded), or a *RunError with the text an
+// in-process run gives. When ctx ends first its error is returned and the
+// run goes on on its worker (its end is recorded; nobody reads it here).
+func (s *Service) queuedResult(ctx context.Context, id uuid.UUID) (*RunOutput, error) {
+	for {
+		// The head is read before the fold: an end recorded after it is
+		// followed, one recorded before it is folded.
+		head, err := s.store.Head(ctx)
+		if err != nil {
+			return nil, ctxErrOr(ctx, err)
+		}
+		run, err := s.loadRun(ctx, id)
+		if err != nil {
+			return nil, ctxErrOr(ctx, err)
+		}
+		if !run.Open() {
+			return recordedOutput(run)
+		}
+		if !s.awaitEnd(ctx, id, head, time.Minute) {
+			// Too many readers wait already (or a minute passed): look
+			// again a little later.
+			t := time.NewTimer(250 * time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			case <-t.C:
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// ctxErrOr is ctx's error when it ended (a read cut off by it), else err.
+func ctxErrOr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// recordedOutput is the answer of run (ended) as a caller in another
+// process reads it: finishAPI's, from the log.
+func recordedOutput(run *domain.Run) (*RunOutput, error) {
+	info, _ := run.Started()
+	switch e := run.End().(type) {
+	case domain.RunFinished:
+		return &RunOutput{Session: info.Session, Recorded: e.Result}, nil
+	case domain.RunCancelled:
+		return nil, &RunError{Detail: "The run was cancelled: " + e.Reason, Cancelled: true}
+	case domain.RunFailed:
+		return nil, &RunError{Detail: e.Error}
+	}
+	return nil, fmt.Errorf("run %s ended with %T", info.RunID, run.End())
+}

@@ -263,9 +263,11 @@ func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
 	key := "run:" + fmt.Sprint(start.UserID)
 	// A background run goes to the work queue when there is one: recorded
 	// as queued here, run by a worker (Execute).
-	queued := cmd.Background && s.opts.Queue != nil
+	// So does an MCP tool call on an api-only process (QueueCalls): its
+	// caller waits for the run's end in the log (Job.Result).
+	queued := (cmd.Background || cmd.API == APIMCP && s.opts.QueueCalls) && s.opts.Queue != nil
 	start.Queued = queued
-	if !cmd.Background {
+	if !cmd.Background && !queued {
 		if err := s.acquire(ctx, key); err != nil {
 			return nil, err
 		}
@@ -288,8 +290,8 @@ func (s *Service) StartRun(ctx context.Context, cmd StartRun) (*Job, error) {
 	build := StartBuild{FlowID: cmd.FlowID, UserID: start.UserID, Variables: cmd.Variables, Metadata: cmd.Metadata, LogBuilds: true}
 	j := s.newJob(id, build, start, place, g, compileErr, key)
 	j.api = &apiRun{cmd: cmd, done: make(chan struct{})}
-	j.holdsSlot = !cmd.Background
-	if cmd.Background {
+	j.holdsSlot = !cmd.Background && !queued
+	if cmd.Background || queued {
 		// Recorded before it is answered: a background run is never lost
 		// (a process that stops before it ends leaves it open, and the
 		// next start closes it as interrupted).
@@ -429,6 +431,10 @@ type RunOutput struct {
 	// Results are the vertices answered, for the doors that read them
 	// (the Responses API's text, workflow outputs).
 	Results []*engine.VertexResult
+	// Recorded is, for a run a worker ran (a queued MCP tool call), the
+	// answer as its end recorded it (RunFinished.Result, the RunResponse):
+	// Outputs and Results are then empty, and Texts reads it instead.
+	Recorded json.RawMessage
 }
 
 // Result waits until a run of the run API ended and returns its answer,
@@ -436,6 +442,10 @@ type RunOutput struct {
 func (j *Job) Result(ctx context.Context) (*RunOutput, error) {
 	if j.j.api == nil {
 		return nil, errors.New("not a run of the run API")
+	}
+	if j.j.start.Queued && !j.j.worker {
+		// A worker runs it: its answer is read from the log.
+		return j.j.s.queuedResult(ctx, j.ID)
 	}
 	select {
 	case <-j.j.api.done:
@@ -458,7 +468,10 @@ func (j *Job) Cancel(reason string) { j.j.cancel(reason) }
 // and returns the end to record (a workflow job's carries its result).
 func (j *job) endAPI(res *engine.RunResult, end domain.Event) domain.Event {
 	j.finishAPI(res, end)
-	if fin, ok := end.(domain.RunFinished); ok && j.api.cmd.API == APIWorkflow && j.api.result != nil {
+	// A queued MCP tool call's caller waits in another process: it reads
+	// the answer from the end (queuedResult).
+	recordResult := j.api.cmd.API == APIWorkflow || j.api.cmd.API == APIMCP && j.start.Queued
+	if fin, ok := end.(domain.RunFinished); ok && recordResult && j.api.result != nil {
 		fin.Result = Compact(RunResponse(j.start.Session, j.api.result))
 		end = fin
 	}

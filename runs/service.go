@@ -57,6 +57,12 @@ type Options struct {
 	// a Queue, on both sides).
 	Queue  Queue
 	Sealer Sealer
+	// QueueCalls, with a Queue, queues the MCP tool calls too (an api-only
+	// process, --role api): their caller waits for the run's end in the
+	// log (Job.Result) while a worker runs it. Other runs whose caller
+	// waits (the run API, builds, Responses, synchronous or streamed
+	// workflow calls) still run in this process.
+	QueueCalls bool
 	// RepublishAfter is how old a queued run nobody claimed must be
 	// before Republish publishes its task again (its accepting process
 	// gone). 0: a minute.
