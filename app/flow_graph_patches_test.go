@@ -21,55 +21,14 @@ import (
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/eventstore/postgres"
 	"github.com/skillflaw/skillflaw-go/graphpatch"
+	"github.com/skillflaw/skillflaw-go/internal/testkit/promptgraph"
 	"github.com/skillflaw/skillflaw-go/tenancy"
 )
 
-// gpGraph is a Langflow-shaped graph of prompt nodes (about 1.2 KiB each).
-type gpGraph struct {
-	Nodes    []map[string]any `json:"nodes"`
-	Edges    []map[string]any `json:"edges"`
-	Viewport map[string]any   `json:"viewport"`
-}
-
-func gpNode(i int) map[string]any {
-	id := fmt.Sprintf("Prompt-%05d", i)
-	field := func(typ string, v any, name string) map[string]any {
-		return map[string]any{"type": typ, "value": v, "display_name": name, "info": "Variable of the template.", "show": true}
-	}
-	return map[string]any{"id": id, "type": "genericNode", "width": 384, "height": 420,
-		"position": map[string]any{"x": i * 300, "y": (i % 7) * 250},
-		"data": map[string]any{"type": "Prompt", "id": id, "node": map[string]any{
-			"display_name": fmt.Sprintf("Prompt %d", i), "description": "Create a prompt template with dynamic variables.",
-			"template": map[string]any{
-				"template":    field("prompt", "Answer using {context}\nQuestion: {question}", "Template"),
-				"temperature": field("float", json.Number("0.10"), "Temperature"),
-				"context":     field("str", "", "context"),
-			}}}}
-}
-
-func gpNew(n int) *gpGraph {
-	g := &gpGraph{Viewport: map[string]any{"x": 0, "y": 0, "zoom": json.Number("0.5")}}
-	for i := range n {
-		g.Nodes = append(g.Nodes, gpNode(i))
-		if i > 0 {
-			g.Edges = append(g.Edges, map[string]any{"id": fmt.Sprintf("e-%05d", i),
-				"source": fmt.Sprintf("Prompt-%05d", i-1), "target": fmt.Sprintf("Prompt-%05d", i)})
-		}
-	}
-	return g
-}
-
-func (g *gpGraph) raw(t *testing.T) json.RawMessage {
-	t.Helper()
-	raw, err := json.Marshal(g)
-	require.NoError(t, err)
-	return raw
-}
-
-// edit changes g as an editor would: mostly a move or a value, sometimes
+// gpEdit changes g as an editor would: mostly a move or a value, sometimes
 // a node more or less, now and then an insertion at the front (which
 // shifts every node: recorded whole).
-func (g *gpGraph) edit(rng *rand.Rand, step int) {
+func gpEdit(g *promptgraph.Graph, rng *rand.Rand, step int) {
 	node := g.Nodes[rng.IntN(len(g.Nodes))]
 	switch k := rng.IntN(20); {
 	case k < 9:
@@ -79,11 +38,11 @@ func (g *gpGraph) edit(rng *rand.Rand, step int) {
 		tmpl["temperature"].(map[string]any)["value"] = json.Number(fmt.Sprintf("%d.%02d0", rng.IntN(2), rng.IntN(100)))
 		tmpl["context"].(map[string]any)["value"] = fmt.Sprintf("ctx \"%d\" / œ ~ <%d>", step, rng.Int())
 	case k < 17:
-		g.Nodes = append(g.Nodes, gpNode(1000+step))
+		g.Nodes = append(g.Nodes, g.Node(1000+step))
 	case k < 19 && len(g.Nodes) > 20:
 		g.Nodes = g.Nodes[:len(g.Nodes)-1]
 	default:
-		g.Nodes = slices.Insert(g.Nodes, 0, gpNode(2000+step))
+		g.Nodes = slices.Insert(g.Nodes, 0, g.Node(2000+step))
 	}
 }
 
@@ -113,8 +72,8 @@ func TestFlowGraphPatches_LongChain(t *testing.T) {
 	editor := s.signIn(t, flAdmin, flAdminPassword)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(4, 19))
-	g := gpNew(30)
-	first := g.raw(t)
+	g := promptgraph.New(30, false)
+	first := g.JSON(t)
 	require.Greater(t, len(first), domain.MinPatchedGraphSize)
 	f := s.create(t, editor, map[string]any{"name": "Big", "data": first, "tenant_id": tenancy.SystemTenantID})
 	id := f["id"].(string)
@@ -130,7 +89,7 @@ func TestFlowGraphPatches_LongChain(t *testing.T) {
 	var positions []string      // each write's position
 	for i := range 2 {
 		g.Nodes[i]["position"].(map[string]any)["x"] = -1 - i
-		data := g.raw(t)
+		data := g.JSON(t)
 		raw, err := json.Marshal(domain.FlowDataChanged{FlowID: uuid.MustParse(id), Data: data})
 		require.NoError(t, err)
 		res, err := store.Append(ctx, stream, eventstore.Exact(uint64(i)), eventstore.EventData{ID: uuid.New(),
@@ -146,8 +105,8 @@ func TestFlowGraphPatches_LongChain(t *testing.T) {
 	var versions []version
 	const steps = 70
 	for step := range steps {
-		g.edit(rng, step)
-		data := g.raw(t)
+		gpEdit(g, rng, step)
+		data := g.JSON(t)
 		r := s.call(t, http.MethodPatch, flPath(id), map[string]any{"data": data}, editor.token)
 		require.Equal(t, http.StatusOK, r.status, "step %d: %s", step, r.raw)
 		require.True(t, graphpatch.Equal(gpData(t, r.raw), data), "step %d: the answer is the read model's row, patched", step)
@@ -202,7 +161,7 @@ WHERE stream_id = $1 AND event_type = 'flow.graph_patched'`, stream).Scan(&audit
 
 	// Diffs of versions are those of the graphs saved.
 	keyed := func(raw json.RawMessage) map[string]string {
-		var doc gpGraph
+		var doc promptgraph.Graph
 		require.NoError(t, json.Unmarshal(raw, &doc))
 		out := map[string]string{}
 		for _, n := range doc.Nodes {
@@ -246,12 +205,12 @@ WHERE stream_id = $1 AND event_type = 'flow.graph_patched'`, stream).Scan(&audit
 	r := s.call(t, http.MethodPost, flPath(id, "versions", "2", "rollback"), nil, editor.token)
 	require.Equal(t, http.StatusOK, r.status, r.raw)
 	require.True(t, graphpatch.Equal(gpData(t, s.call(t, http.MethodGet, flPath(id), nil, editor.token).raw), versions[1].graph))
-	var back gpGraph
+	var back promptgraph.Graph
 	dec := json.NewDecoder(bytes.NewReader(versions[1].graph))
 	dec.UseNumber() // numbers as written: the edit is one move
 	require.NoError(t, dec.Decode(&back))
 	back.Nodes[3]["position"].(map[string]any)["y"] = 77
-	after := back.raw(t)
+	after := back.JSON(t)
 	s.patch(t, editor, id, map[string]any{"data": after})
 	types := s.stream(t, stream)
 	assert.Equal(t, []string{"flow.rolled_back", "flow.graph_patched"}, types[len(types)-2:])

@@ -15,55 +15,12 @@ import (
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/graphpatch"
+	"github.com/skillflaw/skillflaw-go/internal/testkit/promptgraph"
 )
-
-// fgGraph is a Langflow-shaped graph of n prompt nodes in a chain (about
-// 1.2 KiB a node).
-type fgGraph struct {
-	Nodes    []map[string]any `json:"nodes"`
-	Edges    []map[string]any `json:"edges"`
-	Viewport map[string]any   `json:"viewport"`
-}
-
-func fgNode(i int) map[string]any {
-	id := fmt.Sprintf("Prompt-%05d", i)
-	field := func(typ string, v any, name string) map[string]any {
-		return map[string]any{"type": typ, "value": v, "display_name": name, "info": "Variable of the template.", "show": true}
-	}
-	return map[string]any{"id": id, "type": "genericNode", "width": 384, "height": 420,
-		"position": map[string]any{"x": i * 300, "y": (i % 7) * 250},
-		"data": map[string]any{"type": "Prompt", "id": id, "node": map[string]any{
-			"display_name": fmt.Sprintf("Prompt %d", i), "description": "Create a prompt template with dynamic variables.",
-			"template": map[string]any{
-				"template":    field("prompt", "Answer using {context}\nQuestion: {question}", "Template"),
-				"temperature": field("float", json.Number("0.10"), "Temperature"),
-				"context":     field("str", "", "context"),
-				"tool_mode":   field("bool", false, "Tool Mode"),
-			}}}}
-}
-
-func fgNew(n int) *fgGraph {
-	g := &fgGraph{Viewport: map[string]any{"x": 0, "y": 0, "zoom": json.Number("0.5")}}
-	for i := range n {
-		g.Nodes = append(g.Nodes, fgNode(i))
-		if i > 0 {
-			g.Edges = append(g.Edges, map[string]any{"id": fmt.Sprintf("e-%05d", i),
-				"source": fmt.Sprintf("Prompt-%05d", i-1), "target": fmt.Sprintf("Prompt-%05d", i)})
-		}
-	}
-	return g
-}
-
-func (g *fgGraph) json(t *testing.T) json.RawMessage {
-	t.Helper()
-	raw, err := json.Marshal(g)
-	require.NoError(t, err)
-	return raw
-}
 
 // fgEdit changes g as an editor would: mostly small edits, now and then
 // one that touches many nodes (an insertion at the front shifts them all).
-func fgEdit(rng *rand.Rand, g *fgGraph, step int) string {
+func fgEdit(rng *rand.Rand, g *promptgraph.Graph, step int) string {
 	node := g.Nodes[rng.IntN(len(g.Nodes))]
 	switch k := rng.IntN(20); {
 	case k < 8:
@@ -76,13 +33,13 @@ func fgEdit(rng *rand.Rand, g *fgGraph, step int) string {
 		tmpl["context"].(map[string]any)["value"] = fmt.Sprintf("ctx \"%d\" / œ ~ <%d>", step, rng.Int())
 		return "set template values"
 	case k < 15:
-		g.Nodes = append(g.Nodes, fgNode(1000+step))
+		g.Nodes = append(g.Nodes, g.Node(1000+step))
 		return "append a node"
 	case k < 17 && len(g.Nodes) > 20:
 		g.Nodes = slices.Delete(g.Nodes, len(g.Nodes)-1, len(g.Nodes))
 		return "remove the last node"
 	case k < 18:
-		g.Nodes = slices.Insert(g.Nodes, 0, fgNode(2000+step))
+		g.Nodes = slices.Insert(g.Nodes, 0, g.Node(2000+step))
 		return "insert a node at the front"
 	case k < 19:
 		g.Viewport["zoom"] = json.Number(fmt.Sprintf("0.%d", 1+rng.IntN(9)))
@@ -145,8 +102,8 @@ func (s *fgStore) asOf(t *testing.T, id uuid.UUID, n int) (*domain.Flow, error) 
 func TestFlow_GraphEditsAsPatches(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(19, 4))
-	g := fgNew(30)
-	first := g.json(t)
+	g := promptgraph.New(30, true)
+	first := g.JSON(t)
 	require.Greater(t, len(first), domain.MinPatchedGraphSize)
 	f, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: first}})
 	require.NoError(t, err)
@@ -158,7 +115,7 @@ func TestFlow_GraphEditsAsPatches(t *testing.T) {
 	run := 0 // patches in a row
 	for step := range 200 {
 		what := fgEdit(rng, g, step)
-		data := g.json(t)
+		data := g.JSON(t)
 		ch := domain.FlowChange{Data: data}
 		if step%10 == 3 {
 			ch.Name = flPtr(fmt.Sprintf("big %d", step)) // another event in the same edit
@@ -221,7 +178,7 @@ func TestFlow_GraphEditsAsPatches(t *testing.T) {
 	assert.True(t, graphpatch.Equal(restored.Content().Data, saved[len(saved)-1]))
 	// And it edits on from there with the right base.
 	g.Nodes[0]["position"].(map[string]any)["y"] = -1
-	require.NoError(t, restored.Edit(domain.FlowChange{Data: g.json(t)}))
+	require.NoError(t, restored.Edit(domain.FlowChange{Data: g.JSON(t)}))
 	pending := restored.Root().Pending()
 	require.Len(t, pending, 1)
 	if p, ok := pending[0].(domain.FlowGraphPatched); ok {
@@ -235,13 +192,13 @@ func TestFlow_GraphEditsAsPatches(t *testing.T) {
 // wrong graph.
 func TestFlow_GraphPatchOfAnotherBaseIsAFault(t *testing.T) {
 	t.Parallel()
-	g := fgNew(40)
-	f, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.json(t)}})
+	g := promptgraph.New(40, true)
+	f, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.JSON(t)}})
 	require.NoError(t, err)
 	f.WithGraphPatcher(graphpatch.Patcher{})
 	for i := range 3 {
 		g.Nodes[i]["position"].(map[string]any)["x"] = -i - 1
-		require.NoError(t, f.Edit(domain.FlowChange{Data: g.json(t)}))
+		require.NoError(t, f.Edit(domain.FlowChange{Data: g.JSON(t)}))
 	}
 	store := newFGStore(t)
 	store.save(t, f)
@@ -268,18 +225,18 @@ func TestFlow_SmallGraphEditsStayWhole(t *testing.T) {
 	require.NoError(t, f.Edit(domain.FlowChange{Data: json.RawMessage(`{"nodes": [1, 2]}`)}))
 	assert.Equal(t, []string{"flow.data_changed"}, flPendingSince(f, 1))
 
-	g := fgNew(30)
-	bare, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.json(t)}})
+	g := promptgraph.New(30, true)
+	bare, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.JSON(t)}})
 	require.NoError(t, err)
 	g.Viewport["x"] = 1
-	require.NoError(t, bare.Edit(domain.FlowChange{Data: g.json(t)}))
+	require.NoError(t, bare.Edit(domain.FlowChange{Data: g.JSON(t)}))
 	assert.Equal(t, []string{"flow.data_changed"}, flPendingSince(bare, 1), "no patcher: the whole graph")
 
-	patched, err := domain.CreateFlow(bare.ID(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.json(t)}})
+	patched, err := domain.CreateFlow(bare.ID(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.JSON(t)}})
 	require.NoError(t, err)
 	patched.WithGraphPatcher(graphpatch.Patcher{})
 	g.Viewport["x"] = 2
-	require.NoError(t, patched.Edit(domain.FlowChange{Data: g.json(t)}))
+	require.NoError(t, patched.Edit(domain.FlowChange{Data: g.JSON(t)}))
 	store := newFGStore(t)
 	store.save(t, patched)
 	_, err = eventstore.Fold(store.reg, domain.LoadFlow(bare.ID()), store.recs, nil, nil)
@@ -290,20 +247,20 @@ func TestFlow_SmallGraphEditsStayWhole(t *testing.T) {
 // more than MaxPatchOps operations records the whole graph.
 func TestFlow_GraphEditOfManyPlacesIsWhole(t *testing.T) {
 	t.Parallel()
-	g := fgNew(domain.MaxPatchOps + 8)
-	f, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.json(t)}})
+	g := promptgraph.New(domain.MaxPatchOps+8, true)
+	f, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.JSON(t)}})
 	require.NoError(t, err)
 	f.WithGraphPatcher(graphpatch.Patcher{})
 	for _, n := range g.Nodes[:domain.MaxPatchOps] {
 		n["position"].(map[string]any)["y"] = -5
 	}
-	require.NoError(t, f.Edit(domain.FlowChange{Data: g.json(t)}))
+	require.NoError(t, f.Edit(domain.FlowChange{Data: g.JSON(t)}))
 	assert.Equal(t, []string{"flow.graph_patched"}, flPendingSince(f, 1), "MaxPatchOps places: a patch")
 	g.Nodes[domain.MaxPatchOps]["position"].(map[string]any)["y"] = -5
 	for _, n := range g.Nodes[:domain.MaxPatchOps] {
 		n["position"].(map[string]any)["y"] = -6
 	}
-	require.NoError(t, f.Edit(domain.FlowChange{Data: g.json(t)}))
+	require.NoError(t, f.Edit(domain.FlowChange{Data: g.JSON(t)}))
 	assert.Equal(t, []string{"flow.graph_patched", "flow.data_changed"}, flPendingSince(f, 1), "one more: the whole graph")
 }
 
@@ -311,12 +268,12 @@ func TestFlow_GraphEditOfManyPlacesIsWhole(t *testing.T) {
 // members in another order and spaced otherwise, is no change.
 func TestFlow_SameBigGraphRecordsNothing(t *testing.T) {
 	t.Parallel()
-	g := fgNew(30)
-	f, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.json(t)}})
+	g := promptgraph.New(30, true)
+	f, err := domain.CreateFlow(uuid.New(), domain.NewFlow{UserID: 7, Content: domain.FlowContent{Name: "big", Data: g.JSON(t)}})
 	require.NoError(t, err)
 	f.WithGraphPatcher(graphpatch.Patcher{})
 	var v any
-	dec := json.NewDecoder(bytes.NewReader(g.json(t)))
+	dec := json.NewDecoder(bytes.NewReader(g.JSON(t)))
 	dec.UseNumber()
 	require.NoError(t, dec.Decode(&v))
 	again, err := json.MarshalIndent(v, "", "  ") // members sorted, other spaces
