@@ -290,12 +290,8 @@ func (s *Service) claim(ctx context.Context, id uuid.UUID, cmd StartRun) (*job, 
 		if err := run.ClaimFor(s.opts.Instance, interrupted); err != nil {
 			return nil, err
 		}
-		md := eventstore.Metadata{ActorUserID: cmd.Metadata.ActorUserID, CorrelationID: cmd.Metadata.CorrelationID,
-			CausationID: "runs:claim", OccurredAt: s.now()}
-		if info.TenantID != nil {
-			md.TenantID = *info.TenantID
-		}
-		md.BusinessID = info.BusinessID
+		md := s.runMetadata(run, "runs:claim")
+		md.ActorUserID, md.CorrelationID = cmd.Metadata.ActorUserID, cmd.Metadata.CorrelationID
 		_, err = s.opts.Messages.Repo.Save(ctx, run, md)
 		if errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
 			continue // another worker claimed it, or the run changed: decide again
@@ -363,11 +359,7 @@ func (s *Service) releaseClaim(ctx context.Context, run *domain.Run) {
 		s.log.Error("hand a run back", "job_id", info.RunID, "error", err.Error())
 		return
 	}
-	md := eventstore.Metadata{CausationID: "runs:release", OccurredAt: s.now(), BusinessID: info.BusinessID}
-	if info.TenantID != nil {
-		md.TenantID = *info.TenantID
-	}
-	if _, err := s.opts.Messages.Repo.Save(context.WithoutCancel(ctx), run, md); err != nil {
+	if _, err := s.opts.Messages.Repo.Save(context.WithoutCancel(ctx), run, s.runMetadata(run, "runs:release")); err != nil {
 		s.log.Error("hand a run back", "job_id", info.RunID, "error", err.Error())
 	}
 }
@@ -396,19 +388,11 @@ func (s *Service) contentAt(ctx context.Context, fe *flowEntry, info domain.RunS
 // failQueued closes queued run (as folded) as failed with msg, an error
 // event saying why for whoever replays it, at its expected version.
 func (s *Service) failQueued(ctx context.Context, run *domain.Run, cmd StartRun, msg string) error {
-	info, _ := run.Started()
-	data := pyDumps(flowErrorData(info.RecordsFlowID.String(), info.Session, "RuntimeError", msg))
-	if err := run.Emit(domain.RunErrorRaised{Data: string(data)}); err != nil {
+	if err := closeFailed(run, msg, domain.RunFailed{Error: msg}); err != nil {
 		return err
 	}
-	if err := run.Close(domain.RunFailed{Error: msg}); err != nil {
-		return err
-	}
-	md := eventstore.Metadata{ActorUserID: cmd.Metadata.ActorUserID, CorrelationID: cmd.Metadata.CorrelationID,
-		CausationID: "runs:attempts", OccurredAt: s.now(), BusinessID: info.BusinessID}
-	if info.TenantID != nil {
-		md.TenantID = *info.TenantID
-	}
+	md := s.runMetadata(run, "runs:attempts")
+	md.ActorUserID, md.CorrelationID = cmd.Metadata.ActorUserID, cmd.Metadata.CorrelationID
 	_, err := s.opts.Messages.Repo.Save(ctx, run, md)
 	return err
 }
@@ -434,12 +418,7 @@ func (s *Service) closeQueued(ctx context.Context, id uuid.UUID, end domain.Even
 		if err := run.Close(end); err != nil {
 			return err
 		}
-		info, _ := run.Started()
-		md := eventstore.Metadata{CausationID: "runs:queue", OccurredAt: s.now(), BusinessID: info.BusinessID}
-		if info.TenantID != nil {
-			md.TenantID = *info.TenantID
-		}
-		_, err = s.opts.Messages.Repo.Save(ctx, run, md)
+		_, err = s.opts.Messages.Repo.Save(ctx, run, s.runMetadata(run, "runs:queue"))
 		if !errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
 			return err
 		}
