@@ -204,16 +204,14 @@ func (s *Service) Execute(ctx context.Context, payload []byte) error {
 		return nil
 	}
 	s.mu.Lock()
-	stopping := s.stopping
-	s.mu.Unlock()
-	if stopping {
+	if s.stopping {
+		s.mu.Unlock()
 		return ErrStopping
 	}
 	// One delivery of a run at a time in this process: a second one (the
 	// queue delivered it again meanwhile) is deferred, so that it never
 	// sees this process's own claim before its job is registered and takes
 	// it for one whose process is gone.
-	s.mu.Lock()
 	if s.handling[id] {
 		s.mu.Unlock()
 		return &DeferredError{RunID: id, Instance: s.opts.Instance}
