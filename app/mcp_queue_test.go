@@ -12,7 +12,6 @@ import (
 	"github.com/skillflaw/skillflaw-go/app"
 	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/engine/components"
-	"github.com/skillflaw/skillflaw-go/queue"
 )
 
 // mcpQStart serves the MCP server in role env (qEnv) on dbURL ("" a fresh
@@ -46,12 +45,10 @@ func mcpQWorker(t *testing.T, url, dbURL string) *rtServer {
 // worker started later runs it.
 func TestQueue_MCPToolCalls(t *testing.T) {
 	t.Parallel()
-	nats, err := queue.StartEmbedded(t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(nats.Shutdown)
+	natsURL := embeddedNATS(t)
 
 	// On an `all` process (with the queue) the call runs in process.
-	all := mcpQStart(t, qEnv("all", nats.URL()), "", 0)
+	all := mcpQStart(t, qEnv("all", natsURL), "", 0)
 	flow := all.flow(t, all.root.token, mcpEcho(), map[string]any{"name": "queue echo", "mcp_enabled": true})
 	broken := all.flow(t, all.root.token, rtFlowData([]rtNode{node("ChatInput-AAAAA:ChatInput", map[string]any{"input_value": ""}),
 		node("Nope-NNNNN:NoSuchComponent", nil)}, "ChatInput-AAAAA.message>Nope-NNNNN.input_value"),
@@ -70,8 +67,8 @@ func TestQueue_MCPToolCalls(t *testing.T) {
 	all.stop()
 
 	// On an api process the same call is queued, run by the worker.
-	api := mcpQStart(t, qEnv("api", nats.URL()), all.dbURL, 3*time.Second)
-	w1 := mcpQWorker(t, nats.URL(), all.dbURL)
+	api := mcpQStart(t, qEnv("api", natsURL), all.dbURL, 3*time.Second)
+	w1 := mcpQWorker(t, natsURL, all.dbURL)
 	var progress atomic.Int32
 	cs = mcpSession(t, api.base, "/api/v1/mcp", "streamable", api.root.token, "", func(float64) { progress.Add(1) })
 	got, isErr := callText(t, cs, "queue_echo", map[string]any{"input_value": "hello queue"}, nil)
@@ -104,7 +101,7 @@ func TestQueue_MCPToolCalls(t *testing.T) {
 	late := api.runIDs(t, flow)[2]
 	_, es = api.runEvents(t, late)
 	assert.Equal(t, []string{"run.started"}, eventTypes(es), "queued, unclaimed, open")
-	w2 := mcpQWorker(t, nats.URL(), all.dbURL)
+	w2 := mcpQWorker(t, natsURL, all.dbURL)
 	require.Eventually(t, func() bool { return api.runCount(t, flow, "run.finished") == 3 }, 20*time.Second, 10*time.Millisecond)
 	assert.Equal(t, []domain.RunClaimed{{Instance: w2.runs.Service().Instance(), Attempt: 1}}, api.claims(t, late))
 }

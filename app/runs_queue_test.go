@@ -32,6 +32,16 @@ func qEnv(role, url string) map[string]string {
 		"SKILLFLAW_SECRET_KEY": "queue-test-secret-key-0123456789abcdef"}
 }
 
+// embeddedNATS starts a NATS JetStream server for the test and returns
+// its URL.
+func embeddedNATS(t testing.TB) string {
+	t.Helper()
+	nats, err := queue.StartEmbedded(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(nats.Shutdown)
+	return nats.URL()
+}
+
 // qWorker serves a worker App (no sign-in: it serves no API).
 func qWorker(t testing.TB, url, dbURL string) *rtServer {
 	t.Helper()
@@ -70,11 +80,9 @@ func webhookCmd(flow string) runs.StartRun {
 
 func TestQueue_WorkersClaimQueuedRuns(t *testing.T) {
 	t.Parallel()
-	nats, err := queue.StartEmbedded(t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(nats.Shutdown)
-	api := whStart(t, qEnv("api", nats.URL()), "")
-	w1 := qWorker(t, nats.URL(), api.dbURL)
+	natsURL := embeddedNATS(t)
+	api := whStart(t, qEnv("api", natsURL), "")
+	w1 := qWorker(t, natsURL, api.dbURL)
 	root := api.root.token
 	ctx := context.Background()
 
@@ -140,7 +148,7 @@ func TestQueue_WorkersClaimQueuedRuns(t *testing.T) {
 	// cancelled one is not claimed.
 	w1id := w1.runs.Service().Instance()
 	assert.Equal(t, domain.RunReleased{Instance: w1id, Attempt: 1}, api.lastEvent(t, gid), "handed back in the log")
-	w2 := qWorker(t, nats.URL(), api.dbURL)
+	w2 := qWorker(t, natsURL, api.dbURL)
 	w2.gate.open("TGate-Q1")
 	require.Eventually(t, func() bool { return api.runCount(t, gated, "run.finished") == 1 }, 20*time.Second, 10*time.Millisecond)
 	assert.Equal(t, []domain.RunClaimed{{Instance: w1id, Attempt: 1}, {Instance: w2.runs.Service().Instance(), Attempt: 2}},
@@ -175,11 +183,9 @@ func TestQueue_UnavailableQueue(t *testing.T) {
 // the api cancels it on the worker.
 func TestQueue_BackgroundWorkflowJob(t *testing.T) {
 	t.Parallel()
-	nats, err := queue.StartEmbedded(t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(nats.Shutdown)
-	api := whStart(t, qEnv("api", nats.URL()), "")
-	w := qWorker(t, nats.URL(), api.dbURL)
+	natsURL := embeddedNATS(t)
+	api := whStart(t, qEnv("api", natsURL), "")
+	w := qWorker(t, natsURL, api.dbURL)
 	root := api.root.token
 	key := api.apiKey(t, root)
 	basic := api.flow(t, root, wfBasic(), nil)
@@ -216,10 +222,8 @@ func TestQueue_BackgroundWorkflowJob(t *testing.T) {
 // another process (here the worker's) publishes it, and the run runs once.
 func TestQueue_LostPublishIsRepublished(t *testing.T) {
 	t.Parallel()
-	nats, err := queue.StartEmbedded(t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(nats.Shutdown)
-	api := whStart(t, qEnv("api", nats.URL()), "")
+	natsURL := embeddedNATS(t)
+	api := whStart(t, qEnv("api", natsURL), "")
 	root := api.root.token
 	ctx := context.Background()
 	api.runs.Service().SetBeforePublish(func(uuid.UUID) error { return errors.New("killed before the publish") })
@@ -246,7 +250,7 @@ func TestQueue_LostPublishIsRepublished(t *testing.T) {
 
 	// Another api process whose sweep sees the run past the grace period
 	// leaves it alone while its accepting process lives.
-	api2 := whStart(t, qEnv("api", nats.URL()), api.dbURL)
+	api2 := whStart(t, qEnv("api", natsURL), api.dbURL)
 	require.Eventually(t, func() bool {
 		return len(api2.textRows(t, `SELECT run_id::text FROM runs WHERE run_id = $1 AND queued AND NOT claimed
 			AND started_at < now() - interval '3 seconds'`, id)) == 1
@@ -254,7 +258,7 @@ func TestQueue_LostPublishIsRepublished(t *testing.T) {
 	n, err := api2.runs.Service().Republish(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, n, "its accepting process lives")
-	nc, err := natsgo.Connect(nats.URL())
+	nc, err := natsgo.Connect(natsURL)
 	require.NoError(t, err)
 	t.Cleanup(nc.Close)
 	js, err := nc.JetStream()
@@ -276,7 +280,7 @@ func TestQueue_LostPublishIsRepublished(t *testing.T) {
 	assert.Zero(t, n, "published once by a process")
 
 	// A worker takes it and runs it, once.
-	w := qWorker(t, nats.URL(), api.dbURL)
+	w := qWorker(t, natsURL, api.dbURL)
 	require.Eventually(t, func() bool { return api2.runCount(t, flow, "run.finished") == 1 }, 20*time.Second, 10*time.Millisecond)
 	assert.Equal(t, []domain.RunClaimed{{Instance: w.runs.Service().Instance(), Attempt: 1}}, api2.claims(t, id))
 	require.Eventually(t, func() bool {
@@ -327,15 +331,13 @@ func (s *rtServer) deadClaims(t testing.TB, id string, n int) {
 // limit, it is claimed again (interrupted) and runs.
 func TestQueue_AttemptLimit(t *testing.T) {
 	t.Parallel()
-	nats, err := queue.StartEmbedded(t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(nats.Shutdown)
-	api := whStart(t, qEnv("api", nats.URL()), "")
+	natsURL := embeddedNATS(t)
+	api := whStart(t, qEnv("api", natsURL), "")
 	root := api.root.token
 	ctx := context.Background()
 	// Tasks are handed to the worker by the test (Execute), not by the queue.
 	api.runs.Service().SetBeforePublish(func(uuid.UUID) error { return errors.New("not published") })
-	w := qWorker(t, nats.URL(), api.dbURL)
+	w := qWorker(t, natsURL, api.dbURL)
 	flow := api.flow(t, root, whFlow(""), nil)
 	deliver := func(id string) error {
 		task, err := api.runs.Service().TaskOf(uuid.MustParse(id), webhookCmd(flow))

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/commands"
+	"github.com/skillflaw/skillflaw-go/domain"
 	"github.com/skillflaw/skillflaw-go/eventstore"
 	"github.com/skillflaw/skillflaw-go/graphpatch"
 	"github.com/skillflaw/skillflaw-go/projections"
@@ -66,7 +67,7 @@ func Projection(reg *eventstore.Registry) *projections.Projection {
 // its sealed task (domain.RunStarted.Task: ciphertext, but the queue's
 // business, not the audit's).
 func auditData(rec eventstore.RecordedEvent) (json.RawMessage, error) {
-	if rec.Type != "run.started" {
+	if rec.Type != (domain.RunStarted{}).EventType() {
 		return rec.Data, nil
 	}
 	var fields map[string]json.RawMessage

@@ -208,26 +208,39 @@ func (s *Service) interrupt(ctx context.Context, id uuid.UUID) error {
 		if !run.Open() {
 			return nil
 		}
-		info, _ := run.Started()
 		msg := "The run was interrupted: the server process running it stopped."
-		data := pyDumps(flowErrorData(info.RecordsFlowID.String(), info.Session, "RuntimeError", msg))
-		if err := run.Emit(domain.RunErrorRaised{Data: string(data)}); err != nil {
+		if err := closeFailed(run, msg, domain.RunFailed{Error: domain.RunInterrupted}); err != nil {
 			return err
 		}
-		if err := run.Close(domain.RunFailed{Error: domain.RunInterrupted}); err != nil {
-			return err
-		}
-		md := eventstore.Metadata{CausationID: "runs:sweep", OccurredAt: s.now()}
-		if info.TenantID != nil {
-			md.TenantID = *info.TenantID
-		}
-		md.BusinessID = info.BusinessID
-		_, err = s.opts.Messages.Repo.Save(ctx, run, md)
+		_, err = s.opts.Messages.Repo.Save(ctx, run, s.runMetadata(run, "runs:sweep"))
 		if !errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
 			return err
 		}
 	}
 	return fmt.Errorf("interrupt run %s: it keeps changing", id)
+}
+
+// closeFailed closes run as failed with end, after an error event saying
+// msg, for whoever replays it.
+func closeFailed(run *domain.Run, msg string, end domain.RunFailed) error {
+	info, _ := run.Started()
+	data := pyDumps(flowErrorData(info.RecordsFlowID.String(), info.Session, "RuntimeError", msg))
+	if err := run.Emit(domain.RunErrorRaised{Data: string(data)}); err != nil {
+		return err
+	}
+	return run.Close(end)
+}
+
+// runMetadata is the metadata of an event the service itself records on
+// run (no request behind it): causation, now, and the run's tenant and
+// business.
+func (s *Service) runMetadata(run *domain.Run, causation string) eventstore.Metadata {
+	info, _ := run.Started()
+	md := eventstore.Metadata{CausationID: causation, OccurredAt: s.now(), BusinessID: info.BusinessID}
+	if info.TenantID != nil {
+		md.TenantID = *info.TenantID
+	}
+	return md
 }
 
 // startedAt is when job id was created (its id is a UUIDv7); ok is false

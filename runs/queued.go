@@ -204,16 +204,14 @@ func (s *Service) Execute(ctx context.Context, payload []byte) error {
 		return nil
 	}
 	s.mu.Lock()
-	stopping := s.stopping
-	s.mu.Unlock()
-	if stopping {
+	if s.stopping {
+		s.mu.Unlock()
 		return ErrStopping
 	}
 	// One delivery of a run at a time in this process: a second one (the
 	// queue delivered it again meanwhile) is deferred, so that it never
 	// sees this process's own claim before its job is registered and takes
 	// it for one whose process is gone.
-	s.mu.Lock()
 	if s.handling[id] {
 		s.mu.Unlock()
 		return &DeferredError{RunID: id, Instance: s.opts.Instance}
@@ -290,12 +288,8 @@ func (s *Service) claim(ctx context.Context, id uuid.UUID, cmd StartRun) (*job, 
 		if err := run.ClaimFor(s.opts.Instance, interrupted); err != nil {
 			return nil, err
 		}
-		md := eventstore.Metadata{ActorUserID: cmd.Metadata.ActorUserID, CorrelationID: cmd.Metadata.CorrelationID,
-			CausationID: "runs:claim", OccurredAt: s.now()}
-		if info.TenantID != nil {
-			md.TenantID = *info.TenantID
-		}
-		md.BusinessID = info.BusinessID
+		md := s.runMetadata(run, "runs:claim")
+		md.ActorUserID, md.CorrelationID = cmd.Metadata.ActorUserID, cmd.Metadata.CorrelationID
 		_, err = s.opts.Messages.Repo.Save(ctx, run, md)
 		if errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
 			continue // another worker claimed it, or the run changed: decide again
@@ -363,11 +357,7 @@ func (s *Service) releaseClaim(ctx context.Context, run *domain.Run) {
 		s.log.Error("hand a run back", "job_id", info.RunID, "error", err.Error())
 		return
 	}
-	md := eventstore.Metadata{CausationID: "runs:release", OccurredAt: s.now(), BusinessID: info.BusinessID}
-	if info.TenantID != nil {
-		md.TenantID = *info.TenantID
-	}
-	if _, err := s.opts.Messages.Repo.Save(context.WithoutCancel(ctx), run, md); err != nil {
+	if _, err := s.opts.Messages.Repo.Save(context.WithoutCancel(ctx), run, s.runMetadata(run, "runs:release")); err != nil {
 		s.log.Error("hand a run back", "job_id", info.RunID, "error", err.Error())
 	}
 }
@@ -396,19 +386,11 @@ func (s *Service) contentAt(ctx context.Context, fe *flowEntry, info domain.RunS
 // failQueued closes queued run (as folded) as failed with msg, an error
 // event saying why for whoever replays it, at its expected version.
 func (s *Service) failQueued(ctx context.Context, run *domain.Run, cmd StartRun, msg string) error {
-	info, _ := run.Started()
-	data := pyDumps(flowErrorData(info.RecordsFlowID.String(), info.Session, "RuntimeError", msg))
-	if err := run.Emit(domain.RunErrorRaised{Data: string(data)}); err != nil {
+	if err := closeFailed(run, msg, domain.RunFailed{Error: msg}); err != nil {
 		return err
 	}
-	if err := run.Close(domain.RunFailed{Error: msg}); err != nil {
-		return err
-	}
-	md := eventstore.Metadata{ActorUserID: cmd.Metadata.ActorUserID, CorrelationID: cmd.Metadata.CorrelationID,
-		CausationID: "runs:attempts", OccurredAt: s.now(), BusinessID: info.BusinessID}
-	if info.TenantID != nil {
-		md.TenantID = *info.TenantID
-	}
+	md := s.runMetadata(run, "runs:attempts")
+	md.ActorUserID, md.CorrelationID = cmd.Metadata.ActorUserID, cmd.Metadata.CorrelationID
 	_, err := s.opts.Messages.Repo.Save(ctx, run, md)
 	return err
 }
@@ -434,12 +416,7 @@ func (s *Service) closeQueued(ctx context.Context, id uuid.UUID, end domain.Even
 		if err := run.Close(end); err != nil {
 			return err
 		}
-		info, _ := run.Started()
-		md := eventstore.Metadata{CausationID: "runs:queue", OccurredAt: s.now(), BusinessID: info.BusinessID}
-		if info.TenantID != nil {
-			md.TenantID = *info.TenantID
-		}
-		_, err = s.opts.Messages.Repo.Save(ctx, run, md)
+		_, err = s.opts.Messages.Repo.Save(ctx, run, s.runMetadata(run, "runs:queue"))
 		if !errors.As(err, new(*eventstore.WrongExpectedVersionError)) {
 			return err
 		}
