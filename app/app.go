@@ -338,9 +338,7 @@ func checkLogMigrated(ctx context.Context, pool *pgxpool.Pool, active eventstore
 	if err := pool.QueryRow(ctx, `SELECT to_regclass('read_model_log') IS NOT NULL`).Scan(&exists); err != nil || !exists {
 		return err // not migrated yet: the next start records it
 	}
-	_, err = pool.Exec(ctx, `INSERT INTO read_model_log (store) VALUES ($1)
-ON CONFLICT (only_row) DO UPDATE SET store = $1, switched_at = now()`, logcopy.StoreKurrentDB)
-	if err != nil {
+	if err := logcopy.RecordReadModelsFollow(ctx, pool, logcopy.StoreKurrentDB); err != nil {
 		return fmt.Errorf("event store: record that the read models follow KurrentDB: %w", err)
 	}
 	return nil

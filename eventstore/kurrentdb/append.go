@@ -356,13 +356,16 @@ func (s *Store) findEvent(ctx context.Context, stream string, id uuid.UUID) (uin
 
 // lastRevision is a stream's last revision, nil when it has no events.
 func (s *Store) lastRevision(ctx context.Context, full string) (*uint64, error) {
-	rs, err := s.read.readStream(ctx, full, nil, 1)
-	if err != nil {
+	failed := func(err error) (*uint64, error) {
 		mapped, notFound := readError("stream "+full, err)
 		if notFound {
 			return nil, nil
 		}
 		return nil, mapped
+	}
+	rs, err := s.read.readStream(ctx, full, nil, 1)
+	if err != nil {
+		return failed(err)
 	}
 	defer rs.Close()
 	ev, err := rs.Recv()
@@ -370,11 +373,7 @@ func (s *Store) lastRevision(ctx context.Context, full string) (*uint64, error) 
 		return nil, nil
 	}
 	if err != nil {
-		mapped, notFound := readError("stream "+full, err)
-		if notFound {
-			return nil, nil
-		}
-		return nil, mapped
+		return failed(err)
 	}
 	r := ev.OriginalEvent().EventNumber
 	return &r, nil

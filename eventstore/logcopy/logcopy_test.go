@@ -135,11 +135,19 @@ func verifyEqual(t *testing.T, ctx context.Context, source, target eventstore.St
 	return rep
 }
 
-func TestCopy_FullCopyEqualsSource(t *testing.T) {
-	t.Parallel()
+// seededSource is the common start of the copy tests: a context, and a
+// postgres store (with its pool) seeded with rounds rounds of events, n of
+// them.
+func seededSource(t *testing.T, rounds int) (context.Context, *postgres.Store, *pgxpool.Pool, int) {
+	t.Helper()
 	ctx := testCtx(t)
 	source, pool := pgStore(t)
-	n := seed(t, ctx, source, 40)
+	return ctx, source, pool, seed(t, ctx, source, rounds)
+}
+
+func TestCopy_FullCopyEqualsSource(t *testing.T) {
+	t.Parallel()
+	ctx, source, pool, n := seededSource(t, 40)
 	targets := map[string]eventstore.Store{"postgres": nil, "memory": memory.New()}
 	for name, target := range targets {
 		t.Run(name, func(t *testing.T) {
@@ -195,9 +203,7 @@ func TestCopy_FullCopyEqualsSource(t *testing.T) {
 // checkpoint and ends with exactly one copy of each event.
 func TestCopy_ResumesAfterCancel(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	source, pool := pgStore(t)
-	n := seed(t, ctx, source, 30)
+	ctx, source, pool, n := seededSource(t, 30)
 	target, _ := pgStore(t)
 	state := logcopy.PostgresState{Pool: pool}
 	opts := logcopy.Options{Target: "test:cancel", Batch: 4}
@@ -235,9 +241,7 @@ func TestCopy_ResumesAfterCancel(t *testing.T) {
 // holds each event once.
 func TestCopy_CrashBetweenAppendAndCheckpoint(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	source, pool := pgStore(t)
-	n := seed(t, ctx, source, 30)
+	ctx, source, pool, n := seededSource(t, 30)
 	targets := map[string]eventstore.Store{"postgres": nil, "memory": memory.New()}
 	for name, target := range targets {
 		t.Run(name, func(t *testing.T) {
@@ -281,9 +285,7 @@ func TestCopy_CrashBetweenAppendAndCheckpoint(t *testing.T) {
 // on a target that misses events.
 func TestVerify_TamperedTarget(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	source, pool := pgStore(t)
-	n := seed(t, ctx, source, 10)
+	ctx, source, pool, n := seededSource(t, 10)
 	target, tpool := pgStore(t)
 	_, err := logcopy.Copy(ctx, source, target, logcopy.PostgresState{Pool: pool}, logcopy.Options{Target: "test:tamper"})
 	require.NoError(t, err)
@@ -338,9 +340,7 @@ func mustJSON(t *testing.T, v any) []byte {
 // checkpoint is completed.
 func TestCopy_RefusesTargetThatIsNotAPrefix(t *testing.T) {
 	t.Parallel()
-	ctx := testCtx(t)
-	source, pool := pgStore(t)
-	n := seed(t, ctx, source, 10)
+	ctx, source, pool, n := seededSource(t, 10)
 	state := logcopy.PostgresState{Pool: pool}
 
 	foreign := memory.New()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/skillflaw/skillflaw-go/eventstore"
@@ -36,6 +37,16 @@ func ReadModelsFollow(ctx context.Context, q interface {
 		return "postgres", nil
 	}
 	return *store, nil
+}
+
+// RecordReadModelsFollow records in read_model_log that the read models
+// of the database follow store's log (what ReadModelsFollow returns).
+func RecordReadModelsFollow(ctx context.Context, q interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}, store string) error {
+	_, err := q.Exec(ctx, `INSERT INTO read_model_log (store) VALUES ($1)
+ON CONFLICT (only_row) DO UPDATE SET store = $1, switched_at = now()`, store)
+	return err
 }
 
 // SwitchResult is what SwitchReadModels moved.
@@ -127,8 +138,7 @@ WHERE commit_position < 0`); err != nil {
 	if left > 0 {
 		return res, fmt.Errorf("switch the read models: %d audit_log rows name no event of the log", left)
 	}
-	if _, err := tx.Exec(ctx, `INSERT INTO read_model_log (store) VALUES ($1)
-ON CONFLICT (only_row) DO UPDATE SET store = $1, switched_at = now()`, store); err != nil {
+	if err := RecordReadModelsFollow(ctx, tx, store); err != nil {
 		return res, fmt.Errorf("switch the read models: %w", err)
 	}
 	if err := tx.Commit(ctx); err != nil {
